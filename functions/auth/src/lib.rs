@@ -1,0 +1,404 @@
+//! The auth function: signup, login, logout, logout everywhere, me (SPEC §3).
+//! `handle` is a plain async function of (state, request) that tests call directly.
+
+use agnus_shared::aws::DynamoClient;
+use agnus_shared::config::AuthConfig;
+use agnus_shared::crypto::{PasswordHasher, SessionTokens, Verified};
+use agnus_shared::domain::{Email, OrgId, OrgName, Password, Plan, Slug, UserId};
+use agnus_shared::error::ApiError;
+use agnus_shared::http::{self, check_csrf, client_ip, json_body, json_response};
+use agnus_shared::routes::{self, Matched};
+use agnus_shared::session::{self, Principal};
+use agnus_shared::store::{
+    MembershipView, NewAccount, OrgRecord, RateDecision, Store, StoreError, UserRecord, now_secs,
+};
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use tracing::Instrument;
+
+/// Everything a request needs, built once per cold start.
+#[derive(Debug)]
+pub struct AuthState {
+    pub store: Store,
+    pub hasher: PasswordHasher,
+    pub tokens: SessionTokens,
+    pub config: AuthConfig,
+}
+
+impl AuthState {
+    pub fn new(config: AuthConfig, dynamodb: DynamoClient) -> Self {
+        Self {
+            store: Store::new(dynamodb, config.table_name.clone()),
+            hasher: PasswordHasher::new(config.password_params),
+            tokens: SessionTokens::new(config.jwt_key()),
+            config,
+        }
+    }
+}
+
+const FUNCTION: &str = "auth";
+
+/// Entry point for every HTTP request routed to this function.
+pub async fn handle(state: &AuthState, req: Request) -> Response<Body> {
+    let span = tracing::info_span!(
+        "request",
+        request_id = %http::request_id(&req),
+        method = %req.method(),
+        path = %req.uri().path(),
+        user_id = tracing::field::Empty,
+    );
+    async move {
+        let result = route(state, &req).await;
+        let response = result.unwrap_or_else(ApiError::into_response);
+        tracing::info!(status = response.status().as_u16(), "handled");
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+async fn route(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let route = match routes::find(FUNCTION, req.method().as_str(), req.uri().path()) {
+        Matched::Route(route, _) => route,
+        Matched::WrongMethod => return Err(ApiError::MethodNotAllowed),
+        Matched::NotFound => return Err(ApiError::NotFound),
+    };
+    check_csrf(req)?;
+    match route.path {
+        "/api/auth/signup" => signup(state, req).await,
+        "/api/auth/login" => login(state, req).await,
+        "/api/auth/logout" => logout(state, req).await,
+        "/api/auth/logout-all" => logout_all(state, req).await,
+        "/api/auth/me" => me(state, req).await,
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+// ---- wire types ----
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SignupBody {
+    email: String,
+    password: SecretString,
+    org_name: String,
+    #[serde(default)]
+    org_slug: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    email: String,
+    password: SecretString,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UserView<'a> {
+    id: UserId,
+    email: &'a str,
+    is_system_admin: bool,
+}
+
+impl<'a> From<&'a UserRecord> for UserView<'a> {
+    fn from(u: &'a UserRecord) -> Self {
+        Self {
+            id: u.id,
+            email: u.email.as_str(),
+            is_system_admin: u.is_system_admin,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OrgView<'a> {
+    id: OrgId,
+    slug: &'a str,
+    name: &'a str,
+    plan: Plan,
+    role: &'static str,
+}
+
+impl<'a> From<&'a MembershipView> for OrgView<'a> {
+    fn from(m: &'a MembershipView) -> Self {
+        Self {
+            id: m.org.id,
+            slug: m.org.slug.as_str(),
+            name: m.org.name.as_str(),
+            plan: m.org.plan,
+            role: m.role.as_str(),
+        }
+    }
+}
+
+fn with_cookie(mut response: Response<Body>, cookie: HeaderValue) -> Response<Body> {
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    response
+}
+
+fn limited(decision: RateDecision) -> Result<(), ApiError> {
+    match decision {
+        RateDecision::Allowed => Ok(()),
+        RateDecision::Limited { retry_after_secs } => Err(ApiError::RateLimited { retry_after_secs }),
+    }
+}
+
+// ---- handlers ----
+
+async fn signup(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body: SignupBody = json_body(req)?;
+    let email = Email::parse(&body.email)?;
+    let password = Password::parse(body.password)?;
+    let org_name = OrgName::parse(&body.org_name)?;
+    let (mut slug, slug_was_given) = match body.org_slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(raw) => (Slug::parse(raw)?, true),
+        None => (Slug::suggest(org_name.as_str()), false),
+    };
+    state.config.policy.check_org_creation(&email)?;
+    limited(
+        state
+            .store
+            .rate_limit_hit("signup-ip", &client_ip(req), state.config.signup_per_ip)
+            .await?,
+    )?;
+
+    let password_hash = state.hasher.hash(&password).await?;
+    let now = now_secs();
+    let user = UserRecord {
+        id: UserId::new(),
+        email,
+        password_hash,
+        is_system_admin: false,
+        session_epoch: 0,
+        created_at: now,
+    };
+    let issued = session::issue(&state.tokens, &user, state.config.session_ttl)?;
+    let mut account = NewAccount {
+        org: OrgRecord {
+            id: OrgId::new(),
+            slug: slug.clone(),
+            name: org_name,
+            plan: Plan::Free,
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+        },
+        user,
+        session: issued.record,
+    };
+    // A suggested slug that happens to be taken gets a random suffix; a chosen one is a 409.
+    let mut attempts = 0;
+    loop {
+        match state.store.create_account(&account).await {
+            Ok(()) => break,
+            Err(StoreError::EmailTaken) => {
+                return Err(ApiError::Conflict {
+                    code: "email_taken",
+                    message: "an account with this email already exists; log in instead".into(),
+                });
+            }
+            Err(StoreError::SlugTaken) if !slug_was_given && attempts < 3 => {
+                attempts += 1;
+                slug = slug.with_random_suffix();
+                account.org.slug = slug.clone();
+            }
+            Err(StoreError::SlugTaken) => {
+                return Err(ApiError::Conflict {
+                    code: "slug_taken",
+                    message: format!("the organization slug '{slug}' is taken; choose another"),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    tracing::Span::current().record("user_id", tracing::field::display(account.user.id));
+    tracing::info!(org_id = %account.org.id, "signed up");
+    let membership = MembershipView {
+        org: account.org,
+        role: agnus_shared::domain::Role::Owner,
+        joined_at: now,
+    };
+    let response = json_response(
+        StatusCode::CREATED,
+        &serde_json::json!({ "user": UserView::from(&account.user), "org": OrgView::from(&membership) }),
+    );
+    Ok(with_cookie(
+        response,
+        http::session_cookie(&issued.token, state.config.session_ttl),
+    ))
+}
+
+async fn login(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body: LoginBody = json_body(req)?;
+    let email = Email::parse(&body.email).map_err(|_| ApiError::InvalidCredentials)?;
+    limited(
+        state
+            .store
+            .rate_limit_hit("login-ip", &client_ip(req), state.config.login_per_ip)
+            .await?,
+    )?;
+    limited(
+        state
+            .store
+            .rate_limit_peek(
+                "login-fail-email",
+                email.as_str(),
+                state.config.login_failures_per_email,
+            )
+            .await?,
+    )?;
+    state.config.policy.check_account(&email)?;
+
+    let password = secrecy::ExposeSecret::expose_secret(&body.password);
+    let user = match state.store.find_user_by_email(&email).await? {
+        None => {
+            state.hasher.verify_dummy(password).await?;
+            None
+        }
+        Some(user) => match state.hasher.verify(password, &user.password_hash).await? {
+            Verified::Wrong => None,
+            Verified::Ok => Some(user),
+            Verified::OkNeedsRehash => {
+                upgrade_hash(state, &user, password).await;
+                Some(user)
+            }
+        },
+    };
+    let Some(user) = user else {
+        // Count the failure; the counter's own limit is enforced by the peek above.
+        let _ = state
+            .store
+            .rate_limit_hit(
+                "login-fail-email",
+                email.as_str(),
+                state.config.login_failures_per_email,
+            )
+            .await?;
+        return Err(ApiError::InvalidCredentials);
+    };
+    tracing::Span::current().record("user_id", tracing::field::display(user.id));
+    let issued = session::issue(&state.tokens, &user, state.config.session_ttl)?;
+    state.store.create_session(&issued.record).await?;
+    let orgs = state.store.memberships_of(&user.id).await?;
+    tracing::info!("logged in");
+    let response = json_response(
+        StatusCode::OK,
+        &serde_json::json!({
+            "user": UserView::from(&user),
+            "orgs": orgs.iter().map(OrgView::from).collect::<Vec<_>>(),
+        }),
+    );
+    Ok(with_cookie(
+        response,
+        http::session_cookie(&issued.token, state.config.session_ttl),
+    ))
+}
+
+/// Stores a hash at the current parameters after a login with an older, weaker one.
+async fn upgrade_hash(state: &AuthState, user: &UserRecord, password: &str) {
+    let Ok(password) = Password::parse(SecretString::from(password.to_owned())) else {
+        return; // Legacy passwords outside today's length rules keep their hash.
+    };
+    let result = async {
+        let hash = state.hasher.hash(&password).await?;
+        state.store.update_password_hash(&user.id, &hash).await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => tracing::info!(user_id = %user.id, "password hash upgraded to current parameters"),
+        Err(e) => tracing::warn!(user_id = %user.id, error = %e, "password hash upgrade failed; will retry next login"),
+    }
+}
+
+async fn logout(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
+    if let Some(principal) = session::current(&state.store, &state.tokens, req).await? {
+        session::end(&state.store, &principal.user.id, &principal.session_id).await?;
+        tracing::info!(user_id = %principal.user.id, "logged out");
+    }
+    Ok(with_cookie(
+        http::empty_response(StatusCode::NO_CONTENT),
+        http::cleared_session_cookie(),
+    ))
+}
+
+async fn logout_all(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let principal = session::require(&state.store, &state.tokens, req).await?;
+    state.store.bump_session_epoch(&principal.user.id).await?;
+    session::end(&state.store, &principal.user.id, &principal.session_id).await?;
+    tracing::info!(user_id = %principal.user.id, "logged out everywhere");
+    Ok(with_cookie(
+        http::empty_response(StatusCode::NO_CONTENT),
+        http::cleared_session_cookie(),
+    ))
+}
+
+async fn me(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let Principal { user, .. } = session::require(&state.store, &state.tokens, req).await?;
+    tracing::Span::current().record("user_id", tracing::field::display(user.id));
+    let orgs = state.store.memberships_of(&user.id).await?;
+    let requested = req
+        .headers()
+        .get("x-org-slug")
+        .map(|v| v.to_str().map(str::trim).unwrap_or_default().to_owned());
+    let active = match requested {
+        Some(slug) => Some(
+            orgs.iter()
+                .find(|m| m.org.slug.as_str() == slug)
+                // Same answer whether the org exists or the caller is not a member.
+                .ok_or(ApiError::Forbidden {
+                    code: "not_a_member",
+                    message: "you are not a member of that organization".into(),
+                })?,
+        ),
+        None if orgs.len() == 1 => orgs.first(),
+        None => None,
+    };
+    Ok(json_response(
+        StatusCode::OK,
+        &serde_json::json!({
+            "user": UserView::from(&user),
+            "orgs": orgs.iter().map(OrgView::from).collect::<Vec<_>>(),
+            "activeOrg": active.map(OrgView::from),
+        }),
+    ))
+}
+
+/// Seeds the system admin from `ADMIN_EMAIL`/`ADMIN_PASSWORD` (idempotent): creates the
+/// account if the email is new, otherwise marks the existing account as system admin
+/// without touching its password.
+pub async fn bootstrap_admin(state: &AuthState) -> Result<(), ApiError> {
+    let Some(seed) = &state.config.admin else {
+        return Ok(());
+    };
+    for _ in 0..3 {
+        if let Some(user) = state.store.find_user_by_email(&seed.email).await? {
+            if !user.is_system_admin {
+                state.store.set_system_admin(&user.id).await?;
+                tracing::info!(user_id = %user.id, "existing account promoted to system admin");
+            }
+            return Ok(());
+        }
+        let user = UserRecord {
+            id: UserId::new(),
+            email: seed.email.clone(),
+            password_hash: state.hasher.hash(&seed.password).await?,
+            is_system_admin: true,
+            session_epoch: 0,
+            created_at: now_secs(),
+        };
+        match state.store.create_user(&user).await {
+            Ok(()) => {
+                tracing::info!(user_id = %user.id, "system admin created");
+                return Ok(());
+            }
+            // Another cold start created it concurrently: loop and promote/confirm.
+            Err(StoreError::EmailTaken) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Internal("could not seed the system admin".into()))
+}

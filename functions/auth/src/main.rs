@@ -1,0 +1,27 @@
+//! Auth Lambda entrypoint: config and clients once per cold start, then the handler.
+
+use std::sync::Arc;
+
+use agnus_auth::{AuthState, bootstrap_admin, handle};
+use agnus_shared::{aws, config::AuthConfig, telemetry};
+use lambda_http::{Error, Request, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let config = match AuthConfig::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "invalid configuration; refusing to start");
+            return Err(e.into());
+        }
+    };
+    let sdk = aws::load().await;
+    let state = Arc::new(AuthState::new(config, aws::dynamodb(&sdk)));
+    bootstrap_admin(&state).await?;
+    lambda_http::run(service_fn(move |req: Request| {
+        let state = Arc::clone(&state);
+        async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+    }))
+    .await
+}

@@ -1,0 +1,15 @@
+# Shared settings for the local emulator scripts. Sourced, not executed.
+# shellcheck shell=bash
+AGNUS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export AGNUS_ROOT
+export AGNUS_EMULATOR_HOST="${AGNUS_EMULATOR_HOST:-127.0.0.1}"
+export AGNUS_EMULATOR_PORT="${AGNUS_EMULATOR_PORT:-4566}"
+export AGNUS_PREFIX="${AGNUS_PREFIX:-agnus-local}"
+export AGNUS_VENV="${AGNUS_VENV:-$AGNUS_ROOT/.venv}"
+export AGNUS_STATE_DIR="${AGNUS_STATE_DIR:-$AGNUS_ROOT/.local}"
+export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://$AGNUS_EMULATOR_HOST:$AGNUS_EMULATOR_PORT}"
+export AWS_REGION="${AWS_REGION:-us-east-1}"
+export AWS_DEFAULT_REGION="$AWS_REGION"
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}"
+export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
+mkdir -p "$AGNUS_STATE_DIR"

@@ -1,0 +1,268 @@
+//! Typed configuration, read once from the environment at cold start. A missing or
+//! malformed variable stops the function with a message naming it (fail fast), instead
+//! of surfacing later as a confusing runtime error.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::crypto::PasswordParams;
+use crate::domain::{Email, Password};
+use crate::policy::AccessPolicy;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {name} is required ({hint})")]
+    Missing { name: &'static str, hint: &'static str },
+    #[error("configuration: {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Where configuration values come from; the process environment in Lambda, a map in tests.
+pub trait Source {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessEnv;
+
+impl Source for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl Source for HashMap<String, String> {
+    fn get(&self, name: &str) -> Option<String> {
+        HashMap::get(self, name).cloned().filter(|v| !v.trim().is_empty())
+    }
+}
+
+fn required(src: &dyn Source, name: &'static str, hint: &'static str) -> Result<String, ConfigError> {
+    src.get(name).ok_or(ConfigError::Missing { name, hint })
+}
+
+fn number<T: std::str::FromStr>(src: &dyn Source, name: &'static str, default: T) -> Result<T, ConfigError> {
+    match src.get(name) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid {
+            name,
+            reason: format!("expected a non-negative integer, got {v:?}"),
+        }),
+    }
+}
+
+/// A request budget per fixed window; `limit == 0` disables the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub limit: u32,
+    pub window: Duration,
+}
+
+impl RateLimit {
+    pub fn hourly(limit: u32) -> Self {
+        Self {
+            limit,
+            window: Duration::from_secs(3600),
+        }
+    }
+    pub fn is_disabled(&self) -> bool {
+        self.limit == 0
+    }
+}
+
+/// Every environment variable the functions read, with its default; the README's
+/// configuration table and infra/ parameters follow this list.
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("AGNUS_TABLE_NAME", "required: the DynamoDB table"),
+    ("AGNUS_JWT_SECRET", "required: HS256 session key, at least 32 bytes"),
+    ("AGNUS_SESSION_TTL_SECS", "43200 (12 h)"),
+    ("AGNUS_SIGNUP_RATE_LIMIT_PER_IP", "10 per hour; 0 disables"),
+    ("AGNUS_LOGIN_RATE_LIMIT_PER_IP", "100 attempts per hour; 0 disables"),
+    ("AGNUS_LOGIN_RATE_LIMIT_PER_EMAIL", "10 failures per hour; 0 disables"),
+    ("AGNUS_ARGON2_MEMORY_KIB", "19456 (OWASP minimum; lower is refused)"),
+    ("AGNUS_ARGON2_ITERATIONS", "2 (lower is refused)"),
+    ("AGNUS_ARGON2_PARALLELISM", "1"),
+    ("ADMIN_EMAIL", "optional: system admin seeded at start"),
+    ("ADMIN_PASSWORD", "optional: with ADMIN_EMAIL"),
+    ("AGNUS_ACCESS_ALLOWED_DOMAINS", "unset: any domain"),
+    ("AGNUS_ACCESS_ALLOWED_OWNER_EMAILS", "unset: anyone may create orgs"),
+    ("AGNUS_ACCESS_BLOCKED_EMAILS", "unset"),
+    ("AGNUS_ACCESS_BLOCKED_DOMAINS", "unset"),
+    ("AGNUS_LOG_FORMAT", "json (or text)"),
+];
+
+/// The system admin to seed at start.
+#[derive(Debug)]
+pub struct AdminSeed {
+    pub email: Email,
+    pub password: Password,
+}
+
+/// Configuration of the auth function.
+#[derive(Debug)]
+pub struct AuthConfig {
+    pub table_name: String,
+    pub jwt_secret: SecretString,
+    pub session_ttl: Duration,
+    pub signup_per_ip: RateLimit,
+    pub login_per_ip: RateLimit,
+    pub login_failures_per_email: RateLimit,
+    pub password_params: PasswordParams,
+    pub admin: Option<AdminSeed>,
+    pub policy: AccessPolicy,
+}
+
+impl AuthConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let table_name = required(
+            src,
+            "AGNUS_TABLE_NAME",
+            "the DynamoDB table name, e.g. agnus-local-main",
+        )?;
+        let jwt_secret = required(
+            src,
+            "AGNUS_JWT_SECRET",
+            "a random key of at least 32 bytes; there is no default",
+        )?;
+        if jwt_secret.len() < 32 {
+            return Err(ConfigError::Invalid {
+                name: "AGNUS_JWT_SECRET",
+                reason: "must be at least 32 bytes (e.g. `openssl rand -hex 32`)".into(),
+            });
+        }
+        let session_ttl_secs: u64 = number(src, "AGNUS_SESSION_TTL_SECS", 43_200)?;
+        if !(60..=30 * 86_400).contains(&session_ttl_secs) {
+            return Err(ConfigError::Invalid {
+                name: "AGNUS_SESSION_TTL_SECS",
+                reason: "must be between 60 and 2592000 seconds".into(),
+            });
+        }
+        let password_params = PasswordParams::new(
+            number(src, "AGNUS_ARGON2_MEMORY_KIB", PasswordParams::OWASP_MIN.memory_kib)?,
+            number(src, "AGNUS_ARGON2_ITERATIONS", PasswordParams::OWASP_MIN.iterations)?,
+            number(src, "AGNUS_ARGON2_PARALLELISM", PasswordParams::OWASP_MIN.parallelism)?,
+        )
+        .map_err(|reason| ConfigError::Invalid {
+            name: "AGNUS_ARGON2_*",
+            reason,
+        })?;
+        let admin = match (src.get("ADMIN_EMAIL"), src.get("ADMIN_PASSWORD")) {
+            (None, None) => None,
+            (Some(email), Some(password)) => Some(AdminSeed {
+                email: Email::parse(&email).map_err(|e| ConfigError::Invalid {
+                    name: "ADMIN_EMAIL",
+                    reason: e.message,
+                })?,
+                password: Password::parse(SecretString::from(password)).map_err(|e| ConfigError::Invalid {
+                    name: "ADMIN_PASSWORD",
+                    reason: e.message,
+                })?,
+            }),
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "ADMIN_EMAIL/ADMIN_PASSWORD",
+                    reason: "set both or neither".into(),
+                });
+            }
+        };
+        Ok(Self {
+            table_name,
+            jwt_secret: SecretString::from(jwt_secret),
+            session_ttl: Duration::from_secs(session_ttl_secs),
+            signup_per_ip: RateLimit::hourly(number(src, "AGNUS_SIGNUP_RATE_LIMIT_PER_IP", 10)?),
+            login_per_ip: RateLimit::hourly(number(src, "AGNUS_LOGIN_RATE_LIMIT_PER_IP", 100)?),
+            login_failures_per_email: RateLimit::hourly(number(src, "AGNUS_LOGIN_RATE_LIMIT_PER_EMAIL", 10)?),
+            password_params,
+            admin,
+            policy: AccessPolicy::from_source(src),
+        })
+    }
+
+    /// Bytes of the JWT key, for the crypto module only.
+    pub fn jwt_key(&self) -> &[u8] {
+        self.jwt_secret.expose_secret().as_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    const KEY: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn missing_required_names_the_variable() {
+        let err = AuthConfig::from_source(&src(&[("AGNUS_JWT_SECRET", KEY)])).unwrap_err();
+        assert!(err.to_string().contains("AGNUS_TABLE_NAME"), "{err}");
+        let err = AuthConfig::from_source(&src(&[("AGNUS_TABLE_NAME", "t")])).unwrap_err();
+        assert!(err.to_string().contains("AGNUS_JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn short_jwt_key_is_refused() {
+        let err =
+            AuthConfig::from_source(&src(&[("AGNUS_TABLE_NAME", "t"), ("AGNUS_JWT_SECRET", "short")])).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "AGNUS_JWT_SECRET",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let c = AuthConfig::from_source(&src(&[("AGNUS_TABLE_NAME", "t"), ("AGNUS_JWT_SECRET", KEY)])).unwrap();
+        assert_eq!(c.signup_per_ip, RateLimit::hourly(10));
+        assert_eq!(c.session_ttl, Duration::from_secs(43_200));
+        assert!(c.admin.is_none());
+        let c = AuthConfig::from_source(&src(&[
+            ("AGNUS_TABLE_NAME", "t"),
+            ("AGNUS_JWT_SECRET", KEY),
+            ("AGNUS_SIGNUP_RATE_LIMIT_PER_IP", "0"),
+        ]))
+        .unwrap();
+        assert!(c.signup_per_ip.is_disabled());
+        let err = AuthConfig::from_source(&src(&[
+            ("AGNUS_TABLE_NAME", "t"),
+            ("AGNUS_JWT_SECRET", KEY),
+            ("AGNUS_SIGNUP_RATE_LIMIT_PER_IP", "ten"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("AGNUS_SIGNUP_RATE_LIMIT_PER_IP"));
+    }
+
+    #[test]
+    fn weak_argon2_parameters_are_refused() {
+        let err = AuthConfig::from_source(&src(&[
+            ("AGNUS_TABLE_NAME", "t"),
+            ("AGNUS_JWT_SECRET", KEY),
+            ("AGNUS_ARGON2_MEMORY_KIB", "4096"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("AGNUS_ARGON2"), "{err}");
+    }
+
+    #[test]
+    fn admin_needs_both_values() {
+        let err = AuthConfig::from_source(&src(&[
+            ("AGNUS_TABLE_NAME", "t"),
+            ("AGNUS_JWT_SECRET", KEY),
+            ("ADMIN_EMAIL", "root@example.com"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("ADMIN_EMAIL/ADMIN_PASSWORD"));
+    }
+}

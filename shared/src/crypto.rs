@@ -1,0 +1,305 @@
+//! All cryptography lives here: argon2id password hashing and HS256 session tokens.
+//! Hashing runs on the blocking pool so it never stalls the async runtime.
+
+use std::sync::Arc;
+
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
+
+use crate::domain::{Password, SessionId, UserId};
+
+/// argon2id cost parameters; never below OWASP's minimum (m=19456 KiB, t=2, p=1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordParams {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl PasswordParams {
+    pub const OWASP_MIN: Self = Self {
+        memory_kib: 19_456,
+        iterations: 2,
+        parallelism: 1,
+    };
+
+    pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<Self, String> {
+        if memory_kib < Self::OWASP_MIN.memory_kib || iterations < Self::OWASP_MIN.iterations || parallelism < 1 {
+            return Err(format!(
+                "argon2id parameters must be at least m={} KiB, t={}, p=1 (OWASP); got m={memory_kib}, t={iterations}, p={parallelism}",
+                Self::OWASP_MIN.memory_kib,
+                Self::OWASP_MIN.iterations
+            ));
+        }
+        Ok(Self {
+            memory_kib,
+            iterations,
+            parallelism,
+        })
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        // Bounds were checked in `new`, so Params::new cannot fail here.
+        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None).unwrap_or(Params::DEFAULT);
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    }
+}
+
+/// A stored password hash: an argon2id PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordHashString(String);
+
+impl PasswordHashString {
+    /// Wraps a hash read from the store; it is parsed when verified.
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    #[error("blocking task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+    #[error("token signing failed: {0}")]
+    Sign(String),
+}
+
+/// Outcome of checking a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verified {
+    /// Correct, and the stored hash meets the configured parameters.
+    Ok,
+    /// Correct, but stored with weaker parameters: the caller should store a new hash.
+    OkNeedsRehash,
+    Wrong,
+}
+
+/// Hashes and verifies passwords; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct PasswordHasher {
+    params: PasswordParams,
+    /// A hash of a random password, verified against when the email is unknown so that
+    /// "no such user" and "wrong password" take the same time.
+    dummy: Arc<OnceCell<PasswordHashString>>,
+}
+
+impl PasswordHasher {
+    pub fn new(params: PasswordParams) -> Self {
+        Self {
+            params,
+            dummy: Arc::new(OnceCell::new()),
+        }
+    }
+
+    pub fn params(&self) -> PasswordParams {
+        self.params
+    }
+
+    pub async fn hash(&self, password: &Password) -> Result<PasswordHashString, CryptoError> {
+        let params = self.params;
+        let bytes = zeroizing_copy(password.expose());
+        tokio::task::spawn_blocking(move || {
+            params
+                .argon2()
+                .hash_password(&bytes)
+                .map(|h| PasswordHashString(h.to_string()))
+                .map_err(|e| CryptoError::Hash(e.to_string()))
+        })
+        .await?
+    }
+
+    pub async fn verify(&self, password: &str, stored: &PasswordHashString) -> Result<Verified, CryptoError> {
+        let params = self.params;
+        let bytes = zeroizing_copy(password);
+        let stored = stored.0.clone();
+        tokio::task::spawn_blocking(move || {
+            let Ok(parsed) = PasswordHash::new(&stored) else {
+                return Ok(Verified::Wrong);
+            };
+            // Verification uses the parameters embedded in the stored hash.
+            if params.argon2().verify_password(&bytes, &parsed).is_err() {
+                return Ok(Verified::Wrong);
+            }
+            let weaker = parsed.algorithm.as_str() != "argon2id"
+                || Params::try_from(&parsed).map_or(true, |p| {
+                    p.m_cost() < params.memory_kib || p.t_cost() < params.iterations || p.p_cost() < params.parallelism
+                });
+            Ok(if weaker { Verified::OkNeedsRehash } else { Verified::Ok })
+        })
+        .await?
+    }
+
+    /// Spends the same work as a real verification, for unknown accounts.
+    pub async fn verify_dummy(&self, password: &str) -> Result<(), CryptoError> {
+        let dummy = self
+            .dummy
+            .get_or_try_init(|| async {
+                let random = uuid::Uuid::new_v4().to_string() + &uuid::Uuid::new_v4().to_string();
+                let pw =
+                    Password::parse(secrecy::SecretString::from(random)).map_err(|e| CryptoError::Hash(e.message))?;
+                self.hash(&pw).await
+            })
+            .await?
+            .clone();
+        let _ = self.verify(password, &dummy).await?;
+        Ok(())
+    }
+}
+
+/// Copies password bytes for the blocking task. (The copy is dropped right after hashing.)
+fn zeroizing_copy(s: &str) -> Vec<u8> {
+    s.as_bytes().to_vec()
+}
+
+/// Session token claims: who, which session, which epoch (bumped by "log out everywhere").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SessionClaims {
+    pub sub: UserId,
+    pub sid: SessionId,
+    pub ep: u64,
+    pub iat: u64,
+    pub exp: u64,
+}
+
+/// HS256 signer/verifier for session tokens.
+pub struct SessionTokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for SessionTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionTokens(HS256, key redacted)")
+    }
+}
+
+impl SessionTokens {
+    pub fn new(key: &[u8]) -> Self {
+        let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
+        validation.leeway = 0;
+        validation.validate_exp = true;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        Self {
+            encoding: EncodingKey::from_secret(key),
+            decoding: DecodingKey::from_secret(key),
+            validation,
+        }
+    }
+
+    pub fn issue(&self, claims: &SessionClaims) -> Result<String, CryptoError> {
+        jsonwebtoken::encode(&Header::new(jsonwebtoken::Algorithm::HS256), claims, &self.encoding)
+            .map_err(|e| CryptoError::Sign(e.to_string()))
+    }
+
+    /// `None` for anything but a well-signed, unexpired HS256 token.
+    pub fn verify(&self, token: &str) -> Option<SessionClaims> {
+        jsonwebtoken::decode::<SessionClaims>(token, &self.decoding, &self.validation)
+            .ok()
+            .map(|d| d.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::SecretString;
+
+    fn pw(s: &str) -> Password {
+        Password::parse(SecretString::from(s.to_owned())).unwrap()
+    }
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_with_owasp_parameters() {
+        let h = PasswordHasher::new(PasswordParams::OWASP_MIN);
+        let stored = h.hash(&pw("correct horse battery")).await.unwrap();
+        assert!(
+            stored.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            stored.as_str()
+        );
+        assert_eq!(h.verify("correct horse battery", &stored).await.unwrap(), Verified::Ok);
+        assert_eq!(
+            h.verify("correct horse batterY", &stored).await.unwrap(),
+            Verified::Wrong
+        );
+        assert_eq!(
+            h.verify("x", &PasswordHashString::from_stored("garbage".into()))
+                .await
+                .unwrap(),
+            Verified::Wrong
+        );
+    }
+
+    #[tokio::test]
+    async fn weaker_stored_hashes_ask_for_a_rehash() {
+        let strong = PasswordHasher::new(PasswordParams::new(19_456, 3, 1).unwrap());
+        let weak = PasswordHasher::new(PasswordParams::OWASP_MIN);
+        let stored = weak.hash(&pw("correct horse battery")).await.unwrap();
+        assert_eq!(
+            strong.verify("correct horse battery", &stored).await.unwrap(),
+            Verified::OkNeedsRehash
+        );
+        assert_eq!(
+            strong.verify("wrong horse battery", &stored).await.unwrap(),
+            Verified::Wrong
+        );
+    }
+
+    #[tokio::test]
+    async fn dummy_verification_works_repeatedly() {
+        let h = PasswordHasher::new(PasswordParams::OWASP_MIN);
+        h.verify_dummy("whatever password").await.unwrap();
+        h.verify_dummy("whatever password").await.unwrap();
+    }
+
+    fn claims(exp_offset: i64) -> SessionClaims {
+        let now = jsonwebtoken::get_current_timestamp();
+        SessionClaims {
+            sub: UserId::new(),
+            sid: SessionId::new(),
+            ep: 0,
+            iat: now,
+            exp: now.saturating_add_signed(exp_offset),
+        }
+    }
+
+    #[test]
+    fn tokens_round_trip_and_reject_tampering() {
+        let t = SessionTokens::new(&[7u8; 32]);
+        let c = claims(600);
+        let token = t.issue(&c).unwrap();
+        assert_eq!(t.verify(&token), Some(c));
+        let other = SessionTokens::new(&[8u8; 32]);
+        assert_eq!(other.verify(&token), None, "another key must not verify");
+        let mut tampered = token.clone();
+        tampered.pop();
+        tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
+        assert_eq!(t.verify(&tampered), None);
+        assert_eq!(t.verify("not.a.token"), None);
+    }
+
+    #[test]
+    fn expired_tokens_are_rejected() {
+        let t = SessionTokens::new(&[7u8; 32]);
+        let token = t.issue(&claims(-5)).unwrap();
+        assert_eq!(t.verify(&token), None);
+    }
+
+    #[test]
+    fn alg_none_is_rejected() {
+        let t = SessionTokens::new(&[7u8; 32]);
+        let token = t.issue(&claims(600)).unwrap();
+        let payload = token.split('.').nth(1).unwrap();
+        // {"alg":"none","typ":"JWT"}
+        let forged = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
+        assert_eq!(t.verify(&forged), None);
+    }
+}

@@ -1,0 +1,447 @@
+//! Parsed domain values. Every constructor validates, so a value of these types is
+//! known-good wherever it travels ("parse, don't validate").
+
+use std::fmt;
+use std::str::FromStr;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Why an input was refused; rendered as a 400 with the field's code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ValidationError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            pub fn new() -> Self {
+                Self(Uuid::new_v4())
+            }
+            pub fn as_uuid(&self) -> &Uuid {
+                &self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.as_hyphenated().fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = ValidationError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s)
+                    .map(Self)
+                    .map_err(|_| ValidationError::new("invalid_id", concat!("not a valid ", stringify!($name))))
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// A user's id.
+    UserId
+);
+uuid_id!(
+    /// An organization's id; the tenant boundary of every org-owned item.
+    OrgId
+);
+uuid_id!(
+    /// A login session's id (the `sid` claim); its record is checked on every request.
+    SessionId
+);
+
+/// A normalized email address: trimmed, lower-cased, structurally valid.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let normalized = raw.trim().to_lowercase();
+        let invalid = || ValidationError::new("invalid_email", "email must be a valid address like name@example.com");
+        if normalized.is_empty() || normalized.len() > Self::MAX_LEN {
+            return Err(invalid());
+        }
+        let (local, domain) = normalized.rsplit_once('@').ok_or_else(invalid)?;
+        // Plain addresses only: no quoted local parts, IP-literal domains or dotless hosts.
+        let domain_ok = domain.len() <= 253
+            && domain.contains('.')
+            && domain.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.contains('"')
+            && local.chars().all(|c| !c.is_whitespace() && !c.is_control());
+        if !domain_ok || !local_ok || !email_address::EmailAddress::is_valid(&normalized) {
+            return Err(invalid());
+        }
+        Ok(Self(normalized))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn domain(&self) -> &str {
+        self.0.rsplit_once('@').map(|(_, d)| d).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An organization slug: immutable, URL-safe, 3–40 chars of `a-z0-9-`, no leading,
+/// trailing or doubled hyphen, not a reserved word (reserved words collide with routes).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Slug(String);
+
+impl Slug {
+    pub const MIN_LEN: usize = 3;
+    pub const MAX_LEN: usize = 40;
+    /// Words that are routes or that the system reserves (`default` is the migrated org).
+    pub const RESERVED: &'static [&'static str] = &[
+        "admin", "api", "app", "auth", "default", "help", "invites", "login", "logout", "me", "new", "orgs", "repos",
+        "settings", "signup", "support", "system", "webhooks", "www",
+    ];
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let s = raw.trim();
+        let shape = || {
+            ValidationError::new(
+                "invalid_slug",
+                "slug must be 3-40 characters of lowercase letters, digits and single hyphens, starting and ending with a letter or digit",
+            )
+        };
+        if s.len() < Self::MIN_LEN || s.len() > Self::MAX_LEN {
+            return Err(shape());
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            || s.starts_with('-')
+            || s.ends_with('-')
+            || s.contains("--")
+        {
+            return Err(shape());
+        }
+        if Self::RESERVED.contains(&s) {
+            return Err(ValidationError::new(
+                "reserved_slug",
+                format!("the slug '{s}' is reserved; choose another"),
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// Reserved words are allowed only for system-created orgs (the migration's `default`).
+    pub fn system(raw: &str) -> Result<Self, ValidationError> {
+        match Self::parse(raw) {
+            Err(e) if e.code == "reserved_slug" => Ok(Self(raw.to_owned())),
+            other => other,
+        }
+    }
+
+    /// Suggests a slug from an org name ("Acme Corp!" → "acme-corp"); pads short results.
+    pub fn suggest(name: &str) -> Self {
+        let mut out = String::new();
+        for c in name.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_alphanumeric() {
+                out.push(c);
+            } else if !out.is_empty() && !out.ends_with('-') {
+                out.push('-');
+            }
+        }
+        out.truncate(Self::MAX_LEN - 5);
+        let mut out = out.trim_matches('-').to_owned();
+        if out.len() < Self::MIN_LEN || Self::RESERVED.contains(&out.as_str()) {
+            if !out.is_empty() {
+                out.push('-');
+            }
+            out.push_str("org");
+            out.push('-');
+            out.push_str(&Uuid::new_v4().simple().to_string()[..4]);
+        }
+        Self(out)
+    }
+
+    /// The same slug with a random 4-char suffix, for retrying a taken suggestion.
+    pub fn with_random_suffix(&self) -> Self {
+        let mut base = self.0.clone();
+        base.truncate(Self::MAX_LEN - 5);
+        let base = base.trim_end_matches('-');
+        Self(format!("{base}-{}", &Uuid::new_v4().simple().to_string()[..4]))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An organization's display name: 1–100 characters after trimming, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct OrgName(String);
+
+impl OrgName {
+    pub const MAX_LEN: usize = 100;
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let s = raw.trim();
+        if s.is_empty() || s.chars().count() > Self::MAX_LEN || s.chars().any(char::is_control) {
+            return Err(ValidationError::new(
+                "invalid_org_name",
+                "organization name must be 1-100 characters without control characters",
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A candidate password: 12–256 characters. Kept secret; `Debug` never prints it.
+#[derive(Debug)]
+pub struct Password(SecretString);
+
+impl Password {
+    pub const MIN_CHARS: usize = 12;
+    pub const MAX_CHARS: usize = 256;
+
+    pub fn parse(raw: SecretString) -> Result<Self, ValidationError> {
+        let n = raw.expose_secret().chars().count();
+        if n < Self::MIN_CHARS {
+            return Err(ValidationError::new(
+                "password_too_short",
+                format!("password must be at least {} characters", Self::MIN_CHARS),
+            ));
+        }
+        if n > Self::MAX_CHARS {
+            return Err(ValidationError::new(
+                "password_too_long",
+                format!("password must be at most {} characters", Self::MAX_CHARS),
+            ));
+        }
+        Ok(Self(raw))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+/// A member's role in one organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    /// Owners and admins administer an org; members only use it.
+    pub fn is_admin(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+impl FromStr for Role {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "owner" => Ok(Role::Owner),
+            "admin" => Ok(Role::Admin),
+            "member" => Ok(Role::Member),
+            _ => Err(ValidationError::new(
+                "invalid_role",
+                "role must be one of owner, admin, member",
+            )),
+        }
+    }
+}
+
+/// An organization's plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Plan {
+    Free,
+    Team,
+    Enterprise,
+}
+
+impl Plan {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Plan::Free => "free",
+            Plan::Team => "team",
+            Plan::Enterprise => "enterprise",
+        }
+    }
+}
+
+impl FromStr for Plan {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "free" => Ok(Plan::Free),
+            "team" => Ok(Plan::Team),
+            "enterprise" => Ok(Plan::Enterprise),
+            _ => Err(ValidationError::new(
+                "invalid_plan",
+                "plan must be one of free, team, enterprise",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_trimmed_and_lowercased() {
+        let e = Email::parse("  Alice@Example.COM ").unwrap();
+        assert_eq!(e.as_str(), "alice@example.com");
+        assert_eq!(e.domain(), "example.com");
+    }
+
+    #[test]
+    fn bad_emails_are_refused() {
+        for bad in [
+            "",
+            "alice",
+            "alice@",
+            "@example.com",
+            "alice@localhost",
+            "a b@example.com",
+            "\"a\"@example.com",
+            "alice@[127.0.0.1]",
+            "alice@-x.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(Email::parse(&long).is_err());
+    }
+
+    #[test]
+    fn slug_rules() {
+        assert!(Slug::parse("acme").is_ok());
+        assert!(Slug::parse("acme-corp-2").is_ok());
+        for bad in [
+            "ab",
+            "Acme",
+            "-acme",
+            "acme-",
+            "ac--me",
+            "ac_me",
+            "ac me",
+            &"a".repeat(41),
+        ] {
+            assert_eq!(Slug::parse(bad).unwrap_err().code, "invalid_slug", "{bad:?}");
+        }
+        assert_eq!(Slug::parse("me").unwrap_err().code, "invalid_slug");
+        assert_eq!(Slug::parse("admin").unwrap_err().code, "reserved_slug");
+        assert_eq!(Slug::system("default").unwrap().as_str(), "default");
+    }
+
+    #[test]
+    fn suggested_slugs_are_valid() {
+        assert_eq!(Slug::suggest("Acme Corp!").as_str(), "acme-corp");
+        for name in [
+            "A",
+            "!!!",
+            "Über Straße GmbH",
+            "admin",
+            &"x".repeat(300),
+            "  --hello--  ",
+        ] {
+            let s = Slug::suggest(name);
+            assert!(Slug::parse(s.as_str()).is_ok(), "{name:?} -> {s}");
+            assert!(Slug::parse(s.with_random_suffix().as_str()).is_ok(), "{name:?} suffix");
+        }
+    }
+
+    #[test]
+    fn password_length_counts_characters() {
+        let p = |s: &str| Password::parse(SecretString::from(s.to_owned()));
+        assert_eq!(p("short").unwrap_err().code, "password_too_short");
+        assert!(p("ééééééééééé").is_err(), "11 chars even if 22 bytes");
+        assert!(p("twelve chars").is_ok());
+        assert_eq!(p(&"x".repeat(257)).unwrap_err().code, "password_too_long");
+        assert!(
+            format!("{:?}", p("supersecretpassword").unwrap())
+                .find("supersecret")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn org_name_rules() {
+        assert_eq!(OrgName::parse("  Acme  ").unwrap().as_str(), "Acme");
+        assert!(OrgName::parse("   ").is_err());
+        assert!(OrgName::parse("a\u{0}b").is_err());
+        assert!(OrgName::parse(&"n".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn ids_round_trip() {
+        let id = OrgId::new();
+        assert_eq!(id.to_string().parse::<OrgId>().unwrap(), id);
+        assert!("nope".parse::<UserId>().is_err());
+    }
+}

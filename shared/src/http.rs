@@ -1,0 +1,233 @@
+//! HTTP plumbing shared by the API functions: JSON in and out, the session cookie, the
+//! CSRF rule, the client IP from the API Gateway request context.
+
+use std::time::{Duration, SystemTime};
+
+use lambda_http::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "agnus_session";
+/// Largest JSON body an API route accepts.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body> {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = Response::new(Body::Binary(bytes));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    // Auth answers are per-user; never cache them anywhere.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
+pub fn empty_response(status: StatusCode) -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The caller's IP as API Gateway saw it (never a client-supplied header such as
+/// `X-Forwarded-For`, which anyone can set).
+pub fn client_ip(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.identity.source_ip.clone(),
+        _ => None,
+    }
+    .filter(|ip| !ip.is_empty())
+    .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// API Gateway's request id, for correlating logs.
+pub fn request_id(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.request_id.clone(),
+        _ => None,
+    }
+    .unwrap_or_default()
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn is_state_changing(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The CSRF rule (SPEC §3): a state-changing request must not come from another site
+/// (`Sec-Fetch-Site: cross-site`) and must be JSON — a cross-site HTML form can send
+/// neither a JSON content type nor (without CORS preflight) anything but simple types.
+pub fn check_csrf(req: &Request) -> Result<(), ApiError> {
+    if !is_state_changing(req.method()) {
+        return Ok(());
+    }
+    let cross_site = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("cross-site"));
+    if cross_site || !is_json(req.headers()) {
+        return Err(ApiError::CsrfRejected);
+    }
+    Ok(())
+}
+
+/// Parses the JSON body into `T`: 413 over [`MAX_JSON_BODY`], 400 for empty or malformed
+/// JSON and for missing or mistyped fields.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() > MAX_JSON_BODY {
+        return Err(ApiError::PayloadTooLarge { limit: MAX_JSON_BODY });
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("missing_body", "a JSON object body is required"));
+    }
+    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => {
+            // serde's message names the field ("missing field `email`"); drop the position.
+            let msg = e.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or("invalid field").to_owned();
+            ApiError::bad_request("invalid_field", msg)
+        }
+        _ => ApiError::bad_request("invalid_json", "the body is not valid JSON"),
+    })
+}
+
+/// The session token from the `Cookie` header(s), if any.
+pub fn session_token(req: &Request) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// `Set-Cookie` for a new session: HttpOnly, Secure, SameSite=Lax, Path=/, with expiry.
+pub fn session_cookie(token: &str, ttl: Duration) -> HeaderValue {
+    let expires = httpdate::fmt_http_date(SystemTime::now() + ttl);
+    let value = format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age={}; Expires={expires}",
+        ttl.as_secs()
+    );
+    // A JWT is base64url + dots, always a valid header value.
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("agnus_session=; Path=/"))
+}
+
+/// `Set-Cookie` that removes the session cookie from the browser.
+pub fn cleared_session_cookie() -> HeaderValue {
+    HeaderValue::from_static(
+        "agnus_session=; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http;
+
+    fn req(method: &str, headers: &[(&str, &str)], body: &str) -> Request {
+        let mut b = http::Request::builder().method(method).uri("/api/auth/login");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(Body::from(body.to_owned())).unwrap()
+    }
+
+    #[test]
+    fn csrf_rule() {
+        let json = ("content-type", "application/json; charset=utf-8");
+        assert!(check_csrf(&req("POST", &[json], "{}")).is_ok());
+        assert!(check_csrf(&req("POST", &[("content-type", "Application/JSON")], "{}")).is_ok());
+        assert!(matches!(
+            check_csrf(&req("POST", &[], "{}")),
+            Err(ApiError::CsrfRejected)
+        ));
+        assert!(check_csrf(&req("POST", &[("content-type", "text/plain")], "{}")).is_err());
+        assert!(
+            check_csrf(&req(
+                "POST",
+                &[("content-type", "application/x-www-form-urlencoded")],
+                "a=b"
+            ))
+            .is_err()
+        );
+        assert!(check_csrf(&req("POST", &[json, ("sec-fetch-site", "cross-site")], "{}")).is_err());
+        assert!(check_csrf(&req("POST", &[json, ("sec-fetch-site", "same-origin")], "{}")).is_ok());
+        assert!(check_csrf(&req("GET", &[("sec-fetch-site", "cross-site")], "")).is_ok());
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Login {
+        #[allow(dead_code)]
+        email: String,
+    }
+
+    #[test]
+    fn json_body_errors() {
+        let e = json_body::<Login>(&req("POST", &[], "{")).unwrap_err();
+        assert_eq!(e.code(), "invalid_json");
+        let e = json_body::<Login>(&req("POST", &[], "{}")).unwrap_err();
+        assert_eq!(e.code(), "invalid_field");
+        assert!(e.to_string().contains("email"), "{e}");
+        assert!(!e.to_string().contains("line"), "{e}");
+        let e = json_body::<Login>(&req("POST", &[], "")).unwrap_err();
+        assert_eq!(e.code(), "missing_body");
+        let big = format!("{{\"email\":\"{}\"}}", "a".repeat(MAX_JSON_BODY));
+        assert_eq!(
+            json_body::<Login>(&req("POST", &[], &big)).unwrap_err().code(),
+            "payload_too_large"
+        );
+    }
+
+    #[test]
+    fn session_cookie_has_the_flags() {
+        let c = session_cookie("abc.def.ghi", Duration::from_secs(3600));
+        let c = c.to_str().unwrap();
+        for flag in [
+            "agnus_session=abc.def.ghi",
+            "HttpOnly",
+            "Secure",
+            "SameSite=Lax",
+            "Path=/",
+            "Max-Age=3600",
+            "Expires=",
+        ] {
+            assert!(c.contains(flag), "{c} lacks {flag}");
+        }
+    }
+
+    #[test]
+    fn session_token_is_found_among_cookies() {
+        let r = req("GET", &[("cookie", "a=1; agnus_session=tok; b=2")], "");
+        assert_eq!(session_token(&r).as_deref(), Some("tok"));
+        let r = req("GET", &[("cookie", "agnus_session_x=1")], "");
+        assert_eq!(session_token(&r), None);
+    }
+
+    #[test]
+    fn client_ip_ignores_forwarded_headers() {
+        let r = req("GET", &[("x-forwarded-for", "6.6.6.6")], "");
+        assert_eq!(client_ip(&r), "unknown");
+    }
+}

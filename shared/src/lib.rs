@@ -1,0 +1,17 @@
+//! The library every AgnusAI Lambda links.
+//!
+//! A request's way through: API Gateway event → [`http`] authenticates and parses →
+//! the handler asks [`store`] for what it needs (keys are built only there) →
+//! [`crypto`] hashes and signs → an [`error::ApiError`] or a JSON body goes back.
+
+pub mod aws;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod policy;
+pub mod routes;
+pub mod session;
+pub mod store;
+pub mod telemetry;

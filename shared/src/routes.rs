@@ -1,0 +1,107 @@
+//! The route table: every HTTP route, the function that serves it. `make dev`'s router
+//! (Cargo.toml `[workspace.metadata.lambda.watch.router]`) and infra/template.yaml must
+//! list exactly these (tests/tests/routes.rs proves it).
+
+use std::collections::HashMap;
+
+/// One HTTP route. Paths use `{name}` for parameters, as API Gateway and cargo-lambda do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub function: &'static str,
+}
+
+const fn route(method: &'static str, path: &'static str, function: &'static str) -> Route {
+    Route { method, path, function }
+}
+
+pub const ROUTES: &[Route] = &[
+    route("POST", "/api/auth/signup", "auth"),
+    route("POST", "/api/auth/login", "auth"),
+    route("POST", "/api/auth/logout", "auth"),
+    route("POST", "/api/auth/logout-all", "auth"),
+    route("GET", "/api/auth/me", "auth"),
+];
+
+/// Result of matching a request against the table.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Matched {
+    Route(Route, HashMap<String, String>),
+    /// The path exists but not with this method (405).
+    WrongMethod,
+    NotFound,
+}
+
+fn match_path(pattern: &str, path: &str) -> Option<HashMap<String, String>> {
+    let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+    let mut params = HashMap::new();
+    let mut want = pattern.split('/');
+    let mut got = path.split('/');
+    loop {
+        match (want.next(), got.next()) {
+            (None, None) => return Some(params),
+            (Some(w), Some(g)) if w.starts_with('{') && w.ends_with('}') => {
+                if g.is_empty() {
+                    return None;
+                }
+                params.insert(w[1..w.len() - 1].to_owned(), g.to_owned());
+            }
+            (Some(w), Some(g)) if w == g => {}
+            _ => return None,
+        }
+    }
+}
+
+/// Finds the route of `function` serving `method path`; literal segments win over
+/// parameters (so `/api/orgs/me` is not `/api/orgs/{slug}`).
+pub fn find(function: &str, method: &str, path: &str) -> Matched {
+    let mut candidates: Vec<(Route, HashMap<String, String>)> = ROUTES
+        .iter()
+        .filter(|r| r.function == function)
+        .filter_map(|r| match_path(r.path, path).map(|p| (*r, p)))
+        .collect();
+    if candidates.is_empty() {
+        return Matched::NotFound;
+    }
+    candidates.sort_by_key(|(r, _)| r.path.matches('{').count());
+    match candidates
+        .into_iter()
+        .find(|(r, _)| r.method.eq_ignore_ascii_case(method))
+    {
+        Some((r, p)) => Matched::Route(r, p),
+        None => Matched::WrongMethod,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_literal_routes() {
+        assert!(matches!(find("auth", "POST", "/api/auth/login"), Matched::Route(r, _) if r.path == "/api/auth/login"));
+        assert!(matches!(find("auth", "POST", "/api/auth/login/"), Matched::Route(..)));
+        assert_eq!(find("auth", "GET", "/api/auth/login"), Matched::WrongMethod);
+        assert_eq!(find("auth", "GET", "/api/auth/nope"), Matched::NotFound);
+        assert_eq!(find("other", "POST", "/api/auth/login"), Matched::NotFound);
+    }
+
+    #[test]
+    fn parameters_are_extracted() {
+        let p = match_path("/api/orgs/{slug}/members/{userId}", "/api/orgs/acme/members/42").unwrap();
+        assert_eq!(p["slug"], "acme");
+        assert_eq!(p["userId"], "42");
+        assert!(match_path("/api/orgs/{slug}", "/api/orgs/").is_none());
+        assert!(match_path("/api/orgs/{slug}", "/api/orgs/a/b").is_none());
+    }
+
+    #[test]
+    fn every_route_is_unique() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            for b in &ROUTES[i + 1..] {
+                assert!(!(a.method == b.method && a.path == b.path), "duplicate route {a:?}");
+            }
+        }
+    }
+}

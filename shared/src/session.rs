@@ -1,0 +1,74 @@
+//! Sessions: issuing a login session (record + signed cookie) and authenticating each
+//! request against the store, so logout and "log out everywhere" take effect at once.
+
+use std::time::Duration;
+
+use lambda_http::Request;
+
+use crate::crypto::{SessionClaims, SessionTokens};
+use crate::domain::{SessionId, UserId};
+use crate::error::ApiError;
+use crate::http::session_token;
+use crate::store::{SessionRecord, Store, UserRecord, now_secs};
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: UserRecord,
+    pub session_id: SessionId,
+}
+
+/// A new session: the record to store and the token to put in the cookie.
+#[derive(Debug)]
+pub struct IssuedSession {
+    pub record: SessionRecord,
+    pub token: String,
+}
+
+/// Builds a session for `user` (not yet stored: signup stores it in its transaction).
+pub fn issue(tokens: &SessionTokens, user: &UserRecord, ttl: Duration) -> Result<IssuedSession, ApiError> {
+    let now = now_secs();
+    let record = SessionRecord {
+        id: SessionId::new(),
+        user_id: user.id,
+        epoch: user.session_epoch,
+        created_at: now,
+        expires_at: now + ttl.as_secs() as i64,
+    };
+    let token = tokens.issue(&SessionClaims {
+        sub: user.id,
+        sid: record.id,
+        ep: record.epoch,
+        iat: now as u64,
+        exp: record.expires_at as u64,
+    })?;
+    Ok(IssuedSession { record, token })
+}
+
+/// The caller, if the request carries a valid, live session; `None` otherwise.
+pub async fn current(store: &Store, tokens: &SessionTokens, req: &Request) -> Result<Option<Principal>, ApiError> {
+    let Some(token) = session_token(req) else {
+        return Ok(None);
+    };
+    let Some(claims) = tokens.verify(&token) else {
+        return Ok(None);
+    };
+    let Some((session, user)) = store.get_session_and_user(&claims.sub, &claims.sid).await? else {
+        return Ok(None);
+    };
+    let live = session.expires_at > now_secs() && session.epoch == user.session_epoch && claims.ep == session.epoch;
+    Ok(live.then_some(Principal {
+        user,
+        session_id: claims.sid,
+    }))
+}
+
+/// Like [`current`], but a missing or dead session is a 401.
+pub async fn require(store: &Store, tokens: &SessionTokens, req: &Request) -> Result<Principal, ApiError> {
+    current(store, tokens, req).await?.ok_or(ApiError::Unauthenticated)
+}
+
+/// Ends one session.
+pub async fn end(store: &Store, user: &UserId, session: &SessionId) -> Result<(), ApiError> {
+    Ok(store.delete_session(user, session).await?)
+}
