@@ -1,1 +1,247 @@
+//! Harness for the black-box tests: makes sure the AWS emulator is running and
+//! provisioned (starting it with the project's own scripts when needed), builds function
+//! state against it, and drives the HTTP handlers with API Gateway-shaped requests.
 
+use std::collections::HashMap;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use agnus_auth::AuthState;
+use agnus_shared::config::AuthConfig;
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::http::{self, HeaderMap, Method};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, RequestExt};
+use serde_json::Value;
+
+pub const JWT_SECRET: &str = "test-only-jwt-key-0123456789abcdef0123456789";
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// The emulator endpoint: `AWS_ENDPOINT_URL` if set, else the default local one.
+pub fn endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:4566".to_owned())
+}
+
+fn prefix() -> String {
+    std::env::var("AGNUS_PREFIX").unwrap_or_else(|_| "agnus-local".to_owned())
+}
+
+pub fn table_name() -> String {
+    format!("{}-main", prefix())
+}
+
+fn run_script(args: &[&str]) {
+    let status = Command::new("bash")
+        .args(args)
+        .current_dir(repo_root())
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {args:?}: {e}"));
+    assert!(status.success(), "{args:?} failed with {status}");
+}
+
+/// Starts (if needed) and provisions the emulator, once per test binary.
+pub fn ensure_emulator() {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        let url = endpoint();
+        let hostport = url.trim_start_matches("http://").trim_end_matches('/').to_owned();
+        let reachable = hostport
+            .parse()
+            .ok()
+            .is_some_and(|addr| TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_ok());
+        if !reachable {
+            run_script(&["localstack/start.sh"]);
+        }
+        run_script(&[
+            "-c",
+            "source localstack/config.sh && \"$AGNUS_VENV/bin/python\" localstack/provision.py >/dev/null",
+        ]);
+    });
+}
+
+/// A DynamoDB client pointed at the emulator (for inspecting what the functions wrote).
+pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
+    ensure_emulator();
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "agnus-tests"))
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&config)
+}
+
+/// Configuration as the functions would read it, plus overrides.
+pub fn auth_config(overrides: &[(&str, &str)]) -> AuthConfig {
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("AGNUS_TABLE_NAME".to_owned(), table_name()),
+        ("AGNUS_JWT_SECRET".to_owned(), JWT_SECRET.to_owned()),
+    ]);
+    for (k, v) in overrides {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    AuthConfig::from_source(&env).expect("test config is valid")
+}
+
+/// The auth function's state against the emulator.
+pub async fn auth_state(overrides: &[(&str, &str)]) -> Arc<AuthState> {
+    Arc::new(AuthState::new(auth_config(overrides), dynamodb().await))
+}
+
+/// A random client IP, so tests never share rate-limit windows.
+pub fn random_ip() -> String {
+    let b = uuid::Uuid::new_v4().into_bytes();
+    format!("10.{}.{}.{}", b[0], b[1], b[2])
+}
+
+/// A unique, valid email for one test.
+pub fn unique_email(tag: &str) -> String {
+    format!("{tag}-{}@example.com", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+/// A unique, valid slug for one test.
+pub fn unique_slug(tag: &str) -> String {
+    format!("{tag}-{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
+}
+
+/// An API Gateway (HTTP API, payload 2.0) request as Lambda hands it to the function.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: Method,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+    pub source_ip: String,
+}
+
+impl Call {
+    pub fn new(method: &str, path: &str) -> Self {
+        Self {
+            method: method.parse().expect("method"),
+            path: path.to_owned(),
+            headers: Vec::new(),
+            body: None,
+            source_ip: random_ip(),
+        }
+    }
+    pub fn get(path: &str) -> Self {
+        Self::new("GET", path)
+    }
+    pub fn post(path: &str) -> Self {
+        Self::new("POST", path)
+    }
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+    /// JSON body with the JSON content type.
+    pub fn json(self, body: &Value) -> Self {
+        self.header("content-type", "application/json")
+            .raw_body(body.to_string().into_bytes())
+    }
+    pub fn raw_body(mut self, body: Vec<u8>) -> Self {
+        self.body = Some(body);
+        self
+    }
+    pub fn cookie(self, cookie: &str) -> Self {
+        self.header("cookie", cookie)
+    }
+    pub fn from_ip(mut self, ip: &str) -> Self {
+        ip.clone_into(&mut self.source_ip);
+        self
+    }
+
+    pub fn into_request(self) -> lambda_http::Request {
+        let mut builder = http::Request::builder()
+            .method(self.method.clone())
+            .uri(self.path.clone());
+        for (k, v) in &self.headers {
+            builder = builder.header(k, v);
+        }
+        let body = match self.body {
+            Some(b) => Body::Binary(b),
+            None => Body::Empty,
+        };
+        let mut ctx = ApiGatewayV2httpRequestContext::default();
+        ctx.request_id = Some(uuid::Uuid::new_v4().to_string());
+        ctx.http.method = self.method;
+        ctx.http.path = Some(self.path);
+        ctx.http.protocol = Some("HTTP/1.1".to_owned());
+        ctx.http.source_ip = Some(self.source_ip);
+        ctx.http.user_agent = Some("agnus-tests".to_owned());
+        builder
+            .body(body)
+            .expect("request")
+            .with_request_context(RequestContext::ApiGatewayV2(ctx))
+    }
+}
+
+/// A handler's answer, decoded.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn from_response(r: lambda_http::Response<Body>) -> Self {
+        let (parts, body) = r.into_parts();
+        Self {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body: body.as_ref().to_vec(),
+        }
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
+    }
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
+    }
+    /// The session cookie (`agnus_session=…`) from `Set-Cookie`, ready for a `Cookie` header.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.set_cookie().and_then(|c| c.split(';').next().map(str::to_owned))
+    }
+    pub fn set_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("agnus_session="))
+            .map(str::to_owned)
+    }
+}
+
+/// Calls the auth handler directly.
+pub async fn call_auth(state: &AuthState, call: Call) -> Answer {
+    Answer::from_response(agnus_auth::handle(state, call.into_request()).await)
+}
+
+/// Signs up a fresh user with their own org; returns (email, password, slug, cookie).
+pub async fn signup(state: &AuthState) -> (String, String, String, String) {
+    let email = unique_email("user");
+    let slug = unique_slug("org");
+    let password = "correct horse battery staple".to_owned();
+    let a = call_auth(
+        state,
+        Call::post("/api/auth/signup").json(&serde_json::json!({
+            "email": email, "password": password, "orgName": "Test Org", "orgSlug": slug
+        })),
+    )
+    .await;
+    assert_eq!(a.status, 201, "signup failed: {}", String::from_utf8_lossy(&a.body));
+    let cookie = a.session_cookie().expect("signup sets the session cookie");
+    (email, password, slug, cookie)
+}
