@@ -1,0 +1,24 @@
+# AgnusAI control plane. `make dev` runs everything locally; `make test` runs every check.
+.PHONY: dev stop test emulator provision clean help
+
+help:
+	@echo "make dev        emulator + resources + every HTTP route on http://127.0.0.1:3000 (Ctrl-C stops)"
+	@echo "make test       fmt, clippy, cfn-lint, unit, black-box and smoke tests"
+	@echo "make stop       stop a running 'make dev' and the emulator"
+	@echo "make emulator   start only the AWS emulator (moto) on 127.0.0.1:4566 and provision it"
+
+dev:
+	@scripts/dev.sh
+
+stop:
+	@scripts/stop.sh
+
+test:
+	@scripts/test.sh
+
+emulator:
+	@localstack/start.sh
+	@. localstack/config.sh && "$$AGNUS_VENV/bin/python" localstack/provision.py
+
+clean: stop
+	rm -rf .local

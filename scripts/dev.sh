@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# `make dev`: brings the whole system up locally and serves every HTTP route on
+# http://$AGNUS_DEV_HOST:$AGNUS_DEV_PORT exactly as API Gateway routes them.
+#   1. pinned tools into .venv (moto, cargo-lambda)      localstack/venv.sh
+#   2. the AWS emulator on :4566 (reused if running)       localstack/start.sh
+#   3. the resources of infra/stateful.yaml               localstack/provision.py
+#   4. `cargo lambda watch` with the route table of Cargo.toml
+# Idempotent: a second `make dev` while one runs says so and exits 0. Ctrl-C (or
+# `make stop`) stops the router, the functions and the emulator it started.
+set -euo pipefail
+source "$(dirname "$0")/../localstack/config.sh"
+export AGNUS_DEV_HOST="${AGNUS_DEV_HOST:-127.0.0.1}"
+export AGNUS_DEV_PORT="${AGNUS_DEV_PORT:-3000}"
+api="http://$AGNUS_DEV_HOST:$AGNUS_DEV_PORT"
+devpid="$AGNUS_STATE_DIR/dev.pid"
+
+if [[ -f "$devpid" ]] && kill -0 "$(cat "$devpid")" 2>/dev/null; then
+  echo "dev: already running (pid $(cat "$devpid")) at $api — stop it with 'make stop'" >&2
+  exit 0
+fi
+
+"$AGNUS_ROOT/localstack/venv.sh"
+emulator_was_running=0
+if curl -fsS -o /dev/null --max-time 2 "$AWS_ENDPOINT_URL/moto-api/" 2>/dev/null; then emulator_was_running=1; fi
+"$AGNUS_ROOT/localstack/start.sh"
+"$AGNUS_VENV/bin/python" "$AGNUS_ROOT/localstack/provision.py" --env-out "$AGNUS_STATE_DIR/outputs.env" >/dev/null
+
+# A per-checkout session key, generated once (never a built-in default).
+keyfile="$AGNUS_STATE_DIR/jwt.key"
+[[ -s "$keyfile" ]] || (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$keyfile")
+
+envfile="$AGNUS_STATE_DIR/dev.env"
+{
+  cat "$AGNUS_STATE_DIR/outputs.env"
+  echo "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"
+  echo "AWS_REGION=$AWS_REGION"
+  echo "AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID"
+  echo "AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY"
+  echo "AGNUS_JWT_SECRET=$(cat "$keyfile")"
+  echo "AGNUS_LOG_FORMAT=${AGNUS_LOG_FORMAT:-text}"
+  echo "RUST_LOG=${RUST_LOG:-info}"
+  # Any AGNUS_* / ADMIN_* setting in your shell reaches the functions (limits, policy, admin).
+  env | grep -E '^(AGNUS_(ACCESS|SIGNUP|LOGIN|SESSION|ARGON2)_[A-Z_]*|ADMIN_EMAIL|ADMIN_PASSWORD)=' || true
+} > "$envfile"
+chmod 600 "$envfile"
+
+cleanup() {
+  trap - INT TERM EXIT
+  if [[ -n "${watch_pid:-}" ]] && kill -0 "$watch_pid" 2>/dev/null; then
+    kill -TERM -- "-$watch_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$watch_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$watch_pid" 2>/dev/null || true
+  fi
+  rm -f "$devpid"
+  if [[ "$emulator_was_running" == 0 ]]; then "$AGNUS_ROOT/localstack/stop.sh" || true; fi
+  echo "dev: stopped" >&2
+}
+trap cleanup INT TERM EXIT
+
+cat >&2 <<MSG
+dev: emulator  $AWS_ENDPOINT_URL (table $(grep AGNUS_TABLE_NAME "$AGNUS_STATE_DIR/outputs.env" | cut -d= -f2))
+dev: API       $api   (routes: Cargo.toml [workspace.metadata.lambda.watch.router])
+dev: logs      functions print here; emulator log in $AGNUS_STATE_DIR/emulator.log
+dev: Ctrl-C or 'make stop' stops everything this command started
+MSG
+
+cd "$AGNUS_ROOT"
+echo $$ > "$devpid"
+PATH="$AGNUS_VENV/bin:$PATH" setsid cargo lambda watch \
+  --invoke-address "$AGNUS_DEV_HOST" --invoke-port "$AGNUS_DEV_PORT" \
+  --env-file "$envfile" --disable-cors &
+watch_pid=$!
+wait "$watch_pid"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make test`: everything CI checks, on a fresh clone.
+#   format, lints (clippy -D warnings, cfn-lint), unit tests, black-box tests against
+#   the emulator (started when needed), smoke tests through the `make dev` gateway.
+set -euo pipefail
+source "$(dirname "$0")/../localstack/config.sh"
+cd "$AGNUS_ROOT"
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "tools (.venv)"
+localstack/venv.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cfn-lint infra/"
+"$AGNUS_VENV/bin/cfn-lint" infra/*.yaml
+
+step "emulator"
+emulator_was_running=0
+if curl -fsS -o /dev/null --max-time 2 "$AWS_ENDPOINT_URL/moto-api/" 2>/dev/null; then emulator_was_running=1; fi
+cleanup() { if [[ "$emulator_was_running" == 0 ]]; then localstack/stop.sh || true; fi; }
+trap cleanup EXIT
+localstack/start.sh
+"$AGNUS_VENV/bin/python" localstack/provision.py >/dev/null
+
+step "cargo test (unit + black-box)"
+cargo test --workspace
+
+step "smoke tests through the local gateway (make dev)"
+scripts/smoke.sh

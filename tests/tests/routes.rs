@@ -1,0 +1,93 @@
+//! The route table is declared once (`agnus_shared::routes::ROUTES`); the local router
+//! (`make dev`) and the cloud template must serve exactly those routes.
+
+use std::collections::BTreeSet;
+
+use agnus_shared::routes::ROUTES;
+use agnus_tests::repo_root;
+
+type RouteSet = BTreeSet<(String, String, String)>;
+
+fn declared() -> RouteSet {
+    ROUTES
+        .iter()
+        .map(|r| (r.method.to_owned(), r.path.to_owned(), r.function.to_owned()))
+        .collect()
+}
+
+fn local_router() -> RouteSet {
+    let manifest: toml::Value = toml::from_str(&std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap()).unwrap();
+    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"]
+        .as_table()
+        .expect("router table in Cargo.toml");
+    let mut set = RouteSet::new();
+    for (path, entries) in router {
+        for entry in entries.as_array().expect("method list") {
+            set.insert((
+                entry["method"].as_str().unwrap().to_owned(),
+                path.clone(),
+                entry["function"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    set
+}
+
+fn template() -> serde_yaml::Value {
+    serde_yaml::from_str(&std::fs::read_to_string(repo_root().join("infra/template.yaml")).unwrap()).unwrap()
+}
+
+fn cloud_api() -> RouteSet {
+    let t = template();
+    let mut set = RouteSet::new();
+    for (_, resource) in t["Resources"].as_mapping().unwrap() {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().expect("Binary");
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else { continue };
+        for (_, event) in events {
+            if event["Type"] == "HttpApi" {
+                let p = &event["Properties"];
+                set.insert((
+                    p["Method"].as_str().unwrap().to_owned(),
+                    p["Path"].as_str().unwrap().to_owned(),
+                    binary.to_owned(),
+                ));
+            }
+        }
+    }
+    set
+}
+
+#[test]
+fn local_router_serves_exactly_the_declared_routes() {
+    assert_eq!(local_router(), declared());
+}
+
+#[test]
+fn cloud_api_serves_exactly_the_declared_routes() {
+    assert_eq!(cloud_api(), declared());
+}
+
+#[test]
+fn every_function_environment_variable_is_read_by_the_config() {
+    let known: BTreeSet<&str> = agnus_shared::config::ENV_VARS.iter().map(|(name, _)| *name).collect();
+    let t = template();
+    let mut names = Vec::new();
+    if let Some(vars) = t["Globals"]["Function"]["Environment"]["Variables"].as_mapping() {
+        names.extend(vars.keys().filter_map(|k| k.as_str().map(str::to_owned)));
+    }
+    for (_, resource) in t["Resources"].as_mapping().unwrap() {
+        if let Some(vars) = resource["Properties"]["Environment"]["Variables"].as_mapping() {
+            names.extend(vars.keys().filter_map(|k| k.as_str().map(str::to_owned)));
+        }
+    }
+    assert!(!names.is_empty());
+    for name in names {
+        assert!(
+            known.contains(name.as_str()) || name == "RUST_LOG",
+            "{name} is set in infra/template.yaml but not read by shared/src/config.rs"
+        );
+    }
+}

@@ -1,0 +1,86 @@
+//! Smoke test through the local HTTP entry that `make dev` serves (cargo lambda watch
+//! with the route table), run by scripts/smoke.sh, which starts and stops `make dev`.
+
+use serde_json::{Value, json};
+
+fn api() -> String {
+    std::env::var("AGNUS_API_URL").expect("AGNUS_API_URL: run through scripts/smoke.sh (make test)")
+}
+
+fn session_cookie(r: &reqwest::Response) -> String {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("agnus_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("session cookie")
+        .to_owned()
+}
+
+#[tokio::test]
+#[ignore = "needs `make dev`; run by scripts/smoke.sh"]
+async fn signup_me_logout_through_the_local_gateway() {
+    let http = reqwest::Client::new();
+    let base = api();
+    let email = format!("smoke-{}@example.com", uuid::Uuid::new_v4().simple());
+    let r = http
+        .post(format!("{base}/api/auth/signup"))
+        .json(&json!({"email": email, "password": "correct horse battery", "orgName": "Smoke Test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let set_cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for flag in ["HttpOnly", "Secure", "SameSite=Lax", "Max-Age="] {
+        assert!(set_cookie.contains(flag), "{set_cookie}");
+    }
+    let cookie = session_cookie(&r);
+    let body: Value = r.json().await.unwrap();
+    let slug = body["org"]["slug"].as_str().unwrap().to_owned();
+
+    let me = http.get(format!("{base}/api/auth/me")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(me.status(), 200);
+    let me: Value = me.json().await.unwrap();
+    assert_eq!(me["orgs"][0]["slug"], slug);
+    assert_eq!(me["orgs"][0]["role"], "owner");
+
+    let out = http
+        .post(format!("{base}/api/auth/logout"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    let me = http.get(format!("{base}/api/auth/me")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(me.status(), 401);
+    let err: Value = me.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "unauthenticated");
+}
+
+#[tokio::test]
+#[ignore = "needs `make dev`; run by scripts/smoke.sh"]
+async fn bad_requests_through_the_gateway_are_json_errors() {
+    let http = reqwest::Client::new();
+    let base = api();
+    let r = http
+        .post(format!("{base}/api/auth/signup"))
+        .header("content-type", "application/json")
+        .body("{oops")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let err: Value = r.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "invalid_json");
+    let r = http
+        .post(format!("{base}/api/auth/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("email=a&password=b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
