@@ -16,7 +16,8 @@ fn declared() -> RouteSet {
 }
 
 fn local_router() -> RouteSet {
-    let manifest: toml::Value = toml::from_str(&std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap()).unwrap();
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap()).unwrap();
     let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"]
         .as_table()
         .expect("router table in Cargo.toml");
@@ -44,8 +45,12 @@ fn cloud_api() -> RouteSet {
         if resource["Type"] != "AWS::Serverless::Function" {
             continue;
         }
-        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().expect("Binary");
-        let Some(events) = resource["Properties"]["Events"].as_mapping() else { continue };
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .expect("Binary");
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
         for (_, event) in events {
             if event["Type"] == "HttpApi" {
                 let p = &event["Properties"];

@@ -39,7 +39,12 @@ async fn signup_me_logout_through_the_local_gateway() {
     let body: Value = r.json().await.unwrap();
     let slug = body["org"]["slug"].as_str().unwrap().to_owned();
 
-    let me = http.get(format!("{base}/api/auth/me")).header("cookie", &cookie).send().await.unwrap();
+    let me = http
+        .get(format!("{base}/api/auth/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), 200);
     let me: Value = me.json().await.unwrap();
     assert_eq!(me["orgs"][0]["slug"], slug);
@@ -54,7 +59,12 @@ async fn signup_me_logout_through_the_local_gateway() {
         .await
         .unwrap();
     assert_eq!(out.status(), 204);
-    let me = http.get(format!("{base}/api/auth/me")).header("cookie", &cookie).send().await.unwrap();
+    let me = http
+        .get(format!("{base}/api/auth/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), 401);
     let err: Value = me.json().await.unwrap();
     assert_eq!(err["error"]["code"], "unauthenticated");
