@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::crypto::CryptoError;
 use crate::domain::ValidationError;
 use crate::policy::PolicyRefusal;
-use crate::store::StoreError;
+use crate::store::{Conflict, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -29,6 +29,9 @@ pub enum ApiError {
     CsrfRejected,
     #[error("not found")]
     NotFound,
+    /// A named thing was not found (404 with its own code).
+    #[error("{message}")]
+    NotFoundWhat { code: &'static str, message: String },
     #[error("method not allowed")]
     MethodNotAllowed,
     /// A uniqueness rule would be broken (409).
@@ -54,12 +57,27 @@ impl ApiError {
         }
     }
 
+    /// The one answer for "no such org" and "not your org": existence is not revealed.
+    pub fn org_not_found() -> Self {
+        Self::NotFoundWhat {
+            code: "org_not_found",
+            message: "organization not found, or you are not a member".into(),
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden {
+            code: "forbidden",
+            message: message.into(),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthenticated | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } | Self::CsrfRejected => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::NotFoundWhat { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -71,7 +89,10 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest { code, .. } | Self::Forbidden { code, .. } | Self::Conflict { code, .. } => code,
+            Self::BadRequest { code, .. }
+            | Self::Forbidden { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::NotFoundWhat { code, .. } => code,
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidCredentials => "invalid_credentials",
             Self::CsrfRejected => "csrf_rejected",
@@ -132,7 +153,37 @@ impl From<CryptoError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        let conflict = |code, message: &str| Self::Conflict {
+            code,
+            message: message.to_owned(),
+        };
+        let forbidden = |code, message: &str| Self::Forbidden {
+            code,
+            message: message.to_owned(),
+        };
         match e {
+            StoreError::Conflict(c) => match c {
+                Conflict::EmailTaken => conflict("email_taken", "an account with this email already exists; log in instead"),
+                Conflict::SlugTaken => conflict("slug_taken", "this organization slug is taken; choose another"),
+                Conflict::AlreadyMember => conflict("already_member", "this user is already a member of the organization"),
+                Conflict::NotMember => Self::NotFoundWhat {
+                    code: "member_not_found",
+                    message: "no such member in this organization".into(),
+                },
+                Conflict::TargetIsOwner => conflict(
+                    "owner_protected",
+                    "the owner cannot be removed, demoted or leave; transfer ownership first",
+                ),
+                Conflict::ActorLacksRights => forbidden("forbidden", "you do not have the rights for this action"),
+                Conflict::NotOwner => forbidden("owner_only", "only the organization owner can do this"),
+                Conflict::OrgDeleted => Self::org_not_found(),
+                Conflict::NotRestorable => conflict(
+                    "not_restorable",
+                    "the organization is not deleted, or its grace period has ended",
+                ),
+                Conflict::Unknown => conflict("conflict", "the request conflicts with the current state; retry"),
+            },
+            StoreError::BadCursor => Self::bad_request("invalid_cursor", "the pagination cursor is invalid"),
             StoreError::Unavailable(detail) => Self::Unavailable(detail),
             other => Self::Internal(other.to_string()),
         }

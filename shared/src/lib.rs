@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod policy;
+pub mod principal;
 pub mod routes;
 pub mod session;
 pub mod store;

@@ -9,14 +9,8 @@ use crate::crypto::{SessionClaims, SessionTokens};
 use crate::domain::{SessionId, UserId};
 use crate::error::ApiError;
 use crate::http::session_token;
+use crate::principal::Principal;
 use crate::store::{SessionRecord, Store, UserRecord, now_secs};
-
-/// The authenticated caller of a request.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub user: UserRecord,
-    pub session_id: SessionId,
-}
 
 /// A new session: the record to store and the token to put in the cookie.
 #[derive(Debug)]
@@ -57,7 +51,7 @@ pub async fn current(store: &Store, tokens: &SessionTokens, req: &Request) -> Re
         return Ok(None);
     };
     let live = session.expires_at > now_secs() && session.epoch == user.session_epoch && claims.ep == session.epoch;
-    Ok(live.then_some(Principal {
+    Ok(live.then_some(Principal::User {
         user,
         session_id: claims.sid,
     }))

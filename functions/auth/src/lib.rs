@@ -8,9 +8,11 @@ use agnus_shared::domain::{Email, OrgId, OrgName, Password, Plan, Slug, UserId};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, check_csrf, client_ip, json_body, json_response};
 use agnus_shared::routes::{self, Matched};
-use agnus_shared::session::{self, Principal};
+use agnus_shared::principal::Principal;
+use agnus_shared::session;
 use agnus_shared::store::{
-    MembershipView, NewAccount, OrgRecord, RateDecision, Store, StoreError, UserRecord, now_secs,
+    Actor, AuditEvent, Conflict, MembershipView, NewAccount, OrgRecord, RateDecision, Store, StoreError, UserRecord,
+    now_secs,
 };
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
@@ -176,36 +178,28 @@ async fn signup(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
         created_at: now,
     };
     let issued = session::issue(&state.tokens, &user, state.config.session_ttl)?;
+    let org = OrgRecord::new(slug.clone(), org_name, now);
+    let audit = AuditEvent::new("org.created", Actor::user(&user))
+        .target(org.id)
+        .details(serde_json::json!({ "slug": org.slug.as_str(), "via": "signup" }));
     let mut account = NewAccount {
-        org: OrgRecord {
-            id: OrgId::new(),
-            slug: slug.clone(),
-            name: org_name,
-            plan: Plan::Free,
-            created_at: now,
-            updated_at: now,
-            deleted_at: None,
-        },
+        org,
         user,
         session: issued.record,
+        org_items: Vec::new(),
+        audit,
     };
     // A suggested slug that happens to be taken gets a random suffix; a chosen one is a 409.
     let mut attempts = 0;
     loop {
         match state.store.create_account(&account).await {
             Ok(()) => break,
-            Err(StoreError::EmailTaken) => {
-                return Err(ApiError::Conflict {
-                    code: "email_taken",
-                    message: "an account with this email already exists; log in instead".into(),
-                });
-            }
-            Err(StoreError::SlugTaken) if !slug_was_given && attempts < 3 => {
+            Err(StoreError::Conflict(Conflict::SlugTaken)) if !slug_was_given && attempts < 3 => {
                 attempts += 1;
                 slug = slug.with_random_suffix();
                 account.org.slug = slug.clone();
             }
-            Err(StoreError::SlugTaken) => {
+            Err(StoreError::Conflict(Conflict::SlugTaken)) => {
                 return Err(ApiError::Conflict {
                     code: "slug_taken",
                     message: format!("the organization slug '{slug}' is taken; choose another"),
@@ -315,9 +309,9 @@ async fn upgrade_hash(state: &AuthState, user: &UserRecord, password: &str) {
 }
 
 async fn logout(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
-    if let Some(principal) = session::current(&state.store, &state.tokens, req).await? {
-        session::end(&state.store, &principal.user.id, &principal.session_id).await?;
-        tracing::info!(user_id = %principal.user.id, "logged out");
+    if let Some(Principal::User { user, session_id }) = session::current(&state.store, &state.tokens, req).await? {
+        session::end(&state.store, &user.id, &session_id).await?;
+        tracing::info!(user_id = %user.id, "logged out");
     }
     Ok(with_cookie(
         http::empty_response(StatusCode::NO_CONTENT),
@@ -326,10 +320,10 @@ async fn logout(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
 }
 
 async fn logout_all(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
-    let principal = session::require(&state.store, &state.tokens, req).await?;
-    state.store.bump_session_epoch(&principal.user.id).await?;
-    session::end(&state.store, &principal.user.id, &principal.session_id).await?;
-    tracing::info!(user_id = %principal.user.id, "logged out everywhere");
+    let Principal::User { user, session_id } = session::require(&state.store, &state.tokens, req).await?;
+    state.store.bump_session_epoch(&user.id).await?;
+    session::end(&state.store, &user.id, &session_id).await?;
+    tracing::info!(user_id = %user.id, "logged out everywhere");
     Ok(with_cookie(
         http::empty_response(StatusCode::NO_CONTENT),
         http::cleared_session_cookie(),
@@ -337,7 +331,7 @@ async fn logout_all(state: &AuthState, req: &Request) -> Result<Response<Body>, 
 }
 
 async fn me(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
-    let Principal { user, .. } = session::require(&state.store, &state.tokens, req).await?;
+    let Principal::User { user, .. } = session::require(&state.store, &state.tokens, req).await?;
     tracing::Span::current().record("user_id", tracing::field::display(user.id));
     let orgs = state.store.memberships_of(&user.id).await?;
     let requested = req
@@ -396,7 +390,7 @@ pub async fn bootstrap_admin(state: &AuthState) -> Result<(), ApiError> {
                 return Ok(());
             }
             // Another cold start created it concurrently: loop and promote/confirm.
-            Err(StoreError::EmailTaken) => continue,
+            Err(StoreError::Conflict(Conflict::EmailTaken)) => continue,
             Err(e) => return Err(e.into()),
         }
     }

@@ -1,0 +1,52 @@
+//! Key builders: the only place a `pk`/`sk` string is assembled.
+
+use std::collections::HashMap;
+
+use super::{Item, s};
+use crate::domain::{Email, OrgId, SessionId, Slug, UserId};
+
+pub(crate) const PROFILE: &str = "PROFILE";
+pub(crate) const META: &str = "META";
+pub(crate) const EMAIL_SK: &str = "EMAIL";
+pub(crate) const SLUG_SK: &str = "SLUG";
+pub(crate) const MEMBER_PREFIX: &str = "MEMBER#";
+pub(crate) const AUDIT_PREFIX: &str = "AUDIT#";
+pub(crate) const USER_ORG_PREFIX: &str = "ORG#";
+/// GSI partition listing soft-deleted orgs by purge time.
+pub(crate) const DELETED_ORGS: &str = "DELETED_ORGS";
+
+pub(crate) fn user_pk(id: &UserId) -> String {
+    format!("USER#{id}")
+}
+pub(crate) fn org_pk(id: &OrgId) -> String {
+    format!("ORG#{id}")
+}
+pub(crate) fn email_pk(email: &Email) -> String {
+    format!("EMAIL#{email}")
+}
+pub(crate) fn slug_pk(slug: &Slug) -> String {
+    format!("SLUG#{slug}")
+}
+pub(crate) fn session_sk(id: &SessionId) -> String {
+    format!("SESSION#{id}")
+}
+pub(crate) fn member_sk(id: &UserId) -> String {
+    format!("{MEMBER_PREFIX}{id}")
+}
+pub(crate) fn user_org_sk(id: &OrgId) -> String {
+    format!("{USER_ORG_PREFIX}{id}")
+}
+/// Audit entries sort by time (zero-padded milliseconds) then a random id.
+pub(crate) fn audit_sk(at_millis: i64, id: &uuid::Uuid) -> String {
+    format!("{AUDIT_PREFIX}{at_millis:015}#{}", id.simple())
+}
+pub(crate) fn rate_pk(bucket: &str, subject: &str) -> String {
+    format!("RATE#{bucket}#{subject}")
+}
+pub(crate) fn rate_sk(window_start: i64) -> String {
+    format!("W#{window_start}")
+}
+
+pub(crate) fn key(pk: String, sk: impl Into<String>) -> Item {
+    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}

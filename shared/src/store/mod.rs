@@ -1,0 +1,259 @@
+//! DynamoDB access. This is the only module that knows the table's key layout
+//! (`keys.rs`): handlers pass typed ids and an [`OrgScope`] and get typed records back.
+//! An `OrgScope` can only be obtained from [`Store::scope`], which checks membership
+//! (or system-admin rights) against the store, so no handler can touch another org's
+//! partition.
+//!
+//! Uniqueness is enforced with conditional writes; multi-item changes use
+//! `TransactWriteItems` (with the audit entry inside the same transaction), never
+//! read-then-write. The key layout is documented in the README.
+
+mod keys;
+mod orgs;
+mod ratelimit;
+mod users;
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+pub use orgs::{Access, Actor, AuditEvent, AuditRecord, MemberRecord, OrgScope, PurgeReport};
+pub use ratelimit::RateDecision;
+pub use users::{MembershipView, NewAccount, OrgRecord, SessionRecord, UserRecord};
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// A business rule a conditional write refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    EmailTaken,
+    SlugTaken,
+    AlreadyMember,
+    NotMember,
+    TargetIsOwner,
+    /// The acting member no longer has the rights the action needs (demoted or removed
+    /// concurrently).
+    ActorLacksRights,
+    NotOwner,
+    OrgDeleted,
+    NotRestorable,
+    /// A condition failed but the backend did not say which.
+    Unknown,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("conflict: {0:?}")]
+    Conflict(Conflict),
+    #[error("dynamodb unavailable: {0}")]
+    Unavailable(String),
+    #[error("dynamodb error: {0}")]
+    Backend(String),
+    #[error("corrupt item: {0}")]
+    Corrupt(String),
+    #[error("invalid pagination cursor")]
+    BadCursor,
+}
+
+/// Throttling, timeouts, 5xx and transaction conflicts are worth a retry by the client
+/// (503); the rest is a bug (500).
+pub(crate) fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
+    match &e {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            StoreError::Unavailable(format!("{e:?}"))
+        }
+        SdkError::ServiceError(se) => {
+            let code = se.err().code().unwrap_or_default();
+            let retryable = matches!(
+                code,
+                "ProvisionedThroughputExceededException"
+                    | "RequestLimitExceeded"
+                    | "ThrottlingException"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+                    | "ResourceNotFoundException"
+                    | "TransactionConflictException"
+                    | "TransactionInProgressException"
+            );
+            let msg = format!("{code}: {}", se.err().message().unwrap_or_default());
+            if retryable {
+                StoreError::Unavailable(msg)
+            } else {
+                StoreError::Backend(msg)
+            }
+        }
+        _ => StoreError::Backend(format!("{e:?}")),
+    }
+}
+
+pub fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+pub(crate) fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+// ---- attribute helpers ----
+
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+pub(crate) fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+pub(crate) fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+        .ok_or_else(|| StoreError::Corrupt(format!("missing string attribute {name}")))
+}
+pub(crate) fn get_opt_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+pub(crate) fn get_n<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, StoreError> {
+    get_opt_n(item, name).ok_or_else(|| StoreError::Corrupt(format!("missing number attribute {name}")))
+}
+pub(crate) fn get_opt_n<T: std::str::FromStr>(item: &Item, name: &str) -> Option<T> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+}
+pub(crate) fn get_bool(item: &Item, name: &str) -> bool {
+    item.get(name).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false)
+}
+pub(crate) fn parse<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, StoreError> {
+    get_s(item, name)?
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("unparsable attribute {name}")))
+}
+
+/// One page of a list plus the opaque cursor for the next page (`None`: last page).
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// A page request: `limit` (1–100) and an opaque cursor from a previous page.
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    pub limit: i32,
+    pub cursor: Option<String>,
+}
+
+impl PageRequest {
+    pub const DEFAULT_LIMIT: i32 = 50;
+    pub const MAX_LIMIT: i32 = 100;
+}
+
+/// Cursors carry only the sort key of the last item, base64url-encoded; the partition
+/// key always comes from the caller's scope, so a forged cursor cannot leave it.
+pub(crate) fn encode_cursor(last: Option<&Item>) -> Option<String> {
+    let last = last?;
+    let sk = get_opt_s(last, "sk")?;
+    Some(URL_SAFE_NO_PAD.encode(sk.as_bytes()))
+}
+
+pub(crate) fn decode_cursor(cursor: Option<&str>, pk: &str, sk_prefix: &str) -> Result<Option<Item>, StoreError> {
+    let Some(cursor) = cursor else { return Ok(None) };
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| StoreError::BadCursor)?;
+    let sk = String::from_utf8(bytes).map_err(|_| StoreError::BadCursor)?;
+    if !sk.starts_with(sk_prefix) {
+        return Err(StoreError::BadCursor);
+    }
+    Ok(Some(HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])))
+}
+
+/// The store; cheap to clone (the SDK client is reference-counted).
+#[derive(Debug, Clone)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub(crate) async fn get(&self, item_key: Item) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out.item)
+    }
+
+    /// Runs a transaction; when an item's condition fails, answers that item's conflict.
+    pub(crate) async fn transact(&self, items: Vec<(TransactWriteItem, Option<Conflict>)>) -> Result<(), StoreError> {
+        let (writes, conflicts): (Vec<_>, Vec<_>) = items.into_iter().unzip();
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(se)) => match se.err() {
+                TransactWriteItemsError::TransactionCanceledException(tce) => {
+                    let reasons = tce.cancellation_reasons();
+                    for (i, reason) in reasons.iter().enumerate() {
+                        if reason.code() == Some("ConditionalCheckFailed") {
+                            return Err(StoreError::Conflict(conflicts.get(i).copied().flatten().unwrap_or(Conflict::Unknown)));
+                        }
+                    }
+                    if reasons.is_empty() {
+                        return Err(StoreError::Conflict(Conflict::Unknown));
+                    }
+                    // Cancelled by a concurrent transaction on the same items: retryable.
+                    Err(StoreError::Unavailable(format!("transaction cancelled: {tce:?}")))
+                }
+                _ => Err(classify(SdkError::ServiceError(se))),
+            },
+            Err(e) => Err(classify(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_stay_in_their_partition_and_prefix() {
+        let mut item = HashMap::new();
+        item.insert("pk".to_owned(), s("ORG#a"));
+        item.insert("sk".to_owned(), s("MEMBER#42"));
+        let c = encode_cursor(Some(&item)).unwrap();
+        let key = decode_cursor(Some(&c), "ORG#b", "MEMBER#").unwrap().unwrap();
+        assert_eq!(key["pk"].as_s().unwrap(), "ORG#b", "pk comes from the scope, not the cursor");
+        assert_eq!(key["sk"].as_s().unwrap(), "MEMBER#42");
+        assert!(matches!(decode_cursor(Some(&c), "ORG#b", "AUDIT#"), Err(StoreError::BadCursor)));
+        assert!(matches!(decode_cursor(Some("!!!"), "ORG#b", "MEMBER#"), Err(StoreError::BadCursor)));
+        assert!(decode_cursor(None, "ORG#b", "MEMBER#").unwrap().is_none());
+    }
+}

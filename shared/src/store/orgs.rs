@@ -1,0 +1,775 @@
+//! Organizations, membership, ownership, soft delete and purge, and the audit log.
+//! Every mutation is one transaction that also (a) re-checks the actor's rights on the
+//! actor's own membership item, (b) checks the org is not deleted, and (c) appends the
+//! audit entry — so a concurrently demoted admin cannot slip a change through, and no
+//! change is ever unaudited.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, DeleteRequest, Put, TransactWriteItem, Update, WriteRequest,
+};
+use serde::Serialize;
+
+use super::keys::*;
+use super::users::{OrgRecord, UserRecord, new_org_items};
+use super::{
+    Conflict, Item, Page, PageRequest, Store, StoreError, classify, decode_cursor, encode_cursor, get_bool, get_n,
+    get_opt_s, get_s, n, now_millis, now_secs, parse, s,
+};
+use crate::domain::{OrgId, OrgName, Plan, Role, Slug, UserId};
+use crate::principal::Principal;
+
+/// How the caller may act in an org.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Member(Role),
+    /// A system admin acting in an org they are not a member of (always audited).
+    SystemAdmin,
+}
+
+/// Who did something, as recorded in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Actor {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+impl Actor {
+    pub fn user(user: &UserRecord) -> Self {
+        Self {
+            kind: "user",
+            id: user.id.to_string(),
+            email: Some(user.email.to_string()),
+        }
+    }
+    pub fn system(what: &str) -> Self {
+        Self {
+            kind: "system",
+            id: what.to_owned(),
+            email: None,
+        }
+    }
+}
+
+/// Proof that the caller may act in one org, with how. Only [`Store::scope`] makes one,
+/// after checking membership (or system-admin rights) in the store; every org-owned
+/// item is addressed through it.
+#[derive(Debug, Clone)]
+pub struct OrgScope {
+    org: OrgRecord,
+    access: Access,
+    actor: Actor,
+    actor_user: Option<UserId>,
+}
+
+impl OrgScope {
+    pub fn org(&self) -> &OrgRecord {
+        &self.org
+    }
+    pub fn org_id(&self) -> &OrgId {
+        &self.org.id
+    }
+    pub fn access(&self) -> Access {
+        self.access
+    }
+    pub fn role(&self) -> Option<Role> {
+        match self.access {
+            Access::Member(r) => Some(r),
+            Access::SystemAdmin => None,
+        }
+    }
+    /// Owners, admins and system admins administer the org.
+    pub fn is_admin(&self) -> bool {
+        match self.access {
+            Access::Member(r) => r.is_admin(),
+            Access::SystemAdmin => true,
+        }
+    }
+    pub fn is_owner(&self) -> bool {
+        self.access == Access::Member(Role::Owner)
+    }
+    pub fn via_system_admin(&self) -> bool {
+        self.access == Access::SystemAdmin
+    }
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+    pub fn actor_user(&self) -> Option<&UserId> {
+        self.actor_user.as_ref()
+    }
+    /// An audit event by this scope's actor.
+    pub fn audit(&self, action: &str) -> AuditEvent {
+        AuditEvent {
+            action: action.to_owned(),
+            actor: self.actor.clone(),
+            target: None,
+            details: serde_json::Value::Null,
+            via_system_admin: self.via_system_admin(),
+        }
+    }
+}
+
+/// An audit entry to append: who did what to whom.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    pub action: String,
+    pub actor: Actor,
+    pub target: Option<String>,
+    pub details: serde_json::Value,
+    pub via_system_admin: bool,
+}
+
+impl AuditEvent {
+    pub fn new(action: &str, actor: Actor) -> Self {
+        Self {
+            action: action.to_owned(),
+            actor,
+            target: None,
+            details: serde_json::Value::Null,
+            via_system_admin: false,
+        }
+    }
+    pub fn target(mut self, target: impl ToString) -> Self {
+        self.target = Some(target.to_string());
+        self
+    }
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
+}
+
+/// A stored audit entry.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditRecord {
+    pub id: String,
+    pub at: i64,
+    pub action: String,
+    pub actor: Actor,
+    pub target: Option<String>,
+    pub details: serde_json::Value,
+    pub via_system_admin: bool,
+}
+
+/// A member of an org.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberRecord {
+    pub user_id: UserId,
+    pub email: String,
+    pub role: Role,
+    pub joined_at: i64,
+}
+
+/// What a purge removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub orgs: usize,
+    pub items: usize,
+}
+
+pub(crate) fn audit_put(table: &str, org: &OrgId, event: &AuditEvent) -> Result<TransactWriteItem, StoreError> {
+    let at = now_millis();
+    let id = uuid::Uuid::new_v4();
+    let mut item = key(org_pk(org), audit_sk(at, &id));
+    item.insert("type".into(), s("audit"));
+    item.insert("audit_id".into(), s(id.simple().to_string()));
+    item.insert("at".into(), n(at / 1000));
+    item.insert("action".into(), s(&event.action));
+    item.insert("actor_type".into(), s(event.actor.kind));
+    item.insert("actor_id".into(), s(&event.actor.id));
+    if let Some(email) = &event.actor.email {
+        item.insert("actor_email".into(), s(email));
+    }
+    if let Some(target) = &event.target {
+        item.insert("target".into(), s(target));
+    }
+    if !event.details.is_null() {
+        item.insert("details".into(), s(event.details.to_string()));
+    }
+    item.insert("via_system_admin".into(), AttributeValue::Bool(event.via_system_admin));
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+fn audit_from_item(item: &Item) -> Result<AuditRecord, StoreError> {
+    let kind = match get_s(item, "actor_type")? {
+        "user" => "user",
+        "api_key" => "api_key",
+        _ => "system",
+    };
+    Ok(AuditRecord {
+        id: get_s(item, "audit_id")?.to_owned(),
+        at: get_n(item, "at")?,
+        action: get_s(item, "action")?.to_owned(),
+        actor: Actor {
+            kind,
+            id: get_s(item, "actor_id")?.to_owned(),
+            email: get_opt_s(item, "actor_email").map(str::to_owned),
+        },
+        target: get_opt_s(item, "target").map(str::to_owned),
+        details: get_opt_s(item, "details")
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or(serde_json::Value::Null),
+        via_system_admin: get_bool(item, "via_system_admin"),
+    })
+}
+
+/// The membership item (in the org's partition) and its mirror under the user.
+pub(crate) fn member_items(org: &OrgRecord, user: &UserRecord, role: Role, joined_at: i64) -> (Item, Item) {
+    let mut member = key(org_pk(&org.id), member_sk(&user.id));
+    member.insert("type".into(), s("member"));
+    member.insert("user_id".into(), s(user.id.to_string()));
+    member.insert("email".into(), s(user.email.as_str()));
+    member.insert("role".into(), s(role.as_str()));
+    member.insert("joined_at".into(), n(joined_at));
+    // Purge removes the mirror together with the membership.
+    member.insert("companion_pk".into(), s(user_pk(&user.id)));
+    member.insert("companion_sk".into(), s(user_org_sk(&org.id)));
+    let mut mirror = key(user_pk(&user.id), user_org_sk(&org.id));
+    mirror.insert("type".into(), s("user_org"));
+    mirror.insert("org_id".into(), s(org.id.to_string()));
+    mirror.insert("role".into(), s(role.as_str()));
+    mirror.insert("joined_at".into(), n(joined_at));
+    (member, mirror)
+}
+
+fn member_from_item(item: &Item) -> Result<MemberRecord, StoreError> {
+    Ok(MemberRecord {
+        user_id: parse(item, "user_id")?,
+        email: get_s(item, "email")?.to_owned(),
+        role: parse(item, "role")?,
+        joined_at: get_n(item, "joined_at")?,
+    })
+}
+
+fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+/// The rights an action needs from its actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    Admin,
+    /// Owner, or a system admin.
+    OwnerOrSystemAdmin,
+}
+
+impl Store {
+    /// Resolves `slug` to an org the caller may act in: a member (any role), or a system
+    /// admin naming the org. `None` when the org does not exist, is deleted (unless
+    /// `include_deleted`), or the caller has no access — the same answer for all three.
+    pub async fn scope(&self, principal: &Principal, slug: &Slug, include_deleted: bool) -> Result<Option<OrgScope>, StoreError> {
+        let Some(claim) = self.get(key(slug_pk(slug), SLUG_SK)).await? else {
+            return Ok(None);
+        };
+        let org_id: OrgId = parse(&claim, "org_id")?;
+        let user = principal.user();
+        let member_key = user.map(|u| key(org_pk(&org_id), member_sk(&u.id)));
+        let (meta, member) = tokio::join!(self.get(key(org_pk(&org_id), META)), async {
+            match member_key {
+                Some(k) => self.get(k).await,
+                None => Ok(None),
+            }
+        });
+        let Some(meta) = meta? else { return Ok(None) };
+        let org = OrgRecord::from_item(&meta)?;
+        if org.is_deleted() && !include_deleted {
+            return Ok(None);
+        }
+        let access = match member? {
+            Some(m) => Access::Member(parse(&m, "role")?),
+            None if principal.is_system_admin() => Access::SystemAdmin,
+            None => return Ok(None),
+        };
+        Ok(Some(OrgScope {
+            org,
+            access,
+            actor: principal.actor(),
+            actor_user: user.map(|u| u.id),
+        }))
+    }
+
+    /// Creates an org owned by `owner` (with its initial items and audit entry).
+    pub async fn create_org(&self, org: &OrgRecord, owner: &UserRecord, extra: &[Item], audit: &AuditEvent) -> Result<(), StoreError> {
+        let items = new_org_items(&self.table, org, owner, extra, audit)?;
+        match self.transact(items).await {
+            Err(StoreError::Conflict(Conflict::Unknown)) if self.get(key(slug_pk(&org.slug), SLUG_SK)).await?.is_some() => {
+                Err(StoreError::Conflict(Conflict::SlugTaken))
+            }
+            other => other,
+        }
+    }
+
+    /// Re-checks the actor's rights inside the transaction.
+    fn actor_check(&self, scope: &OrgScope, needs: Needs) -> Result<Option<(TransactWriteItem, Option<Conflict>)>, StoreError> {
+        let Some(user) = scope.actor_user else {
+            return Err(StoreError::Conflict(Conflict::ActorLacksRights));
+        };
+        let check = match (scope.access, needs) {
+            (Access::SystemAdmin, _) => ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(&user), PROFILE)))
+                .condition_expression("is_system_admin = :t")
+                .expression_attribute_values(":t", AttributeValue::Bool(true)),
+            (Access::Member(_), needs) => {
+                let b = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(org_pk(scope.org_id()), member_sk(&user))))
+                    .expression_attribute_names("#role", "role");
+                match needs {
+                    Needs::Admin => b
+                        .condition_expression("#role IN (:owner, :admin)")
+                        .expression_attribute_values(":owner", s(Role::Owner.as_str()))
+                        .expression_attribute_values(":admin", s(Role::Admin.as_str())),
+                    Needs::OwnerOrSystemAdmin => b
+                        .condition_expression("#role = :owner")
+                        .expression_attribute_values(":owner", s(Role::Owner.as_str())),
+                }
+            }
+        };
+        Ok(Some((
+            TransactWriteItem::builder().condition_check(build(check.build())?).build(),
+            Some(Conflict::ActorLacksRights),
+        )))
+    }
+
+    fn org_live_check(&self, scope: &OrgScope) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(scope.org_id()), META)))
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
+            .build();
+        Ok((
+            TransactWriteItem::builder().condition_check(build(check)?).build(),
+            Some(Conflict::OrgDeleted),
+        ))
+    }
+
+    fn audit_item(&self, scope: &OrgScope, event: &AuditEvent) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
+        Ok((audit_put(&self.table, scope.org_id(), event)?, None))
+    }
+
+    /// Appends an audit entry on its own (reads by a system admin, rejected deliveries).
+    pub async fn append_audit(&self, org: &OrgId, event: &AuditEvent) -> Result<(), StoreError> {
+        self.transact(vec![(audit_put(&self.table, org, event)?, None)]).await
+    }
+
+    pub async fn org_by_id(&self, org: &OrgId) -> Result<Option<OrgRecord>, StoreError> {
+        self.get(key(org_pk(org), META))
+            .await?
+            .map(|i| OrgRecord::from_item(&i))
+            .transpose()
+    }
+
+    pub async fn member(&self, scope: &OrgScope, user: &UserId) -> Result<Option<MemberRecord>, StoreError> {
+        self.get(key(org_pk(scope.org_id()), member_sk(user)))
+            .await?
+            .map(|i| member_from_item(&i))
+            .transpose()
+    }
+
+    pub async fn members_page(&self, scope: &OrgScope, page: &PageRequest) -> Result<Page<MemberRecord>, StoreError> {
+        let pk = org_pk(scope.org_id());
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":prefix", s(MEMBER_PREFIX))
+            .consistent_read(true)
+            .limit(page.limit)
+            .set_exclusive_start_key(decode_cursor(page.cursor.as_deref(), &pk, MEMBER_PREFIX)?)
+            .send()
+            .await
+            .map_err(classify)?;
+        let items = out.items().iter().map(member_from_item).collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = out
+            .last_evaluated_key
+            .filter(|k| !k.is_empty())
+            .and_then(|k| encode_cursor(Some(&k)));
+        Ok(Page { items, next_cursor })
+    }
+
+    /// The audit log, newest first.
+    pub async fn audit_page(&self, scope: &OrgScope, page: &PageRequest) -> Result<Page<AuditRecord>, StoreError> {
+        let pk = org_pk(scope.org_id());
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":prefix", s(AUDIT_PREFIX))
+            .scan_index_forward(false)
+            .consistent_read(true)
+            .limit(page.limit)
+            .set_exclusive_start_key(decode_cursor(page.cursor.as_deref(), &pk, AUDIT_PREFIX)?)
+            .send()
+            .await
+            .map_err(classify)?;
+        let items = out.items().iter().map(audit_from_item).collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = out
+            .last_evaluated_key
+            .filter(|k| !k.is_empty())
+            .and_then(|k| encode_cursor(Some(&k)));
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Renames the org and/or changes its plan (the caller checks who may change what).
+    pub async fn update_org(
+        &self,
+        scope: &OrgScope,
+        name: Option<&OrgName>,
+        plan: Option<Plan>,
+        event: &AuditEvent,
+    ) -> Result<OrgRecord, StoreError> {
+        let mut expr = vec!["updated_at = :now"];
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(scope.org_id()), META)))
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
+            .expression_attribute_values(":now", n(now_secs()));
+        if let Some(name) = name {
+            expr.push("#name = :name");
+            update = update
+                .expression_attribute_names("#name", "name")
+                .expression_attribute_values(":name", s(name.as_str()));
+        }
+        if let Some(plan) = plan {
+            expr.push("#plan = :plan");
+            update = update
+                .expression_attribute_names("#plan", "plan")
+                .expression_attribute_values(":plan", s(plan.as_str()));
+        }
+        let update = update.update_expression(format!("SET {}", expr.join(", ")));
+        let mut items = vec![(
+            TransactWriteItem::builder().update(build(update.build())?).build(),
+            Some(Conflict::OrgDeleted),
+        )];
+        items.extend(self.actor_check(scope, Needs::Admin)?);
+        items.push(self.audit_item(scope, event)?);
+        self.transact(items).await?;
+        self.org_by_id(scope.org_id())
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("org vanished after update".into()))
+    }
+
+    /// Soft delete: members lose access at once; data stays until purge after `grace`.
+    pub async fn soft_delete_org(&self, scope: &OrgScope, grace: Duration, event: &AuditEvent) -> Result<OrgRecord, StoreError> {
+        let now = now_secs();
+        let purge_after = now + grace.as_secs() as i64;
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(scope.org_id()), META)))
+            .update_expression("SET deleted_at = :now, purge_after = :pa, updated_at = :now, gsi1pk = :g, gsi1sk = :gs")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":pa", n(purge_after))
+            .expression_attribute_values(":g", s(DELETED_ORGS))
+            .expression_attribute_values(":gs", s(format!("{purge_after:012}#{}", scope.org_id())));
+        let mut items = vec![(
+            TransactWriteItem::builder().update(build(update.build())?).build(),
+            Some(Conflict::OrgDeleted),
+        )];
+        items.extend(self.actor_check(scope, Needs::OwnerOrSystemAdmin)?);
+        items.push(self.audit_item(scope, event)?);
+        self.transact(items).await?;
+        self.org_by_id(scope.org_id())
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("org vanished after delete".into()))
+    }
+
+    /// Undoes a soft delete within the grace period (and before a purge has begun).
+    pub async fn restore_org(&self, scope: &OrgScope, event: &AuditEvent) -> Result<OrgRecord, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(scope.org_id()), META)))
+            .update_expression("SET updated_at = :now REMOVE deleted_at, purge_after, gsi1pk, gsi1sk")
+            .condition_expression("attribute_exists(deleted_at) AND purge_after > :now AND attribute_not_exists(purging)")
+            .expression_attribute_values(":now", n(now_secs()));
+        let mut items = vec![(
+            TransactWriteItem::builder().update(build(update.build())?).build(),
+            Some(Conflict::NotRestorable),
+        )];
+        items.extend(self.actor_check(scope, Needs::OwnerOrSystemAdmin)?);
+        items.push(self.audit_item(scope, event)?);
+        self.transact(items).await?;
+        self.org_by_id(scope.org_id())
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("org vanished after restore".into()))
+    }
+
+    fn set_role(&self, org: &OrgId, user: &UserId, role: Role, condition: &str, conflict: Conflict) -> Result<[(TransactWriteItem, Option<Conflict>); 2], StoreError> {
+        let member = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(org), member_sk(user))))
+            .update_expression("SET #role = :role")
+            .condition_expression(condition)
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(":role", s(role.as_str()))
+            .expression_attribute_values(":owner", s(Role::Owner.as_str()));
+        let mirror = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user), user_org_sk(org))))
+            .update_expression("SET #role = :role")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(":role", s(role.as_str()));
+        Ok([
+            (TransactWriteItem::builder().update(build(member.build())?).build(), Some(conflict)),
+            (TransactWriteItem::builder().update(build(mirror.build())?).build(), Some(Conflict::NotMember)),
+        ])
+    }
+
+    /// Hands ownership from the acting owner to another member (who must exist); the old
+    /// owner becomes an admin. One transaction: exactly one owner before and after.
+    pub async fn transfer_ownership(&self, scope: &OrgScope, to: &UserId, event: &AuditEvent) -> Result<(), StoreError> {
+        let Some(from) = scope.actor_user().copied() else {
+            return Err(StoreError::Conflict(Conflict::NotOwner));
+        };
+        if !scope.is_owner() {
+            return Err(StoreError::Conflict(Conflict::NotOwner));
+        }
+        let org = *scope.org_id();
+        let mut items = Vec::new();
+        items.extend(self.set_role(&org, &from, Role::Admin, "#role = :owner", Conflict::NotOwner)?);
+        items.extend(self.set_role(&org, to, Role::Owner, "attribute_exists(pk) AND #role <> :owner", Conflict::NotMember)?);
+        items.push(self.org_live_check(scope)?);
+        items.push(self.audit_item(scope, event)?);
+        self.transact(items).await
+    }
+
+    /// Adds an existing user with `role` (admin or member).
+    pub async fn add_member(&self, scope: &OrgScope, user: &UserRecord, role: Role, event: &AuditEvent) -> Result<(), StoreError> {
+        let (member, mirror) = member_items(scope.org(), user, role, now_secs());
+        let mut items = vec![
+            (super::users::put_new(&self.table, member)?, Some(Conflict::AlreadyMember)),
+            (super::users::put_new(&self.table, mirror)?, Some(Conflict::AlreadyMember)),
+        ];
+        items.extend(self.actor_check(scope, Needs::Admin)?);
+        items.push(self.org_live_check(scope)?);
+        items.push(self.audit_item(scope, event)?);
+        self.transact(items).await
+    }
+
+    /// Changes a non-owner member's role to admin or member.
+    pub async fn change_member_role(&self, scope: &OrgScope, target: &UserId, role: Role, event: &AuditEvent) -> Result<(), StoreError> {
+        let org = *scope.org_id();
+        let mut items = Vec::new();
+        items.extend(self.set_role(&org, target, role, "attribute_exists(pk) AND #role <> :owner", Conflict::TargetIsOwner)?);
+        items.extend(self.actor_check(scope, Needs::Admin)?);
+        items.push(self.org_live_check(scope)?);
+        items.push(self.audit_item(scope, event)?);
+        match self.transact(items).await {
+            Err(e) => Err(self.explain_target(scope, target, e).await),
+            ok => ok,
+        }
+    }
+
+    fn membership_deletes(&self, org: &OrgId, user: &UserId, conflict: Conflict) -> Result<[(TransactWriteItem, Option<Conflict>); 2], StoreError> {
+        let member = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(org), member_sk(user))))
+            .condition_expression("attribute_exists(pk) AND #role <> :owner")
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(":owner", s(Role::Owner.as_str()));
+        let mirror = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user), user_org_sk(org))));
+        Ok([
+            (TransactWriteItem::builder().delete(build(member.build())?).build(), Some(conflict)),
+            (TransactWriteItem::builder().delete(build(mirror.build())?).build(), None),
+        ])
+    }
+
+    /// Removes a non-owner member (not the actor: leaving is [`Store::leave_org`]).
+    pub async fn remove_member(&self, scope: &OrgScope, target: &UserId, event: &AuditEvent) -> Result<(), StoreError> {
+        let mut items = Vec::new();
+        items.extend(self.membership_deletes(scope.org_id(), target, Conflict::TargetIsOwner)?);
+        items.extend(self.actor_check(scope, Needs::Admin)?);
+        items.push(self.org_live_check(scope)?);
+        items.push(self.audit_item(scope, event)?);
+        match self.transact(items).await {
+            Err(e) => Err(self.explain_target(scope, target, e).await),
+            ok => ok,
+        }
+    }
+
+    /// The actor leaves the org (refused for the owner).
+    pub async fn leave_org(&self, scope: &OrgScope, event: &AuditEvent) -> Result<(), StoreError> {
+        let Some(user) = scope.actor_user().copied() else {
+            return Err(StoreError::Conflict(Conflict::NotMember));
+        };
+        if scope.via_system_admin() {
+            return Err(StoreError::Conflict(Conflict::NotMember));
+        }
+        let mut items = Vec::new();
+        items.extend(self.membership_deletes(scope.org_id(), &user, Conflict::TargetIsOwner)?);
+        items.push(self.org_live_check(scope)?);
+        items.push(self.audit_item(scope, event)?);
+        self.transact(items).await
+    }
+
+    /// A failed "exists AND not owner" condition means either; a re-read tells which.
+    async fn explain_target(&self, scope: &OrgScope, target: &UserId, e: StoreError) -> StoreError {
+        match e {
+            StoreError::Conflict(Conflict::TargetIsOwner) => match self.member(scope, target).await {
+                Ok(None) => StoreError::Conflict(Conflict::NotMember),
+                Ok(Some(_)) => StoreError::Conflict(Conflict::TargetIsOwner),
+                Err(read) => read,
+            },
+            other => other,
+        }
+    }
+
+    /// Soft-deleted orgs whose grace period has ended.
+    pub async fn orgs_due_for_purge(&self, now: i64) -> Result<Vec<OrgId>, StoreError> {
+        let mut ids = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("gsi1")
+                .key_condition_expression("gsi1pk = :g AND gsi1sk <= :bound")
+                .expression_attribute_values(":g", s(DELETED_ORGS))
+                .expression_attribute_values(":bound", s(format!("{now:012}#~")))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in out.items() {
+                ids.push(parse(item, "org_id")?);
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(ids),
+            }
+        }
+    }
+
+    /// Deletes every item of a soft-deleted org whose grace period has ended, with the
+    /// global items that point into it (slug claim, membership mirrors, token/key
+    /// lookups). Marks the org `purging` first, so a restore cannot race the purge. The
+    /// org's META item goes last: an interrupted purge is found and finished next run.
+    pub async fn purge_org(&self, org: &OrgId, now: i64) -> Result<usize, StoreError> {
+        let mark = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(org), META)))
+            .update_expression("SET purging = :t")
+            .condition_expression("attribute_exists(deleted_at) AND purge_after <= :now")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await;
+        if let Err(e) = mark {
+            return match e.as_service_error() {
+                Some(se) if se.is_conditional_check_failed_exception() => Ok(0),
+                _ => Err(classify(e)),
+            };
+        }
+        let pk = org_pk(org);
+        let mut keys: Vec<Item> = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(&pk))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in out.items() {
+                let sk = get_s(item, "sk")?;
+                if let (Some(cpk), Some(csk)) = (get_opt_s(item, "companion_pk"), get_opt_s(item, "companion_sk")) {
+                    keys.push(key(cpk.to_owned(), csk));
+                }
+                if sk != META {
+                    keys.push(key(pk.clone(), sk));
+                }
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        keys.push(key(pk.clone(), META));
+        let count = keys.len();
+        self.batch_delete(keys).await?;
+        Ok(count)
+    }
+
+    pub(crate) async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
+        let (last, rest): (Vec<Item>, Vec<Item>) = {
+            let mut keys = keys;
+            let last = keys.pop().into_iter().collect();
+            (last, keys)
+        };
+        // Everything but the last key first, then the last one (the META item).
+        for batch in [rest, last] {
+            for chunk in batch.chunks(25) {
+                let mut requests: Vec<WriteRequest> = chunk
+                    .iter()
+                    .map(|k| {
+                        build(DeleteRequest::builder().set_key(Some(k.clone())).build())
+                            .map(|d| WriteRequest::builder().delete_request(d).build())
+                    })
+                    .collect::<Result<_, _>>()?;
+                for attempt in 0..10u32 {
+                    if requests.is_empty() {
+                        break;
+                    }
+                    if attempt > 0 {
+                        tokio::time::sleep(Duration::from_millis(25 << attempt.min(5))).await;
+                    }
+                    let out = self
+                        .client
+                        .batch_write_item()
+                        .request_items(&self.table, std::mem::take(&mut requests))
+                        .send()
+                        .await
+                        .map_err(classify)?;
+                    requests = out.unprocessed_items.unwrap_or_default().remove(&self.table).unwrap_or_default();
+                }
+                if !requests.is_empty() {
+                    return Err(StoreError::Unavailable("batch delete left unprocessed items".into()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Purges every org whose grace period has ended.
+    pub async fn purge_due(&self, now: i64) -> Result<PurgeReport, StoreError> {
+        let mut report = PurgeReport::default();
+        for org in self.orgs_due_for_purge(now).await? {
+            let items = self.purge_org(&org, now).await?;
+            if items > 0 {
+                tracing::info!(org_id = %org, items, "purged deleted organization");
+                report.orgs += 1;
+                report.items += items;
+            }
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,457 @@
+//! Users, sessions, signup and "my orgs".
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
+
+use super::keys::*;
+use super::orgs::{AuditEvent, audit_put, member_items};
+use super::{
+    Conflict, Item, Page, PageRequest, Store, StoreError, classify, decode_cursor, encode_cursor, get_bool, get_n,
+    get_opt_n, get_s, n, parse, s,
+};
+use crate::crypto::PasswordHashString;
+use crate::domain::{Email, OrgId, OrgName, Plan, Role, SessionId, Slug, UserId};
+
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub email: Email,
+    pub password_hash: PasswordHashString,
+    pub is_system_admin: bool,
+    pub session_epoch: u64,
+    pub created_at: i64,
+}
+
+impl UserRecord {
+    pub(crate) fn to_item(&self) -> Item {
+        let mut item = key(user_pk(&self.id), PROFILE);
+        item.insert("type".into(), s("user"));
+        item.insert("user_id".into(), s(self.id.to_string()));
+        item.insert("email".into(), s(self.email.as_str()));
+        item.insert("password_hash".into(), s(self.password_hash.as_str()));
+        item.insert("is_system_admin".into(), AttributeValue::Bool(self.is_system_admin));
+        item.insert("session_epoch".into(), n(self.session_epoch));
+        item.insert("created_at".into(), n(self.created_at));
+        item
+    }
+
+    pub(crate) fn from_item(item: &Item) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: parse(item, "user_id")?,
+            email: Email::parse(get_s(item, "email")?).map_err(|e| StoreError::Corrupt(e.message))?,
+            password_hash: PasswordHashString::from_stored(get_s(item, "password_hash")?.to_owned()),
+            is_system_admin: get_bool(item, "is_system_admin"),
+            session_epoch: get_n(item, "session_epoch")?,
+            created_at: get_n(item, "created_at")?,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OrgRecord {
+    pub id: OrgId,
+    pub slug: Slug,
+    pub name: OrgName,
+    pub plan: Plan,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted_at: Option<i64>,
+    pub purge_after: Option<i64>,
+}
+
+impl OrgRecord {
+    pub fn new(slug: Slug, name: OrgName, now: i64) -> Self {
+        Self {
+            id: OrgId::new(),
+            slug,
+            name,
+            plan: Plan::Free,
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+            purge_after: None,
+        }
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    pub(crate) fn to_item(&self) -> Item {
+        let mut item = key(org_pk(&self.id), META);
+        item.insert("type".into(), s("org"));
+        item.insert("org_id".into(), s(self.id.to_string()));
+        item.insert("slug".into(), s(self.slug.as_str()));
+        item.insert("name".into(), s(self.name.as_str()));
+        item.insert("plan".into(), s(self.plan.as_str()));
+        item.insert("created_at".into(), n(self.created_at));
+        item.insert("updated_at".into(), n(self.updated_at));
+        // Purge deletes the slug claim together with the org.
+        item.insert("companion_pk".into(), s(slug_pk(&self.slug)));
+        item.insert("companion_sk".into(), s(SLUG_SK));
+        if let Some(d) = self.deleted_at {
+            item.insert("deleted_at".into(), n(d));
+        }
+        if let Some(p) = self.purge_after {
+            item.insert("purge_after".into(), n(p));
+        }
+        item
+    }
+
+    pub(crate) fn from_item(item: &Item) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: parse(item, "org_id")?,
+            slug: Slug::system(get_s(item, "slug")?).map_err(|e| StoreError::Corrupt(e.message))?,
+            name: OrgName::parse(get_s(item, "name")?).map_err(|e| StoreError::Corrupt(e.message))?,
+            plan: parse(item, "plan")?,
+            created_at: get_n(item, "created_at")?,
+            updated_at: get_n(item, "updated_at")?,
+            deleted_at: get_opt_n(item, "deleted_at"),
+            purge_after: get_opt_n(item, "purge_after"),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub epoch: u64,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl SessionRecord {
+    fn to_item(&self) -> Item {
+        let mut item = key(user_pk(&self.user_id), session_sk(&self.id));
+        item.insert("type".into(), s("session"));
+        item.insert("epoch".into(), n(self.epoch));
+        item.insert("created_at".into(), n(self.created_at));
+        item.insert("expires_at".into(), n(self.expires_at));
+        item
+    }
+}
+
+/// An org the user belongs to, with their role there.
+#[derive(Debug, Clone)]
+pub struct MembershipView {
+    pub org: OrgRecord,
+    pub role: Role,
+    pub joined_at: i64,
+}
+
+/// Everything signup writes, in one transaction.
+#[derive(Debug)]
+pub struct NewAccount {
+    pub user: UserRecord,
+    pub org: OrgRecord,
+    pub session: SessionRecord,
+    /// Extra org-owned items created with the org (webhook secrets).
+    pub org_items: Vec<Item>,
+    pub audit: AuditEvent,
+}
+
+pub(crate) fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+pub(crate) fn email_claim(user: &UserRecord) -> Item {
+    let mut item = key(email_pk(&user.email), EMAIL_SK);
+    item.insert("user_id".into(), s(user.id.to_string()));
+    item
+}
+
+pub(crate) fn slug_claim(org: &OrgRecord) -> Item {
+    let mut item = key(slug_pk(&org.slug), SLUG_SK);
+    item.insert("org_id".into(), s(org.id.to_string()));
+    item
+}
+
+/// The transaction items that create an org with its owner (shared by signup and
+/// `POST /api/orgs`).
+pub(crate) fn new_org_items(
+    table: &str,
+    org: &OrgRecord,
+    owner: &UserRecord,
+    extra: &[Item],
+    audit: &AuditEvent,
+) -> Result<Vec<(TransactWriteItem, Option<Conflict>)>, StoreError> {
+    let (member, mirror) = member_items(org, owner, Role::Owner, org.created_at);
+    let mut items = vec![
+        (put_new(table, org.to_item())?, None),
+        (put_new(table, slug_claim(org))?, Some(Conflict::SlugTaken)),
+        (put_new(table, member)?, None),
+        (put_new(table, mirror)?, None),
+        (audit_put(table, &org.id, audit)?, None),
+    ];
+    for item in extra {
+        items.push((put_new(table, item.clone())?, None));
+    }
+    Ok(items)
+}
+
+impl Store {
+    /// Creates user, email claim, org, slug claim, owner membership (and its mirror), the
+    /// org's initial items, the audit entry and the first session in one transaction:
+    /// either all exist afterwards or none.
+    pub async fn create_account(&self, account: &NewAccount) -> Result<(), StoreError> {
+        let mut items = vec![
+            (put_new(&self.table, account.user.to_item())?, None),
+            (put_new(&self.table, email_claim(&account.user))?, Some(Conflict::EmailTaken)),
+            (put_new(&self.table, account.session.to_item())?, None),
+        ];
+        items.extend(new_org_items(
+            &self.table,
+            &account.org,
+            &account.user,
+            &account.org_items,
+            &account.audit,
+        )?);
+        match self.transact(items).await {
+            Err(StoreError::Conflict(Conflict::Unknown)) => {
+                // Some emulators omit cancellation reasons: find out which claim exists.
+                if self.find_user_by_email(&account.user.email).await?.is_some() {
+                    Err(StoreError::Conflict(Conflict::EmailTaken))
+                } else if self.get(key(slug_pk(&account.org.slug), SLUG_SK)).await?.is_some() {
+                    Err(StoreError::Conflict(Conflict::SlugTaken))
+                } else {
+                    Err(StoreError::Unavailable("signup transaction cancelled".into()))
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Creates a user without an org (the seeded system admin), claiming the email.
+    pub async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        self.transact(vec![
+            (put_new(&self.table, user.to_item())?, None),
+            (put_new(&self.table, email_claim(user))?, Some(Conflict::EmailTaken)),
+        ])
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => StoreError::Conflict(Conflict::EmailTaken),
+            other => other,
+        })
+    }
+
+    pub async fn set_system_admin(&self, user: &UserId) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user), PROFILE)))
+            .update_expression("SET is_system_admin = :t")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    pub async fn find_user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError> {
+        let Some(claim) = self.get(key(email_pk(email), EMAIL_SK)).await? else {
+            return Ok(None);
+        };
+        let id: UserId = parse(&claim, "user_id")?;
+        self.get_user(&id).await
+    }
+
+    pub async fn get_user(&self, id: &UserId) -> Result<Option<UserRecord>, StoreError> {
+        self.get(key(user_pk(id), PROFILE))
+            .await?
+            .map(|item| UserRecord::from_item(&item))
+            .transpose()
+    }
+
+    /// Stores a stronger hash after a successful login with a weaker one.
+    pub async fn update_password_hash(&self, id: &UserId, hash: &PasswordHashString) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(id), PROFILE)))
+            .update_expression("SET password_hash = :h")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":h", s(hash.as_str()))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    pub async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(session.to_item()))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// The session and its user, read together (each request's authentication).
+    pub async fn get_session_and_user(
+        &self,
+        user: &UserId,
+        session: &SessionId,
+    ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+        let (sess, usr) = tokio::join!(self.get(key(user_pk(user), session_sk(session))), self.get_user(user));
+        let (Some(sess), Some(usr)) = (sess?, usr?) else {
+            return Ok(None);
+        };
+        let record = SessionRecord {
+            id: *session,
+            user_id: *user,
+            epoch: get_n(&sess, "epoch")?,
+            created_at: get_n(&sess, "created_at")?,
+            expires_at: get_n(&sess, "expires_at")?,
+        };
+        Ok(Some((record, usr)))
+    }
+
+    pub async fn delete_session(&self, user: &UserId, session: &SessionId) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user), session_sk(session))))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// "Log out everywhere": bumping the epoch invalidates every session issued before.
+    pub async fn bump_session_epoch(&self, user: &UserId) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user), PROFILE)))
+            .update_expression("ADD session_epoch :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":one", n(1))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(classify)?;
+        out.attributes
+            .as_ref()
+            .map(|a| get_n(a, "session_epoch"))
+            .transpose()?
+            .ok_or_else(|| StoreError::Corrupt("no epoch returned".into()))
+    }
+
+    /// Every live (not deleted) org of a user, with roles, oldest membership first.
+    pub async fn memberships_of(&self, user: &UserId) -> Result<Vec<MembershipView>, StoreError> {
+        let mut all = Vec::new();
+        let mut page = PageRequest {
+            limit: PageRequest::MAX_LIMIT,
+            cursor: None,
+        };
+        loop {
+            let p = self.memberships_page(user, &page).await?;
+            all.extend(p.items);
+            match p.next_cursor {
+                Some(c) => page.cursor = Some(c),
+                None => break,
+            }
+        }
+        all.sort_by(|a, b| {
+            a.joined_at
+                .cmp(&b.joined_at)
+                .then_with(|| a.org.slug.as_str().cmp(b.org.slug.as_str()))
+        });
+        Ok(all)
+    }
+
+    /// One page of a user's live orgs (ordered by org id; deleted orgs are skipped).
+    pub async fn memberships_page(&self, user: &UserId, page: &PageRequest) -> Result<Page<MembershipView>, StoreError> {
+        let pk = user_pk(user);
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":prefix", s(USER_ORG_PREFIX))
+            .consistent_read(true)
+            .limit(page.limit)
+            .set_exclusive_start_key(decode_cursor(page.cursor.as_deref(), &pk, USER_ORG_PREFIX)?)
+            .send()
+            .await
+            .map_err(classify)?;
+        let mirrors = out.items.unwrap_or_default();
+        let next_cursor = out
+            .last_evaluated_key
+            .filter(|k| !k.is_empty())
+            .and_then(|k| encode_cursor(Some(&k)));
+        let mut roles: HashMap<OrgId, (Role, i64)> = HashMap::new();
+        for m in &mirrors {
+            roles.insert(parse(m, "org_id")?, (parse(m, "role")?, get_n(m, "joined_at")?));
+        }
+        let orgs = self.get_orgs(roles.keys().copied().collect()).await?;
+        let mut items: Vec<MembershipView> = orgs
+            .into_iter()
+            .filter(|o| !o.is_deleted())
+            .filter_map(|org| {
+                roles.get(&org.id).map(|(role, joined_at)| MembershipView {
+                    role: *role,
+                    joined_at: *joined_at,
+                    org,
+                })
+            })
+            .collect();
+        items.sort_by(|a, b| a.org.id.cmp(&b.org.id));
+        Ok(Page { items, next_cursor })
+    }
+
+    pub(crate) async fn get_orgs(&self, ids: Vec<OrgId>) -> Result<Vec<OrgRecord>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(100) {
+            let mut pending: Vec<Item> = chunk.iter().map(|id| key(org_pk(id), META)).collect();
+            for attempt in 0..8u32 {
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(20 << attempt.min(5))).await;
+                }
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Backend(e.to_string()))?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                    found.push(OrgRecord::from_item(&item)?);
+                }
+                pending = out
+                    .unprocessed_keys
+                    .unwrap_or_default()
+                    .remove(&self.table)
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
+            }
+            if !pending.is_empty() {
+                return Err(StoreError::Unavailable("batch get left unprocessed keys".into()));
+            }
+        }
+        Ok(found)
+    }
+}
