@@ -91,6 +91,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("AGNUS_ACCESS_ALLOWED_OWNER_EMAILS", "unset: anyone may create orgs"),
     ("AGNUS_ACCESS_BLOCKED_EMAILS", "unset"),
     ("AGNUS_ACCESS_BLOCKED_DOMAINS", "unset"),
+    ("AGNUS_ORG_DELETE_GRACE_SECS", "2592000 (30 days) before a deleted org is purged"),
     ("AGNUS_LOG_FORMAT", "json (or text)"),
 ];
 
@@ -126,17 +127,7 @@ impl AuthConfig {
             "AGNUS_TABLE_NAME",
             "the DynamoDB table name, e.g. agnus-local-main",
         )?;
-        let jwt_secret = required(
-            src,
-            "AGNUS_JWT_SECRET",
-            "a random key of at least 32 bytes; there is no default",
-        )?;
-        if jwt_secret.len() < 32 {
-            return Err(ConfigError::Invalid {
-                name: "AGNUS_JWT_SECRET",
-                reason: "must be at least 32 bytes (e.g. `openssl rand -hex 32`)".into(),
-            });
-        }
+        let jwt_secret = jwt_secret(src)?;
         let session_ttl_secs: u64 = number(src, "AGNUS_SESSION_TTL_SECS", 43_200)?;
         if !(60..=30 * 86_400).contains(&session_ttl_secs) {
             return Err(ConfigError::Invalid {
@@ -174,7 +165,7 @@ impl AuthConfig {
         };
         Ok(Self {
             table_name,
-            jwt_secret: SecretString::from(jwt_secret),
+            jwt_secret,
             session_ttl: Duration::from_secs(session_ttl_secs),
             signup_per_ip: RateLimit::hourly(number(src, "AGNUS_SIGNUP_RATE_LIMIT_PER_IP", 10)?),
             login_per_ip: RateLimit::hourly(number(src, "AGNUS_LOGIN_RATE_LIMIT_PER_IP", 100)?),
@@ -188,6 +179,59 @@ impl AuthConfig {
     /// Bytes of the JWT key, for the crypto module only.
     pub fn jwt_key(&self) -> &[u8] {
         self.jwt_secret.expose_secret().as_bytes()
+    }
+}
+
+fn jwt_secret(src: &dyn Source) -> Result<SecretString, ConfigError> {
+    let secret = required(src, "AGNUS_JWT_SECRET", "a random key of at least 32 bytes; there is no default")?;
+    if secret.len() < 32 {
+        return Err(ConfigError::Invalid {
+            name: "AGNUS_JWT_SECRET",
+            reason: "must be at least 32 bytes (e.g. `openssl rand -hex 32`)".into(),
+        });
+    }
+    Ok(SecretString::from(secret))
+}
+
+/// Configuration of the org management function (and the purge job).
+#[derive(Debug)]
+pub struct OrgsConfig {
+    pub table_name: String,
+    pub jwt_secret: SecretString,
+    pub policy: AccessPolicy,
+    pub delete_grace: Duration,
+}
+
+impl OrgsConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: required(src, "AGNUS_TABLE_NAME", "the DynamoDB table name, e.g. agnus-local-main")?,
+            jwt_secret: jwt_secret(src)?,
+            policy: AccessPolicy::from_source(src),
+            delete_grace: Duration::from_secs(number(src, "AGNUS_ORG_DELETE_GRACE_SECS", 30 * 86_400)?),
+        })
+    }
+
+    pub fn jwt_key(&self) -> &[u8] {
+        self.jwt_secret.expose_secret().as_bytes()
+    }
+}
+
+/// Configuration of the scheduled purge function.
+#[derive(Debug)]
+pub struct PurgeConfig {
+    pub table_name: String,
+}
+
+impl PurgeConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: required(&ProcessEnv, "AGNUS_TABLE_NAME", "the DynamoDB table name")?,
+        })
     }
 }
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::store::{Page, PageRequest};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "agnus_session";
@@ -108,6 +109,29 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
         }
         _ => ApiError::bad_request("invalid_json", "the body is not valid JSON"),
     })
+}
+
+/// `limit` (1–100, default 50) and `cursor` from the query string.
+pub fn page_request(req: &Request) -> Result<PageRequest, ApiError> {
+    let params = req.query_string_parameters();
+    let limit = match params.first("limit") {
+        None => PageRequest::DEFAULT_LIMIT,
+        Some(raw) => raw
+            .parse::<i32>()
+            .ok()
+            .filter(|l| (1..=PageRequest::MAX_LIMIT).contains(l))
+            .ok_or_else(|| ApiError::bad_request("invalid_limit", "limit must be an integer from 1 to 100"))?,
+    };
+    let cursor = params.first("cursor").filter(|c| !c.is_empty()).map(str::to_owned);
+    Ok(PageRequest { limit, cursor })
+}
+
+/// A page of items as JSON: `{"<name>": [...], "nextCursor": "…" | null}`.
+pub fn page_json<T: Serialize>(name: &str, page: &Page<T>) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    map.insert(name.to_owned(), serde_json::to_value(&page.items).unwrap_or_default());
+    map.insert("nextCursor".to_owned(), serde_json::to_value(&page.next_cursor).unwrap_or_default());
+    serde_json::Value::Object(map)
 }
 
 /// The session token from the `Cookie` header(s), if any.

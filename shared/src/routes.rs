@@ -22,6 +22,19 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/auth/logout", "auth"),
     route("POST", "/api/auth/logout-all", "auth"),
     route("GET", "/api/auth/me", "auth"),
+    route("GET", "/api/orgs/me", "orgs"),
+    route("POST", "/api/orgs", "orgs"),
+    route("GET", "/api/orgs/{slug}", "orgs"),
+    route("PATCH", "/api/orgs/{slug}", "orgs"),
+    route("DELETE", "/api/orgs/{slug}", "orgs"),
+    route("POST", "/api/orgs/{slug}/restore", "orgs"),
+    route("POST", "/api/orgs/{slug}/transfer", "orgs"),
+    route("GET", "/api/orgs/{slug}/members", "orgs"),
+    route("POST", "/api/orgs/{slug}/members", "orgs"),
+    route("PATCH", "/api/orgs/{slug}/members/{userId}", "orgs"),
+    route("DELETE", "/api/orgs/{slug}/members/{userId}", "orgs"),
+    route("POST", "/api/orgs/{slug}/leave", "orgs"),
+    route("GET", "/api/orgs/{slug}/audit", "orgs"),
 ];
 
 /// Result of matching a request against the table.
@@ -85,6 +98,14 @@ mod tests {
         assert_eq!(find("auth", "GET", "/api/auth/login"), Matched::WrongMethod);
         assert_eq!(find("auth", "GET", "/api/auth/nope"), Matched::NotFound);
         assert_eq!(find("other", "POST", "/api/auth/login"), Matched::NotFound);
+    }
+
+    #[test]
+    fn literal_segments_win_over_parameters() {
+        assert!(matches!(find("orgs", "GET", "/api/orgs/me"), Matched::Route(r, _) if r.path == "/api/orgs/me"));
+        assert!(matches!(find("orgs", "GET", "/api/orgs/acme"), Matched::Route(r, p) if r.path == "/api/orgs/{slug}" && p["slug"] == "acme"));
+        // `me` has GET only; PATCH /api/orgs/me is the {slug} route (and finds no org).
+        assert!(matches!(find("orgs", "PATCH", "/api/orgs/me"), Matched::Route(r, _) if r.path == "/api/orgs/{slug}"));
     }
 
     #[test]

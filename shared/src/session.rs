@@ -10,7 +10,8 @@ use crate::domain::{SessionId, UserId};
 use crate::error::ApiError;
 use crate::http::session_token;
 use crate::principal::Principal;
-use crate::store::{SessionRecord, Store, UserRecord, now_secs};
+use crate::domain::Slug;
+use crate::store::{OrgScope, SessionRecord, Store, UserRecord, now_secs};
 
 /// A new session: the record to store and the token to put in the cookie.
 #[derive(Debug)]
@@ -65,4 +66,32 @@ pub async fn require(store: &Store, tokens: &SessionTokens, req: &Request) -> Re
 /// Ends one session.
 pub async fn end(store: &Store, user: &UserId, session: &SessionId) -> Result<(), ApiError> {
     Ok(store.delete_session(user, session).await?)
+}
+
+/// The active org of an org-scoped request without a slug in its path (SPEC §3): the
+/// `X-Org-Slug` header, else the caller's only org, else a 400 asking for one.
+pub async fn active_scope(store: &Store, principal: &Principal, req: &Request) -> Result<OrgScope, ApiError> {
+    let header = req
+        .headers()
+        .get("x-org-slug")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let slug = match header {
+        Some(raw) => Slug::system(raw).map_err(|_| ApiError::org_not_found())?,
+        None => {
+            let user = principal.user().ok_or(ApiError::Unauthenticated)?;
+            let orgs = store.memberships_of(&user.id).await?;
+            match orgs.as_slice() {
+                [only] => only.org.slug.clone(),
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "org_required",
+                        "name the organization with the X-Org-Slug header",
+                    ));
+                }
+            }
+        }
+    };
+    store.scope(principal, &slug, false).await?.ok_or_else(ApiError::org_not_found)
 }

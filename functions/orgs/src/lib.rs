@@ -1,0 +1,433 @@
+//! The org management function (SPEC §4, §5): my orgs, create, detail, rename, plan,
+//! soft delete and restore, ownership transfer, members, leave, audit log.
+//! Rights are decided on an [`OrgScope`] read from the store on every request, and
+//! re-checked inside each write transaction.
+
+use std::collections::HashMap;
+
+use agnus_shared::aws::DynamoClient;
+use agnus_shared::config::OrgsConfig;
+use agnus_shared::crypto::SessionTokens;
+use agnus_shared::domain::{Email, OrgName, Plan, Role, Slug, UserId};
+use agnus_shared::error::ApiError;
+use agnus_shared::http::{self, check_csrf, json_body, json_response, page_json, page_request};
+use agnus_shared::principal::Principal;
+use agnus_shared::routes::{self, Matched};
+use agnus_shared::session;
+use agnus_shared::store::{Conflict, MembershipView, OrgRecord, OrgScope, Store, StoreError, now_secs};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tracing::Instrument;
+
+/// Everything a request needs, built once per cold start.
+#[derive(Debug)]
+pub struct OrgsState {
+    pub store: Store,
+    pub tokens: SessionTokens,
+    pub config: OrgsConfig,
+}
+
+impl OrgsState {
+    pub fn new(config: OrgsConfig, dynamodb: DynamoClient) -> Self {
+        Self {
+            store: Store::new(dynamodb, config.table_name.clone()),
+            tokens: SessionTokens::new(config.jwt_key()),
+            config,
+        }
+    }
+}
+
+const FUNCTION: &str = "orgs";
+
+pub async fn handle(state: &OrgsState, req: Request) -> Response<Body> {
+    let span = tracing::info_span!(
+        "request",
+        request_id = %http::request_id(&req),
+        method = %req.method(),
+        path = %req.uri().path(),
+        user_id = tracing::field::Empty,
+        org_id = tracing::field::Empty,
+    );
+    async move {
+        let response = route(state, &req).await.unwrap_or_else(ApiError::into_response);
+        tracing::info!(status = response.status().as_u16(), "handled");
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+/// A request in flight: who, and the path parameters.
+struct Ctx<'a> {
+    state: &'a OrgsState,
+    req: &'a Request,
+    principal: Principal,
+    params: HashMap<String, String>,
+}
+
+impl Ctx<'_> {
+    /// The org named in the path, if the caller may act in it (404 otherwise, the same
+    /// answer whether the org exists or not). A system admin's access is audited.
+    async fn scope(&self, include_deleted: bool) -> Result<OrgScope, ApiError> {
+        let raw = self.params.get("slug").map(String::as_str).unwrap_or_default();
+        let slug = Slug::system(raw).map_err(|_| ApiError::org_not_found())?;
+        let scope = self
+            .state
+            .store
+            .scope(&self.principal, &slug, include_deleted)
+            .await?
+            .ok_or_else(ApiError::org_not_found)?;
+        tracing::Span::current().record("org_id", tracing::field::display(scope.org_id()));
+        if scope.via_system_admin() && self.req.method() == "GET" {
+            let event = scope
+                .audit("system_admin.read")
+                .details(json!({ "path": self.req.uri().path() }));
+            self.state.store.append_audit(scope.org_id(), &event).await?;
+        }
+        Ok(scope)
+    }
+
+    fn user_param(&self) -> Result<UserId, ApiError> {
+        self.params
+            .get("userId")
+            .and_then(|u| u.parse().ok())
+            .ok_or_else(|| StoreError::Conflict(Conflict::NotMember).into())
+    }
+
+    fn me(&self) -> Option<UserId> {
+        self.principal.user().map(|u| u.id)
+    }
+}
+
+fn require_admin(scope: &OrgScope) -> Result<(), ApiError> {
+    if scope.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("only owners and admins of this organization can do this"))
+    }
+}
+
+async fn route(state: &OrgsState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (route, params) = match routes::find(FUNCTION, req.method().as_str(), req.uri().path()) {
+        Matched::Route(route, params) => (route, params),
+        Matched::WrongMethod => return Err(ApiError::MethodNotAllowed),
+        Matched::NotFound => return Err(ApiError::NotFound),
+    };
+    check_csrf(req)?;
+    let principal = session::require(&state.store, &state.tokens, req).await?;
+    if let Some(user) = principal.user() {
+        tracing::Span::current().record("user_id", tracing::field::display(user.id));
+    }
+    let ctx = Ctx {
+        state,
+        req,
+        principal,
+        params,
+    };
+    match (route.method, route.path) {
+        ("GET", "/api/orgs/me") => my_orgs(&ctx).await,
+        ("POST", "/api/orgs") => create_org(&ctx).await,
+        ("GET", "/api/orgs/{slug}") => org_detail(&ctx).await,
+        ("PATCH", "/api/orgs/{slug}") => update_org(&ctx).await,
+        ("DELETE", "/api/orgs/{slug}") => delete_org(&ctx).await,
+        ("POST", "/api/orgs/{slug}/restore") => restore_org(&ctx).await,
+        ("POST", "/api/orgs/{slug}/transfer") => transfer(&ctx).await,
+        ("GET", "/api/orgs/{slug}/members") => list_members(&ctx).await,
+        ("POST", "/api/orgs/{slug}/members") => add_member(&ctx).await,
+        ("PATCH", "/api/orgs/{slug}/members/{userId}") => change_role(&ctx).await,
+        ("DELETE", "/api/orgs/{slug}/members/{userId}") => remove_member(&ctx).await,
+        ("POST", "/api/orgs/{slug}/leave") => leave(&ctx).await,
+        ("GET", "/api/orgs/{slug}/audit") => audit_log(&ctx).await,
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+// ---- views ----
+
+fn org_json(org: &OrgRecord, role: Option<Role>) -> Value {
+    json!({
+        "id": org.id,
+        "slug": org.slug.as_str(),
+        "name": org.name.as_str(),
+        "plan": org.plan,
+        "role": role,
+        "createdAt": org.created_at,
+        "updatedAt": org.updated_at,
+        "deletedAt": org.deleted_at,
+        "purgeAfter": org.purge_after,
+    })
+}
+
+fn membership_json(m: &MembershipView) -> Value {
+    org_json(&m.org, Some(m.role))
+}
+
+fn ok(body: &Value) -> Result<Response<Body>, ApiError> {
+    Ok(json_response(StatusCode::OK, body))
+}
+
+fn no_content() -> Result<Response<Body>, ApiError> {
+    Ok(http::empty_response(StatusCode::NO_CONTENT))
+}
+
+// ---- handlers ----
+
+async fn my_orgs(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let user = ctx.principal.user().ok_or(ApiError::Unauthenticated)?;
+    let page = ctx.state.store.memberships_page(&user.id, &page_request(ctx.req)?).await?;
+    ok(&json!({
+        "orgs": page.items.iter().map(membership_json).collect::<Vec<_>>(),
+        "nextCursor": page.next_cursor,
+    }))
+}
+
+#[derive(Deserialize)]
+struct CreateOrgBody {
+    name: String,
+    #[serde(default)]
+    slug: Option<String>,
+}
+
+async fn create_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let body: CreateOrgBody = json_body(ctx.req)?;
+    let user = ctx.principal.user().ok_or(ApiError::Unauthenticated)?.clone();
+    let name = OrgName::parse(&body.name)?;
+    let (mut slug, given) = match body.slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(raw) => (Slug::parse(raw)?, true),
+        None => (Slug::suggest(name.as_str()), false),
+    };
+    if !user.is_system_admin {
+        ctx.state.config.policy.check_org_creation(&user.email)?;
+    }
+    let mut org = OrgRecord::new(slug.clone(), name, now_secs());
+    for attempt in 0.. {
+        let event = agnus_shared::store::AuditEvent::new("org.created", ctx.principal.actor())
+            .target(org.id)
+            .details(json!({ "slug": org.slug.as_str() }));
+        match ctx.state.store.create_org(&org, &user, &[], &event).await {
+            Ok(()) => break,
+            Err(StoreError::Conflict(Conflict::SlugTaken)) if !given && attempt < 3 => {
+                slug = slug.with_random_suffix();
+                org.slug = slug.clone();
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    tracing::info!(org_id = %org.id, "organization created");
+    Ok(json_response(StatusCode::CREATED, &json!({ "org": org_json(&org, Some(Role::Owner)) })))
+}
+
+async fn org_detail(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let scope = ctx.scope(false).await?;
+    let members = ctx
+        .state
+        .store
+        .members_page(&scope, &agnus_shared::store::PageRequest {
+            limit: agnus_shared::store::PageRequest::DEFAULT_LIMIT,
+            cursor: None,
+        })
+        .await?;
+    ok(&json!({
+        "org": org_json(scope.org(), scope.role()),
+        "members": members.items,
+        "membersNextCursor": members.next_cursor,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateOrgBody {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    plan: Option<String>,
+    #[serde(default)]
+    slug: Option<Value>,
+}
+
+async fn update_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let body: UpdateOrgBody = json_body(ctx.req)?;
+    if body.slug.is_some() {
+        return Err(ApiError::bad_request(
+            "slug_immutable",
+            "an organization's slug cannot be changed (its webhook URLs depend on it); rename changes the name only",
+        ));
+    }
+    let name = body.name.as_deref().map(OrgName::parse).transpose()?;
+    let plan = body.plan.as_deref().map(str::parse::<Plan>).transpose()?;
+    if name.is_none() && plan.is_none() {
+        return Err(ApiError::bad_request("nothing_to_change", "send a name and/or a plan"));
+    }
+    let scope = ctx.scope(false).await?;
+    require_admin(&scope)?;
+    if plan.is_some() && !ctx.principal.is_system_admin() {
+        return Err(ApiError::Forbidden {
+            code: "system_admin_only",
+            message: "only a system admin can change an organization's plan".into(),
+        });
+    }
+    let event = scope.audit("org.updated").target(scope.org_id()).details(json!({
+        "name": name.as_ref().map(OrgName::as_str),
+        "previousName": scope.org().name.as_str(),
+        "plan": plan,
+        "previousPlan": scope.org().plan,
+    }));
+    let org = ctx.state.store.update_org(&scope, name.as_ref(), plan, &event).await?;
+    ok(&json!({ "org": org_json(&org, scope.role()) }))
+}
+
+async fn delete_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let scope = ctx.scope(false).await?;
+    if !(scope.is_owner() || scope.via_system_admin()) {
+        return Err(StoreError::Conflict(Conflict::NotOwner).into());
+    }
+    let grace = ctx.state.config.delete_grace;
+    let event = scope
+        .audit("org.deleted")
+        .target(scope.org_id())
+        .details(json!({ "graceSeconds": grace.as_secs() }));
+    let org = ctx.state.store.soft_delete_org(&scope, grace, &event).await?;
+    tracing::info!(purge_after = org.purge_after, "organization soft-deleted");
+    ok(&json!({ "org": org_json(&org, scope.role()) }))
+}
+
+async fn restore_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let scope = ctx.scope(true).await?;
+    if !(scope.is_owner() || scope.via_system_admin()) {
+        // Other members of a deleted org have no access at all.
+        return Err(if scope.org().is_deleted() {
+            ApiError::org_not_found()
+        } else {
+            StoreError::Conflict(Conflict::NotOwner).into()
+        });
+    }
+    let event = scope.audit("org.restored").target(scope.org_id());
+    let org = ctx.state.store.restore_org(&scope, &event).await?;
+    ok(&json!({ "org": org_json(&org, scope.role()) }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TransferBody {
+    user_id: String,
+}
+
+async fn transfer(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let body: TransferBody = json_body(ctx.req)?;
+    let to: UserId = body.user_id.parse()?;
+    let scope = ctx.scope(false).await?;
+    if !scope.is_owner() {
+        return Err(StoreError::Conflict(Conflict::NotOwner).into());
+    }
+    if Some(to) == ctx.me() {
+        return Err(ApiError::bad_request("already_owner", "you already own this organization"));
+    }
+    let event = scope.audit("org.ownership_transferred").target(to);
+    ctx.state.store.transfer_ownership(&scope, &to, &event).await?;
+    ok(&json!({ "ownerId": to }))
+}
+
+async fn list_members(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let scope = ctx.scope(false).await?;
+    let page = ctx.state.store.members_page(&scope, &page_request(ctx.req)?).await?;
+    ok(&page_json("members", &page))
+}
+
+#[derive(Deserialize)]
+struct AddMemberBody {
+    email: String,
+    role: String,
+}
+
+fn assignable_role(raw: &str) -> Result<Role, ApiError> {
+    match raw.parse::<Role>()? {
+        Role::Owner => Err(ApiError::bad_request(
+            "invalid_role",
+            "ownership moves only with POST /api/orgs/{slug}/transfer; use admin or member",
+        )),
+        role => Ok(role),
+    }
+}
+
+async fn add_member(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let body: AddMemberBody = json_body(ctx.req)?;
+    let email = Email::parse(&body.email)?;
+    let role = assignable_role(&body.role)?;
+    let scope = ctx.scope(false).await?;
+    require_admin(&scope)?;
+    let user = ctx
+        .state
+        .store
+        .find_user_by_email(&email)
+        .await?
+        .ok_or_else(|| ApiError::NotFoundWhat {
+            code: "user_not_found",
+            message: "no account uses this email; send an invitation instead".into(),
+        })?;
+    ctx.state.config.policy.check_account(&user.email)?;
+    let event = scope
+        .audit("member.added")
+        .target(user.id)
+        .details(json!({ "email": user.email.as_str(), "role": role }));
+    ctx.state.store.add_member(&scope, &user, role, &event).await?;
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({ "member": { "userId": user.id, "email": user.email.as_str(), "role": role } }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct RoleBody {
+    role: String,
+}
+
+async fn change_role(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let body: RoleBody = json_body(ctx.req)?;
+    let role = assignable_role(&body.role)?;
+    let target = ctx.user_param()?;
+    let scope = ctx.scope(false).await?;
+    require_admin(&scope)?;
+    if Some(target) == ctx.me() {
+        return Err(ApiError::Forbidden {
+            code: "own_role",
+            message: "you cannot change your own role".into(),
+        });
+    }
+    let event = scope.audit("member.role_changed").target(target).details(json!({ "role": role }));
+    ctx.state.store.change_member_role(&scope, &target, role, &event).await?;
+    ok(&json!({ "member": { "userId": target, "role": role } }))
+}
+
+async fn remove_member(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let target = ctx.user_param()?;
+    let scope = ctx.scope(false).await?;
+    require_admin(&scope)?;
+    if Some(target) == ctx.me() {
+        return Err(ApiError::bad_request(
+            "use_leave",
+            "to remove yourself, use POST /api/orgs/{slug}/leave",
+        ));
+    }
+    let event = scope.audit("member.removed").target(target);
+    ctx.state.store.remove_member(&scope, &target, &event).await?;
+    no_content()
+}
+
+async fn leave(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let scope = ctx.scope(false).await?;
+    if scope.via_system_admin() {
+        return Err(ApiError::bad_request("not_a_member", "you are not a member of this organization"));
+    }
+    let event = scope.audit("member.left").target(ctx.me().map(|u| u.to_string()).unwrap_or_default());
+    ctx.state.store.leave_org(&scope, &event).await?;
+    no_content()
+}
+
+async fn audit_log(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let scope = ctx.scope(false).await?;
+    require_admin(&scope)?;
+    let page = ctx.state.store.audit_page(&scope, &page_request(ctx.req)?).await?;
+    ok(&page_json("events", &page))
+}

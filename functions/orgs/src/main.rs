@@ -1,0 +1,20 @@
+//! Org management Lambda entrypoint: config and clients once per cold start.
+
+use std::sync::Arc;
+
+use agnus_orgs::{OrgsState, handle};
+use agnus_shared::{aws, config::OrgsConfig, telemetry};
+use lambda_http::{Error, Request, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let config = OrgsConfig::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+    let sdk = aws::load().await;
+    let state = Arc::new(OrgsState::new(config, aws::dynamodb(&sdk)));
+    lambda_http::run(service_fn(move |req: Request| {
+        let state = Arc::clone(&state);
+        async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+    }))
+    .await
+}
