@@ -91,7 +91,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("AGNUS_ACCESS_ALLOWED_OWNER_EMAILS", "unset: anyone may create orgs"),
     ("AGNUS_ACCESS_BLOCKED_EMAILS", "unset"),
     ("AGNUS_ACCESS_BLOCKED_DOMAINS", "unset"),
-    ("AGNUS_ORG_DELETE_GRACE_SECS", "2592000 (30 days) before a deleted org is purged"),
+    (
+        "AGNUS_ORG_DELETE_GRACE_SECS",
+        "2592000 (30 days) before a deleted org is purged",
+    ),
     ("AGNUS_LOG_FORMAT", "json (or text)"),
 ];
 
@@ -183,7 +186,11 @@ impl AuthConfig {
 }
 
 fn jwt_secret(src: &dyn Source) -> Result<SecretString, ConfigError> {
-    let secret = required(src, "AGNUS_JWT_SECRET", "a random key of at least 32 bytes; there is no default")?;
+    let secret = required(
+        src,
+        "AGNUS_JWT_SECRET",
+        "a random key of at least 32 bytes; there is no default",
+    )?;
     if secret.len() < 32 {
         return Err(ConfigError::Invalid {
             name: "AGNUS_JWT_SECRET",
@@ -209,7 +216,11 @@ impl OrgsConfig {
 
     pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
         Ok(Self {
-            table_name: required(src, "AGNUS_TABLE_NAME", "the DynamoDB table name, e.g. agnus-local-main")?,
+            table_name: required(
+                src,
+                "AGNUS_TABLE_NAME",
+                "the DynamoDB table name, e.g. agnus-local-main",
+            )?,
             jwt_secret: jwt_secret(src)?,
             policy: AccessPolicy::from_source(src),
             delete_grace: Duration::from_secs(number(src, "AGNUS_ORG_DELETE_GRACE_SECS", 30 * 86_400)?),

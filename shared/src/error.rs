@@ -163,9 +163,14 @@ impl From<StoreError> for ApiError {
         };
         match e {
             StoreError::Conflict(c) => match c {
-                Conflict::EmailTaken => conflict("email_taken", "an account with this email already exists; log in instead"),
+                Conflict::EmailTaken => conflict(
+                    "email_taken",
+                    "an account with this email already exists; log in instead",
+                ),
                 Conflict::SlugTaken => conflict("slug_taken", "this organization slug is taken; choose another"),
-                Conflict::AlreadyMember => conflict("already_member", "this user is already a member of the organization"),
+                Conflict::AlreadyMember => {
+                    conflict("already_member", "this user is already a member of the organization")
+                }
                 Conflict::NotMember => Self::NotFoundWhat {
                     code: "member_not_found",
                     message: "no such member in this organization".into(),

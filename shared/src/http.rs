@@ -130,7 +130,10 @@ pub fn page_request(req: &Request) -> Result<PageRequest, ApiError> {
 pub fn page_json<T: Serialize>(name: &str, page: &Page<T>) -> serde_json::Value {
     let mut map = serde_json::Map::new();
     map.insert(name.to_owned(), serde_json::to_value(&page.items).unwrap_or_default());
-    map.insert("nextCursor".to_owned(), serde_json::to_value(&page.next_cursor).unwrap_or_default());
+    map.insert(
+        "nextCursor".to_owned(),
+        serde_json::to_value(&page.next_cursor).unwrap_or_default(),
+    );
     serde_json::Value::Object(map)
 }
 

@@ -103,7 +103,9 @@ mod tests {
     #[test]
     fn literal_segments_win_over_parameters() {
         assert!(matches!(find("orgs", "GET", "/api/orgs/me"), Matched::Route(r, _) if r.path == "/api/orgs/me"));
-        assert!(matches!(find("orgs", "GET", "/api/orgs/acme"), Matched::Route(r, p) if r.path == "/api/orgs/{slug}" && p["slug"] == "acme"));
+        assert!(
+            matches!(find("orgs", "GET", "/api/orgs/acme"), Matched::Route(r, p) if r.path == "/api/orgs/{slug}" && p["slug"] == "acme")
+        );
         // `me` has GET only; PATCH /api/orgs/me is the {slug} route (and finds no org).
         assert!(matches!(find("orgs", "PATCH", "/api/orgs/me"), Matched::Route(r, _) if r.path == "/api/orgs/{slug}"));
     }

@@ -6,11 +6,11 @@ use std::time::Duration;
 use lambda_http::Request;
 
 use crate::crypto::{SessionClaims, SessionTokens};
+use crate::domain::Slug;
 use crate::domain::{SessionId, UserId};
 use crate::error::ApiError;
 use crate::http::session_token;
 use crate::principal::Principal;
-use crate::domain::Slug;
 use crate::store::{OrgScope, SessionRecord, Store, UserRecord, now_secs};
 
 /// A new session: the record to store and the token to put in the cookie.
@@ -93,5 +93,8 @@ pub async fn active_scope(store: &Store, principal: &Principal, req: &Request) -
             }
         }
     };
-    store.scope(principal, &slug, false).await?.ok_or_else(ApiError::org_not_found)
+    store
+        .scope(principal, &slug, false)
+        .await?
+        .ok_or_else(ApiError::org_not_found)
 }

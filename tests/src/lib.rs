@@ -172,16 +172,26 @@ impl Call {
             Some(b) => Body::Binary(b),
             None => Body::Empty,
         };
+        let (path, query) = match self.path.split_once('?') {
+            Some((p, q)) => (p.to_owned(), q.to_owned()),
+            None => (self.path.clone(), String::new()),
+        };
+        let query: HashMap<String, String> = query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
         let mut ctx = ApiGatewayV2httpRequestContext::default();
         ctx.request_id = Some(uuid::Uuid::new_v4().to_string());
         ctx.http.method = self.method;
-        ctx.http.path = Some(self.path);
+        ctx.http.path = Some(path);
         ctx.http.protocol = Some("HTTP/1.1".to_owned());
         ctx.http.source_ip = Some(self.source_ip);
         ctx.http.user_agent = Some("agnus-tests".to_owned());
         builder
             .body(body)
             .expect("request")
+            .with_query_string_parameters(query)
             .with_request_context(RequestContext::ApiGatewayV2(ctx))
     }
 }
@@ -244,4 +254,119 @@ pub async fn signup(state: &AuthState) -> (String, String, String, String) {
     assert_eq!(a.status, 201, "signup failed: {}", String::from_utf8_lossy(&a.body));
     let cookie = a.session_cookie().expect("signup sets the session cookie");
     (email, password, slug, cookie)
+}
+
+/// Configuration map shared by every function in tests (plus overrides).
+fn env_map(overrides: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("AGNUS_TABLE_NAME".to_owned(), table_name()),
+        ("AGNUS_JWT_SECRET".to_owned(), JWT_SECRET.to_owned()),
+    ]);
+    for (k, v) in overrides {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    env
+}
+
+/// Every HTTP function's state, sharing one configuration, dispatched by the route table
+/// the way API Gateway would.
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub auth: Arc<AuthState>,
+    pub orgs: Arc<agnus_orgs::OrgsState>,
+}
+
+impl Api {
+    pub async fn new(overrides: &[(&str, &str)]) -> Self {
+        let ddb = dynamodb().await;
+        let env = env_map(overrides);
+        Self {
+            auth: Arc::new(AuthState::new(
+                AuthConfig::from_source(&env).expect("auth config"),
+                ddb.clone(),
+            )),
+            orgs: Arc::new(agnus_orgs::OrgsState::new(
+                agnus_shared::config::OrgsConfig::from_source(&env).expect("orgs config"),
+                ddb,
+            )),
+        }
+    }
+
+    pub async fn call(&self, call: Call) -> Answer {
+        use agnus_shared::routes::{Matched, ROUTES, find};
+        let path = call.path.split('?').next().unwrap_or_default().to_owned();
+        let function = ROUTES
+            .iter()
+            .map(|r| r.function)
+            .find(|f| !matches!(find(f, call.method.as_str(), &path), Matched::NotFound))
+            .unwrap_or("auth");
+        let request = call.into_request();
+        let response = match function {
+            "orgs" => agnus_orgs::handle(&self.orgs, request).await,
+            _ => agnus_auth::handle(&self.auth, request).await,
+        };
+        Answer::from_response(response)
+    }
+
+    /// Signs up a fresh user (with their own org).
+    pub async fn user(&self) -> TestUser {
+        let email = unique_email("user");
+        let slug = unique_slug("org");
+        let password = "correct horse battery staple".to_owned();
+        let a = self
+            .call(Call::post("/api/auth/signup").json(&serde_json::json!({
+                "email": email, "password": password, "orgName": "Test Org", "orgSlug": slug
+            })))
+            .await;
+        assert_eq!(a.status, 201, "signup failed: {}", String::from_utf8_lossy(&a.body));
+        TestUser {
+            id: a.json()["user"]["id"].as_str().expect("user id").to_owned(),
+            cookie: a.session_cookie().expect("cookie"),
+            email,
+            password,
+            slug,
+        }
+    }
+
+    /// A system admin (seeded like ADMIN_EMAIL/ADMIN_PASSWORD would), logged in.
+    pub async fn system_admin(&self) -> TestUser {
+        let email = unique_email("root");
+        let password = "system admin password".to_owned();
+        let seeded = auth_state(&[("ADMIN_EMAIL", &email), ("ADMIN_PASSWORD", &password)]).await;
+        agnus_auth::bootstrap_admin(&seeded).await.expect("seed admin");
+        let a = self
+            .call(Call::post("/api/auth/login").json(&serde_json::json!({"email": email, "password": password})))
+            .await;
+        assert_eq!(a.status, 200);
+        TestUser {
+            id: a.json()["user"]["id"].as_str().expect("id").to_owned(),
+            cookie: a.session_cookie().expect("cookie"),
+            email,
+            password,
+            slug: String::new(),
+        }
+    }
+
+    /// `user` joins `slug` with `role`, added by `admin`.
+    pub async fn add_member(&self, admin: &TestUser, slug: &str, user: &TestUser, role: &str) {
+        let a = self
+            .call(
+                Call::post(&format!("/api/orgs/{slug}/members"))
+                    .cookie(&admin.cookie)
+                    .json(&serde_json::json!({"email": user.email, "role": role})),
+            )
+            .await;
+        assert_eq!(a.status, 201, "add member: {}", String::from_utf8_lossy(&a.body));
+    }
+}
+
+/// A signed-up user in tests.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    /// The org created at signup.
+    pub slug: String,
+    pub cookie: String,
 }

@@ -208,7 +208,11 @@ async fn concurrent_signups_with_one_email_create_one_account() {
     let statuses = set.join_all().await;
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| [201, 409, 503].contains(s)), "{statuses:?}");
-    assert_eq!(items_with_email(&email).await, 3, "one user, one email claim, one membership");
+    assert_eq!(
+        items_with_email(&email).await,
+        3,
+        "one user, one email claim, one membership"
+    );
 }
 
 #[tokio::test]

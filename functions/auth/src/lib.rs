@@ -7,8 +7,8 @@ use agnus_shared::crypto::{PasswordHasher, SessionTokens, Verified};
 use agnus_shared::domain::{Email, OrgId, OrgName, Password, Plan, Slug, UserId};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, check_csrf, client_ip, json_body, json_response};
-use agnus_shared::routes::{self, Matched};
 use agnus_shared::principal::Principal;
+use agnus_shared::routes::{self, Matched};
 use agnus_shared::session;
 use agnus_shared::store::{
     Actor, AuditEvent, Conflict, MembershipView, NewAccount, OrgRecord, RateDecision, Store, StoreError, UserRecord,

@@ -105,7 +105,9 @@ fn require_admin(scope: &OrgScope) -> Result<(), ApiError> {
     if scope.is_admin() {
         Ok(())
     } else {
-        Err(ApiError::forbidden("only owners and admins of this organization can do this"))
+        Err(ApiError::forbidden(
+            "only owners and admins of this organization can do this",
+        ))
     }
 }
 
@@ -176,7 +178,11 @@ fn no_content() -> Result<Response<Body>, ApiError> {
 
 async fn my_orgs(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let user = ctx.principal.user().ok_or(ApiError::Unauthenticated)?;
-    let page = ctx.state.store.memberships_page(&user.id, &page_request(ctx.req)?).await?;
+    let page = ctx
+        .state
+        .store
+        .memberships_page(&user.id, &page_request(ctx.req)?)
+        .await?;
     ok(&json!({
         "orgs": page.items.iter().map(membership_json).collect::<Vec<_>>(),
         "nextCursor": page.next_cursor,
@@ -216,7 +222,10 @@ async fn create_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
         }
     }
     tracing::info!(org_id = %org.id, "organization created");
-    Ok(json_response(StatusCode::CREATED, &json!({ "org": org_json(&org, Some(Role::Owner)) })))
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({ "org": org_json(&org, Some(Role::Owner)) }),
+    ))
 }
 
 async fn org_detail(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
@@ -224,10 +233,13 @@ async fn org_detail(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let members = ctx
         .state
         .store
-        .members_page(&scope, &agnus_shared::store::PageRequest {
-            limit: agnus_shared::store::PageRequest::DEFAULT_LIMIT,
-            cursor: None,
-        })
+        .members_page(
+            &scope,
+            &agnus_shared::store::PageRequest {
+                limit: agnus_shared::store::PageRequest::DEFAULT_LIMIT,
+                cursor: None,
+            },
+        )
         .await?;
     ok(&json!({
         "org": org_json(scope.org(), scope.role()),
@@ -322,7 +334,10 @@ async fn transfer(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
         return Err(StoreError::Conflict(Conflict::NotOwner).into());
     }
     if Some(to) == ctx.me() {
-        return Err(ApiError::bad_request("already_owner", "you already own this organization"));
+        return Err(ApiError::bad_request(
+            "already_owner",
+            "you already own this organization",
+        ));
     }
     let event = scope.audit("org.ownership_transferred").target(to);
     ctx.state.store.transfer_ownership(&scope, &to, &event).await?;
@@ -395,8 +410,14 @@ async fn change_role(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
             message: "you cannot change your own role".into(),
         });
     }
-    let event = scope.audit("member.role_changed").target(target).details(json!({ "role": role }));
-    ctx.state.store.change_member_role(&scope, &target, role, &event).await?;
+    let event = scope
+        .audit("member.role_changed")
+        .target(target)
+        .details(json!({ "role": role }));
+    ctx.state
+        .store
+        .change_member_role(&scope, &target, role, &event)
+        .await?;
     ok(&json!({ "member": { "userId": target, "role": role } }))
 }
 
@@ -418,9 +439,14 @@ async fn remove_member(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
 async fn leave(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let scope = ctx.scope(false).await?;
     if scope.via_system_admin() {
-        return Err(ApiError::bad_request("not_a_member", "you are not a member of this organization"));
+        return Err(ApiError::bad_request(
+            "not_a_member",
+            "you are not a member of this organization",
+        ));
     }
-    let event = scope.audit("member.left").target(ctx.me().map(|u| u.to_string()).unwrap_or_default());
+    let event = scope
+        .audit("member.left")
+        .target(ctx.me().map(|u| u.to_string()).unwrap_or_default());
     ctx.state.store.leave_org(&scope, &event).await?;
     no_content()
 }

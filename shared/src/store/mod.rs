@@ -172,7 +172,10 @@ pub(crate) fn decode_cursor(cursor: Option<&str>, pk: &str, sk_prefix: &str) -> 
     if !sk.starts_with(sk_prefix) {
         return Err(StoreError::BadCursor);
     }
-    Ok(Some(HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])))
+    Ok(Some(HashMap::from([
+        ("pk".to_owned(), s(pk)),
+        ("sk".to_owned(), s(sk)),
+    ])))
 }
 
 /// The store; cheap to clone (the SDK client is reference-counted).
@@ -223,7 +226,9 @@ impl Store {
                     let reasons = tce.cancellation_reasons();
                     for (i, reason) in reasons.iter().enumerate() {
                         if reason.code() == Some("ConditionalCheckFailed") {
-                            return Err(StoreError::Conflict(conflicts.get(i).copied().flatten().unwrap_or(Conflict::Unknown)));
+                            return Err(StoreError::Conflict(
+                                conflicts.get(i).copied().flatten().unwrap_or(Conflict::Unknown),
+                            ));
                         }
                     }
                     if reasons.is_empty() {
@@ -250,10 +255,20 @@ mod tests {
         item.insert("sk".to_owned(), s("MEMBER#42"));
         let c = encode_cursor(Some(&item)).unwrap();
         let key = decode_cursor(Some(&c), "ORG#b", "MEMBER#").unwrap().unwrap();
-        assert_eq!(key["pk"].as_s().unwrap(), "ORG#b", "pk comes from the scope, not the cursor");
+        assert_eq!(
+            key["pk"].as_s().unwrap(),
+            "ORG#b",
+            "pk comes from the scope, not the cursor"
+        );
         assert_eq!(key["sk"].as_s().unwrap(), "MEMBER#42");
-        assert!(matches!(decode_cursor(Some(&c), "ORG#b", "AUDIT#"), Err(StoreError::BadCursor)));
-        assert!(matches!(decode_cursor(Some("!!!"), "ORG#b", "MEMBER#"), Err(StoreError::BadCursor)));
+        assert!(matches!(
+            decode_cursor(Some(&c), "ORG#b", "AUDIT#"),
+            Err(StoreError::BadCursor)
+        ));
+        assert!(matches!(
+            decode_cursor(Some("!!!"), "ORG#b", "MEMBER#"),
+            Err(StoreError::BadCursor)
+        ));
         assert!(decode_cursor(None, "ORG#b", "MEMBER#").unwrap().is_none());
     }
 }

@@ -270,7 +270,12 @@ impl Store {
     /// Resolves `slug` to an org the caller may act in: a member (any role), or a system
     /// admin naming the org. `None` when the org does not exist, is deleted (unless
     /// `include_deleted`), or the caller has no access — the same answer for all three.
-    pub async fn scope(&self, principal: &Principal, slug: &Slug, include_deleted: bool) -> Result<Option<OrgScope>, StoreError> {
+    pub async fn scope(
+        &self,
+        principal: &Principal,
+        slug: &Slug,
+        include_deleted: bool,
+    ) -> Result<Option<OrgScope>, StoreError> {
         let Some(claim) = self.get(key(slug_pk(slug), SLUG_SK)).await? else {
             return Ok(None);
         };
@@ -302,10 +307,18 @@ impl Store {
     }
 
     /// Creates an org owned by `owner` (with its initial items and audit entry).
-    pub async fn create_org(&self, org: &OrgRecord, owner: &UserRecord, extra: &[Item], audit: &AuditEvent) -> Result<(), StoreError> {
+    pub async fn create_org(
+        &self,
+        org: &OrgRecord,
+        owner: &UserRecord,
+        extra: &[Item],
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let items = new_org_items(&self.table, org, owner, extra, audit)?;
         match self.transact(items).await {
-            Err(StoreError::Conflict(Conflict::Unknown)) if self.get(key(slug_pk(&org.slug), SLUG_SK)).await?.is_some() => {
+            Err(StoreError::Conflict(Conflict::Unknown))
+                if self.get(key(slug_pk(&org.slug), SLUG_SK)).await?.is_some() =>
+            {
                 Err(StoreError::Conflict(Conflict::SlugTaken))
             }
             other => other,
@@ -313,7 +326,11 @@ impl Store {
     }
 
     /// Re-checks the actor's rights inside the transaction.
-    fn actor_check(&self, scope: &OrgScope, needs: Needs) -> Result<Option<(TransactWriteItem, Option<Conflict>)>, StoreError> {
+    fn actor_check(
+        &self,
+        scope: &OrgScope,
+        needs: Needs,
+    ) -> Result<Option<(TransactWriteItem, Option<Conflict>)>, StoreError> {
         let Some(user) = scope.actor_user else {
             return Err(StoreError::Conflict(Conflict::ActorLacksRights));
         };
@@ -340,7 +357,9 @@ impl Store {
             }
         };
         Ok(Some((
-            TransactWriteItem::builder().condition_check(build(check.build())?).build(),
+            TransactWriteItem::builder()
+                .condition_check(build(check.build())?)
+                .build(),
             Some(Conflict::ActorLacksRights),
         )))
     }
@@ -357,7 +376,11 @@ impl Store {
         ))
     }
 
-    fn audit_item(&self, scope: &OrgScope, event: &AuditEvent) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
+    fn audit_item(
+        &self,
+        scope: &OrgScope,
+        event: &AuditEvent,
+    ) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
         Ok((audit_put(&self.table, scope.org_id(), event)?, None))
     }
 
@@ -395,7 +418,11 @@ impl Store {
             .send()
             .await
             .map_err(classify)?;
-        let items = out.items().iter().map(member_from_item).collect::<Result<Vec<_>, _>>()?;
+        let items = out
+            .items()
+            .iter()
+            .map(member_from_item)
+            .collect::<Result<Vec<_>, _>>()?;
         let next_cursor = out
             .last_evaluated_key
             .filter(|k| !k.is_empty())
@@ -468,7 +495,12 @@ impl Store {
     }
 
     /// Soft delete: members lose access at once; data stays until purge after `grace`.
-    pub async fn soft_delete_org(&self, scope: &OrgScope, grace: Duration, event: &AuditEvent) -> Result<OrgRecord, StoreError> {
+    pub async fn soft_delete_org(
+        &self,
+        scope: &OrgScope,
+        grace: Duration,
+        event: &AuditEvent,
+    ) -> Result<OrgRecord, StoreError> {
         let now = now_secs();
         let purge_after = now + grace.as_secs() as i64;
         let update = Update::builder()
@@ -498,7 +530,9 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(key(org_pk(scope.org_id()), META)))
             .update_expression("SET updated_at = :now REMOVE deleted_at, purge_after, gsi1pk, gsi1sk")
-            .condition_expression("attribute_exists(deleted_at) AND purge_after > :now AND attribute_not_exists(purging)")
+            .condition_expression(
+                "attribute_exists(deleted_at) AND purge_after > :now AND attribute_not_exists(purging)",
+            )
             .expression_attribute_values(":now", n(now_secs()));
         let mut items = vec![(
             TransactWriteItem::builder().update(build(update.build())?).build(),
@@ -512,7 +546,14 @@ impl Store {
             .ok_or_else(|| StoreError::Corrupt("org vanished after restore".into()))
     }
 
-    fn set_role(&self, org: &OrgId, user: &UserId, role: Role, condition: &str, conflict: Conflict) -> Result<[(TransactWriteItem, Option<Conflict>); 2], StoreError> {
+    fn set_role(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        role: Role,
+        condition: &str,
+        conflict: Conflict,
+    ) -> Result<[(TransactWriteItem, Option<Conflict>); 2], StoreError> {
         let member = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(org_pk(org), member_sk(user))))
@@ -529,14 +570,25 @@ impl Store {
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":role", s(role.as_str()));
         Ok([
-            (TransactWriteItem::builder().update(build(member.build())?).build(), Some(conflict)),
-            (TransactWriteItem::builder().update(build(mirror.build())?).build(), Some(Conflict::NotMember)),
+            (
+                TransactWriteItem::builder().update(build(member.build())?).build(),
+                Some(conflict),
+            ),
+            (
+                TransactWriteItem::builder().update(build(mirror.build())?).build(),
+                Some(Conflict::NotMember),
+            ),
         ])
     }
 
     /// Hands ownership from the acting owner to another member (who must exist); the old
     /// owner becomes an admin. One transaction: exactly one owner before and after.
-    pub async fn transfer_ownership(&self, scope: &OrgScope, to: &UserId, event: &AuditEvent) -> Result<(), StoreError> {
+    pub async fn transfer_ownership(
+        &self,
+        scope: &OrgScope,
+        to: &UserId,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let Some(from) = scope.actor_user().copied() else {
             return Err(StoreError::Conflict(Conflict::NotOwner));
         };
@@ -546,18 +598,36 @@ impl Store {
         let org = *scope.org_id();
         let mut items = Vec::new();
         items.extend(self.set_role(&org, &from, Role::Admin, "#role = :owner", Conflict::NotOwner)?);
-        items.extend(self.set_role(&org, to, Role::Owner, "attribute_exists(pk) AND #role <> :owner", Conflict::NotMember)?);
+        items.extend(self.set_role(
+            &org,
+            to,
+            Role::Owner,
+            "attribute_exists(pk) AND #role <> :owner",
+            Conflict::NotMember,
+        )?);
         items.push(self.org_live_check(scope)?);
         items.push(self.audit_item(scope, event)?);
         self.transact(items).await
     }
 
     /// Adds an existing user with `role` (admin or member).
-    pub async fn add_member(&self, scope: &OrgScope, user: &UserRecord, role: Role, event: &AuditEvent) -> Result<(), StoreError> {
+    pub async fn add_member(
+        &self,
+        scope: &OrgScope,
+        user: &UserRecord,
+        role: Role,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let (member, mirror) = member_items(scope.org(), user, role, now_secs());
         let mut items = vec![
-            (super::users::put_new(&self.table, member)?, Some(Conflict::AlreadyMember)),
-            (super::users::put_new(&self.table, mirror)?, Some(Conflict::AlreadyMember)),
+            (
+                super::users::put_new(&self.table, member)?,
+                Some(Conflict::AlreadyMember),
+            ),
+            (
+                super::users::put_new(&self.table, mirror)?,
+                Some(Conflict::AlreadyMember),
+            ),
         ];
         items.extend(self.actor_check(scope, Needs::Admin)?);
         items.push(self.org_live_check(scope)?);
@@ -566,10 +636,22 @@ impl Store {
     }
 
     /// Changes a non-owner member's role to admin or member.
-    pub async fn change_member_role(&self, scope: &OrgScope, target: &UserId, role: Role, event: &AuditEvent) -> Result<(), StoreError> {
+    pub async fn change_member_role(
+        &self,
+        scope: &OrgScope,
+        target: &UserId,
+        role: Role,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let org = *scope.org_id();
         let mut items = Vec::new();
-        items.extend(self.set_role(&org, target, role, "attribute_exists(pk) AND #role <> :owner", Conflict::TargetIsOwner)?);
+        items.extend(self.set_role(
+            &org,
+            target,
+            role,
+            "attribute_exists(pk) AND #role <> :owner",
+            Conflict::TargetIsOwner,
+        )?);
         items.extend(self.actor_check(scope, Needs::Admin)?);
         items.push(self.org_live_check(scope)?);
         items.push(self.audit_item(scope, event)?);
@@ -579,7 +661,12 @@ impl Store {
         }
     }
 
-    fn membership_deletes(&self, org: &OrgId, user: &UserId, conflict: Conflict) -> Result<[(TransactWriteItem, Option<Conflict>); 2], StoreError> {
+    fn membership_deletes(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        conflict: Conflict,
+    ) -> Result<[(TransactWriteItem, Option<Conflict>); 2], StoreError> {
         let member = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key(org_pk(org), member_sk(user))))
@@ -590,8 +677,14 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(key(user_pk(user), user_org_sk(org))));
         Ok([
-            (TransactWriteItem::builder().delete(build(member.build())?).build(), Some(conflict)),
-            (TransactWriteItem::builder().delete(build(mirror.build())?).build(), None),
+            (
+                TransactWriteItem::builder().delete(build(member.build())?).build(),
+                Some(conflict),
+            ),
+            (
+                TransactWriteItem::builder().delete(build(mirror.build())?).build(),
+                None,
+            ),
         ])
     }
 
@@ -749,7 +842,11 @@ impl Store {
                         .send()
                         .await
                         .map_err(classify)?;
-                    requests = out.unprocessed_items.unwrap_or_default().remove(&self.table).unwrap_or_default();
+                    requests = out
+                        .unprocessed_items
+                        .unwrap_or_default()
+                        .remove(&self.table)
+                        .unwrap_or_default();
                 }
                 if !requests.is_empty() {
                     return Err(StoreError::Unavailable("batch delete left unprocessed items".into()));

@@ -24,7 +24,12 @@ fn window(limit: RateLimit) -> (i64, u64) {
 impl Store {
     /// Counts one hit in the current fixed window of `bucket`/`subject`; refuses atomically
     /// (a conditional update, so concurrent requests cannot overshoot the limit).
-    pub async fn rate_limit_hit(&self, bucket: &str, subject: &str, limit: RateLimit) -> Result<RateDecision, StoreError> {
+    pub async fn rate_limit_hit(
+        &self,
+        bucket: &str,
+        subject: &str,
+        limit: RateLimit,
+    ) -> Result<RateDecision, StoreError> {
         if limit.is_disabled() {
             return Ok(RateDecision::Allowed);
         }
@@ -43,7 +48,9 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(RateDecision::Allowed),
-            Err(SdkError::ServiceError(se)) if matches!(se.err(), UpdateItemError::ConditionalCheckFailedException(_)) => {
+            Err(SdkError::ServiceError(se))
+                if matches!(se.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
+            {
                 Ok(RateDecision::Limited {
                     retry_after_secs: retry_after,
                 })
@@ -54,7 +61,12 @@ impl Store {
 
     /// Is `bucket`/`subject` already at its limit in the current window? (Read only; for
     /// failure counters that are incremented only when a failure happens.)
-    pub async fn rate_limit_peek(&self, bucket: &str, subject: &str, limit: RateLimit) -> Result<RateDecision, StoreError> {
+    pub async fn rate_limit_peek(
+        &self,
+        bucket: &str,
+        subject: &str,
+        limit: RateLimit,
+    ) -> Result<RateDecision, StoreError> {
         if limit.is_disabled() {
             return Ok(RateDecision::Allowed);
         }

@@ -205,7 +205,10 @@ impl Store {
     pub async fn create_account(&self, account: &NewAccount) -> Result<(), StoreError> {
         let mut items = vec![
             (put_new(&self.table, account.user.to_item())?, None),
-            (put_new(&self.table, email_claim(&account.user))?, Some(Conflict::EmailTaken)),
+            (
+                put_new(&self.table, email_claim(&account.user))?,
+                Some(Conflict::EmailTaken),
+            ),
             (put_new(&self.table, account.session.to_item())?, None),
         ];
         items.extend(new_org_items(
@@ -375,7 +378,11 @@ impl Store {
     }
 
     /// One page of a user's live orgs (ordered by org id; deleted orgs are skipped).
-    pub async fn memberships_page(&self, user: &UserId, page: &PageRequest) -> Result<Page<MembershipView>, StoreError> {
+    pub async fn memberships_page(
+        &self,
+        user: &UserId,
+        page: &PageRequest,
+    ) -> Result<Page<MembershipView>, StoreError> {
         let pk = user_pk(user);
         let out = self
             .client
@@ -411,7 +418,7 @@ impl Store {
                 })
             })
             .collect();
-        items.sort_by(|a, b| a.org.id.cmp(&b.org.id));
+        items.sort_by_key(|m| m.org.id);
         Ok(Page { items, next_cursor })
     }
 
@@ -438,7 +445,12 @@ impl Store {
                     .send()
                     .await
                     .map_err(classify)?;
-                for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                for item in out
+                    .responses
+                    .unwrap_or_default()
+                    .remove(&self.table)
+                    .unwrap_or_default()
+                {
                     found.push(OrgRecord::from_item(&item)?);
                 }
                 pending = out
