@@ -13,9 +13,9 @@ if answers; then
   exit 0
 fi
 "$(dirname "$0")/venv.sh"
-echo "emulator: starting moto server at $url (log: $AGNUS_STATE_DIR/emulator.log)" >&2
+echo "emulator: starting moto (localstack/emulator.py) at $url (log: $AGNUS_STATE_DIR/emulator.log)" >&2
 # setsid: own process group, so stop.sh (and Ctrl-C in make dev) can end it and its children.
-setsid "$AGNUS_VENV/bin/moto_server" -H "$AGNUS_EMULATOR_HOST" -p "$AGNUS_EMULATOR_PORT" \
+setsid "$AGNUS_VENV/bin/python" "$AGNUS_ROOT/localstack/emulator.py" --host "$AGNUS_EMULATOR_HOST" --port "$AGNUS_EMULATOR_PORT" \
   >"$AGNUS_STATE_DIR/emulator.log" 2>&1 < /dev/null &
 echo $! > "$pidfile"
 for _ in $(seq 1 150); do

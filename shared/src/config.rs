@@ -117,6 +117,32 @@ pub struct AuthConfig {
     pub password_params: PasswordParams,
     pub admin: Option<AdminSeed>,
     pub policy: AccessPolicy,
+    pub kms_key_id: String,
+    pub public_base_url: Option<String>,
+}
+
+fn kms_key_id(src: &dyn Source) -> Result<String, ConfigError> {
+    required(
+        src,
+        "AGNUS_KMS_KEY_ID",
+        "the KMS key (id, ARN or alias/...) that seals webhook secrets",
+    )
+}
+
+fn public_base_url(src: &dyn Source) -> Option<String> {
+    src.get("AGNUS_PUBLIC_BASE_URL")
+        .map(|u| u.trim_end_matches('/').to_owned())
+}
+
+fn flag(src: &dyn Source, name: &'static str) -> Result<bool, ConfigError> {
+    match src.get(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false" | "0" | "no") => Ok(false),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some(other) => Err(ConfigError::Invalid {
+            name,
+            reason: format!("expected true or false, got {other:?}"),
+        }),
+    }
 }
 
 impl AuthConfig {
@@ -176,6 +202,8 @@ impl AuthConfig {
             password_params,
             admin,
             policy: AccessPolicy::from_source(src),
+            kms_key_id: kms_key_id(src)?,
+            public_base_url: public_base_url(src),
         })
     }
 
@@ -207,6 +235,9 @@ pub struct OrgsConfig {
     pub jwt_secret: SecretString,
     pub policy: AccessPolicy,
     pub delete_grace: Duration,
+    pub kms_key_id: String,
+    pub public_base_url: Option<String>,
+    pub rotation_overlap: Duration,
 }
 
 impl OrgsConfig {
@@ -224,11 +255,58 @@ impl OrgsConfig {
             jwt_secret: jwt_secret(src)?,
             policy: AccessPolicy::from_source(src),
             delete_grace: Duration::from_secs(number(src, "AGNUS_ORG_DELETE_GRACE_SECS", 30 * 86_400)?),
+            kms_key_id: kms_key_id(src)?,
+            public_base_url: public_base_url(src),
+            rotation_overlap: Duration::from_secs(number(src, "AGNUS_WEBHOOK_ROTATION_OVERLAP_SECS", 86_400)?),
         })
     }
 
     pub fn jwt_key(&self) -> &[u8] {
         self.jwt_secret.expose_secret().as_bytes()
+    }
+}
+
+/// Configuration of the webhook intake function.
+#[derive(Debug, Clone)]
+pub struct IntakeConfig {
+    pub table_name: String,
+    pub queue_url: String,
+    pub bucket: String,
+    pub max_body_bytes: usize,
+    pub inline_max_bytes: usize,
+    pub cache_ttl: Duration,
+    pub s3_path_style: bool,
+}
+
+impl IntakeConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let max_body_bytes: usize = number(src, "AGNUS_WEBHOOK_MAX_BODY_BYTES", 4 * 1024 * 1024)?;
+        if max_body_bytes > 6 * 1000 * 1000 - 64 * 1024 {
+            return Err(ConfigError::Invalid {
+                name: "AGNUS_WEBHOOK_MAX_BODY_BYTES",
+                reason: "must leave room inside Lambda's 6 MB invocation payload".into(),
+            });
+        }
+        let inline_max_bytes: usize = number(src, "AGNUS_SQS_INLINE_MAX_BYTES", 240 * 1024)?;
+        if inline_max_bytes > 1024 * 1024 - 16 * 1024 {
+            return Err(ConfigError::Invalid {
+                name: "AGNUS_SQS_INLINE_MAX_BYTES",
+                reason: "must leave room for attributes inside SQS's 1 MiB message limit".into(),
+            });
+        }
+        Ok(Self {
+            table_name: required(src, "AGNUS_TABLE_NAME", "the DynamoDB table name")?,
+            queue_url: required(src, "AGNUS_REVIEW_QUEUE_URL", "the review queue URL")?,
+            bucket: required(src, "AGNUS_PAYLOAD_BUCKET", "the claim-check bucket")?,
+            max_body_bytes,
+            inline_max_bytes,
+            cache_ttl: Duration::from_secs(number(src, "AGNUS_WEBHOOK_CACHE_TTL_SECS", 60)?),
+            s3_path_style: flag(src, "AGNUS_S3_FORCE_PATH_STYLE")?,
+        })
     }
 }
 

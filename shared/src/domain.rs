@@ -348,9 +348,63 @@ impl FromStr for Plan {
     }
 }
 
+/// A VCS provider that sends webhooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Github,
+    Gitlab,
+    Azure,
+    Bitbucket,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 4] = [Provider::Github, Provider::Gitlab, Provider::Azure, Provider::Bitbucket];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Github => "github",
+            Provider::Gitlab => "gitlab",
+            Provider::Azure => "azure",
+            Provider::Bitbucket => "bitbucket",
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Provider {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "github" => Ok(Provider::Github),
+            "gitlab" => Ok(Provider::Gitlab),
+            "azure" | "azure-devops" => Ok(Provider::Azure),
+            "bitbucket" => Ok(Provider::Bitbucket),
+            _ => Err(ValidationError::new(
+                "invalid_provider",
+                "provider must be one of github, gitlab, azure, bitbucket",
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn providers_round_trip() {
+        for p in Provider::ALL {
+            assert_eq!(p.as_str().parse::<Provider>().unwrap(), p);
+        }
+        assert_eq!("azure-devops".parse::<Provider>().unwrap(), Provider::Azure);
+        assert!("svn".parse::<Provider>().is_err());
+    }
 
     #[test]
     fn email_is_trimmed_and_lowercased() {

@@ -35,6 +35,9 @@ pub const ROUTES: &[Route] = &[
     route("DELETE", "/api/orgs/{slug}/members/{userId}", "orgs"),
     route("POST", "/api/orgs/{slug}/leave", "orgs"),
     route("GET", "/api/orgs/{slug}/audit", "orgs"),
+    route("GET", "/api/orgs/{slug}/webhooks", "orgs"),
+    route("POST", "/api/orgs/{slug}/webhooks/rotate", "orgs"),
+    route("POST", "/api/webhooks/{provider}/{orgSlug}", "intake"),
 ];
 
 /// Result of matching a request against the table.

@@ -53,6 +53,10 @@ fn run_script(args: &[&str]) {
 pub fn ensure_emulator() {
     static READY: OnceLock<()> = OnceLock::new();
     READY.get_or_init(|| {
+        // Function logs show up with a failing test's output (RUST_LOG to change the level).
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter(filter).try_init();
         let url = endpoint();
         let hostport = url.trim_start_matches("http://").trim_end_matches('/').to_owned();
         let reachable = hostport
@@ -64,38 +68,94 @@ pub fn ensure_emulator() {
         }
         run_script(&[
             "-c",
-            "source localstack/config.sh && \"$AGNUS_VENV/bin/python\" localstack/provision.py >/dev/null",
+            "source localstack/config.sh && \"$AGNUS_VENV/bin/python\" localstack/provision.py --env-out \"$AGNUS_STATE_DIR/outputs.env\" >/dev/null",
         ]);
     });
 }
 
-/// A DynamoDB client pointed at the emulator (for inspecting what the functions wrote).
-pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
+/// The provisioned resources (table, queue, bucket, key) as the functions' env variables.
+pub fn outputs() -> HashMap<String, String> {
     ensure_emulator();
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let text =
+        std::fs::read_to_string(repo_root().join(".local/outputs.env")).expect("provision wrote .local/outputs.env");
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// Shared SDK configuration pointed at the emulator.
+pub async fn sdk() -> aws_config::SdkConfig {
+    ensure_emulator();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "agnus-tests"))
         .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&config)
+        .await
+}
+
+/// A fresh, empty SQS queue for one test (so tests never see each other's messages).
+pub async fn fresh_queue() -> String {
+    let sqs = aws_sdk_sqs::Client::new(&sdk().await);
+    sqs.create_queue()
+        .queue_name(format!("test-{}", uuid::Uuid::new_v4().simple()))
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout, "30")
+        .send()
+        .await
+        .expect("create queue")
+        .queue_url
+        .expect("queue url")
+}
+
+/// Every message currently on `queue` (received and deleted).
+pub async fn drain(queue: &str) -> Vec<aws_sdk_sqs::types::Message> {
+    let sqs = aws_sdk_sqs::Client::new(&sdk().await);
+    let mut all = Vec::new();
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(queue)
+            .max_number_of_messages(10)
+            .message_attribute_names("All")
+            .wait_time_seconds(0)
+            .send()
+            .await
+            .expect("receive");
+        let batch = out.messages.unwrap_or_default();
+        if batch.is_empty() {
+            return all;
+        }
+        for m in &batch {
+            sqs.delete_message()
+                .queue_url(queue)
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("delete");
+        }
+        all.extend(batch);
+    }
+}
+
+/// A DynamoDB client pointed at the emulator (for inspecting what the functions wrote).
+pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&sdk().await)
 }
 
 /// Configuration as the functions would read it, plus overrides.
 pub fn auth_config(overrides: &[(&str, &str)]) -> AuthConfig {
-    let mut env: HashMap<String, String> = HashMap::from([
-        ("AGNUS_TABLE_NAME".to_owned(), table_name()),
-        ("AGNUS_JWT_SECRET".to_owned(), JWT_SECRET.to_owned()),
-    ]);
-    for (k, v) in overrides {
-        env.insert((*k).to_owned(), (*v).to_owned());
-    }
-    AuthConfig::from_source(&env).expect("test config is valid")
+    AuthConfig::from_source(&env_map(overrides)).expect("test config is valid")
 }
 
 /// The auth function's state against the emulator.
 pub async fn auth_state(overrides: &[(&str, &str)]) -> Arc<AuthState> {
-    Arc::new(AuthState::new(auth_config(overrides), dynamodb().await))
+    let sdk = sdk().await;
+    Arc::new(AuthState::new(
+        auth_config(overrides),
+        aws_sdk_dynamodb::Client::new(&sdk),
+        aws_sdk_kms::Client::new(&sdk),
+    ))
 }
 
 /// A random client IP, so tests never share rate-limit windows.
@@ -236,7 +296,7 @@ impl Answer {
 
 /// Calls the auth handler directly.
 pub async fn call_auth(state: &AuthState, call: Call) -> Answer {
-    Answer::from_response(agnus_auth::handle(state, call.into_request()).await)
+    Answer::from_response(Box::pin(agnus_auth::handle(state, call.into_request())).await)
 }
 
 /// Signs up a fresh user with their own org; returns (email, password, slug, cookie).
@@ -257,11 +317,10 @@ pub async fn signup(state: &AuthState) -> (String, String, String, String) {
 }
 
 /// Configuration map shared by every function in tests (plus overrides).
-fn env_map(overrides: &[(&str, &str)]) -> HashMap<String, String> {
-    let mut env: HashMap<String, String> = HashMap::from([
-        ("AGNUS_TABLE_NAME".to_owned(), table_name()),
-        ("AGNUS_JWT_SECRET".to_owned(), JWT_SECRET.to_owned()),
-    ]);
+pub fn env_map(overrides: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut env = outputs();
+    env.insert("AGNUS_JWT_SECRET".to_owned(), JWT_SECRET.to_owned());
+    env.insert("AGNUS_S3_FORCE_PATH_STYLE".to_owned(), "true".to_owned());
     for (k, v) in overrides {
         env.insert((*k).to_owned(), (*v).to_owned());
     }
@@ -274,20 +333,33 @@ fn env_map(overrides: &[(&str, &str)]) -> HashMap<String, String> {
 pub struct Api {
     pub auth: Arc<AuthState>,
     pub orgs: Arc<agnus_orgs::OrgsState>,
+    pub intake: Arc<agnus_intake::IntakeState>,
 }
 
 impl Api {
     pub async fn new(overrides: &[(&str, &str)]) -> Self {
-        let ddb = dynamodb().await;
+        let sdk = sdk().await;
+        let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+        let kms = aws_sdk_kms::Client::new(&sdk);
         let env = env_map(overrides);
+        let intake_config = agnus_shared::config::IntakeConfig::from_source(&env).expect("intake config");
         Self {
             auth: Arc::new(AuthState::new(
                 AuthConfig::from_source(&env).expect("auth config"),
                 ddb.clone(),
+                kms.clone(),
             )),
             orgs: Arc::new(agnus_orgs::OrgsState::new(
                 agnus_shared::config::OrgsConfig::from_source(&env).expect("orgs config"),
+                ddb.clone(),
+                kms.clone(),
+            )),
+            intake: Arc::new(agnus_intake::IntakeState::new(
+                intake_config,
                 ddb,
+                kms,
+                aws_sdk_sqs::Client::new(&sdk),
+                agnus_shared::aws::s3(&sdk, true),
             )),
         }
     }
@@ -302,8 +374,10 @@ impl Api {
             .unwrap_or("auth");
         let request = call.into_request();
         let response = match function {
-            "orgs" => agnus_orgs::handle(&self.orgs, request).await,
-            _ => agnus_auth::handle(&self.auth, request).await,
+            // Boxed: the handlers' futures are large for a test thread's stack.
+            "orgs" => Box::pin(agnus_orgs::handle(&self.orgs, request)).await,
+            "intake" => Box::pin(agnus_intake::handle(&self.intake, request)).await,
+            _ => Box::pin(agnus_auth::handle(&self.auth, request)).await,
         };
         Answer::from_response(response)
     }
@@ -319,12 +393,24 @@ impl Api {
             })))
             .await;
         assert_eq!(a.status, 201, "signup failed: {}", String::from_utf8_lossy(&a.body));
+        let secrets = a.json()["webhooks"]
+            .as_array()
+            .expect("signup shows the webhook secrets once")
+            .iter()
+            .map(|w| {
+                (
+                    w["provider"].as_str().unwrap_or_default().to_owned(),
+                    w["secret"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
         TestUser {
             id: a.json()["user"]["id"].as_str().expect("user id").to_owned(),
             cookie: a.session_cookie().expect("cookie"),
             email,
             password,
             slug,
+            secrets,
         }
     }
 
@@ -344,6 +430,7 @@ impl Api {
             email,
             password,
             slug: String::new(),
+            secrets: HashMap::new(),
         }
     }
 
@@ -369,4 +456,6 @@ pub struct TestUser {
     /// The org created at signup.
     pub slug: String,
     pub cookie: String,
+    /// The webhook secrets of the signup org, by provider (shown once at signup).
+    pub secrets: HashMap<String, String>,
 }

@@ -3,7 +3,7 @@
 
 use agnus_shared::aws::DynamoClient;
 use agnus_shared::config::AuthConfig;
-use agnus_shared::crypto::{PasswordHasher, SessionTokens, Verified};
+use agnus_shared::crypto::{PasswordHasher, SecretBox, SessionTokens, Verified};
 use agnus_shared::domain::{Email, OrgId, OrgName, Password, Plan, Slug, UserId};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, check_csrf, client_ip, json_body, json_response};
@@ -14,6 +14,7 @@ use agnus_shared::store::{
     Actor, AuditEvent, Conflict, MembershipView, NewAccount, OrgRecord, RateDecision, Store, StoreError, UserRecord,
     now_secs,
 };
+use agnus_shared::webhooks;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
@@ -26,15 +27,17 @@ pub struct AuthState {
     pub store: Store,
     pub hasher: PasswordHasher,
     pub tokens: SessionTokens,
+    pub sealer: SecretBox,
     pub config: AuthConfig,
 }
 
 impl AuthState {
-    pub fn new(config: AuthConfig, dynamodb: DynamoClient) -> Self {
+    pub fn new(config: AuthConfig, dynamodb: DynamoClient, kms: agnus_shared::aws::KmsClient) -> Self {
         Self {
             store: Store::new(dynamodb, config.table_name.clone()),
             hasher: PasswordHasher::new(config.password_params),
             tokens: SessionTokens::new(config.jwt_key()),
+            sealer: SecretBox::new(kms, config.kms_key_id.clone()),
             config,
         }
     }
@@ -179,6 +182,9 @@ async fn signup(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
     };
     let issued = session::issue(&state.tokens, &user, state.config.session_ttl)?;
     let org = OrgRecord::new(slug.clone(), org_name, now);
+    let secrets = webhooks::new_org_secrets(&state.sealer, &org.id)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let audit = AuditEvent::new("org.created", Actor::user(&user))
         .target(org.id)
         .details(serde_json::json!({ "slug": org.slug.as_str(), "via": "signup" }));
@@ -186,7 +192,7 @@ async fn signup(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
         org,
         user,
         session: issued.record,
-        org_items: Vec::new(),
+        webhooks: secrets.iter().map(|(_, sealed)| sealed.clone()).collect(),
         audit,
     };
     // A suggested slug that happens to be taken gets a random suffix; a chosen one is a 409.
@@ -217,7 +223,12 @@ async fn signup(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
     };
     let response = json_response(
         StatusCode::CREATED,
-        &serde_json::json!({ "user": UserView::from(&account.user), "org": OrgView::from(&membership) }),
+        &serde_json::json!({
+            "user": UserView::from(&account.user),
+            "org": OrgView::from(&membership),
+            // Shown in full this once; afterwards only previews (GET /api/orgs/{slug}/webhooks).
+            "webhooks": webhooks::secrets_json(state.config.public_base_url.as_deref(), &membership.org.slug, &secrets),
+        }),
     );
     Ok(with_cookie(
         response,

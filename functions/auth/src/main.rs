@@ -17,7 +17,7 @@ async fn main() -> Result<(), Error> {
         }
     };
     let sdk = aws::load().await;
-    let state = Arc::new(AuthState::new(config, aws::dynamodb(&sdk)));
+    let state = Arc::new(AuthState::new(config, aws::dynamodb(&sdk), aws::kms(&sdk)));
     bootstrap_admin(&state).await?;
     lambda_http::run(service_fn(move |req: Request| {
         let state = Arc::clone(&state);

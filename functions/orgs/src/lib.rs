@@ -7,14 +7,15 @@ use std::collections::HashMap;
 
 use agnus_shared::aws::DynamoClient;
 use agnus_shared::config::OrgsConfig;
-use agnus_shared::crypto::SessionTokens;
-use agnus_shared::domain::{Email, OrgName, Plan, Role, Slug, UserId};
+use agnus_shared::crypto::{SecretBox, SessionTokens};
+use agnus_shared::domain::{Email, OrgName, Plan, Provider, Role, Slug, UserId};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, check_csrf, json_body, json_response, page_json, page_request};
 use agnus_shared::principal::Principal;
 use agnus_shared::routes::{self, Matched};
 use agnus_shared::session;
 use agnus_shared::store::{Conflict, MembershipView, OrgRecord, OrgScope, Store, StoreError, now_secs};
+use agnus_shared::webhooks;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -26,14 +27,16 @@ use tracing::Instrument;
 pub struct OrgsState {
     pub store: Store,
     pub tokens: SessionTokens,
+    pub sealer: SecretBox,
     pub config: OrgsConfig,
 }
 
 impl OrgsState {
-    pub fn new(config: OrgsConfig, dynamodb: DynamoClient) -> Self {
+    pub fn new(config: OrgsConfig, dynamodb: DynamoClient, kms: agnus_shared::aws::KmsClient) -> Self {
         Self {
             store: Store::new(dynamodb, config.table_name.clone()),
             tokens: SessionTokens::new(config.jwt_key()),
+            sealer: SecretBox::new(kms, config.kms_key_id.clone()),
             config,
         }
     }
@@ -142,6 +145,8 @@ async fn route(state: &OrgsState, req: &Request) -> Result<Response<Body>, ApiEr
         ("DELETE", "/api/orgs/{slug}/members/{userId}") => remove_member(&ctx).await,
         ("POST", "/api/orgs/{slug}/leave") => leave(&ctx).await,
         ("GET", "/api/orgs/{slug}/audit") => audit_log(&ctx).await,
+        ("GET", "/api/orgs/{slug}/webhooks") => list_webhooks(&ctx).await,
+        ("POST", "/api/orgs/{slug}/webhooks/rotate") => rotate_webhook(&ctx).await,
         _ => Err(ApiError::NotFound),
     }
 }
@@ -208,11 +213,15 @@ async fn create_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
         ctx.state.config.policy.check_org_creation(&user.email)?;
     }
     let mut org = OrgRecord::new(slug.clone(), name, now_secs());
+    let secrets = webhooks::new_org_secrets(&ctx.state.sealer, &org.id)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let sealed: Vec<_> = secrets.iter().map(|(_, s)| s.clone()).collect();
     for attempt in 0.. {
         let event = agnus_shared::store::AuditEvent::new("org.created", ctx.principal.actor())
             .target(org.id)
             .details(json!({ "slug": org.slug.as_str() }));
-        match ctx.state.store.create_org(&org, &user, &[], &event).await {
+        match ctx.state.store.create_org(&org, &user, &sealed, &event).await {
             Ok(()) => break,
             Err(StoreError::Conflict(Conflict::SlugTaken)) if !given && attempt < 3 => {
                 slug = slug.with_random_suffix();
@@ -456,4 +465,83 @@ async fn audit_log(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     require_admin(&scope)?;
     let page = ctx.state.store.audit_page(&scope, &page_request(ctx.req)?).await?;
     ok(&page_json("events", &page))
+}
+
+async fn list_webhooks(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let scope = ctx.scope(false).await?;
+    require_admin(&scope)?;
+    let base = ctx.state.config.public_base_url.as_deref();
+    let now = now_secs();
+    let hooks: Vec<Value> = ctx
+        .state
+        .store
+        .webhooks(&scope)
+        .await?
+        .iter()
+        .map(|h| {
+            json!({
+                "provider": h.provider,
+                "url": webhooks::webhook_url(base, h.provider, &scope.org().slug),
+                "secretPreview": h.preview,
+                "createdAt": h.created_at,
+                "rotatedAt": h.rotated_at,
+                "previousSecretValidUntil": h.previous_valid_until.filter(|u| *u > now),
+                "lastDelivery": h.last_delivery_at.map(|at| json!({
+                    "at": at,
+                    "outcome": h.last_delivery_outcome,
+                    "deliveryId": h.last_delivery_id,
+                })),
+                "lastRejected": h.last_rejected_at.map(|at| json!({ "at": at, "reason": h.last_rejected_reason })),
+                "rejectedCount": h.rejected_count,
+            })
+        })
+        .collect();
+    ok(&json!({ "webhooks": hooks }))
+}
+
+#[derive(Deserialize)]
+struct RotateBody {
+    provider: String,
+}
+
+async fn rotate_webhook(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let body: RotateBody = json_body(ctx.req)?;
+    let provider: Provider = body.provider.parse()?;
+    let scope = ctx.scope(false).await?;
+    require_admin(&scope)?;
+    let current = ctx
+        .state
+        .store
+        .webhooks(&scope)
+        .await?
+        .into_iter()
+        .find(|h| h.provider == provider)
+        .ok_or(ApiError::NotFound)?;
+    let (secret, sealed) = webhooks::new_sealed_secret(&ctx.state.sealer, scope.org_id(), provider)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let overlap_until = now_secs() + ctx.state.config.rotation_overlap.as_secs() as i64;
+    let event = scope
+        .audit("webhook.secret_rotated")
+        .target(provider)
+        .details(json!({ "previousValidUntil": overlap_until, "preview": sealed.preview }));
+    ctx.state
+        .store
+        .rotate_webhook(&scope, &current, &sealed, overlap_until, &event)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(Conflict::Unknown) => ApiError::Conflict {
+                code: "rotation_conflict",
+                message: "the secret was rotated concurrently; list the webhooks and retry".into(),
+            },
+            other => other.into(),
+        })?;
+    tracing::info!(provider = %provider, "webhook secret rotated");
+    ok(&json!({
+        "provider": provider,
+        "url": webhooks::webhook_url(ctx.state.config.public_base_url.as_deref(), provider, &scope.org().slug),
+        // Shown in full this once.
+        "secret": secret.expose(),
+        "previousSecretValidUntil": overlap_until,
+    }))
 }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::{Item, s};
-use crate::domain::{Email, OrgId, SessionId, Slug, UserId};
+use crate::domain::{Email, OrgId, Provider, SessionId, Slug, UserId};
 
 pub(crate) const PROFILE: &str = "PROFILE";
 pub(crate) const META: &str = "META";
@@ -12,6 +12,9 @@ pub(crate) const SLUG_SK: &str = "SLUG";
 pub(crate) const MEMBER_PREFIX: &str = "MEMBER#";
 pub(crate) const AUDIT_PREFIX: &str = "AUDIT#";
 pub(crate) const USER_ORG_PREFIX: &str = "ORG#";
+pub(crate) const WEBHOOK_PREFIX: &str = "WEBHOOK#";
+/// How long the delivery ledger remembers a delivery id (TTL cleans up after).
+pub(crate) const DELIVERY_RETENTION_SECS: i64 = 7 * 86_400;
 /// GSI partition listing soft-deleted orgs by purge time.
 pub(crate) const DELETED_ORGS: &str = "DELETED_ORGS";
 
@@ -39,6 +42,12 @@ pub(crate) fn user_org_sk(id: &OrgId) -> String {
 /// Audit entries sort by time (zero-padded milliseconds) then a random id.
 pub(crate) fn audit_sk(at_millis: i64, id: &uuid::Uuid) -> String {
     format!("{AUDIT_PREFIX}{at_millis:015}#{}", id.simple())
+}
+pub(crate) fn webhook_sk(provider: Provider) -> String {
+    format!("{WEBHOOK_PREFIX}{provider}")
+}
+pub(crate) fn delivery_sk(provider: Provider, delivery_id: &str) -> String {
+    format!("DELIVERY#{provider}#{delivery_id}")
 }
 pub(crate) fn rate_pk(bucket: &str, subject: &str) -> String {
     format!("RATE#{bucket}#{subject}")

@@ -12,6 +12,7 @@ mod keys;
 mod orgs;
 mod ratelimit;
 mod users;
+mod webhooks;
 
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -26,6 +27,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 pub use orgs::{Access, Actor, AuditEvent, AuditRecord, MemberRecord, OrgScope, PurgeReport};
 pub use ratelimit::RateDecision;
 pub use users::{MembershipView, NewAccount, OrgRecord, SessionRecord, UserRecord};
+pub use webhooks::{Claim, IntakeTarget, SealedSecret, WebhookRecord};
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 

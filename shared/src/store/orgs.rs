@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::keys::*;
 use super::users::{OrgRecord, UserRecord, new_org_items};
+use super::webhooks::SealedSecret;
 use super::{
     Conflict, Item, Page, PageRequest, Store, StoreError, classify, decode_cursor, encode_cursor, get_bool, get_n,
     get_opt_s, get_s, n, now_millis, now_secs, parse, s,
@@ -311,10 +312,10 @@ impl Store {
         &self,
         org: &OrgRecord,
         owner: &UserRecord,
-        extra: &[Item],
+        webhooks: &[SealedSecret],
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let items = new_org_items(&self.table, org, owner, extra, audit)?;
+        let items = new_org_items(&self.table, org, owner, webhooks, audit)?;
         match self.transact(items).await {
             Err(StoreError::Conflict(Conflict::Unknown))
                 if self.get(key(slug_pk(&org.slug), SLUG_SK)).await?.is_some() =>
@@ -364,7 +365,14 @@ impl Store {
         )))
     }
 
-    fn org_live_check(&self, scope: &OrgScope) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
+    pub(crate) fn actor_admin_check(
+        &self,
+        scope: &OrgScope,
+    ) -> Result<Option<(TransactWriteItem, Option<Conflict>)>, StoreError> {
+        self.actor_check(scope, Needs::Admin)
+    }
+
+    pub(crate) fn org_live_check(&self, scope: &OrgScope) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
         let check = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(key(org_pk(scope.org_id()), META)))

@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWr
 
 use super::keys::*;
 use super::orgs::{AuditEvent, audit_put, member_items};
+use super::webhooks::{SealedSecret, webhook_item};
 use super::{
     Conflict, Item, Page, PageRequest, Store, StoreError, classify, decode_cursor, encode_cursor, get_bool, get_n,
     get_opt_n, get_s, n, parse, s,
@@ -148,8 +149,8 @@ pub struct NewAccount {
     pub user: UserRecord,
     pub org: OrgRecord,
     pub session: SessionRecord,
-    /// Extra org-owned items created with the org (webhook secrets).
-    pub org_items: Vec<Item>,
+    /// The org's webhook secrets, sealed by KMS, created with it.
+    pub webhooks: Vec<SealedSecret>,
     pub audit: AuditEvent,
 }
 
@@ -181,7 +182,7 @@ pub(crate) fn new_org_items(
     table: &str,
     org: &OrgRecord,
     owner: &UserRecord,
-    extra: &[Item],
+    webhooks: &[SealedSecret],
     audit: &AuditEvent,
 ) -> Result<Vec<(TransactWriteItem, Option<Conflict>)>, StoreError> {
     let (member, mirror) = member_items(org, owner, Role::Owner, org.created_at);
@@ -192,8 +193,8 @@ pub(crate) fn new_org_items(
         (put_new(table, mirror)?, None),
         (audit_put(table, &org.id, audit)?, None),
     ];
-    for item in extra {
-        items.push((put_new(table, item.clone())?, None));
+    for secret in webhooks {
+        items.push((put_new(table, webhook_item(&org.id, secret, org.created_at))?, None));
     }
     Ok(items)
 }
@@ -215,7 +216,7 @@ impl Store {
             &self.table,
             &account.org,
             &account.user,
-            &account.org_items,
+            &account.webhooks,
             &account.audit,
         )?);
         match self.transact(items).await {

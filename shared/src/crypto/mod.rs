@@ -1,5 +1,13 @@
-//! All cryptography lives here: argon2id password hashing and HS256 session tokens.
-//! Hashing runs on the blocking pool so it never stalls the async runtime.
+//! All cryptography lives here: argon2id password hashing and HS256 session tokens
+//! (this file), webhook secrets and constant-time HMAC checks (`secrets`), and KMS
+//! sealing of secrets at rest (`kms`). Hashing runs on the blocking pool so it never
+//! stalls the async runtime.
+
+mod kms;
+mod secrets;
+
+pub use kms::{KmsError, SecretBox};
+pub use secrets::{WebhookSecret, constant_time_eq, hmac_sha256, hmac_sha256_verify, random_bytes, sha256_hex};
 
 use std::sync::Arc;
 

@@ -1,0 +1,306 @@
+//! Webhook intake (SPEC §7): `POST /api/webhooks/{provider}/{orgSlug}`.
+//!
+//! Order matters: size cap (413) before any HMAC work; then the org and its secret(s);
+//! then verification over the raw bytes; only then parsing. Unknown org, deleted org and
+//! a bad signature give one identical 401. A verified delivery is claimed in the ledger,
+//! enqueued, and only then marked done and answered 202 — any failure on that path is a
+//! 503 and the claim is released, so the provider's retry goes through.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use agnus_shared::aws::{DynamoClient, KmsClient, S3Client, SqsClient};
+use agnus_shared::config::{IntakeConfig, RateLimit};
+use agnus_shared::crypto::{KmsError, SecretBox, WebhookSecret};
+use agnus_shared::domain::{Provider, Slug};
+use agnus_shared::error::ApiError;
+use agnus_shared::http::{self, json_response};
+use agnus_shared::queue::{DeliveryAttributes, Enqueuer};
+use agnus_shared::routes::{self, Matched};
+use agnus_shared::store::{Actor, AuditEvent, Claim, IntakeTarget, RateDecision, Store, now_secs};
+use agnus_shared::webhooks;
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use tracing::Instrument;
+
+/// How long a claimed-but-unfinished delivery blocks a concurrent duplicate.
+const CLAIM_LEASE_SECS: i64 = 30;
+/// At most this many rejected-delivery audit entries per org and provider per hour (the
+/// per-provider counters in the webhook listing count every rejection).
+const REJECTION_AUDITS_PER_HOUR: u32 = 20;
+/// Bound on cached (slug, provider) entries per warm instance.
+const CACHE_CAPACITY: usize = 10_000;
+
+/// An org lookup with its decrypted secret(s), cached per warm instance.
+#[derive(Debug, Clone)]
+struct Cached {
+    at: Instant,
+    entry: Option<(IntakeTarget, Vec<WebhookSecret>)>,
+}
+
+/// Everything a request needs, built once per cold start.
+#[derive(Debug)]
+pub struct IntakeState {
+    pub store: Store,
+    pub sealer: SecretBox,
+    pub enqueuer: Enqueuer,
+    pub config: IntakeConfig,
+    cache: Mutex<HashMap<(String, Provider), Cached>>,
+}
+
+impl IntakeState {
+    pub fn new(config: IntakeConfig, dynamodb: DynamoClient, kms: KmsClient, sqs: SqsClient, s3: S3Client) -> Self {
+        Self {
+            store: Store::new(dynamodb, config.table_name.clone()),
+            // Decrypt needs no key id: the ciphertext names its key.
+            sealer: SecretBox::new(kms, String::new()),
+            enqueuer: Enqueuer::new(
+                sqs,
+                s3,
+                config.queue_url.clone(),
+                config.bucket.clone(),
+                config.inline_max_bytes,
+            ),
+            config,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Forgets cached lookups (tests; a cold start does the same).
+    pub fn clear_cache(&self) {
+        if let Ok(mut c) = self.cache.lock() {
+            c.clear();
+        }
+    }
+}
+
+const FUNCTION: &str = "intake";
+
+/// The one answer for unknown org, deleted org, and missing or bad signature.
+fn unauthorized() -> Response<Body> {
+    json_response(
+        StatusCode::UNAUTHORIZED,
+        &json!({ "error": { "code": "unauthorized", "message": "unknown organization or invalid webhook signature" } }),
+    )
+}
+
+fn unavailable(detail: &str) -> Response<Body> {
+    tracing::warn!(error.detail = detail, "delivery not accepted: dependency unavailable");
+    let mut r = json_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &json!({ "error": { "code": "unavailable", "message": "the delivery was not accepted; retry later" } }),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    r
+}
+
+pub async fn handle(state: &IntakeState, req: Request) -> Response<Body> {
+    let span = tracing::info_span!(
+        "delivery",
+        request_id = %http::request_id(&req),
+        provider = tracing::field::Empty,
+        org_id = tracing::field::Empty,
+        delivery_id = tracing::field::Empty,
+        event = tracing::field::Empty,
+    );
+    async move {
+        let response = intake(state, &req).await;
+        tracing::info!(status = response.status().as_u16(), "handled");
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+async fn intake(state: &IntakeState, req: &Request) -> Response<Body> {
+    let params = match routes::find(FUNCTION, req.method().as_str(), req.uri().path()) {
+        Matched::Route(_, params) => params,
+        Matched::WrongMethod => return ApiError::MethodNotAllowed.into_response(),
+        Matched::NotFound => return ApiError::NotFound.into_response(),
+    };
+    let Ok(provider) = params
+        .get("provider")
+        .map(String::as_str)
+        .unwrap_or_default()
+        .parse::<Provider>()
+    else {
+        return ApiError::NotFound.into_response();
+    };
+    tracing::Span::current().record("provider", provider.as_str());
+    let body: &[u8] = req.body().as_ref();
+    if body.len() > state.config.max_body_bytes {
+        return ApiError::PayloadTooLarge {
+            limit: state.config.max_body_bytes,
+        }
+        .into_response();
+    }
+    if provider == Provider::Github && webhooks::is_form_encoded(req.headers()) {
+        return json_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &json!({ "error": { "code": "unsupported_media_type",
+                "message": "set the webhook's content type to application/json in the repository's webhook settings" } }),
+        );
+    }
+    let Ok(slug) = Slug::system(params.get("orgSlug").map(String::as_str).unwrap_or_default()) else {
+        return unauthorized();
+    };
+    let (target, secrets) = match lookup(state, &slug, provider).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return unauthorized(),
+        Err(detail) => return unavailable(&detail),
+    };
+    tracing::Span::current().record("org_id", tracing::field::display(target.org_id()));
+
+    if let Err(rejection) = webhooks::verify(provider, req.headers(), body, &secrets, now_secs()) {
+        tracing::info!(reason = rejection.reason(), "delivery rejected");
+        record_rejection(state, &target, rejection.reason()).await;
+        return unauthorized();
+    }
+
+    let meta = webhooks::meta(provider, req.headers(), body);
+    let span = tracing::Span::current();
+    span.record("delivery_id", meta.delivery_id.as_str());
+    span.record("event", meta.event.as_str());
+
+    if meta.is_ping {
+        if let Err(e) = state.store.record_delivery(&target, "ping", &meta.delivery_id).await {
+            tracing::warn!(error = %e, "could not record ping");
+        }
+        return json_response(StatusCode::OK, &json!({ "ok": true, "event": "ping" }));
+    }
+
+    match state
+        .store
+        .ledger_claim(&target, &meta.delivery_id, CLAIM_LEASE_SECS)
+        .await
+    {
+        Err(e) => return unavailable(&e.to_string()),
+        Ok(Claim::InFlight) => return unavailable("the same delivery is being enqueued by another request"),
+        Ok(Claim::Duplicate) => {
+            tracing::info!("duplicate delivery acknowledged, not enqueued again");
+            if let Err(e) = state
+                .store
+                .record_delivery(&target, "duplicate", &meta.delivery_id)
+                .await
+            {
+                tracing::warn!(error = %e, "could not record duplicate");
+            }
+            return json_response(
+                StatusCode::ACCEPTED,
+                &json!({ "status": "duplicate", "deliveryId": meta.delivery_id }),
+            );
+        }
+        Ok(Claim::New) => {}
+    }
+
+    let attributes = DeliveryAttributes {
+        org_id: *target.org_id(),
+        provider,
+        event: meta.event.clone(),
+        delivery_id: meta.delivery_id.clone(),
+        received_at: now_secs(),
+        source: "webhook",
+    };
+    let message_id = match state.enqueuer.enqueue(&attributes, body).await {
+        Ok(id) => id,
+        Err(e) => {
+            if let Err(release) = state.store.ledger_release(&target, &meta.delivery_id).await {
+                tracing::warn!(error = %release, "could not release the claim; it expires with its lease");
+            }
+            return unavailable(&e.to_string());
+        }
+    };
+    // The message is durable from here on: a failure to mark the ledger only risks a
+    // duplicate message after the lease, which the worker absorbs (idempotent per delivery).
+    if let Err(e) = state.store.ledger_done(&target, &meta.delivery_id, &message_id).await {
+        tracing::warn!(error = %e, "enqueued, but the ledger could not be marked done");
+    }
+    if let Err(e) = state
+        .store
+        .record_delivery(&target, "accepted", &meta.delivery_id)
+        .await
+    {
+        tracing::warn!(error = %e, "could not record the delivery status");
+    }
+    tracing::info!(message_id = %message_id, bytes = body.len(), "delivery enqueued");
+    json_response(
+        StatusCode::ACCEPTED,
+        &json!({ "status": "accepted", "deliveryId": meta.delivery_id }),
+    )
+}
+
+/// The org and its valid secret(s) for `provider`, from the warm cache when fresh.
+async fn lookup(
+    state: &IntakeState,
+    slug: &Slug,
+    provider: Provider,
+) -> Result<Option<(IntakeTarget, Vec<WebhookSecret>)>, String> {
+    let key = (slug.as_str().to_owned(), provider);
+    if let Ok(cache) = state.cache.lock()
+        && let Some(hit) = cache.get(&key)
+        && hit.at.elapsed() < state.config.cache_ttl
+    {
+        return Ok(hit.entry.clone());
+    }
+    let entry = match state
+        .store
+        .intake_target(slug, provider)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        None => None,
+        Some(target) => {
+            let now = now_secs();
+            let hook = target.webhook();
+            let mut secrets = Vec::with_capacity(2);
+            let mut sealed = vec![hook.ciphertext.as_slice()];
+            sealed.extend(hook.previous_if_valid(now));
+            for ciphertext in sealed {
+                match webhooks::open_secret(&state.sealer, target.org_id(), provider, ciphertext).await {
+                    Ok(secret) => secrets.push(secret),
+                    Err(KmsError::Invalid) => {
+                        tracing::error!("a stored webhook secret does not open under its org's context");
+                    }
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+            Some((target, secrets))
+        }
+    };
+    if let Ok(mut cache) = state.cache.lock() {
+        if cache.len() >= CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(
+            key,
+            Cached {
+                at: Instant::now(),
+                entry: entry.clone(),
+            },
+        );
+    }
+    Ok(entry)
+}
+
+/// Makes a rejected delivery visible to the org's admins: always in the per-provider
+/// counters of the webhook listing, and in the audit log (rate-limited so a flood of
+/// forged requests cannot flood the log). Best effort: never changes the 401.
+async fn record_rejection(state: &IntakeState, target: &IntakeTarget, reason: &str) {
+    if let Err(e) = state.store.record_rejection(target, reason).await {
+        tracing::warn!(error = %e, "could not record the rejection");
+        return;
+    }
+    let subject = format!("{}:{}", target.org_id(), target.provider());
+    let budget = RateLimit::hourly(REJECTION_AUDITS_PER_HOUR);
+    if let Ok(RateDecision::Allowed) = state.store.rate_limit_hit("audit-rejections", &subject, budget).await {
+        let event = AuditEvent::new("webhook.delivery_rejected", Actor::system("intake"))
+            .target(target.provider())
+            .details(json!({ "reason": reason }));
+        if let Err(e) = state.store.append_audit(target.org_id(), &event).await {
+            tracing::warn!(error = %e, "could not audit the rejection");
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Intake Lambda entrypoint: config and clients once per cold start.
+
+use std::sync::Arc;
+
+use agnus_intake::{IntakeState, handle};
+use agnus_shared::{aws, config::IntakeConfig, telemetry};
+use lambda_http::{Error, Request, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let config = IntakeConfig::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+    let sdk = aws::load().await;
+    let state = Arc::new(IntakeState::new(
+        config.clone(),
+        aws::dynamodb(&sdk),
+        aws::kms(&sdk),
+        aws::sqs(&sdk),
+        aws::s3(&sdk, config.s3_path_style),
+    ));
+    lambda_http::run(service_fn(move |req: Request| {
+        let state = Arc::clone(&state);
+        async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+    }))
+    .await
+}

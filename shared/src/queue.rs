@@ -1,0 +1,204 @@
+//! The review queue: what a verified delivery looks like on SQS, and how it gets there.
+//!
+//! The message body is the provider's payload **as received** (no envelope, so the body
+//! is escaped once, by the SQS request itself); everything else travels as message
+//! attributes. A payload too large for an SQS message — or not representable in one
+//! (invalid UTF-8, characters SQS refuses) — goes to S3 (claim check: encrypted bucket,
+//! lifecycle expiry) and the message body carries a small JSON pointer instead.
+
+use std::collections::HashMap;
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_sqs::types::MessageAttributeValue;
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::sha256_hex;
+use crate::domain::{OrgId, Provider};
+
+pub const ATTR_ORG_ID: &str = "org_id";
+pub const ATTR_PROVIDER: &str = "provider";
+pub const ATTR_EVENT: &str = "event";
+pub const ATTR_DELIVERY_ID: &str = "delivery_id";
+pub const ATTR_RECEIVED_AT: &str = "received_at";
+pub const ATTR_ENCODING: &str = "encoding";
+pub const ATTR_SOURCE: &str = "source";
+pub const ENCODING_INLINE: &str = "inline";
+pub const ENCODING_CLAIM_CHECK: &str = "claim-check";
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("queue unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// What identifies a delivery on the queue.
+#[derive(Debug, Clone)]
+pub struct DeliveryAttributes {
+    pub org_id: OrgId,
+    pub provider: Provider,
+    pub event: String,
+    pub delivery_id: String,
+    pub received_at: i64,
+    /// `webhook` or `manual` (a review requested through the API).
+    pub source: &'static str,
+}
+
+/// The message body of a claim-checked payload.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimCheck {
+    pub bucket: String,
+    pub key: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// SQS accepts #x9 #xA #xD #x20–#xD7FF #xE000–#xFFFD #x10000–#x10FFFF.
+fn sqs_safe(text: &str) -> bool {
+    text.chars().all(|c| {
+        matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+    })
+}
+
+/// Whether a payload travels inline: within `inline_max` bytes and representable.
+pub fn fits_inline(body: &[u8], inline_max: usize) -> Option<&str> {
+    if body.len() > inline_max {
+        return None;
+    }
+    std::str::from_utf8(body).ok().filter(|t| sqs_safe(t))
+}
+
+fn attr(value: impl Into<String>) -> MessageAttributeValue {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .unwrap_or_else(|_| unreachable!("data_type is set"))
+}
+
+/// Sends deliveries to the review queue (and oversized payloads to the claim-check bucket).
+#[derive(Debug, Clone)]
+pub struct Enqueuer {
+    sqs: aws_sdk_sqs::Client,
+    s3: aws_sdk_s3::Client,
+    queue_url: String,
+    bucket: String,
+    inline_max: usize,
+}
+
+impl Enqueuer {
+    pub fn new(
+        sqs: aws_sdk_sqs::Client,
+        s3: aws_sdk_s3::Client,
+        queue_url: impl Into<String>,
+        bucket: impl Into<String>,
+        inline_max: usize,
+    ) -> Self {
+        Self {
+            sqs,
+            s3,
+            queue_url: queue_url.into(),
+            bucket: bucket.into(),
+            inline_max,
+        }
+    }
+
+    pub fn queue_url(&self) -> &str {
+        &self.queue_url
+    }
+
+    /// Enqueues one delivery durably; returns the SQS message id. Any failure is an
+    /// error: the caller must not acknowledge the delivery.
+    pub async fn enqueue(&self, meta: &DeliveryAttributes, body: &[u8]) -> Result<String, QueueError> {
+        let (message_body, encoding) = match fits_inline(body, self.inline_max) {
+            Some(text) => (text.to_owned(), ENCODING_INLINE),
+            None => {
+                let claim = self.store_claim_check(meta, body).await?;
+                let json = serde_json::to_string(&claim).map_err(|e| QueueError::Unavailable(e.to_string()))?;
+                (json, ENCODING_CLAIM_CHECK)
+            }
+        };
+        let attributes = HashMap::from([
+            (ATTR_ORG_ID.to_owned(), attr(meta.org_id.to_string())),
+            (ATTR_PROVIDER.to_owned(), attr(meta.provider.as_str())),
+            (ATTR_EVENT.to_owned(), attr(meta.event.clone())),
+            (ATTR_DELIVERY_ID.to_owned(), attr(meta.delivery_id.clone())),
+            (ATTR_RECEIVED_AT.to_owned(), attr(meta.received_at.to_string())),
+            (ATTR_ENCODING.to_owned(), attr(encoding)),
+            (ATTR_SOURCE.to_owned(), attr(meta.source)),
+        ]);
+        let out = self
+            .sqs
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(message_body)
+            .set_message_attributes(Some(attributes))
+            .send()
+            .await
+            .map_err(|e| QueueError::Unavailable(format!("{e:?}")))?;
+        out.message_id
+            .ok_or_else(|| QueueError::Unavailable("SQS returned no message id".into()))
+    }
+
+    async fn store_claim_check(&self, meta: &DeliveryAttributes, body: &[u8]) -> Result<ClaimCheck, QueueError> {
+        let key = format!(
+            "deliveries/{}/{}/{}",
+            meta.org_id,
+            meta.provider,
+            sha256_hex(meta.delivery_id.as_bytes())
+        );
+        self.s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .body(ByteStream::from(body.to_vec()))
+            .content_type("application/octet-stream")
+            .send()
+            .await
+            .map_err(|e| QueueError::Unavailable(format!("{e:?}")))?;
+        Ok(ClaimCheck {
+            bucket: self.bucket.clone(),
+            key,
+            bytes: body.len() as u64,
+            sha256: sha256_hex(body),
+        })
+    }
+
+    /// Reads a claim-checked payload back (the worker's side), checking its hash.
+    pub async fn fetch_claim_check(&self, claim: &ClaimCheck) -> Result<Vec<u8>, QueueError> {
+        let out = self
+            .s3
+            .get_object()
+            .bucket(&claim.bucket)
+            .key(&claim.key)
+            .send()
+            .await
+            .map_err(|e| QueueError::Unavailable(format!("{e:?}")))?;
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| QueueError::Unavailable(e.to_string()))?
+            .into_bytes()
+            .to_vec();
+        if sha256_hex(&bytes) != claim.sha256 {
+            return Err(QueueError::Unavailable("claim-check payload hash mismatch".into()));
+        }
+        Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_only_when_small_and_representable() {
+        assert_eq!(fits_inline(b"{\"a\":1}", 100), Some("{\"a\":1}"));
+        assert!(fits_inline("emoji 🚀 and \u{2028}".as_bytes(), 100).is_some());
+        assert!(fits_inline(&[b'a'; 101], 100).is_none(), "too large");
+        assert!(fits_inline(&[0xff, 0xfe], 100).is_none(), "not UTF-8");
+        assert!(fits_inline(b"nul \0 byte", 100).is_none(), "SQS refuses NUL");
+        assert!(fits_inline("\u{FFFF}".as_bytes(), 100).is_none());
+    }
+}
