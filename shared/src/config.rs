@@ -329,7 +329,9 @@ mod tests {
     use super::*;
 
     fn src(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        let mut m: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        m.entry("AGNUS_KMS_KEY_ID".into()).or_insert_with(|| "alias/test".into());
+        m
     }
 
     const KEY: &str = "0123456789abcdef0123456789abcdef";
