@@ -330,7 +330,8 @@ mod tests {
 
     fn src(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         let mut m: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        m.entry("AGNUS_KMS_KEY_ID".into()).or_insert_with(|| "alias/test".into());
+        m.entry("AGNUS_KMS_KEY_ID".into())
+            .or_insert_with(|| "alias/test".into());
         m
     }
 

@@ -349,7 +349,10 @@ mod tests {
             "x-hub-signature-256",
             "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17".into(),
         )]);
-        assert_eq!(verify(Provider::Github, &h, b"Hello, World!", std::slice::from_ref(&s), 0), Ok(()));
+        assert_eq!(
+            verify(Provider::Github, &h, b"Hello, World!", std::slice::from_ref(&s), 0),
+            Ok(())
+        );
         // Emoji and U+2028 in the raw bytes verify exactly as sent.
         let body = "{\"title\":\"fix 🚀\u{2028}line\"}".as_bytes();
         let h = headers(&[("x-hub-signature-256", gh_sig("k", body))]);
@@ -462,10 +465,34 @@ mod tests {
                 format!("Basic {}", STANDARD.encode(format!("{user}:{pass}"))),
             )])
         };
-        assert!(verify(Provider::Azure, &basic("agnus", "s3cret-value"), b"{}", std::slice::from_ref(&s), 0).is_ok());
-        assert!(verify(Provider::Azure, &basic("", "s3cret-value"), b"{}", std::slice::from_ref(&s), 0).is_ok());
+        assert!(
+            verify(
+                Provider::Azure,
+                &basic("agnus", "s3cret-value"),
+                b"{}",
+                std::slice::from_ref(&s),
+                0
+            )
+            .is_ok()
+        );
+        assert!(
+            verify(
+                Provider::Azure,
+                &basic("", "s3cret-value"),
+                b"{}",
+                std::slice::from_ref(&s),
+                0
+            )
+            .is_ok()
+        );
         assert_eq!(
-            verify(Provider::Azure, &basic("agnus", "s3cret-valu"), b"{}", std::slice::from_ref(&s), 0),
+            verify(
+                Provider::Azure,
+                &basic("agnus", "s3cret-valu"),
+                b"{}",
+                std::slice::from_ref(&s),
+                0
+            ),
             Err(Rejection::BadSignature)
         );
         assert_eq!(
