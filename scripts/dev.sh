@@ -38,9 +38,11 @@ envfile="$AGNUS_STATE_DIR/dev.env"
   echo "AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY"
   echo "AGNUS_JWT_SECRET=$(cat "$keyfile")"
   echo "AGNUS_LOG_FORMAT=${AGNUS_LOG_FORMAT:-text}"
+  echo "AGNUS_S3_FORCE_PATH_STYLE=true"
+  echo "AGNUS_PUBLIC_BASE_URL=${AGNUS_PUBLIC_BASE_URL:-$api}"
   echo "RUST_LOG=${RUST_LOG:-info}"
   # Any AGNUS_* / ADMIN_* setting in your shell reaches the functions (limits, policy, admin).
-  env | grep -E '^(AGNUS_(ACCESS|SIGNUP|LOGIN|SESSION|ARGON2)_[A-Z_]*|ADMIN_EMAIL|ADMIN_PASSWORD)=' || true
+  env | grep -E '^(AGNUS_(ACCESS|SIGNUP|LOGIN|SESSION|ARGON2|ORG|WEBHOOK|SQS)_[A-Z_]*|ADMIN_EMAIL|ADMIN_PASSWORD)=' || true
 } > "$envfile"
 chmod 600 "$envfile"
 

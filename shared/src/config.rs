@@ -77,6 +77,40 @@ impl RateLimit {
 /// configuration table and infra/ parameters follow this list.
 pub const ENV_VARS: &[(&str, &str)] = &[
     ("AGNUS_TABLE_NAME", "required: the DynamoDB table"),
+    (
+        "AGNUS_KMS_KEY_ID",
+        "required (auth, orgs): KMS key id, ARN or alias sealing webhook secrets",
+    ),
+    (
+        "AGNUS_PUBLIC_BASE_URL",
+        "unset: webhook URLs are shown as paths; e.g. https://api.example.com",
+    ),
+    (
+        "AGNUS_WEBHOOK_ROTATION_OVERLAP_SECS",
+        "86400: the previous secret stays valid this long",
+    ),
+    ("AGNUS_REVIEW_QUEUE_URL", "required (intake): the review queue"),
+    (
+        "AGNUS_PAYLOAD_BUCKET",
+        "required (intake): claim-check bucket for large payloads",
+    ),
+    (
+        "AGNUS_WEBHOOK_MAX_BODY_BYTES",
+        "4194304 (4 MiB): larger deliveries get 413 before any HMAC",
+    ),
+    (
+        "AGNUS_SQS_INLINE_MAX_BYTES",
+        "245760 (240 KiB): larger payloads travel by claim check",
+    ),
+    (
+        "AGNUS_WEBHOOK_CACHE_TTL_SECS",
+        "60: org lookup and decrypted secrets cached per warm instance",
+    ),
+    ("AGNUS_S3_FORCE_PATH_STYLE", "false; true for local emulators"),
+    (
+        "AGNUS_ORG_DELETE_GRACE_SECS",
+        "2592000 (30 days) before a deleted org is purged",
+    ),
     ("AGNUS_JWT_SECRET", "required: HS256 session key, at least 32 bytes"),
     ("AGNUS_SESSION_TTL_SECS", "43200 (12 h)"),
     ("AGNUS_SIGNUP_RATE_LIMIT_PER_IP", "10 per hour; 0 disables"),
@@ -91,10 +125,6 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("AGNUS_ACCESS_ALLOWED_OWNER_EMAILS", "unset: anyone may create orgs"),
     ("AGNUS_ACCESS_BLOCKED_EMAILS", "unset"),
     ("AGNUS_ACCESS_BLOCKED_DOMAINS", "unset"),
-    (
-        "AGNUS_ORG_DELETE_GRACE_SECS",
-        "2592000 (30 days) before a deleted org is purged",
-    ),
     ("AGNUS_LOG_FORMAT", "json (or text)"),
 ];
 

@@ -94,3 +94,45 @@ async fn bad_requests_through_the_gateway_are_json_errors() {
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+#[tokio::test]
+#[ignore = "needs `make dev`; run by scripts/smoke.sh"]
+async fn a_signed_webhook_through_the_gateway_is_accepted() {
+    use hmac::{Hmac, KeyInit, Mac};
+    let http = reqwest::Client::new();
+    let base = api();
+    let email = format!("hook-{}@example.com", uuid::Uuid::new_v4().simple());
+    let r = http
+        .post(format!("{base}/api/auth/signup"))
+        .json(&json!({"email": email, "password": "correct horse battery", "orgName": "Hook Smoke"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let body: Value = r.json().await.unwrap();
+    let github = body["webhooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["provider"] == "github")
+        .unwrap()
+        .clone();
+    let url = github["url"].as_str().unwrap();
+    assert!(url.starts_with(&base), "absolute URL under the local gateway: {url}");
+    let payload = br#"{"action":"opened","number":1}"#;
+    let mut mac =
+        <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(github["secret"].as_str().unwrap().as_bytes()).unwrap();
+    mac.update(payload);
+    let sig = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    let send = |sig: String| {
+        http.post(url)
+            .header("content-type", "application/json")
+            .header("x-github-event", "pull_request")
+            .header("x-github-delivery", "smoke-delivery-1")
+            .header("x-hub-signature-256", sig)
+            .body(payload.to_vec())
+            .send()
+    };
+    assert_eq!(send(sig.clone()).await.unwrap().status(), 202);
+    assert_eq!(send(format!("sha256={}", "0".repeat(64))).await.unwrap().status(), 401);
+}
