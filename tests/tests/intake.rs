@@ -407,7 +407,7 @@ async fn github_specifics_ping_form_encoding_and_base64_events() {
 
 #[tokio::test]
 async fn rotation_keeps_the_old_secret_valid_only_during_the_overlap() {
-    let (api, queue) = api_with_queue(&[("AGNUS_WEBHOOK_ROTATION_OVERLAP_SECS", "2")]).await;
+    let (api, queue) = api_with_queue(&[]).await;
     let alice = api.user().await;
     let old = alice.secrets["github"].clone();
     let member = api.user().await;
@@ -440,7 +440,28 @@ async fn rotation_keeps_the_old_secret_valid_only_during_the_overlap() {
         202,
         "old still valid"
     );
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    // Let the overlap window (24 h by default) run out: move its end into the past.
+    let me = api.call(Call::get("/api/auth/me").cookie(&alice.cookie)).await.json();
+    let org_id = me["orgs"][0]["id"].as_str().unwrap().to_owned();
+    let overlap_end = r.json()["previousSecretValidUntil"].as_i64().unwrap();
+    assert!(
+        overlap_end >= agnus_shared::store::now_secs() + 86_000,
+        "default overlap is 24 h"
+    );
+    dynamodb()
+        .await
+        .update_item()
+        .table_name(table_name())
+        .key("pk", AttributeValue::S(format!("ORG#{org_id}")))
+        .key("sk", AttributeValue::S("WEBHOOK#github".into()))
+        .update_expression("SET prev_valid_until = :past")
+        .expression_attribute_values(
+            ":past",
+            AttributeValue::N((agnus_shared::store::now_secs() - 1).to_string()),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         api.call(signed("github", &alice.slug, &old, "r3", &body)).await.status,
         401,
