@@ -459,3 +459,50 @@ pub struct TestUser {
     /// The webhook secrets of the signup org, by provider (shown once at signup).
     pub secrets: HashMap<String, String>,
 }
+
+/// Every item of the table (paginated scan), for "nothing secret at rest" checks.
+pub async fn scan_all() -> Vec<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    let ddb = dynamodb().await;
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let out = ddb
+            .scan()
+            .table_name(table_name())
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan");
+        items.extend(out.items.unwrap_or_default());
+        match out.last_evaluated_key {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => return items,
+        }
+    }
+}
+
+/// The stored user item for an email (through the unique email claim).
+pub async fn user_item(email: &str) -> HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let ddb = dynamodb().await;
+    let claim = ddb
+        .get_item()
+        .table_name(table_name())
+        .key("pk", AttributeValue::S(format!("EMAIL#{email}")))
+        .key("sk", AttributeValue::S("EMAIL".into()))
+        .send()
+        .await
+        .expect("get")
+        .item
+        .expect("email claim");
+    let user_id = claim["user_id"].as_s().expect("user id").clone();
+    ddb.get_item()
+        .table_name(table_name())
+        .key("pk", AttributeValue::S(format!("USER#{user_id}")))
+        .key("sk", AttributeValue::S("PROFILE".into()))
+        .send()
+        .await
+        .expect("get")
+        .item
+        .expect("user item")
+}

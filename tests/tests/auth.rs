@@ -348,17 +348,7 @@ async fn login_attempts_per_ip_are_rate_limited() {
 async fn stored_password_is_an_argon2id_phc_string_at_owasp_strength() {
     let state = auth_state(&[]).await;
     let (email, _, _, _) = signup(&state).await;
-    let ddb = dynamodb().await;
-    let out = ddb
-        .scan()
-        .table_name(table_name())
-        .filter_expression("email = :e AND sk = :sk")
-        .expression_attribute_values(":e", AttributeValue::S(email.clone()))
-        .expression_attribute_values(":sk", AttributeValue::S("PROFILE".into()))
-        .send()
-        .await
-        .unwrap();
-    let hash = out.items()[0]["password_hash"].as_s().unwrap().clone();
+    let hash = user_item(&email).await["password_hash"].as_s().unwrap().clone();
     assert!(hash.starts_with("$argon2id$v=19$"), "{hash}");
     let params = hash.split('$').nth(3).unwrap();
     let get = |k: &str| -> u32 {
@@ -371,8 +361,7 @@ async fn stored_password_is_an_argon2id_phc_string_at_owasp_strength() {
     };
     assert!(get("m") >= 19_456 && get("t") >= 2 && get("p") >= 1, "{params}");
     // And the table holds no plaintext password anywhere.
-    let all = ddb.scan().table_name(table_name()).send().await.unwrap();
-    assert!(!format!("{:?}", all.items()).contains(PASSWORD));
+    assert!(!format!("{:?}", scan_all().await).contains(PASSWORD));
 }
 
 #[tokio::test]

@@ -553,22 +553,7 @@ async fn secrets_exist_at_rest_only_as_kms_ciphertext_bound_to_their_org() {
     let alice = api.user().await;
     let bob = api.user().await;
     let ddb = dynamodb().await;
-    let mut dump = String::new();
-    let mut start = None;
-    loop {
-        let out = ddb
-            .scan()
-            .table_name(table_name())
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .unwrap();
-        dump.push_str(&format!("{:?}", out.items()));
-        match out.last_evaluated_key {
-            Some(k) if !k.is_empty() => start = Some(k),
-            _ => break,
-        }
-    }
+    let dump = format!("{:?}", scan_all().await);
     for secret in alice.secrets.values().chain(bob.secrets.values()) {
         assert!(!dump.contains(secret.as_str()), "plaintext secret in the table");
         let b64 = STANDARD.encode(secret);
