@@ -125,8 +125,33 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("AGNUS_ACCESS_ALLOWED_OWNER_EMAILS", "unset: anyone may create orgs"),
     ("AGNUS_ACCESS_BLOCKED_EMAILS", "unset"),
     ("AGNUS_ACCESS_BLOCKED_DOMAINS", "unset"),
+    ("AGNUS_INVITES_PER_ORG_PER_DAY", "50; 0 disables"),
+    ("AGNUS_APP_BASE_URL", "unset: accept links use AGNUS_PUBLIC_BASE_URL"),
     ("AGNUS_LOG_FORMAT", "json (or text)"),
 ];
+
+fn session_ttl(src: &dyn Source) -> Result<Duration, ConfigError> {
+    let session_ttl_secs: u64 = number(src, "AGNUS_SESSION_TTL_SECS", 43_200)?;
+    if !(60..=30 * 86_400).contains(&session_ttl_secs) {
+        return Err(ConfigError::Invalid {
+            name: "AGNUS_SESSION_TTL_SECS",
+            reason: "must be between 60 and 2592000 seconds".into(),
+        });
+    }
+    Ok(Duration::from_secs(session_ttl_secs))
+}
+
+fn password_params(src: &dyn Source) -> Result<PasswordParams, ConfigError> {
+    PasswordParams::new(
+        number(src, "AGNUS_ARGON2_MEMORY_KIB", PasswordParams::OWASP_MIN.memory_kib)?,
+        number(src, "AGNUS_ARGON2_ITERATIONS", PasswordParams::OWASP_MIN.iterations)?,
+        number(src, "AGNUS_ARGON2_PARALLELISM", PasswordParams::OWASP_MIN.parallelism)?,
+    )
+    .map_err(|reason| ConfigError::Invalid {
+        name: "AGNUS_ARGON2_*",
+        reason,
+    })
+}
 
 /// The system admin to seed at start.
 #[derive(Debug)]
@@ -187,22 +212,8 @@ impl AuthConfig {
             "the DynamoDB table name, e.g. agnus-local-main",
         )?;
         let jwt_secret = jwt_secret(src)?;
-        let session_ttl_secs: u64 = number(src, "AGNUS_SESSION_TTL_SECS", 43_200)?;
-        if !(60..=30 * 86_400).contains(&session_ttl_secs) {
-            return Err(ConfigError::Invalid {
-                name: "AGNUS_SESSION_TTL_SECS",
-                reason: "must be between 60 and 2592000 seconds".into(),
-            });
-        }
-        let password_params = PasswordParams::new(
-            number(src, "AGNUS_ARGON2_MEMORY_KIB", PasswordParams::OWASP_MIN.memory_kib)?,
-            number(src, "AGNUS_ARGON2_ITERATIONS", PasswordParams::OWASP_MIN.iterations)?,
-            number(src, "AGNUS_ARGON2_PARALLELISM", PasswordParams::OWASP_MIN.parallelism)?,
-        )
-        .map_err(|reason| ConfigError::Invalid {
-            name: "AGNUS_ARGON2_*",
-            reason,
-        })?;
+        let session_ttl = session_ttl(src)?;
+        let password_params = password_params(src)?;
         let admin = match (src.get("ADMIN_EMAIL"), src.get("ADMIN_PASSWORD")) {
             (None, None) => None,
             (Some(email), Some(password)) => Some(AdminSeed {
@@ -225,7 +236,7 @@ impl AuthConfig {
         Ok(Self {
             table_name,
             jwt_secret,
-            session_ttl: Duration::from_secs(session_ttl_secs),
+            session_ttl,
             signup_per_ip: RateLimit::hourly(number(src, "AGNUS_SIGNUP_RATE_LIMIT_PER_IP", 10)?),
             login_per_ip: RateLimit::hourly(number(src, "AGNUS_LOGIN_RATE_LIMIT_PER_IP", 100)?),
             login_failures_per_email: RateLimit::hourly(number(src, "AGNUS_LOGIN_RATE_LIMIT_PER_EMAIL", 10)?),
@@ -337,6 +348,47 @@ impl IntakeConfig {
             cache_ttl: Duration::from_secs(number(src, "AGNUS_WEBHOOK_CACHE_TTL_SECS", 60)?),
             s3_path_style: flag(src, "AGNUS_S3_FORCE_PATH_STYLE")?,
         })
+    }
+}
+
+/// Configuration of the invitations function.
+#[derive(Debug)]
+pub struct InvitesConfig {
+    pub table_name: String,
+    pub jwt_secret: SecretString,
+    pub policy: AccessPolicy,
+    pub session_ttl: Duration,
+    pub password_params: PasswordParams,
+    pub invites_per_org_per_day: RateLimit,
+    /// Where accept links point (the console); falls back to the public API base URL.
+    pub app_base_url: Option<String>,
+}
+
+impl InvitesConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: required(src, "AGNUS_TABLE_NAME", "the DynamoDB table name")?,
+            jwt_secret: jwt_secret(src)?,
+            policy: AccessPolicy::from_source(src),
+            session_ttl: session_ttl(src)?,
+            password_params: password_params(src)?,
+            invites_per_org_per_day: RateLimit {
+                limit: number(src, "AGNUS_INVITES_PER_ORG_PER_DAY", 50)?,
+                window: Duration::from_secs(86_400),
+            },
+            app_base_url: src
+                .get("AGNUS_APP_BASE_URL")
+                .map(|u| u.trim_end_matches('/').to_owned())
+                .or_else(|| public_base_url(src)),
+        })
+    }
+
+    pub fn jwt_key(&self) -> &[u8] {
+        self.jwt_secret.expose_secret().as_bytes()
     }
 }
 

@@ -37,6 +37,9 @@ pub enum ApiError {
     /// A uniqueness rule would be broken (409).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// Existed once, no longer usable (410).
+    #[error("{message}")]
+    Gone { code: &'static str, message: String },
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("too many requests; retry after {retry_after_secs} seconds")]
@@ -80,6 +83,7 @@ impl ApiError {
             Self::NotFound | Self::NotFoundWhat { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Gone { .. } => StatusCode::GONE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -92,7 +96,8 @@ impl ApiError {
             Self::BadRequest { code, .. }
             | Self::Forbidden { code, .. }
             | Self::Conflict { code, .. }
-            | Self::NotFoundWhat { code, .. } => code,
+            | Self::NotFoundWhat { code, .. }
+            | Self::Gone { code, .. } => code,
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidCredentials => "invalid_credentials",
             Self::CsrfRejected => "csrf_rejected",
@@ -186,6 +191,11 @@ impl From<StoreError> for ApiError {
                     "not_restorable",
                     "the organization is not deleted, or its grace period has ended",
                 ),
+                Conflict::InviteNotPending => Self::Gone {
+                    code: "invite_gone",
+                    message: "this invitation was already used, revoked, replaced or has expired; ask for a new one"
+                        .into(),
+                },
                 Conflict::Unknown => conflict("conflict", "the request conflicts with the current state; retry"),
             },
             StoreError::BadCursor => Self::bad_request("invalid_cursor", "the pagination cursor is invalid"),

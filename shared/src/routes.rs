@@ -37,6 +37,12 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/orgs/{slug}/audit", "orgs"),
     route("GET", "/api/orgs/{slug}/webhooks", "orgs"),
     route("POST", "/api/orgs/{slug}/webhooks/rotate", "orgs"),
+    route("POST", "/api/orgs/{slug}/invites", "invites"),
+    route("GET", "/api/orgs/{slug}/invites", "invites"),
+    route("DELETE", "/api/orgs/{slug}/invites/{id}", "invites"),
+    route("POST", "/api/orgs/{slug}/invites/{id}/resend", "invites"),
+    route("GET", "/api/invites/{token}", "invites"),
+    route("POST", "/api/auth/accept-invite", "invites"),
     route("POST", "/api/webhooks/{provider}/{orgSlug}", "intake"),
 ];
 

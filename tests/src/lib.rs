@@ -334,6 +334,7 @@ pub struct Api {
     pub auth: Arc<AuthState>,
     pub orgs: Arc<agnus_orgs::OrgsState>,
     pub intake: Arc<agnus_intake::IntakeState>,
+    pub invites: Arc<agnus_invites::InvitesState>,
 }
 
 impl Api {
@@ -353,6 +354,11 @@ impl Api {
                 agnus_shared::config::OrgsConfig::from_source(&env).expect("orgs config"),
                 ddb.clone(),
                 kms.clone(),
+            )),
+            invites: Arc::new(agnus_invites::InvitesState::new(
+                agnus_shared::config::InvitesConfig::from_source(&env).expect("invites config"),
+                ddb.clone(),
+                Arc::new(agnus_shared::email::LogEmailSender),
             )),
             intake: Arc::new(agnus_intake::IntakeState::new(
                 intake_config,
@@ -377,6 +383,7 @@ impl Api {
             // Boxed: the handlers' futures are large for a test thread's stack.
             "orgs" => Box::pin(agnus_orgs::handle(&self.orgs, request)).await,
             "intake" => Box::pin(agnus_intake::handle(&self.intake, request)).await,
+            "invites" => Box::pin(agnus_invites::handle(&self.invites, request)).await,
             _ => Box::pin(agnus_auth::handle(&self.auth, request)).await,
         };
         Answer::from_response(response)

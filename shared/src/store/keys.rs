@@ -13,6 +13,8 @@ pub(crate) const MEMBER_PREFIX: &str = "MEMBER#";
 pub(crate) const AUDIT_PREFIX: &str = "AUDIT#";
 pub(crate) const USER_ORG_PREFIX: &str = "ORG#";
 pub(crate) const WEBHOOK_PREFIX: &str = "WEBHOOK#";
+pub(crate) const INVITE_PREFIX: &str = "INVITE#";
+pub(crate) const INVITE_TOKEN_SK: &str = "INVITETOKEN";
 /// How long the delivery ledger remembers a delivery id (TTL cleans up after).
 pub(crate) const DELIVERY_RETENTION_SECS: i64 = 7 * 86_400;
 /// GSI partition listing soft-deleted orgs by purge time.
@@ -48,6 +50,12 @@ pub(crate) fn webhook_sk(provider: Provider) -> String {
 }
 pub(crate) fn delivery_sk(provider: Provider, delivery_id: &str) -> String {
     format!("DELIVERY#{provider}#{delivery_id}")
+}
+pub(crate) fn invite_sk(id: &str) -> String {
+    format!("{INVITE_PREFIX}{id}")
+}
+pub(crate) fn invite_token_pk(token_hash: &str) -> String {
+    format!("INVITETOKEN#{token_hash}")
 }
 pub(crate) fn rate_pk(bucket: &str, subject: &str) -> String {
     format!("RATE#{bucket}#{subject}")

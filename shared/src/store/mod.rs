@@ -8,6 +8,7 @@
 //! `TransactWriteItems` (with the audit entry inside the same transaction), never
 //! read-then-write. The key layout is documented in the README.
 
+mod invites;
 mod keys;
 mod orgs;
 mod ratelimit;
@@ -24,6 +25,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+pub use invites::{Acceptor, INVITE_TTL_SECS, InviteRecord, InviteStatus, TokenLookup};
 pub use orgs::{Access, Actor, AuditEvent, AuditRecord, MemberRecord, OrgScope, PurgeReport};
 pub use ratelimit::RateDecision;
 pub use users::{MembershipView, NewAccount, OrgRecord, SessionRecord, UserRecord};
@@ -45,6 +47,8 @@ pub enum Conflict {
     NotOwner,
     OrgDeleted,
     NotRestorable,
+    /// The invitation was used, revoked, re-sent or has expired.
+    InviteNotPending,
     /// A condition failed but the backend did not say which.
     Unknown,
 }

@@ -125,7 +125,7 @@ pub struct SessionRecord {
 }
 
 impl SessionRecord {
-    fn to_item(&self) -> Item {
+    pub(crate) fn to_item(&self) -> Item {
         let mut item = key(user_pk(&self.user_id), session_sk(&self.id));
         item.insert("type".into(), s("session"));
         item.insert("epoch".into(), n(self.epoch));

@@ -1,0 +1,380 @@
+//! Org-scoped invitations (SPEC §6, §4). Admins of the org in the path invite by email
+//! with a role; the invitee accepts with a new account (created with the invited email)
+//! or with the account they are logged in with (which must have that email). Tokens are
+//! 256 random bits, shown once in the accept link; only their SHA-256 is stored.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use agnus_shared::aws::DynamoClient;
+use agnus_shared::config::InvitesConfig;
+use agnus_shared::crypto::{PasswordHasher, SessionTokens, random_bytes, sha256_hex};
+use agnus_shared::domain::{Email, Password, Role, Slug, UserId};
+use agnus_shared::email::{EmailSender, InviteEmail};
+use agnus_shared::error::ApiError;
+use agnus_shared::http::{self, check_csrf, json_body, json_response, page_json, page_request};
+use agnus_shared::principal::Principal;
+use agnus_shared::routes::{self, Matched};
+use agnus_shared::session;
+use agnus_shared::store::{
+    Acceptor, Actor, AuditEvent, Conflict, InviteRecord, InviteStatus, OrgRecord, OrgScope, RateDecision, Store,
+    StoreError, TokenLookup, UserRecord, now_secs,
+};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tracing::Instrument;
+
+/// Everything a request needs, built once per cold start.
+#[derive(Debug)]
+pub struct InvitesState {
+    pub store: Store,
+    pub tokens: SessionTokens,
+    pub hasher: PasswordHasher,
+    pub mailer: Arc<dyn EmailSender>,
+    pub config: InvitesConfig,
+}
+
+impl InvitesState {
+    pub fn new(config: InvitesConfig, dynamodb: DynamoClient, mailer: Arc<dyn EmailSender>) -> Self {
+        Self {
+            store: Store::new(dynamodb, config.table_name.clone()),
+            tokens: SessionTokens::new(config.jwt_key()),
+            hasher: PasswordHasher::new(config.password_params),
+            mailer,
+            config,
+        }
+    }
+}
+
+const FUNCTION: &str = "invites";
+
+pub async fn handle(state: &InvitesState, req: Request) -> Response<Body> {
+    let span = tracing::info_span!(
+        "request",
+        request_id = %http::request_id(&req),
+        method = %req.method(),
+        route = tracing::field::Empty,
+        org_id = tracing::field::Empty,
+    );
+    async move {
+        let response = route(state, &req).await.unwrap_or_else(ApiError::into_response);
+        tracing::info!(status = response.status().as_u16(), "handled");
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+async fn route(state: &InvitesState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (route, params) = match routes::find(FUNCTION, req.method().as_str(), req.uri().path()) {
+        Matched::Route(route, params) => (route, params),
+        Matched::WrongMethod => return Err(ApiError::MethodNotAllowed),
+        Matched::NotFound => return Err(ApiError::NotFound),
+    };
+    // Paths carrying a token are never logged with it: record the route pattern only.
+    tracing::Span::current().record("route", route.path);
+    check_csrf(req)?;
+    match (route.method, route.path) {
+        ("GET", "/api/invites/{token}") => preview(state, &params).await,
+        ("POST", "/api/auth/accept-invite") => accept(state, req).await,
+        _ => {
+            let principal = session::require(&state.store, &state.tokens, req).await?;
+            let scope = admin_scope(state, &principal, &params).await?;
+            match (route.method, route.path) {
+                ("POST", "/api/orgs/{slug}/invites") => create(state, req, &scope).await,
+                ("GET", "/api/orgs/{slug}/invites") => list(state, req, &scope).await,
+                ("DELETE", "/api/orgs/{slug}/invites/{id}") => revoke(state, &scope, &params).await,
+                ("POST", "/api/orgs/{slug}/invites/{id}/resend") => resend(state, &scope, &params).await,
+                _ => Err(ApiError::NotFound),
+            }
+        }
+    }
+}
+
+/// The org in the path, for an admin of that org (rights are checked for this org only,
+/// whatever the body says).
+async fn admin_scope(
+    state: &InvitesState,
+    principal: &Principal,
+    params: &HashMap<String, String>,
+) -> Result<OrgScope, ApiError> {
+    let slug = Slug::system(params.get("slug").map(String::as_str).unwrap_or_default())
+        .map_err(|_| ApiError::org_not_found())?;
+    let scope = state
+        .store
+        .scope(principal, &slug, false)
+        .await?
+        .ok_or_else(ApiError::org_not_found)?;
+    tracing::Span::current().record("org_id", tracing::field::display(scope.org_id()));
+    if !scope.is_admin() {
+        return Err(ApiError::forbidden(
+            "only owners and admins of this organization can manage invitations",
+        ));
+    }
+    Ok(scope)
+}
+
+fn new_token() -> (String, String) {
+    let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+    let hash = sha256_hex(token.as_bytes());
+    (token, hash)
+}
+
+fn accept_url(state: &InvitesState, token: &str) -> String {
+    format!(
+        "{}/invite/{token}",
+        state.config.app_base_url.as_deref().unwrap_or_default()
+    )
+}
+
+fn invite_json(invite: &InviteRecord) -> Value {
+    serde_json::to_value(invite).unwrap_or_default()
+}
+
+async fn quota(state: &InvitesState, scope: &OrgScope) -> Result<(), ApiError> {
+    match state
+        .store
+        .rate_limit_hit(
+            "invites-org",
+            &scope.org_id().to_string(),
+            state.config.invites_per_org_per_day,
+        )
+        .await?
+    {
+        RateDecision::Allowed => Ok(()),
+        RateDecision::Limited { retry_after_secs } => Err(ApiError::RateLimited { retry_after_secs }),
+    }
+}
+
+async fn deliver(state: &InvitesState, scope: &OrgScope, invite: &InviteRecord, url: &str) {
+    let Ok(to) = Email::parse(&invite.email) else { return };
+    let mail = InviteEmail {
+        to: &to,
+        org_name: scope.org().name.as_str(),
+        inviter: invite.invited_by_email.as_deref(),
+        role: invite.role,
+        accept_url: url,
+        expires_at: invite.expires_at,
+    };
+    if let Err(e) = state.mailer.send_invite(&mail).await {
+        // The admin still gets the link in the answer and can pass it on.
+        tracing::warn!(error = %e, invite_id = %invite.id, "invitation email not sent");
+    }
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    email: String,
+    role: String,
+}
+
+async fn create(state: &InvitesState, req: &Request, scope: &OrgScope) -> Result<Response<Body>, ApiError> {
+    let body: CreateBody = json_body(req)?;
+    let email = Email::parse(&body.email)?;
+    let role = match body.role.parse::<Role>()? {
+        Role::Owner => {
+            return Err(ApiError::bad_request(
+                "invalid_role",
+                "invite as admin or member; ownership moves only by transfer",
+            ));
+        }
+        r => r,
+    };
+    if let Some(user) = state.store.find_user_by_email(&email).await?
+        && state.store.is_member(scope.org_id(), &user.id).await?
+    {
+        return Err(StoreError::Conflict(Conflict::AlreadyMember).into());
+    }
+    quota(state, scope).await?;
+    let (token, hash) = new_token();
+    let event = scope
+        .audit("invite.created")
+        .details(json!({ "email": email.as_str(), "role": role }));
+    let invite = state.store.create_invite(scope, &email, role, &hash, &event).await?;
+    let url = accept_url(state, &token);
+    deliver(state, scope, &invite, &url).await;
+    tracing::info!(invite_id = %invite.id, "invitation created");
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({ "invite": invite_json(&invite), "acceptUrl": url }),
+    ))
+}
+
+async fn list(state: &InvitesState, req: &Request, scope: &OrgScope) -> Result<Response<Body>, ApiError> {
+    let page = state.store.pending_invites(scope, &page_request(req)?).await?;
+    Ok(json_response(StatusCode::OK, &page_json("invites", &page)))
+}
+
+async fn find_invite(
+    state: &InvitesState,
+    scope: &OrgScope,
+    params: &HashMap<String, String>,
+) -> Result<InviteRecord, ApiError> {
+    let id = params.get("id").map(String::as_str).unwrap_or_default();
+    state
+        .store
+        .invite(scope, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFoundWhat {
+            code: "invite_not_found",
+            message: "no such invitation in this organization".into(),
+        })
+}
+
+async fn revoke(
+    state: &InvitesState,
+    scope: &OrgScope,
+    params: &HashMap<String, String>,
+) -> Result<Response<Body>, ApiError> {
+    let invite = find_invite(state, scope, params).await?;
+    let event = scope
+        .audit("invite.revoked")
+        .target(&invite.id)
+        .details(json!({ "email": invite.email }));
+    state.store.revoke_invite(scope, &invite, &event).await?;
+    Ok(http::empty_response(StatusCode::NO_CONTENT))
+}
+
+async fn resend(
+    state: &InvitesState,
+    scope: &OrgScope,
+    params: &HashMap<String, String>,
+) -> Result<Response<Body>, ApiError> {
+    let invite = find_invite(state, scope, params).await?;
+    if invite.status != InviteStatus::Pending {
+        return Err(StoreError::Conflict(Conflict::InviteNotPending).into());
+    }
+    quota(state, scope).await?;
+    let (token, hash) = new_token();
+    let event = scope
+        .audit("invite.resent")
+        .target(&invite.id)
+        .details(json!({ "email": invite.email }));
+    let invite = state.store.resend_invite(scope, &invite, &hash, &event).await?;
+    let url = accept_url(state, &token);
+    deliver(state, scope, &invite, &url).await;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "invite": invite_json(&invite), "acceptUrl": url }),
+    ))
+}
+
+/// A token's live invitation, or the right error: 404 never issued, 410 used / revoked /
+/// replaced / expired / org deleted.
+async fn live_invite(state: &InvitesState, token: &str) -> Result<(InviteRecord, OrgRecord), ApiError> {
+    let gone = || ApiError::from(StoreError::Conflict(Conflict::InviteNotPending));
+    let not_found = || ApiError::NotFoundWhat {
+        code: "invite_not_found",
+        message: "this invitation link is not valid".into(),
+    };
+    if token.is_empty() || token.len() > 128 {
+        return Err(not_found());
+    }
+    match state.store.lookup_invite_token(&sha256_hex(token.as_bytes())).await? {
+        TokenLookup::Unknown => Err(not_found()),
+        TokenLookup::Spent => Err(gone()),
+        TokenLookup::Live(found) => {
+            let (invite, org) = *found;
+            if invite.status != InviteStatus::Pending || invite.is_expired(now_secs()) || org.is_deleted() {
+                Err(gone())
+            } else {
+                Ok((invite, org))
+            }
+        }
+    }
+}
+
+async fn preview(state: &InvitesState, params: &HashMap<String, String>) -> Result<Response<Body>, ApiError> {
+    let token = params.get("token").map(String::as_str).unwrap_or_default();
+    let (invite, org) = live_invite(state, token).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "orgName": org.name.as_str(),
+            "orgSlug": org.slug.as_str(),
+            "invitedBy": invite.invited_by_email,
+            "email": invite.email,
+            "role": invite.role,
+            "expiresAt": invite.expires_at,
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct AcceptBody {
+    token: String,
+    #[serde(default)]
+    password: Option<SecretString>,
+}
+
+async fn accept(state: &InvitesState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body: AcceptBody = json_body(req)?;
+    let (invite, org) = live_invite(state, body.token.trim()).await?;
+    tracing::Span::current().record("org_id", tracing::field::display(org.id));
+    let invited = Email::parse(&invite.email)?;
+    state.config.policy.check_account(&invited)?;
+    let event = |user: &UserRecord| {
+        AuditEvent::new("invite.accepted", Actor::user(user))
+            .target(&invite.id)
+            .details(json!({ "email": invite.email, "role": invite.role }))
+    };
+    let org_json = json!({ "id": org.id, "slug": org.slug.as_str(), "name": org.name.as_str(), "role": invite.role });
+
+    if let Some(principal) = session::current(&state.store, &state.tokens, req).await? {
+        let Principal::User { user, .. } = principal;
+        if user.email != invited {
+            return Err(ApiError::Forbidden {
+                code: "invite_email_mismatch",
+                message: "this invitation was sent to another email address; log in with that address, or ask for an invitation to yours".into(),
+            });
+        }
+        state
+            .store
+            .accept_invite(&invite, &org, Acceptor::Existing(&user), &event(&user))
+            .await?;
+        tracing::info!(user_id = %user.id, "invitation accepted by an existing account");
+        return Ok(json_response(
+            StatusCode::OK,
+            &json!({ "org": org_json, "user": { "id": user.id, "email": user.email.as_str() } }),
+        ));
+    }
+
+    if state.store.find_user_by_email(&invited).await?.is_some() {
+        return Err(ApiError::Conflict {
+            code: "account_exists",
+            message: "an account with the invited email exists; log in with it, then accept the invitation".into(),
+        });
+    }
+    let password = body
+        .password
+        .ok_or_else(|| ApiError::bad_request("password_required", "choose a password for your new account"))?;
+    let password = Password::parse(SecretString::from(password.expose_secret().to_owned()))?;
+    let user = UserRecord {
+        id: UserId::new(),
+        email: invited,
+        password_hash: state.hasher.hash(&password).await?,
+        is_system_admin: false,
+        session_epoch: 0,
+        created_at: now_secs(),
+    };
+    let issued = session::issue(&state.tokens, &user, state.config.session_ttl)?;
+    state
+        .store
+        .accept_invite(&invite, &org, Acceptor::New(&user, &issued.record), &event(&user))
+        .await?;
+    tracing::info!(user_id = %user.id, "invitation accepted with a new account");
+    let mut response = json_response(
+        StatusCode::CREATED,
+        &json!({ "org": org_json, "user": { "id": user.id, "email": user.email.as_str() } }),
+    );
+    response.headers_mut().append(
+        lambda_http::http::header::SET_COOKIE,
+        http::session_cookie(&issued.token, state.config.session_ttl),
+    );
+    Ok(response)
+}

@@ -1,0 +1,22 @@
+//! Invitations Lambda entrypoint: config and clients once per cold start.
+
+use std::sync::Arc;
+
+use agnus_invites::{InvitesState, handle};
+use agnus_shared::email::LogEmailSender;
+use agnus_shared::{aws, config::InvitesConfig, telemetry};
+use lambda_http::{Error, Request, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let config = InvitesConfig::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+    let sdk = aws::load().await;
+    // The delivery of invitations: swap in an SES-backed EmailSender here to send mail.
+    let state = Arc::new(InvitesState::new(config, aws::dynamodb(&sdk), Arc::new(LogEmailSender)));
+    lambda_http::run(service_fn(move |req: Request| {
+        let state = Arc::clone(&state);
+        async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+    }))
+    .await
+}

@@ -1,0 +1,380 @@
+//! Org-scoped invitations. Only the SHA-256 of a token is stored; the token item
+//! (`INVITETOKEN#<hash>`) is the single-use switch, consumed by a conditional write in the
+//! same transaction that creates the membership (and the account, for a new user).
+
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use serde::Serialize;
+
+use super::keys::*;
+use super::orgs::{AuditEvent, OrgScope, audit_put, member_items};
+use super::users::{OrgRecord, SessionRecord, UserRecord, email_claim, put_new};
+use super::{
+    Conflict, Item, Page, PageRequest, Store, StoreError, classify, decode_cursor, encode_cursor, get_n, get_opt_s,
+    get_s, n, now_secs, parse, s,
+};
+use crate::domain::{Email, OrgId, Role, UserId};
+
+/// Invitation lifetime.
+pub const INVITE_TTL_SECS: i64 = 7 * 86_400;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InviteStatus {
+    Pending,
+    Accepted,
+    Revoked,
+}
+
+/// A stored invitation.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteRecord {
+    pub id: String,
+    #[serde(skip)]
+    pub org_id: OrgId,
+    pub email: String,
+    pub role: Role,
+    pub status: InviteStatus,
+    pub invited_by: String,
+    pub invited_by_email: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    #[serde(skip)]
+    pub token_hash: String,
+}
+
+impl InviteRecord {
+    pub fn is_expired(&self, now: i64) -> bool {
+        self.expires_at <= now
+    }
+
+    fn from_item(item: &Item) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: get_s(item, "invite_id")?.to_owned(),
+            org_id: parse(item, "org_id")?,
+            email: get_s(item, "email")?.to_owned(),
+            role: parse(item, "role")?,
+            status: match get_s(item, "status")? {
+                "pending" => InviteStatus::Pending,
+                "accepted" => InviteStatus::Accepted,
+                _ => InviteStatus::Revoked,
+            },
+            invited_by: get_s(item, "invited_by")?.to_owned(),
+            invited_by_email: get_opt_s(item, "invited_by_email").map(str::to_owned),
+            created_at: get_n(item, "created_at")?,
+            expires_at: get_n(item, "expires_at_invite")?,
+            token_hash: get_s(item, "token_hash")?.to_owned(),
+        })
+    }
+}
+
+/// What a token resolves to.
+#[derive(Debug, Clone)]
+pub enum TokenLookup {
+    /// Never issued.
+    Unknown,
+    /// Issued, but used, revoked or replaced by a resend.
+    Spent,
+    /// Live token of this invitation (whose own status/expiry still need checking).
+    Live(Box<(InviteRecord, OrgRecord)>),
+}
+
+/// What accepting creates besides the membership.
+#[derive(Debug)]
+pub enum Acceptor<'a> {
+    /// A logged-in user with the invited email.
+    Existing(&'a UserRecord),
+    /// A new account with the invited email, and its first session.
+    New(&'a UserRecord, &'a SessionRecord),
+}
+
+fn token_item(token_hash: &str, org: &OrgId, invite_id: &str, expires_at: i64) -> Item {
+    let mut item = key(invite_token_pk(token_hash), INVITE_TOKEN_SK);
+    item.insert("type".into(), s("invite_token"));
+    item.insert("org_id".into(), s(org.to_string()));
+    item.insert("invite_id".into(), s(invite_id));
+    item.insert("status".into(), s("live"));
+    // Kept (as "spent") past expiry for a while so reuse answers 410, then cleaned by TTL.
+    item.insert("expires_at".into(), n(expires_at + INVITE_TTL_SECS));
+    item
+}
+
+fn spend_token(
+    table: &str,
+    token_hash: &str,
+    conflict: Conflict,
+) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
+    let update = Update::builder()
+        .table_name(table)
+        .set_key(Some(key(invite_token_pk(token_hash), INVITE_TOKEN_SK)))
+        .update_expression("SET #status = :spent")
+        .condition_expression("#status = :live")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_values(":spent", s("spent"))
+        .expression_attribute_values(":live", s("live"))
+        .build()
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+    Ok((TransactWriteItem::builder().update(update).build(), Some(conflict)))
+}
+
+impl Store {
+    /// Creates a pending invitation and its token lookup.
+    pub async fn create_invite(
+        &self,
+        scope: &OrgScope,
+        email: &Email,
+        role: Role,
+        token_hash: &str,
+        event: &AuditEvent,
+    ) -> Result<InviteRecord, StoreError> {
+        let now = now_secs();
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let record = InviteRecord {
+            id: id.clone(),
+            org_id: *scope.org_id(),
+            email: email.to_string(),
+            role,
+            status: InviteStatus::Pending,
+            invited_by: scope.actor().id.clone(),
+            invited_by_email: scope.actor().email.clone(),
+            created_at: now,
+            expires_at: now + INVITE_TTL_SECS,
+            token_hash: token_hash.to_owned(),
+        };
+        let mut item = key(org_pk(scope.org_id()), invite_sk(&id));
+        item.insert("type".into(), s("invite"));
+        item.insert("invite_id".into(), s(&id));
+        item.insert("org_id".into(), s(scope.org_id().to_string()));
+        item.insert("email".into(), s(email.as_str()));
+        item.insert("role".into(), s(role.as_str()));
+        item.insert("status".into(), s("pending"));
+        item.insert("invited_by".into(), s(&record.invited_by));
+        if let Some(e) = &record.invited_by_email {
+            item.insert("invited_by_email".into(), s(e));
+        }
+        item.insert("created_at".into(), n(now));
+        item.insert("expires_at_invite".into(), n(record.expires_at));
+        item.insert("token_hash".into(), s(token_hash));
+        item.insert("companion_pk".into(), s(invite_token_pk(token_hash)));
+        item.insert("companion_sk".into(), s(INVITE_TOKEN_SK));
+        let mut items = vec![
+            (put_new(&self.table, item)?, None),
+            (
+                put_new(
+                    &self.table,
+                    token_item(token_hash, scope.org_id(), &id, record.expires_at),
+                )?,
+                None,
+            ),
+        ];
+        items.extend(self.actor_admin_check(scope)?);
+        items.push(self.org_live_check(scope)?);
+        items.push((audit_put(&self.table, scope.org_id(), event)?, None));
+        self.transact(items).await?;
+        Ok(record)
+    }
+
+    pub async fn invite(&self, scope: &OrgScope, id: &str) -> Result<Option<InviteRecord>, StoreError> {
+        if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Ok(None);
+        }
+        self.get(key(org_pk(scope.org_id()), invite_sk(id)))
+            .await?
+            .map(|i| InviteRecord::from_item(&i))
+            .transpose()
+    }
+
+    /// Pending, unexpired invitations of the org (a page of the org's invites, filtered).
+    pub async fn pending_invites(
+        &self,
+        scope: &OrgScope,
+        page: &PageRequest,
+    ) -> Result<Page<InviteRecord>, StoreError> {
+        let pk = org_pk(scope.org_id());
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":prefix", s(INVITE_PREFIX))
+            .consistent_read(true)
+            .limit(page.limit)
+            .set_exclusive_start_key(decode_cursor(page.cursor.as_deref(), &pk, INVITE_PREFIX)?)
+            .send()
+            .await
+            .map_err(classify)?;
+        let now = now_secs();
+        let items = out
+            .items()
+            .iter()
+            .map(InviteRecord::from_item)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter(|i| i.status == InviteStatus::Pending && !i.is_expired(now))
+            .collect();
+        let next_cursor = out
+            .last_evaluated_key
+            .filter(|k| !k.is_empty())
+            .and_then(|k| encode_cursor(Some(&k)));
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Revokes a pending invitation; its token dies with it.
+    pub async fn revoke_invite(
+        &self,
+        scope: &OrgScope,
+        invite: &InviteRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(scope.org_id()), invite_sk(&invite.id))))
+            .update_expression("SET #status = :revoked")
+            .condition_expression("#status = :pending")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":revoked", s("revoked"))
+            .expression_attribute_values(":pending", s("pending"))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut items = vec![
+            (
+                TransactWriteItem::builder().update(update).build(),
+                Some(Conflict::InviteNotPending),
+            ),
+            spend_token(&self.table, &invite.token_hash, Conflict::InviteNotPending)?,
+        ];
+        items.extend(self.actor_admin_check(scope)?);
+        items.push((audit_put(&self.table, scope.org_id(), event)?, None));
+        self.transact(items).await
+    }
+
+    /// Replaces a pending invitation's token (the old one dies) and restarts its expiry.
+    pub async fn resend_invite(
+        &self,
+        scope: &OrgScope,
+        invite: &InviteRecord,
+        new_token_hash: &str,
+        event: &AuditEvent,
+    ) -> Result<InviteRecord, StoreError> {
+        let now = now_secs();
+        let expires_at = now + INVITE_TTL_SECS;
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(scope.org_id()), invite_sk(&invite.id))))
+            .update_expression("SET token_hash = :h, expires_at_invite = :e, companion_pk = :cpk")
+            .condition_expression("#status = :pending AND token_hash = :old")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":h", s(new_token_hash))
+            .expression_attribute_values(":e", n(expires_at))
+            .expression_attribute_values(":cpk", s(invite_token_pk(new_token_hash)))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":old", s(&invite.token_hash))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut items = vec![
+            (
+                TransactWriteItem::builder().update(update).build(),
+                Some(Conflict::InviteNotPending),
+            ),
+            spend_token(&self.table, &invite.token_hash, Conflict::InviteNotPending)?,
+            (
+                put_new(
+                    &self.table,
+                    token_item(new_token_hash, scope.org_id(), &invite.id, expires_at),
+                )?,
+                None,
+            ),
+        ];
+        items.extend(self.actor_admin_check(scope)?);
+        items.push(self.org_live_check(scope)?);
+        items.push((audit_put(&self.table, scope.org_id(), event)?, None));
+        self.transact(items).await?;
+        Ok(InviteRecord {
+            expires_at,
+            token_hash: new_token_hash.to_owned(),
+            ..invite.clone()
+        })
+    }
+
+    /// Resolves a token hash (public preview and acceptance).
+    pub async fn lookup_invite_token(&self, token_hash: &str) -> Result<TokenLookup, StoreError> {
+        let Some(token) = self.get(key(invite_token_pk(token_hash), INVITE_TOKEN_SK)).await? else {
+            return Ok(TokenLookup::Unknown);
+        };
+        if get_opt_s(&token, "status") != Some("live") {
+            return Ok(TokenLookup::Spent);
+        }
+        let org_id: OrgId = parse(&token, "org_id")?;
+        let invite_id = get_s(&token, "invite_id")?;
+        let (invite, org) = tokio::join!(
+            self.get(key(org_pk(&org_id), invite_sk(invite_id))),
+            self.org_by_id(&org_id)
+        );
+        match (invite?, org?) {
+            (Some(invite), Some(org)) => Ok(TokenLookup::Live(Box::new((InviteRecord::from_item(&invite)?, org)))),
+            _ => Ok(TokenLookup::Spent),
+        }
+    }
+
+    /// Accepts an invitation: spends the token, marks the invite accepted and creates the
+    /// membership (and, for a new user, the account and session) in one transaction.
+    pub async fn accept_invite(
+        &self,
+        invite: &InviteRecord,
+        org: &OrgRecord,
+        acceptor: Acceptor<'_>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let now = now_secs();
+        let user = match acceptor {
+            Acceptor::Existing(u) | Acceptor::New(u, _) => u,
+        };
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(&org.id), invite_sk(&invite.id))))
+            .update_expression("SET #status = :accepted, accepted_by = :u, accepted_at = :now")
+            .condition_expression("#status = :pending AND token_hash = :h AND expires_at_invite > :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":accepted", s("accepted"))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":u", s(user.id.to_string()))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":h", s(&invite.token_hash))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let (member, mirror) = member_items(org, user, invite.role, now);
+        let live = aws_sdk_dynamodb::types::ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(&org.id), META)))
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut items = vec![
+            spend_token(&self.table, &invite.token_hash, Conflict::InviteNotPending)?,
+            (
+                TransactWriteItem::builder().update(update).build(),
+                Some(Conflict::InviteNotPending),
+            ),
+            (put_new(&self.table, member)?, Some(Conflict::AlreadyMember)),
+            (put_new(&self.table, mirror)?, Some(Conflict::AlreadyMember)),
+            (
+                TransactWriteItem::builder().condition_check(live).build(),
+                Some(Conflict::OrgDeleted),
+            ),
+            (audit_put(&self.table, &org.id, event)?, None),
+        ];
+        if let Acceptor::New(user, session) = acceptor {
+            items.push((put_new(&self.table, user.to_item())?, None));
+            items.push((put_new(&self.table, email_claim(user))?, Some(Conflict::EmailTaken)));
+            items.push((put_new(&self.table, session.to_item())?, None));
+        }
+        self.transact(items).await
+    }
+
+    /// Is `user` a member of `org`? (A read for a friendlier answer; the acceptance
+    /// transaction enforces it.)
+    pub async fn is_member(&self, org: &OrgId, user: &UserId) -> Result<bool, StoreError> {
+        Ok(self.get(key(org_pk(org), member_sk(user))).await?.is_some())
+    }
+}
