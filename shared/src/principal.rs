@@ -1,6 +1,6 @@
 //! Who is calling: the authenticated principal of a request.
 
-use crate::domain::SessionId;
+use crate::domain::{OrgId, Role, SessionId};
 use crate::store::{Actor, UserRecord};
 
 /// The authenticated caller.
@@ -8,6 +8,13 @@ use crate::store::{Actor, UserRecord};
 pub enum Principal {
     /// A person, by session cookie.
     User { user: UserRecord, session_id: SessionId },
+    /// An org API key (`Authorization: Bearer agn_…`): bound to one org and one role.
+    ApiKey {
+        key_id: String,
+        key_hash: String,
+        org_id: OrgId,
+        role: Role,
+    },
 }
 
 impl Principal {
@@ -15,6 +22,7 @@ impl Principal {
     pub fn user(&self) -> Option<&UserRecord> {
         match self {
             Principal::User { user, .. } => Some(user),
+            Principal::ApiKey { .. } => None,
         }
     }
 
@@ -26,6 +34,11 @@ impl Principal {
     pub fn actor(&self) -> Actor {
         match self {
             Principal::User { user, .. } => Actor::user(user),
+            Principal::ApiKey { key_id, .. } => Actor {
+                kind: "api_key",
+                id: key_id.clone(),
+                email: None,
+            },
         }
     }
 }

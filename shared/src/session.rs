@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use lambda_http::Request;
 
-use crate::crypto::{SessionClaims, SessionTokens};
+use crate::crypto::{SessionClaims, SessionTokens, api_key_well_formed, sha256_hex};
 use crate::domain::Slug;
 use crate::domain::{SessionId, UserId};
 use crate::error::ApiError;
@@ -40,8 +40,32 @@ pub fn issue(tokens: &SessionTokens, user: &UserRecord, ttl: Duration) -> Result
     Ok(IssuedSession { record, token })
 }
 
-/// The caller, if the request carries a valid, live session; `None` otherwise.
+/// An `Authorization: Bearer agn_…` API key, if the request carries one.
+fn bearer_api_key(req: &Request) -> Option<&str> {
+    let value = req.headers().get(lambda_http::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let key = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
+    Some(key.trim())
+}
+
+/// The caller, if the request carries a live API key or a valid, live session; `None`
+/// otherwise. A present but bad API key is `None` too (no fallback to the cookie).
 pub async fn current(store: &Store, tokens: &SessionTokens, req: &Request) -> Result<Option<Principal>, ApiError> {
+    if let Some(key) = bearer_api_key(req) {
+        if !api_key_well_formed(key) {
+            return Ok(None);
+        }
+        let key_hash = sha256_hex(key.as_bytes());
+        let Some(auth) = store.api_key_by_hash(&key_hash).await? else {
+            return Ok(None);
+        };
+        store.touch_api_key(&auth.org_id, &auth.key_id).await;
+        return Ok(Some(Principal::ApiKey {
+            key_id: auth.key_id,
+            key_hash,
+            org_id: auth.org_id,
+            role: auth.role,
+        }));
+    }
     let Some(token) = session_token(req) else {
         return Ok(None);
     };
@@ -61,6 +85,17 @@ pub async fn current(store: &Store, tokens: &SessionTokens, req: &Request) -> Re
 /// Like [`current`], but a missing or dead session is a 401.
 pub async fn require(store: &Store, tokens: &SessionTokens, req: &Request) -> Result<Principal, ApiError> {
     current(store, tokens, req).await?.ok_or(ApiError::Unauthenticated)
+}
+
+/// A person's session (for account routes that an API key cannot use).
+pub async fn require_user(store: &Store, tokens: &SessionTokens, req: &Request) -> Result<(UserRecord, SessionId), ApiError> {
+    match require(store, tokens, req).await? {
+        Principal::User { user, session_id } => Ok((user, session_id)),
+        Principal::ApiKey { .. } => Err(ApiError::Forbidden {
+            code: "session_required",
+            message: "this route needs a logged-in user; API keys act only on org-scoped routes".into(),
+        }),
+    }
 }
 
 /// Ends one session.

@@ -331,7 +331,7 @@ async fn logout(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
 }
 
 async fn logout_all(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
-    let Principal::User { user, session_id } = session::require(&state.store, &state.tokens, req).await?;
+    let (user, session_id) = session::require_user(&state.store, &state.tokens, req).await?;
     state.store.bump_session_epoch(&user.id).await?;
     session::end(&state.store, &user.id, &session_id).await?;
     tracing::info!(user_id = %user.id, "logged out everywhere");
@@ -342,7 +342,7 @@ async fn logout_all(state: &AuthState, req: &Request) -> Result<Response<Body>, 
 }
 
 async fn me(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
-    let Principal::User { user, .. } = session::require(&state.store, &state.tokens, req).await?;
+    let (user, _) = session::require_user(&state.store, &state.tokens, req).await?;
     tracing::Span::current().record("user_id", tracing::field::display(user.id));
     let orgs = state.store.memberships_of(&user.id).await?;
     let requested = req

@@ -326,7 +326,12 @@ async fn accept(state: &InvitesState, req: &Request) -> Result<Response<Body>, A
     let org_json = json!({ "id": org.id, "slug": org.slug.as_str(), "name": org.name.as_str(), "role": invite.role });
 
     if let Some(principal) = session::current(&state.store, &state.tokens, req).await? {
-        let Principal::User { user, .. } = principal;
+        let Principal::User { user, .. } = principal else {
+            return Err(ApiError::Forbidden {
+                code: "session_required",
+                message: "an invitation is accepted by a person, not an API key".into(),
+            });
+        };
         if user.email != invited {
             return Err(ApiError::Forbidden {
                 code: "invite_email_mismatch",

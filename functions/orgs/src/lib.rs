@@ -99,6 +99,14 @@ impl Ctx<'_> {
             .ok_or_else(|| StoreError::Conflict(Conflict::NotMember).into())
     }
 
+    /// The person calling (account-level routes are not for API keys).
+    fn person(&self) -> Result<&agnus_shared::store::UserRecord, ApiError> {
+        self.principal.user().ok_or_else(|| ApiError::Forbidden {
+            code: "session_required",
+            message: "this route needs a logged-in user; an API key is bound to its one organization".into(),
+        })
+    }
+
     fn me(&self) -> Option<UserId> {
         self.principal.user().map(|u| u.id)
     }
@@ -147,6 +155,9 @@ async fn route(state: &OrgsState, req: &Request) -> Result<Response<Body>, ApiEr
         ("GET", "/api/orgs/{slug}/audit") => audit_log(&ctx).await,
         ("GET", "/api/orgs/{slug}/webhooks") => list_webhooks(&ctx).await,
         ("POST", "/api/orgs/{slug}/webhooks/rotate") => rotate_webhook(&ctx).await,
+        ("GET", "/api/orgs/{slug}/api-keys") => list_api_keys(&ctx).await,
+        ("POST", "/api/orgs/{slug}/api-keys") => create_api_key(&ctx).await,
+        ("DELETE", "/api/orgs/{slug}/api-keys/{id}") => revoke_api_key(&ctx).await,
         _ => Err(ApiError::NotFound),
     }
 }
@@ -182,7 +193,7 @@ fn no_content() -> Result<Response<Body>, ApiError> {
 // ---- handlers ----
 
 async fn my_orgs(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
-    let user = ctx.principal.user().ok_or(ApiError::Unauthenticated)?;
+    let user = ctx.person()?;
     let page = ctx
         .state
         .store
@@ -203,7 +214,7 @@ struct CreateOrgBody {
 
 async fn create_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let body: CreateOrgBody = json_body(ctx.req)?;
-    let user = ctx.principal.user().ok_or(ApiError::Unauthenticated)?.clone();
+    let user = ctx.person()?.clone();
     let name = OrgName::parse(&body.name)?;
     let (mut slug, given) = match body.slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(raw) => (Slug::parse(raw)?, true),
@@ -544,4 +555,75 @@ async fn rotate_webhook(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
         "secret": secret.expose(),
         "previousSecretValidUntil": overlap_until,
     }))
+}
+
+async fn list_api_keys(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let scope = ctx.scope(false).await?;
+    require_admin(&scope)?;
+    let page = ctx.state.store.api_keys(&scope, &page_request(ctx.req)?).await?;
+    ok(&page_json("apiKeys", &page))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateApiKeyBody {
+    name: String,
+    role: String,
+    #[serde(default)]
+    expires_in_days: Option<u32>,
+}
+
+async fn create_api_key(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let body: CreateApiKeyBody = json_body(ctx.req)?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request("invalid_name", "name must be 1-100 characters"));
+    }
+    let role = assignable_role(&body.role)?;
+    let expires_at = match body.expires_in_days {
+        None => None,
+        Some(days @ 1..=3650) => Some(now_secs() + i64::from(days) * 86_400),
+        Some(_) => {
+            return Err(ApiError::bad_request("invalid_expiry", "expiresInDays must be from 1 to 3650"));
+        }
+    };
+    let scope = ctx.scope(false).await?;
+    require_admin(&scope)?;
+    let key = agnus_shared::crypto::generate_api_key();
+    let hash = agnus_shared::crypto::sha256_hex(key.as_bytes());
+    let preview = format!("agn_…{}", &key[key.len() - 4..]);
+    let event = scope
+        .audit("api_key.created")
+        .details(json!({ "name": name, "role": role, "preview": preview, "expiresAt": expires_at }));
+    let record = ctx
+        .state
+        .store
+        .create_api_key(&scope, name, role, expires_at, &hash, &preview, &event)
+        .await?;
+    Ok(json_response(
+        StatusCode::CREATED,
+        // The key itself is shown this once; only its hash is stored.
+        &json!({ "apiKey": record, "key": key }),
+    ))
+}
+
+async fn revoke_api_key(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let scope = ctx.scope(false).await?;
+    require_admin(&scope)?;
+    let id = ctx.params.get("id").map(String::as_str).unwrap_or_default();
+    let record = ctx
+        .state
+        .store
+        .api_key(&scope, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFoundWhat {
+            code: "api_key_not_found",
+            message: "no such API key in this organization".into(),
+        })?;
+    let event = scope
+        .audit("api_key.revoked")
+        .target(&record.id)
+        .details(json!({ "name": record.name, "preview": record.preview }));
+    ctx.state.store.revoke_api_key(&scope, &record, &event).await?;
+    no_content()
 }

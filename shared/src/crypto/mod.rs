@@ -7,7 +7,10 @@ mod kms;
 mod secrets;
 
 pub use kms::{KmsError, SecretBox};
-pub use secrets::{WebhookSecret, constant_time_eq, hmac_sha256, hmac_sha256_verify, random_bytes, sha256_hex};
+pub use secrets::{
+    API_KEY_PREFIX, WebhookSecret, api_key_well_formed, constant_time_eq, generate_api_key, hmac_sha256,
+    hmac_sha256_verify, random_bytes, sha256_hex,
+};
 
 use std::sync::Arc;
 

@@ -93,9 +93,50 @@ impl WebhookSecret {
     }
 }
 
+/// Prefix of every API key, so leaked keys are recognizable (secret scanners).
+pub const API_KEY_PREFIX: &str = "agn_";
+const API_KEY_RANDOM_CHARS: usize = 32;
+const API_KEY_CHECK_CHARS: usize = 8;
+
+fn api_key_check(prefix_and_random: &str) -> String {
+    hex::encode(&Sha256::digest(prefix_and_random.as_bytes())[..API_KEY_CHECK_CHARS / 2])
+}
+
+/// A new API key: `agn_` + 32 base64url characters (192 random bits) + an 8-hex
+/// checksum, so typos and truncations are refused without touching the store.
+pub fn generate_api_key() -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let body = format!("{API_KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(random_bytes::<24>()));
+    let check = api_key_check(&body);
+    format!("{body}{check}")
+}
+
+/// Is this shaped like one of our API keys, with a valid checksum?
+pub fn api_key_well_formed(key: &str) -> bool {
+    let expected_len = API_KEY_PREFIX.len() + API_KEY_RANDOM_CHARS + API_KEY_CHECK_CHARS;
+    if key.len() != expected_len || !key.starts_with(API_KEY_PREFIX) || !key.is_ascii() {
+        return false;
+    }
+    let (body, check) = key.split_at(expected_len - API_KEY_CHECK_CHARS);
+    constant_time_eq(api_key_check(body).as_bytes(), check.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn api_keys_carry_prefix_and_checksum() {
+        let key = generate_api_key();
+        assert!(key.starts_with("agn_") && key.len() == 44, "{key}");
+        assert!(api_key_well_formed(&key));
+        let mut typo = key.clone().into_bytes();
+        typo[10] = if typo[10] == b'a' { b'b' } else { b'a' };
+        assert!(!api_key_well_formed(&String::from_utf8(typo).unwrap()));
+        assert!(!api_key_well_formed(&key[..43]));
+        assert!(!api_key_well_formed("agn_"));
+        assert_ne!(generate_api_key(), key);
+    }
 
     #[test]
     fn github_documented_test_vector() {

@@ -14,6 +14,8 @@ pub(crate) const AUDIT_PREFIX: &str = "AUDIT#";
 pub(crate) const USER_ORG_PREFIX: &str = "ORG#";
 pub(crate) const WEBHOOK_PREFIX: &str = "WEBHOOK#";
 pub(crate) const INVITE_PREFIX: &str = "INVITE#";
+pub(crate) const API_KEY_PREFIX_SK: &str = "APIKEY#";
+pub(crate) const API_KEY_HASH_SK: &str = "APIKEYHASH";
 pub(crate) const INVITE_TOKEN_SK: &str = "INVITETOKEN";
 /// How long the delivery ledger remembers a delivery id (TTL cleans up after).
 pub(crate) const DELIVERY_RETENTION_SECS: i64 = 7 * 86_400;
@@ -56,6 +58,12 @@ pub(crate) fn invite_sk(id: &str) -> String {
 }
 pub(crate) fn invite_token_pk(token_hash: &str) -> String {
     format!("INVITETOKEN#{token_hash}")
+}
+pub(crate) fn api_key_sk(id: &str) -> String {
+    format!("{API_KEY_PREFIX_SK}{id}")
+}
+pub(crate) fn api_key_hash_pk(hash: &str) -> String {
+    format!("APIKEYHASH#{hash}")
 }
 pub(crate) fn rate_pk(bucket: &str, subject: &str) -> String {
     format!("RATE#{bucket}#{subject}")

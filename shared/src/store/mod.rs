@@ -8,6 +8,7 @@
 //! `TransactWriteItems` (with the audit entry inside the same transaction), never
 //! read-then-write. The key layout is documented in the README.
 
+mod apikeys;
 mod invites;
 mod keys;
 mod orgs;
@@ -25,6 +26,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+pub use apikeys::{ApiKeyAuth, ApiKeyRecord};
 pub use invites::{Acceptor, INVITE_TTL_SECS, InviteRecord, InviteStatus, TokenLookup};
 pub use orgs::{Access, Actor, AuditEvent, AuditRecord, MemberRecord, OrgScope, PurgeReport};
 pub use ratelimit::RateDecision;

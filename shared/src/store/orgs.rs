@@ -66,6 +66,8 @@ pub struct OrgScope {
     access: Access,
     actor: Actor,
     actor_user: Option<UserId>,
+    /// The hash of the acting API key, when the caller is one.
+    actor_key: Option<String>,
 }
 
 impl OrgScope {
@@ -281,6 +283,31 @@ impl Store {
             return Ok(None);
         };
         let org_id: OrgId = parse(&claim, "org_id")?;
+        if let Principal::ApiKey {
+            org_id: key_org,
+            role,
+            key_hash,
+            ..
+        } = principal
+        {
+            // An API key acts only in its own org, with its own role.
+            if *key_org != org_id {
+                return Ok(None);
+            }
+            let Some(org) = self.org_by_id(&org_id).await? else {
+                return Ok(None);
+            };
+            if org.is_deleted() && !include_deleted {
+                return Ok(None);
+            }
+            return Ok(Some(OrgScope {
+                org,
+                access: Access::Member(*role),
+                actor: principal.actor(),
+                actor_user: None,
+                actor_key: Some(key_hash.clone()),
+            }));
+        }
         let user = principal.user();
         let member_key = user.map(|u| key(org_pk(&org_id), member_sk(&u.id)));
         let (meta, member) = tokio::join!(self.get(key(org_pk(&org_id), META)), async {
@@ -304,6 +331,7 @@ impl Store {
             access,
             actor: principal.actor(),
             actor_user: user.map(|u| u.id),
+            actor_key: None,
         }))
     }
 
@@ -332,6 +360,23 @@ impl Store {
         scope: &OrgScope,
         needs: Needs,
     ) -> Result<Option<(TransactWriteItem, Option<Conflict>)>, StoreError> {
+        if let Some(key_hash) = &scope.actor_key {
+            // API keys administer (admin role) but never act as owner.
+            if needs != Needs::Admin {
+                return Err(StoreError::Conflict(Conflict::ActorLacksRights));
+            }
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(api_key_hash_pk(key_hash), API_KEY_HASH_SK)))
+                .condition_expression("attribute_exists(pk) AND #role IN (:owner, :admin)")
+                .expression_attribute_names("#role", "role")
+                .expression_attribute_values(":owner", s(Role::Owner.as_str()))
+                .expression_attribute_values(":admin", s(Role::Admin.as_str()));
+            return Ok(Some((
+                TransactWriteItem::builder().condition_check(build(check.build())?).build(),
+                Some(Conflict::ActorLacksRights),
+            )));
+        }
         let Some(user) = scope.actor_user else {
             return Err(StoreError::Conflict(Conflict::ActorLacksRights));
         };

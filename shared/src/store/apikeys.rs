@@ -1,0 +1,209 @@
+//! Org API keys: stored as SHA-256 only, bound to one org and one role, revocable with
+//! immediate effect (revocation deletes the hash lookup every request reads).
+
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
+use serde::Serialize;
+
+use super::keys::*;
+use super::orgs::{AuditEvent, OrgScope, audit_put};
+use super::users::put_new;
+use super::{
+    Conflict, Item, Page, PageRequest, Store, StoreError, classify, decode_cursor, encode_cursor, get_n, get_opt_n,
+    get_s, n, now_secs, parse, s,
+};
+use crate::domain::{OrgId, Role};
+
+/// A stored API key (never the key itself).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyRecord {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub preview: String,
+    pub created_at: i64,
+    pub created_by: String,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    #[serde(skip)]
+    pub key_hash: String,
+}
+
+impl ApiKeyRecord {
+    fn from_item(item: &Item) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: get_s(item, "key_id")?.to_owned(),
+            name: get_s(item, "name")?.to_owned(),
+            role: parse(item, "role")?,
+            preview: get_s(item, "preview")?.to_owned(),
+            created_at: get_n(item, "created_at")?,
+            created_by: get_s(item, "created_by")?.to_owned(),
+            expires_at: get_opt_n(item, "key_expires_at"),
+            last_used_at: get_opt_n(item, "last_used_at"),
+            key_hash: get_s(item, "key_hash")?.to_owned(),
+        })
+    }
+}
+
+/// What authenticating a key yields.
+#[derive(Debug, Clone)]
+pub struct ApiKeyAuth {
+    pub key_id: String,
+    pub org_id: OrgId,
+    pub role: Role,
+}
+
+impl Store {
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_api_key(
+        &self,
+        scope: &OrgScope,
+        name: &str,
+        role: Role,
+        expires_at: Option<i64>,
+        key_hash: &str,
+        preview: &str,
+        event: &AuditEvent,
+    ) -> Result<ApiKeyRecord, StoreError> {
+        let now = now_secs();
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let record = ApiKeyRecord {
+            id: id.clone(),
+            name: name.to_owned(),
+            role,
+            preview: preview.to_owned(),
+            created_at: now,
+            created_by: scope.actor().id.clone(),
+            expires_at,
+            last_used_at: None,
+            key_hash: key_hash.to_owned(),
+        };
+        let mut item = key(org_pk(scope.org_id()), api_key_sk(&id));
+        item.insert("type".into(), s("api_key"));
+        item.insert("key_id".into(), s(&id));
+        item.insert("name".into(), s(name));
+        item.insert("role".into(), s(role.as_str()));
+        item.insert("preview".into(), s(preview));
+        item.insert("created_at".into(), n(now));
+        item.insert("created_by".into(), s(&record.created_by));
+        item.insert("key_hash".into(), s(key_hash));
+        item.insert("companion_pk".into(), s(api_key_hash_pk(key_hash)));
+        item.insert("companion_sk".into(), s(API_KEY_HASH_SK));
+        let mut lookup = key(api_key_hash_pk(key_hash), API_KEY_HASH_SK);
+        lookup.insert("type".into(), s("api_key_hash"));
+        lookup.insert("key_id".into(), s(&id));
+        lookup.insert("org_id".into(), s(scope.org_id().to_string()));
+        lookup.insert("role".into(), s(role.as_str()));
+        if let Some(exp) = expires_at {
+            item.insert("key_expires_at".into(), n(exp));
+            lookup.insert("key_expires_at".into(), n(exp));
+            // Clean-up only; expiry is checked on read.
+            lookup.insert("expires_at".into(), n(exp + 86_400));
+        }
+        let mut items = vec![(put_new(&self.table, item)?, None), (put_new(&self.table, lookup)?, None)];
+        items.extend(self.actor_admin_check(scope)?);
+        items.push(self.org_live_check(scope)?);
+        items.push((audit_put(&self.table, scope.org_id(), event)?, None));
+        self.transact(items).await?;
+        Ok(record)
+    }
+
+    /// The org's keys that are not revoked.
+    pub async fn api_keys(&self, scope: &OrgScope, page: &PageRequest) -> Result<Page<ApiKeyRecord>, StoreError> {
+        let pk = org_pk(scope.org_id());
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .filter_expression("attribute_not_exists(revoked_at)")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":prefix", s(API_KEY_PREFIX_SK))
+            .consistent_read(true)
+            .limit(page.limit)
+            .set_exclusive_start_key(decode_cursor(page.cursor.as_deref(), &pk, API_KEY_PREFIX_SK)?)
+            .send()
+            .await
+            .map_err(classify)?;
+        let items = out.items().iter().map(ApiKeyRecord::from_item).collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = out
+            .last_evaluated_key
+            .filter(|k| !k.is_empty())
+            .and_then(|k| encode_cursor(Some(&k)));
+        Ok(Page { items, next_cursor })
+    }
+
+    pub async fn api_key(&self, scope: &OrgScope, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Ok(None);
+        }
+        let item = self.get(key(org_pk(scope.org_id()), api_key_sk(id))).await?;
+        Ok(match item {
+            Some(i) if !i.contains_key("revoked_at") => Some(ApiKeyRecord::from_item(&i)?),
+            _ => None,
+        })
+    }
+
+    /// Revokes a key: its lookup goes away in the same transaction, so the very next
+    /// request with it is a 401.
+    pub async fn revoke_api_key(&self, scope: &OrgScope, record: &ApiKeyRecord, event: &AuditEvent) -> Result<(), StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(scope.org_id()), api_key_sk(&record.id))))
+            .update_expression("SET revoked_at = :now REMOVE companion_pk, companion_sk")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(revoked_at)")
+            .expression_attribute_values(":now", n(now_secs()))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(api_key_hash_pk(&record.key_hash), API_KEY_HASH_SK)))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut items = vec![
+            (TransactWriteItem::builder().update(update).build(), Some(Conflict::Unknown)),
+            (TransactWriteItem::builder().delete(delete).build(), None),
+        ];
+        items.extend(self.actor_admin_check(scope)?);
+        items.push((audit_put(&self.table, scope.org_id(), event)?, None));
+        self.transact(items).await
+    }
+
+    /// Authenticates a key by its hash: `None` if unknown, revoked or expired.
+    pub async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKeyAuth>, StoreError> {
+        let Some(item) = self.get(key(api_key_hash_pk(key_hash), API_KEY_HASH_SK)).await? else {
+            return Ok(None);
+        };
+        if get_opt_n::<i64>(&item, "key_expires_at").is_some_and(|exp| exp <= now_secs()) {
+            return Ok(None);
+        }
+        Ok(Some(ApiKeyAuth {
+            key_id: get_s(&item, "key_id")?.to_owned(),
+            org_id: parse(&item, "org_id")?,
+            role: parse(&item, "role")?,
+        }))
+    }
+
+    /// Records use of a key, at most once a minute (a conditional write that usually
+    /// fails cheaply).
+    pub async fn touch_api_key(&self, org: &OrgId, key_id: &str) {
+        let now = now_secs();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(org), api_key_sk(key_id))))
+            .update_expression("SET last_used_at = :now")
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(last_used_at) OR last_used_at < :recent)")
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":recent", n(now - 60))
+            .send()
+            .await;
+        if let Err(e) = result
+            && !e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception())
+        {
+            tracing::warn!(error = %classify(e), "could not record API key use");
+        }
+    }
+}
+
