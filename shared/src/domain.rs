@@ -393,9 +393,109 @@ impl FromStr for Provider {
     }
 }
 
+/// A repository's identity at its provider: the provider and its full name, lower-cased
+/// (`owner/name`; GitLab `group/sub/name`; Azure DevOps `org/project/repo`). Parsed from
+/// a full name or a clone/web URL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct RepoRef {
+    pub provider: Provider,
+    pub full_name: String,
+}
+
+impl RepoRef {
+    pub fn parse(provider: Provider, raw: &str) -> Result<Self, ValidationError> {
+        let invalid = || {
+            ValidationError::new(
+                "invalid_repo",
+                match provider {
+                    Provider::Github => "repository must be owner/name or a github.com URL",
+                    Provider::Gitlab => "repository must be group/name (subgroups allowed) or a GitLab URL",
+                    Provider::Azure => "repository must be org/project/repo or a dev.azure.com URL",
+                    Provider::Bitbucket => "repository must be workspace/repo or a bitbucket.org URL",
+                },
+            )
+        };
+        let raw = raw.trim();
+        let path = if let Some(rest) = raw.strip_prefix("https://").or_else(|| raw.strip_prefix("http://")) {
+            // Drop credentials (`user@host`), the host, and the `.git` suffix.
+            let (host, path) = rest.split_once('/').ok_or_else(invalid)?;
+            let host = host.rsplit('@').next().unwrap_or(host).to_ascii_lowercase();
+            let path = path.split(['?', '#']).next().unwrap_or_default().trim_end_matches('/');
+            let path = path.strip_suffix(".git").unwrap_or(path);
+            match provider {
+                Provider::Azure if host == "dev.azure.com" || host == "ssh.dev.azure.com" => {
+                    path.replace("/_git/", "/")
+                }
+                Provider::Azure if host.ends_with(".visualstudio.com") => {
+                    let org = host.trim_end_matches(".visualstudio.com");
+                    format!("{org}/{}", path.replace("/_git/", "/"))
+                }
+                Provider::Azure => return Err(invalid()),
+                Provider::Github if host != "github.com" => return Err(invalid()),
+                Provider::Bitbucket if host != "bitbucket.org" => return Err(invalid()),
+                _ => path.to_owned(),
+            }
+        } else {
+            raw.to_owned()
+        };
+        let full_name = path.to_lowercase();
+        let segments: Vec<&str> = full_name.split('/').collect();
+        let count_ok = match provider {
+            Provider::Github | Provider::Bitbucket => segments.len() == 2,
+            Provider::Gitlab => (2..=20).contains(&segments.len()),
+            Provider::Azure => segments.len() == 3,
+        };
+        let chars_ok = segments.iter().all(|s| {
+            !s.is_empty()
+                && s.len() <= 100
+                && *s != "."
+                && *s != ".."
+                && s.chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ' '))
+        });
+        if !count_ok || !chars_ok || full_name.len() > 300 {
+            return Err(invalid());
+        }
+        Ok(Self { provider, full_name })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repo_refs_from_names_and_urls() {
+        let p = |prov, s: &str| RepoRef::parse(prov, s).map(|r| r.full_name);
+        assert_eq!(p(Provider::Github, "Octo/Hello-World").unwrap(), "octo/hello-world");
+        assert_eq!(
+            p(Provider::Github, "https://github.com/Octo/Hello-World.git").unwrap(),
+            "octo/hello-world"
+        );
+        assert!(p(Provider::Github, "https://evil.com/octo/x").is_err());
+        assert!(p(Provider::Github, "octo").is_err());
+        assert!(p(Provider::Github, "octo/../x").is_err());
+        assert_eq!(
+            p(Provider::Gitlab, "https://gitlab.com/group/sub/proj").unwrap(),
+            "group/sub/proj"
+        );
+        assert_eq!(
+            p(
+                Provider::Azure,
+                "https://fabrikam@dev.azure.com/fabrikam/Fabrikam/_git/Fabrikam"
+            )
+            .unwrap(),
+            "fabrikam/fabrikam/fabrikam"
+        );
+        assert_eq!(
+            p(Provider::Azure, "https://fabrikam.visualstudio.com/Proj/_git/Repo").unwrap(),
+            "fabrikam/proj/repo"
+        );
+        assert_eq!(
+            p(Provider::Bitbucket, "https://bitbucket.org/ws/repo").unwrap(),
+            "ws/repo"
+        );
+    }
 
     #[test]
     fn providers_round_trip() {

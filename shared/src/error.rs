@@ -191,6 +191,11 @@ impl From<StoreError> for ApiError {
                     "not_restorable",
                     "the organization is not deleted, or its grace period has ended",
                 ),
+                Conflict::RepoTaken => conflict(
+                    "repo_taken",
+                    "this repository is connected to an organization already; disconnect it there first",
+                ),
+                Conflict::AlreadyProcessed => conflict("already_processed", "this delivery was processed already"),
                 Conflict::InviteNotPending => Self::Gone {
                     code: "invite_gone",
                     message: "this invitation was already used, revoked, replaced or has expired; ask for a new one"

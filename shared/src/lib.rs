@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod domain;
 pub mod email;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod policy;
 pub mod principal;

@@ -42,8 +42,14 @@ pub fn issue(tokens: &SessionTokens, user: &UserRecord, ttl: Duration) -> Result
 
 /// An `Authorization: Bearer agn_…` API key, if the request carries one.
 fn bearer_api_key(req: &Request) -> Option<&str> {
-    let value = req.headers().get(lambda_http::http::header::AUTHORIZATION)?.to_str().ok()?;
-    let key = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
+    let value = req
+        .headers()
+        .get(lambda_http::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let key = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?;
     Some(key.trim())
 }
 
@@ -88,7 +94,11 @@ pub async fn require(store: &Store, tokens: &SessionTokens, req: &Request) -> Re
 }
 
 /// A person's session (for account routes that an API key cannot use).
-pub async fn require_user(store: &Store, tokens: &SessionTokens, req: &Request) -> Result<(UserRecord, SessionId), ApiError> {
+pub async fn require_user(
+    store: &Store,
+    tokens: &SessionTokens,
+    req: &Request,
+) -> Result<(UserRecord, SessionId), ApiError> {
     match require(store, tokens, req).await? {
         Principal::User { user, session_id } => Ok((user, session_id)),
         Principal::ApiKey { .. } => Err(ApiError::Forbidden {

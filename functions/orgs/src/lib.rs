@@ -584,7 +584,10 @@ async fn create_api_key(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
         None => None,
         Some(days @ 1..=3650) => Some(now_secs() + i64::from(days) * 86_400),
         Some(_) => {
-            return Err(ApiError::bad_request("invalid_expiry", "expiresInDays must be from 1 to 3650"));
+            return Err(ApiError::bad_request(
+                "invalid_expiry",
+                "expiresInDays must be from 1 to 3650",
+            ));
         }
     };
     let scope = ctx.scope(false).await?;

@@ -100,7 +100,10 @@ impl Store {
             // Clean-up only; expiry is checked on read.
             lookup.insert("expires_at".into(), n(exp + 86_400));
         }
-        let mut items = vec![(put_new(&self.table, item)?, None), (put_new(&self.table, lookup)?, None)];
+        let mut items = vec![
+            (put_new(&self.table, item)?, None),
+            (put_new(&self.table, lookup)?, None),
+        ];
         items.extend(self.actor_admin_check(scope)?);
         items.push(self.org_live_check(scope)?);
         items.push((audit_put(&self.table, scope.org_id(), event)?, None));
@@ -125,7 +128,11 @@ impl Store {
             .send()
             .await
             .map_err(classify)?;
-        let items = out.items().iter().map(ApiKeyRecord::from_item).collect::<Result<Vec<_>, _>>()?;
+        let items = out
+            .items()
+            .iter()
+            .map(ApiKeyRecord::from_item)
+            .collect::<Result<Vec<_>, _>>()?;
         let next_cursor = out
             .last_evaluated_key
             .filter(|k| !k.is_empty())
@@ -146,7 +153,12 @@ impl Store {
 
     /// Revokes a key: its lookup goes away in the same transaction, so the very next
     /// request with it is a 401.
-    pub async fn revoke_api_key(&self, scope: &OrgScope, record: &ApiKeyRecord, event: &AuditEvent) -> Result<(), StoreError> {
+    pub async fn revoke_api_key(
+        &self,
+        scope: &OrgScope,
+        record: &ApiKeyRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(org_pk(scope.org_id()), api_key_sk(&record.id))))
@@ -161,7 +173,10 @@ impl Store {
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let mut items = vec![
-            (TransactWriteItem::builder().update(update).build(), Some(Conflict::Unknown)),
+            (
+                TransactWriteItem::builder().update(update).build(),
+                Some(Conflict::Unknown),
+            ),
             (TransactWriteItem::builder().delete(delete).build(), None),
         ];
         items.extend(self.actor_admin_check(scope)?);
@@ -194,16 +209,19 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(key(org_pk(org), api_key_sk(key_id))))
             .update_expression("SET last_used_at = :now")
-            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(last_used_at) OR last_used_at < :recent)")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(last_used_at) OR last_used_at < :recent)",
+            )
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":recent", n(now - 60))
             .send()
             .await;
         if let Err(e) = result
-            && !e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception())
+            && !e
+                .as_service_error()
+                .is_some_and(|se| se.is_conditional_check_failed_exception())
         {
             tracing::warn!(error = %classify(e), "could not record API key use");
         }
     }
 }
-

@@ -15,6 +15,9 @@ pub(crate) const USER_ORG_PREFIX: &str = "ORG#";
 pub(crate) const WEBHOOK_PREFIX: &str = "WEBHOOK#";
 pub(crate) const INVITE_PREFIX: &str = "INVITE#";
 pub(crate) const API_KEY_PREFIX_SK: &str = "APIKEY#";
+pub(crate) const REPO_PREFIX: &str = "REPO#";
+pub(crate) const REPO_IDENT_SK: &str = "REPOIDENT";
+pub(crate) const REVIEW_PREFIX: &str = "REVIEW#";
 pub(crate) const API_KEY_HASH_SK: &str = "APIKEYHASH";
 pub(crate) const INVITE_TOKEN_SK: &str = "INVITETOKEN";
 /// How long the delivery ledger remembers a delivery id (TTL cleans up after).
@@ -64,6 +67,22 @@ pub(crate) fn api_key_sk(id: &str) -> String {
 }
 pub(crate) fn api_key_hash_pk(hash: &str) -> String {
     format!("APIKEYHASH#{hash}")
+}
+pub(crate) fn repo_sk(id: &str) -> String {
+    format!("{REPO_PREFIX}{id}")
+}
+pub(crate) fn repo_ident_pk(provider: Provider, full_name: &str) -> String {
+    format!("REPOIDENT#{provider}#{full_name}")
+}
+/// Review history per repository, in time order: `REVIEW#<repoId>#<ms>#<jobId>`.
+pub(crate) fn review_prefix(repo_id: &str) -> String {
+    format!("{REVIEW_PREFIX}{repo_id}#")
+}
+pub(crate) fn review_sk(repo_id: &str, at_millis: i64, job_id: &str) -> String {
+    format!("{REVIEW_PREFIX}{repo_id}#{at_millis:015}#{job_id}")
+}
+pub(crate) fn processed_sk(provider: Provider, delivery_id: &str) -> String {
+    format!("PROCESSED#{provider}#{delivery_id}")
 }
 pub(crate) fn rate_pk(bucket: &str, subject: &str) -> String {
     format!("RATE#{bucket}#{subject}")

@@ -13,6 +13,7 @@ mod invites;
 mod keys;
 mod orgs;
 mod ratelimit;
+mod repos;
 mod users;
 mod webhooks;
 
@@ -30,6 +31,7 @@ pub use apikeys::{ApiKeyAuth, ApiKeyRecord};
 pub use invites::{Acceptor, INVITE_TTL_SECS, InviteRecord, InviteStatus, TokenLookup};
 pub use orgs::{Access, Actor, AuditEvent, AuditRecord, MemberRecord, OrgScope, PurgeReport};
 pub use ratelimit::RateDecision;
+pub use repos::{NewReviewJob, Processed, QueueScope, RepoLookup, RepoRecord, ReviewJob};
 pub use users::{MembershipView, NewAccount, OrgRecord, SessionRecord, UserRecord};
 pub use webhooks::{Claim, IntakeTarget, SealedSecret, WebhookRecord};
 
@@ -49,6 +51,10 @@ pub enum Conflict {
     NotOwner,
     OrgDeleted,
     NotRestorable,
+    /// The repository is connected to an org already.
+    RepoTaken,
+    /// The worker processed this delivery before.
+    AlreadyProcessed,
     /// The invitation was used, revoked, re-sent or has expired.
     InviteNotPending,
     /// A condition failed but the backend did not say which.

@@ -373,7 +373,9 @@ impl Store {
                 .expression_attribute_values(":owner", s(Role::Owner.as_str()))
                 .expression_attribute_values(":admin", s(Role::Admin.as_str()));
             return Ok(Some((
-                TransactWriteItem::builder().condition_check(build(check.build())?).build(),
+                TransactWriteItem::builder()
+                    .condition_check(build(check.build())?)
+                    .build(),
                 Some(Conflict::ActorLacksRights),
             )));
         }

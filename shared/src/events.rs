@@ -1,0 +1,386 @@
+//! Pull-request events, normalized across providers (pure, unit-tested against the
+//! providers' published example payloads in tests/fixtures).
+
+use serde_json::Value;
+
+use crate::domain::{Provider, RepoRef};
+
+/// What a review is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrAction {
+    Opened,
+    Synchronize,
+    Reopened,
+    Mention,
+    Manual,
+}
+
+/// A pull-request event that asks for a review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrEvent {
+    pub repo: RepoRef,
+    pub pr_number: u64,
+    pub head_sha: Option<String>,
+    pub action: PrAction,
+    pub title: Option<String>,
+    pub author: Option<String>,
+}
+
+/// The worker's verdict on an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Normalized {
+    Review(PrEvent),
+    /// Not a review trigger; the reason is recorded.
+    Skip(&'static str),
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("malformed payload: {0}")]
+pub struct MalformedPayload(pub String);
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter().try_fold(v, |v, k| v.get(*k))?.as_str()
+}
+fn u64_at(v: &Value, path: &[&str]) -> Option<u64> {
+    path.iter().try_fold(v, |v, k| v.get(*k))?.as_u64()
+}
+fn bool_at(v: &Value, path: &[&str]) -> bool {
+    path.iter()
+        .try_fold(v, |v, k| v.get(*k))
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
+fn mentions(text: Option<&str>, mention: &str) -> bool {
+    text.is_some_and(|t| t.to_lowercase().contains(&mention.to_lowercase()))
+}
+
+fn repo(provider: Provider, full_name: Option<&str>) -> Result<RepoRef, MalformedPayload> {
+    let name = full_name.ok_or_else(|| MalformedPayload("no repository name".into()))?;
+    RepoRef::parse(provider, name).map_err(|e| MalformedPayload(e.message))
+}
+
+/// Normalizes a verified delivery. `mention` is the handle that asks for a review in a
+/// comment (e.g. `@agnus`).
+pub fn normalize(
+    provider: Provider,
+    event: &str,
+    payload: &[u8],
+    mention: &str,
+) -> Result<Normalized, MalformedPayload> {
+    let v: Value = serde_json::from_slice(payload).map_err(|e| MalformedPayload(e.to_string()))?;
+    if !v.is_object() {
+        return Err(MalformedPayload("not a JSON object".into()));
+    }
+    match provider {
+        Provider::Github => github(event, &v, mention),
+        Provider::Gitlab => gitlab(event, &v, mention),
+        Provider::Azure => azure(&v, mention),
+        Provider::Bitbucket => bitbucket(event, &v, mention),
+    }
+}
+
+fn github(event: &str, v: &Value, mention: &str) -> Result<Normalized, MalformedPayload> {
+    match event {
+        "pull_request" => {
+            let action = match str_at(v, &["action"]) {
+                Some("opened" | "ready_for_review") => PrAction::Opened,
+                Some("synchronize") => PrAction::Synchronize,
+                Some("reopened") => PrAction::Reopened,
+                _ => return Ok(Normalized::Skip("unsupported_action")),
+            };
+            if bool_at(v, &["pull_request", "draft"]) {
+                return Ok(Normalized::Skip("draft_pr"));
+            }
+            Ok(Normalized::Review(PrEvent {
+                repo: repo(Provider::Github, str_at(v, &["repository", "full_name"]))?,
+                pr_number: u64_at(v, &["pull_request", "number"])
+                    .or_else(|| u64_at(v, &["number"]))
+                    .ok_or_else(|| MalformedPayload("no pull request number".into()))?,
+                head_sha: str_at(v, &["pull_request", "head", "sha"]).map(str::to_owned),
+                action,
+                title: str_at(v, &["pull_request", "title"]).map(str::to_owned),
+                author: str_at(v, &["pull_request", "user", "login"]).map(str::to_owned),
+            }))
+        }
+        "issue_comment" => {
+            if str_at(v, &["action"]) != Some("created") || v.pointer("/issue/pull_request").is_none() {
+                return Ok(Normalized::Skip("not_a_pull_request_comment"));
+            }
+            if !mentions(str_at(v, &["comment", "body"]), mention) {
+                return Ok(Normalized::Skip("no_mention"));
+            }
+            Ok(Normalized::Review(PrEvent {
+                repo: repo(Provider::Github, str_at(v, &["repository", "full_name"]))?,
+                pr_number: u64_at(v, &["issue", "number"]).ok_or_else(|| MalformedPayload("no issue number".into()))?,
+                head_sha: None,
+                action: PrAction::Mention,
+                title: str_at(v, &["issue", "title"]).map(str::to_owned),
+                author: str_at(v, &["comment", "user", "login"]).map(str::to_owned),
+            }))
+        }
+        _ => Ok(Normalized::Skip("unsupported_event")),
+    }
+}
+
+fn gitlab(event: &str, v: &Value, mention: &str) -> Result<Normalized, MalformedPayload> {
+    let kind = str_at(v, &["object_kind"]).unwrap_or(event);
+    match kind {
+        "merge_request" | "Merge Request Hook" => {
+            let attrs = &v["object_attributes"];
+            let action = match str_at(attrs, &["action"]) {
+                Some("open") => PrAction::Opened,
+                Some("reopen") => PrAction::Reopened,
+                // An update without `oldrev` changed metadata, not code.
+                Some("update") if attrs.get("oldrev").is_some_and(|o| !o.is_null()) => PrAction::Synchronize,
+                Some("update") => return Ok(Normalized::Skip("no_new_commits")),
+                _ => return Ok(Normalized::Skip("unsupported_action")),
+            };
+            if bool_at(attrs, &["draft"]) || bool_at(attrs, &["work_in_progress"]) {
+                return Ok(Normalized::Skip("draft_pr"));
+            }
+            Ok(Normalized::Review(PrEvent {
+                repo: repo(Provider::Gitlab, str_at(v, &["project", "path_with_namespace"]))?,
+                pr_number: u64_at(attrs, &["iid"]).ok_or_else(|| MalformedPayload("no merge request iid".into()))?,
+                head_sha: str_at(attrs, &["last_commit", "id"]).map(str::to_owned),
+                action,
+                title: str_at(attrs, &["title"]).map(str::to_owned),
+                author: str_at(v, &["user", "username"]).map(str::to_owned),
+            }))
+        }
+        "note" | "Note Hook" => {
+            if str_at(v, &["object_attributes", "noteable_type"]) != Some("MergeRequest") {
+                return Ok(Normalized::Skip("not_a_pull_request_comment"));
+            }
+            if !mentions(str_at(v, &["object_attributes", "note"]), mention) {
+                return Ok(Normalized::Skip("no_mention"));
+            }
+            Ok(Normalized::Review(PrEvent {
+                repo: repo(Provider::Gitlab, str_at(v, &["project", "path_with_namespace"]))?,
+                pr_number: u64_at(v, &["merge_request", "iid"])
+                    .ok_or_else(|| MalformedPayload("no merge request iid".into()))?,
+                head_sha: str_at(v, &["merge_request", "last_commit", "id"]).map(str::to_owned),
+                action: PrAction::Mention,
+                title: str_at(v, &["merge_request", "title"]).map(str::to_owned),
+                author: str_at(v, &["user", "username"]).map(str::to_owned),
+            }))
+        }
+        _ => Ok(Normalized::Skip("unsupported_event")),
+    }
+}
+
+fn azure(v: &Value, mention: &str) -> Result<Normalized, MalformedPayload> {
+    let r = &v["resource"];
+    let (action, pr) = match str_at(v, &["eventType"]) {
+        Some("git.pullrequest.created") => (PrAction::Opened, r),
+        Some("git.pullrequest.updated") => (PrAction::Synchronize, r),
+        Some("ms.vss-code.git-pullrequest-comment-event") => {
+            if !mentions(str_at(r, &["comment", "content"]), mention) {
+                return Ok(Normalized::Skip("no_mention"));
+            }
+            (PrAction::Mention, &r["pullRequest"])
+        }
+        _ => return Ok(Normalized::Skip("unsupported_event")),
+    };
+    if matches!(str_at(pr, &["status"]), Some("abandoned" | "completed")) {
+        return Ok(Normalized::Skip("pull_request_closed"));
+    }
+    if bool_at(pr, &["isDraft"]) {
+        return Ok(Normalized::Skip("draft_pr"));
+    }
+    let remote = str_at(pr, &["repository", "remoteUrl"]).or_else(|| str_at(pr, &["repository", "webUrl"]));
+    Ok(Normalized::Review(PrEvent {
+        repo: repo(Provider::Azure, remote)?,
+        pr_number: u64_at(pr, &["pullRequestId"]).ok_or_else(|| MalformedPayload("no pullRequestId".into()))?,
+        head_sha: str_at(pr, &["lastMergeSourceCommit", "commitId"]).map(str::to_owned),
+        action,
+        title: str_at(pr, &["title"]).map(str::to_owned),
+        author: str_at(pr, &["createdBy", "uniqueName"]).map(str::to_owned),
+    }))
+}
+
+fn bitbucket(event: &str, v: &Value, mention: &str) -> Result<Normalized, MalformedPayload> {
+    let action = match event {
+        "pullrequest:created" => PrAction::Opened,
+        "pullrequest:updated" => PrAction::Synchronize,
+        "pullrequest:comment_created" => {
+            if !mentions(str_at(v, &["comment", "content", "raw"]), mention) {
+                return Ok(Normalized::Skip("no_mention"));
+            }
+            PrAction::Mention
+        }
+        _ => return Ok(Normalized::Skip("unsupported_event")),
+    };
+    let pr = &v["pullrequest"];
+    if bool_at(pr, &["draft"]) {
+        return Ok(Normalized::Skip("draft_pr"));
+    }
+    Ok(Normalized::Review(PrEvent {
+        repo: repo(Provider::Bitbucket, str_at(v, &["repository", "full_name"]))?,
+        pr_number: u64_at(pr, &["id"]).ok_or_else(|| MalformedPayload("no pull request id".into()))?,
+        head_sha: str_at(pr, &["source", "commit", "hash"]).map(str::to_owned),
+        action,
+        title: str_at(pr, &["title"]).map(str::to_owned),
+        author: str_at(v, &["actor", "nickname"])
+            .or_else(|| str_at(v, &["actor", "display_name"]))
+            .map(str::to_owned),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(path: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/../tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    fn review(provider: Provider, event: &str, path: &str) -> PrEvent {
+        match normalize(provider, event, &fixture(path), "@agnus").unwrap() {
+            Normalized::Review(e) => e,
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn github_published_examples() {
+        let e = review(Provider::Github, "pull_request", "github/pull_request.opened.json");
+        assert_eq!(e.repo.full_name, "codertocat/hello-world");
+        assert_eq!(e.pr_number, 2);
+        assert_eq!(e.head_sha.as_deref(), Some("ec26c3e57ca3a959ca5aad62de7213c562f8c821"));
+        assert_eq!(e.action, PrAction::Opened);
+        assert_eq!(
+            review(Provider::Github, "pull_request", "github/pull_request.synchronize.json").action,
+            PrAction::Synchronize
+        );
+        assert_eq!(
+            review(Provider::Github, "pull_request", "github/pull_request.reopened.json").action,
+            PrAction::Reopened
+        );
+        let closed = normalize(
+            Provider::Github,
+            "pull_request",
+            &fixture("github/pull_request.closed.json"),
+            "@agnus",
+        );
+        assert_eq!(closed.unwrap(), Normalized::Skip("unsupported_action"));
+        let ping = normalize(Provider::Github, "ping", &fixture("github/ping.json"), "@agnus");
+        assert_eq!(ping.unwrap(), Normalized::Skip("unsupported_event"));
+    }
+
+    #[test]
+    fn github_drafts_and_comment_mentions() {
+        let mut v: Value = serde_json::from_slice(&fixture("github/pull_request.opened.json")).unwrap();
+        v["pull_request"]["draft"] = Value::Bool(true);
+        let draft = normalize(Provider::Github, "pull_request", v.to_string().as_bytes(), "@agnus").unwrap();
+        assert_eq!(draft, Normalized::Skip("draft_pr"));
+
+        let mut c: Value = serde_json::from_slice(&fixture("github/issue_comment.created.json")).unwrap();
+        // The published example is an issue comment; a PR comment carries issue.pull_request.
+        assert_eq!(
+            normalize(Provider::Github, "issue_comment", c.to_string().as_bytes(), "@agnus").unwrap(),
+            Normalized::Skip("not_a_pull_request_comment")
+        );
+        c["issue"]["pull_request"] =
+            serde_json::json!({"url": "https://api.github.com/repos/Codertocat/Hello-World/pulls/1"});
+        assert_eq!(
+            normalize(Provider::Github, "issue_comment", c.to_string().as_bytes(), "@agnus").unwrap(),
+            Normalized::Skip("no_mention")
+        );
+        c["comment"]["body"] = Value::from("@AgnUS please review");
+        match normalize(Provider::Github, "issue_comment", c.to_string().as_bytes(), "@agnus").unwrap() {
+            Normalized::Review(e) => assert_eq!((e.action, e.pr_number, e.head_sha), (PrAction::Mention, 1, None)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn gitlab_published_examples() {
+        let e = review(Provider::Gitlab, "Merge Request Hook", "gitlab/merge_request.open.json");
+        assert_eq!(e.repo.full_name, "gitlabhq/gitlab-test");
+        assert_eq!((e.pr_number, e.action), (1, PrAction::Opened));
+        assert_eq!(e.head_sha.as_deref(), Some("da1560886d4f094c3e6c9ef40349f7d38b5d27d7"));
+        let mut v: Value = serde_json::from_slice(&fixture("gitlab/merge_request.open.json")).unwrap();
+        v["object_attributes"]["action"] = Value::from("update");
+        assert_eq!(
+            normalize(
+                Provider::Gitlab,
+                "Merge Request Hook",
+                v.to_string().as_bytes(),
+                "@agnus"
+            )
+            .unwrap(),
+            Normalized::Skip("no_new_commits")
+        );
+        v["object_attributes"]["oldrev"] = Value::from("abc");
+        assert!(matches!(
+            normalize(
+                Provider::Gitlab,
+                "Merge Request Hook",
+                v.to_string().as_bytes(),
+                "@agnus"
+            )
+            .unwrap(),
+            Normalized::Review(PrEvent {
+                action: PrAction::Synchronize,
+                ..
+            })
+        ));
+        let mut note: Value = serde_json::from_slice(&fixture("gitlab/note.merge_request.json")).unwrap();
+        note["object_attributes"]["note"] = Value::from("hey @agnus, look");
+        match normalize(Provider::Gitlab, "Note Hook", note.to_string().as_bytes(), "@agnus").unwrap() {
+            Normalized::Review(e) => assert_eq!(
+                (e.action, e.pr_number, e.repo.full_name.as_str()),
+                (PrAction::Mention, 1, "gitlab-org/gitlab-test")
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn azure_published_examples() {
+        let e = review(
+            Provider::Azure,
+            "git.pullrequest.created",
+            "azure/git.pullrequest.created.json",
+        );
+        assert_eq!(e.repo.full_name, "fabrikam/defaultcollection/fabrikam");
+        assert_eq!((e.pr_number, e.action), (1, PrAction::Opened));
+        assert_eq!(e.head_sha.as_deref(), Some("53d54ac915144006c2c9e90d2c7d3880920db49c"));
+        // The published "updated" example is a completion: nothing to review.
+        let updated = normalize(
+            Provider::Azure,
+            "git.pullrequest.updated",
+            &fixture("azure/git.pullrequest.updated.json"),
+            "@agnus",
+        );
+        assert_eq!(updated.unwrap(), Normalized::Skip("pull_request_closed"));
+    }
+
+    #[test]
+    fn bitbucket_documented_example() {
+        let e = review(
+            Provider::Bitbucket,
+            "pullrequest:created",
+            "bitbucket/pullrequest.created.json",
+        );
+        assert_eq!(e.repo.full_name, "team_name/repo_name");
+        assert_eq!((e.pr_number, e.head_sha.as_deref()), (1, Some("d3022fc0ca3d")));
+        let other = normalize(
+            Provider::Bitbucket,
+            "repo:push",
+            &fixture("bitbucket/pullrequest.created.json"),
+            "@agnus",
+        );
+        assert_eq!(other.unwrap(), Normalized::Skip("unsupported_event"));
+    }
+
+    #[test]
+    fn malformed_payloads_are_errors_not_skips() {
+        assert!(normalize(Provider::Github, "pull_request", b"not json", "@agnus").is_err());
+        assert!(normalize(Provider::Github, "pull_request", b"[1]", "@agnus").is_err());
+        let no_repo = br#"{"action":"opened","pull_request":{"number":1}}"#;
+        assert!(normalize(Provider::Github, "pull_request", no_repo, "@agnus").is_err());
+    }
+}

@@ -1,0 +1,492 @@
+//! Repositories and their review history. A repository identity (provider + full name)
+//! belongs to at most one org (`REPOIDENT#…`, claimed by a conditional write). Review jobs
+//! are written by the worker with a processing marker in the same transaction, so a
+//! delivery processed twice yields one job.
+
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
+use serde::Serialize;
+
+use super::keys::*;
+use super::orgs::{AuditEvent, OrgScope, audit_put};
+use super::users::put_new;
+use super::{
+    Conflict, Item, Page, PageRequest, Store, StoreError, classify, decode_cursor, encode_cursor, get_n, get_opt_s,
+    get_s, n, now_millis, now_secs, parse, s,
+};
+use crate::domain::{OrgId, Provider, RepoRef};
+use crate::events::PrAction;
+
+/// A connected repository.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepoRecord {
+    pub id: String,
+    pub provider: Provider,
+    pub full_name: String,
+    pub url: Option<String>,
+    pub token_preview: Option<String>,
+    pub created_at: i64,
+    pub created_by: String,
+    #[serde(skip)]
+    pub token_ciphertext: Option<Vec<u8>>,
+}
+
+impl RepoRecord {
+    fn from_item(item: &Item) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: get_s(item, "repo_id")?.to_owned(),
+            provider: parse(item, "provider")?,
+            full_name: get_s(item, "full_name")?.to_owned(),
+            url: get_opt_s(item, "url").map(str::to_owned),
+            token_preview: get_opt_s(item, "token_preview").map(str::to_owned),
+            created_at: get_n(item, "created_at")?,
+            created_by: get_s(item, "created_by")?.to_owned(),
+            token_ciphertext: item
+                .get("token_ciphertext")
+                .and_then(|v| v.as_b().ok())
+                .map(|b| b.as_ref().to_vec()),
+        })
+    }
+
+    pub fn repo_ref(&self) -> RepoRef {
+        RepoRef {
+            provider: self.provider,
+            full_name: self.full_name.clone(),
+        }
+    }
+}
+
+/// A review job: what the review engine consumes.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewJob {
+    pub id: String,
+    pub repo_id: String,
+    pub provider: Provider,
+    pub pr_number: u64,
+    pub head_sha: Option<String>,
+    pub action: String,
+    pub title: Option<String>,
+    pub author: Option<String>,
+    pub delivery_id: String,
+    pub source: String,
+    pub status: String,
+    pub created_at: i64,
+    #[serde(skip)]
+    pub sort_key: String,
+}
+
+impl ReviewJob {
+    fn from_item(item: &Item) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: get_s(item, "job_id")?.to_owned(),
+            repo_id: get_s(item, "repo_id")?.to_owned(),
+            provider: parse(item, "provider")?,
+            pr_number: get_n(item, "pr_number")?,
+            head_sha: get_opt_s(item, "head_sha").map(str::to_owned),
+            action: get_s(item, "action")?.to_owned(),
+            title: get_opt_s(item, "title").map(str::to_owned),
+            author: get_opt_s(item, "author").map(str::to_owned),
+            delivery_id: get_s(item, "delivery_id")?.to_owned(),
+            source: get_s(item, "source")?.to_owned(),
+            status: get_s(item, "status")?.to_owned(),
+            created_at: get_n(item, "created_at")?,
+            sort_key: get_s(item, "sk")?.to_owned(),
+        })
+    }
+}
+
+/// The worker's handle on one org: only [`Store::queue_scope`] makes one, for an org that
+/// exists and is not deleted. The org id comes from a queue message the intake wrote
+/// after verifying the delivery against that org's secret.
+#[derive(Debug, Clone)]
+pub struct QueueScope {
+    org_id: OrgId,
+}
+
+impl QueueScope {
+    pub fn org_id(&self) -> &OrgId {
+        &self.org_id
+    }
+}
+
+/// Where an event's repository lives.
+#[derive(Debug, Clone)]
+pub enum RepoLookup {
+    Ours(Box<RepoRecord>),
+    /// Connected to another org: never processed for this one.
+    OtherOrg,
+    Unknown,
+}
+
+/// What the worker already did with a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Processed {
+    Job {
+        repo_id: String,
+        sort_key: String,
+        status: String,
+    },
+    Skipped(String),
+}
+
+/// A new review job to record.
+#[derive(Debug, Clone)]
+pub struct NewReviewJob<'a> {
+    pub repo: &'a RepoRecord,
+    pub provider: Provider,
+    pub delivery_id: &'a str,
+    pub pr_number: u64,
+    pub head_sha: Option<&'a str>,
+    pub action: PrAction,
+    pub title: Option<&'a str>,
+    pub author: Option<&'a str>,
+    pub source: &'a str,
+}
+
+impl Store {
+    /// Connects a repository to the org (admins). The identity claim makes it exclusive.
+    pub async fn create_repo(
+        &self,
+        scope: &OrgScope,
+        record: &RepoRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let ident = repo_ident_pk(record.provider, &record.full_name);
+        let mut item = key(org_pk(scope.org_id()), repo_sk(&record.id));
+        item.insert("type".into(), s("repo"));
+        item.insert("repo_id".into(), s(&record.id));
+        item.insert("provider".into(), s(record.provider.as_str()));
+        item.insert("full_name".into(), s(&record.full_name));
+        if let Some(url) = &record.url {
+            item.insert("url".into(), s(url));
+        }
+        if let (Some(c), Some(p)) = (&record.token_ciphertext, &record.token_preview) {
+            item.insert("token_ciphertext".into(), AttributeValue::B(Blob::new(c.clone())));
+            item.insert("token_preview".into(), s(p));
+        }
+        item.insert("created_at".into(), n(record.created_at));
+        item.insert("created_by".into(), s(&record.created_by));
+        item.insert("companion_pk".into(), s(&ident));
+        item.insert("companion_sk".into(), s(REPO_IDENT_SK));
+        let mut claim = key(ident, REPO_IDENT_SK);
+        claim.insert("org_id".into(), s(scope.org_id().to_string()));
+        claim.insert("repo_id".into(), s(&record.id));
+        let mut items = vec![
+            (put_new(&self.table, item)?, None),
+            (put_new(&self.table, claim)?, Some(Conflict::RepoTaken)),
+        ];
+        items.extend(self.actor_admin_check(scope)?);
+        items.push(self.org_live_check(scope)?);
+        items.push((audit_put(&self.table, scope.org_id(), event)?, None));
+        self.transact(items).await
+    }
+
+    pub async fn repos(&self, scope: &OrgScope, page: &PageRequest) -> Result<Page<RepoRecord>, StoreError> {
+        let pk = org_pk(scope.org_id());
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":prefix", s(REPO_PREFIX))
+            .consistent_read(true)
+            .limit(page.limit)
+            .set_exclusive_start_key(decode_cursor(page.cursor.as_deref(), &pk, REPO_PREFIX)?)
+            .send()
+            .await
+            .map_err(classify)?;
+        let items = out
+            .items()
+            .iter()
+            .map(RepoRecord::from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = out
+            .last_evaluated_key
+            .filter(|k| !k.is_empty())
+            .and_then(|k| encode_cursor(Some(&k)));
+        Ok(Page { items, next_cursor })
+    }
+
+    pub async fn repo(&self, scope: &OrgScope, id: &str) -> Result<Option<RepoRecord>, StoreError> {
+        if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Ok(None);
+        }
+        self.get(key(org_pk(scope.org_id()), repo_sk(id)))
+            .await?
+            .map(|i| RepoRecord::from_item(&i))
+            .transpose()
+    }
+
+    /// Disconnects a repository (admins); its identity becomes free, its history stays
+    /// until the org is purged.
+    pub async fn delete_repo(
+        &self,
+        scope: &OrgScope,
+        record: &RepoRecord,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let repo = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(scope.org_id()), repo_sk(&record.id))))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let claim = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                repo_ident_pk(record.provider, &record.full_name),
+                REPO_IDENT_SK,
+            )))
+            .condition_expression("org_id = :org")
+            .expression_attribute_values(":org", s(scope.org_id().to_string()))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut items = vec![
+            (
+                TransactWriteItem::builder().delete(repo).build(),
+                Some(Conflict::Unknown),
+            ),
+            (
+                TransactWriteItem::builder().delete(claim).build(),
+                Some(Conflict::Unknown),
+            ),
+        ];
+        items.extend(self.actor_admin_check(scope)?);
+        items.push((audit_put(&self.table, scope.org_id(), event)?, None));
+        self.transact(items).await
+    }
+
+    /// A repository's review history, newest first.
+    pub async fn reviews(
+        &self,
+        scope: &OrgScope,
+        repo_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ReviewJob>, StoreError> {
+        let pk = org_pk(scope.org_id());
+        let prefix = review_prefix(repo_id);
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":prefix", s(&prefix))
+            .scan_index_forward(false)
+            .consistent_read(true)
+            .limit(page.limit)
+            .set_exclusive_start_key(decode_cursor(page.cursor.as_deref(), &pk, &prefix)?)
+            .send()
+            .await
+            .map_err(classify)?;
+        let items = out
+            .items()
+            .iter()
+            .map(ReviewJob::from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = out
+            .last_evaluated_key
+            .filter(|k| !k.is_empty())
+            .and_then(|k| encode_cursor(Some(&k)));
+        Ok(Page { items, next_cursor })
+    }
+
+    /// The worker's scope for an org named by a queue message: `None` if the org is gone.
+    pub async fn queue_scope(&self, org: &OrgId) -> Result<Option<QueueScope>, StoreError> {
+        Ok(self
+            .org_by_id(org)
+            .await?
+            .filter(|o| !o.is_deleted())
+            .map(|o| QueueScope { org_id: o.id }))
+    }
+
+    /// Finds the repository of an event, checking it belongs to the event's org.
+    pub async fn repo_for_event(&self, scope: &QueueScope, repo: &RepoRef) -> Result<RepoLookup, StoreError> {
+        let Some(claim) = self
+            .get(key(repo_ident_pk(repo.provider, &repo.full_name), REPO_IDENT_SK))
+            .await?
+        else {
+            return Ok(RepoLookup::Unknown);
+        };
+        if get_s(&claim, "org_id")? != scope.org_id.to_string() {
+            return Ok(RepoLookup::OtherOrg);
+        }
+        let repo_id = get_s(&claim, "repo_id")?;
+        Ok(match self.get(key(org_pk(&scope.org_id), repo_sk(repo_id))).await? {
+            Some(item) => RepoLookup::Ours(Box::new(RepoRecord::from_item(&item)?)),
+            None => RepoLookup::Unknown,
+        })
+    }
+
+    /// A repository by id for the worker (manual review requests carry the id).
+    pub async fn repo_in_queue_scope(
+        &self,
+        scope: &QueueScope,
+        repo_id: &str,
+    ) -> Result<Option<RepoRecord>, StoreError> {
+        if repo_id.is_empty() || repo_id.len() > 64 || !repo_id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Ok(None);
+        }
+        self.get(key(org_pk(&scope.org_id), repo_sk(repo_id)))
+            .await?
+            .map(|i| RepoRecord::from_item(&i))
+            .transpose()
+    }
+
+    /// What the worker did with a delivery before, if anything.
+    pub async fn processed(
+        &self,
+        scope: &QueueScope,
+        provider: Provider,
+        delivery_id: &str,
+    ) -> Result<Option<Processed>, StoreError> {
+        let Some(item) = self
+            .get(key(org_pk(&scope.org_id), processed_sk(provider, delivery_id)))
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(match get_opt_s(&item, "skip_reason") {
+            Some(reason) => Processed::Skipped(reason.to_owned()),
+            None => Processed::Job {
+                repo_id: get_s(&item, "repo_id")?.to_owned(),
+                sort_key: get_s(&item, "job_sk")?.to_owned(),
+                status: get_opt_s(&item, "status").unwrap_or("queued").to_owned(),
+            },
+        }))
+    }
+
+    /// Records a review job and the delivery's processing marker in one transaction;
+    /// `Conflict::AlreadyProcessed` if the delivery was processed before.
+    pub async fn record_review_job(&self, scope: &QueueScope, job: &NewReviewJob<'_>) -> Result<ReviewJob, StoreError> {
+        let now = now_secs();
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let sk = review_sk(&job.repo.id, now_millis(), &id);
+        let action = serde_json::to_value(job.action)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let mut item = key(org_pk(&scope.org_id), &sk);
+        item.insert("type".into(), s("review"));
+        item.insert("job_id".into(), s(&id));
+        item.insert("repo_id".into(), s(&job.repo.id));
+        item.insert("provider".into(), s(job.provider.as_str()));
+        item.insert("pr_number".into(), n(job.pr_number));
+        if let Some(sha) = job.head_sha {
+            item.insert("head_sha".into(), s(sha));
+        }
+        item.insert("action".into(), s(&action));
+        if let Some(t) = job.title {
+            item.insert("title".into(), s(t));
+        }
+        if let Some(a) = job.author {
+            item.insert("author".into(), s(a));
+        }
+        item.insert("delivery_id".into(), s(job.delivery_id));
+        item.insert("source".into(), s(job.source));
+        item.insert("status".into(), s("queued"));
+        item.insert("created_at".into(), n(now));
+        let mut marker = key(org_pk(&scope.org_id), processed_sk(job.provider, job.delivery_id));
+        marker.insert("type".into(), s("processed"));
+        marker.insert("repo_id".into(), s(&job.repo.id));
+        marker.insert("job_sk".into(), s(&sk));
+        marker.insert("processed_at".into(), n(now));
+        marker.insert("expires_at".into(), n(now + DELIVERY_RETENTION_SECS));
+        self.transact(vec![
+            (put_new(&self.table, marker)?, Some(Conflict::AlreadyProcessed)),
+            (put_new(&self.table, item.clone())?, None),
+        ])
+        .await?;
+        ReviewJob::from_item(&item)
+    }
+
+    /// Records that a delivery was skipped, and why (idempotent).
+    pub async fn record_skip(
+        &self,
+        scope: &QueueScope,
+        provider: Provider,
+        delivery_id: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let now = now_secs();
+        let mut marker = key(org_pk(&scope.org_id), processed_sk(provider, delivery_id));
+        marker.insert("type".into(), s("processed"));
+        marker.insert("skip_reason".into(), s(reason));
+        marker.insert("processed_at".into(), n(now));
+        marker.insert("expires_at".into(), n(now + DELIVERY_RETENTION_SECS));
+        match self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(marker))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    /// Moves a job to `status` (e.g. `ready` once handed to the review engine) and notes
+    /// it on the delivery's marker.
+    pub async fn set_review_status(
+        &self,
+        scope: &QueueScope,
+        provider: Provider,
+        delivery_id: &str,
+        job_sort_key: &str,
+        status: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(&scope.org_id), job_sort_key)))
+            .update_expression("SET #status = :s, updated_at = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":s", s(status))
+            .expression_attribute_values(":now", n(now_secs()))
+            .send()
+            .await
+            .map_err(classify)?;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(&scope.org_id), processed_sk(provider, delivery_id))))
+            .update_expression("SET #status = :s")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":s", s(status))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Number of review jobs for a delivery in an org (tests and diagnostics).
+    pub async fn review_count_for_delivery(&self, org: &OrgId, delivery_id: &str) -> Result<usize, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .filter_expression("delivery_id = :d")
+            .expression_attribute_values(":pk", s(org_pk(org)))
+            .expression_attribute_values(":prefix", s(REVIEW_PREFIX))
+            .expression_attribute_values(":d", s(delivery_id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out.items().len())
+    }
+}
