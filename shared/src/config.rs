@@ -127,6 +127,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("AGNUS_ACCESS_BLOCKED_DOMAINS", "unset"),
     ("AGNUS_INVITES_PER_ORG_PER_DAY", "50; 0 disables"),
     ("AGNUS_APP_BASE_URL", "unset: accept links use AGNUS_PUBLIC_BASE_URL"),
+    (
+        "AGNUS_REVIEW_MENTION",
+        "@agnus: a PR comment containing it asks for a review",
+    ),
     ("AGNUS_LOG_FORMAT", "json (or text)"),
 ];
 
@@ -389,6 +393,65 @@ impl InvitesConfig {
 
     pub fn jwt_key(&self) -> &[u8] {
         self.jwt_secret.expose_secret().as_bytes()
+    }
+}
+
+/// Configuration of the repos function.
+#[derive(Debug)]
+pub struct ReposConfig {
+    pub table_name: String,
+    pub jwt_secret: SecretString,
+    pub kms_key_id: String,
+    pub queue_url: String,
+    pub bucket: String,
+    pub inline_max_bytes: usize,
+    pub s3_path_style: bool,
+}
+
+impl ReposConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: required(src, "AGNUS_TABLE_NAME", "the DynamoDB table name")?,
+            jwt_secret: jwt_secret(src)?,
+            kms_key_id: kms_key_id(src)?,
+            queue_url: required(src, "AGNUS_REVIEW_QUEUE_URL", "the review queue URL")?,
+            bucket: required(src, "AGNUS_PAYLOAD_BUCKET", "the claim-check bucket")?,
+            inline_max_bytes: number(src, "AGNUS_SQS_INLINE_MAX_BYTES", 240 * 1024)?,
+            s3_path_style: flag(src, "AGNUS_S3_FORCE_PATH_STYLE")?,
+        })
+    }
+
+    pub fn jwt_key(&self) -> &[u8] {
+        self.jwt_secret.expose_secret().as_bytes()
+    }
+}
+
+/// Configuration of the review worker.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub table_name: String,
+    pub bucket: String,
+    pub s3_path_style: bool,
+    /// The handle that asks for a review in a PR comment.
+    pub mention: String,
+}
+
+impl WorkerConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: required(src, "AGNUS_TABLE_NAME", "the DynamoDB table name")?,
+            bucket: required(src, "AGNUS_PAYLOAD_BUCKET", "the claim-check bucket")?,
+            s3_path_style: flag(src, "AGNUS_S3_FORCE_PATH_STYLE")?,
+            mention: src.get("AGNUS_REVIEW_MENTION").unwrap_or_else(|| "@agnus".to_owned()),
+        })
     }
 }
 

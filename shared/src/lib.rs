@@ -15,6 +15,7 @@ pub mod http;
 pub mod policy;
 pub mod principal;
 pub mod queue;
+pub mod reviewer;
 pub mod routes;
 pub mod session;
 pub mod store;

@@ -46,6 +46,12 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/orgs/{slug}/invites/{id}/resend", "invites"),
     route("GET", "/api/invites/{token}", "invites"),
     route("POST", "/api/auth/accept-invite", "invites"),
+    route("GET", "/api/repos", "repos"),
+    route("POST", "/api/repos", "repos"),
+    route("GET", "/api/repos/{id}", "repos"),
+    route("DELETE", "/api/repos/{id}", "repos"),
+    route("POST", "/api/repos/{id}/review", "repos"),
+    route("GET", "/api/repos/{id}/reviews", "repos"),
     route("POST", "/api/webhooks/{provider}/{orgSlug}", "intake"),
 ];
 

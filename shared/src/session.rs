@@ -116,6 +116,22 @@ pub async fn end(store: &Store, user: &UserId, session: &SessionId) -> Result<()
 /// The active org of an org-scoped request without a slug in its path (SPEC §3): the
 /// `X-Org-Slug` header, else the caller's only org, else a 400 asking for one.
 pub async fn active_scope(store: &Store, principal: &Principal, req: &Request) -> Result<OrgScope, ApiError> {
+    if let Principal::ApiKey { org_id, .. } = principal {
+        // An API key's org is its only org; a header naming another one finds nothing.
+        let org = store.org_by_id(org_id).await?.ok_or_else(ApiError::org_not_found)?;
+        let named = req
+            .headers()
+            .get("x-org-slug")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim);
+        if named.is_some_and(|n| !n.is_empty() && n != org.slug.as_str()) {
+            return Err(ApiError::org_not_found());
+        }
+        return store
+            .scope(principal, &org.slug, false)
+            .await?
+            .ok_or_else(ApiError::org_not_found);
+    }
     let header = req
         .headers()
         .get("x-org-slug")

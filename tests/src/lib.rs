@@ -335,6 +335,8 @@ pub struct Api {
     pub orgs: Arc<agnus_orgs::OrgsState>,
     pub intake: Arc<agnus_intake::IntakeState>,
     pub invites: Arc<agnus_invites::InvitesState>,
+    pub repos: Arc<agnus_repos::ReposState>,
+    pub worker: Arc<agnus_worker::WorkerState>,
 }
 
 impl Api {
@@ -355,6 +357,22 @@ impl Api {
                 ddb.clone(),
                 kms.clone(),
             )),
+            repos: Arc::new(agnus_repos::ReposState::new(
+                agnus_shared::config::ReposConfig::from_source(&env).expect("repos config"),
+                ddb.clone(),
+                kms.clone(),
+                aws_sdk_sqs::Client::new(&sdk),
+                agnus_shared::aws::s3(&sdk, true),
+            )),
+            worker: {
+                let store = agnus_shared::store::Store::new(ddb.clone(), table_name());
+                Arc::new(agnus_worker::WorkerState::new(
+                    agnus_shared::config::WorkerConfig::from_source(&env).expect("worker config"),
+                    store.clone(),
+                    agnus_shared::aws::s3(&sdk, true),
+                    Arc::new(agnus_shared::reviewer::ReadyForEngine::new(store)),
+                ))
+            },
             invites: Arc::new(agnus_invites::InvitesState::new(
                 agnus_shared::config::InvitesConfig::from_source(&env).expect("invites config"),
                 ddb.clone(),
@@ -384,6 +402,7 @@ impl Api {
             "orgs" => Box::pin(agnus_orgs::handle(&self.orgs, request)).await,
             "intake" => Box::pin(agnus_intake::handle(&self.intake, request)).await,
             "invites" => Box::pin(agnus_invites::handle(&self.invites, request)).await,
+            "repos" => Box::pin(agnus_repos::handle(&self.repos, request)).await,
             _ => Box::pin(agnus_auth::handle(&self.auth, request)).await,
         };
         Answer::from_response(response)
@@ -512,4 +531,14 @@ pub async fn user_item(email: &str) -> HashMap<String, aws_sdk_dynamodb::types::
         .expect("get")
         .item
         .expect("user item")
+}
+
+/// Runs the worker in process, as the event-source mapping's invoker.
+#[derive(Debug, Clone)]
+pub struct InProcessWorker(pub Arc<agnus_worker::WorkerState>);
+
+impl agnus_cli::esm::Invoker for InProcessWorker {
+    fn invoke(&self, event: aws_lambda_events::sqs::SqsEvent) -> agnus_cli::esm::InvokeFuture<'_> {
+        Box::pin(async move { Ok(agnus_worker::handle(&self.0, event).await) })
+    }
 }

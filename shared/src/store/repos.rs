@@ -472,6 +472,17 @@ impl Store {
         Ok(())
     }
 
+    /// One review job by its sort key (the worker's retry of a hand-off).
+    pub async fn review_job(&self, scope: &QueueScope, sort_key: &str) -> Result<Option<ReviewJob>, StoreError> {
+        if !sort_key.starts_with(REVIEW_PREFIX) {
+            return Ok(None);
+        }
+        self.get(key(org_pk(&scope.org_id), sort_key))
+            .await?
+            .map(|i| ReviewJob::from_item(&i))
+            .transpose()
+    }
+
     /// Number of review jobs for a delivery in an org (tests and diagnostics).
     pub async fn review_count_for_delivery(&self, org: &OrgId, delivery_id: &str) -> Result<usize, StoreError> {
         let out = self

@@ -1,0 +1,64 @@
+//! `agnus`: the operator CLI.
+
+use agnus_cli::esm::{EventSourceMapping, HttpInvoker};
+use agnus_shared::telemetry;
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "agnus", about = "AgnusAI control plane operator commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Feed a Lambda function from an SQS queue like the SQS trigger does (for `make dev`).
+    Esm {
+        /// The queue to poll.
+        #[arg(long, env = "AGNUS_REVIEW_QUEUE_URL")]
+        queue_url: String,
+        /// The function's Invoke API URL.
+        #[arg(
+            long,
+            default_value = "http://127.0.0.1:3000/2015-03-31/functions/worker/invocations"
+        )]
+        invoke_url: String,
+        /// Messages per invocation (1-10).
+        #[arg(long, default_value_t = 10)]
+        batch_size: i32,
+        /// Long-poll wait in seconds.
+        #[arg(long, default_value_t = 2)]
+        wait_secs: i32,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    telemetry::init();
+    match Cli::parse().command {
+        Command::Esm {
+            queue_url,
+            invoke_url,
+            batch_size,
+            wait_secs,
+        } => {
+            let sdk = agnus_shared::aws::load().await;
+            let esm = EventSourceMapping::new(agnus_shared::aws::sqs(&sdk), &queue_url, batch_size, wait_secs).await?;
+            let invoker = HttpInvoker::new(invoke_url);
+            tracing::info!(queue = %queue_url, "event source mapping running");
+            loop {
+                match esm.poll_once(&invoker).await {
+                    Ok(r) if r.received > 0 => {
+                        tracing::info!(received = r.received, deleted = r.deleted, failed = r.failed, "batch")
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "poll failed");
+                        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                    }
+                }
+            }
+        }
+    }
+}

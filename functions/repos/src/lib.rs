@@ -1,0 +1,251 @@
+//! Repositories of the active org (SPEC §8): connect (with an access token sealed by KMS
+//! under an org-bound context), list, get, disconnect, request a review manually, and
+//! read the review history. Everything happens inside the active org only: the
+//! `X-Org-Slug` header, the caller's only org, or the org of the API key.
+
+use agnus_shared::aws::{DynamoClient, KmsClient, S3Client, SqsClient};
+use agnus_shared::config::ReposConfig;
+use agnus_shared::crypto::{SecretBox, SessionTokens};
+use agnus_shared::domain::{Provider, RepoRef};
+use agnus_shared::error::ApiError;
+use agnus_shared::http::{self, check_csrf, json_body, json_response, page_json, page_request};
+use agnus_shared::queue::{DeliveryAttributes, Enqueuer};
+use agnus_shared::routes::{self, Matched};
+use agnus_shared::session;
+use agnus_shared::store::{OrgScope, RepoRecord, Store, now_secs};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::json;
+use tracing::Instrument;
+
+#[derive(Debug)]
+pub struct ReposState {
+    pub store: Store,
+    pub tokens: SessionTokens,
+    pub sealer: SecretBox,
+    pub enqueuer: Enqueuer,
+    pub config: ReposConfig,
+}
+
+impl ReposState {
+    pub fn new(config: ReposConfig, dynamodb: DynamoClient, kms: KmsClient, sqs: SqsClient, s3: S3Client) -> Self {
+        Self {
+            store: Store::new(dynamodb, config.table_name.clone()),
+            tokens: SessionTokens::new(config.jwt_key()),
+            sealer: SecretBox::new(kms, config.kms_key_id.clone()),
+            enqueuer: Enqueuer::new(
+                sqs,
+                s3,
+                config.queue_url.clone(),
+                config.bucket.clone(),
+                config.inline_max_bytes,
+            ),
+            config,
+        }
+    }
+}
+
+const FUNCTION: &str = "repos";
+
+pub async fn handle(state: &ReposState, req: Request) -> Response<Body> {
+    let span = tracing::info_span!(
+        "request",
+        request_id = %http::request_id(&req),
+        method = %req.method(),
+        path = %req.uri().path(),
+        org_id = tracing::field::Empty,
+    );
+    async move {
+        let response = route(state, &req).await.unwrap_or_else(ApiError::into_response);
+        tracing::info!(status = response.status().as_u16(), "handled");
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+async fn route(state: &ReposState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (route, params) = match routes::find(FUNCTION, req.method().as_str(), req.uri().path()) {
+        Matched::Route(route, params) => (route, params),
+        Matched::WrongMethod => return Err(ApiError::MethodNotAllowed),
+        Matched::NotFound => return Err(ApiError::NotFound),
+    };
+    check_csrf(req)?;
+    let principal = session::require(&state.store, &state.tokens, req).await?;
+    let scope = session::active_scope(&state.store, &principal, req).await?;
+    tracing::Span::current().record("org_id", tracing::field::display(scope.org_id()));
+    if scope.via_system_admin() && req.method() == "GET" {
+        let event = scope
+            .audit("system_admin.read")
+            .details(json!({ "path": req.uri().path() }));
+        state.store.append_audit(scope.org_id(), &event).await?;
+    }
+    let id = params.get("id").map(String::as_str).unwrap_or_default();
+    match (route.method, route.path) {
+        ("GET", "/api/repos") => {
+            let page = state.store.repos(&scope, &page_request(req)?).await?;
+            Ok(json_response(StatusCode::OK, &page_json("repos", &page)))
+        }
+        ("POST", "/api/repos") => connect(state, req, &scope).await,
+        ("GET", "/api/repos/{id}") => {
+            let repo = find(state, &scope, id).await?;
+            Ok(json_response(StatusCode::OK, &json!({ "repo": repo })))
+        }
+        ("DELETE", "/api/repos/{id}") => {
+            require_admin(&scope)?;
+            let repo = find(state, &scope, id).await?;
+            let event = scope
+                .audit("repo.deleted")
+                .target(&repo.id)
+                .details(json!({ "provider": repo.provider, "fullName": repo.full_name }));
+            state.store.delete_repo(&scope, &repo, &event).await?;
+            Ok(http::empty_response(StatusCode::NO_CONTENT))
+        }
+        ("POST", "/api/repos/{id}/review") => manual_review(state, req, &scope, id).await,
+        ("GET", "/api/repos/{id}/reviews") => {
+            let repo = find(state, &scope, id).await?;
+            let page = state.store.reviews(&scope, &repo.id, &page_request(req)?).await?;
+            Ok(json_response(StatusCode::OK, &page_json("reviews", &page)))
+        }
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+fn require_admin(scope: &OrgScope) -> Result<(), ApiError> {
+    if scope.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "only owners and admins of this organization can do this",
+        ))
+    }
+}
+
+async fn find(state: &ReposState, scope: &OrgScope, id: &str) -> Result<RepoRecord, ApiError> {
+    state
+        .store
+        .repo(scope, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFoundWhat {
+            code: "repo_not_found",
+            message: "no such repository in this organization".into(),
+        })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConnectBody {
+    provider: String,
+    #[serde(default)]
+    full_name: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    token: Option<SecretString>,
+}
+
+async fn connect(state: &ReposState, req: &Request, scope: &OrgScope) -> Result<Response<Body>, ApiError> {
+    let body: ConnectBody = json_body(req)?;
+    let provider: Provider = body.provider.parse()?;
+    let raw = body
+        .full_name
+        .as_deref()
+        .or(body.url.as_deref())
+        .ok_or_else(|| ApiError::bad_request("repo_required", "send fullName (owner/name) or url"))?;
+    let repo_ref = RepoRef::parse(provider, raw)?;
+    require_admin(scope)?;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let (token_ciphertext, token_preview) = match &body.token {
+        None => (None, None),
+        Some(token) => {
+            let token = token.expose_secret().trim();
+            if token.is_empty() || token.len() > 1024 {
+                return Err(ApiError::bad_request(
+                    "invalid_token",
+                    "the access token must be 1-1024 characters",
+                ));
+            }
+            let org = scope.org_id().to_string();
+            let context = [
+                ("orgId", org.as_str()),
+                ("purpose", "repo-token"),
+                ("repoId", id.as_str()),
+            ];
+            let sealed = state
+                .sealer
+                .seal(&context, token.as_bytes())
+                .await
+                .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+            let preview = format!("…{}", &token[token.len().saturating_sub(4)..]);
+            (Some(sealed), Some(preview))
+        }
+    };
+    let record = RepoRecord {
+        id,
+        provider,
+        full_name: repo_ref.full_name,
+        url: body.url.clone(),
+        token_preview,
+        created_at: now_secs(),
+        created_by: scope.actor().id.clone(),
+        token_ciphertext,
+    };
+    let event = scope
+        .audit("repo.connected")
+        .target(&record.id)
+        .details(json!({ "provider": provider, "fullName": record.full_name }));
+    state.store.create_repo(scope, &record, &event).await?;
+    Ok(json_response(StatusCode::CREATED, &json!({ "repo": record })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReviewBody {
+    pr_number: u64,
+    #[serde(default)]
+    head_sha: Option<String>,
+}
+
+async fn manual_review(
+    state: &ReposState,
+    req: &Request,
+    scope: &OrgScope,
+    id: &str,
+) -> Result<Response<Body>, ApiError> {
+    let body: ReviewBody = json_body(req)?;
+    if body.pr_number == 0 {
+        return Err(ApiError::bad_request(
+            "invalid_pr",
+            "prNumber must be a positive integer",
+        ));
+    }
+    if body
+        .head_sha
+        .as_deref()
+        .is_some_and(|s| s.len() > 64 || !s.chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        return Err(ApiError::bad_request("invalid_sha", "headSha must be a hex commit id"));
+    }
+    let repo = find(state, scope, id).await?;
+    let delivery_id = format!("manual-{}", uuid::Uuid::new_v4().simple());
+    let payload = json!({ "repoId": repo.id, "prNumber": body.pr_number, "headSha": body.head_sha });
+    let attributes = DeliveryAttributes {
+        org_id: *scope.org_id(),
+        provider: repo.provider,
+        event: "manual_review".into(),
+        delivery_id: delivery_id.clone(),
+        received_at: now_secs(),
+        source: "manual",
+    };
+    state
+        .enqueuer
+        .enqueue(&attributes, payload.to_string().as_bytes())
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        &json!({ "status": "queued", "deliveryId": delivery_id }),
+    ))
+}

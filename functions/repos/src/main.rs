@@ -1,0 +1,27 @@
+//! Repos Lambda entrypoint: config and clients once per cold start.
+
+use std::sync::Arc;
+
+use agnus_repos::{ReposState, handle};
+use agnus_shared::{aws, config::ReposConfig, telemetry};
+use lambda_http::{Error, Request, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let config = ReposConfig::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+    let sdk = aws::load().await;
+    let s3 = aws::s3(&sdk, config.s3_path_style);
+    let state = Arc::new(ReposState::new(
+        config,
+        aws::dynamodb(&sdk),
+        aws::kms(&sdk),
+        aws::sqs(&sdk),
+        s3,
+    ));
+    lambda_http::run(service_fn(move |req: Request| {
+        let state = Arc::clone(&state);
+        async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+    }))
+    .await
+}

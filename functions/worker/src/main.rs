@@ -1,0 +1,30 @@
+//! Review worker entrypoint (SQS event source with `ReportBatchItemFailures`).
+
+use std::sync::Arc;
+
+use agnus_shared::reviewer::ReadyForEngine;
+use agnus_shared::store::Store;
+use agnus_shared::{aws, config::WorkerConfig, telemetry};
+use agnus_worker::{WorkerState, handle};
+use aws_lambda_events::sqs::SqsEvent;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let config = WorkerConfig::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+    let sdk = aws::load().await;
+    let store = Store::new(aws::dynamodb(&sdk), config.table_name.clone());
+    let reviewer = Arc::new(ReadyForEngine::new(store.clone()));
+    let state = Arc::new(WorkerState::new(
+        config.clone(),
+        store,
+        aws::s3(&sdk, config.s3_path_style),
+        reviewer,
+    ));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let state = Arc::clone(&state);
+        async move { Ok::<_, Error>(handle(&state, event.payload).await) }
+    }))
+    .await
+}
