@@ -48,6 +48,9 @@ chmod 600 "$envfile"
 
 cleanup() {
   trap - INT TERM EXIT
+  if [[ -n "${esm_pid:-}" ]] && kill -0 "$esm_pid" 2>/dev/null; then
+    kill -TERM -- "-$esm_pid" 2>/dev/null || kill -TERM "$esm_pid" 2>/dev/null || true
+  fi
   if [[ -n "${watch_pid:-}" ]] && kill -0 "$watch_pid" 2>/dev/null; then
     kill -TERM -- "-$watch_pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$watch_pid" 2>/dev/null || break; sleep 0.1; done
@@ -62,12 +65,25 @@ trap cleanup INT TERM EXIT
 cat >&2 <<MSG
 dev: emulator  $AWS_ENDPOINT_URL (table $(grep AGNUS_TABLE_NAME "$AGNUS_STATE_DIR/outputs.env" | cut -d= -f2))
 dev: API       $api   (routes: Cargo.toml [workspace.metadata.lambda.watch.router])
+dev: worker    fed from the review queue by "agnus esm" (batches of 10, partial failures, DLQ)
 dev: logs      functions print here; emulator log in $AGNUS_STATE_DIR/emulator.log
 dev: Ctrl-C or 'make stop' stops everything this command started
 MSG
 
 cd "$AGNUS_ROOT"
 echo $$ > "$devpid"
+# The worker is fed from SQS the way Lambda's event-source mapping does it (batches of up
+# to 10, partial batch failures, redrive to the DLQ): `agnus esm` polls the review queue
+# and invokes the worker through cargo lambda's Invoke API.
+cargo build -q -p agnus-cli
+(
+  set -a; source "$envfile"; set +a
+  exec setsid "${CARGO_TARGET_DIR:-$AGNUS_ROOT/target}/debug/agnus" esm \
+    --queue-url "$AGNUS_REVIEW_QUEUE_URL" \
+    --invoke-url "$api/2015-03-31/functions/worker/invocations"
+) &
+esm_pid=$!
+
 PATH="$AGNUS_VENV/bin:$PATH" setsid cargo lambda watch \
   --invoke-address "$AGNUS_DEV_HOST" --invoke-port "$AGNUS_DEV_PORT" \
   --env-file "$envfile" --disable-cors &

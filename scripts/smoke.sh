@@ -7,6 +7,8 @@ source "$(dirname "$0")/../localstack/config.sh"
 export AGNUS_DEV_HOST="${AGNUS_DEV_HOST:-127.0.0.1}"
 export AGNUS_DEV_PORT="${AGNUS_DEV_PORT:-3000}"
 api="http://$AGNUS_DEV_HOST:$AGNUS_DEV_PORT"
+# Build every function binary first, so the gateway's first requests don't wait for it.
+cargo build -q --workspace --bins
 started=0
 if ! [[ -f "$AGNUS_STATE_DIR/dev.pid" ]] || ! kill -0 "$(cat "$AGNUS_STATE_DIR/dev.pid")" 2>/dev/null; then
   "$AGNUS_ROOT/scripts/dev.sh" > "$AGNUS_STATE_DIR/dev-smoke.log" 2>&1 &

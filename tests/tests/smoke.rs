@@ -136,3 +136,85 @@ async fn a_signed_webhook_through_the_gateway_is_accepted() {
     assert_eq!(send(sig.clone()).await.unwrap().status(), 202);
     assert_eq!(send(format!("sha256={}", "0".repeat(64))).await.unwrap().status(), 401);
 }
+
+#[tokio::test]
+#[ignore = "needs `make dev`; run by scripts/smoke.sh"]
+async fn a_curled_webhook_becomes_a_review_job_through_the_local_event_source_mapping() {
+    use hmac::{Hmac, KeyInit, Mac};
+    let http = reqwest::Client::new();
+    let base = api();
+    let email = format!("pipe-{}@example.com", uuid::Uuid::new_v4().simple());
+    let signup = http
+        .post(format!("{base}/api/auth/signup"))
+        .json(&json!({"email": email, "password": "correct horse battery", "orgName": "Pipeline Smoke"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signup.status(), 201);
+    let cookie = session_cookie(&signup);
+    let body: Value = signup.json().await.unwrap();
+    let github = body["webhooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["provider"] == "github")
+        .unwrap()
+        .clone();
+    let repo_name = format!("codertocat/smoke-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+    let repo: Value = http
+        .post(format!("{base}/api/repos"))
+        .header("cookie", &cookie)
+        .json(&json!({"provider": "github", "fullName": repo_name}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let repo_id = repo["repo"]["id"].as_str().expect("repo connected").to_owned();
+
+    let fixture =
+        std::fs::read_to_string(agnus_tests::repo_root().join("tests/fixtures/github/pull_request.opened.json"))
+            .unwrap();
+    let mut payload: Value = serde_json::from_str(&fixture).unwrap();
+    payload["repository"]["full_name"] = Value::from(repo_name.as_str());
+    let payload = serde_json::to_vec(&payload).unwrap();
+    let mut mac =
+        <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(github["secret"].as_str().unwrap().as_bytes()).unwrap();
+    mac.update(&payload);
+    let delivered = http
+        .post(github["url"].as_str().unwrap())
+        .header("content-type", "application/json")
+        .header("x-github-event", "pull_request")
+        .header("x-github-delivery", uuid::Uuid::new_v4().to_string())
+        .header(
+            "x-hub-signature-256",
+            format!("sha256={}", hex::encode(mac.finalize().into_bytes())),
+        )
+        .body(payload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delivered.status(), 202);
+
+    // The event-source mapping feeds the worker; the job shows up within seconds.
+    for _ in 0..120 {
+        let reviews: Value = http
+            .get(format!("{base}/api/repos/{repo_id}/reviews"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if let Some(job) = reviews["reviews"].as_array().and_then(|r| r.first()) {
+            assert_eq!(job["prNumber"], 2);
+            assert_eq!(job["headSha"], "ec26c3e57ca3a959ca5aad62de7213c562f8c821");
+            assert_eq!(job["status"], "ready");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    panic!("no review job appeared within 60 s");
+}
