@@ -463,8 +463,12 @@ pub struct PurgeConfig {
 
 impl PurgeConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
         Ok(Self {
-            table_name: required(&ProcessEnv, "AGNUS_TABLE_NAME", "the DynamoDB table name")?,
+            table_name: required(src, "AGNUS_TABLE_NAME", "the DynamoDB table name")?,
         })
     }
 }

@@ -12,6 +12,7 @@ pub mod email;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod permissions;
 pub mod policy;
 pub mod principal;
 pub mod queue;

@@ -1,0 +1,112 @@
+//! The AWS actions each function performs — its own SDK calls, plus the KMS use that
+//! SQS/S3 encryption with the project key implies. `infra/template.yaml` grants each
+//! function's role exactly these (tests/tests/infra.rs checks), so a role never carries
+//! an action its code does not need.
+
+/// DynamoDB item actions a `TransactWriteItems` of puts, updates and condition checks needs.
+const TXN: [&str; 4] = [
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:GetItem",
+];
+
+pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
+    (
+        "auth",
+        &[
+            TXN[0],
+            TXN[1],
+            TXN[2],
+            TXN[3],
+            "dynamodb:DeleteItem", // logout
+            "dynamodb:Query",      // my orgs
+            "dynamodb:BatchGetItem",
+            "kms:Encrypt", // sealing the new org's webhook secrets
+            "kms:Decrypt",
+            "kms:GenerateDataKey",
+        ],
+    ),
+    (
+        "orgs",
+        &[
+            TXN[0],
+            TXN[1],
+            TXN[2],
+            TXN[3],
+            "dynamodb:DeleteItem",
+            "dynamodb:Query",
+            "dynamodb:BatchGetItem",
+            "kms:Encrypt", // new orgs and rotations
+            "kms:Decrypt",
+            "kms:GenerateDataKey",
+        ],
+    ),
+    (
+        "invites",
+        &[
+            TXN[0],
+            TXN[1],
+            TXN[2],
+            TXN[3],
+            "dynamodb:Query",
+            "kms:Decrypt",
+            "kms:GenerateDataKey",
+        ],
+    ),
+    (
+        "intake",
+        &[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "kms:Decrypt",         // opening webhook secrets
+            "kms:GenerateDataKey", // SSE-KMS of the queue and the bucket
+            "sqs:SendMessage",
+            "s3:PutObject",
+        ],
+    ),
+    (
+        "repos",
+        &[
+            TXN[0],
+            TXN[1],
+            TXN[2],
+            TXN[3],
+            "dynamodb:DeleteItem",
+            "dynamodb:Query",
+            "dynamodb:BatchGetItem",
+            "kms:Encrypt", // repo access tokens
+            "kms:Decrypt",
+            "kms:GenerateDataKey",
+            "sqs:SendMessage",
+        ],
+    ),
+    (
+        "worker",
+        &[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:Query",
+            "sqs:ReceiveMessage", // the event source mapping, on the function's role
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ChangeMessageVisibility",
+            "s3:GetObject",
+            "kms:Decrypt",
+            "kms:GenerateDataKey",
+        ],
+    ),
+    (
+        "purge",
+        &[
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+            "dynamodb:BatchWriteItem",
+            "kms:Decrypt",
+            "kms:GenerateDataKey",
+        ],
+    ),
+];

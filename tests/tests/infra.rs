@@ -1,0 +1,265 @@
+//! Checks on infra/: each function's role grants exactly the actions it performs, its
+//! environment satisfies its config, the queue and DLQ are wired as SPEC §7 requires, and
+//! the emulator runs the very resources stateful.yaml defines.
+
+use std::collections::{BTreeSet, HashMap};
+
+use agnus_shared::permissions::FUNCTION_ACTIONS;
+use agnus_tests::*;
+use serde_yaml::Value;
+
+fn load(name: &str) -> Value {
+    serde_yaml::from_str(&std::fs::read_to_string(repo_root().join("infra").join(name)).unwrap()).unwrap()
+}
+
+fn tag_of(v: &Value) -> Option<(String, &Value)> {
+    match v {
+        Value::Tagged(t) => Some((t.tag.to_string(), &t.value)),
+        _ => None,
+    }
+}
+
+fn functions(t: &Value) -> Vec<(String, &Value)> {
+    t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .map(|(_, r)| {
+            (
+                r["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap().to_owned(),
+                r,
+            )
+        })
+        .collect()
+}
+
+fn as_strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Sequence(seq) => seq.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect(),
+        _ => vec![],
+    }
+}
+
+#[test]
+fn every_role_grants_exactly_what_its_function_calls() {
+    let t = load("template.yaml");
+    let declared: HashMap<&str, BTreeSet<String>> = FUNCTION_ACTIONS
+        .iter()
+        .map(|(f, actions)| (*f, actions.iter().map(|a| (*a).to_owned()).collect()))
+        .collect();
+    let fns = functions(&t);
+    assert_eq!(fns.len(), declared.len(), "one manifest entry per function");
+    for (name, resource) in fns {
+        let mut granted = BTreeSet::new();
+        for policy in resource["Properties"]["Policies"].as_sequence().unwrap() {
+            for statement in policy["Statement"].as_sequence().unwrap() {
+                assert_eq!(statement["Effect"], "Allow");
+                granted.extend(as_strings(&statement["Action"]));
+                let resources = &statement["Resource"];
+                assert!(resources != &Value::String("*".into()), "{name}: no wildcard resources");
+            }
+        }
+        let want = declared
+            .get(name.as_str())
+            .unwrap_or_else(|| panic!("{name} missing from permissions.rs"));
+        assert_eq!(
+            &granted, want,
+            "{name}: role actions differ from what the function calls"
+        );
+    }
+}
+
+/// The value a function would see for an environment entry (parameter defaults for
+/// `!Ref Param`, a long placeholder for other intrinsics, unset for conditionals).
+fn env_value(t: &Value, v: &Value) -> Option<String> {
+    match tag_of(v) {
+        Some((tag, inner)) if tag == "!Ref" => {
+            let param = &t["Parameters"][inner.as_str().unwrap()];
+            match &param["Default"] {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => Some("placeholder-0123456789abcdef0123456789abcdef".into()),
+            }
+        }
+        Some((tag, _)) if tag == "!If" => None,
+        Some(_) => Some("placeholder-0123456789abcdef0123456789abcdef".into()),
+        None => match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        },
+    }
+}
+
+#[test]
+fn every_function_environment_satisfies_its_config() {
+    use agnus_shared::config::*;
+    let t = load("template.yaml");
+    for (name, resource) in functions(&t) {
+        let mut env: HashMap<String, String> = HashMap::new();
+        for vars in [
+            &t["Globals"]["Function"]["Environment"]["Variables"],
+            &resource["Properties"]["Environment"]["Variables"],
+        ] {
+            for (k, v) in vars.as_mapping().into_iter().flatten() {
+                if let Some(value) = env_value(&t, v).filter(|v| !v.is_empty()) {
+                    env.insert(k.as_str().unwrap().to_owned(), value);
+                }
+            }
+        }
+        let result = match name.as_str() {
+            "auth" => AuthConfig::from_source(&env).map(drop),
+            "orgs" => OrgsConfig::from_source(&env).map(drop),
+            "invites" => InvitesConfig::from_source(&env).map(drop),
+            "intake" => IntakeConfig::from_source(&env).map(drop),
+            "repos" => ReposConfig::from_source(&env).map(drop),
+            "worker" => WorkerConfig::from_source(&env).map(drop),
+            "purge" => PurgeConfig::from_source(&env).map(drop),
+            other => panic!("no config for function {other}"),
+        };
+        assert!(result.is_ok(), "{name}: {:?}", result.err());
+        let known: BTreeSet<&str> = ENV_VARS.iter().map(|(n, _)| *n).collect();
+        for key in env.keys() {
+            assert!(
+                known.contains(key.as_str()) || key == "RUST_LOG",
+                "{name}: {key} is not read by any config"
+            );
+        }
+    }
+}
+
+#[test]
+fn queue_visibility_is_at_least_six_worker_timeouts_and_the_dlq_is_wired() {
+    let t = load("template.yaml");
+    let s = load("stateful.yaml");
+    let default = |v: &Value, p: &str| v["Parameters"][p]["Default"].as_u64().unwrap();
+    let worker = functions(&t).into_iter().find(|(n, _)| n == "worker").unwrap().1;
+    let (tag, param) = tag_of(&worker["Properties"]["Timeout"]).unwrap();
+    assert_eq!(
+        (tag.as_str(), param.as_str().unwrap()),
+        ("!Ref", "WorkerTimeoutSeconds")
+    );
+    let nested = &t["Resources"]["Stateful"]["Properties"];
+    assert_eq!(
+        nested["TemplateURL"], "stateful.yaml",
+        "the cloud stack nests the emulator's definition"
+    );
+    let (_, passed) = tag_of(&nested["Parameters"]["VisibilityTimeoutSeconds"]).unwrap();
+    assert!(
+        default(&t, passed.as_str().unwrap()) >= 6 * default(&t, "WorkerTimeoutSeconds"),
+        "queue visibility timeout must be >= 6 x the worker timeout"
+    );
+    assert!(default(&s, "VisibilityTimeoutSeconds") >= 6 * default(&t, "WorkerTimeoutSeconds"));
+    let queue = &s["Resources"]["ReviewQueue"]["Properties"];
+    let (_, visibility) = tag_of(&queue["VisibilityTimeout"]).unwrap();
+    assert_eq!(visibility.as_str(), Some("VisibilityTimeoutSeconds"));
+    let (tag, target) = tag_of(&queue["RedrivePolicy"]["deadLetterTargetArn"]).unwrap();
+    assert_eq!(
+        (tag.as_str(), target.as_str()),
+        ("!GetAtt", Some("ReviewDeadLetterQueue.Arn"))
+    );
+    let sqs_event = &worker["Properties"]["Events"]["ReviewQueue"];
+    assert_eq!(sqs_event["Type"], "SQS");
+    assert!(
+        as_strings(&sqs_event["Properties"]["FunctionResponseTypes"]).contains(&"ReportBatchItemFailures".to_owned())
+    );
+    assert!(t["Resources"]["DeadLetterQueueAlarm"]["Type"] == "AWS::CloudWatch::Alarm");
+    for key in ["KmsMasterKeyId"] {
+        assert!(
+            !queue[key].is_null() && !s["Resources"]["ReviewDeadLetterQueue"]["Properties"][key].is_null(),
+            "queues encrypted"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_emulator_runs_the_resources_stateful_yaml_defines() {
+    let s = load("stateful.yaml");
+    let env = outputs();
+    let ddb = dynamodb().await;
+    let table = ddb
+        .describe_table()
+        .table_name(&env["AGNUS_TABLE_NAME"])
+        .send()
+        .await
+        .unwrap();
+    let table = table.table().unwrap();
+    let want = &s["Resources"]["Table"]["Properties"];
+    let keys: Vec<(String, String)> = table
+        .key_schema()
+        .iter()
+        .map(|k| (k.attribute_name().to_owned(), k.key_type().as_str().to_owned()))
+        .collect();
+    let want_keys: Vec<(String, String)> = want["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["AttributeName"].as_str().unwrap().to_owned(),
+                k["KeyType"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(keys, want_keys);
+    let gsis: BTreeSet<String> = table
+        .global_secondary_indexes()
+        .iter()
+        .filter_map(|g| g.index_name().map(str::to_owned))
+        .collect();
+    let want_gsis: BTreeSet<String> = want["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|g| g["IndexName"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(gsis, want_gsis);
+    let ttl = ddb
+        .describe_time_to_live()
+        .table_name(&env["AGNUS_TABLE_NAME"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ttl.time_to_live_description().and_then(|d| d.attribute_name()),
+        want["TimeToLiveSpecification"]["AttributeName"].as_str()
+    );
+
+    let sqs = aws_sdk_sqs::Client::new(&sdk().await);
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&env["AGNUS_REVIEW_QUEUE_URL"])
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let attrs = attrs.attributes().unwrap();
+    use aws_sdk_sqs::types::QueueAttributeName as Q;
+    assert_eq!(
+        attrs[&Q::VisibilityTimeout],
+        s["Parameters"]["VisibilityTimeoutSeconds"]["Default"]
+            .as_u64()
+            .unwrap()
+            .to_string()
+    );
+    let redrive: serde_json::Value = serde_json::from_str(&attrs[&Q::RedrivePolicy]).unwrap();
+    assert_eq!(
+        redrive["maxReceiveCount"].as_u64(),
+        s["Parameters"]["MaxReceiveCount"]["Default"].as_u64()
+    );
+    assert!(
+        redrive["deadLetterTargetArn"]
+            .as_str()
+            .unwrap()
+            .ends_with("-reviews-dlq")
+    );
+    assert_eq!(
+        attrs[&Q::MaximumMessageSize],
+        s["Resources"]["ReviewQueue"]["Properties"]["MaximumMessageSize"]
+            .as_u64()
+            .unwrap()
+            .to_string()
+    );
+}
