@@ -1,10 +1,12 @@
 # AgnusAI control plane. `make dev` runs everything locally; `make test` runs every check.
-.PHONY: dev stop test emulator provision clean help
+.PHONY: dev stop test build lint-infra emulator clean help
 
 help:
 	@echo "make dev        emulator + resources + every HTTP route on http://127.0.0.1:3000 (Ctrl-C stops)"
 	@echo "make test       fmt, clippy, cfn-lint, unit, black-box and smoke tests"
 	@echo "make stop       stop a running 'make dev' and the emulator"
+	@echo "make build      release bootstraps for Lambda (arm64) in target/lambda/<fn>/bootstrap"
+	@echo "make lint-infra cfn-lint + checkov on infra/"
 	@echo "make emulator   start only the AWS emulator (moto) on 127.0.0.1:4566 and provision it"
 
 dev:
@@ -15,6 +17,12 @@ stop:
 
 test:
 	@scripts/test.sh
+
+build:
+	@scripts/build.sh
+
+lint-infra:
+	@scripts/lint-infra.sh
 
 emulator:
 	@localstack/start.sh

@@ -16,8 +16,8 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "cfn-lint infra/"
-"$AGNUS_VENV/bin/cfn-lint" infra/*.yaml
+step "cfn-lint + checkov infra/"
+scripts/lint-infra.sh
 
 step "emulator"
 emulator_was_running=0
