@@ -81,6 +81,37 @@ def reconcile(session, endpoint: str, cfn, name: str, body: str) -> None:
             )
 
 
+def recreate(session, endpoint: str, cfn, name: str, prefix: str) -> None:
+    """Deletes the local stack and anything it left behind (Retain policies)."""
+    cfn.delete_stack(StackName=name)
+    for _ in range(150):
+        try:
+            status = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+        except ClientError:
+            break
+        if status == "DELETE_COMPLETE":
+            break
+        time.sleep(0.2)
+    ddb = session.client("dynamodb", endpoint_url=endpoint)
+    for table in ddb.list_tables()["TableNames"]:
+        if table.startswith(f"{prefix}-"):
+            ddb.delete_table(TableName=table)
+    sqs = session.client("sqs", endpoint_url=endpoint)
+    for url in sqs.list_queues(QueueNamePrefix=f"{prefix}-").get("QueueUrls", []):
+        sqs.delete_queue(QueueUrl=url)
+    s3 = session.client("s3", endpoint_url=endpoint)
+    for bucket in s3.list_buckets().get("Buckets", []):
+        if bucket["Name"].startswith(f"{prefix}-"):
+            for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket["Name"]):
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                    s3.delete_object(Bucket=bucket["Name"], Key=v["Key"], VersionId=v["VersionId"])
+            s3.delete_bucket(Bucket=bucket["Name"])
+    kms = session.client("kms", endpoint_url=endpoint)
+    for alias in kms.list_aliases().get("Aliases", []):
+        if alias["AliasName"] == f"alias/{prefix}":
+            kms.delete_alias(AliasName=alias["AliasName"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--prefix", default=os.environ.get("AGNUS_PREFIX", "agnus-local"))
@@ -116,8 +147,12 @@ def main() -> int:
             print(f"provision: stack {name} is up to date", file=sys.stderr)
             stack = existing
         else:
-            print(f"provision: updating stack {name}", file=sys.stderr)
-            cfn.update_stack(StackName=name, TemplateBody=body, Parameters=params, Tags=tags)
+            # The emulator's stack updates are unreliable, so a changed template means a
+            # fresh set of local resources (local data is reset; the cloud stack updates
+            # in place).
+            print(f"provision: {TEMPLATE.name} changed; recreating local stack {name} (local data reset)", file=sys.stderr)
+            recreate(session, args.endpoint, cfn, name, args.prefix)
+            cfn.create_stack(StackName=name, TemplateBody=body, Parameters=params, Tags=tags)
             stack = wait(cfn, name)
 
     reconcile(session, args.endpoint, cfn, name, body)
