@@ -1,3 +1,4 @@
 //! The operator CLI's library: each subcommand's logic, callable from tests.
 
 pub mod esm;
+pub mod migrate;

@@ -13,6 +13,28 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Upgrade a single-tenant data set into the default organization (idempotent, resumable).
+    Migrate {
+        /// Print the plan with counts; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Name of the default organization (slug `default`).
+        #[arg(long, env = "DEFAULT_ORG_NAME", default_value = "Default")]
+        default_org_name: String,
+        #[arg(long, env = "AGNUS_TABLE_NAME")]
+        table: String,
+        /// KMS key sealing the imported secrets and tokens.
+        #[arg(long, env = "AGNUS_KMS_KEY_ID")]
+        kms_key_id: String,
+        /// Stop after N writes (rehearse an interruption; run again to resume).
+        #[arg(long, hide = true)]
+        stop_after: Option<usize>,
+    },
+    /// Reverse the membership backfill of `migrate`.
+    MigrateDown {
+        #[arg(long, env = "AGNUS_TABLE_NAME")]
+        table: String,
+    },
     /// Feed a Lambda function from an SQS queue like the SQS trigger does (for `make dev`).
     Esm {
         /// The queue to poll.
@@ -34,9 +56,36 @@ enum Command {
 }
 
 #[tokio::main]
+#[allow(clippy::print_stdout)] // a CLI: the report goes to stdout
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     telemetry::init();
     match Cli::parse().command {
+        Command::Migrate {
+            dry_run,
+            default_org_name,
+            table,
+            kms_key_id,
+            stop_after,
+        } => {
+            let sdk = agnus_shared::aws::load().await;
+            let store = agnus_shared::store::Store::new(agnus_shared::aws::dynamodb(&sdk), table);
+            let sealer = agnus_shared::crypto::SecretBox::new(agnus_shared::aws::kms(&sdk), kms_key_id);
+            let options = agnus_cli::migrate::Options {
+                dry_run,
+                default_org_name,
+                stop_after,
+            };
+            let report = agnus_cli::migrate::migrate(&store, &sealer, &options).await?;
+            print!("{}", report.render(dry_run));
+            Ok(())
+        }
+        Command::MigrateDown { table } => {
+            let sdk = agnus_shared::aws::load().await;
+            let store = agnus_shared::store::Store::new(agnus_shared::aws::dynamodb(&sdk), table);
+            let removed = agnus_cli::migrate::down(&store).await?;
+            println!("removed {removed} memberships from the default org; schema version 1");
+            Ok(())
+        }
         Command::Esm {
             queue_url,
             invoke_url,

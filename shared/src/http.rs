@@ -161,6 +161,11 @@ pub fn session_cookie(token: &str, ttl: Duration) -> HeaderValue {
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("agnus_session=; Path=/"))
 }
 
+/// An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
+pub fn http_date(t: SystemTime) -> String {
+    httpdate::fmt_http_date(t)
+}
+
 /// `Set-Cookie` that removes the session cookie from the browser.
 pub fn cleared_session_cookie() -> HeaderValue {
     HeaderValue::from_static(

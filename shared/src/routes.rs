@@ -53,6 +53,8 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/repos/{id}/review", "repos"),
     route("GET", "/api/repos/{id}/reviews", "repos"),
     route("POST", "/api/webhooks/{provider}/{orgSlug}", "intake"),
+    // Single-tenant URLs (github, azure), aliases of /default until the sunset (SPEC §10).
+    route("POST", "/api/webhooks/{provider}", "intake"),
 ];
 
 /// Result of matching a request against the table.

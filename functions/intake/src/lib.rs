@@ -117,10 +117,18 @@ pub async fn handle(state: &IntakeState, req: Request) -> Response<Body> {
 
 async fn intake(state: &IntakeState, req: &Request) -> Response<Body> {
     let params = match routes::find(FUNCTION, req.method().as_str(), req.uri().path()) {
+        Matched::Route(route, params) if route.path == "/api/webhooks/{provider}" => {
+            return legacy_alias(state, req, &params).await;
+        }
         Matched::Route(_, params) => params,
         Matched::WrongMethod => return ApiError::MethodNotAllowed.into_response(),
         Matched::NotFound => return ApiError::NotFound.into_response(),
     };
+    deliver(state, req, params).await
+}
+
+/// Verifies and enqueues one delivery for the org and provider in `params`.
+async fn deliver(state: &IntakeState, req: &Request, params: HashMap<String, String>) -> Response<Body> {
     let Ok(provider) = params
         .get("provider")
         .map(String::as_str)
@@ -230,6 +238,38 @@ async fn intake(state: &IntakeState, req: &Request) -> Response<Body> {
         StatusCode::ACCEPTED,
         &json!({ "status": "accepted", "deliveryId": meta.delivery_id }),
     )
+}
+
+/// The single-tenant URLs `/api/webhooks/github` and `/api/webhooks/azure`: until the
+/// configured sunset they are the `default` org's URLs (with `Deprecation`, `Sunset` and
+/// a `Link` to the new URL); after it, 410 with the new URL in the body.
+async fn legacy_alias(state: &IntakeState, req: &Request, params: &HashMap<String, String>) -> Response<Body> {
+    let provider = params.get("provider").map(String::as_str).unwrap_or_default();
+    let (Some(sunset), "github" | "azure") = (state.config.legacy_webhooks_sunset_at, provider) else {
+        return ApiError::NotFound.into_response();
+    };
+    let new_path = format!("/api/webhooks/{provider}/default");
+    if now_secs() >= sunset {
+        return json_response(
+            StatusCode::GONE,
+            &json!({ "error": { "code": "gone",
+                "message": format!("this webhook URL was retired; point the webhook at {new_path}"),
+                "url": new_path } }),
+        );
+    }
+    let mut params = params.clone();
+    params.insert("orgSlug".into(), "default".into());
+    let mut response = Box::pin(deliver(state, req, params)).await;
+    let sunset_at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(sunset.max(0) as u64);
+    let headers = response.headers_mut();
+    headers.insert("deprecation", HeaderValue::from_static("true"));
+    if let Ok(v) = HeaderValue::from_str(&http::http_date(sunset_at)) {
+        headers.insert("sunset", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("<{new_path}>; rel=\"successor-version\"")) {
+        headers.insert("link", v);
+    }
+    response
 }
 
 /// The org and its valid secret(s) for `provider`, from the warm cache when fresh.

@@ -11,6 +11,7 @@
 mod apikeys;
 mod invites;
 mod keys;
+pub mod migration;
 mod orgs;
 mod ratelimit;
 mod repos;
