@@ -1,5 +1,5 @@
 # AgnusAI control plane. `make dev` runs everything locally; `make test` runs every check.
-.PHONY: dev stop test build lint-infra emulator clean help
+.PHONY: dev stop test build bench lint-infra emulator clean help
 
 help:
 	@echo "make dev        emulator + resources + every HTTP route on http://127.0.0.1:3000 (Ctrl-C stops)"
@@ -7,6 +7,7 @@ help:
 	@echo "make stop       stop a running 'make dev' and the emulator"
 	@echo "make build      release bootstraps for Lambda (arm64) in target/lambda/<fn>/bootstrap"
 	@echo "make lint-infra cfn-lint + checkov on infra/"
+	@echo "make bench      criterion benchmarks, Node peer baseline, cold starts (BENCHMARKS.md)"
 	@echo "make emulator   start only the AWS emulator (moto) on 127.0.0.1:4566 and provision it"
 
 dev:
@@ -23,6 +24,9 @@ build:
 
 lint-infra:
 	@scripts/lint-infra.sh
+
+bench:
+	@scripts/bench.sh
 
 emulator:
 	@localstack/start.sh

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `make bench`: criterion benchmarks (intake hot path per provider and size with its floor
+# components; argon2id; JWT; API keys), the Node peer baseline on the same payloads, and
+# cold starts of the function bootstraps. Prints tables; writes target/bench-summary.md
+# and the raw results under target/criterion/ and target/bench-extra.jsonl.
+set -euo pipefail
+source "$(dirname "$0")/../localstack/config.sh"
+cd "$AGNUS_ROOT"
+extra="$AGNUS_ROOT/target/bench-extra.jsonl"
+mkdir -p target && : > "$extra"
+
+echo "==> criterion (cargo bench -p agnus-bench)" >&2
+cargo bench -q -p agnus-bench -- --noplot 2>&1 | grep -E "^(intake|floor|auth)/|time:" >&2 || true
+
+echo "==> Node peer baseline (bench/peer, from the npm registry)" >&2
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  (cd bench/peer && npm ci --silent --no-audit --no-fund >/dev/null 2>&1 || npm install --silent --no-audit --no-fund >/dev/null)
+  start=$(date +%s%N)
+  node bench/peer/intake.mjs >> "$extra"
+  python3 - "$extra" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+cold = [l for l in lines if l["kind"] == "cold_start"][-1]
+mem = [l for l in lines if l["kind"] == "memory"][-1]
+print(json.dumps({"kind": "cold_start", "function": "node peer (intake)", "median_ms": cold["ms"], "min_ms": cold["ms"],
+                  "max_ms": cold["ms"], "peak_rss_kib": mem["peak_rss_kib"], "binary_bytes": 0}), file=open(sys.argv[1], "a"))
+PY
+else
+  echo "bench: node/npm not found; skipping the peer baseline" >&2
+fi
+
+echo "==> cold starts (native bootstraps, bench profile, Runtime API emulator)" >&2
+cargo build -q --profile bench --bin intake --bin auth --bin worker
+localstack/start.sh >/dev/null 2>&1
+"$AGNUS_VENV/bin/python" localstack/provision.py --env-out "$AGNUS_STATE_DIR/outputs.env" >/dev/null
+{ cat "$AGNUS_STATE_DIR/outputs.env"; echo "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"; echo "AWS_REGION=$AWS_REGION";
+  echo "AWS_ACCESS_KEY_ID=test"; echo "AWS_SECRET_ACCESS_KEY=test"; } > "$AGNUS_STATE_DIR/bench.env"
+python3 bench/coldstart.py --runs 10 --env-file "$AGNUS_STATE_DIR/bench.env" \
+  --bin intake=target/bench/intake --bin auth=target/bench/auth --bin worker=target/bench/worker >> "$extra"
+
+python3 bench/summarize.py "$extra"
