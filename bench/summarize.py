@@ -12,8 +12,8 @@ CRITERION = ROOT / "target" / "criterion"
 SIZES = {1024: "1 KiB", 25600: "25 KiB", 262144: "256 KiB", 4194304: "4 MiB"}
 
 
-def estimate(group: str, bench: str) -> float | None:
-    f = CRITERION / group / bench / "new" / "estimates.json"
+def estimate(*parts: str) -> float | None:
+    f = CRITERION.joinpath(*parts) / "new" / "estimates.json"
     if not f.exists():
         return None
     return json.loads(f.read_text())["mean"]["point_estimate"] / 1000.0  # ns -> µs
@@ -33,7 +33,7 @@ def main() -> int:
     out.append("|---|---|---|---|---|---|---|---|---|---|")
     for size, label in SIZES.items():
         row = [estimate(f"intake_{p}", str(size)) for p in ("github", "gitlab", "azure", "bitbucket")]
-        floors = [estimate("floor", f"{b}_{size}") for b in ("hmac_sha256", "event_parse", "sqs_send_serialize_sign")]
+        floors = [estimate("floor", b, str(size)) for b in ("hmac_sha256", "event_parse", "sqs_send_serialize_sign")]
         p = peer.get(size, {}).get("cpu_us_per_delivery")
         ratio = f"{p / row[0]:.1f}×" if p and row[0] else "–"
         out.append(f"| {label} | " + " | ".join(fmt(x) for x in row + floors) + f" | {fmt(p)} | {ratio} |")
