@@ -3,7 +3,9 @@
 // GitHub signature with @octokit/webhooks-methods, parse the payload, enqueue it
 // with @aws-sdk/client-sqs). Measurement tool only; never part of the product.
 //
-// Usage: node intake.mjs [--iterations N] [--sizes 1024,25600,262144,4194304]
+// Usage: node intake.mjs [--iterations N] [--warmup N] [--sizes 1024,25600,262144,4194304]
+//   --warmup N: untimed deliveries per size before measuring
+//               (default: 10% of the iterations, at least 5)
 // stdout: JSON lines only. Everything else goes to stderr.
 
 import { createHash, createHmac } from "node:crypto";
@@ -22,7 +24,7 @@ function die(msg) {
 }
 
 function parseArgs(argv) {
-  const out = { iterations: null, sizes: DEFAULT_SIZES };
+  const out = { iterations: null, warmup: null, sizes: DEFAULT_SIZES };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -33,12 +35,16 @@ function parseArgs(argv) {
       const n = Number(val());
       if (!Number.isInteger(n) || n <= 0) die("--iterations must be a positive integer");
       out.iterations = n;
+    } else if (a === "--warmup") {
+      const n = Number(val());
+      if (!Number.isInteger(n) || n < 0) die("--warmup must be a non-negative integer");
+      out.warmup = n;
     } else if (a === "--sizes") {
       const sizes = val().split(",").map((s) => Number(s.trim()));
       if (sizes.some((s) => !Number.isInteger(s) || s < 256)) die("--sizes must be integers >= 256");
       out.sizes = sizes;
     } else if (a === "-h" || a === "--help") {
-      process.stderr.write("usage: node intake.mjs [--iterations N] [--sizes 1024,25600,262144,4194304]\n");
+      process.stderr.write("usage: node intake.mjs [--iterations N] [--warmup N] [--sizes 1024,25600,262144,4194304]\n");
       process.exit(0);
     } else {
       die(`unknown argument ${a}`);
@@ -256,7 +262,7 @@ async function deliver(eventString) {
 
 for (const size of args.sizes) {
   const iterations = args.iterations ?? defaultIterations(size);
-  const warmup = Math.max(5, Math.ceil(iterations * 0.1));
+  const warmup = args.warmup ?? Math.max(5, Math.ceil(iterations * 0.1));
   const body = buildPayload(size);
   const deliveryId = `72d3162e-cc78-11e3-81ab-${size.toString(16).padStart(12, "0")}`;
   const eventString = buildEvent(body, deliveryId);
