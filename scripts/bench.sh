@@ -16,7 +16,7 @@ echo "==> Node peer baseline (bench/peer, from the npm registry)" >&2
 if command -v node >/dev/null && command -v npm >/dev/null; then
   (cd bench/peer && npm ci --silent --no-audit --no-fund >/dev/null 2>&1 || npm install --silent --no-audit --no-fund >/dev/null)
   start=$(date +%s%N)
-  node bench/peer/intake.mjs >> "$extra"
+  node bench/peer/intake.mjs --warmup 300 >> "$extra"
   python3 - "$extra" <<'PY'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]

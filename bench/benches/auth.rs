@@ -9,15 +9,23 @@ use agnus_shared::domain::{Password, SessionId, UserId};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn bench_auth(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let hasher = PasswordHasher::new(PasswordParams::OWASP_MIN);
     let password = Password::parse(secrecy::SecretString::from("correct horse battery staple".to_owned())).unwrap();
     let stored = rt.block_on(hasher.hash(&password)).unwrap();
     let mut group = c.benchmark_group("auth");
     group.sample_size(20);
-    group.bench_function("argon2id_hash_m19456_t2_p1", |b| b.iter(|| rt.block_on(hasher.hash(black_box(&password))).unwrap()));
+    group.bench_function("argon2id_hash_m19456_t2_p1", |b| {
+        b.iter(|| rt.block_on(hasher.hash(black_box(&password))).unwrap())
+    });
     group.bench_function("argon2id_verify_m19456_t2_p1", |b| {
-        b.iter(|| rt.block_on(hasher.verify(black_box("correct horse battery staple"), &stored)).unwrap())
+        b.iter(|| {
+            rt.block_on(hasher.verify(black_box("correct horse battery staple"), &stored))
+                .unwrap()
+        })
     });
     group.sample_size(100);
     let tokens = SessionTokens::new(&[7u8; 32]);

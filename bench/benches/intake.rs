@@ -27,14 +27,21 @@ fn payload(size: usize) -> String {
 }
 
 fn headers_for(provider: Provider, secret: &WebhookSecret, body: &str) -> serde_json::Value {
-    let sig = format!("sha256={}", hex::encode(hmac_sha256(secret.hmac_key(), &[body.as_bytes()])));
+    let sig = format!(
+        "sha256={}",
+        hex::encode(hmac_sha256(secret.hmac_key(), &[body.as_bytes()]))
+    );
     match provider {
         Provider::Github => serde_json::json!({"content-type": "application/json", "x-github-event": "pull_request",
             "x-github-delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958", "x-hub-signature-256": sig}),
-        Provider::Bitbucket => serde_json::json!({"content-type": "application/json", "x-event-key": "pullrequest:created",
-            "x-request-uuid": "72d3162e-cc78-11e3-81ab-4c9367dc0958", "x-hub-signature": sig}),
-        Provider::Gitlab => serde_json::json!({"content-type": "application/json", "x-gitlab-event": "Merge Request Hook",
-            "idempotency-key": "72d3162e-cc78-11e3-81ab-4c9367dc0958", "x-gitlab-token": secret.expose()}),
+        Provider::Bitbucket => {
+            serde_json::json!({"content-type": "application/json", "x-event-key": "pullrequest:created",
+            "x-request-uuid": "72d3162e-cc78-11e3-81ab-4c9367dc0958", "x-hub-signature": sig})
+        }
+        Provider::Gitlab => {
+            serde_json::json!({"content-type": "application/json", "x-gitlab-event": "Merge Request Hook",
+            "idempotency-key": "72d3162e-cc78-11e3-81ab-4c9367dc0958", "x-gitlab-token": secret.expose()})
+        }
         Provider::Azure => serde_json::json!({"content-type": "application/json",
             "authorization": format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("agnus:{}", secret.expose())))}),
     }
@@ -82,7 +89,13 @@ fn enqueuer() -> Enqueuer {
         aws_sdk_s3::Config::builder()
             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
             .region(aws_sdk_s3::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_s3::config::Credentials::new("AKIDEXAMPLE", "secret", None, None, "bench"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "AKIDEXAMPLE",
+                "secret",
+                None,
+                None,
+                "bench",
+            ))
             .http_client(http)
             .build(),
     );
@@ -96,7 +109,10 @@ fn enqueuer() -> Enqueuer {
 }
 
 fn bench_intake(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let enqueuer = enqueuer();
     let org = OrgId::new();
     for provider in Provider::ALL {
@@ -139,7 +155,10 @@ fn bench_intake(c: &mut Criterion) {
 }
 
 fn bench_floors(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let enqueuer = enqueuer();
     let org = OrgId::new();
     let secret = WebhookSecret::generate(Provider::Github);
@@ -164,7 +183,10 @@ fn bench_floors(c: &mut Criterion) {
             source: "webhook",
         };
         group.bench_with_input(BenchmarkId::new("sqs_send_serialize_sign", size), &body, |b, body| {
-            b.iter(|| rt.block_on(enqueuer.enqueue(&attrs, black_box(body.as_bytes()))).unwrap())
+            b.iter(|| {
+                rt.block_on(enqueuer.enqueue(&attrs, black_box(body.as_bytes())))
+                    .unwrap()
+            })
         });
     }
     group.finish();

@@ -29,6 +29,9 @@ pub const ENCODING_CLAIM_CHECK: &str = "claim-check";
 pub enum QueueError {
     #[error("queue unavailable: {0}")]
     Unavailable(String),
+    /// A message or payload that can never be read (wrong bucket, tampered bytes).
+    #[error("invalid message: {0}")]
+    Invalid(String),
 }
 
 /// What identifies a delivery on the queue.
@@ -164,28 +167,44 @@ impl Enqueuer {
         })
     }
 
-    /// Reads a claim-checked payload back (the worker's side), checking its hash.
+    /// Reads a claim-checked payload back, checking its hash.
     pub async fn fetch_claim_check(&self, claim: &ClaimCheck) -> Result<Vec<u8>, QueueError> {
-        let out = self
-            .s3
-            .get_object()
-            .bucket(&claim.bucket)
-            .key(&claim.key)
-            .send()
-            .await
-            .map_err(|e| QueueError::Unavailable(format!("{e:?}")))?;
-        let bytes = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| QueueError::Unavailable(e.to_string()))?
-            .into_bytes()
-            .to_vec();
-        if sha256_hex(&bytes) != claim.sha256 {
-            return Err(QueueError::Unavailable("claim-check payload hash mismatch".into()));
-        }
-        Ok(bytes)
+        fetch_claim_check(&self.s3, claim, &self.bucket).await
     }
+}
+
+/// Reads a claim-checked payload (the worker's side): only from `bucket`, and only if its
+/// bytes match the hash the intake recorded.
+pub async fn fetch_claim_check(
+    s3: &aws_sdk_s3::Client,
+    claim: &ClaimCheck,
+    bucket: &str,
+) -> Result<Vec<u8>, QueueError> {
+    if claim.bucket != bucket {
+        return Err(QueueError::Invalid(
+            "claim check points outside the payload bucket".into(),
+        ));
+    }
+    let out = s3
+        .get_object()
+        .bucket(&claim.bucket)
+        .key(&claim.key)
+        .send()
+        .await
+        .map_err(|e| QueueError::Unavailable(format!("{e:?}")))?;
+    let bytes = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| QueueError::Unavailable(e.to_string()))?
+        .into_bytes()
+        .to_vec();
+    if sha256_hex(&bytes) != claim.sha256 {
+        return Err(QueueError::Invalid(
+            "claim-check payload does not match its hash".into(),
+        ));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

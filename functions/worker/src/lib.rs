@@ -116,32 +116,12 @@ async fn payload(state: &WorkerState, message: &SqsMessage) -> Result<Vec<u8>, W
         queue::ENCODING_CLAIM_CHECK => {
             let claim: ClaimCheck =
                 serde_json::from_str(body).map_err(|e| WorkerError::Poison(format!("bad claim check: {e}")))?;
-            if claim.bucket != state.config.bucket {
-                return Err(WorkerError::Poison(
-                    "claim check points outside the payload bucket".into(),
-                ));
-            }
-            let out = state
-                .s3
-                .get_object()
-                .bucket(&claim.bucket)
-                .key(&claim.key)
-                .send()
+            queue::fetch_claim_check(&state.s3, &claim, &state.config.bucket)
                 .await
-                .map_err(|e| WorkerError::Transient(format!("claim check fetch: {e:?}")))?;
-            let bytes = out
-                .body
-                .collect()
-                .await
-                .map_err(|e| WorkerError::Transient(e.to_string()))?
-                .into_bytes()
-                .to_vec();
-            if agnus_shared::crypto::sha256_hex(&bytes) != claim.sha256 {
-                return Err(WorkerError::Poison(
-                    "claim-check payload does not match its hash".into(),
-                ));
-            }
-            Ok(bytes)
+                .map_err(|e| match e {
+                    queue::QueueError::Invalid(m) => WorkerError::Poison(m),
+                    queue::QueueError::Unavailable(m) => WorkerError::Transient(m),
+                })
         }
         other => Err(WorkerError::Poison(format!("unknown encoding {other}"))),
     }

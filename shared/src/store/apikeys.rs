@@ -8,8 +8,7 @@ use super::keys::*;
 use super::orgs::{AuditEvent, OrgScope, audit_put};
 use super::users::put_new;
 use super::{
-    Conflict, Item, Page, PageRequest, Store, StoreError, classify, decode_cursor, encode_cursor, get_n, get_opt_n,
-    get_s, n, now_secs, parse, s,
+    Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_n, get_opt_n, get_s, n, now_secs, parse, s,
 };
 use crate::domain::{OrgId, Role};
 
@@ -114,29 +113,19 @@ impl Store {
     /// The org's keys that are not revoked.
     pub async fn api_keys(&self, scope: &OrgScope, page: &PageRequest) -> Result<Page<ApiKeyRecord>, StoreError> {
         let pk = org_pk(scope.org_id());
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .filter_expression("attribute_not_exists(revoked_at)")
-            .expression_attribute_values(":pk", s(&pk))
-            .expression_attribute_values(":prefix", s(API_KEY_PREFIX_SK))
-            .consistent_read(true)
-            .limit(page.limit)
-            .set_exclusive_start_key(decode_cursor(page.cursor.as_deref(), &pk, API_KEY_PREFIX_SK)?)
-            .send()
-            .await
-            .map_err(classify)?;
-        let items = out
-            .items()
+        let (items, next_cursor) = self
+            .query_page(
+                &pk,
+                API_KEY_PREFIX_SK,
+                page,
+                false,
+                Some("attribute_not_exists(revoked_at)"),
+            )
+            .await?;
+        let items = items
             .iter()
             .map(ApiKeyRecord::from_item)
             .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = out
-            .last_evaluated_key
-            .filter(|k| !k.is_empty())
-            .and_then(|k| encode_cursor(Some(&k)));
         Ok(Page { items, next_cursor })
     }
 

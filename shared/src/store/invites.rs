@@ -8,10 +8,7 @@ use serde::Serialize;
 use super::keys::*;
 use super::orgs::{AuditEvent, OrgScope, audit_put, member_items};
 use super::users::{OrgRecord, SessionRecord, UserRecord, email_claim, put_new};
-use super::{
-    Conflict, Item, Page, PageRequest, Store, StoreError, classify, decode_cursor, encode_cursor, get_n, get_opt_s,
-    get_s, n, now_secs, parse, s,
-};
+use super::{Conflict, Item, Page, PageRequest, Store, StoreError, get_n, get_opt_s, get_s, n, now_secs, parse, s};
 use crate::domain::{Email, OrgId, Role, UserId};
 
 /// Invitation lifetime.
@@ -190,33 +187,17 @@ impl Store {
         scope: &OrgScope,
         page: &PageRequest,
     ) -> Result<Page<InviteRecord>, StoreError> {
-        let pk = org_pk(scope.org_id());
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(&pk))
-            .expression_attribute_values(":prefix", s(INVITE_PREFIX))
-            .consistent_read(true)
-            .limit(page.limit)
-            .set_exclusive_start_key(decode_cursor(page.cursor.as_deref(), &pk, INVITE_PREFIX)?)
-            .send()
-            .await
-            .map_err(classify)?;
+        let (items, next_cursor) = self
+            .query_page(&org_pk(scope.org_id()), INVITE_PREFIX, page, false, None)
+            .await?;
         let now = now_secs();
-        let items = out
-            .items()
+        let items = items
             .iter()
             .map(InviteRecord::from_item)
             .collect::<Result<Vec<_>, _>>()?
             .into_iter()
             .filter(|i| i.status == InviteStatus::Pending && !i.is_expired(now))
             .collect();
-        let next_cursor = out
-            .last_evaluated_key
-            .filter(|k| !k.is_empty())
-            .and_then(|k| encode_cursor(Some(&k)));
         Ok(Page { items, next_cursor })
     }
 

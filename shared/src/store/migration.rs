@@ -257,22 +257,11 @@ impl Store {
     }
 
     pub async fn legacy_reviews(&self, repo_id: &str) -> Result<Vec<LegacyReview>, StoreError> {
-        let mut out_items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(legacy_review_pk(repo_id)))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(classify)?;
-            for i in out.items() {
-                out_items.push(LegacyReview {
+        self.query_all(&legacy_review_pk(repo_id), None)
+            .await?
+            .iter()
+            .map(|i| {
+                Ok(LegacyReview {
                     repo_id: repo_id.to_owned(),
                     id: get_s(i, "sk")?.to_owned(),
                     pr_number: get_n(i, "pr_number")?,
@@ -280,13 +269,9 @@ impl Store {
                     status: get_s(i, "status")?.to_owned(),
                     created_at: get_n(i, "created_at")?,
                     migrated: i.contains_key("migrated"),
-                });
-            }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(out_items),
-            }
-        }
+                })
+            })
+            .collect()
     }
 
     pub async fn legacy_api_keys(&self) -> Result<Vec<LegacyApiKey>, StoreError> {
@@ -607,55 +592,16 @@ impl Store {
 
     /// Members of an org, all pages (the migration's checks).
     pub async fn org_member_ids(&self, org: &OrgId) -> Result<Vec<(UserId, Role)>, StoreError> {
-        let mut out_items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(org_pk(org)))
-                .expression_attribute_values(":prefix", s(MEMBER_PREFIX))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(classify)?;
-            for i in out.items() {
-                out_items.push((parse(i, "user_id")?, parse(i, "role")?));
-            }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(out_items),
-            }
-        }
+        self.query_all(&org_pk(org), Some(MEMBER_PREFIX))
+            .await?
+            .iter()
+            .map(|i| Ok((parse(i, "user_id")?, parse(i, "role")?)))
+            .collect()
     }
 
     /// Counts an org's items with a sort-key prefix (`REPO#`, `REVIEW#`, `APIKEY#`).
     pub async fn count_org_items(&self, org: &OrgId, prefix: &str) -> Result<usize, StoreError> {
-        let mut count = 0usize;
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(org_pk(org)))
-                .expression_attribute_values(":prefix", s(prefix))
-                .select(aws_sdk_dynamodb::types::Select::Count)
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(classify)?;
-            count += out.count as usize;
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(count),
-            }
-        }
+        Ok(self.query_all(&org_pk(org), Some(prefix)).await?.len())
     }
 }
 

@@ -225,6 +225,65 @@ impl Store {
         Ok(out.item)
     }
 
+    /// One page of the items of partition `pk` whose sort key starts with `prefix`
+    /// (`newest_first`: descending sort keys), and the cursor of the next page.
+    pub(crate) async fn query_page(
+        &self,
+        pk: &str,
+        prefix: &str,
+        page: &PageRequest,
+        newest_first: bool,
+        filter: Option<&str>,
+    ) -> Result<(Vec<Item>, Option<String>), StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .set_filter_expression(filter.map(str::to_owned))
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .scan_index_forward(!newest_first)
+            .consistent_read(true)
+            .limit(page.limit)
+            .set_exclusive_start_key(decode_cursor(page.cursor.as_deref(), pk, prefix)?)
+            .send()
+            .await
+            .map_err(classify)?;
+        let next = out
+            .last_evaluated_key
+            .filter(|k| !k.is_empty())
+            .and_then(|k| encode_cursor(Some(&k)));
+        Ok((out.items.unwrap_or_default(), next))
+    }
+
+    /// Every item of partition `pk` (with a sort-key prefix, if given), all pages.
+    pub(crate) async fn query_all(&self, pk: &str, prefix: Option<&str>) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .expression_attribute_values(":pk", s(pk))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take());
+            query = match prefix {
+                Some(p) => query
+                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                    .expression_attribute_values(":prefix", s(p)),
+                None => query.key_condition_expression("pk = :pk"),
+            };
+            let out = query.send().await.map_err(classify)?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(items),
+            }
+        }
+    }
+
     /// Runs a transaction; when an item's condition fails, answers that item's conflict.
     pub(crate) async fn transact(&self, items: Vec<(TransactWriteItem, Option<Conflict>)>) -> Result<(), StoreError> {
         let (writes, conflicts): (Vec<_>, Vec<_>) = items.into_iter().unzip();

@@ -15,8 +15,8 @@ use super::keys::*;
 use super::users::{OrgRecord, UserRecord, new_org_items};
 use super::webhooks::SealedSecret;
 use super::{
-    Conflict, Item, Page, PageRequest, Store, StoreError, classify, decode_cursor, encode_cursor, get_bool, get_n,
-    get_opt_s, get_s, n, now_millis, now_secs, parse, s,
+    Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_bool, get_n, get_opt_s, get_s, n, now_millis,
+    now_secs, parse, s,
 };
 use crate::domain::{OrgId, OrgName, Plan, Role, Slug, UserId};
 use crate::principal::Principal;
@@ -459,54 +459,19 @@ impl Store {
     }
 
     pub async fn members_page(&self, scope: &OrgScope, page: &PageRequest) -> Result<Page<MemberRecord>, StoreError> {
-        let pk = org_pk(scope.org_id());
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(&pk))
-            .expression_attribute_values(":prefix", s(MEMBER_PREFIX))
-            .consistent_read(true)
-            .limit(page.limit)
-            .set_exclusive_start_key(decode_cursor(page.cursor.as_deref(), &pk, MEMBER_PREFIX)?)
-            .send()
-            .await
-            .map_err(classify)?;
-        let items = out
-            .items()
-            .iter()
-            .map(member_from_item)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = out
-            .last_evaluated_key
-            .filter(|k| !k.is_empty())
-            .and_then(|k| encode_cursor(Some(&k)));
+        let (items, next_cursor) = self
+            .query_page(&org_pk(scope.org_id()), MEMBER_PREFIX, page, false, None)
+            .await?;
+        let items = items.iter().map(member_from_item).collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items, next_cursor })
     }
 
     /// The audit log, newest first.
     pub async fn audit_page(&self, scope: &OrgScope, page: &PageRequest) -> Result<Page<AuditRecord>, StoreError> {
-        let pk = org_pk(scope.org_id());
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(&pk))
-            .expression_attribute_values(":prefix", s(AUDIT_PREFIX))
-            .scan_index_forward(false)
-            .consistent_read(true)
-            .limit(page.limit)
-            .set_exclusive_start_key(decode_cursor(page.cursor.as_deref(), &pk, AUDIT_PREFIX)?)
-            .send()
-            .await
-            .map_err(classify)?;
-        let items = out.items().iter().map(audit_from_item).collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = out
-            .last_evaluated_key
-            .filter(|k| !k.is_empty())
-            .and_then(|k| encode_cursor(Some(&k)));
+        let (items, next_cursor) = self
+            .query_page(&org_pk(scope.org_id()), AUDIT_PREFIX, page, true, None)
+            .await?;
+        let items = items.iter().map(audit_from_item).collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items, next_cursor })
     }
 

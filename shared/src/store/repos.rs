@@ -11,8 +11,8 @@ use super::keys::*;
 use super::orgs::{AuditEvent, OrgScope, audit_put};
 use super::users::put_new;
 use super::{
-    Conflict, Item, Page, PageRequest, Store, StoreError, classify, decode_cursor, encode_cursor, get_n, get_opt_s,
-    get_s, n, now_millis, now_secs, parse, s,
+    Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_n, get_opt_s, get_s, n, now_millis, now_secs,
+    parse, s,
 };
 use crate::domain::{OrgId, Provider, RepoRef};
 use crate::events::PrAction;
@@ -184,29 +184,10 @@ impl Store {
     }
 
     pub async fn repos(&self, scope: &OrgScope, page: &PageRequest) -> Result<Page<RepoRecord>, StoreError> {
-        let pk = org_pk(scope.org_id());
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(&pk))
-            .expression_attribute_values(":prefix", s(REPO_PREFIX))
-            .consistent_read(true)
-            .limit(page.limit)
-            .set_exclusive_start_key(decode_cursor(page.cursor.as_deref(), &pk, REPO_PREFIX)?)
-            .send()
-            .await
-            .map_err(classify)?;
-        let items = out
-            .items()
-            .iter()
-            .map(RepoRecord::from_item)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = out
-            .last_evaluated_key
-            .filter(|k| !k.is_empty())
-            .and_then(|k| encode_cursor(Some(&k)));
+        let (items, next_cursor) = self
+            .query_page(&org_pk(scope.org_id()), REPO_PREFIX, page, false, None)
+            .await?;
+        let items = items.iter().map(RepoRecord::from_item).collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items, next_cursor })
     }
 
@@ -266,31 +247,10 @@ impl Store {
         repo_id: &str,
         page: &PageRequest,
     ) -> Result<Page<ReviewJob>, StoreError> {
-        let pk = org_pk(scope.org_id());
-        let prefix = review_prefix(repo_id);
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(&pk))
-            .expression_attribute_values(":prefix", s(&prefix))
-            .scan_index_forward(false)
-            .consistent_read(true)
-            .limit(page.limit)
-            .set_exclusive_start_key(decode_cursor(page.cursor.as_deref(), &pk, &prefix)?)
-            .send()
-            .await
-            .map_err(classify)?;
-        let items = out
-            .items()
-            .iter()
-            .map(ReviewJob::from_item)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = out
-            .last_evaluated_key
-            .filter(|k| !k.is_empty())
-            .and_then(|k| encode_cursor(Some(&k)));
+        let (items, next_cursor) = self
+            .query_page(&org_pk(scope.org_id()), &review_prefix(repo_id), page, true, None)
+            .await?;
+        let items = items.iter().map(ReviewJob::from_item).collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items, next_cursor })
     }
 
@@ -485,19 +445,10 @@ impl Store {
 
     /// Number of review jobs for a delivery in an org (tests and diagnostics).
     pub async fn review_count_for_delivery(&self, org: &OrgId, delivery_id: &str) -> Result<usize, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .filter_expression("delivery_id = :d")
-            .expression_attribute_values(":pk", s(org_pk(org)))
-            .expression_attribute_values(":prefix", s(REVIEW_PREFIX))
-            .expression_attribute_values(":d", s(delivery_id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(out.items().len())
+        let items = self.query_all(&org_pk(org), Some(REVIEW_PREFIX)).await?;
+        Ok(items
+            .iter()
+            .filter(|i| get_opt_s(i, "delivery_id") == Some(delivery_id))
+            .count())
     }
 }

@@ -9,7 +9,7 @@ use super::keys::*;
 use super::orgs::{AuditEvent, audit_put, member_items};
 use super::webhooks::{SealedSecret, webhook_item};
 use super::{
-    Conflict, Item, Page, PageRequest, Store, StoreError, classify, decode_cursor, encode_cursor, get_bool, get_n,
+    Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_bool, get_n,
     get_opt_n, get_s, n, parse, s,
 };
 use crate::crypto::PasswordHashString;
@@ -384,25 +384,9 @@ impl Store {
         user: &UserId,
         page: &PageRequest,
     ) -> Result<Page<MembershipView>, StoreError> {
-        let pk = user_pk(user);
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(&pk))
-            .expression_attribute_values(":prefix", s(USER_ORG_PREFIX))
-            .consistent_read(true)
-            .limit(page.limit)
-            .set_exclusive_start_key(decode_cursor(page.cursor.as_deref(), &pk, USER_ORG_PREFIX)?)
-            .send()
-            .await
-            .map_err(classify)?;
-        let mirrors = out.items.unwrap_or_default();
-        let next_cursor = out
-            .last_evaluated_key
-            .filter(|k| !k.is_empty())
-            .and_then(|k| encode_cursor(Some(&k)));
+        let (mirrors, next_cursor) = self
+            .query_page(&user_pk(user), USER_ORG_PREFIX, page, false, None)
+            .await?;
         let mut roles: HashMap<OrgId, (Role, i64)> = HashMap::new();
         for m in &mirrors {
             roles.insert(parse(m, "org_id")?, (parse(m, "role")?, get_n(m, "joined_at")?));

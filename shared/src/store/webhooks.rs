@@ -129,19 +129,8 @@ pub enum Claim {
 impl Store {
     /// Every provider's webhook record of the org.
     pub async fn webhooks(&self, scope: &OrgScope) -> Result<Vec<WebhookRecord>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(org_pk(scope.org_id())))
-            .expression_attribute_values(":prefix", s(WEBHOOK_PREFIX))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        let mut hooks = out
-            .items()
+        let items = self.query_all(&org_pk(scope.org_id()), Some(WEBHOOK_PREFIX)).await?;
+        let mut hooks = items
             .iter()
             .map(WebhookRecord::from_item)
             .collect::<Result<Vec<_>, _>>()?;
