@@ -10,7 +10,9 @@ extra="$AGNUS_ROOT/target/bench-extra.jsonl"
 mkdir -p target && : > "$extra"
 
 echo "==> criterion (cargo bench -p agnus-bench)" >&2
-cargo bench -q -p agnus-bench -- --noplot 2>&1 | grep -E "^(intake|floor|auth)/|time:" >&2 || true
+cargo bench -p agnus-bench --bench intake --bench auth -- --noplot > "$AGNUS_ROOT/target/criterion-run.log" 2>&1 \
+  || { tail -30 "$AGNUS_ROOT/target/criterion-run.log" >&2; exit 1; }
+grep -E "time:" -B1 "$AGNUS_ROOT/target/criterion-run.log" | grep -v "^--" >&2 || true
 
 echo "==> Node peer baseline (bench/peer, from the npm registry)" >&2
 if command -v node >/dev/null && command -v npm >/dev/null; then
@@ -29,13 +31,13 @@ else
   echo "bench: node/npm not found; skipping the peer baseline" >&2
 fi
 
-echo "==> cold starts (native bootstraps, bench profile, Runtime API emulator)" >&2
+echo "==> cold starts (native bootstraps, bench profile -> target/release, Runtime API emulator)" >&2
 cargo build -q --profile bench --bin intake --bin auth --bin worker
 localstack/start.sh >/dev/null 2>&1
 "$AGNUS_VENV/bin/python" localstack/provision.py --env-out "$AGNUS_STATE_DIR/outputs.env" >/dev/null
 { cat "$AGNUS_STATE_DIR/outputs.env"; echo "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"; echo "AWS_REGION=$AWS_REGION";
   echo "AWS_ACCESS_KEY_ID=test"; echo "AWS_SECRET_ACCESS_KEY=test"; } > "$AGNUS_STATE_DIR/bench.env"
 python3 bench/coldstart.py --runs 10 --env-file "$AGNUS_STATE_DIR/bench.env" \
-  --bin intake=target/bench/intake --bin auth=target/bench/auth --bin worker=target/bench/worker >> "$extra"
+  --bin intake=target/release/intake --bin auth=target/release/auth --bin worker=target/release/worker >> "$extra"
 
 python3 bench/summarize.py "$extra"
