@@ -93,12 +93,19 @@ def run_once(path: str, event: dict, env: dict) -> tuple[float, int]:
     start = time.perf_counter()
     proc = subprocess.Popen([path], env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ok = Runtime.done.wait(20)
+    peak_kib = 0
+    try:
+        for line in open(f"/proc/{proc.pid}/status"):
+            if line.startswith("VmHWM:"):
+                peak_kib = int(line.split()[1])
+    except OSError:
+        pass
     proc.kill()
-    _, _, usage = os.wait4(proc.pid, 0)
+    proc.wait()
     server.shutdown()
     if not ok or Runtime.done_at is None:
         raise SystemExit(f"{path}: no response to the first invocation")
-    return (Runtime.done_at - start) * 1000, usage.ru_maxrss
+    return (Runtime.done_at - start) * 1000, peak_kib
 
 
 def main() -> int:
@@ -116,6 +123,10 @@ def main() -> int:
     env.setdefault("AGNUS_JWT_SECRET", "bench-key-0123456789abcdef0123456789abcdef")
     env.setdefault("AGNUS_KMS_KEY_ID", "alias/agnus-local")
     env["RUST_LOG"] = "warn"
+    # What the Lambda service sets for every function.
+    env.update({"AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512", "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/bench",
+                "AWS_LAMBDA_LOG_STREAM_NAME": "bench"})
     for spec in args.bin:
         name, path = spec.split("=", 1)
         times, rss = [], []

@@ -40,7 +40,7 @@ def main() -> int:
     out += ["", "## Auth primitives (mean)", "", "| operation | time |", "|---|---|"]
     for b in ("argon2id_hash_m19456_t2_p1", "argon2id_verify_m19456_t2_p1", "jwt_issue", "jwt_verify", "api_key_verify_format_and_hash"):
         out.append(f"| {b} | {fmt(estimate('auth', b))} |")
-    cold = [e for e in extra if e.get("kind") == "cold_start"]
+    cold = [e for e in extra if e.get("kind") == "cold_start" and "function" in e]
     if cold:
         out += ["", "## Cold start (process start → first invocation handled) and memory", "",
                 "| process | median | min | max | peak RSS | binary |", "|---|---|---|---|---|---|"]
