@@ -1,14 +1,21 @@
 //! Structured logs with `tracing`: JSON lines in Lambda (CloudWatch), text when asked.
 //! Fields carry ids (request, org, user); never secrets.
 
-use tracing_subscriber::EnvFilter;
+use std::str::FromStr;
 
-/// Installs the global subscriber; call once from `main`.
+use tracing_subscriber::filter::LevelFilter;
+
+/// Installs the global subscriber; call once from `main`. `RUST_LOG` is a level (`error`,
+/// `warn`, `info`, `debug`, `trace`; default `info`) — a plain level rather than filter
+/// directives keeps the regex engine out of the bootstraps.
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let level = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| LevelFilter::from_str(v.trim()).ok())
+        .unwrap_or(LevelFilter::INFO);
     let text = std::env::var("AGNUS_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("text"));
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(level)
         .with_target(false)
         .without_time();
     let result = if text {
