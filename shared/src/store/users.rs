@@ -9,8 +9,7 @@ use super::keys::*;
 use super::orgs::{AuditEvent, audit_put, member_items};
 use super::webhooks::{SealedSecret, webhook_item};
 use super::{
-    Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_bool, get_n,
-    get_opt_n, get_s, n, parse, s,
+    Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_bool, get_n, get_opt_n, get_s, n, parse, s,
 };
 use crate::crypto::PasswordHashString;
 use crate::domain::{Email, OrgId, OrgName, Plan, Role, SessionId, Slug, UserId};
