@@ -5,7 +5,9 @@
 #   2. the AWS emulator on :4566 (reused if running)       localstack/start.sh
 #   3. the resources of infra/stateful.yaml               localstack/provision.py
 #   4. `cargo lambda watch` with the route table of Cargo.toml
-# Idempotent: a second `make dev` while one runs says so and exits 0. Ctrl-C (or
+# Idempotent: a second `make dev` while one runs says so and exits 0.
+# AGNUS_DEV_WATCH_ARGS adds cargo-lambda options (e.g. "--profile bench" for optimized
+# functions, as bench/load.sh uses). Ctrl-C (or
 # `make stop`) stops the router, the functions and the emulator it started.
 set -euo pipefail
 source "$(dirname "$0")/../localstack/config.sh"
@@ -86,6 +88,6 @@ esm_pid=$!
 
 PATH="$AGNUS_VENV/bin:$PATH" setsid cargo lambda watch \
   --invoke-address "$AGNUS_DEV_HOST" --invoke-port "$AGNUS_DEV_PORT" \
-  --env-file "$envfile" --disable-cors &
+  --env-file "$envfile" --disable-cors ${AGNUS_DEV_WATCH_ARGS:-} &
 watch_pid=$!
 wait "$watch_pid"
