@@ -37,6 +37,9 @@ def main() -> int:
         p = peer.get(size, {}).get("cpu_us_per_delivery")
         ratio = f"{p / row[0]:.1f}×" if p and row[0] else "–"
         out.append(f"| {label} | " + " | ".join(fmt(x) for x in row + floors) + f" | {fmt(p)} | {ratio} |")
+    out += ["", "## Warm org lookup with 1 and 10,000 orgs cached (mean)", "", "| orgs | time |", "|---|---|"]
+    for orgs in ("1", "10000"):
+        out.append(f"| {orgs} | {fmt(estimate('org_lookup_cached', orgs))} |")
     out += ["", "## Auth primitives (mean)", "", "| operation | time |", "|---|---|"]
     for b in ("argon2id_hash_m19456_t2_p1", "argon2id_verify_m19456_t2_p1", "jwt_issue", "jwt_verify", "api_key_verify_format_and_hash"):
         out.append(f"| {b} | {fmt(estimate('auth', b))} |")

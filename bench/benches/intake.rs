@@ -117,7 +117,9 @@ fn bench_intake(c: &mut Criterion) {
     let org = OrgId::new();
     for provider in Provider::ALL {
         let secret = WebhookSecret::generate(provider);
-        let secrets = vec![secret.clone()];
+        // The warm cache the intake consults first (org lookup + decrypted secret).
+        let cache = agnus_shared::cache::TtlCache::new(std::time::Duration::from_secs(60), 10_000);
+        cache.insert(("acme".to_owned(), provider), Some((org, vec![secret.clone()])));
         let mut group = c.benchmark_group(format!("intake/{provider}"));
         for size in SIZES {
             let body = payload(size);
@@ -133,6 +135,7 @@ fn bench_intake(c: &mut Criterion) {
                     rt.block_on(async {
                         let req = lambda_http::request::from_str(black_box(ev)).unwrap();
                         let body: &[u8] = req.body().as_ref();
+                        let (org, secrets) = cache.get(&("acme".to_owned(), provider)).flatten().unwrap();
                         webhooks::verify(provider, req.headers(), body, &secrets, 0).unwrap();
                         let meta = webhooks::meta(provider, req.headers(), body);
                         let ledger_key = format!("ORG#{org}|DELIVERY#{provider}#{}", meta.delivery_id);
@@ -192,5 +195,29 @@ fn bench_floors(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_intake, bench_floors);
+type OrgKey = (String, Provider);
+type OrgSecrets = Option<(OrgId, Vec<WebhookSecret>)>;
+
+/// The warm org lookup (slug → org and decrypted secret) with 1 and with 10,000 orgs
+/// cached: what the number of orgs costs a warm intake per delivery.
+fn bench_org_lookup(c: &mut Criterion) {
+    use agnus_shared::cache::TtlCache;
+    let mut group = c.benchmark_group("org_lookup_cached");
+    for orgs in [1usize, 10_000] {
+        let cache: TtlCache<OrgKey, OrgSecrets> = TtlCache::new(std::time::Duration::from_secs(60), 20_000);
+        for i in 0..orgs {
+            cache.insert(
+                (format!("org-{i:05}"), Provider::Github),
+                Some((OrgId::new(), vec![WebhookSecret::generate(Provider::Github)])),
+            );
+        }
+        let key = (format!("org-{:05}", orgs / 2), Provider::Github);
+        group.bench_with_input(BenchmarkId::from_parameter(orgs), &key, |b, key| {
+            b.iter(|| cache.get(black_box(key)).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_intake, bench_floors, bench_org_lookup);
 criterion_main!(benches);

@@ -5,6 +5,7 @@
 //! [`crypto`] hashes and signs → an [`error::ApiError`] or a JSON body goes back.
 
 pub mod aws;
+pub mod cache;
 pub mod config;
 pub mod crypto;
 pub mod domain;

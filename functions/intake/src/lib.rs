@@ -7,10 +7,9 @@
 //! 503 and the claim is released, so the provider's retry goes through.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::Instant;
 
 use agnus_shared::aws::{DynamoClient, KmsClient, S3Client, SqsClient};
+use agnus_shared::cache::TtlCache;
 use agnus_shared::config::{IntakeConfig, RateLimit};
 use agnus_shared::crypto::{KmsError, SecretBox, WebhookSecret};
 use agnus_shared::domain::{Provider, Slug};
@@ -33,12 +32,8 @@ const REJECTION_AUDITS_PER_HOUR: u32 = 20;
 /// Bound on cached (slug, provider) entries per warm instance.
 const CACHE_CAPACITY: usize = 10_000;
 
-/// An org lookup with its decrypted secret(s), cached per warm instance.
-#[derive(Debug, Clone)]
-struct Cached {
-    at: Instant,
-    entry: Option<(IntakeTarget, Vec<WebhookSecret>)>,
-}
+/// An org lookup with its decrypted secret(s) (`None`: no such org), per warm instance.
+type Lookup = Option<(IntakeTarget, Vec<WebhookSecret>)>;
 
 /// Everything a request needs, built once per cold start.
 #[derive(Debug)]
@@ -47,7 +42,7 @@ pub struct IntakeState {
     pub sealer: SecretBox,
     pub enqueuer: Enqueuer,
     pub config: IntakeConfig,
-    cache: Mutex<HashMap<(String, Provider), Cached>>,
+    cache: TtlCache<(String, Provider), Lookup>,
 }
 
 impl IntakeState {
@@ -63,16 +58,14 @@ impl IntakeState {
                 config.bucket.clone(),
                 config.inline_max_bytes,
             ),
+            cache: TtlCache::new(config.cache_ttl, CACHE_CAPACITY),
             config,
-            cache: Mutex::new(HashMap::new()),
         }
     }
 
     /// Forgets cached lookups (tests; a cold start does the same).
     pub fn clear_cache(&self) {
-        if let Ok(mut c) = self.cache.lock() {
-            c.clear();
-        }
+        self.cache.clear();
     }
 }
 
@@ -279,11 +272,8 @@ async fn lookup(
     provider: Provider,
 ) -> Result<Option<(IntakeTarget, Vec<WebhookSecret>)>, String> {
     let key = (slug.as_str().to_owned(), provider);
-    if let Ok(cache) = state.cache.lock()
-        && let Some(hit) = cache.get(&key)
-        && hit.at.elapsed() < state.config.cache_ttl
-    {
-        return Ok(hit.entry.clone());
+    if let Some(hit) = state.cache.get(&key) {
+        return Ok(hit);
     }
     let entry = match state
         .store
@@ -310,18 +300,7 @@ async fn lookup(
             Some((target, secrets))
         }
     };
-    if let Ok(mut cache) = state.cache.lock() {
-        if cache.len() >= CACHE_CAPACITY {
-            cache.clear();
-        }
-        cache.insert(
-            key,
-            Cached {
-                at: Instant::now(),
-                entry: entry.clone(),
-            },
-        );
-    }
+    state.cache.insert(key, entry.clone());
     Ok(entry)
 }
 
