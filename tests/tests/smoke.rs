@@ -119,7 +119,8 @@ async fn a_signed_webhook_through_the_gateway_is_accepted() {
         .clone();
     let url = github["url"].as_str().unwrap();
     assert!(url.starts_with(&base), "absolute URL under the local gateway: {url}");
-    let payload = br#"{"action":"opened","number":1}"#;
+    // A repository nobody connected: accepted here, then skipped by the worker.
+    let payload = br#"{"action":"opened","number":1,"repository":{"full_name":"smoke/not-connected"},"pull_request":{"number":1}}"#;
     let mut mac =
         <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(github["secret"].as_str().unwrap().as_bytes()).unwrap();
     mac.update(payload);
@@ -208,13 +209,16 @@ async fn a_curled_webhook_becomes_a_review_job_through_the_local_event_source_ma
             .json()
             .await
             .unwrap();
-        if let Some(job) = reviews["reviews"].as_array().and_then(|r| r.first()) {
+        // Recorded as `queued`, then handed to the Reviewer (`ready`): wait for the latter.
+        if let Some(job) = reviews["reviews"].as_array().and_then(|r| r.first())
+            && job["status"] == "ready"
+        {
             assert_eq!(job["prNumber"], 2);
             assert_eq!(job["headSha"], "ec26c3e57ca3a959ca5aad62de7213c562f8c821");
-            assert_eq!(job["status"], "ready");
+            assert_eq!(reviews["reviews"].as_array().unwrap().len(), 1);
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
-    panic!("no review job appeared within 60 s");
+    panic!("no review job became ready within 60 s");
 }
