@@ -11,8 +11,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
 use sha2::Sha256;
 
-const REPOS: usize = 120;
-const REVIEWS_PER_REPO: usize = 3;
+const REPOS: usize = 200;
+const REVIEWS_PER_REPO: usize = 2;
 const MEMBERS: usize = 14;
 const PASSWORD: &str = "legacy admin password";
 const LEGACY_SECRET: &str = "legacy-global-webhook-secret-0123456789";
