@@ -10,6 +10,9 @@ export AGNUS_STATE_DIR="${AGNUS_STATE_DIR:-$AGNUS_ROOT/.local}"
 export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://$AGNUS_EMULATOR_HOST:$AGNUS_EMULATOR_PORT}"
 export AWS_REGION="${AWS_REGION:-us-east-1}"
 export AWS_DEFAULT_REGION="$AWS_REGION"
-export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}"
-export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
+# The local scripts only ever talk to the emulator, which accepts any credentials: use its
+# dummy pair, so real AWS credentials in your shell never reach the emulator or .local/.
+export AWS_ACCESS_KEY_ID=test
+export AWS_SECRET_ACCESS_KEY=test
+unset AWS_SESSION_TOKEN AWS_PROFILE
 mkdir -p "$AGNUS_STATE_DIR"

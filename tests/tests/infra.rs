@@ -71,8 +71,12 @@ fn every_role_grants_exactly_what_its_function_calls() {
     }
 }
 
+/// Stands for a value CloudFormation resolves at deploy time (an ARN, a queue URL, a
+/// Secrets Manager reference); long enough for the JWT key's minimum length.
+const RESOLVED_AT_DEPLOY: &str = "resolved-at-deploy-0123456789abcdef0123456789abcdef";
+
 /// The value a function would see for an environment entry (parameter defaults for
-/// `!Ref Param`, a long placeholder for other intrinsics, unset for conditionals).
+/// `!Ref Param`, a deploy-time value for other intrinsics, unset for conditionals).
 fn env_value(t: &Value, v: &Value) -> Option<String> {
     match tag_of(v) {
         Some((tag, inner)) if tag == "!Ref" => {
@@ -80,11 +84,11 @@ fn env_value(t: &Value, v: &Value) -> Option<String> {
             match &param["Default"] {
                 Value::String(s) => Some(s.clone()),
                 Value::Number(n) => Some(n.to_string()),
-                _ => Some("placeholder-0123456789abcdef0123456789abcdef".into()),
+                _ => Some(RESOLVED_AT_DEPLOY.into()),
             }
         }
         Some((tag, _)) if tag == "!If" => None,
-        Some(_) => Some("placeholder-0123456789abcdef0123456789abcdef".into()),
+        Some(_) => Some(RESOLVED_AT_DEPLOY.into()),
         None => match v {
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),

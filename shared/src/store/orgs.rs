@@ -799,31 +799,13 @@ impl Store {
         }
         let pk = org_pk(org);
         let mut keys: Vec<Item> = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(&pk))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(classify)?;
-            for item in out.items() {
-                let sk = get_s(item, "sk")?;
-                if let (Some(cpk), Some(csk)) = (get_opt_s(item, "companion_pk"), get_opt_s(item, "companion_sk")) {
-                    keys.push(key(cpk.to_owned(), csk));
-                }
-                if sk != META {
-                    keys.push(key(pk.clone(), sk));
-                }
+        for item in self.query_all(&pk, None).await? {
+            let sk = get_s(&item, "sk")?;
+            if let (Some(cpk), Some(csk)) = (get_opt_s(&item, "companion_pk"), get_opt_s(&item, "companion_sk")) {
+                keys.push(key(cpk.to_owned(), csk));
             }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
+            if sk != META {
+                keys.push(key(pk.clone(), sk));
             }
         }
         keys.push(key(pk.clone(), META));
