@@ -3,8 +3,18 @@
 //! talks to AWS or to the local emulator without emulator-specific branches. Throttling
 //! and transient errors are retried with exponential backoff (standard retry mode).
 
+use std::time::Duration;
+
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+
+/// One attempt may take this long (connect included) before it is retried.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(2_000);
+/// A whole operation, retries included, gives up after this: well inside the functions'
+/// 10 s timeout, so a slow dependency becomes a clean 503, not a Lambda timeout.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_millis(6_000);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(1_000);
 
 /// The DynamoDB client type, named here so functions need not depend on the SDK crate.
 pub type DynamoClient = aws_sdk_dynamodb::Client;
@@ -16,6 +26,7 @@ pub type S3Client = aws_sdk_s3::Client;
 pub async fn load() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(4))
+        .timeout_config(timeouts())
         .load()
         .await
 }
@@ -39,4 +50,30 @@ pub fn s3(config: &SdkConfig, path_style: bool) -> aws_sdk_s3::Client {
         .force_path_style(path_style)
         .build();
     aws_sdk_s3::Client::from_conf(conf)
+}
+
+/// Operation, attempt and connect timeouts for every client built from [`load`].
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_is_bounded_inside_the_function_timeout() {
+        let t = timeouts();
+        assert_eq!(t.operation_timeout(), Some(OPERATION_TIMEOUT));
+        assert_eq!(t.operation_attempt_timeout(), Some(ATTEMPT_TIMEOUT));
+        assert!(
+            OPERATION_TIMEOUT < Duration::from_secs(10),
+            "functions time out at 10 s"
+        );
+        assert!(ATTEMPT_TIMEOUT < OPERATION_TIMEOUT);
+    }
 }

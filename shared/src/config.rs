@@ -115,7 +115,14 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("AGNUS_SESSION_TTL_SECS", "43200 (12 h)"),
     ("AGNUS_SIGNUP_RATE_LIMIT_PER_IP", "10 per hour; 0 disables"),
     ("AGNUS_LOGIN_RATE_LIMIT_PER_IP", "100 attempts per hour; 0 disables"),
-    ("AGNUS_LOGIN_RATE_LIMIT_PER_EMAIL", "10 failures per hour; 0 disables"),
+    (
+        "AGNUS_LOGIN_RATE_LIMIT_PER_EMAIL",
+        "10 failures per hour per account and source address (lockout); 0 disables",
+    ),
+    (
+        "AGNUS_LOGIN_SLOWDOWN_PER_EMAIL",
+        "20 failures per hour per account from anywhere, then each attempt waits 1 s",
+    ),
     ("AGNUS_ARGON2_MEMORY_KIB", "19456 (OWASP minimum; lower is refused)"),
     ("AGNUS_ARGON2_ITERATIONS", "2 (lower is refused)"),
     ("AGNUS_ARGON2_PARALLELISM", "1"),
@@ -126,6 +133,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("AGNUS_ACCESS_BLOCKED_EMAILS", "unset"),
     ("AGNUS_ACCESS_BLOCKED_DOMAINS", "unset"),
     ("AGNUS_INVITES_PER_ORG_PER_DAY", "50; 0 disables"),
+    (
+        "AGNUS_ORG_CREATE_PER_USER_PER_HOUR",
+        "5 organizations per person per hour; 0 disables",
+    ),
     ("AGNUS_APP_BASE_URL", "unset: accept links use AGNUS_PUBLIC_BASE_URL"),
     (
         "AGNUS_REVIEW_MENTION",
@@ -177,7 +188,11 @@ pub struct AuthConfig {
     pub session_ttl: Duration,
     pub signup_per_ip: RateLimit,
     pub login_per_ip: RateLimit,
+    /// Failures per (account, source address) before that pair is locked out.
     pub login_failures_per_email: RateLimit,
+    /// Failures per account from any source before every attempt is slowed down (never
+    /// locked: a stranger must not be able to lock an owner out).
+    pub login_slowdown_per_email: RateLimit,
     pub password_params: PasswordParams,
     pub admin: Option<AdminSeed>,
     pub policy: AccessPolicy,
@@ -249,6 +264,7 @@ impl AuthConfig {
             signup_per_ip: RateLimit::hourly(number(src, "AGNUS_SIGNUP_RATE_LIMIT_PER_IP", 10)?),
             login_per_ip: RateLimit::hourly(number(src, "AGNUS_LOGIN_RATE_LIMIT_PER_IP", 100)?),
             login_failures_per_email: RateLimit::hourly(number(src, "AGNUS_LOGIN_RATE_LIMIT_PER_EMAIL", 10)?),
+            login_slowdown_per_email: RateLimit::hourly(number(src, "AGNUS_LOGIN_SLOWDOWN_PER_EMAIL", 20)?),
             password_params,
             admin,
             policy: AccessPolicy::from_source(src),
@@ -288,6 +304,8 @@ pub struct OrgsConfig {
     pub kms_key_id: String,
     pub public_base_url: Option<String>,
     pub rotation_overlap: Duration,
+    /// Organizations one person may create per hour (`POST /api/orgs`).
+    pub orgs_per_user: RateLimit,
 }
 
 impl OrgsConfig {
@@ -308,6 +326,7 @@ impl OrgsConfig {
             kms_key_id: kms_key_id(src)?,
             public_base_url: public_base_url(src),
             rotation_overlap: Duration::from_secs(number(src, "AGNUS_WEBHOOK_ROTATION_OVERLAP_SECS", 86_400)?),
+            orgs_per_user: RateLimit::hourly(number(src, "AGNUS_ORG_CREATE_PER_USER_PER_HOUR", 5)?),
         })
     }
 

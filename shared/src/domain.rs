@@ -230,14 +230,12 @@ impl OrgName {
     pub const MAX_LEN: usize = 100;
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let s = raw.trim();
-        if s.is_empty() || s.chars().count() > Self::MAX_LEN || s.chars().any(char::is_control) {
-            return Err(ValidationError::new(
+        display_name(raw, Self::MAX_LEN).map(Self).map_err(|_| {
+            ValidationError::new(
                 "invalid_org_name",
-                "organization name must be 1-100 characters without control characters",
-            ));
-        }
-        Ok(Self(s.to_owned()))
+                "organization name must be 1-100 characters without control or invisible formatting characters",
+            )
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -597,5 +595,63 @@ mod tests {
         let id = OrgId::new();
         assert_eq!(id.to_string().parse::<OrgId>().unwrap(), id);
         assert!("nope".parse::<UserId>().is_err());
+    }
+}
+
+/// A name people see (org names, key names, rule names): NFC-normalized, trimmed, 1 to
+/// `max` characters, and free of control characters and Unicode format characters
+/// (category Cf: bidi overrides such as U+202E, zero-width spaces, …), which can make a
+/// name read differently from what it is (`"evil\u{202e}gnp.exe"`) or look empty.
+pub fn display_name(raw: &str, max: usize) -> Result<String, ValidationError> {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    let normalized: String = raw.trim().nfc().collect();
+    let bad = |c: char| c.is_control() || c.general_category() == GeneralCategory::Format;
+    if normalized.is_empty() || normalized.chars().count() > max || normalized.chars().any(bad) {
+        return Err(ValidationError::new(
+            "invalid_name",
+            format!("a name must be 1-{max} characters without control or invisible formatting characters"),
+        ));
+    }
+    Ok(normalized)
+}
+
+#[cfg(test)]
+mod display_name_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn refuses_bidi_overrides_and_invisible_characters() {
+        for bad in [
+            "evil\u{202e}gnp.exe",
+            "\u{200b}\u{200b}",
+            "a\u{2066}b",
+            "x\u{feff}",
+            "  ",
+            "a\u{7}b",
+        ] {
+            assert!(display_name(bad, 100).is_err(), "{bad:?} accepted");
+        }
+        assert!(OrgName::parse("evil\u{202e}gnp.exe").is_err());
+    }
+
+    #[test]
+    fn normalizes_to_nfc() {
+        // "é" as e + combining acute becomes the one precomposed character.
+        assert_eq!(display_name("Cafe\u{301}", 100).unwrap(), "Caf\u{e9}");
+        assert_eq!(OrgName::parse("  Caf\u{e9} ").unwrap().as_str(), "Caf\u{e9}");
+    }
+
+    proptest! {
+        #[test]
+        fn accepted_names_are_nfc_bounded_and_visible(raw in any::<String>()) {
+            if let Ok(name) = display_name(&raw, 100) {
+                use unicode_normalization::UnicodeNormalization;
+                prop_assert_eq!(name.nfc().collect::<String>(), name.clone());
+                prop_assert!(name.chars().count() <= 100 && !name.is_empty());
+                prop_assert!(!name.chars().any(char::is_control));
+            }
+        }
     }
 }

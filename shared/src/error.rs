@@ -201,9 +201,21 @@ impl From<StoreError> for ApiError {
                     message: "this invitation was already used, revoked, replaced or has expired; ask for a new one"
                         .into(),
                 },
-                Conflict::Unknown => conflict("conflict", "the request conflicts with the current state; retry"),
+                Conflict::TooManyKeys => conflict(
+                    "too_many_keys",
+                    "this member made more than 40 live API keys; revoke some of them first",
+                ),
+                Conflict::Vanished => Self::NotFoundWhat {
+                    code: "not_found",
+                    message: "it no longer exists (revoked or deleted meanwhile)".into(),
+                },
+                Conflict::Unknown => conflict("conflict", "the request conflicts with the current state"),
             },
             StoreError::BadCursor => Self::bad_request("invalid_cursor", "the pagination cursor is invalid"),
+            StoreError::DuplicateTarget(_) => conflict(
+                "same_target_twice",
+                "the request names the same item twice (for example yourself as the target of your own action)",
+            ),
             StoreError::Unavailable(detail) => Self::Unavailable(detail),
             other => Self::Internal(other.to_string()),
         }

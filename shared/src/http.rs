@@ -26,15 +26,31 @@ pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body
     // Auth answers are per-user; never cache them anywhere.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    security_headers(headers);
     response
+}
+
+/// Headers every answer carries: HTTPS only for a year (browsers ignore it over plain
+/// http://localhost), never framed, no referrer sent elsewhere.
+pub fn security_headers(headers: &mut HeaderMap) {
+    headers.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    );
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
 }
 
 pub fn empty_response(status: StatusCode) -> Response<Body> {
     let mut response = Response::new(Body::Empty);
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    security_headers(headers);
     response
 }
 
@@ -72,11 +88,14 @@ fn is_state_changing(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// The CSRF rule (SPEC §3): a state-changing request must not come from another site
-/// (`Sec-Fetch-Site: cross-site`) and must be JSON — a cross-site HTML form can send
-/// neither a JSON content type nor (without CORS preflight) anything but simple types.
+/// The CSRF rule (SPEC §3), for cookie-authenticated requests only: a state-changing
+/// request must not come from another site (`Sec-Fetch-Site: cross-site`) and, when it
+/// carries a body, must be JSON — a cross-site HTML form can send neither a JSON content
+/// type nor (without CORS preflight) a DELETE or PATCH. A request authenticated by an
+/// `Authorization: Bearer` API key carries no ambient credential a browser would attach,
+/// so the rule does not apply to it.
 pub fn check_csrf(req: &Request) -> Result<(), ApiError> {
-    if !is_state_changing(req.method()) {
+    if !is_state_changing(req.method()) || has_bearer(req.headers()) {
         return Ok(());
     }
     let cross_site = req
@@ -84,10 +103,28 @@ pub fn check_csrf(req: &Request) -> Result<(), ApiError> {
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("cross-site"));
-    if cross_site || !is_json(req.headers()) {
+    if cross_site {
+        return Err(ApiError::CsrfRejected);
+    }
+    // A body-less DELETE cannot be sent cross-site without a CORS preflight we never grant.
+    let bodyless_delete = *req.method() == Method::DELETE && req.body().as_ref().is_empty();
+    if !bodyless_delete && !is_json(req.headers()) {
         return Err(ApiError::CsrfRejected);
     }
     Ok(())
+}
+
+fn has_bearer(headers: &HeaderMap) -> bool {
+    bearer_token(headers).is_some()
+}
+
+/// The `Authorization: Bearer …` credential, if any. The one parser of that header: a
+/// request it finds a bearer in is authenticated by that bearer alone (never the cookie),
+/// which is what lets the CSRF rule skip it.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
 }
 
 /// Parses the JSON body into `T`: 413 over [`MAX_JSON_BODY`], 400 for empty or malformed
@@ -207,6 +244,14 @@ mod tests {
         assert!(check_csrf(&req("POST", &[json, ("sec-fetch-site", "cross-site")], "{}")).is_err());
         assert!(check_csrf(&req("POST", &[json, ("sec-fetch-site", "same-origin")], "{}")).is_ok());
         assert!(check_csrf(&req("GET", &[("sec-fetch-site", "cross-site")], "")).is_ok());
+        // Bearer-key requests carry no ambient credential: the rule is for cookies.
+        let bearer = ("authorization", "Bearer agn_x");
+        assert!(check_csrf(&req("POST", &[bearer], "{}")).is_ok());
+        assert!(check_csrf(&req("POST", &[bearer, ("content-type", "text/plain")], "{}")).is_ok());
+        // A body-less DELETE needs no content type; a cross-site one is still refused.
+        assert!(check_csrf(&req("DELETE", &[], "")).is_ok());
+        assert!(check_csrf(&req("DELETE", &[("sec-fetch-site", "cross-site")], "")).is_err());
+        assert!(check_csrf(&req("DELETE", &[("content-type", "text/plain")], "x")).is_err());
     }
 
     #[derive(Debug, serde::Deserialize)]

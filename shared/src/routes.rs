@@ -30,7 +30,8 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/orgs/{slug}/restore", "orgs"),
     route("POST", "/api/orgs/{slug}/transfer", "orgs"),
     route("GET", "/api/orgs/{slug}/members", "orgs"),
-    route("POST", "/api/orgs/{slug}/members", "orgs"),
+    // Adding a member is an invitation they accept (never membership without consent).
+    route("POST", "/api/orgs/{slug}/members", "invites"),
     route("PATCH", "/api/orgs/{slug}/members/{userId}", "orgs"),
     route("DELETE", "/api/orgs/{slug}/members/{userId}", "orgs"),
     route("POST", "/api/orgs/{slug}/leave", "orgs"),

@@ -42,15 +42,7 @@ pub fn issue(tokens: &SessionTokens, user: &UserRecord, ttl: Duration) -> Result
 
 /// An `Authorization: Bearer agn_…` API key, if the request carries one.
 fn bearer_api_key(req: &Request) -> Option<&str> {
-    let value = req
-        .headers()
-        .get(lambda_http::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let key = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))?;
-    Some(key.trim())
+    crate::http::bearer_token(req.headers())
 }
 
 /// The caller, if the request carries a live API key or a valid, live session; `None`

@@ -116,7 +116,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// `sha256=<64 hex>` → the 32 signature bytes.
 fn sha256_hex_signature(value: &str) -> Result<[u8; 32], Rejection> {
-    if value.len() >= 5 && value[..5].eq_ignore_ascii_case("sha1=") {
+    if value.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("sha1=")) {
         return Err(Rejection::Sha1Refused);
     }
     let hexpart = value.strip_prefix("sha256=").ok_or(Rejection::MalformedSignature)?;
@@ -272,11 +272,16 @@ pub fn meta(provider: Provider, headers: &HeaderMap, body: &[u8]) -> DeliveryMet
     let h = |name| header(headers, name).filter(|v| !v.is_empty());
     let (event, id) = match provider {
         Provider::Github => (h("x-github-event"), h("x-github-delivery").map(str::to_owned)),
+        // A Standard-Webhooks delivery signs its `webhook-id`: that is the delivery, and no
+        // unsigned header may change it (else a replay with a new `Idempotency-Key` would be
+        // a "new" delivery). A token-authenticated delivery has only unsigned ids.
+        Provider::Gitlab if h("webhook-signature").is_some() => {
+            (h("x-gitlab-event"), h("webhook-id").map(str::to_owned))
+        }
         Provider::Gitlab => (
             h("x-gitlab-event"),
             h("idempotency-key")
                 .or_else(|| h("x-gitlab-event-uuid"))
-                .or_else(|| h("webhook-id"))
                 .map(str::to_owned),
         ),
         Provider::Bitbucket => (
@@ -534,6 +539,16 @@ mod tests {
             ("idempotency-key", "abc-1".into()),
         ]);
         assert_eq!(meta(Provider::Gitlab, &gl, b"{}").delivery_id, "abc-1");
+        // Signed (Standard Webhooks): the signed id wins over any unsigned header.
+        for extra in [("idempotency-key", "other"), ("x-gitlab-event-uuid", "other-2")] {
+            let signed = headers(&[
+                ("x-gitlab-event", "Merge Request Hook".into()),
+                ("webhook-id", "msg_signed".into()),
+                ("webhook-signature", "v1,abc".into()),
+                (extra.0, extra.1.into()),
+            ]);
+            assert_eq!(meta(Provider::Gitlab, &signed, b"{}").delivery_id, "msg_signed");
+        }
         let bb = headers(&[
             ("x-event-key", "pullrequest:created".into()),
             ("x-request-uuid", "u-1".into()),

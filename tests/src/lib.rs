@@ -460,7 +460,8 @@ impl Api {
         }
     }
 
-    /// `user` joins `slug` with `role`, added by `admin`.
+    /// `user` joins `slug` with `role`: `admin` adds them (an invitation) and they accept
+    /// it with their session.
     pub async fn add_member(&self, admin: &TestUser, slug: &str, user: &TestUser, role: &str) {
         let a = self
             .call(
@@ -470,7 +471,30 @@ impl Api {
             )
             .await;
         assert_eq!(a.status, 201, "add member: {}", String::from_utf8_lossy(&a.body));
+        let token = invite_token(&a);
+        let accepted = self
+            .call(
+                Call::post("/api/auth/accept-invite")
+                    .cookie(&user.cookie)
+                    .json(&serde_json::json!({ "token": token })),
+            )
+            .await;
+        assert_eq!(
+            accepted.status,
+            200,
+            "accept: {}",
+            String::from_utf8_lossy(&accepted.body)
+        );
     }
+}
+
+/// The token of the accept link in an invitation answer.
+pub fn invite_token(a: &Answer) -> String {
+    a.json()["acceptUrl"]
+        .as_str()
+        .and_then(|u| u.rsplit('/').next())
+        .expect("acceptUrl")
+        .to_owned()
 }
 
 /// A signed-up user in tests.

@@ -309,25 +309,39 @@ async fn login_works_with_any_case_and_lists_orgs() {
 }
 
 #[tokio::test]
-async fn repeated_login_failures_for_one_account_are_rate_limited() {
+async fn repeated_login_failures_lock_out_that_source_only() {
     let state = auth_state(&[("AGNUS_LOGIN_RATE_LIMIT_PER_EMAIL", "3")]).await;
     let (email, password, _, _) = signup(&state).await;
+    let attacker = random_ip();
     for _ in 0..3 {
         let a = call_auth(
             &state,
-            Call::post("/api/auth/login").json(&json!({"email": email, "password": "wrong password!!"})),
+            Call::post("/api/auth/login")
+                .json(&json!({"email": email, "password": "wrong password!!"}))
+                .from_ip(&attacker),
         )
         .await;
         assert_eq!(a.status, 401);
     }
-    // Even the right password is refused until the window passes (from any IP).
+    // From the attacker's address even the right password is refused until the window passes…
     let a = call_auth(
         &state,
-        Call::post("/api/auth/login").json(&json!({"email": email, "password": password})),
+        Call::post("/api/auth/login")
+            .json(&json!({"email": email, "password": password}))
+            .from_ip(&attacker),
     )
     .await;
     assert_eq!(a.status, 429);
     assert!(a.headers.contains_key("retry-after"));
+    // …but the owner, elsewhere, is not locked out by a stranger (SECURITY #33).
+    let a = call_auth(
+        &state,
+        Call::post("/api/auth/login")
+            .json(&json!({"email": email, "password": password}))
+            .from_ip(&random_ip()),
+    )
+    .await;
+    assert_eq!(a.status, 200);
 }
 
 #[tokio::test]

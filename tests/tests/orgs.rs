@@ -377,14 +377,37 @@ async fn membership_management_and_its_invariants() {
         ))
         .await;
     assert_eq!((again.status, again.error_code().as_str()), (409, "already_member"));
-    let nobody = api
-        .call(post(
+    // Adding someone is an invitation: the same answer whether or not the address has an
+    // account (no enumeration), and no membership until they accept (SECURITY #30).
+    let outsider = api.user().await;
+    let add = |email: String| {
+        post(
             &format!("/api/orgs/{s}/members"),
             &owner,
-            json!({"email": unique_email("ghost"), "role": "member"}),
-        ))
-        .await;
-    assert_eq!((nobody.status, nobody.error_code().as_str()), (404, "user_not_found"));
+            json!({"email": email, "role": "member"}),
+        )
+    };
+    let known = api.call(add(outsider.email.clone())).await;
+    let nobody = api.call(add(unique_email("ghost"))).await;
+    assert_eq!((known.status, nobody.status), (201, 201));
+    let shape = |a: &agnus_tests::Answer| {
+        let mut keys: Vec<String> = a.json()["invite"].as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        (keys, a.json().as_object().unwrap().keys().cloned().collect::<Vec<_>>())
+    };
+    assert_eq!(shape(&known), shape(&nobody));
+    let theirs = api.call(get("/api/orgs/me", &outsider)).await.json();
+    assert!(
+        theirs["orgs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["slug"] != s.as_str()),
+        "added without consent: {theirs}"
+    );
+    // Adding yourself is a clear 409, not a 500.
+    let myself = api.call(add(owner.email.clone())).await;
+    assert_eq!((myself.status, myself.error_code().as_str()), (409, "already_member"));
     let as_owner = api
         .call(post(
             &format!("/api/orgs/{s}/members"),

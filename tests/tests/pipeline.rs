@@ -564,3 +564,110 @@ async fn repo_tokens_and_api_keys_exist_only_sealed_or_hashed() {
     assert!(!dump.contains(&token), "repo token in plaintext");
     assert!(!dump.contains(&key), "API key in plaintext");
 }
+
+/// SECURITY #28: a key never outlives its maker's rights, and keys never manage keys,
+/// members or invitations (those need a person's session).
+#[tokio::test]
+async fn keys_follow_their_maker_and_never_manage_people_or_keys() {
+    let (api, _queue, _esm) = setup(&[]).await;
+    let owner = api.user().await;
+    let admin = api.user().await;
+    let other = api.user().await;
+    let s = owner.slug.clone();
+    api.add_member(&owner, &s, &admin, "admin").await;
+    let bearer = |k: &str| format!("Bearer {k}");
+    let make_key = |who: &TestUser, role: &str| {
+        Call::post(&format!("/api/orgs/{s}/api-keys"))
+            .cookie(&who.cookie)
+            .json(&json!({"name": format!("made by {}", who.email), "role": role}))
+    };
+    let made = api.call(make_key(&admin, "admin")).await;
+    assert_eq!(made.status, 201, "{:?}", made.json());
+    let key = made.json()["key"].as_str().unwrap().to_owned();
+    let as_key = |call: Call| call.header("authorization", &bearer(&key));
+
+    // Keys cannot mint keys, revoke keys, invite, add, change or remove members.
+    let refused = [
+        as_key(Call::post(&format!("/api/orgs/{s}/api-keys")).json(&json!({"name":"child","role":"admin"}))),
+        as_key(Call::get(&format!("/api/orgs/{s}/api-keys"))),
+        as_key(Call::new(
+            "DELETE",
+            &format!(
+                "/api/orgs/{s}/api-keys/{}",
+                made.json()["apiKey"]["id"].as_str().unwrap()
+            ),
+        )),
+        as_key(Call::post(&format!("/api/orgs/{s}/invites")).json(&json!({"email": other.email, "role": "admin"}))),
+        as_key(Call::post(&format!("/api/orgs/{s}/members")).json(&json!({"email": other.email, "role": "admin"}))),
+        as_key(Call::new("PATCH", &format!("/api/orgs/{s}/members/{}", admin.id)).json(&json!({"role": "member"}))),
+        as_key(Call::new("DELETE", &format!("/api/orgs/{s}/members/{}", admin.id))),
+        as_key(Call::post(&format!("/api/orgs/{s}/transfer")).json(&json!({"userId": admin.id}))),
+    ];
+    for call in refused {
+        let desc = format!("{} {}", call.method, call.path);
+        let a = api.call(call).await;
+        assert_eq!((a.status, a.error_code().as_str()), (403, "session_required"), "{desc}");
+    }
+    // It still reads what an admin key may read.
+    assert_eq!(
+        api.call(as_key(Call::get(&format!("/api/orgs/{s}/audit"))))
+            .await
+            .status,
+        200
+    );
+
+    // Demoting the maker reduces the key to member rights, in the same transaction.
+    let demote = api
+        .call(
+            Call::new("PATCH", &format!("/api/orgs/{s}/members/{}", admin.id))
+                .cookie(&owner.cookie)
+                .json(&json!({"role": "member"})),
+        )
+        .await;
+    assert_eq!(demote.status, 200, "{:?}", demote.json());
+    assert_eq!(
+        api.call(as_key(Call::get(&format!("/api/orgs/{s}/audit"))))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        api.call(as_key(Call::get("/api/repos"))).await.status,
+        200,
+        "still a member key"
+    );
+
+    // Removing the maker revokes the key at once.
+    let remove = api
+        .call(
+            Call::new("DELETE", &format!("/api/orgs/{s}/members/{}", admin.id))
+                .cookie(&owner.cookie)
+                .header("content-type", "application/json"),
+        )
+        .await;
+    assert_eq!(remove.status, 204, "{:?}", String::from_utf8_lossy(&remove.body));
+    assert_eq!(api.call(as_key(Call::get("/api/repos"))).await.status, 401);
+    let listed = api
+        .call(Call::get(&format!("/api/orgs/{s}/api-keys")).cookie(&owner.cookie))
+        .await
+        .json();
+    assert!(listed["apiKeys"].as_array().unwrap().is_empty(), "{listed}");
+
+    // A key the owner made survives other people's removal, and a body-less DELETE with a
+    // cookie needs no content type.
+    let owner_key = api.call(make_key(&owner, "member")).await.json()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    api.add_member(&owner, &s, &other, "admin").await;
+    let remove_other = api
+        .call(Call::new("DELETE", &format!("/api/orgs/{s}/members/{}", other.id)).cookie(&owner.cookie))
+        .await;
+    assert_eq!(remove_other.status, 204);
+    assert_eq!(
+        api.call(Call::get("/api/repos").header("authorization", &bearer(&owner_key)))
+            .await
+            .status,
+        200
+    );
+}

@@ -236,6 +236,9 @@ async fn signup(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
     ))
 }
 
+/// How long each login attempt waits once an account has many failures from anywhere.
+const LOGIN_SLOWDOWN: std::time::Duration = std::time::Duration::from_secs(1);
+
 async fn login(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
     let body: LoginBody = json_body(req)?;
     let email = Email::parse(&body.email).map_err(|_| ApiError::InvalidCredentials)?;
@@ -245,16 +248,26 @@ async fn login(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiEr
             .rate_limit_hit("login-ip", &client_ip(req), state.config.login_per_ip)
             .await?,
     )?;
+    // Lockout is per (account, source address): a stranger elsewhere cannot lock the
+    // owner out. Per account from anywhere, failures only slow attempts down.
+    let pair = format!("{}|{}", email.as_str(), client_ip(req));
     limited(
         state
             .store
-            .rate_limit_peek(
-                "login-fail-email",
-                email.as_str(),
-                state.config.login_failures_per_email,
-            )
+            .rate_limit_peek("login-fail-pair", &pair, state.config.login_failures_per_email)
             .await?,
     )?;
+    if let RateDecision::Limited { .. } = state
+        .store
+        .rate_limit_peek(
+            "login-fail-email",
+            email.as_str(),
+            state.config.login_slowdown_per_email,
+        )
+        .await?
+    {
+        tokio::time::sleep(LOGIN_SLOWDOWN).await;
+    }
     state.config.policy.check_account(&email)?;
 
     let password = secrecy::ExposeSecret::expose_secret(&body.password);
@@ -273,13 +286,17 @@ async fn login(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiEr
         },
     };
     let Some(user) = user else {
-        // Count the failure; the counter's own limit is enforced by the peek above.
+        // Count the failure; the counters' limits are enforced by the peeks above.
+        let _ = state
+            .store
+            .rate_limit_hit("login-fail-pair", &pair, state.config.login_failures_per_email)
+            .await?;
         let _ = state
             .store
             .rate_limit_hit(
                 "login-fail-email",
                 email.as_str(),
-                state.config.login_failures_per_email,
+                state.config.login_slowdown_per_email,
             )
             .await?;
         return Err(ApiError::InvalidCredentials);

@@ -19,6 +19,8 @@ async fn main() -> Result<(), Error> {
     let sdk = aws::load().await;
     let state = Arc::new(AuthState::new(config, aws::dynamodb(&sdk), aws::kms(&sdk)));
     bootstrap_admin(&state).await?;
+    // The unknown-email login path's dummy hash, made where Lambda gives init CPU.
+    state.hasher.warm_up().await?;
     lambda_http::run(service_fn(move |req: Request| {
         let state = Arc::clone(&state);
         async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }

@@ -7,12 +7,14 @@
 //! 503 and the claim is released, so the provider's retry goes through.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use agnus_shared::aws::{DynamoClient, KmsClient, S3Client, SqsClient};
 use agnus_shared::cache::TtlCache;
 use agnus_shared::config::{IntakeConfig, RateLimit};
 use agnus_shared::crypto::{KmsError, SecretBox, WebhookSecret};
-use agnus_shared::domain::{Provider, Slug};
+use agnus_shared::domain::{OrgId, Provider, Slug};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, json_response};
 use agnus_shared::queue::{DeliveryAttributes, Enqueuer};
@@ -31,9 +33,28 @@ const CLAIM_LEASE_SECS: i64 = 30;
 const REJECTION_AUDITS_PER_HOUR: u32 = 20;
 /// Bound on cached (slug, provider) entries per warm instance.
 const CACHE_CAPACITY: usize = 10_000;
+/// A separate, small budget for "no such org" answers: a flood of random slugs fills this,
+/// never the cache of real orgs.
+const UNKNOWN_CACHE_CAPACITY: usize = 1_000;
+/// A failed verification against a cached secret reloads it from the store (a rotation
+/// may have happened since), at most once per this interval per org and provider — so a
+/// flood of forged deliveries cannot turn into a flood of KMS calls.
+const RELOAD_AFTER_FAILURE_EVERY: Duration = Duration::from_secs(5);
+/// Rejections are counted per warm instance and written at most this often per org and
+/// provider: an unauthenticated caller cannot buy a DynamoDB write per request.
+const REJECTION_FLUSH_EVERY: Duration = Duration::from_secs(5);
 
-/// An org lookup with its decrypted secret(s) (`None`: no such org), per warm instance.
-type Lookup = Option<(IntakeTarget, Vec<WebhookSecret>)>;
+/// An org lookup with its decrypted secret(s), per warm instance.
+type Found = (IntakeTarget, Vec<WebhookSecret>);
+type CacheKey = (String, Provider);
+
+/// Rejections seen by this instance and not yet written.
+#[derive(Debug, Default)]
+struct PendingRejections {
+    count: u64,
+    last_reason: &'static str,
+    last_flush: Option<Instant>,
+}
 
 /// Everything a request needs, built once per cold start.
 #[derive(Debug)]
@@ -42,7 +63,11 @@ pub struct IntakeState {
     pub sealer: SecretBox,
     pub enqueuer: Enqueuer,
     pub config: IntakeConfig,
-    cache: TtlCache<(String, Provider), Lookup>,
+    cache: TtlCache<CacheKey, Found>,
+    unknown: TtlCache<CacheKey, ()>,
+    /// When each entry was last reloaded because a signature failed against it.
+    reloaded: TtlCache<CacheKey, ()>,
+    rejections: Mutex<HashMap<(OrgId, Provider), (IntakeTarget, PendingRejections)>>,
 }
 
 impl IntakeState {
@@ -59,6 +84,9 @@ impl IntakeState {
                 config.inline_max_bytes,
             ),
             cache: TtlCache::new(config.cache_ttl, CACHE_CAPACITY),
+            unknown: TtlCache::new(config.cache_ttl, UNKNOWN_CACHE_CAPACITY),
+            reloaded: TtlCache::new(RELOAD_AFTER_FAILURE_EVERY, CACHE_CAPACITY),
+            rejections: Mutex::new(HashMap::new()),
             config,
         }
     }
@@ -66,6 +94,25 @@ impl IntakeState {
     /// Forgets cached lookups (tests; a cold start does the same).
     pub fn clear_cache(&self) {
         self.cache.clear();
+        self.unknown.clear();
+        self.reloaded.clear();
+    }
+
+    /// Writes every pending rejection count now (tests; a warm instance flushes as it goes).
+    pub async fn flush_rejections(&self) {
+        let due: Vec<_> = match self.rejections.lock() {
+            Ok(mut pending) => pending
+                .values_mut()
+                .filter(|(_, p)| p.count > 0)
+                .map(|(t, p)| (t.clone(), std::mem::take(&mut p.count), p.last_reason))
+                .collect(),
+            Err(_) => return,
+        };
+        for (target, count, reason) in due {
+            if let Err(e) = self.store.record_rejections(&target, reason, count).await {
+                tracing::warn!(error = %e, "could not record rejections");
+            }
+        }
     }
 }
 
@@ -148,14 +195,26 @@ async fn deliver(state: &IntakeState, req: &Request, params: HashMap<String, Str
     let Ok(slug) = Slug::system(params.get("orgSlug").map(String::as_str).unwrap_or_default()) else {
         return unauthorized();
     };
-    let (target, secrets) = match lookup(state, &slug, provider).await {
+    let (mut target, secrets, cached) = match lookup(state, &slug, provider, false).await {
         Ok(Some(found)) => found,
         Ok(None) => return unauthorized(),
         Err(detail) => return unavailable(&detail),
     };
     tracing::Span::current().record("org_id", tracing::field::display(target.org_id()));
 
-    if let Err(rejection) = webhooks::verify(provider, req.headers(), body, &secrets, now_secs()) {
+    let mut verdict = webhooks::verify(provider, req.headers(), body, &secrets, now_secs());
+    if verdict.is_err() && cached && reload_allowed(state, &slug, provider) {
+        // The secret may have been rotated since it was cached: look once more.
+        match lookup(state, &slug, provider, true).await {
+            Ok(Some((fresh, secrets, _))) => {
+                verdict = webhooks::verify(provider, req.headers(), body, &secrets, now_secs());
+                target = fresh;
+            }
+            Ok(None) => return unauthorized(),
+            Err(detail) => return unavailable(&detail),
+        }
+    }
+    if let Err(rejection) = verdict {
         tracing::info!(reason = rejection.reason(), "delivery rejected");
         record_rejection(state, &target, rejection.reason()).await;
         return unauthorized();
@@ -265,50 +324,88 @@ async fn legacy_alias(state: &IntakeState, req: &Request, params: &HashMap<Strin
     response
 }
 
-/// The org and its valid secret(s) for `provider`, from the warm cache when fresh.
+/// The org and its valid secret(s) for `provider`, from the warm cache when fresh (and
+/// `fresh` is not asked for); the flag says whether the answer came from the cache.
 async fn lookup(
     state: &IntakeState,
     slug: &Slug,
     provider: Provider,
-) -> Result<Option<(IntakeTarget, Vec<WebhookSecret>)>, String> {
+    fresh: bool,
+) -> Result<Option<(IntakeTarget, Vec<WebhookSecret>, bool)>, String> {
     let key = (slug.as_str().to_owned(), provider);
-    if let Some(hit) = state.cache.get(&key) {
-        return Ok(hit);
+    if !fresh {
+        if let Some((target, secrets)) = state.cache.get(&key) {
+            return Ok(Some((target, secrets, true)));
+        }
+        if state.unknown.get(&key).is_some() {
+            return Ok(None);
+        }
     }
-    let entry = match state
+    let Some(target) = state
         .store
         .intake_target(slug, provider)
         .await
         .map_err(|e| e.to_string())?
-    {
-        None => None,
-        Some(target) => {
-            let now = now_secs();
-            let hook = target.webhook();
-            let mut secrets = Vec::with_capacity(2);
-            let mut sealed = vec![hook.ciphertext.as_slice()];
-            sealed.extend(hook.previous_if_valid(now));
-            for ciphertext in sealed {
-                match webhooks::open_secret(&state.sealer, target.org_id(), provider, ciphertext).await {
-                    Ok(secret) => secrets.push(secret),
-                    Err(KmsError::Invalid) => {
-                        tracing::error!("a stored webhook secret does not open under its org's context");
-                    }
-                    Err(e) => return Err(e.to_string()),
-                }
-            }
-            Some((target, secrets))
-        }
+    else {
+        state.cache.remove(&key);
+        state.unknown.insert(key, ());
+        return Ok(None);
     };
-    state.cache.insert(key, entry.clone());
-    Ok(entry)
+    let now = now_secs();
+    let hook = target.webhook();
+    let mut secrets = Vec::with_capacity(2);
+    let mut sealed = vec![hook.ciphertext.as_slice()];
+    sealed.extend(hook.previous_if_valid(now));
+    for ciphertext in sealed {
+        match webhooks::open_secret(&state.sealer, target.org_id(), provider, ciphertext).await {
+            Ok(secret) => secrets.push(secret),
+            Err(KmsError::Invalid) => {
+                tracing::error!("a stored webhook secret does not open under its org's context");
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    state.unknown.remove(&key);
+    state.cache.insert(key, (target.clone(), secrets.clone()));
+    Ok(Some((target, secrets, false)))
 }
 
-/// Makes a rejected delivery visible to the org's admins: always in the per-provider
-/// counters of the webhook listing, and in the audit log (rate-limited so a flood of
-/// forged requests cannot flood the log). Best effort: never changes the 401.
-async fn record_rejection(state: &IntakeState, target: &IntakeTarget, reason: &str) {
-    if let Err(e) = state.store.record_rejection(target, reason).await {
+/// Whether a failed verification may reload this entry now (at most once per interval).
+fn reload_allowed(state: &IntakeState, slug: &Slug, provider: Provider) -> bool {
+    let key = (slug.as_str().to_owned(), provider);
+    if state.reloaded.get(&key).is_some() {
+        return false;
+    }
+    state.reloaded.insert(key, ());
+    true
+}
+
+/// Makes a rejected delivery visible to the org's admins: in the per-provider counters
+/// of the webhook listing, and in the audit log (rate-limited so a flood of forged
+/// requests cannot flood the log). Counts are kept per warm instance and written at most
+/// every [`REJECTION_FLUSH_EVERY`] per org and provider — one write for many rejections.
+/// Best effort: never changes the 401.
+async fn record_rejection(state: &IntakeState, target: &IntakeTarget, reason: &'static str) {
+    let key = (*target.org_id(), target.provider());
+    let due = match state.rejections.lock() {
+        Ok(mut pending) => {
+            let (_, p) = pending
+                .entry(key)
+                .or_insert_with(|| (target.clone(), PendingRejections::default()));
+            p.count += 1;
+            p.last_reason = reason;
+            let due = p.last_flush.is_none_or(|at| at.elapsed() >= REJECTION_FLUSH_EVERY);
+            if due {
+                p.last_flush = Some(Instant::now());
+                Some(std::mem::take(&mut p.count))
+            } else {
+                None
+            }
+        }
+        Err(_) => None,
+    };
+    let Some(count) = due else { return };
+    if let Err(e) = state.store.record_rejections(target, reason, count).await {
         tracing::warn!(error = %e, "could not record the rejection");
         return;
     }
@@ -317,8 +414,8 @@ async fn record_rejection(state: &IntakeState, target: &IntakeTarget, reason: &s
     if let Ok(RateDecision::Allowed) = state.store.rate_limit_hit("audit-rejections", &subject, budget).await {
         let event = AuditEvent::new("webhook.delivery_rejected", Actor::system("intake"))
             .target(target.provider())
-            .details(json!({ "reason": reason }));
-        if let Err(e) = state.store.append_audit(target.org_id(), &event).await {
+            .details(json!({ "reason": reason, "count": count }));
+        if let Err(e) = state.store.append_intake_audit(target, &event).await {
             tracing::warn!(error = %e, "could not audit the rejection");
         }
     }

@@ -84,9 +84,23 @@ async fn route(state: &InvitesState, req: &Request) -> Result<Response<Body>, Ap
         ("POST", "/api/auth/accept-invite") => accept(state, req).await,
         _ => {
             let principal = session::require(&state.store, &state.tokens, req).await?;
+            if route.method != "GET" && principal.user().is_none() {
+                // Inviting is adding people: an API key must not (SECURITY #28).
+                return Err(ApiError::Forbidden {
+                    code: "session_required",
+                    message: "this route needs a logged-in person: API keys cannot manage members or invitations"
+                        .into(),
+                });
+            }
             let scope = admin_scope(state, &principal, &params).await?;
+            if scope.via_system_admin() && route.method == "GET" {
+                let event = scope.audit("system_admin.read").details(json!({ "path": route.path }));
+                state.store.append_audit(scope.org_id(), &event).await?;
+            }
             match (route.method, route.path) {
-                ("POST", "/api/orgs/{slug}/invites") => create(state, req, &scope).await,
+                // Adding a member by email is inviting them: the same answer whether or not
+                // the address has an account, and no membership until they accept.
+                ("POST", "/api/orgs/{slug}/invites" | "/api/orgs/{slug}/members") => create(state, req, &scope).await,
                 ("GET", "/api/orgs/{slug}/invites") => list(state, req, &scope).await,
                 ("DELETE", "/api/orgs/{slug}/invites/{id}") => revoke(state, &scope, &params).await,
                 ("POST", "/api/orgs/{slug}/invites/{id}/resend") => resend(state, &scope, &params).await,

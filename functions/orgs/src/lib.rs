@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use agnus_shared::aws::DynamoClient;
 use agnus_shared::config::OrgsConfig;
 use agnus_shared::crypto::{SecretBox, SessionTokens};
-use agnus_shared::domain::{Email, OrgName, Plan, Provider, Role, Slug, UserId};
+use agnus_shared::domain::{OrgName, Plan, Provider, Role, Slug, UserId};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, check_csrf, json_body, json_response, page_json, page_request};
 use agnus_shared::principal::Principal;
@@ -103,13 +103,25 @@ impl Ctx<'_> {
     fn person(&self) -> Result<&agnus_shared::store::UserRecord, ApiError> {
         self.principal.user().ok_or_else(|| ApiError::Forbidden {
             code: "session_required",
-            message: "this route needs a logged-in user; an API key is bound to its one organization".into(),
+            message: "this route needs a logged-in person: API keys cannot manage members or keys".into(),
         })
     }
 
     fn me(&self) -> Option<UserId> {
         self.principal.user().map(|u| u.id)
     }
+}
+
+/// Routes that change who is in an org or mint/revoke credentials: a person's session
+/// only. An API key that could do these could outlive its maker's rights (SECURITY #28).
+fn manages_people_or_keys(method: &str, path: &str) -> bool {
+    matches!(
+        (method, path),
+        ("POST", "/api/orgs/{slug}/transfer")
+            | ("PATCH" | "DELETE", "/api/orgs/{slug}/members/{userId}")
+            | ("POST", "/api/orgs/{slug}/leave")
+            | (_, "/api/orgs/{slug}/api-keys" | "/api/orgs/{slug}/api-keys/{id}")
+    )
 }
 
 fn require_admin(scope: &OrgScope) -> Result<(), ApiError> {
@@ -139,6 +151,9 @@ async fn route(state: &OrgsState, req: &Request) -> Result<Response<Body>, ApiEr
         principal,
         params,
     };
+    if manages_people_or_keys(route.method, route.path) {
+        ctx.person()?;
+    }
     match (route.method, route.path) {
         ("GET", "/api/orgs/me") => my_orgs(&ctx).await,
         ("POST", "/api/orgs") => create_org(&ctx).await,
@@ -148,7 +163,6 @@ async fn route(state: &OrgsState, req: &Request) -> Result<Response<Body>, ApiEr
         ("POST", "/api/orgs/{slug}/restore") => restore_org(&ctx).await,
         ("POST", "/api/orgs/{slug}/transfer") => transfer(&ctx).await,
         ("GET", "/api/orgs/{slug}/members") => list_members(&ctx).await,
-        ("POST", "/api/orgs/{slug}/members") => add_member(&ctx).await,
         ("PATCH", "/api/orgs/{slug}/members/{userId}") => change_role(&ctx).await,
         ("DELETE", "/api/orgs/{slug}/members/{userId}") => remove_member(&ctx).await,
         ("POST", "/api/orgs/{slug}/leave") => leave(&ctx).await,
@@ -222,6 +236,17 @@ async fn create_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     };
     if !user.is_system_admin {
         ctx.state.config.policy.check_org_creation(&user.email)?;
+        match ctx
+            .state
+            .store
+            .rate_limit_hit("org-create-user", &user.id.to_string(), ctx.state.config.orgs_per_user)
+            .await?
+        {
+            agnus_shared::store::RateDecision::Allowed => {}
+            agnus_shared::store::RateDecision::Limited { retry_after_secs } => {
+                return Err(ApiError::RateLimited { retry_after_secs });
+            }
+        }
     }
     let mut org = OrgRecord::new(slug.clone(), name, now_secs());
     let secrets = webhooks::new_org_secrets(&ctx.state.sealer, &org.id)
@@ -244,7 +269,11 @@ async fn create_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     tracing::info!(org_id = %org.id, "organization created");
     Ok(json_response(
         StatusCode::CREATED,
-        &json!({ "org": org_json(&org, Some(Role::Owner)) }),
+        &json!({
+            "org": org_json(&org, Some(Role::Owner)),
+            // Shown in full this once; afterwards only previews (GET …/webhooks).
+            "webhooks": webhooks::secrets_json(ctx.state.config.public_base_url.as_deref(), &org.slug, &secrets),
+        }),
     ))
 }
 
@@ -370,12 +399,6 @@ async fn list_members(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     ok(&page_json("members", &page))
 }
 
-#[derive(Deserialize)]
-struct AddMemberBody {
-    email: String,
-    role: String,
-}
-
 fn assignable_role(raw: &str) -> Result<Role, ApiError> {
     match raw.parse::<Role>()? {
         Role::Owner => Err(ApiError::bad_request(
@@ -384,33 +407,6 @@ fn assignable_role(raw: &str) -> Result<Role, ApiError> {
         )),
         role => Ok(role),
     }
-}
-
-async fn add_member(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
-    let body: AddMemberBody = json_body(ctx.req)?;
-    let email = Email::parse(&body.email)?;
-    let role = assignable_role(&body.role)?;
-    let scope = ctx.scope(false).await?;
-    require_admin(&scope)?;
-    let user = ctx
-        .state
-        .store
-        .find_user_by_email(&email)
-        .await?
-        .ok_or_else(|| ApiError::NotFoundWhat {
-            code: "user_not_found",
-            message: "no account uses this email; send an invitation instead".into(),
-        })?;
-    ctx.state.config.policy.check_account(&user.email)?;
-    let event = scope
-        .audit("member.added")
-        .target(user.id)
-        .details(json!({ "email": user.email.as_str(), "role": role }));
-    ctx.state.store.add_member(&scope, &user, role, &event).await?;
-    Ok(json_response(
-        StatusCode::CREATED,
-        &json!({ "member": { "userId": user.id, "email": user.email.as_str(), "role": role } }),
-    ))
 }
 
 #[derive(Deserialize)]
@@ -575,10 +571,8 @@ struct CreateApiKeyBody {
 
 async fn create_api_key(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let body: CreateApiKeyBody = json_body(ctx.req)?;
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(ApiError::bad_request("invalid_name", "name must be 1-100 characters"));
-    }
+    let name = agnus_shared::domain::display_name(&body.name, 100)?;
+    let name = name.as_str();
     let role = assignable_role(&body.role)?;
     let expires_at = match body.expires_in_days {
         None => None,

@@ -178,7 +178,7 @@ async fn connect(state: &ReposState, req: &Request, scope: &OrgScope) -> Result<
                 .seal(&context, token.as_bytes())
                 .await
                 .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-            let preview = format!("…{}", &token[token.len().saturating_sub(4)..]);
+            let preview = agnus_shared::crypto::preview_tail(token);
             (Some(sealed), Some(preview))
         }
     };

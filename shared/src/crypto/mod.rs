@@ -9,7 +9,7 @@ mod secrets;
 pub use kms::{KmsError, SecretBox};
 pub use secrets::{
     API_KEY_PREFIX, WebhookSecret, api_key_well_formed, constant_time_eq, generate_api_key, hmac_sha256,
-    hmac_sha256_verify, random_bytes, sha256_hex,
+    hmac_sha256_verify, preview_tail, random_bytes, sha256_hex,
 };
 
 use std::sync::Arc;
@@ -147,9 +147,14 @@ impl PasswordHasher {
         .await?
     }
 
-    /// Spends the same work as a real verification, for unknown accounts.
-    pub async fn verify_dummy(&self, password: &str) -> Result<(), CryptoError> {
-        let dummy = self
+    /// Makes the dummy hash now (call at init), so the first unknown-email login after a
+    /// cold start does not also pay for hashing — which would tell it apart from a real one.
+    pub async fn warm_up(&self) -> Result<(), CryptoError> {
+        self.dummy_hash().await.map(|_| ())
+    }
+
+    async fn dummy_hash(&self) -> Result<PasswordHashString, CryptoError> {
+        Ok(self
             .dummy
             .get_or_try_init(|| async {
                 let random = uuid::Uuid::new_v4().to_string() + &uuid::Uuid::new_v4().to_string();
@@ -158,15 +163,20 @@ impl PasswordHasher {
                 self.hash(&pw).await
             })
             .await?
-            .clone();
+            .clone())
+    }
+
+    /// Spends the same work as a real verification, for unknown accounts.
+    pub async fn verify_dummy(&self, password: &str) -> Result<(), CryptoError> {
+        let dummy = self.dummy_hash().await?;
         let _ = self.verify(password, &dummy).await?;
         Ok(())
     }
 }
 
-/// Copies password bytes for the blocking task. (The copy is dropped right after hashing.)
-fn zeroizing_copy(s: &str) -> Vec<u8> {
-    s.as_bytes().to_vec()
+/// Copies password bytes for the blocking task; the copy is wiped when dropped.
+fn zeroizing_copy(s: &str) -> zeroize::Zeroizing<Vec<u8>> {
+    zeroize::Zeroizing::new(s.as_bytes().to_vec())
 }
 
 /// Session token claims: who, which session, which epoch (bumped by "log out everywhere").

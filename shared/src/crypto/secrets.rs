@@ -88,9 +88,16 @@ impl WebhookSecret {
 
     /// The last four characters, for listings.
     pub fn preview(&self) -> String {
-        let s = self.expose();
-        format!("…{}", &s[s.len().saturating_sub(4)..])
+        preview_tail(self.expose())
     }
+}
+
+/// `…` and the last four characters of a secret or token, for listings. Counts
+/// characters, not bytes: a token may hold any text (`"x€yy"`), and a byte slice through
+/// the middle of a character panics.
+pub fn preview_tail(secret: &str) -> String {
+    let start = secret.char_indices().rev().nth(3).map_or(0, |(i, _)| i);
+    format!("…{}", &secret[start..])
 }
 
 /// Prefix of every API key, so leaked keys are recognizable (secret scanners).
@@ -119,6 +126,28 @@ pub fn api_key_well_formed(key: &str) -> bool {
     }
     let (body, check) = key.split_at(expected_len - API_KEY_CHECK_CHARS);
     constant_time_eq(api_key_check(body).as_bytes(), check.as_bytes())
+}
+
+#[cfg(test)]
+mod preview_props {
+    use super::preview_tail;
+    use proptest::prelude::*;
+
+    #[test]
+    fn multibyte_tokens_preview_by_character() {
+        assert_eq!(preview_tail("x€yy"), "…x€yy");
+        assert_eq!(preview_tail("ab€cdé"), "…€cdé");
+        assert_eq!(preview_tail(""), "…");
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_keeps_at_most_four_characters(s in any::<String>()) {
+            let p = preview_tail(&s);
+            let tail: String = s.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+            prop_assert_eq!(p, format!("…{tail}"));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,9 +8,10 @@ use super::keys::*;
 use super::orgs::{AuditEvent, OrgScope, audit_put};
 use super::users::put_new;
 use super::{
-    Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_n, get_opt_n, get_s, n, now_secs, parse, s,
+    Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_n, get_opt_n, get_opt_s, get_s, n, now_secs,
+    parse, s,
 };
-use crate::domain::{OrgId, Role};
+use crate::domain::{OrgId, Role, UserId};
 
 /// A stored API key (never the key itself).
 #[derive(Debug, Clone, Serialize)]
@@ -103,11 +104,110 @@ impl Store {
             (put_new(&self.table, item)?, None),
             (put_new(&self.table, lookup)?, None),
         ];
-        items.extend(self.actor_admin_check(scope)?);
+        items.push(self.key_maker_check(scope)?);
         items.push(self.org_live_check(scope)?);
         items.push((audit_put(&self.table, scope.org_id(), event)?, None));
         self.transact(items).await?;
         Ok(record)
+    }
+
+    /// The maker of a key must be a person with admin rights at the moment of the write.
+    /// A member maker's item counts the keys it made, so removing or demoting that member
+    /// (which revokes or reduces those keys) conflicts with a key created concurrently.
+    fn key_maker_check(&self, scope: &OrgScope) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
+        if scope.actor_key().is_some() {
+            // API keys never make keys (a key could otherwise outlive its own revocation).
+            return Err(StoreError::Conflict(Conflict::ActorLacksRights));
+        }
+        match (scope.access(), scope.actor_user()) {
+            (super::Access::Member(_), Some(user)) => {
+                let update = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(org_pk(scope.org_id()), member_sk(user))))
+                    .update_expression("ADD api_keys_created :one")
+                    .condition_expression("#role IN (:owner, :admin)")
+                    .expression_attribute_names("#role", "role")
+                    .expression_attribute_values(":one", n(1))
+                    .expression_attribute_values(":owner", s(Role::Owner.as_str()))
+                    .expression_attribute_values(":admin", s(Role::Admin.as_str()))
+                    .build()
+                    .map_err(|e| StoreError::Backend(e.to_string()))?;
+                Ok((
+                    TransactWriteItem::builder().update(update).build(),
+                    Some(Conflict::ActorLacksRights),
+                ))
+            }
+            _ => self
+                .actor_admin_check(scope)?
+                .ok_or(StoreError::Conflict(Conflict::ActorLacksRights)),
+        }
+    }
+
+    /// The live keys `person` made in `org`: what removing them revokes, and what demoting
+    /// them reduces.
+    pub(crate) async fn keys_made_by(&self, org: &OrgId, person: &UserId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let person = person.to_string();
+        self.query_all(&org_pk(org), Some(API_KEY_PREFIX_SK))
+            .await?
+            .iter()
+            .filter(|i| !i.contains_key("revoked_at") && get_opt_s(i, "created_by") == Some(person.as_str()))
+            .map(ApiKeyRecord::from_item)
+            .collect()
+    }
+
+    /// The writes that revoke `record` (its lookup goes, so the next request is a 401).
+    pub(crate) fn key_revocation(
+        &self,
+        org: &OrgId,
+        record: &ApiKeyRecord,
+    ) -> Result<[TransactWriteItem; 2], StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(org), api_key_sk(&record.id))))
+            .update_expression("SET revoked_at = :now REMOVE companion_pk, companion_sk")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(revoked_at)")
+            .expression_attribute_values(":now", n(now_secs()))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(api_key_hash_pk(&record.key_hash), API_KEY_HASH_SK)))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok([
+            TransactWriteItem::builder().update(update).build(),
+            TransactWriteItem::builder().delete(delete).build(),
+        ])
+    }
+
+    /// The writes that lower `record`'s role to `role` (the lookup every request reads,
+    /// and the listed item).
+    pub(crate) fn key_reduction(
+        &self,
+        org: &OrgId,
+        record: &ApiKeyRecord,
+        role: Role,
+    ) -> Result<[TransactWriteItem; 2], StoreError> {
+        let mut ops = Vec::with_capacity(2);
+        for k in [
+            key(org_pk(org), api_key_sk(&record.id)),
+            key(api_key_hash_pk(&record.key_hash), API_KEY_HASH_SK),
+        ] {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(k))
+                .update_expression("SET #role = :role")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_names("#role", "role")
+                .expression_attribute_values(":role", s(role.as_str()))
+                .build()
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            ops.push(TransactWriteItem::builder().update(update).build());
+        }
+        let [a, b]: [TransactWriteItem; 2] = ops
+            .try_into()
+            .map_err(|_| StoreError::Backend("two updates expected".into()))?;
+        Ok([a, b])
     }
 
     /// The org's keys that are not revoked.
@@ -148,26 +248,11 @@ impl Store {
         record: &ApiKeyRecord,
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(org_pk(scope.org_id()), api_key_sk(&record.id))))
-            .update_expression("SET revoked_at = :now REMOVE companion_pk, companion_sk")
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(revoked_at)")
-            .expression_attribute_values(":now", n(now_secs()))
-            .build()
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let delete = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(api_key_hash_pk(&record.key_hash), API_KEY_HASH_SK)))
-            .build()
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let mut items = vec![
-            (
-                TransactWriteItem::builder().update(update).build(),
-                Some(Conflict::Unknown),
-            ),
-            (TransactWriteItem::builder().delete(delete).build(), None),
-        ];
+        if scope.actor_key().is_some() {
+            return Err(StoreError::Conflict(Conflict::ActorLacksRights));
+        }
+        let [update, delete] = self.key_revocation(scope.org_id(), record)?;
+        let mut items = vec![(update, Some(Conflict::Vanished)), (delete, None)];
         items.extend(self.actor_admin_check(scope)?);
         items.push((audit_put(&self.table, scope.org_id(), event)?, None));
         self.transact(items).await

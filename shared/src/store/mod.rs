@@ -58,6 +58,10 @@ pub enum Conflict {
     AlreadyProcessed,
     /// The invitation was used, revoked, re-sent or has expired.
     InviteNotPending,
+    /// The member made more keys than one transaction can revoke with them.
+    TooManyKeys,
+    /// The item the request names is gone (revoked, deleted) by the time of the write.
+    Vanished,
     /// A condition failed but the backend did not say which.
     Unknown,
 }
@@ -74,10 +78,37 @@ pub enum StoreError {
     Corrupt(String),
     #[error("invalid pagination cursor")]
     BadCursor,
+    /// A transaction would touch one item twice (the request names the same thing twice,
+    /// e.g. an admin inviting themselves).
+    #[error("one transaction touches {0} twice")]
+    DuplicateTarget(String),
+}
+
+/// The `pk|sk` of an item two operations of `items` touch, if any.
+fn duplicate_target(items: &[(TransactWriteItem, Option<Conflict>)]) -> Option<String> {
+    let mut seen = std::collections::HashSet::new();
+    for (item, _) in items {
+        let key = if let Some(p) = item.put() {
+            Some((p.item().get("pk"), p.item().get("sk")))
+        } else if let Some(u) = item.update() {
+            Some((u.key().get("pk"), u.key().get("sk")))
+        } else if let Some(d) = item.delete() {
+            Some((d.key().get("pk"), d.key().get("sk")))
+        } else {
+            item.condition_check().map(|c| (c.key().get("pk"), c.key().get("sk")))
+        };
+        if let Some((Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk)))) = key
+            && !seen.insert((pk.clone(), sk.clone()))
+        {
+            return Some(format!("{pk}|{sk}"));
+        }
+    }
+    None
 }
 
 /// Throttling, timeouts, 5xx and transaction conflicts are worth a retry by the client
-/// (503); the rest is a bug (500).
+/// (503); the rest is a bug (500) — including `ResourceNotFoundException`: a missing table
+/// is a misconfiguration that no retry fixes, and a 503 would hide it.
 pub(crate) fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
     match &e {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
@@ -92,7 +123,6 @@ pub(crate) fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::D
                     | "ThrottlingException"
                     | "InternalServerError"
                     | "ServiceUnavailable"
-                    | "ResourceNotFoundException"
                     | "TransactionConflictException"
                     | "TransactionInProgressException"
             );
@@ -285,7 +315,12 @@ impl Store {
     }
 
     /// Runs a transaction; when an item's condition fails, answers that item's conflict.
+    /// Two operations on one item are refused before sending (DynamoDB would answer a
+    /// ValidationException, a 500): the caller names the rule that makes them collide.
     pub(crate) async fn transact(&self, items: Vec<(TransactWriteItem, Option<Conflict>)>) -> Result<(), StoreError> {
+        if let Some(dup) = duplicate_target(&items) {
+            return Err(StoreError::DuplicateTarget(dup));
+        }
         let (writes, conflicts): (Vec<_>, Vec<_>) = items.into_iter().unzip();
         let result = self
             .client

@@ -105,6 +105,10 @@ impl OrgScope {
     pub fn actor_user(&self) -> Option<&UserId> {
         self.actor_user.as_ref()
     }
+    /// The hash of the acting API key, when an API key is the caller.
+    pub(crate) fn actor_key(&self) -> Option<&str> {
+        self.actor_key.as_deref()
+    }
     /// An audit event by this scope's actor.
     pub fn audit(&self, action: &str) -> AuditEvent {
         AuditEvent {
@@ -261,6 +265,32 @@ fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::Backend(e.to_string()))
 }
 
+/// Attempts at a membership change whose member made a key meanwhile.
+const MEMBER_KEY_RETRIES: usize = 3;
+/// Keys revoked with their maker in one transaction (two writes each, of DynamoDB's 100).
+const MAX_KEYS_REVOKED_WITH_MEMBER: usize = 40;
+
+/// A member's count of keys made, as read before a membership change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct KeysSeen(Option<i64>);
+
+impl KeysSeen {
+    /// `condition` extended with "the member made no key since we read the count".
+    fn guard(condition: &str, seen: Option<KeysSeen>) -> (String, Option<aws_sdk_dynamodb::types::AttributeValue>) {
+        match seen {
+            None => (condition.to_owned(), None),
+            Some(KeysSeen(None)) => (format!("{condition} AND attribute_not_exists(api_keys_created)"), None),
+            Some(KeysSeen(Some(count))) => (format!("{condition} AND api_keys_created = :kc"), Some(n(count))),
+        }
+    }
+}
+
+/// What a failed membership change should do next.
+enum Retry {
+    Again,
+    Fail(StoreError),
+}
+
 /// The rights an action needs from its actor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Needs {
@@ -344,14 +374,7 @@ impl Store {
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
         let items = new_org_items(&self.table, org, owner, webhooks, audit)?;
-        match self.transact(items).await {
-            Err(StoreError::Conflict(Conflict::Unknown))
-                if self.get(key(slug_pk(&org.slug), SLUG_SK)).await?.is_some() =>
-            {
-                Err(StoreError::Conflict(Conflict::SlugTaken))
-            }
-            other => other,
-        }
+        self.transact(items).await
     }
 
     /// Re-checks the actor's rights inside the transaction.
@@ -566,6 +589,7 @@ impl Store {
             .ok_or_else(|| StoreError::Corrupt("org vanished after restore".into()))
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn set_role(
         &self,
         org: &OrgId,
@@ -573,7 +597,9 @@ impl Store {
         role: Role,
         condition: &str,
         conflict: Conflict,
+        keys_seen: Option<KeysSeen>,
     ) -> Result<[(TransactWriteItem, Option<Conflict>); 2], StoreError> {
+        let (condition, kc) = KeysSeen::guard(condition, keys_seen);
         let member = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(org_pk(org), member_sk(user))))
@@ -582,6 +608,10 @@ impl Store {
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":role", s(role.as_str()))
             .expression_attribute_values(":owner", s(Role::Owner.as_str()));
+        let member = match kc {
+            Some(v) => member.expression_attribute_values(":kc", v),
+            None => member,
+        };
         let mirror = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(user_pk(user), user_org_sk(org))))
@@ -617,13 +647,14 @@ impl Store {
         }
         let org = *scope.org_id();
         let mut items = Vec::new();
-        items.extend(self.set_role(&org, &from, Role::Admin, "#role = :owner", Conflict::NotOwner)?);
+        items.extend(self.set_role(&org, &from, Role::Admin, "#role = :owner", Conflict::NotOwner, None)?);
         items.extend(self.set_role(
             &org,
             to,
             Role::Owner,
             "attribute_exists(pk) AND #role <> :owner",
             Conflict::NotMember,
+            None,
         )?);
         items.push(self.org_live_check(scope)?);
         items.push(self.audit_item(scope, event)?);
@@ -655,7 +686,8 @@ impl Store {
         self.transact(items).await
     }
 
-    /// Changes a non-owner member's role to admin or member.
+    /// Changes a non-owner member's role to admin or member. Demoting to member reduces
+    /// the admin keys that member made to member keys, in the same transaction.
     pub async fn change_member_role(
         &self,
         scope: &OrgScope,
@@ -664,21 +696,56 @@ impl Store {
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
         let org = *scope.org_id();
-        let mut items = Vec::new();
-        items.extend(self.set_role(
-            &org,
-            target,
-            role,
-            "attribute_exists(pk) AND #role <> :owner",
-            Conflict::TargetIsOwner,
-        )?);
-        items.extend(self.actor_check(scope, Needs::Admin)?);
-        items.push(self.org_live_check(scope)?);
-        items.push(self.audit_item(scope, event)?);
-        match self.transact(items).await {
-            Err(e) => Err(self.explain_target(scope, target, e).await),
-            ok => ok,
+        for _ in 0..MEMBER_KEY_RETRIES {
+            let (seen, keys) = self.keys_of_member(scope, target).await?;
+            let mut items = Vec::new();
+            items.extend(self.set_role(
+                &org,
+                target,
+                role,
+                "attribute_exists(pk) AND #role <> :owner",
+                Conflict::TargetIsOwner,
+                Some(seen),
+            )?);
+            if role == Role::Member {
+                for k in keys.iter().filter(|k| k.role.is_admin()) {
+                    items.extend(self.key_reduction(&org, k, Role::Member)?.map(|op| (op, None)));
+                }
+            }
+            items.extend(self.actor_check(scope, Needs::Admin)?);
+            items.push(self.org_live_check(scope)?);
+            items.push(self.audit_item(scope, event)?);
+            match self.transact(items).await {
+                Err(e) => match self.explain_target(scope, target, seen, e).await {
+                    Retry::Again => continue,
+                    Retry::Fail(e) => return Err(e),
+                },
+                Ok(()) => return Ok(()),
+            }
         }
+        Err(StoreError::Unavailable("the member's keys kept changing; retry".into()))
+    }
+
+    /// The member's key counter as read now, and the live keys they made.
+    async fn keys_of_member(
+        &self,
+        scope: &OrgScope,
+        person: &UserId,
+    ) -> Result<(KeysSeen, Vec<super::ApiKeyRecord>), StoreError> {
+        let item = self.get(key(org_pk(scope.org_id()), member_sk(person))).await?;
+        let Some(item) = item else {
+            return Err(StoreError::Conflict(Conflict::NotMember));
+        };
+        let seen = KeysSeen(super::get_opt_n::<i64>(&item, "api_keys_created"));
+        let keys = if seen.0.is_some() {
+            self.keys_made_by(scope.org_id(), person).await?
+        } else {
+            Vec::new()
+        };
+        if keys.len() > MAX_KEYS_REVOKED_WITH_MEMBER {
+            return Err(StoreError::Conflict(Conflict::TooManyKeys));
+        }
+        Ok((seen, keys))
     }
 
     fn membership_deletes(
@@ -686,13 +753,19 @@ impl Store {
         org: &OrgId,
         user: &UserId,
         conflict: Conflict,
+        keys_seen: KeysSeen,
     ) -> Result<[(TransactWriteItem, Option<Conflict>); 2], StoreError> {
+        let (condition, kc) = KeysSeen::guard("attribute_exists(pk) AND #role <> :owner", Some(keys_seen));
         let member = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key(org_pk(org), member_sk(user))))
-            .condition_expression("attribute_exists(pk) AND #role <> :owner")
+            .condition_expression(condition)
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":owner", s(Role::Owner.as_str()));
+        let member = match kc {
+            Some(v) => member.expression_attribute_values(":kc", v),
+            None => member,
+        };
         let mirror = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key(user_pk(user), user_org_sk(org))));
@@ -708,20 +781,31 @@ impl Store {
         ])
     }
 
-    /// Removes a non-owner member (not the actor: leaving is [`Store::leave_org`]).
+    /// Removes a non-owner member (not the actor: leaving is [`Store::leave_org`]), and
+    /// revokes every key they made, in one transaction.
     pub async fn remove_member(&self, scope: &OrgScope, target: &UserId, event: &AuditEvent) -> Result<(), StoreError> {
-        let mut items = Vec::new();
-        items.extend(self.membership_deletes(scope.org_id(), target, Conflict::TargetIsOwner)?);
-        items.extend(self.actor_check(scope, Needs::Admin)?);
-        items.push(self.org_live_check(scope)?);
-        items.push(self.audit_item(scope, event)?);
-        match self.transact(items).await {
-            Err(e) => Err(self.explain_target(scope, target, e).await),
-            ok => ok,
+        for _ in 0..MEMBER_KEY_RETRIES {
+            let (seen, keys) = self.keys_of_member(scope, target).await?;
+            let mut items = Vec::new();
+            items.extend(self.membership_deletes(scope.org_id(), target, Conflict::TargetIsOwner, seen)?);
+            for k in &keys {
+                items.extend(self.key_revocation(scope.org_id(), k)?.map(|op| (op, None)));
+            }
+            items.extend(self.actor_check(scope, Needs::Admin)?);
+            items.push(self.org_live_check(scope)?);
+            items.push(self.audit_item(scope, event)?);
+            match self.transact(items).await {
+                Err(e) => match self.explain_target(scope, target, seen, e).await {
+                    Retry::Again => continue,
+                    Retry::Fail(e) => return Err(e),
+                },
+                Ok(()) => return Ok(()),
+            }
         }
+        Err(StoreError::Unavailable("the member's keys kept changing; retry".into()))
     }
 
-    /// The actor leaves the org (refused for the owner).
+    /// The actor leaves the org (refused for the owner); the keys they made are revoked.
     pub async fn leave_org(&self, scope: &OrgScope, event: &AuditEvent) -> Result<(), StoreError> {
         let Some(user) = scope.actor_user().copied() else {
             return Err(StoreError::Conflict(Conflict::NotMember));
@@ -729,22 +813,48 @@ impl Store {
         if scope.via_system_admin() {
             return Err(StoreError::Conflict(Conflict::NotMember));
         }
-        let mut items = Vec::new();
-        items.extend(self.membership_deletes(scope.org_id(), &user, Conflict::TargetIsOwner)?);
-        items.push(self.org_live_check(scope)?);
-        items.push(self.audit_item(scope, event)?);
-        self.transact(items).await
+        for _ in 0..MEMBER_KEY_RETRIES {
+            let (seen, keys) = self.keys_of_member(scope, &user).await?;
+            let mut items = Vec::new();
+            items.extend(self.membership_deletes(scope.org_id(), &user, Conflict::TargetIsOwner, seen)?);
+            for k in &keys {
+                items.extend(self.key_revocation(scope.org_id(), k)?.map(|op| (op, None)));
+            }
+            items.push(self.org_live_check(scope)?);
+            items.push(self.audit_item(scope, event)?);
+            match self.transact(items).await {
+                Err(e) => match self.explain_target(scope, &user, seen, e).await {
+                    Retry::Again => continue,
+                    Retry::Fail(e) => return Err(e),
+                },
+                Ok(()) => return Ok(()),
+            }
+        }
+        Err(StoreError::Unavailable("your keys kept changing; retry".into()))
     }
 
-    /// A failed "exists AND not owner" condition means either; a re-read tells which.
-    async fn explain_target(&self, scope: &OrgScope, target: &UserId, e: StoreError) -> StoreError {
+    /// The member item's condition ("exists, not owner, no key made since we looked")
+    /// failed: a re-read tells which part, and whether another attempt can succeed.
+    async fn explain_target(&self, scope: &OrgScope, target: &UserId, seen: KeysSeen, e: StoreError) -> Retry {
         match e {
-            StoreError::Conflict(Conflict::TargetIsOwner) => match self.member(scope, target).await {
-                Ok(None) => StoreError::Conflict(Conflict::NotMember),
-                Ok(Some(_)) => StoreError::Conflict(Conflict::TargetIsOwner),
-                Err(read) => read,
-            },
-            other => other,
+            StoreError::Conflict(Conflict::TargetIsOwner) => {
+                match self.get(key(org_pk(scope.org_id()), member_sk(target))).await {
+                    Ok(None) => Retry::Fail(StoreError::Conflict(Conflict::NotMember)),
+                    Ok(Some(item)) => {
+                        let owner = super::get_opt_s(&item, "role") == Some(Role::Owner.as_str());
+                        let now = KeysSeen(super::get_opt_n::<i64>(&item, "api_keys_created"));
+                        if owner {
+                            Retry::Fail(StoreError::Conflict(Conflict::TargetIsOwner))
+                        } else if now != seen {
+                            Retry::Again
+                        } else {
+                            Retry::Fail(StoreError::Conflict(Conflict::Unknown))
+                        }
+                    }
+                    Err(read) => Retry::Fail(read),
+                }
+            }
+            other => Retry::Fail(other),
         }
     }
 

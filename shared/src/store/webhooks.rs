@@ -318,19 +318,29 @@ impl Store {
     }
 
     /// Records a rejected delivery for the org's admins.
-    pub async fn record_rejection(&self, target: &IntakeTarget, reason: &str) -> Result<(), StoreError> {
+    /// Adds `count` rejected deliveries (the last one's reason) to the webhook's counters.
+    pub async fn record_rejections(&self, target: &IntakeTarget, reason: &str, count: u64) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(org_pk(&target.org_id), webhook_sk(target.provider))))
-            .update_expression("SET last_rejected_at = :now, last_rejected_reason = :r ADD rejected_count :one")
+            .update_expression("SET last_rejected_at = :now, last_rejected_reason = :r ADD rejected_count :c")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":now", n(now_secs()))
             .expression_attribute_values(":r", s(reason))
-            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":c", n(count))
             .send()
             .await
             .map_err(classify)?;
         Ok(())
+    }
+
+    /// Appends an audit entry about a delivery to the org the intake verified it for.
+    pub async fn append_intake_audit(&self, target: &IntakeTarget, event: &AuditEvent) -> Result<(), StoreError> {
+        self.transact(vec![(
+            super::orgs::audit_put(&self.table, &target.org_id, event)?,
+            None,
+        )])
+        .await
     }
 }
