@@ -8,7 +8,8 @@ the repository and soft-deletes the org, which the hourly purge erases after the
 period). Standard library only; exits non-zero with the failing step on any mismatch.
 
 Environment: DEPLOY_CHECK_EMAIL_DOMAIN (default example.com: set it to a domain your
-access policy admits), DEPLOY_CHECK_TIMEOUT (seconds to wait for the job, default 60).
+access policy admits), DEPLOY_CHECK_TIMEOUT (seconds to wait for the job, default 60),
+DEPLOY_CHECK_REQUEST_TIMEOUT (seconds per request, default 120).
 """
 
 import hashlib
@@ -24,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "github" / "pull_request.opened.json"
+# Per request: generous, because a cold start (or `make dev` compiling a function on its
+# first request) can take a while.
+REQUEST_TIMEOUT = float(os.environ.get("DEPLOY_CHECK_REQUEST_TIMEOUT", "120"))
 
 
 class CheckFailed(Exception):
@@ -46,12 +50,14 @@ class Client:
         h.update(headers or {})
         req = urllib.request.Request(url, data=data, method=method, headers=h)
         try:
-            with urllib.request.urlopen(req, timeout=30) as r:
+            with urllib.request.urlopen(req, timeout=REQUEST_TIMEOUT) as r:
                 status, text, resp_headers = r.status, r.read().decode(), r.headers
         except urllib.error.HTTPError as e:
             status, text, resp_headers = e.code, e.read().decode(), e.headers
         except urllib.error.URLError as e:
             raise CheckFailed(f"{method} {url}: cannot connect ({e.reason})") from e
+        except OSError as e:  # timeouts, resets
+            raise CheckFailed(f"{method} {url}: {e!r}") from e
         for value in resp_headers.get_all("set-cookie") or []:
             if value.startswith("agnus_session="):
                 self.cookie = value.split(";", 1)[0]

@@ -64,7 +64,7 @@ fn dashboard_and_alarms_read_only_metrics_the_functions_emit_with_their_dimensio
             }
             if let Some(expr) = line[0]["expression"].as_str() {
                 // SEARCH('{AgnusAI/${Prefix},A,B} MetricName="X"', 'Sum', 300)
-                let schema = &expr[expr.find('{').unwrap() + 1..expr.find('}').unwrap()];
+                let schema = &expr[expr.find("'{").unwrap() + 2..expr.find("} MetricName").unwrap()];
                 let mut parts = schema.split(',');
                 assert_eq!(parts.next(), Some(OUR_NAMESPACE), "{expr}");
                 let dims: Vec<&str> = parts.collect();
