@@ -1,5 +1,5 @@
 # AgnusAI control plane. `make dev` runs everything locally; `make test` runs every check.
-.PHONY: dev stop test build bench lint-infra emulator clean help
+.PHONY: dev stop test build bench lint-infra emulator clean help deploy destroy deploy-check
 
 help:
 	@echo "make dev        emulator + resources + every HTTP route on http://127.0.0.1:3000 (Ctrl-C stops)"
@@ -9,6 +9,9 @@ help:
 	@echo "make lint-infra cfn-lint + checkov on infra/"
 	@echo "make bench      criterion benchmarks, Node peer baseline, cold starts (BENCHMARKS.md)"
 	@echo "make emulator   start only the AWS emulator (moto) on 127.0.0.1:4566 and provision it"
+	@echo "make deploy     build + deploy to AWS with SAM (first run asks, then repeats from samconfig.toml; GUIDED=1 asks again)"
+	@echo "make destroy    delete the deployed stack, keeping table, KMS key and bucket (DELETE_DATA=1 removes them)"
+	@echo "make deploy-check URL=https://…  post-deploy smoke test: signup -> org -> signed delivery -> 202 -> job"
 
 dev:
 	@scripts/dev.sh
@@ -22,8 +25,21 @@ test:
 build:
 	@scripts/build.sh
 
+# cfn-lint + checkov, then `sam validate --lint` (the SAM CLI is ~2 min to install on first
+# use, so `make test` runs only the first two).
 lint-infra:
 	@scripts/lint-infra.sh
+	@scripts/sam.sh validate --lint --template infra/template.yaml --region us-east-1
+
+deploy:
+	@scripts/deploy.sh
+
+destroy:
+	@scripts/destroy.sh
+
+deploy-check:
+	@test -n "$(URL)" || { echo "usage: make deploy-check URL=https://<api-id>.execute-api.<region>.amazonaws.com" >&2; exit 2; }
+	@python3 scripts/deploy_check.py "$(URL)"
 
 bench:
 	@scripts/bench.sh

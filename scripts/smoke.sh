@@ -29,3 +29,5 @@ for i in $(seq 1 600); do
   sleep 0.5
 done
 AGNUS_API_URL="$api" cargo test -p agnus-tests --test smoke -- --ignored
+# The post-deploy check (`make deploy-check`), run against this local stack.
+python3 "$AGNUS_ROOT/scripts/deploy_check.py" "$api"

@@ -148,6 +148,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ),
     ("DEFAULT_ORG_NAME", "Default: name of the org `agnus migrate` creates"),
     ("AGNUS_LOG_FORMAT", "json (or text)"),
+    (
+        "AGNUS_METRICS_NAMESPACE",
+        "AgnusAI: CloudWatch namespace of the EMF metrics (read by metrics::Emitter)",
+    ),
 ];
 
 fn session_ttl(src: &dyn Source) -> Result<Duration, ConfigError> {

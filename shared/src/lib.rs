@@ -13,6 +13,7 @@ pub mod email;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod metrics;
 pub mod permissions;
 pub mod policy;
 pub mod principal;

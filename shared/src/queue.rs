@@ -113,6 +113,7 @@ impl Enqueuer {
     /// Enqueues one delivery durably; returns the SQS message id. Any failure is an
     /// error: the caller must not acknowledge the delivery.
     pub async fn enqueue(&self, meta: &DeliveryAttributes, body: &[u8]) -> Result<String, QueueError> {
+        let started = std::time::Instant::now();
         let (message_body, encoding) = match fits_inline(body, self.inline_max) {
             Some(text) => (text.to_owned(), ENCODING_INLINE),
             None => {
@@ -139,8 +140,11 @@ impl Enqueuer {
             .send()
             .await
             .map_err(|e| QueueError::Unavailable(format!("{e:?}")))?;
-        out.message_id
-            .ok_or_else(|| QueueError::Unavailable("SQS returned no message id".into()))
+        let id = out
+            .message_id
+            .ok_or_else(|| QueueError::Unavailable("SQS returned no message id".into()))?;
+        crate::metrics::enqueued(meta.source, started.elapsed(), encoding == ENCODING_CLAIM_CHECK);
+        Ok(id)
     }
 
     async fn store_claim_check(&self, meta: &DeliveryAttributes, body: &[u8]) -> Result<ClaimCheck, QueueError> {

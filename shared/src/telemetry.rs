@@ -26,3 +26,30 @@ pub fn init() {
     // Already installed (tests): keep the existing one.
     let _ = result;
 }
+
+/// The X-Ray trace id (`Root=…`) of a trace header such as SQS's `AWSTraceHeader`
+/// (`Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1`), for
+/// logs: a message's worker span carries the id of the intake request that enqueued it.
+/// Empty when there is no header (tracing off, or a local run).
+pub fn trace_id(header: Option<&String>) -> &str {
+    header
+        .and_then(|h| h.split(';').find_map(|part| part.trim().strip_prefix("Root=")))
+        .filter(|root| root.len() <= 64 && root.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trace_id;
+
+    #[test]
+    fn trace_id_is_the_root_of_the_header() {
+        let header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1".to_owned();
+        assert_eq!(trace_id(Some(&header)), "1-5759e988-bd862e3fe1be46a994272793");
+        let reordered = "Sampled=0; Root=1-abc-def".to_owned();
+        assert_eq!(trace_id(Some(&reordered)), "1-abc-def");
+        assert_eq!(trace_id(None), "");
+        assert_eq!(trace_id(Some(&"Parent=1".to_owned())), "");
+        assert_eq!(trace_id(Some(&"Root=bad\nline".to_owned())), "");
+    }
+}

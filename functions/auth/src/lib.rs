@@ -216,6 +216,7 @@ async fn signup(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
     }
     tracing::Span::current().record("user_id", tracing::field::display(account.user.id));
     tracing::info!(org_id = %account.org.id, "signed up");
+    agnus_shared::metrics::signup();
     let membership = MembershipView {
         org: account.org,
         role: agnus_shared::domain::Role::Owner,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use agnus_auth::{AuthState, bootstrap_admin, handle};
-use agnus_shared::{aws, config::AuthConfig, telemetry};
+use agnus_shared::{aws, config::AuthConfig, metrics, telemetry};
 use lambda_http::{Error, Request, service_fn};
 
 #[tokio::main]
@@ -21,9 +21,11 @@ async fn main() -> Result<(), Error> {
     bootstrap_admin(&state).await?;
     // The unknown-email login path's dummy hash, made where Lambda gives init CPU.
     state.hasher.warm_up().await?;
+    // Metrics of each invocation, written as EMF on stdout when it ends.
+    let metrics = metrics::Emitter::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     lambda_http::run(service_fn(move |req: Request| {
-        let state = Arc::clone(&state);
-        async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+        let (state, metrics) = (Arc::clone(&state), metrics.clone());
+        async move { Ok::<_, std::convert::Infallible>(metrics.scope(handle(&state, req)).await) }
     }))
     .await
 }

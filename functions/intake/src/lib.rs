@@ -180,12 +180,14 @@ async fn deliver(state: &IntakeState, req: &Request, params: HashMap<String, Str
     tracing::Span::current().record("provider", provider.as_str());
     let body: &[u8] = req.body().as_ref();
     if body.len() > state.config.max_body_bytes {
+        agnus_shared::metrics::delivery(provider, agnus_shared::metrics::Delivery::Rejected("payload_too_large"));
         return ApiError::PayloadTooLarge {
             limit: state.config.max_body_bytes,
         }
         .into_response();
     }
     if provider == Provider::Github && webhooks::is_form_encoded(req.headers()) {
+        agnus_shared::metrics::delivery(provider, agnus_shared::metrics::Delivery::Rejected("form_encoded"));
         return json_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             &json!({ "error": { "code": "unsupported_media_type",
@@ -193,12 +195,19 @@ async fn deliver(state: &IntakeState, req: &Request, params: HashMap<String, Str
         );
     }
     let Ok(slug) = Slug::system(params.get("orgSlug").map(String::as_str).unwrap_or_default()) else {
+        agnus_shared::metrics::delivery(provider, agnus_shared::metrics::Delivery::Rejected("unknown_org"));
         return unauthorized();
     };
     let (mut target, secrets, cached) = match lookup(state, &slug, provider, false).await {
         Ok(Some(found)) => found,
-        Ok(None) => return unauthorized(),
-        Err(detail) => return unavailable(&detail),
+        Ok(None) => {
+            agnus_shared::metrics::delivery(provider, agnus_shared::metrics::Delivery::Rejected("unknown_org"));
+            return unauthorized();
+        }
+        Err(detail) => {
+            agnus_shared::metrics::delivery(provider, agnus_shared::metrics::Delivery::Unavailable);
+            return unavailable(&detail);
+        }
     };
     tracing::Span::current().record("org_id", tracing::field::display(target.org_id()));
 
@@ -216,6 +225,7 @@ async fn deliver(state: &IntakeState, req: &Request, params: HashMap<String, Str
     }
     if let Err(rejection) = verdict {
         tracing::info!(reason = rejection.reason(), "delivery rejected");
+        agnus_shared::metrics::delivery(provider, agnus_shared::metrics::Delivery::Rejected(rejection.reason()));
         record_rejection(state, &target, rejection.reason()).await;
         return unauthorized();
     }
@@ -237,10 +247,17 @@ async fn deliver(state: &IntakeState, req: &Request, params: HashMap<String, Str
         .ledger_claim(&target, &meta.delivery_id, CLAIM_LEASE_SECS)
         .await
     {
-        Err(e) => return unavailable(&e.to_string()),
-        Ok(Claim::InFlight) => return unavailable("the same delivery is being enqueued by another request"),
+        Err(e) => {
+            agnus_shared::metrics::delivery(provider, agnus_shared::metrics::Delivery::Unavailable);
+            return unavailable(&e.to_string());
+        }
+        Ok(Claim::InFlight) => {
+            agnus_shared::metrics::delivery(provider, agnus_shared::metrics::Delivery::Unavailable);
+            return unavailable("the same delivery is being enqueued by another request");
+        }
         Ok(Claim::Duplicate) => {
             tracing::info!("duplicate delivery acknowledged, not enqueued again");
+            agnus_shared::metrics::delivery(provider, agnus_shared::metrics::Delivery::Duplicate);
             if let Err(e) = state
                 .store
                 .record_delivery(&target, "duplicate", &meta.delivery_id)
@@ -270,6 +287,7 @@ async fn deliver(state: &IntakeState, req: &Request, params: HashMap<String, Str
             if let Err(release) = state.store.ledger_release(&target, &meta.delivery_id).await {
                 tracing::warn!(error = %release, "could not release the claim; it expires with its lease");
             }
+            agnus_shared::metrics::delivery(provider, agnus_shared::metrics::Delivery::Unavailable);
             return unavailable(&e.to_string());
         }
     };
@@ -286,6 +304,7 @@ async fn deliver(state: &IntakeState, req: &Request, params: HashMap<String, Str
         tracing::warn!(error = %e, "could not record the delivery status");
     }
     tracing::info!(message_id = %message_id, bytes = body.len(), "delivery enqueued");
+    agnus_shared::metrics::delivery(provider, agnus_shared::metrics::Delivery::Accepted);
     json_response(
         StatusCode::ACCEPTED,
         &json!({ "status": "accepted", "deliveryId": meta.delivery_id }),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use agnus_intake::{IntakeState, handle};
-use agnus_shared::{aws, config::IntakeConfig, telemetry};
+use agnus_shared::{aws, config::IntakeConfig, metrics, telemetry};
 use lambda_http::{Error, Request, service_fn};
 
 #[tokio::main]
@@ -18,9 +18,11 @@ async fn main() -> Result<(), Error> {
         aws::sqs(&sdk),
         aws::s3(&sdk, config.s3_path_style),
     ));
+    // Metrics of each invocation, written as EMF on stdout when it ends.
+    let metrics = metrics::Emitter::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     lambda_http::run(service_fn(move |req: Request| {
-        let state = Arc::clone(&state);
-        async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+        let (state, metrics) = (Arc::clone(&state), metrics.clone());
+        async move { Ok::<_, std::convert::Infallible>(metrics.scope(handle(&state, req)).await) }
     }))
     .await
 }

@@ -213,6 +213,7 @@ async fn create(state: &InvitesState, req: &Request, scope: &OrgScope) -> Result
     let url = accept_url(state, &token);
     deliver(state, scope, &invite, &url).await;
     tracing::info!(invite_id = %invite.id, "invitation created");
+    agnus_shared::metrics::invitation_sent();
     Ok(json_response(
         StatusCode::CREATED,
         &json!({ "invite": invite_json(&invite), "acceptUrl": url }),
@@ -272,6 +273,7 @@ async fn resend(
     let invite = state.store.resend_invite(scope, &invite, &hash, &event).await?;
     let url = accept_url(state, &token);
     deliver(state, scope, &invite, &url).await;
+    agnus_shared::metrics::invitation_sent();
     Ok(json_response(
         StatusCode::OK,
         &json!({ "invite": invite_json(&invite), "acceptUrl": url }),
@@ -357,6 +359,7 @@ async fn accept(state: &InvitesState, req: &Request) -> Result<Response<Body>, A
             .accept_invite(&invite, &org, Acceptor::Existing(&user), &event(&user))
             .await?;
         tracing::info!(user_id = %user.id, "invitation accepted by an existing account");
+        agnus_shared::metrics::invitation_accepted();
         return Ok(json_response(
             StatusCode::OK,
             &json!({ "org": org_json, "user": { "id": user.id, "email": user.email.as_str() } }),
@@ -387,6 +390,7 @@ async fn accept(state: &InvitesState, req: &Request) -> Result<Response<Body>, A
         .accept_invite(&invite, &org, Acceptor::New(&user, &issued.record), &event(&user))
         .await?;
     tracing::info!(user_id = %user.id, "invitation accepted with a new account");
+    agnus_shared::metrics::invitation_accepted();
     let mut response = json_response(
         StatusCode::CREATED,
         &json!({ "org": org_json, "user": { "id": user.id, "email": user.email.as_str() } }),

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use agnus_invites::{InvitesState, handle};
 use agnus_shared::email::LogEmailSender;
-use agnus_shared::{aws, config::InvitesConfig, telemetry};
+use agnus_shared::{aws, config::InvitesConfig, metrics, telemetry};
 use lambda_http::{Error, Request, service_fn};
 
 #[tokio::main]
@@ -14,9 +14,11 @@ async fn main() -> Result<(), Error> {
     let sdk = aws::load().await;
     // The delivery of invitations: swap in an SES-backed EmailSender here to send mail.
     let state = Arc::new(InvitesState::new(config, aws::dynamodb(&sdk), Arc::new(LogEmailSender)));
+    // Metrics of each invocation, written as EMF on stdout when it ends.
+    let metrics = metrics::Emitter::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     lambda_http::run(service_fn(move |req: Request| {
-        let state = Arc::clone(&state);
-        async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+        let (state, metrics) = (Arc::clone(&state), metrics.clone());
+        async move { Ok::<_, std::convert::Infallible>(metrics.scope(handle(&state, req)).await) }
     }))
     .await
 }

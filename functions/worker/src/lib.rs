@@ -73,11 +73,14 @@ pub async fn handle(state: &WorkerState, event: SqsEvent) -> SqsBatchResponse {
         let span = tracing::info_span!(
             "message",
             message_id = %id,
+            trace_id = agnus_shared::telemetry::trace_id(message.attributes.get("AWSTraceHeader")),
             org_id = tracing::field::Empty,
             delivery_id = tracing::field::Empty,
             provider = tracing::field::Empty,
         );
-        match process(state, message).instrument(span.clone()).await {
+        let result = process(state, message).instrument(span.clone()).await;
+        record_metrics(message, &result);
+        match result {
             Ok(outcome) => span.in_scope(|| tracing::info!(?outcome, "processed")),
             Err(e) => {
                 span.in_scope(|| tracing::warn!(error = %e, "message failed; it will be retried"));
@@ -88,6 +91,20 @@ pub async fn handle(state: &WorkerState, event: SqsEvent) -> SqsBatchResponse {
         }
     }
     response
+}
+
+/// One worker metric per message: its outcome and how long it waited on the queue.
+fn record_metrics(message: &SqsMessage, result: &Result<Outcome, WorkerError>) {
+    use agnus_shared::metrics::{WorkerMessage, worker_message};
+    let outcome = match result {
+        Ok(Outcome::Job(_)) => WorkerMessage::Job,
+        Ok(Outcome::Skipped(reason)) => WorkerMessage::Skipped(reason),
+        Ok(Outcome::AlreadyDone) => WorkerMessage::Duplicate,
+        Err(WorkerError::Poison(_)) => WorkerMessage::Poison,
+        Err(WorkerError::Transient(_)) => WorkerMessage::Retry,
+    };
+    let sent_at_ms = message.attributes.get("SentTimestamp").and_then(|v| v.parse().ok());
+    worker_message(outcome, sent_at_ms);
 }
 
 fn attribute<'a>(message: &'a SqsMessage, name: &str) -> Result<&'a str, WorkerError> {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use agnus_shared::reviewer::ReadyForEngine;
 use agnus_shared::store::Store;
-use agnus_shared::{aws, config::WorkerConfig, telemetry};
+use agnus_shared::{aws, config::WorkerConfig, metrics, telemetry};
 use agnus_worker::{WorkerState, handle};
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -22,9 +22,11 @@ async fn main() -> Result<(), Error> {
         aws::s3(&sdk, config.s3_path_style),
         reviewer,
     ));
+    // Metrics of each batch, written as EMF on stdout when it ends.
+    let metrics = metrics::Emitter::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let state = Arc::clone(&state);
-        async move { Ok::<_, Error>(handle(&state, event.payload).await) }
+        let (state, metrics) = (Arc::clone(&state), metrics.clone());
+        async move { Ok::<_, Error>(metrics.scope(handle(&state, event.payload)).await) }
     }))
     .await
 }
