@@ -221,7 +221,11 @@ async fn create_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
         None => (Slug::suggest(name.as_str()), false),
     };
     if !user.is_system_admin {
-        ctx.state.config.policy.check_org_creation(&user.email)?;
+        // With an allow list set, the address counts only once verified (README, "Verified addresses").
+        ctx.state
+            .config
+            .policy
+            .check_org_creation_verified(&user.email, user.email_verified)?;
     }
     let mut org = OrgRecord::new(slug.clone(), name, now_secs());
     let secrets = webhooks::new_org_secrets(&ctx.state.sealer, &org.id)
