@@ -3,8 +3,9 @@
 //! SHA-256 stored (`MAILTOKEN#<hash>`), spent by a conditional write in the same
 //! transaction that changes the account, so a token works once even under races.
 //!
-//! A verification token names the address it verifies: if the account's address changed
-//! since, the token no longer verifies anything. A reset token carries the account's
+//! A verification token names the address it verifies (as its SHA-256, so the token item
+//! holds no address): if the account's address changed since, it no longer verifies
+//! anything. A reset token carries the account's
 //! session epoch: the reset bumps the epoch (ending every session), which also kills every
 //! other reset link issued before it.
 
@@ -13,7 +14,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use super::keys::*;
 use super::users::{UserRecord, put_new};
 use super::{Item, Store, StoreError, get_n, get_opt_s, get_s, n, now_secs, parse, s};
-use crate::crypto::PasswordHashString;
+use crate::crypto::{PasswordHashString, sha256_hex};
 use crate::domain::UserId;
 
 /// Lifetime of an email verification link.
@@ -56,8 +57,7 @@ pub enum TokenUse {
 }
 
 struct Stored {
-    user_id: UserId,
-    email: String,
+    user: UserRecord,
     epoch: u64,
     valid_until: i64,
 }
@@ -90,7 +90,7 @@ impl Store {
         item.insert("type".into(), s("mail_token"));
         item.insert("purpose".into(), s(purpose.as_str()));
         item.insert("user_id".into(), s(user.id.to_string()));
-        item.insert("email".into(), s(user.email.as_str()));
+        item.insert("address_sha256".into(), s(sha256_hex(user.email.as_str().as_bytes())));
         item.insert("epoch".into(), n(user.session_epoch));
         item.insert("status".into(), s("live"));
         item.insert("valid_until".into(), n(valid_until));
@@ -99,26 +99,40 @@ impl Store {
         Ok(valid_until)
     }
 
-    async fn mail_token(&self, purpose: MailTokenPurpose, token_hash: &str) -> Result<Option<Stored>, StoreError> {
+    /// `None`: no token issued for `purpose`; `Some(None)`: issued, but its account is gone
+    /// or no longer has the address it was sent to; else the token and its account.
+    async fn mail_token(
+        &self,
+        purpose: MailTokenPurpose,
+        token_hash: &str,
+    ) -> Result<Option<Option<Stored>>, StoreError> {
         let Some(item) = self.get(key(mail_token_pk(token_hash), MAIL_TOKEN_SK)).await? else {
             return Ok(None);
         };
         if get_opt_s(&item, "purpose") != Some(purpose.as_str()) {
             return Ok(None);
         }
-        Ok(Some(Stored {
-            user_id: parse(&item, "user_id")?,
-            email: get_s(&item, "email")?.to_owned(),
+        let user_id: UserId = parse(&item, "user_id")?;
+        let Some(user) = self.get_user(&user_id).await? else {
+            return Ok(Some(None));
+        };
+        if sha256_hex(user.email.as_str().as_bytes()) != get_s(&item, "address_sha256")? {
+            return Ok(Some(None));
+        }
+        Ok(Some(Some(Stored {
+            user,
             epoch: get_n(&item, "epoch")?,
             valid_until: get_n(&item, "valid_until")?,
-        }))
+        })))
     }
 
     /// Spends a verification token and marks its account's address verified (if the
     /// account still has the address the token was sent to), in one transaction.
     pub async fn verify_email_with_token(&self, token_hash: &str) -> Result<TokenUse, StoreError> {
-        let Some(token) = self.mail_token(MailTokenPurpose::VerifyEmail, token_hash).await? else {
-            return Ok(TokenUse::Unknown);
+        let token = match self.mail_token(MailTokenPurpose::VerifyEmail, token_hash).await? {
+            None => return Ok(TokenUse::Unknown),
+            Some(None) => return Ok(TokenUse::Gone),
+            Some(Some(token)) => token,
         };
         let now = now_secs();
         if token.valid_until <= now {
@@ -126,11 +140,11 @@ impl Store {
         }
         let user = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key(user_pk(&token.user_id), PROFILE)))
+            .set_key(Some(key(user_pk(&token.user.id), PROFILE)))
             .update_expression("SET email_verified = :t")
             .condition_expression("attribute_exists(pk) AND email = :e")
             .expression_attribute_values(":t", AttributeValue::Bool(true))
-            .expression_attribute_values(":e", s(&token.email))
+            .expression_attribute_values(":e", s(token.user.email.as_str()))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let items = vec![
@@ -138,7 +152,7 @@ impl Store {
             (TransactWriteItem::builder().update(user).build(), None),
         ];
         match self.transact(items).await {
-            Ok(()) => Ok(TokenUse::Done(token.user_id)),
+            Ok(()) => Ok(TokenUse::Done(token.user.id)),
             Err(StoreError::Conflict(_)) => Ok(TokenUse::Gone),
             Err(e) => Err(e),
         }
@@ -152,8 +166,10 @@ impl Store {
         token_hash: &str,
         new_hash: &PasswordHashString,
     ) -> Result<TokenUse, StoreError> {
-        let Some(token) = self.mail_token(MailTokenPurpose::PasswordReset, token_hash).await? else {
-            return Ok(TokenUse::Unknown);
+        let token = match self.mail_token(MailTokenPurpose::PasswordReset, token_hash).await? {
+            None => return Ok(TokenUse::Unknown),
+            Some(None) => return Ok(TokenUse::Gone),
+            Some(Some(token)) => token,
         };
         let now = now_secs();
         if token.valid_until <= now {
@@ -161,13 +177,13 @@ impl Store {
         }
         let user = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key(user_pk(&token.user_id), PROFILE)))
+            .set_key(Some(key(user_pk(&token.user.id), PROFILE)))
             .update_expression("SET password_hash = :h, email_verified = :t ADD session_epoch :one")
             .condition_expression("attribute_exists(pk) AND email = :e AND session_epoch = :ep")
             .expression_attribute_values(":h", s(new_hash.as_str()))
             .expression_attribute_values(":t", AttributeValue::Bool(true))
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":e", s(&token.email))
+            .expression_attribute_values(":e", s(token.user.email.as_str()))
             .expression_attribute_values(":ep", n(token.epoch))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
@@ -176,7 +192,7 @@ impl Store {
             (TransactWriteItem::builder().update(user).build(), None),
         ];
         match self.transact(items).await {
-            Ok(()) => Ok(TokenUse::Done(token.user_id)),
+            Ok(()) => Ok(TokenUse::Done(token.user.id)),
             Err(StoreError::Conflict(_)) => Ok(TokenUse::Gone),
             Err(e) => Err(e),
         }
