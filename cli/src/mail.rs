@@ -1,7 +1,8 @@
 //! `agnus mail`: the messages the local emulator's SES accepted, with their links, so a
 //! developer can click through invitation, verification and password-reset flows in
-//! `make dev`. Reads moto's state dump (`GET /moto-api/data.json`, section `ses`,
-//! `Message`); AWS itself has no such listing, so this is a local-only tool.
+//! `make dev`. Reads `GET /_agnus/ses/messages` of the project's emulator, else moto's
+//! state dump (`GET /moto-api/data.json`, section `ses`, `Message`, same shape); AWS itself
+//! has no such listing, so this is a local-only tool.
 
 use serde_json::Value;
 
@@ -27,7 +28,16 @@ pub struct SentMail {
 
 /// Every message sent through the emulator at `endpoint`, oldest first.
 pub async fn sent(endpoint: &str) -> Result<Vec<SentMail>, MailboxError> {
-    let url = format!("{}/moto-api/data.json", endpoint.trim_end_matches('/'));
+    // The project's emulator (localstack/emulator.py) serves the SES part alone, fast;
+    // plain moto only has the full state dump, whose `ses` section has the same shape.
+    let base = endpoint.trim_end_matches('/');
+    if let Ok(r) = reqwest::get(format!("{base}/_agnus/ses/messages")).await
+        && r.status().is_success()
+        && let Ok(dump) = r.json::<Value>().await
+    {
+        return parse(&dump);
+    }
+    let url = format!("{base}/moto-api/data.json");
     let unreachable = |e: reqwest::Error| MailboxError::Unreachable {
         url: url.clone(),
         reason: e.to_string(),
