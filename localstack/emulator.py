@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
 import threading
 
@@ -52,8 +53,29 @@ class _CopyOncePerRequest:
 ddb_models.copy = _CopyOncePerRequest()
 
 
+def _sent_mail() -> bytes:
+    """The messages SES accepted, shaped like `/moto-api/data.json`'s `ses.Message` list.
+
+    data.json serializes every backend (all DynamoDB items included) and takes minutes once
+    the tests have filled the table; `agnus mail` and tests/tests/mail.rs read this instead."""
+    from moto.ses.models import ses_backends
+
+    messages = []
+    for regions in ses_backends.values():
+        for backend in regions.values():
+            for m in backend.sent_messages:
+                if hasattr(m, "subject"):
+                    messages.append(
+                        {"id": m.id, "source": m.source, "subject": m.subject, "body": m.body, "destinations": m.destinations}
+                    )
+    return json.dumps({"ses": {"Message": messages}}).encode()
+
+
 def application(main_app):
     def app(environ, start_response):
+        if environ.get("PATH_INFO") == "/_agnus/ses/messages":
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [_sent_mail()]
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
             with _DYNAMODB_LOCK:
                 _REQUEST.tables = {}

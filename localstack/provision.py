@@ -5,7 +5,12 @@ deployed through the emulator's CloudFormation API, so local and cloud cannot dr
 Idempotent: an existing, complete stack is reused (and updated when the template changed).
 
 Usage: provision.py [--prefix agnus-local] [--endpoint http://127.0.0.1:4566] [--env-out FILE]
+                    [--mail-from noreply@agnus.local]
 Prints the stack outputs as JSON; --env-out writes them as KEY=VALUE lines for the functions.
+
+The mail sender identity (AGNUS_MAIL_FROM) is created and verified in the emulator's SES
+here: moto's CloudFormation has no AWS::SES::EmailIdentity (the cloud template declares it),
+and its SES refuses to send from an unverified identity, as SES does.
 """
 
 from __future__ import annotations
@@ -112,12 +117,22 @@ def recreate(session, endpoint: str, cfn, name: str, prefix: str) -> None:
             kms.delete_alias(AliasName=alias["AliasName"])
 
 
+def ensure_mail_identity(session, endpoint: str, address: str) -> None:
+    """The emulator's SES sends only from verified identities; moto verifies on creation."""
+    ses = session.client("sesv2", endpoint_url=endpoint)
+    try:
+        ses.get_email_identity(EmailIdentity=address)
+    except ClientError:
+        ses.create_email_identity(EmailIdentity=address)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--prefix", default=os.environ.get("AGNUS_PREFIX", "agnus-local"))
     parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"))
     parser.add_argument("--region", default=os.environ.get("AWS_REGION", "us-east-1"))
     parser.add_argument("--env-out")
+    parser.add_argument("--mail-from", default=os.environ.get("AGNUS_MAIL_FROM", "noreply@agnus.local"))
     args = parser.parse_args()
 
     body = TEMPLATE.read_text()
@@ -156,10 +171,12 @@ def main() -> int:
             stack = wait(cfn, name)
 
     reconcile(session, args.endpoint, cfn, name, body)
+    ensure_mail_identity(session, args.endpoint, args.mail_from)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     print(json.dumps(outputs, indent=2, sort_keys=True))
     if args.env_out:
         lines = [f"{env}={outputs[key]}" for key, env in ENV_FROM_OUTPUT.items() if key in outputs]
+        lines.append(f"AGNUS_MAIL_FROM={args.mail_from}")
         pathlib.Path(args.env_out).write_text("\n".join(lines) + "\n")
     return 0
 

@@ -45,7 +45,7 @@ envfile="$AGNUS_STATE_DIR/dev.env"
   echo "AGNUS_PUBLIC_BASE_URL=${AGNUS_PUBLIC_BASE_URL:-$api}"
   echo "RUST_LOG=${RUST_LOG:-info}"
   # Any AGNUS_* / ADMIN_* setting in your shell reaches the functions (limits, policy, admin).
-  env | grep -E '^(AGNUS_(ACCESS|SIGNUP|LOGIN|SESSION|ARGON2|ORG|WEBHOOK|SQS)_[A-Z_]*|ADMIN_EMAIL|ADMIN_PASSWORD)=' || true
+  env | grep -E '^(AGNUS_(ACCESS|SIGNUP|LOGIN|SESSION|ARGON2|ORG|WEBHOOK|SQS|VERIFY|PASSWORD|APP)_[A-Z_]*|ADMIN_EMAIL|ADMIN_PASSWORD)=' || true
 } > "$envfile"
 chmod 600 "$envfile"
 
@@ -70,6 +70,7 @@ dev: emulator  $AWS_ENDPOINT_URL (table $(grep AGNUS_TABLE_NAME "$AGNUS_STATE_DI
 dev: API       $api   (routes: Cargo.toml [workspace.metadata.lambda.watch.router])
 dev: worker    fed from the review queue by "agnus esm" (batches of 10, partial failures, DLQ)
 dev: logs      functions print here; emulator log in $AGNUS_STATE_DIR/emulator.log
+dev: mail      sent through the emulator's SES; list it with: cargo run -q -p agnus-cli -- mail
 dev: Ctrl-C or 'make stop' stops everything this command started
 MSG
 

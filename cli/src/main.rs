@@ -35,6 +35,18 @@ enum Command {
         #[arg(long, env = "AGNUS_TABLE_NAME")]
         table: String,
     },
+    /// List the last messages the local emulator's SES accepted, with their links (`make dev`).
+    Mail {
+        /// How many of the latest messages to show.
+        #[arg(long, default_value_t = 10)]
+        last: usize,
+        /// Only messages to this address.
+        #[arg(long)]
+        to: Option<String>,
+        /// The emulator (moto) endpoint.
+        #[arg(long, env = "AWS_ENDPOINT_URL", default_value = "http://127.0.0.1:4566")]
+        endpoint: String,
+    },
     /// Feed a Lambda function from an SQS queue like the SQS trigger does (for `make dev`).
     Esm {
         /// The queue to poll.
@@ -84,6 +96,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let store = agnus_shared::store::Store::new(agnus_shared::aws::dynamodb(&sdk), table);
             let removed = agnus_cli::migrate::down(&store).await?;
             println!("removed {removed} memberships from the default org; schema version 1");
+            Ok(())
+        }
+        Command::Mail { last, to, endpoint } => {
+            let mails = agnus_cli::mail::sent(&endpoint).await?;
+            print!("{}", agnus_cli::mail::render(&mails, last, to.as_deref()));
             Ok(())
         }
         Command::Esm {

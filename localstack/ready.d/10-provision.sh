@@ -10,3 +10,5 @@ awslocal cloudformation deploy \
   --no-fail-on-empty-changeset
 awslocal cloudformation describe-stacks --stack-name "${prefix}-stateful" \
   --query 'Stacks[0].Outputs' --output table
+# The mail sender identity (AGNUS_MAIL_FROM); LocalStack's SES sends only from verified ones.
+awslocal sesv2 create-email-identity --email-identity "${AGNUS_MAIL_FROM:-noreply@agnus.local}" >/dev/null 2>&1 || true

@@ -139,6 +139,22 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ),
     ("AGNUS_APP_BASE_URL", "unset: accept links use AGNUS_PUBLIC_BASE_URL"),
     (
+        "AGNUS_MAIL_FROM",
+        "unset: no mail is sent; a verified SES identity (address) to send from",
+    ),
+    (
+        "AGNUS_VERIFY_RESEND_PER_HOUR",
+        "5 verification mails per account per hour; 0 disables",
+    ),
+    (
+        "AGNUS_PASSWORD_RESET_PER_EMAIL",
+        "5 reset mails per address per hour (more are silently not sent); 0 disables",
+    ),
+    (
+        "AGNUS_PASSWORD_RESET_PER_IP",
+        "20 reset requests per source IP per hour; 0 disables",
+    ),
+    (
         "AGNUS_REVIEW_MENTION",
         "@agnus: a PR comment containing it asks for a review",
     ),
@@ -202,6 +218,34 @@ pub struct AuthConfig {
     pub policy: AccessPolicy,
     pub kms_key_id: String,
     pub public_base_url: Option<String>,
+    /// The verified SES identity mail is sent from; `None`: no mail is sent.
+    pub mail_from: Option<String>,
+    /// Where mail links point (the console).
+    pub app_base_url: Option<String>,
+    pub verify_resend_per_user: RateLimit,
+    pub password_reset_per_email: RateLimit,
+    pub password_reset_per_ip: RateLimit,
+}
+
+/// `AGNUS_MAIL_FROM`: a bare address (the SES identity).
+fn mail_from(src: &dyn Source) -> Result<Option<String>, ConfigError> {
+    src.get("AGNUS_MAIL_FROM")
+        .map(|v| {
+            Email::parse(v.trim())
+                .map(|e| e.as_str().to_owned())
+                .map_err(|e| ConfigError::Invalid {
+                    name: "AGNUS_MAIL_FROM",
+                    reason: e.message,
+                })
+        })
+        .transpose()
+}
+
+/// `AGNUS_APP_BASE_URL`, else `AGNUS_PUBLIC_BASE_URL`: the base of links in mail.
+fn app_base_url(src: &dyn Source) -> Option<String> {
+    src.get("AGNUS_APP_BASE_URL")
+        .map(|u| u.trim_end_matches('/').to_owned())
+        .or_else(|| public_base_url(src))
 }
 
 fn kms_key_id(src: &dyn Source) -> Result<String, ConfigError> {
@@ -274,6 +318,11 @@ impl AuthConfig {
             policy: AccessPolicy::from_source(src),
             kms_key_id: kms_key_id(src)?,
             public_base_url: public_base_url(src),
+            mail_from: mail_from(src)?,
+            app_base_url: app_base_url(src),
+            verify_resend_per_user: RateLimit::hourly(number(src, "AGNUS_VERIFY_RESEND_PER_HOUR", 5)?),
+            password_reset_per_email: RateLimit::hourly(number(src, "AGNUS_PASSWORD_RESET_PER_EMAIL", 5)?),
+            password_reset_per_ip: RateLimit::hourly(number(src, "AGNUS_PASSWORD_RESET_PER_IP", 20)?),
         })
     }
 
@@ -401,6 +450,8 @@ pub struct InvitesConfig {
     pub invites_per_org_per_day: RateLimit,
     /// Where accept links point (the console); falls back to the public API base URL.
     pub app_base_url: Option<String>,
+    /// The verified SES identity invitations are sent from; `None`: not sent.
+    pub mail_from: Option<String>,
 }
 
 impl InvitesConfig {
@@ -419,10 +470,8 @@ impl InvitesConfig {
                 limit: number(src, "AGNUS_INVITES_PER_ORG_PER_DAY", 50)?,
                 window: Duration::from_secs(86_400),
             },
-            app_base_url: src
-                .get("AGNUS_APP_BASE_URL")
-                .map(|u| u.trim_end_matches('/').to_owned())
-                .or_else(|| public_base_url(src)),
+            app_base_url: app_base_url(src),
+            mail_from: mail_from(src)?,
         })
     }
 

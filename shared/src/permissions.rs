@@ -25,6 +25,7 @@ pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
             "kms:Encrypt", // sealing the new org's webhook secrets
             "kms:Decrypt",
             "kms:GenerateDataKey",
+            "ses:SendEmail", // verification and password reset, from AGNUS_MAIL_FROM only
         ],
     ),
     (
@@ -52,6 +53,7 @@ pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
             "dynamodb:Query",
             "kms:Decrypt",
             "kms:GenerateDataKey",
+            "ses:SendEmail", // invitations, from AGNUS_MAIL_FROM only
         ],
     ),
     (

@@ -78,6 +78,24 @@ impl AccessPolicy {
         }
         Ok(())
     }
+
+    /// Does the deployment restrict who may join by address (either allow list set)?
+    pub fn has_allow_lists(&self) -> bool {
+        !self.allowed_domains.is_empty() || !self.allowed_owner_emails.is_empty()
+    }
+
+    /// [`Self::check_org_creation`] for an existing account: when an allow list is set, an
+    /// address counts only once its owner verified it (anyone can type an allowed address).
+    pub fn check_org_creation_verified(&self, email: &Email, verified: bool) -> Result<(), PolicyRefusal> {
+        self.check_org_creation(email)?;
+        if self.has_allow_lists() && !verified {
+            return Err(PolicyRefusal {
+                code: "email_not_verified",
+                message: "verify your email address first (use the link we sent you, or ask for a new one with POST /api/auth/resend-verification)".into(),
+            });
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -134,6 +152,32 @@ mod tests {
             "access_blocked"
         );
         assert!(p.check_account(&email("x@example.com")).is_ok());
+    }
+
+    #[test]
+    fn allow_lists_count_an_address_only_once_verified() {
+        let open = policy(&[]);
+        assert!(open.check_org_creation_verified(&email("a@x.io"), false).is_ok());
+        for p in [
+            policy(&[("AGNUS_ACCESS_ALLOWED_DOMAINS", "example.com")]),
+            policy(&[("AGNUS_ACCESS_ALLOWED_OWNER_EMAILS", "a@example.com")]),
+        ] {
+            assert_eq!(
+                p.check_org_creation_verified(&email("a@example.com"), false)
+                    .unwrap_err()
+                    .code,
+                "email_not_verified"
+            );
+            assert!(p.check_org_creation_verified(&email("a@example.com"), true).is_ok());
+        }
+        let blocked = policy(&[("AGNUS_ACCESS_BLOCKED_EMAILS", "a@x.io")]);
+        assert_eq!(
+            blocked
+                .check_org_creation_verified(&email("a@x.io"), true)
+                .unwrap_err()
+                .code,
+            "access_blocked"
+        );
     }
 
     #[test]

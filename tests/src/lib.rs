@@ -376,7 +376,7 @@ impl Api {
             invites: Arc::new(agnus_invites::InvitesState::new(
                 agnus_shared::config::InvitesConfig::from_source(&env).expect("invites config"),
                 ddb.clone(),
-                Arc::new(agnus_shared::email::LogEmailSender),
+                Arc::new(agnus_shared::email::NoEmailSender),
             )),
             intake: Arc::new(agnus_intake::IntakeState::new(
                 intake_config,

@@ -754,7 +754,9 @@ async fn system_admin_bootstrap_is_idempotent() {
     assert_eq!(a.json()["user"]["isSystemAdmin"], true);
     assert_eq!(a.json()["orgs"].as_array().unwrap().len(), 0, "not a member of any org");
 
-    // An existing ordinary account named as admin is promoted, keeping its password.
+    // An existing ordinary account named as admin is NOT promoted while its address is
+    // unverified (whoever registers ADMIN_EMAIL first must not become system admin);
+    // tests/tests/mail.rs shows it is promoted once its owner verifies the address.
     let (user_email, password, _, _) = signup(&state).await;
     let promote = auth_state(&[("ADMIN_EMAIL", &user_email), ("ADMIN_PASSWORD", "ignored password 1")]).await;
     agnus_auth::bootstrap_admin(&promote).await.unwrap();
@@ -763,5 +765,7 @@ async fn system_admin_bootstrap_is_idempotent() {
         Call::post("/api/auth/login").json(&json!({"email": user_email, "password": password})),
     )
     .await;
-    assert_eq!(b.json()["user"]["isSystemAdmin"], true);
+    assert_eq!(b.status, 200, "its own password still works");
+    assert_eq!(b.json()["user"]["isSystemAdmin"], false);
+    assert_eq!(b.json()["user"]["emailVerified"], false);
 }

@@ -161,6 +161,28 @@ async fn org_creation_follows_the_owner_allow_list() {
             .unwrap()
             .contains("invitation")
     );
+    // The listed address counts only once its owner verified it.
+    let unverified = strict.call(post("/api/orgs", &boss, json!({"name": "Yes"}))).await;
+    assert_eq!(
+        (unverified.status, unverified.error_code().as_str()),
+        (403, "email_not_verified")
+    );
+    // Stands for the verification link (the mailed flow is tested in tests/tests/mail.rs).
+    let boss_id = user_item(&boss.email).await["user_id"].as_s().unwrap().clone();
+    dynamodb()
+        .await
+        .update_item()
+        .table_name(table_name())
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("USER#{boss_id}")),
+        )
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("PROFILE".into()))
+        .update_expression("SET email_verified = :t")
+        .expression_attribute_values(":t", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         strict
             .call(post("/api/orgs", &boss, json!({"name": "Yes"})))

@@ -1,18 +1,22 @@
-//! The auth function: signup, login, logout, logout everywhere, me (SPEC §3).
+//! The auth function: signup, login, logout, logout everywhere, me (SPEC §3), email
+//! verification and password reset by mailed link.
 //! `handle` is a plain async function of (state, request) that tests call directly.
+
+use std::sync::Arc;
 
 use agnus_shared::aws::DynamoClient;
 use agnus_shared::config::AuthConfig;
 use agnus_shared::crypto::{PasswordHasher, SecretBox, SessionTokens, Verified};
 use agnus_shared::domain::{Email, OrgId, OrgName, Password, Plan, Slug, UserId};
+use agnus_shared::email::{self, EmailSender, Mail, MailStatus, NoEmailSender};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, check_csrf, client_ip, json_body, json_response};
 use agnus_shared::principal::Principal;
 use agnus_shared::routes::{self, Matched};
 use agnus_shared::session;
 use agnus_shared::store::{
-    Actor, AuditEvent, Conflict, MembershipView, NewAccount, OrgRecord, RateDecision, Store, StoreError, UserRecord,
-    now_secs,
+    Actor, AuditEvent, Conflict, MailTokenPurpose, MembershipView, NewAccount, OrgRecord, RateDecision, Store,
+    StoreError, TokenUse, UserRecord, now_secs,
 };
 use agnus_shared::webhooks;
 use lambda_http::http::{HeaderValue, StatusCode, header};
@@ -29,6 +33,8 @@ pub struct AuthState {
     pub tokens: SessionTokens,
     pub sealer: SecretBox,
     pub config: AuthConfig,
+    /// Verification and password-reset mail.
+    pub mailer: Arc<dyn EmailSender>,
 }
 
 impl AuthState {
@@ -39,7 +45,15 @@ impl AuthState {
             tokens: SessionTokens::new(config.jwt_key()),
             sealer: SecretBox::new(kms, config.kms_key_id.clone()),
             config,
+            mailer: Arc::new(NoEmailSender),
         }
+    }
+
+    /// Sends mail with `mailer` (the default sends none).
+    #[must_use]
+    pub fn with_mailer(mut self, mailer: Arc<dyn EmailSender>) -> Self {
+        self.mailer = mailer;
+        self
     }
 }
 
@@ -77,6 +91,10 @@ async fn route(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiEr
         "/api/auth/logout" => logout(state, req).await,
         "/api/auth/logout-all" => logout_all(state, req).await,
         "/api/auth/me" => me(state, req).await,
+        "/api/auth/verify-email" => verify_email(state, req).await,
+        "/api/auth/resend-verification" => resend_verification(state, req).await,
+        "/api/auth/password-reset" => password_reset(state, req).await,
+        "/api/auth/password-reset/confirm" => password_reset_confirm(state, req).await,
         _ => Err(ApiError::NotFound),
     }
 }
@@ -105,6 +123,7 @@ struct UserView<'a> {
     id: UserId,
     email: &'a str,
     is_system_admin: bool,
+    email_verified: bool,
 }
 
 impl<'a> From<&'a UserRecord> for UserView<'a> {
@@ -113,6 +132,7 @@ impl<'a> From<&'a UserRecord> for UserView<'a> {
             id: u.id,
             email: u.email.as_str(),
             is_system_admin: u.is_system_admin,
+            email_verified: u.email_verified,
         }
     }
 }
@@ -179,6 +199,7 @@ async fn signup(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
         is_system_admin: false,
         session_epoch: 0,
         created_at: now,
+        email_verified: false,
     };
     let issued = session::issue(&state.tokens, &user, state.config.session_ttl)?;
     let org = OrgRecord::new(slug.clone(), org_name, now);
@@ -217,6 +238,14 @@ async fn signup(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
     tracing::Span::current().record("user_id", tracing::field::display(account.user.id));
     tracing::info!(org_id = %account.org.id, "signed up");
     agnus_shared::metrics::signup();
+    // The account exists whatever happens to the mail; a failure can be resent.
+    let verification = match send_verification(state, &account.user).await {
+        Ok(status) => status,
+        Err(e) => {
+            tracing::warn!(error = %e, "verification link not created");
+            MailStatus::Failed
+        }
+    };
     let membership = MembershipView {
         org: account.org,
         role: agnus_shared::domain::Role::Owner,
@@ -226,6 +255,7 @@ async fn signup(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
         StatusCode::CREATED,
         &serde_json::json!({
             "user": UserView::from(&account.user),
+            "emailVerification": { "mailStatus": verification },
             "org": OrgView::from(&membership),
             // Shown in full this once; afterwards only previews (GET /api/orgs/{slug}/webhooks).
             "webhooks": webhooks::secrets_json(state.config.public_base_url.as_deref(), &membership.org.slug, &secrets),
@@ -391,8 +421,10 @@ async fn me(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError
 }
 
 /// Seeds the system admin from `ADMIN_EMAIL`/`ADMIN_PASSWORD` (idempotent): creates the
-/// account if the email is new, otherwise marks the existing account as system admin
-/// without touching its password.
+/// account (verified) if the email is new; an existing account is promoted, its password
+/// kept, only if its owner verified the address — otherwise it is left as it is, with a
+/// warning, and promoted when its owner verifies the address (verify-email, reset link)
+/// or at the next cold start after that.
 pub async fn bootstrap_admin(state: &AuthState) -> Result<(), ApiError> {
     let Some(seed) = &state.config.admin else {
         return Ok(());
@@ -400,8 +432,14 @@ pub async fn bootstrap_admin(state: &AuthState) -> Result<(), ApiError> {
     for _ in 0..3 {
         if let Some(user) = state.store.find_user_by_email(&seed.email).await? {
             if !user.is_system_admin {
-                state.store.set_system_admin(&user.id).await?;
-                tracing::info!(user_id = %user.id, "existing account promoted to system admin");
+                if state.store.promote_verified_admin(&user.id).await? {
+                    tracing::info!(user_id = %user.id, "existing account promoted to system admin");
+                } else {
+                    tracing::warn!(
+                        user_id = %user.id,
+                        "ADMIN_EMAIL names an existing account whose address is not verified: not promoted until its owner verifies it"
+                    );
+                }
             }
             return Ok(());
         }
@@ -412,6 +450,8 @@ pub async fn bootstrap_admin(state: &AuthState) -> Result<(), ApiError> {
             is_system_admin: true,
             session_epoch: 0,
             created_at: now_secs(),
+            // The operator chose this address and password: it needs no mailed proof.
+            email_verified: true,
         };
         match state.store.create_user(&user).await {
             Ok(()) => {
@@ -424,4 +464,178 @@ pub async fn bootstrap_admin(state: &AuthState) -> Result<(), ApiError> {
         }
     }
     Err(ApiError::Internal("could not seed the system admin".into()))
+}
+
+// ---- verified addresses and password reset ----
+
+/// The link for a mailed token: `{AGNUS_APP_BASE_URL}/{page}/{token}`.
+fn link(state: &AuthState, page: &str, token: &str) -> String {
+    format!(
+        "{}/{page}/{token}",
+        state.config.app_base_url.as_deref().unwrap_or_default()
+    )
+}
+
+/// Creates a verification token for the user's address and mails its link.
+async fn send_verification(state: &AuthState, user: &UserRecord) -> Result<MailStatus, ApiError> {
+    let (token, hash) = email::new_link_token();
+    state
+        .store
+        .create_mail_token(MailTokenPurpose::VerifyEmail, &hash, user)
+        .await?;
+    let url = link(state, "verify-email", secrecy::ExposeSecret::expose_secret(&token));
+    Ok(email::deliver(state.mailer.as_ref(), &Mail::verify_email(&user.email, &url)).await)
+}
+
+/// `ADMIN_EMAIL`'s account becomes system admin once its owner has proved the address.
+async fn promote_if_admin(state: &AuthState, user: &UserRecord) -> Result<bool, ApiError> {
+    let Some(seed) = &state.config.admin else {
+        return Ok(false);
+    };
+    if seed.email != user.email || user.is_system_admin {
+        return Ok(user.is_system_admin);
+    }
+    let promoted = state.store.promote_verified_admin(&user.id).await?;
+    if promoted {
+        tracing::info!(user_id = %user.id, "verified ADMIN_EMAIL account promoted to system admin");
+    }
+    Ok(promoted)
+}
+
+#[derive(Deserialize)]
+struct TokenBody {
+    token: String,
+}
+
+fn token_hash(raw: &str) -> Result<String, ApiError> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw.len() > 128 {
+        return Err(ApiError::bad_request(
+            "invalid_token",
+            "the link's token is missing or malformed",
+        ));
+    }
+    Ok(agnus_shared::crypto::sha256_hex(raw.as_bytes()))
+}
+
+fn token_outcome(used: TokenUse) -> Result<UserId, ApiError> {
+    match used {
+        TokenUse::Done(id) => Ok(id),
+        TokenUse::Unknown => Err(ApiError::NotFoundWhat {
+            code: "token_not_found",
+            message: "this link is not valid".into(),
+        }),
+        TokenUse::Gone => Err(ApiError::Gone {
+            code: "token_gone",
+            message: "this link was used already or has expired; ask for a new one".into(),
+        }),
+    }
+}
+
+async fn user_json(state: &AuthState, id: &UserId) -> Result<serde_json::Value, ApiError> {
+    let mut user = state
+        .store
+        .get_user(id)
+        .await?
+        .ok_or_else(|| ApiError::Internal("token names a missing user".into()))?;
+    user.is_system_admin = promote_if_admin(state, &user).await?;
+    Ok(serde_json::json!({ "user": UserView::from(&user) }))
+}
+
+async fn verify_email(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body: TokenBody = json_body(req)?;
+    let id = token_outcome(state.store.verify_email_with_token(&token_hash(&body.token)?).await?)?;
+    tracing::Span::current().record("user_id", tracing::field::display(id));
+    tracing::info!("email address verified");
+    Ok(json_response(StatusCode::OK, &user_json(state, &id).await?))
+}
+
+async fn resend_verification(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (user, _) = session::require_user(&state.store, &state.tokens, req).await?;
+    tracing::Span::current().record("user_id", tracing::field::display(user.id));
+    if user.email_verified {
+        return Err(ApiError::Conflict {
+            code: "already_verified",
+            message: "your email address is verified already".into(),
+        });
+    }
+    limited(
+        state
+            .store
+            .rate_limit_hit(
+                "verify-resend",
+                &user.id.to_string(),
+                state.config.verify_resend_per_user,
+            )
+            .await?,
+    )?;
+    let status = send_verification(state, &user).await?;
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        &serde_json::json!({ "mailStatus": status }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ResetRequestBody {
+    email: String,
+}
+
+async fn password_reset(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body: ResetRequestBody = json_body(req)?;
+    let email = Email::parse(&body.email)?;
+    limited(
+        state
+            .store
+            .rate_limit_hit("reset-ip", &client_ip(req), state.config.password_reset_per_ip)
+            .await?,
+    )?;
+    // Per address, over the limit nothing more is sent, and the answer does not change:
+    // an address cannot be flooded, and nobody learns whether it has an account.
+    let address_allowed = matches!(
+        state
+            .store
+            .rate_limit_hit("reset-email", email.as_str(), state.config.password_reset_per_email)
+            .await?,
+        RateDecision::Allowed
+    );
+    if address_allowed
+        && state.config.policy.check_account(&email).is_ok()
+        && let Some(user) = state.store.find_user_by_email(&email).await?
+    {
+        let (token, hash) = email::new_link_token();
+        state
+            .store
+            .create_mail_token(MailTokenPurpose::PasswordReset, &hash, &user)
+            .await?;
+        let url = link(state, "reset-password", secrecy::ExposeSecret::expose_secret(&token));
+        email::deliver(state.mailer.as_ref(), &Mail::password_reset(&user.email, &url)).await;
+    }
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        &serde_json::json!({
+            "status": "accepted",
+            "message": "if an account uses this address, a link to reset its password is on its way (valid 1 hour)",
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ResetConfirmBody {
+    token: String,
+    password: SecretString,
+}
+
+async fn password_reset_confirm(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body: ResetConfirmBody = json_body(req)?;
+    let hash = token_hash(&body.token)?;
+    let password = Password::parse(body.password)?;
+    let password_hash = state.hasher.hash(&password).await?;
+    let id = token_outcome(state.store.reset_password_with_token(&hash, &password_hash).await?)?;
+    tracing::Span::current().record("user_id", tracing::field::display(id));
+    tracing::info!("password reset; every session ended");
+    Ok(with_cookie(
+        json_response(StatusCode::OK, &user_json(state, &id).await?),
+        http::cleared_session_cookie(),
+    ))
 }

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use agnus_shared::aws::DynamoClient;
 use agnus_shared::config::InvitesConfig;
-use agnus_shared::crypto::{PasswordHasher, SessionTokens, random_bytes, sha256_hex};
+use agnus_shared::crypto::{PasswordHasher, SessionTokens, sha256_hex};
 use agnus_shared::domain::{Email, Password, Role, Slug, UserId};
-use agnus_shared::email::{EmailSender, InviteEmail};
+use agnus_shared::email::{self, EmailSender, InviteEmail, Mail, MailStatus};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, check_csrf, json_body, json_response, page_json, page_request};
 use agnus_shared::principal::Principal;
@@ -20,8 +20,6 @@ use agnus_shared::store::{
     Acceptor, Actor, AuditEvent, Conflict, InviteRecord, InviteStatus, OrgRecord, OrgScope, RateDecision, Store,
     StoreError, TokenLookup, UserRecord, now_secs,
 };
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use secrecy::{ExposeSecret, SecretString};
@@ -133,12 +131,6 @@ async fn admin_scope(
     Ok(scope)
 }
 
-fn new_token() -> (String, String) {
-    let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>());
-    let hash = sha256_hex(token.as_bytes());
-    (token, hash)
-}
-
 fn accept_url(state: &InvitesState, token: &str) -> String {
     format!(
         "{}/invite/{token}",
@@ -165,20 +157,39 @@ async fn quota(state: &InvitesState, scope: &OrgScope) -> Result<(), ApiError> {
     }
 }
 
-async fn deliver(state: &InvitesState, scope: &OrgScope, invite: &InviteRecord, url: &str) {
-    let Ok(to) = Email::parse(&invite.email) else { return };
-    let mail = InviteEmail {
-        to: &to,
-        org_name: scope.org().name.as_str(),
-        inviter: invite.invited_by_email.as_deref(),
-        role: invite.role,
-        accept_url: url,
-        expires_at: invite.expires_at,
+/// Mails the invitation and records whether it went out on the invite (the admin sees
+/// "not sent — resend"). The invitation stands either way; the link is never logged.
+async fn deliver(state: &InvitesState, scope: &OrgScope, invite: &mut InviteRecord, url: &str, resent: bool) {
+    let status = match Email::parse(&invite.email) {
+        Ok(to) => {
+            let mail = Mail::invitation(&InviteEmail {
+                to: &to,
+                org_name: scope.org().name.as_str(),
+                inviter: invite.invited_by_email.as_deref(),
+                role: invite.role,
+                accept_url: url,
+                expires_at: invite.expires_at,
+                resent,
+            });
+            email::deliver(state.mailer.as_ref(), &mail).await
+        }
+        Err(_) => MailStatus::Failed,
     };
-    if let Err(e) = state.mailer.send_invite(&mail).await {
-        // The admin still gets the link in the answer and can pass it on.
-        tracing::warn!(error = %e, invite_id = %invite.id, "invitation email not sent");
+    if status == MailStatus::Failed {
+        tracing::warn!(invite_id = %invite.id, "invitation not sent; the admin can resend it");
     }
+    if let Err(e) = state.store.set_invite_mail_status(invite, status).await {
+        tracing::warn!(invite_id = %invite.id, error = %e, "mail status not recorded");
+    }
+    invite.mail_status = Some(status);
+}
+
+fn invite_answer(invite: &InviteRecord, url: &str) -> Value {
+    json!({
+        "invite": invite_json(invite),
+        "acceptUrl": url,
+        "mailSent": invite.mail_status == Some(MailStatus::Sent),
+    })
 }
 
 #[derive(Deserialize)]
@@ -205,19 +216,16 @@ async fn create(state: &InvitesState, req: &Request, scope: &OrgScope) -> Result
         return Err(StoreError::Conflict(Conflict::AlreadyMember).into());
     }
     quota(state, scope).await?;
-    let (token, hash) = new_token();
+    let (token, hash) = email::new_link_token();
     let event = scope
         .audit("invite.created")
         .details(json!({ "email": email.as_str(), "role": role }));
-    let invite = state.store.create_invite(scope, &email, role, &hash, &event).await?;
-    let url = accept_url(state, &token);
-    deliver(state, scope, &invite, &url).await;
+    let mut invite = state.store.create_invite(scope, &email, role, &hash, &event).await?;
+    let url = accept_url(state, token.expose_secret());
+    deliver(state, scope, &mut invite, &url, false).await;
     tracing::info!(invite_id = %invite.id, "invitation created");
     agnus_shared::metrics::invitation_sent();
-    Ok(json_response(
-        StatusCode::CREATED,
-        &json!({ "invite": invite_json(&invite), "acceptUrl": url }),
-    ))
+    Ok(json_response(StatusCode::CREATED, &invite_answer(&invite, &url)))
 }
 
 async fn list(state: &InvitesState, req: &Request, scope: &OrgScope) -> Result<Response<Body>, ApiError> {
@@ -265,19 +273,16 @@ async fn resend(
         return Err(StoreError::Conflict(Conflict::InviteNotPending).into());
     }
     quota(state, scope).await?;
-    let (token, hash) = new_token();
+    let (token, hash) = email::new_link_token();
     let event = scope
         .audit("invite.resent")
         .target(&invite.id)
         .details(json!({ "email": invite.email }));
-    let invite = state.store.resend_invite(scope, &invite, &hash, &event).await?;
-    let url = accept_url(state, &token);
-    deliver(state, scope, &invite, &url).await;
     agnus_shared::metrics::invitation_sent();
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "invite": invite_json(&invite), "acceptUrl": url }),
-    ))
+    let mut invite = state.store.resend_invite(scope, &invite, &hash, &event).await?;
+    let url = accept_url(state, token.expose_secret());
+    deliver(state, scope, &mut invite, &url, true).await;
+    Ok(json_response(StatusCode::OK, &invite_answer(&invite, &url)))
 }
 
 /// A token's live invitation, or the right error: 404 never issued, 410 used / revoked /
@@ -383,6 +388,8 @@ async fn accept(state: &InvitesState, req: &Request) -> Result<Response<Body>, A
         is_system_admin: false,
         session_epoch: 0,
         created_at: now_secs(),
+        // The invitee proved the address by receiving the link.
+        email_verified: true,
     };
     let issued = session::issue(&state.tokens, &user, state.config.session_ttl)?;
     state

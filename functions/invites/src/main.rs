@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use agnus_invites::{InvitesState, handle};
-use agnus_shared::email::LogEmailSender;
 use agnus_shared::{aws, config::InvitesConfig, metrics, telemetry};
 use lambda_http::{Error, Request, service_fn};
 
@@ -12,8 +11,9 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = InvitesConfig::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let sdk = aws::load().await;
-    // The delivery of invitations: swap in an SES-backed EmailSender here to send mail.
-    let state = Arc::new(InvitesState::new(config, aws::dynamodb(&sdk), Arc::new(LogEmailSender)));
+    // Invitations go out through SES from AGNUS_MAIL_FROM (unset: not sent; the admin gets the link).
+    let mailer = agnus_shared::email::sender(&sdk, config.mail_from.as_deref());
+    let state = Arc::new(InvitesState::new(config, aws::dynamodb(&sdk), mailer));
     // Metrics of each invocation, written as EMF on stdout when it ends.
     let metrics = metrics::Emitter::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     lambda_http::run(service_fn(move |req: Request| {

@@ -235,7 +235,11 @@ async fn create_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
         None => (Slug::suggest(name.as_str()), false),
     };
     if !user.is_system_admin {
-        ctx.state.config.policy.check_org_creation(&user.email)?;
+        // With an allow list set, the address counts only once verified (README, "Verified addresses").
+        ctx.state
+            .config
+            .policy
+            .check_org_creation_verified(&user.email, user.email_verified)?;
         match ctx
             .state
             .store

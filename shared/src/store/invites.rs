@@ -10,6 +10,7 @@ use super::orgs::{AuditEvent, OrgScope, audit_put, member_items};
 use super::users::{OrgRecord, SessionRecord, UserRecord, email_claim, put_new};
 use super::{Conflict, Item, Page, PageRequest, Store, StoreError, get_n, get_opt_s, get_s, n, now_secs, parse, s};
 use crate::domain::{Email, OrgId, Role, UserId};
+use crate::email::MailStatus;
 
 /// Invitation lifetime.
 pub const INVITE_TTL_SECS: i64 = 7 * 86_400;
@@ -38,6 +39,8 @@ pub struct InviteRecord {
     pub expires_at: i64,
     #[serde(skip)]
     pub token_hash: String,
+    /// Whether the latest invitation mail went out (`None`: created before mail existed).
+    pub mail_status: Option<MailStatus>,
 }
 
 impl InviteRecord {
@@ -61,6 +64,11 @@ impl InviteRecord {
             created_at: get_n(item, "created_at")?,
             expires_at: get_n(item, "expires_at_invite")?,
             token_hash: get_s(item, "token_hash")?.to_owned(),
+            mail_status: match get_opt_s(item, "mail_status") {
+                Some("sent") => Some(MailStatus::Sent),
+                Some("failed") => Some(MailStatus::Failed),
+                _ => None,
+            },
         })
     }
 }
@@ -137,6 +145,7 @@ impl Store {
             created_at: now,
             expires_at: now + INVITE_TTL_SECS,
             token_hash: token_hash.to_owned(),
+            mail_status: None,
         };
         let mut item = key(org_pk(scope.org_id()), invite_sk(&id));
         item.insert("type".into(), s("invite"));
@@ -274,6 +283,7 @@ impl Store {
         Ok(InviteRecord {
             expires_at,
             token_hash: new_token_hash.to_owned(),
+            mail_status: None,
             ..invite.clone()
         })
     }
@@ -345,12 +355,51 @@ impl Store {
             ),
             (audit_put(&self.table, &org.id, event)?, None),
         ];
+        if let Acceptor::Existing(user) = acceptor {
+            // Receiving the link proved the address.
+            let verified = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(user_pk(&user.id), PROFILE)))
+                .update_expression("SET email_verified = :t")
+                .condition_expression("attribute_exists(pk) AND email = :e")
+                .expression_attribute_values(":t", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+                .expression_attribute_values(":e", s(user.email.as_str()))
+                .build()
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            items.push((TransactWriteItem::builder().update(verified).build(), None));
+        }
         if let Acceptor::New(user, session) = acceptor {
             items.push((put_new(&self.table, user.to_item())?, None));
             items.push((put_new(&self.table, email_claim(user))?, Some(Conflict::EmailTaken)));
             items.push((put_new(&self.table, session.to_item())?, None));
         }
         self.transact(items).await
+    }
+
+    /// Records whether the mail of the invite's current token went out (a later resend's
+    /// status is never overwritten by an earlier one: the token hash must still match).
+    pub async fn set_invite_mail_status(&self, invite: &InviteRecord, status: MailStatus) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(&invite.org_id), invite_sk(&invite.id))))
+            .update_expression("SET mail_status = :m")
+            .condition_expression("token_hash = :h")
+            .expression_attribute_values(":m", s(status.as_str()))
+            .expression_attribute_values(":h", s(&invite.token_hash))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(super::classify(e)),
+        }
     }
 
     /// Is `user` a member of `org`? (A read for a friendlier answer; the acceptance

@@ -84,6 +84,10 @@ pub(crate) fn review_sk(repo_id: &str, at_millis: i64, job_id: &str) -> String {
 pub(crate) fn processed_sk(provider: Provider, delivery_id: &str) -> String {
     format!("PROCESSED#{provider}#{delivery_id}")
 }
+pub(crate) const MAIL_TOKEN_SK: &str = "MAILTOKEN";
+pub(crate) fn mail_token_pk(token_hash: &str) -> String {
+    format!("MAILTOKEN#{token_hash}")
+}
 pub(crate) fn rate_pk(bucket: &str, subject: &str) -> String {
     format!("RATE#{bucket}#{subject}")
 }

@@ -393,6 +393,7 @@ impl Store {
                     is_system_admin: false,
                     session_epoch: 0,
                     created_at: legacy.created_at,
+                    email_verified: false,
                 },
                 true,
             ),

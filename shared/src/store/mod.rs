@@ -11,6 +11,7 @@
 mod apikeys;
 mod invites;
 mod keys;
+mod mailtokens;
 pub mod migration;
 mod orgs;
 mod ratelimit;
@@ -30,6 +31,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 pub use apikeys::{ApiKeyAuth, ApiKeyRecord};
 pub use invites::{Acceptor, INVITE_TTL_SECS, InviteRecord, InviteStatus, TokenLookup};
+pub use mailtokens::{MailTokenPurpose, RESET_TTL_SECS, TokenUse, VERIFY_TTL_SECS};
 pub use orgs::{Access, Actor, AuditEvent, AuditRecord, MemberRecord, OrgScope, PurgeReport};
 pub use ratelimit::RateDecision;
 pub use repos::{NewReviewJob, Processed, QueueScope, RepoLookup, RepoRecord, ReviewJob};

@@ -22,6 +22,8 @@ pub struct UserRecord {
     pub is_system_admin: bool,
     pub session_epoch: u64,
     pub created_at: i64,
+    /// The owner proved the address (verification link, invitation or reset link).
+    pub email_verified: bool,
 }
 
 impl UserRecord {
@@ -34,11 +36,13 @@ impl UserRecord {
         item.insert("is_system_admin".into(), AttributeValue::Bool(self.is_system_admin));
         item.insert("session_epoch".into(), n(self.session_epoch));
         item.insert("created_at".into(), n(self.created_at));
+        item.insert("email_verified".into(), AttributeValue::Bool(self.email_verified));
         item
     }
 
     pub(crate) fn from_item(item: &Item) -> Result<Self, StoreError> {
         Ok(Self {
+            email_verified: get_bool(item, "email_verified"),
             id: parse(item, "user_id")?,
             email: Email::parse(get_s(item, "email")?).map_err(|e| StoreError::Corrupt(e.message))?,
             password_hash: PasswordHashString::from_stored(get_s(item, "password_hash")?.to_owned()),

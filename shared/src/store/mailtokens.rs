@@ -1,0 +1,225 @@
+//! Single-use tokens sent by mail: email verification (24 h) and password reset (1 h).
+//! Same rules as invitation tokens: 256 random bits shown once in the link, only the
+//! SHA-256 stored (`MAILTOKEN#<hash>`), spent by a conditional write in the same
+//! transaction that changes the account, so a token works once even under races.
+//!
+//! A verification token names the address it verifies (as its SHA-256, so the token item
+//! holds no address): if the account's address changed since, it no longer verifies
+//! anything. A reset token carries the account's
+//! session epoch: the reset bumps the epoch (ending every session), which also kills every
+//! other reset link issued before it.
+
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+
+use super::keys::*;
+use super::users::{UserRecord, put_new};
+use super::{Item, Store, StoreError, get_n, get_opt_s, get_s, n, now_secs, parse, s};
+use crate::crypto::{PasswordHashString, sha256_hex};
+use crate::domain::UserId;
+
+/// Lifetime of an email verification link.
+pub const VERIFY_TTL_SECS: i64 = 86_400;
+/// Lifetime of a password reset link.
+pub const RESET_TTL_SECS: i64 = 3_600;
+/// Spent and expired tokens are kept this long (answering 410), then TTL removes them.
+const KEEP_SECS: i64 = 7 * 86_400;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailTokenPurpose {
+    VerifyEmail,
+    PasswordReset,
+}
+
+impl MailTokenPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify_email",
+            Self::PasswordReset => "password_reset",
+        }
+    }
+    fn ttl(self) -> i64 {
+        match self {
+            Self::VerifyEmail => VERIFY_TTL_SECS,
+            Self::PasswordReset => RESET_TTL_SECS,
+        }
+    }
+}
+
+/// What using a token did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenUse {
+    /// Never issued (or issued for the other purpose).
+    Unknown,
+    /// Used, expired, or overtaken (address changed; password reset since).
+    Gone,
+    /// Done, for this account.
+    Done(UserId),
+}
+
+struct Stored {
+    user: UserRecord,
+    epoch: u64,
+    valid_until: i64,
+}
+
+fn spend(table: &str, token_hash: &str, now: i64) -> Result<TransactWriteItem, StoreError> {
+    let update = Update::builder()
+        .table_name(table)
+        .set_key(Some(key(mail_token_pk(token_hash), MAIL_TOKEN_SK)))
+        .update_expression("SET #status = :spent, spent_at = :now")
+        .condition_expression("#status = :live AND valid_until > :now")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_values(":spent", s("spent"))
+        .expression_attribute_values(":live", s("live"))
+        .expression_attribute_values(":now", n(now))
+        .build()
+        .map_err(|e| StoreError::Backend(e.to_string()))?;
+    Ok(TransactWriteItem::builder().update(update).build())
+}
+
+impl Store {
+    /// Stores a new live token for `user`; answers its expiry (unix seconds).
+    pub async fn create_mail_token(
+        &self,
+        purpose: MailTokenPurpose,
+        token_hash: &str,
+        user: &UserRecord,
+    ) -> Result<i64, StoreError> {
+        let valid_until = now_secs() + purpose.ttl();
+        let mut item: Item = key(mail_token_pk(token_hash), MAIL_TOKEN_SK);
+        item.insert("type".into(), s("mail_token"));
+        item.insert("purpose".into(), s(purpose.as_str()));
+        item.insert("user_id".into(), s(user.id.to_string()));
+        item.insert("address_sha256".into(), s(sha256_hex(user.email.as_str().as_bytes())));
+        item.insert("epoch".into(), n(user.session_epoch));
+        item.insert("status".into(), s("live"));
+        item.insert("valid_until".into(), n(valid_until));
+        item.insert("expires_at".into(), n(valid_until + KEEP_SECS));
+        self.transact(vec![(put_new(&self.table, item)?, None)]).await?;
+        Ok(valid_until)
+    }
+
+    /// `None`: no token issued for `purpose`; `Some(None)`: issued, but its account is gone
+    /// or no longer has the address it was sent to; else the token and its account.
+    async fn mail_token(
+        &self,
+        purpose: MailTokenPurpose,
+        token_hash: &str,
+    ) -> Result<Option<Option<Stored>>, StoreError> {
+        let Some(item) = self.get(key(mail_token_pk(token_hash), MAIL_TOKEN_SK)).await? else {
+            return Ok(None);
+        };
+        if get_opt_s(&item, "purpose") != Some(purpose.as_str()) {
+            return Ok(None);
+        }
+        let user_id: UserId = parse(&item, "user_id")?;
+        let Some(user) = self.get_user(&user_id).await? else {
+            return Ok(Some(None));
+        };
+        if sha256_hex(user.email.as_str().as_bytes()) != get_s(&item, "address_sha256")? {
+            return Ok(Some(None));
+        }
+        Ok(Some(Some(Stored {
+            user,
+            epoch: get_n(&item, "epoch")?,
+            valid_until: get_n(&item, "valid_until")?,
+        })))
+    }
+
+    /// Spends a verification token and marks its account's address verified (if the
+    /// account still has the address the token was sent to), in one transaction.
+    pub async fn verify_email_with_token(&self, token_hash: &str) -> Result<TokenUse, StoreError> {
+        let token = match self.mail_token(MailTokenPurpose::VerifyEmail, token_hash).await? {
+            None => return Ok(TokenUse::Unknown),
+            Some(None) => return Ok(TokenUse::Gone),
+            Some(Some(token)) => token,
+        };
+        let now = now_secs();
+        if token.valid_until <= now {
+            return Ok(TokenUse::Gone);
+        }
+        let user = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(&token.user.id), PROFILE)))
+            .update_expression("SET email_verified = :t")
+            .condition_expression("attribute_exists(pk) AND email = :e")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .expression_attribute_values(":e", s(token.user.email.as_str()))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let items = vec![
+            (spend(&self.table, token_hash, now)?, None),
+            (TransactWriteItem::builder().update(user).build(), None),
+        ];
+        match self.transact(items).await {
+            Ok(()) => Ok(TokenUse::Done(token.user.id)),
+            Err(StoreError::Conflict(_)) => Ok(TokenUse::Gone),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Spends a reset token: stores the new password hash, bumps the session epoch (every
+    /// session ends, and every other reset link dies) and marks the address verified (the
+    /// link reached it) — one transaction.
+    pub async fn reset_password_with_token(
+        &self,
+        token_hash: &str,
+        new_hash: &PasswordHashString,
+    ) -> Result<TokenUse, StoreError> {
+        let token = match self.mail_token(MailTokenPurpose::PasswordReset, token_hash).await? {
+            None => return Ok(TokenUse::Unknown),
+            Some(None) => return Ok(TokenUse::Gone),
+            Some(Some(token)) => token,
+        };
+        let now = now_secs();
+        if token.valid_until <= now {
+            return Ok(TokenUse::Gone);
+        }
+        let user = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(&token.user.id), PROFILE)))
+            .update_expression("SET password_hash = :h, email_verified = :t ADD session_epoch :one")
+            .condition_expression("attribute_exists(pk) AND email = :e AND session_epoch = :ep")
+            .expression_attribute_values(":h", s(new_hash.as_str()))
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":e", s(token.user.email.as_str()))
+            .expression_attribute_values(":ep", n(token.epoch))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let items = vec![
+            (spend(&self.table, token_hash, now)?, None),
+            (TransactWriteItem::builder().update(user).build(), None),
+        ];
+        match self.transact(items).await {
+            Ok(()) => Ok(TokenUse::Done(token.user.id)),
+            Err(StoreError::Conflict(_)) => Ok(TokenUse::Gone),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Makes a verified account system admin (the `ADMIN_EMAIL` seed); refuses (`Ok(false)`)
+    /// an account whose address is not verified.
+    pub async fn promote_verified_admin(&self, user: &UserId) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user), PROFILE)))
+            .update_expression("SET is_system_admin = :t")
+            .condition_expression("attribute_exists(pk) AND email_verified = :t")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(super::classify(e)),
+        }
+    }
+}
