@@ -15,6 +15,7 @@ pub mod migration;
 mod orgs;
 mod ratelimit;
 mod repos;
+mod reviews;
 mod users;
 mod webhooks;
 
@@ -33,6 +34,7 @@ pub use invites::{Acceptor, INVITE_TTL_SECS, InviteRecord, InviteStatus, TokenLo
 pub use orgs::{Access, Actor, AuditEvent, AuditRecord, MemberRecord, OrgScope, PurgeReport};
 pub use ratelimit::RateDecision;
 pub use repos::{NewReviewJob, Processed, QueueScope, RepoLookup, RepoRecord, ReviewJob};
+pub use reviews::{JobClaim, ReviewOutcome, month_of};
 pub use users::{MembershipView, NewAccount, OrgRecord, SessionRecord, UserRecord};
 pub use webhooks::{Claim, IntakeTarget, SealedSecret, WebhookRecord};
 
