@@ -180,7 +180,8 @@ pub async fn process(state: &ReviewerState, message: &SqsMessage) -> Result<Hand
         }
     };
     match step {
-        Step::Finish(mut outcome) => {
+        Step::Finish(outcome) => {
+            let mut outcome = *outcome;
             outcome.duration_ms = Some(started.elapsed().as_millis() as u64);
             let status = outcome.status.to_owned();
             tracing::info!(
@@ -210,7 +211,7 @@ pub async fn process(state: &ReviewerState, message: &SqsMessage) -> Result<Hand
 /// How a review attempt ended.
 #[derive(Debug)]
 enum Step {
-    Finish(ReviewOutcome),
+    Finish(Box<ReviewOutcome>),
     Retry {
         after: Option<Duration>,
         /// The failure reason if this was the last attempt.
@@ -222,8 +223,8 @@ enum Step {
 /// A host call's failure as the job's next step.
 fn host_step(e: CallError, stage: &'static str) -> Step {
     match e {
-        CallError::Unauthorized(_) => Step::Finish(ReviewOutcome::failed("token_invalid")),
-        CallError::NotFound => Step::Finish(ReviewOutcome::failed("pr_not_found")),
+        CallError::Unauthorized(_) => Step::Finish(Box::new(ReviewOutcome::failed("token_invalid"))),
+        CallError::NotFound => Step::Finish(Box::new(ReviewOutcome::failed("pr_not_found"))),
         CallError::RetryLater { after, why } => Step::Retry {
             after,
             reason: "provider_unavailable",
@@ -231,11 +232,12 @@ fn host_step(e: CallError, stage: &'static str) -> Step {
         },
         CallError::Rejected(why) => {
             tracing::warn!(%why, stage, "the host refused a request");
-            Step::Finish(ReviewOutcome::failed(if stage == "post" {
+            let reason = if stage == "post" {
                 "post_rejected"
             } else {
                 "provider_error"
-            }))
+            };
+            Step::Finish(Box::new(ReviewOutcome::failed(reason)))
         }
     }
 }
@@ -271,16 +273,16 @@ async fn review(
     resumed: bool,
 ) -> Result<Step, ReviewerError> {
     let Some(repo) = state.store.repo_in_queue_scope(scope, &job.repo_id).await? else {
-        return Ok(Step::Finish(ReviewOutcome::skipped("repo_disconnected")));
+        return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("repo_disconnected"))));
     };
     let Some(host) = Host::for_provider(repo.provider, &state.github) else {
-        return Ok(Step::Finish(ReviewOutcome::failed("provider_not_supported")));
+        return Ok(Step::Finish(Box::new(ReviewOutcome::failed("provider_not_supported"))));
     };
     let Some(sealed) = repo.token_ciphertext.as_deref() else {
-        return Ok(Step::Finish(ReviewOutcome::failed("token_missing")));
+        return Ok(Step::Finish(Box::new(ReviewOutcome::failed("token_missing"))));
     };
     let Some(token) = open_token(state, scope, &repo.id, sealed).await? else {
-        return Ok(Step::Finish(ReviewOutcome::failed("token_invalid")));
+        return Ok(Step::Finish(Box::new(ReviewOutcome::failed("token_invalid"))));
     };
     let target = Target {
         full_name: &repo.full_name,
@@ -289,21 +291,21 @@ async fn review(
     };
     if resumed && let Some(found) = host!(host.find_marker(&target, &job.id), "find_marker") {
         // An earlier attempt posted, then stopped before recording it.
-        return Ok(Step::Finish(posted(found, job, None)));
+        return Ok(Step::Finish(Box::new(posted(found, job, None))));
     }
 
     let pr = host!(host.pull_request(&target), "pull_request");
     if !pr.open {
-        return Ok(Step::Finish(ReviewOutcome::skipped("closed")));
+        return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("closed"))));
     }
     if job.head_sha.as_deref().is_some_and(|sha| sha != pr.head_sha) {
-        return Ok(Step::Finish(ReviewOutcome::skipped("stale")));
+        return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("stale"))));
     }
     if pr.draft {
-        return Ok(Step::Finish(ReviewOutcome::skipped("draft")));
+        return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("draft"))));
     }
     if pr.author_is_bot {
-        return Ok(Step::Finish(ReviewOutcome::skipped("bot_author")));
+        return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("bot_author"))));
     }
 
     // Incremental on a new push: only what changed since the last reviewed head, if the
@@ -314,7 +316,7 @@ async fn review(
         && let Some(last) = state.store.review_checkpoint(scope, &repo.id, job.pr_number).await?
     {
         if last == pr.head_sha {
-            return Ok(Step::Finish(ReviewOutcome::skipped("already_reviewed")));
+            return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("already_reviewed"))));
         }
         if let Some(changed) = host!(host.files_since(&target, &last, &pr.head_sha), "compare") {
             since = Some(last);
@@ -327,7 +329,7 @@ async fn review(
     };
     let view = diff::build_view(&files, state.config.max_diff_bytes, &state.config.ignore_paths);
     if view.files_shown == 0 {
-        return Ok(Step::Finish(ReviewOutcome::skipped("no_reviewable_changes")));
+        return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("no_reviewable_changes"))));
     }
     let facts = prompt::PrFacts {
         title: pr.title.clone(),
@@ -349,15 +351,15 @@ async fn review(
             });
         }
         Err(LlmError::Call(CallError::Unauthorized(_))) => {
-            return Ok(Step::Finish(ReviewOutcome::failed("llm_unauthorized")));
+            return Ok(Step::Finish(Box::new(ReviewOutcome::failed("llm_unauthorized"))));
         }
         Err(LlmError::Call(e)) => {
             tracing::warn!(error = %e, "the LLM refused the request");
-            return Ok(Step::Finish(ReviewOutcome::failed("llm_rejected")));
+            return Ok(Step::Finish(Box::new(ReviewOutcome::failed("llm_rejected"))));
         }
         Err(LlmError::InvalidAnswer(why)) => {
             tracing::warn!(%why, "the LLM answered twice without the requested JSON");
-            return Ok(Step::Finish(ReviewOutcome::failed("llm_invalid_answer")));
+            return Ok(Step::Finish(Box::new(ReviewOutcome::failed("llm_invalid_answer"))));
         }
     };
     let limits = Limits {
@@ -377,10 +379,10 @@ async fn review(
             let mut outcome = usage(posted(p, job, Some(valid.comments.len() as u32)));
             outcome.reviewed_sha = Some(pr.head_sha.clone());
             outcome.base_of_diff = since;
-            Ok(Step::Finish(outcome))
+            Ok(Step::Finish(Box::new(outcome)))
         }
         Err(e) => Ok(match host_step(e, "post") {
-            Step::Finish(o) => Step::Finish(usage(o)),
+            Step::Finish(o) => Step::Finish(Box::new(usage(*o))),
             retry => retry,
         }),
     }

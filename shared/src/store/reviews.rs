@@ -213,7 +213,6 @@ impl Store {
         outcome: &ReviewOutcome,
     ) -> Result<(), StoreError> {
         let now = now_secs();
-        let mut sets = vec!["#status = :status", "finished_at = :now", "updated_at = :now"];
         let mut values: Vec<(&str, AttributeValue)> = vec![
             (":status", s(outcome.status)),
             (":now", n(now)),
@@ -226,7 +225,9 @@ impl Store {
             ("reviewed_sha", ":reviewed", &outcome.reviewed_sha),
             ("diff_base_sha", ":diffbase", &outcome.base_of_diff),
         ];
-        let mut clauses: Vec<String> = sets.drain(..).map(str::to_owned).collect();
+        let mut clauses: Vec<String> = ["#status = :status", "finished_at = :now", "updated_at = :now"]
+            .map(str::to_owned)
+            .to_vec();
         for (attr, placeholder, value) in strings {
             if let Some(v) = value {
                 clauses.push(format!("{attr} = {placeholder}"));
