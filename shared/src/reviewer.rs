@@ -59,7 +59,7 @@ impl Reviewer for QueueReviewer {
     fn submit<'a>(&'a self, scope: &'a QueueScope, provider: Provider, job: &'a ReviewJob) -> ReviewFuture<'a> {
         Box::pin(async move {
             let message = JobMessage {
-                org_id: scope.org_id().clone(),
+                org_id: *scope.org_id(),
                 job_key: job.sort_key.clone(),
                 job_id: job.id.clone(),
             };
