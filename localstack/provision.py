@@ -35,6 +35,8 @@ ENV_FROM_OUTPUT = {
     "TableName": "AGNUS_TABLE_NAME",
     "QueueUrl": "AGNUS_REVIEW_QUEUE_URL",
     "DeadLetterQueueUrl": "AGNUS_REVIEW_DLQ_URL",
+    "ReviewJobsQueueUrl": "AGNUS_REVIEW_JOBS_QUEUE_URL",
+    "ReviewJobsDeadLetterQueueUrl": "AGNUS_REVIEW_JOBS_DLQ_URL",
     "KeyArn": "AGNUS_KMS_KEY_ID",
     "BucketName": "AGNUS_PAYLOAD_BUCKET",
 }

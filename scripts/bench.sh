@@ -10,7 +10,7 @@ extra="$AGNUS_ROOT/target/bench-extra.jsonl"
 mkdir -p target && : > "$extra"
 
 echo "==> criterion (cargo bench -p agnus-bench)" >&2
-cargo bench -p agnus-bench --bench intake --bench auth -- --noplot > "$AGNUS_ROOT/target/criterion-run.log" 2>&1 \
+cargo bench -p agnus-bench --bench intake --bench auth --bench review -- --noplot > "$AGNUS_ROOT/target/criterion-run.log" 2>&1 \
   || { tail -30 "$AGNUS_ROOT/target/criterion-run.log" >&2; exit 1; }
 grep -E "time:" -B1 "$AGNUS_ROOT/target/criterion-run.log" | grep -v "^--" >&2 || true
 

@@ -44,8 +44,10 @@ envfile="$AGNUS_STATE_DIR/dev.env"
   echo "AGNUS_S3_FORCE_PATH_STYLE=true"
   echo "AGNUS_PUBLIC_BASE_URL=${AGNUS_PUBLIC_BASE_URL:-$api}"
   echo "RUST_LOG=${RUST_LOG:-info}"
-  # Any AGNUS_* / ADMIN_* setting in your shell reaches the functions (limits, policy, admin).
-  env | grep -E '^(AGNUS_(ACCESS|SIGNUP|LOGIN|SESSION|ARGON2|ORG|WEBHOOK|SQS|VERIFY|PASSWORD|APP)_[A-Z_]*|ADMIN_EMAIL|ADMIN_PASSWORD)=' || true
+  # Any AGNUS_* / ADMIN_* setting in your shell reaches the functions (limits, policy, admin,
+  # LLM and provider URLs), except the local tooling's own variables (localstack/config.sh).
+  env | grep -E '^(AGNUS_[A-Z0-9_]*|ADMIN_EMAIL|ADMIN_PASSWORD)=' \
+    | grep -vE '^AGNUS_(DEV_HOST|DEV_PORT|DEV_WATCH_ARGS|EMULATOR_HOST|EMULATOR_PORT|ROOT|STATE_DIR|VENV|PREFIX|API_URL)=' || true
 } > "$envfile"
 chmod 600 "$envfile"
 
@@ -53,6 +55,9 @@ cleanup() {
   trap - INT TERM EXIT
   if [[ -n "${esm_pid:-}" ]] && kill -0 "$esm_pid" 2>/dev/null; then
     kill -TERM -- "-$esm_pid" 2>/dev/null || kill -TERM "$esm_pid" 2>/dev/null || true
+  fi
+  if [[ -n "${review_esm_pid:-}" ]] && kill -0 "$review_esm_pid" 2>/dev/null; then
+    kill -TERM -- "-$review_esm_pid" 2>/dev/null || kill -TERM "$review_esm_pid" 2>/dev/null || true
   fi
   if [[ -n "${watch_pid:-}" ]] && kill -0 "$watch_pid" 2>/dev/null; then
     kill -TERM -- "-$watch_pid" 2>/dev/null || true
@@ -69,6 +74,7 @@ cat >&2 <<MSG
 dev: emulator  $AWS_ENDPOINT_URL (table $(grep AGNUS_TABLE_NAME "$AGNUS_STATE_DIR/outputs.env" | cut -d= -f2))
 dev: API       $api   (routes: Cargo.toml [workspace.metadata.lambda.watch.router])
 dev: worker    fed from the review queue by "agnus esm" (batches of 10, partial failures, DLQ)
+dev: reviewer  fed from the review-jobs queue by a second "agnus esm" (one job at a time)
 dev: logs      functions print here; emulator log in $AGNUS_STATE_DIR/emulator.log
 dev: mail      sent through the emulator's SES; list it with: cargo run -q -p agnus-cli -- mail
 dev: Ctrl-C or 'make stop' stops everything this command started
@@ -87,6 +93,15 @@ cargo build -q -p agnus-cli
     --invoke-url "$api/2015-03-31/functions/worker/invocations"
 ) &
 esm_pid=$!
+# The review engine, fed one job at a time from the review-jobs queue (as in infra/).
+(
+  set -a; source "$envfile"; set +a
+  exec setsid "${CARGO_TARGET_DIR:-$AGNUS_ROOT/target}/debug/agnus" esm \
+    --queue-url "$AGNUS_REVIEW_JOBS_QUEUE_URL" \
+    --invoke-url "$api/2015-03-31/functions/reviewer/invocations" \
+    --batch-size 1
+) &
+review_esm_pid=$!
 
 PATH="$AGNUS_VENV/bin:$PATH" setsid cargo lambda watch \
   --invoke-address "$AGNUS_DEV_HOST" --invoke-port "$AGNUS_DEV_PORT" \

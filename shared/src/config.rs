@@ -162,6 +162,49 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "AGNUS_LEGACY_WEBHOOKS_SUNSET_AT",
         "unset: legacy /api/webhooks/{github,azure} answer 404; unix seconds: aliases of /default until then, 410 after",
     ),
+    (
+        "AGNUS_REVIEW_JOBS_QUEUE_URL",
+        "required (worker, reviewer): the review-jobs queue the reviewer consumes",
+    ),
+    (
+        "AGNUS_LLM_PROVIDER",
+        "openai: any OpenAI-compatible Chat Completions endpoint",
+    ),
+    (
+        "AGNUS_LLM_BASE_URL",
+        "https://api.openai.com/v1 (e.g. a local Ollama/vLLM .../v1)",
+    ),
+    (
+        "AGNUS_LLM_MODEL",
+        "gpt-4o-mini: the model (a Bedrock model id with bedrock)",
+    ),
+    (
+        "AGNUS_LLM_API_KEY",
+        "unset: no Authorization header (Secrets Manager in AWS)",
+    ),
+    ("AGNUS_LLM_TIMEOUT_SECS", "120: per LLM request (one retry)"),
+    (
+        "AGNUS_GITHUB_API_URL",
+        "https://api.github.com (GitHub Enterprise Server: https://HOST/api/v3)",
+    ),
+    ("AGNUS_GITLAB_URL", "https://gitlab.com"),
+    ("AGNUS_AZURE_DEVOPS_URL", "https://dev.azure.com"),
+    ("AGNUS_BITBUCKET_API_URL", "https://api.bitbucket.org/2.0"),
+    ("AGNUS_PROVIDER_TIMEOUT_SECS", "30: per provider API request"),
+    (
+        "AGNUS_REVIEW_MAX_DIFF_BYTES",
+        "60000: diff bytes in a prompt; more is truncated with a notice",
+    ),
+    ("AGNUS_REVIEW_MAX_COMMENTS", "25 inline comments per review"),
+    ("AGNUS_REVIEW_MAX_COMMENTS_PER_FILE", "5 inline comments per file"),
+    (
+        "AGNUS_REVIEW_IGNORE_PATHS",
+        "unset: comma list of extra path patterns never reviewed (prefix/, *.ext, exact)",
+    ),
+    (
+        "AGNUS_REVIEW_MAX_ATTEMPTS",
+        "5: receives of a job before it fails for good",
+    ),
     ("DEFAULT_ORG_NAME", "Default: name of the org `agnus migrate` creates"),
     ("AGNUS_LOG_FORMAT", "json (or text)"),
     (
@@ -522,6 +565,8 @@ pub struct WorkerConfig {
     pub s3_path_style: bool,
     /// The handle that asks for a review in a PR comment.
     pub mention: String,
+    /// Where recorded jobs go for the reviewer.
+    pub review_jobs_queue_url: String,
 }
 
 impl WorkerConfig {
@@ -534,6 +579,105 @@ impl WorkerConfig {
             table_name: required(src, "AGNUS_TABLE_NAME", "the DynamoDB table name")?,
             bucket: required(src, "AGNUS_PAYLOAD_BUCKET", "the claim-check bucket")?,
             s3_path_style: flag(src, "AGNUS_S3_FORCE_PATH_STYLE")?,
+            mention: src.get("AGNUS_REVIEW_MENTION").unwrap_or_else(|| "@agnus".to_owned()),
+            review_jobs_queue_url: required(src, "AGNUS_REVIEW_JOBS_QUEUE_URL", "the review-jobs queue URL")?,
+        })
+    }
+}
+
+/// Which LLM API the reviewer asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LlmProvider {
+    /// An OpenAI-compatible Chat Completions endpoint.
+    OpenAi,
+}
+
+/// Configuration of the review engine (`functions/reviewer`).
+#[derive(Debug, Clone)]
+pub struct ReviewerConfig {
+    pub table_name: String,
+    pub queue_url: String,
+    pub llm_provider: LlmProvider,
+    pub llm_base_url: String,
+    pub llm_model: String,
+    pub llm_api_key: Option<SecretString>,
+    pub llm_timeout: Duration,
+    pub github_api_url: String,
+    pub gitlab_url: String,
+    pub azure_devops_url: String,
+    pub bitbucket_api_url: String,
+    pub provider_timeout: Duration,
+    pub max_diff_bytes: usize,
+    pub max_comments: usize,
+    pub max_comments_per_file: usize,
+    pub ignore_paths: Vec<String>,
+    pub max_attempts: u32,
+    pub mention: String,
+}
+
+fn base_url(src: &dyn Source, name: &'static str, default: &str) -> Result<String, ConfigError> {
+    let url = src.get(name).unwrap_or_else(|| default.to_owned());
+    let url = url.trim().trim_end_matches('/').to_owned();
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(ConfigError::Invalid {
+            name,
+            reason: format!("expected an http(s) URL, got {url:?}"),
+        });
+    }
+    Ok(url)
+}
+
+impl ReviewerConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let llm_provider = match src.get("AGNUS_LLM_PROVIDER").as_deref().map(str::trim) {
+            None | Some("openai") => LlmProvider::OpenAi,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "AGNUS_LLM_PROVIDER",
+                    reason: format!("expected openai (Bedrock Converse is not implemented yet), got {other:?}"),
+                });
+            }
+        };
+        let positive = |name: &'static str, default: usize| -> Result<usize, ConfigError> {
+            match number(src, name, default)? {
+                0 => Err(ConfigError::Invalid {
+                    name,
+                    reason: "must be at least 1".into(),
+                }),
+                n => Ok(n),
+            }
+        };
+        Ok(Self {
+            table_name: required(src, "AGNUS_TABLE_NAME", "the DynamoDB table name")?,
+            queue_url: required(src, "AGNUS_REVIEW_JOBS_QUEUE_URL", "the review-jobs queue URL")?,
+            llm_provider,
+            llm_base_url: base_url(src, "AGNUS_LLM_BASE_URL", "https://api.openai.com/v1")?,
+            llm_model: src.get("AGNUS_LLM_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_owned()),
+            llm_api_key: src.get("AGNUS_LLM_API_KEY").map(SecretString::from),
+            llm_timeout: Duration::from_secs(positive("AGNUS_LLM_TIMEOUT_SECS", 120)? as u64),
+            github_api_url: base_url(src, "AGNUS_GITHUB_API_URL", "https://api.github.com")?,
+            gitlab_url: base_url(src, "AGNUS_GITLAB_URL", "https://gitlab.com")?,
+            azure_devops_url: base_url(src, "AGNUS_AZURE_DEVOPS_URL", "https://dev.azure.com")?,
+            bitbucket_api_url: base_url(src, "AGNUS_BITBUCKET_API_URL", "https://api.bitbucket.org/2.0")?,
+            provider_timeout: Duration::from_secs(positive("AGNUS_PROVIDER_TIMEOUT_SECS", 30)? as u64),
+            max_diff_bytes: positive("AGNUS_REVIEW_MAX_DIFF_BYTES", 60_000)?,
+            max_comments: positive("AGNUS_REVIEW_MAX_COMMENTS", 25)?,
+            max_comments_per_file: positive("AGNUS_REVIEW_MAX_COMMENTS_PER_FILE", 5)?,
+            ignore_paths: src
+                .get("AGNUS_REVIEW_IGNORE_PATHS")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            max_attempts: positive("AGNUS_REVIEW_MAX_ATTEMPTS", 5)? as u32,
             mention: src.get("AGNUS_REVIEW_MENTION").unwrap_or_else(|| "@agnus".to_owned()),
         })
     }
@@ -633,5 +777,33 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(err.to_string().contains("ADMIN_EMAIL/ADMIN_PASSWORD"));
+    }
+    #[test]
+    fn reviewer_defaults_and_refusals() {
+        let base = [("AGNUS_TABLE_NAME", "t"), ("AGNUS_REVIEW_JOBS_QUEUE_URL", "http://q")];
+        let c = ReviewerConfig::from_source(&src(&base)).unwrap();
+        assert_eq!(c.github_api_url, "https://api.github.com");
+        assert_eq!(c.llm_base_url, "https://api.openai.com/v1");
+        assert_eq!(
+            (c.max_comments, c.max_comments_per_file, c.max_diff_bytes),
+            (25, 5, 60_000)
+        );
+        assert!(c.llm_api_key.is_none());
+        let mut with = base.to_vec();
+        with.push(("AGNUS_GITHUB_API_URL", "https://ghe.example.com/api/v3/"));
+        with.push(("AGNUS_LLM_API_KEY", "sk-secret-value"));
+        let c = ReviewerConfig::from_source(&src(&with)).unwrap();
+        assert_eq!(c.github_api_url, "https://ghe.example.com/api/v3");
+        assert!(!format!("{c:?}").contains("sk-secret-value"), "the key never prints");
+        for bad in [
+            ("AGNUS_LLM_BASE_URL", "ftp://x"),
+            ("AGNUS_LLM_PROVIDER", "bedrock"),
+            ("AGNUS_REVIEW_MAX_COMMENTS", "0"),
+        ] {
+            let mut v = base.to_vec();
+            v.push(bad);
+            assert!(ReviewerConfig::from_source(&src(&v)).is_err(), "{bad:?}");
+        }
+        assert!(ReviewerConfig::from_source(&src(&base[..1])).is_err(), "queue required");
     }
 }

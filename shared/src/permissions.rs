@@ -99,6 +99,20 @@ pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
             "s3:GetObject",
             "kms:Decrypt",
             "kms:GenerateDataKey",
+            "sqs:SendMessage", // jobs onto the review-jobs queue
+        ],
+    ),
+    (
+        "reviewer",
+        &[
+            "dynamodb:GetItem",
+            "dynamodb:UpdateItem", // claims, outcomes, usage (TransactWriteItems of updates)
+            "sqs:ReceiveMessage",  // the event source mapping, on the function's role
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ChangeMessageVisibility", // retry later, honouring Retry-After
+            "kms:Decrypt",                 // repository tokens; the encrypted queue and table
+            "kms:GenerateDataKey",
         ],
     ),
     (

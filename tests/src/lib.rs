@@ -18,6 +18,8 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use serde_json::Value;
 
+pub mod review;
+
 pub const JWT_SECRET: &str = "test-only-jwt-key-0123456789abcdef0123456789";
 
 pub fn repo_root() -> PathBuf {
@@ -370,7 +372,11 @@ impl Api {
                     agnus_shared::config::WorkerConfig::from_source(&env).expect("worker config"),
                     store.clone(),
                     agnus_shared::aws::s3(&sdk, true),
-                    Arc::new(agnus_shared::reviewer::ReadyForEngine::new(store)),
+                    Arc::new(agnus_shared::reviewer::QueueReviewer::new(
+                        store,
+                        aws_sdk_sqs::Client::new(&sdk),
+                        env["AGNUS_REVIEW_JOBS_QUEUE_URL"].clone(),
+                    )),
                 ))
             },
             invites: Arc::new(agnus_invites::InvitesState::new(

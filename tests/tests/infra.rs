@@ -120,6 +120,7 @@ fn every_function_environment_satisfies_its_config() {
             "intake" => IntakeConfig::from_source(&env).map(drop),
             "repos" => ReposConfig::from_source(&env).map(drop),
             "worker" => WorkerConfig::from_source(&env).map(drop),
+            "reviewer" => ReviewerConfig::from_source(&env).map(drop),
             "purge" => PurgeConfig::from_source(&env).map(drop),
             other => panic!("no config for function {other}"),
         };
@@ -175,6 +176,49 @@ fn queue_visibility_is_at_least_six_worker_timeouts_and_the_dlq_is_wired() {
             && !s["Resources"]["ReviewDeadLetterQueue"]["Properties"]["KmsMasterKeyId"].is_null(),
         "queues encrypted"
     );
+}
+
+#[test]
+fn the_reviewer_runs_one_job_at_a_time_from_its_own_queue_with_a_dlq() {
+    let t = load("template.yaml");
+    let s = load("stateful.yaml");
+    let default = |v: &Value, p: &str| v["Parameters"][p]["Default"].as_u64().unwrap();
+    let reviewer = functions(&t).into_iter().find(|(n, _)| n == "reviewer").unwrap().1;
+    let (tag, param) = tag_of(&reviewer["Properties"]["Timeout"]).unwrap();
+    assert_eq!(
+        (tag.as_str(), param.as_str().unwrap()),
+        ("!Ref", "ReviewerTimeoutSeconds")
+    );
+    assert!(default(&t, "ReviewerTimeoutSeconds") >= 300, "reviews take minutes");
+    assert!(t["Parameters"]["ReviewerTimeoutSeconds"]["MinValue"].as_u64().unwrap() >= 300);
+    let nested = &t["Resources"]["Stateful"]["Properties"];
+    let (_, passed) = tag_of(&nested["Parameters"]["ReviewJobsVisibilityTimeoutSeconds"]).unwrap();
+    assert!(default(&t, passed.as_str().unwrap()) >= 6 * default(&t, "ReviewerTimeoutSeconds"));
+    assert!(
+        t["Parameters"]["ReviewJobsVisibilityTimeoutSeconds"]["MinValue"]
+            .as_u64()
+            .unwrap()
+            >= 6 * t["Parameters"]["ReviewerTimeoutSeconds"]["MaxValue"]
+                .as_u64()
+                .unwrap()
+                .min(300)
+    );
+    assert!(default(&s, "ReviewJobsVisibilityTimeoutSeconds") >= 6 * default(&t, "ReviewerTimeoutSeconds"));
+    let queue = &s["Resources"]["ReviewJobsQueue"]["Properties"];
+    let (_, visibility) = tag_of(&queue["VisibilityTimeout"]).unwrap();
+    assert_eq!(visibility.as_str(), Some("ReviewJobsVisibilityTimeoutSeconds"));
+    let (tag, target) = tag_of(&queue["RedrivePolicy"]["deadLetterTargetArn"]).unwrap();
+    assert_eq!(
+        (tag.as_str(), target.as_str()),
+        ("!GetAtt", Some("ReviewJobsDeadLetterQueue.Arn"))
+    );
+    let event = &reviewer["Properties"]["Events"]["ReviewJobs"];
+    assert_eq!(event["Type"], "SQS");
+    assert_eq!(event["Properties"]["BatchSize"].as_u64(), Some(1));
+    let (_, source) = tag_of(&event["Properties"]["Queue"]).unwrap();
+    assert_eq!(source.as_str(), Some("Stateful.Outputs.ReviewJobsQueueArn"));
+    assert!(as_strings(&event["Properties"]["FunctionResponseTypes"]).contains(&"ReportBatchItemFailures".to_owned()));
+    assert!(t["Resources"]["ReviewJobsDeadLetterQueueAlarm"]["Type"] == "AWS::CloudWatch::Alarm");
 }
 
 #[tokio::test]

@@ -61,8 +61,11 @@ async fn connect(api: &Api, who: &TestUser, full_name: &str, token: Option<&str>
 
 async fn setup(extra: &[(&str, &str)]) -> (Api, String, EventSourceMapping) {
     let queue = fresh_queue().await;
+    // The worker hands jobs to the review engine's queue: a fresh one per test, too.
+    let jobs = fresh_queue().await;
     let mut overrides = vec![
         ("AGNUS_REVIEW_QUEUE_URL", queue.as_str()),
+        ("AGNUS_REVIEW_JOBS_QUEUE_URL", jobs.as_str()),
         ("AGNUS_WEBHOOK_CACHE_TTL_SECS", "0"),
     ];
     overrides.extend_from_slice(extra);
@@ -114,7 +117,11 @@ async fn signed_pull_request_opened_becomes_a_review_job() {
     assert_eq!(job["prNumber"], 2);
     assert_eq!(job["headSha"], OPENED_SHA);
     assert_eq!(job["action"], "opened");
-    assert_eq!(job["status"], "ready", "handed to the Reviewer");
+    assert_eq!(job["status"], "queued", "waiting for the review engine");
+    let jobs = drain(&api.worker.config.review_jobs_queue_url).await;
+    assert_eq!(jobs.len(), 1, "handed to the review engine once");
+    let message: Value = serde_json::from_str(jobs[0].body().unwrap()).unwrap();
+    assert_eq!(message["jobId"], job["id"]);
     assert_eq!(job["deliveryId"], delivery.as_str());
     assert_eq!(job["source"], "webhook");
 }

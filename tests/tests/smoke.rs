@@ -140,7 +140,7 @@ async fn a_signed_webhook_through_the_gateway_is_accepted() {
 
 #[tokio::test]
 #[ignore = "needs `make dev`; run by scripts/smoke.sh"]
-async fn a_curled_webhook_becomes_a_review_job_through_the_local_event_source_mapping() {
+async fn a_curled_webhook_becomes_a_review_posted_to_the_github_standin() {
     use hmac::{Hmac, KeyInit, Mac};
     let http = reqwest::Client::new();
     let base = api();
@@ -165,7 +165,7 @@ async fn a_curled_webhook_becomes_a_review_job_through_the_local_event_source_ma
     let repo: Value = http
         .post(format!("{base}/api/repos"))
         .header("cookie", &cookie)
-        .json(&json!({"provider": "github", "fullName": repo_name}))
+        .json(&json!({"provider": "github", "fullName": repo_name, "token": "ghp_smoketoken0123456789"}))
         .send()
         .await
         .unwrap()
@@ -180,6 +180,20 @@ async fn a_curled_webhook_becomes_a_review_job_through_the_local_event_source_ma
     let mut payload: Value = serde_json::from_str(&fixture).unwrap();
     payload["repository"]["full_name"] = Value::from(repo_name.as_str());
     let payload = serde_json::to_vec(&payload).unwrap();
+    // scripts/smoke.sh runs the GitHub/LLM stand-in and points `make dev` at it.
+    let standin = std::env::var("AGNUS_STANDIN_URL").expect("AGNUS_STANDIN_URL (set by scripts/smoke.sh)");
+    let served = http
+        .post(format!("{standin}/_control/pr"))
+        .json(&json!({
+            "repo": repo_name, "number": 2,
+            "pr": {"head_sha": "ec26c3e57ca3a959ca5aad62de7213c562f8c821"},
+            "files": [{"filename": "src/lib.rs", "status": "modified",
+                       "patch": "@@ -1,1 +1,2 @@\n fn a() {}\n+fn b() { panic!() }"}]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(served.status().is_success());
     let mut mac =
         <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(github["secret"].as_str().unwrap().as_bytes()).unwrap();
     mac.update(&payload);
@@ -198,8 +212,9 @@ async fn a_curled_webhook_becomes_a_review_job_through_the_local_event_source_ma
         .unwrap();
     assert_eq!(delivered.status(), 202);
 
-    // The event-source mapping feeds the worker; the job shows up within seconds.
-    for _ in 0..120 {
+    // The event-source mappings feed the worker, then the reviewer: a review is posted
+    // to the stand-in within seconds.
+    for _ in 0..240 {
         let reviews: Value = http
             .get(format!("{base}/api/repos/{repo_id}/reviews"))
             .header("cookie", &cookie)
@@ -209,16 +224,42 @@ async fn a_curled_webhook_becomes_a_review_job_through_the_local_event_source_ma
             .json()
             .await
             .unwrap();
-        // Recorded as `queued`, then handed to the Reviewer (`ready`): wait for the latter.
         if let Some(job) = reviews["reviews"].as_array().and_then(|r| r.first())
-            && job["status"] == "ready"
+            && ["posted", "skipped", "failed"].contains(&job["status"].as_str().unwrap_or_default())
         {
+            assert_eq!(job["status"], "posted", "{job}");
             assert_eq!(job["prNumber"], 2);
             assert_eq!(job["headSha"], "ec26c3e57ca3a959ca5aad62de7213c562f8c821");
             assert_eq!(reviews["reviews"].as_array().unwrap().len(), 1);
+            let requests: Vec<Value> = http
+                .get(format!("{standin}/_requests"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let posted: Vec<&Value> = requests
+                .iter()
+                .filter(|r| {
+                    r["method"] == "POST" && r["path"] == format!("/repos/{repo_name}/pulls/2/reviews").as_str()
+                })
+                .collect();
+            assert_eq!(posted.len(), 1, "one review posted");
+            assert_eq!(
+                posted[0]["body"]["commit_id"],
+                "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+            );
+            assert_eq!(posted[0]["body"]["event"], "COMMENT");
+            assert!(
+                posted[0]["body"]["body"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("<!-- agnus-review:{} -->", job["id"].as_str().unwrap()))
+            );
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
-    panic!("no review job became ready within 60 s");
+    panic!("no review was posted within 120 s");
 }

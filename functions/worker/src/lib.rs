@@ -1,9 +1,10 @@
 //! The review worker (SPEC §7): for each message of an SQS batch, normalize the provider
 //! event, resolve the repository **inside the message's org**, and record a review job
-//! (handed to the [`Reviewer`]) or a skip with its reason. Idempotent per delivery: the
-//! job and a processing marker are written in one transaction. Failures are reported
-//! per message (`ReportBatchItemFailures`), so only the failing message is retried, and
-//! one that keeps failing reaches the DLQ after the queue's `maxReceiveCount`.
+//! (handed to the [`Reviewer`], which enqueues it for `functions/reviewer`) or a skip with
+//! its reason. Idempotent per delivery: the job and a processing marker are written in one
+//! transaction. Failures are reported per message (`ReportBatchItemFailures`), so only the
+//! failing message is retried, and one that keeps failing reaches the DLQ after the
+//! queue's `maxReceiveCount`.
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use agnus_shared::config::WorkerConfig;
 use agnus_shared::domain::{OrgId, Provider};
 use agnus_shared::events::{self, Normalized, PrAction};
 use agnus_shared::queue::{self, ClaimCheck};
-use agnus_shared::reviewer::Reviewer;
+use agnus_shared::reviewer::{HandOffError, Reviewer};
 use agnus_shared::store::{
     Conflict, NewReviewJob, Processed, QueueScope, RepoLookup, RepoRecord, ReviewJob, Store, StoreError,
 };
@@ -48,6 +49,12 @@ pub enum WorkerError {
     /// A dependency failed; a retry may succeed.
     #[error("transient failure: {0}")]
     Transient(String),
+}
+
+impl From<HandOffError> for WorkerError {
+    fn from(e: HandOffError) -> Self {
+        WorkerError::Transient(e.to_string())
+    }
 }
 
 impl From<StoreError> for WorkerError {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use agnus_shared::reviewer::ReadyForEngine;
+use agnus_shared::reviewer::QueueReviewer;
 use agnus_shared::store::Store;
 use agnus_shared::{aws, config::WorkerConfig, metrics, telemetry};
 use agnus_worker::{WorkerState, handle};
@@ -15,7 +15,11 @@ async fn main() -> Result<(), Error> {
     let config = WorkerConfig::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let sdk = aws::load().await;
     let store = Store::new(aws::dynamodb(&sdk), config.table_name.clone());
-    let reviewer = Arc::new(ReadyForEngine::new(store.clone()));
+    let reviewer = Arc::new(QueueReviewer::new(
+        store.clone(),
+        aws::sqs(&sdk),
+        config.review_jobs_queue_url.clone(),
+    ));
     let state = Arc::new(WorkerState::new(
         config.clone(),
         store,

@@ -16,6 +16,7 @@ pub mod migration;
 mod orgs;
 mod ratelimit;
 mod repos;
+mod reviews;
 mod users;
 mod webhooks;
 
@@ -35,6 +36,7 @@ pub use mailtokens::{MailTokenPurpose, RESET_TTL_SECS, TokenUse, VERIFY_TTL_SECS
 pub use orgs::{Access, Actor, AuditEvent, AuditRecord, MemberRecord, OrgScope, PurgeReport};
 pub use ratelimit::RateDecision;
 pub use repos::{NewReviewJob, Processed, QueueScope, RepoLookup, RepoRecord, ReviewJob};
+pub use reviews::{JobClaim, ReviewOutcome, month_of};
 pub use users::{MembershipView, NewAccount, OrgRecord, SessionRecord, UserRecord};
 pub use webhooks::{Claim, IntakeTarget, SealedSecret, WebhookRecord};
 

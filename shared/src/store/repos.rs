@@ -11,8 +11,8 @@ use super::keys::*;
 use super::orgs::{AuditEvent, OrgScope, audit_put};
 use super::users::put_new;
 use super::{
-    Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_n, get_opt_s, get_s, n, now_millis, now_secs,
-    parse, s,
+    Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_n, get_opt_n, get_opt_s, get_s, n, now_millis,
+    now_secs, parse, s,
 };
 use crate::domain::{OrgId, Provider, RepoRef};
 use crate::events::PrAction;
@@ -73,12 +73,35 @@ pub struct ReviewJob {
     pub source: String,
     pub status: String,
     pub created_at: i64,
+    /// Why a job was skipped or failed (`stale`, `draft`, `token_invalid`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completion_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// Link to the posted review.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reviewed_sha: Option<String>,
+    /// Set for an incremental review: the previously reviewed head the diff starts at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff_base_sha: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<i64>,
     #[serde(skip)]
     pub sort_key: String,
 }
 
 impl ReviewJob {
-    fn from_item(item: &Item) -> Result<Self, StoreError> {
+    pub(crate) fn from_item(item: &Item) -> Result<Self, StoreError> {
         Ok(Self {
             id: get_s(item, "job_id")?.to_owned(),
             repo_id: get_s(item, "repo_id")?.to_owned(),
@@ -92,6 +115,16 @@ impl ReviewJob {
             source: get_s(item, "source")?.to_owned(),
             status: get_s(item, "status")?.to_owned(),
             created_at: get_n(item, "created_at")?,
+            reason: get_opt_s(item, "reason").map(str::to_owned),
+            comment_count: get_opt_n(item, "comment_count"),
+            model: get_opt_s(item, "model").map(str::to_owned),
+            prompt_tokens: get_opt_n(item, "prompt_tokens"),
+            completion_tokens: get_opt_n(item, "completion_tokens"),
+            duration_ms: get_opt_n(item, "duration_ms"),
+            review_url: get_opt_s(item, "review_url").map(str::to_owned),
+            reviewed_sha: get_opt_s(item, "reviewed_sha").map(str::to_owned),
+            diff_base_sha: get_opt_s(item, "diff_base_sha").map(str::to_owned),
+            finished_at: get_opt_n(item, "finished_at"),
             sort_key: get_s(item, "sk")?.to_owned(),
         })
     }

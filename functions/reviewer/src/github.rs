@@ -1,0 +1,227 @@
+//! GitHub REST (github.com or GitHub Enterprise Server `https://HOST/api/v3`):
+//! `GET /repos/{owner}/{repo}/pulls/{n}`, `GET …/pulls/{n}/files`,
+//! `GET …/compare/{base}...{head}`, `GET …/pulls/{n}/reviews`,
+//! `POST …/pulls/{n}/reviews` with `commit_id`, `body`, `event: COMMENT` and inline
+//! `comments: [{path, line, side: RIGHT, body}]`.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::diff::ChangedFile;
+use crate::http::{CallError, send};
+use crate::provider::{Posted, PullRequest};
+use crate::validate::ValidReview;
+
+#[derive(Debug, Clone)]
+pub struct Github {
+    http: reqwest::Client,
+    base: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct User {
+    #[serde(default)]
+    login: String,
+    #[serde(default, rename = "type")]
+    kind: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Ref {
+    sha: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Pull {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: Option<String>,
+    user: Option<User>,
+    head: Ref,
+    base: Ref,
+    #[serde(default)]
+    draft: bool,
+    #[serde(default)]
+    state: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct File {
+    filename: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    patch: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Compare {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    files: Vec<File>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Review {
+    id: u64,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    html_url: Option<String>,
+}
+
+/// Files per page (GitHub's maximum) and pages read (GitHub lists at most 3000 files).
+const PER_PAGE: usize = 100;
+const MAX_PAGES: usize = 30;
+
+fn decode<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, CallError> {
+    serde_json::from_slice(body).map_err(|e| CallError::Rejected(format!("unexpected GitHub answer: {e}")))
+}
+
+impl Github {
+    pub fn new(http: reqwest::Client, base: &str) -> Self {
+        Self {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    fn get(&self, token: &SecretString, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token.expose_secret())
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28")
+    }
+
+    pub async fn pull_request(&self, token: &SecretString, repo: &str, n: u64) -> Result<PullRequest, CallError> {
+        let (_, body) = send(self.get(token, &format!("/repos/{repo}/pulls/{n}"))).await?;
+        let pull: Pull = decode(&body)?;
+        let (author, kind) = pull.user.map(|u| (u.login, u.kind)).unwrap_or_default();
+        Ok(PullRequest {
+            author_is_bot: kind.eq_ignore_ascii_case("bot") || author.ends_with("[bot]"),
+            author,
+            title: pull.title,
+            description: pull.body.unwrap_or_default(),
+            head_sha: pull.head.sha,
+            base_sha: pull.base.sha,
+            draft: pull.draft,
+            open: pull.state.is_empty() || pull.state == "open",
+        })
+    }
+
+    pub async fn files(&self, token: &SecretString, repo: &str, n: u64) -> Result<Vec<ChangedFile>, CallError> {
+        let mut all = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let (_, body) = send(self.get(
+                token,
+                &format!("/repos/{repo}/pulls/{n}/files?per_page={PER_PAGE}&page={page}"),
+            ))
+            .await?;
+            let files: Vec<File> = decode(&body)?;
+            let last = files.len() < PER_PAGE;
+            all.extend(files.into_iter().map(into_changed));
+            if last {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// The files changed from `since` to `head`, if `head` descends from `since` (a force
+    /// push that rewrote `since` away gives `None`: review everything).
+    pub async fn files_since(
+        &self,
+        token: &SecretString,
+        repo: &str,
+        since: &str,
+        head: &str,
+    ) -> Result<Option<Vec<ChangedFile>>, CallError> {
+        match send(self.get(token, &format!("/repos/{repo}/compare/{since}...{head}"))).await {
+            Ok((_, body)) => {
+                let compare: Compare = decode(&body)?;
+                Ok((compare.status == "ahead").then(|| compare.files.into_iter().map(into_changed).collect()))
+            }
+            Err(CallError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A review of ours already on the PR (the hidden marker in its body).
+    pub async fn find_marker(
+        &self,
+        token: &SecretString,
+        repo: &str,
+        n: u64,
+        marker: &str,
+    ) -> Result<Option<Posted>, CallError> {
+        for page in 1..=MAX_PAGES {
+            let (_, body) = send(self.get(
+                token,
+                &format!("/repos/{repo}/pulls/{n}/reviews?per_page={PER_PAGE}&page={page}"),
+            ))
+            .await?;
+            let reviews: Vec<Review> = decode(&body)?;
+            let last = reviews.len() < PER_PAGE;
+            if let Some(r) = reviews
+                .into_iter()
+                .find(|r| r.body.as_deref().is_some_and(|b| b.contains(marker)))
+            {
+                return Ok(Some(Posted {
+                    id: r.id.to_string(),
+                    url: r.html_url,
+                }));
+            }
+            if last {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    pub async fn post_review(
+        &self,
+        token: &SecretString,
+        repo: &str,
+        n: u64,
+        head_sha: &str,
+        review: &ValidReview,
+        body: &str,
+    ) -> Result<Posted, CallError> {
+        let comments: Vec<_> = review
+            .comments
+            .iter()
+            .map(|c| json!({"path": c.path, "line": c.line, "side": "RIGHT", "body": c.body}))
+            .collect();
+        let payload = json!({
+            "commit_id": head_sha,
+            "body": body,
+            "event": "COMMENT",
+            "comments": comments,
+        });
+        let request = self
+            .http
+            .post(format!("{}/repos/{repo}/pulls/{n}/reviews", self.base))
+            .bearer_auth(token.expose_secret())
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28")
+            .json(&payload);
+        let (_, body) = send(request).await?;
+        let r: Review = decode(&body)?;
+        Ok(Posted {
+            id: r.id.to_string(),
+            url: r.html_url,
+        })
+    }
+}
+
+fn into_changed(f: File) -> ChangedFile {
+    ChangedFile {
+        path: f.filename,
+        status: f.status,
+        patch: f.patch,
+    }
+}

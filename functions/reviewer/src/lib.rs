@@ -1,0 +1,399 @@
+//! The review engine (issue 16): consumes the review-jobs queue one job at a time and
+//! does the product's job — read the pull request, ask the system-level LLM, post the
+//! review on the head commit, record the outcome.
+//!
+//! Per job: **claim** it in the store (`queued → reviewing`, with a lease), open the
+//! repository token (KMS, the context the repos function sealed it with), read the PR,
+//! **re-check its head** (a newer push: `skipped: stale`), skip drafts, bots and closed
+//! PRs, build the prompt within the diff budget, call the LLM, validate its answer, post,
+//! and record `posted | skipped(reason) | failed(reason)` with comment count, model,
+//! tokens, duration and the review's link.
+//!
+//! **Exactly once, visibly.** A finished job is never claimed again, so a redelivered
+//! message posts nothing; a job whose earlier attempt stopped after claiming it looks
+//! for its hidden marker (`<!-- agnus-review:<jobId> -->`) on the PR before posting.
+//! Host or LLM 429/5xx/network errors give the job back and return the message with a
+//! visibility delay honouring `Retry-After` (`ReportBatchItemFailures`); after
+//! `AGNUS_REVIEW_MAX_ATTEMPTS` receives the job fails with a reason. 401/403 → `failed:
+//! token_invalid`; 404 → `failed: pr_not_found`.
+
+pub mod diff;
+pub mod github;
+pub mod http;
+pub mod llm;
+pub mod prompt;
+pub mod provider;
+pub mod validate;
+
+use std::time::{Duration, Instant};
+
+use agnus_shared::aws::SqsClient;
+use agnus_shared::config::ReviewerConfig;
+use agnus_shared::crypto::{KmsError, SecretBox};
+use agnus_shared::reviewer::JobMessage;
+use agnus_shared::store::{JobClaim, QueueScope, ReviewJob, ReviewOutcome, Store, StoreError, now_secs};
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use secrecy::SecretString;
+use tracing::Instrument;
+
+use crate::http::CallError;
+use crate::llm::{Llm, LlmError};
+use crate::provider::{Host, Posted, Target, review_body};
+use crate::validate::Limits;
+
+/// How long a claim holds a job: longer than the function's timeout (300 s), shorter
+/// than the queue's visibility timeout, so a crashed attempt's job is free again by the
+/// time its message reappears.
+pub const LEASE_SECS: i64 = 360;
+
+#[derive(Debug)]
+pub struct ReviewerState {
+    pub config: ReviewerConfig,
+    pub store: Store,
+    pub sealer: SecretBox,
+    pub sqs: SqsClient,
+    pub github: github::Github,
+    pub llm: Llm,
+}
+
+impl ReviewerState {
+    pub fn new(config: ReviewerConfig, store: Store, sealer: SecretBox, sqs: SqsClient) -> Self {
+        let provider_http = http::client(config.provider_timeout);
+        let llm_http = http::client(config.llm_timeout);
+        Self {
+            github: github::Github::new(provider_http, &config.github_api_url),
+            llm: Llm::new(
+                llm_http,
+                &config.llm_base_url,
+                &config.llm_model,
+                config.llm_api_key.clone(),
+            ),
+            config,
+            store,
+            sealer,
+            sqs,
+        }
+    }
+}
+
+/// What became of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    /// The job ended (now, or before: a redelivery) with this status.
+    Done(String),
+    /// Back on the queue, visible again after this delay.
+    RetryLater(Duration),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewerError {
+    #[error("poison message: {0}")]
+    Poison(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("kms: {0}")]
+    Kms(String),
+}
+
+/// Processes a batch (size 1 in `infra/`); the answer lists the messages to retry.
+pub async fn handle(state: &ReviewerState, event: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for message in &event.records {
+        let id = message.message_id.clone().unwrap_or_default();
+        let span = tracing::info_span!(
+            "review",
+            message_id = %id,
+            org_id = tracing::field::Empty,
+            job_id = tracing::field::Empty,
+        );
+        let retry = match process(state, message).instrument(span.clone()).await {
+            Ok(Handled::Done(status)) => {
+                span.in_scope(|| tracing::info!(%status, "review job done"));
+                None
+            }
+            Ok(Handled::RetryLater(delay)) => Some(delay),
+            Err(e) => {
+                span.in_scope(|| tracing::warn!(error = %e, "review message failed; it will be retried"));
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id.clone();
+                response.batch_item_failures.push(failure);
+                None
+            }
+        };
+        if let Some(delay) = retry {
+            span.in_scope(|| tracing::info!(delay_secs = delay.as_secs(), "review job returned to the queue"));
+            if let Some(receipt) = message.receipt_handle.as_deref() {
+                let secs = delay.as_secs().clamp(1, 43_200) as i32;
+                if let Err(e) = state
+                    .sqs
+                    .change_message_visibility()
+                    .queue_url(&state.config.queue_url)
+                    .receipt_handle(receipt)
+                    .visibility_timeout(secs)
+                    .send()
+                    .await
+                {
+                    span.in_scope(|| tracing::warn!(error = ?e, "could not delay the message; the queue's visibility timeout applies"));
+                }
+            }
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
+        }
+    }
+    response
+}
+
+/// One message: claim the job, review it, record how it ended.
+pub async fn process(state: &ReviewerState, message: &SqsMessage) -> Result<Handled, ReviewerError> {
+    let body = message.body.as_deref().unwrap_or_default();
+    let job_message: JobMessage =
+        serde_json::from_str(body).map_err(|e| ReviewerError::Poison(format!("not a review-jobs message: {e}")))?;
+    let span = tracing::Span::current();
+    span.record("org_id", tracing::field::display(job_message.org_id));
+    span.record("job_id", job_message.job_id.as_str());
+    let Some(scope) = state.store.queue_scope(&job_message.org_id).await? else {
+        return Ok(Handled::Done("org_deleted".into()));
+    };
+    let (job, resumed, attempts) = match state
+        .store
+        .claim_review(&scope, &job_message.job_key, LEASE_SECS)
+        .await?
+    {
+        JobClaim::Claimed { job, resumed, attempts } => (job, resumed, attempts),
+        JobClaim::Finished(status) => return Ok(Handled::Done(status)),
+        JobClaim::Missing => return Ok(Handled::Done("missing".into())),
+        JobClaim::Busy { lease_until } => {
+            return Ok(Handled::RetryLater(Duration::from_secs(
+                (lease_until - now_secs()).max(1) as u64 + 1,
+            )));
+        }
+    };
+    let started = Instant::now();
+    let step = match review(state, &scope, &job, resumed).await {
+        Ok(step) => step,
+        Err(e) => {
+            // The job stays ours until the lease ends; the message comes back after the
+            // queue's visibility timeout and claims it again.
+            state.store.release_review(&scope, &job.sort_key).await?;
+            return Err(e);
+        }
+    };
+    match step {
+        Step::Finish(outcome) => {
+            let mut outcome = *outcome;
+            outcome.duration_ms = Some(started.elapsed().as_millis() as u64);
+            let status = outcome.status.to_owned();
+            tracing::info!(
+                status = %status,
+                reason = outcome.reason.as_deref().unwrap_or(""),
+                comments = outcome.comment_count.unwrap_or(0),
+                "review finished"
+            );
+            state.store.finish_review(&scope, &job, &outcome).await?;
+            Ok(Handled::Done(status))
+        }
+        Step::Retry { after, reason, why } => {
+            tracing::warn!(%why, attempts, "review deferred");
+            if attempts >= state.config.max_attempts {
+                let mut outcome = ReviewOutcome::failed(reason);
+                outcome.duration_ms = Some(started.elapsed().as_millis() as u64);
+                state.store.finish_review(&scope, &job, &outcome).await?;
+                return Ok(Handled::Done("failed".into()));
+            }
+            state.store.release_review(&scope, &job.sort_key).await?;
+            let backoff = Duration::from_secs((30u64 << attempts.saturating_sub(1).min(5)).min(900));
+            Ok(Handled::RetryLater(after.unwrap_or(backoff)))
+        }
+    }
+}
+
+/// How a review attempt ended.
+#[derive(Debug)]
+enum Step {
+    Finish(Box<ReviewOutcome>),
+    Retry {
+        after: Option<Duration>,
+        /// The failure reason if this was the last attempt.
+        reason: &'static str,
+        why: String,
+    },
+}
+
+/// A host call's failure as the job's next step.
+fn host_step(e: CallError, stage: &'static str) -> Step {
+    match e {
+        CallError::Unauthorized(_) => Step::Finish(Box::new(ReviewOutcome::failed("token_invalid"))),
+        CallError::NotFound => Step::Finish(Box::new(ReviewOutcome::failed("pr_not_found"))),
+        CallError::RetryLater { after, why } => Step::Retry {
+            after,
+            reason: "provider_unavailable",
+            why: format!("{stage}: {why}"),
+        },
+        CallError::Rejected(why) => {
+            tracing::warn!(%why, stage, "the host refused a request");
+            let reason = if stage == "post" {
+                "post_rejected"
+            } else {
+                "provider_error"
+            };
+            Step::Finish(Box::new(ReviewOutcome::failed(reason)))
+        }
+    }
+}
+
+macro_rules! host {
+    ($call:expr, $stage:literal) => {
+        match $call.await {
+            Ok(v) => v,
+            Err(e) => return Ok(host_step(e, $stage)),
+        }
+    };
+}
+
+async fn open_token(
+    state: &ReviewerState,
+    scope: &QueueScope,
+    repo_id: &str,
+    sealed: &[u8],
+) -> Result<Option<SecretString>, ReviewerError> {
+    let org = scope.org_id().to_string();
+    let context = [("orgId", org.as_str()), ("purpose", "repo-token"), ("repoId", repo_id)];
+    match state.sealer.open(&context, sealed).await {
+        Ok(bytes) => Ok(String::from_utf8(bytes).ok().map(SecretString::from)),
+        Err(KmsError::Invalid) => Ok(None),
+        Err(e @ KmsError::Unavailable(_)) => Err(ReviewerError::Kms(e.to_string())),
+    }
+}
+
+async fn review(
+    state: &ReviewerState,
+    scope: &QueueScope,
+    job: &ReviewJob,
+    resumed: bool,
+) -> Result<Step, ReviewerError> {
+    let Some(repo) = state.store.repo_in_queue_scope(scope, &job.repo_id).await? else {
+        return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("repo_disconnected"))));
+    };
+    let Some(host) = Host::for_provider(repo.provider, &state.github) else {
+        return Ok(Step::Finish(Box::new(ReviewOutcome::failed("provider_not_supported"))));
+    };
+    let Some(sealed) = repo.token_ciphertext.as_deref() else {
+        return Ok(Step::Finish(Box::new(ReviewOutcome::failed("token_missing"))));
+    };
+    let Some(token) = open_token(state, scope, &repo.id, sealed).await? else {
+        return Ok(Step::Finish(Box::new(ReviewOutcome::failed("token_invalid"))));
+    };
+    let target = Target {
+        full_name: &repo.full_name,
+        pr: job.pr_number,
+        token: &token,
+    };
+    if resumed && let Some(found) = host!(host.find_marker(&target, &job.id), "find_marker") {
+        // An earlier attempt posted, then stopped before recording it.
+        return Ok(Step::Finish(Box::new(posted(found, job, None))));
+    }
+
+    let pr = host!(host.pull_request(&target), "pull_request");
+    if !pr.open {
+        return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("closed"))));
+    }
+    if job.head_sha.as_deref().is_some_and(|sha| sha != pr.head_sha) {
+        return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("stale"))));
+    }
+    if pr.draft {
+        return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("draft"))));
+    }
+    if pr.author_is_bot {
+        return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("bot_author"))));
+    }
+
+    // Incremental on a new push: only what changed since the last reviewed head, if the
+    // new head descends from it (a force push or no checkpoint: everything).
+    let mut since = None;
+    let mut files = None;
+    if job.action == "synchronize"
+        && let Some(last) = state.store.review_checkpoint(scope, &repo.id, job.pr_number).await?
+    {
+        if last == pr.head_sha {
+            return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("already_reviewed"))));
+        }
+        if let Some(changed) = host!(host.files_since(&target, &last, &pr.head_sha), "compare") {
+            since = Some(last);
+            files = Some(changed);
+        }
+    }
+    let files = match files {
+        Some(f) => f,
+        None => host!(host.files(&target), "files"),
+    };
+    let view = diff::build_view(&files, state.config.max_diff_bytes, &state.config.ignore_paths);
+    if view.files_shown == 0 {
+        return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("no_reviewable_changes"))));
+    }
+    let facts = prompt::PrFacts {
+        title: pr.title.clone(),
+        description: pr.description.clone(),
+        author: pr.author.clone(),
+        base_sha: pr.base_sha.clone(),
+        head_sha: pr.head_sha.clone(),
+        since_sha: since.clone(),
+    };
+    let user = prompt::user_prompt(&facts, &view, state.config.max_diff_bytes);
+
+    let completion = match state.llm.review(&user).await {
+        Ok(c) => c,
+        Err(LlmError::Call(CallError::RetryLater { after, why })) => {
+            return Ok(Step::Retry {
+                after,
+                reason: "llm_unavailable",
+                why: format!("llm: {why}"),
+            });
+        }
+        Err(LlmError::Call(CallError::Unauthorized(_))) => {
+            return Ok(Step::Finish(Box::new(ReviewOutcome::failed("llm_unauthorized"))));
+        }
+        Err(LlmError::Call(e)) => {
+            tracing::warn!(error = %e, "the LLM refused the request");
+            return Ok(Step::Finish(Box::new(ReviewOutcome::failed("llm_rejected"))));
+        }
+        Err(LlmError::InvalidAnswer(why)) => {
+            tracing::warn!(%why, "the LLM answered twice without the requested JSON");
+            return Ok(Step::Finish(Box::new(ReviewOutcome::failed("llm_invalid_answer"))));
+        }
+    };
+    let limits = Limits {
+        max_comments: state.config.max_comments,
+        max_per_file: state.config.max_comments_per_file,
+    };
+    let valid = validate::validate(completion.answer, &view, limits);
+    let body = review_body(&valid, state.llm.model(), &pr.head_sha, &job.id);
+    let usage = |mut o: ReviewOutcome| {
+        o.model = Some(state.llm.model().to_owned());
+        o.prompt_tokens = Some(completion.prompt_tokens);
+        o.completion_tokens = Some(completion.completion_tokens);
+        o
+    };
+    match host.post(&target, &pr.head_sha, &valid, &body).await {
+        Ok(p) => {
+            let mut outcome = usage(posted(p, job, Some(valid.comments.len() as u32)));
+            outcome.reviewed_sha = Some(pr.head_sha.clone());
+            outcome.base_of_diff = since;
+            Ok(Step::Finish(Box::new(outcome)))
+        }
+        Err(e) => Ok(match host_step(e, "post") {
+            Step::Finish(o) => Step::Finish(Box::new(usage(*o))),
+            retry => retry,
+        }),
+    }
+}
+
+fn posted(p: Posted, job: &ReviewJob, comments: Option<u32>) -> ReviewOutcome {
+    ReviewOutcome {
+        status: "posted",
+        comment_count: comments,
+        review_url: p.url,
+        reviewed_sha: job.head_sha.clone(),
+        ..ReviewOutcome::default()
+    }
+}

@@ -1,0 +1,154 @@
+//! The system-level LLM: an OpenAI-compatible Chat Completions endpoint
+//! (`POST {AGNUS_LLM_BASE_URL}/chat/completions`) asked for structured output with
+//! `response_format: {"type": "json_schema", …}`. One retry on a transient failure or an
+//! unreadable answer; tokens used come back for the job record.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::http::{CallError, send};
+use crate::prompt::{SYSTEM_PROMPT, answer_schema};
+use crate::validate::{RawAnswer, parse};
+
+#[derive(Debug, Clone)]
+pub struct Llm {
+    http: reqwest::Client,
+    base_url: String,
+    model: String,
+    api_key: Option<SecretString>,
+}
+
+/// A usable answer.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub answer: RawAnswer,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+/// Why there is no usable answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LlmError {
+    #[error("llm call: {0}")]
+    Call(CallError),
+    /// Twice an answer that is not the requested JSON.
+    #[error("llm answer invalid: {0}")]
+    InvalidAnswer(String),
+}
+
+#[derive(Debug, Deserialize)]
+struct ChatResponse {
+    choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<Usage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Choice {
+    message: Message,
+}
+
+#[derive(Debug, Deserialize)]
+struct Message {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    refusal: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Usage {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+}
+
+/// Longest answer asked for.
+const MAX_TOKENS: u32 = 4_096;
+
+impl Llm {
+    pub fn new(http: reqwest::Client, base_url: &str, model: &str, api_key: Option<SecretString>) -> Self {
+        Self {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            model: model.to_owned(),
+            api_key,
+        }
+    }
+
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// The request body (public for the tests that assert the exact shape).
+    pub fn request_body(&self, user: &str) -> serde_json::Value {
+        json!({
+            "model": self.model,
+            "messages": [
+                {"role": "system", "content": SYSTEM_PROMPT},
+                {"role": "user", "content": user},
+            ],
+            "temperature": 0,
+            "max_tokens": MAX_TOKENS,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "code_review", "strict": true, "schema": answer_schema()},
+            },
+        })
+    }
+
+    async fn once(&self, body: &serde_json::Value) -> Result<(Result<RawAnswer, String>, u64, u64), CallError> {
+        let mut request = self.http.post(format!("{}/chat/completions", self.base_url)).json(body);
+        if let Some(key) = &self.api_key {
+            request = request.bearer_auth(key.expose_secret());
+        }
+        let (_, bytes) = send(request).await?;
+        let response: ChatResponse =
+            serde_json::from_slice(&bytes).map_err(|e| CallError::Rejected(format!("not a chat completion: {e}")))?;
+        let usage = response.usage.unwrap_or_default();
+        let parsed = match response.choices.into_iter().next().map(|c| c.message) {
+            Some(Message {
+                content: Some(content), ..
+            }) => parse(&content).map_err(|e| e.to_string()),
+            Some(Message { refusal: Some(r), .. }) => Err(format!(
+                "the model refused: {}",
+                r.chars().take(200).collect::<String>()
+            )),
+            _ => Err("no message content".to_owned()),
+        };
+        Ok((parsed, usage.prompt_tokens, usage.completion_tokens))
+    }
+
+    /// Asks for a review of `user` (the user message); at most two calls.
+    pub async fn review(&self, user: &str) -> Result<Completion, LlmError> {
+        let body = self.request_body(user);
+        let (mut prompt_tokens, mut completion_tokens) = (0, 0);
+        let mut last = None;
+        for attempt in 0..2 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            match self.once(&body).await {
+                Ok((Ok(answer), p, c)) => {
+                    return Ok(Completion {
+                        answer,
+                        prompt_tokens: prompt_tokens + p,
+                        completion_tokens: completion_tokens + c,
+                    });
+                }
+                Ok((Err(why), p, c)) => {
+                    prompt_tokens += p;
+                    completion_tokens += c;
+                    last = Some(LlmError::InvalidAnswer(why));
+                }
+                Err(e @ CallError::RetryLater { .. }) => last = Some(LlmError::Call(e)),
+                Err(e) => return Err(LlmError::Call(e)),
+            }
+        }
+        Err(last.unwrap_or_else(|| LlmError::InvalidAnswer("no answer".into())))
+    }
+}

@@ -1,0 +1,28 @@
+//! Review engine entrypoint (SQS event source on the review-jobs queue, batch size 1,
+//! `ReportBatchItemFailures`).
+
+use std::sync::Arc;
+
+use agnus_reviewer::{ReviewerState, handle};
+use agnus_shared::config::ReviewerConfig;
+use agnus_shared::crypto::SecretBox;
+use agnus_shared::store::Store;
+use agnus_shared::{aws, telemetry};
+use aws_lambda_events::sqs::SqsEvent;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let config = ReviewerConfig::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+    let sdk = aws::load().await;
+    let store = Store::new(aws::dynamodb(&sdk), config.table_name.clone());
+    // Opening needs no key id (the ciphertext names its key); the context binds org and repo.
+    let sealer = SecretBox::new(aws::kms(&sdk), String::new());
+    let state = Arc::new(ReviewerState::new(config, store, sealer, aws::sqs(&sdk)));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let state = Arc::clone(&state);
+        async move { Ok::<_, Error>(handle(&state, event.payload).await) }
+    }))
+    .await
+}

@@ -1,0 +1,279 @@
+//! The model's answer is untrusted too: parsed against the schema, every comment checked
+//! against the diff (a path and line the diff shows on the new side, else folded into
+//! the summary), sizes capped, mentions of users/teams neutralized, duplicates dropped by
+//! a fingerprint of path, line and text, at most N comments per review and M per file.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::diff::DiffView;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawAnswer {
+    pub summary: String,
+    #[serde(default)]
+    pub comments: Vec<RawComment>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawComment {
+    pub path: String,
+    pub line: i64,
+    pub body: String,
+    #[serde(default)]
+    pub severity: String,
+}
+
+/// An inline comment ready to post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineComment {
+    pub path: String,
+    pub line: u32,
+    pub body: String,
+}
+
+/// What will be posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidReview {
+    pub summary: String,
+    pub comments: Vec<InlineComment>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_comments: usize,
+    pub max_per_file: usize,
+}
+
+const MAX_SUMMARY: usize = 4_000;
+const MAX_BODY: usize = 1_500;
+const MAX_FOLDED: usize = 10;
+
+#[derive(Debug, thiserror::Error)]
+#[error("the model's answer is not the requested JSON: {0}")]
+pub struct InvalidAnswer(pub String);
+
+/// Parses the model's message content (tolerating a ```json fence some servers add).
+pub fn parse(content: &str) -> Result<RawAnswer, InvalidAnswer> {
+    let trimmed = content.trim();
+    let unfenced = trimmed
+        .strip_prefix("```json")
+        .or_else(|| trimmed.strip_prefix("```"))
+        .and_then(|s| s.strip_suffix("```"))
+        .unwrap_or(trimmed);
+    serde_json::from_str(unfenced).map_err(|e| InvalidAnswer(e.to_string()))
+}
+
+fn clip(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// Neutralizes `@user` / `@org/team` mentions (a zero-width space after the `@`; an
+/// email address's `@` is left alone) and HTML comments (so no fake review marker).
+pub fn sanitize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut prev: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '@'
+            && !prev.is_some_and(|p| p.is_alphanumeric() || p == '_' || p == '.' || p == '-')
+            && chars.peek().is_some_and(|n| n.is_ascii_alphanumeric())
+        {
+            out.push('\u{200B}');
+        }
+        prev = Some(c);
+    }
+    out.replace("<!--", "&lt;!--")
+}
+
+fn severity_label(s: &str) -> &'static str {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "critical" => "critical",
+        "major" => "major",
+        "minor" => "minor",
+        _ => "nit",
+    }
+}
+
+fn fingerprint(path: &str, line: u32, body: &str) -> [u8; 32] {
+    let normalized: String = body.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let mut h = Sha256::new();
+    h.update(path.as_bytes());
+    h.update([0]);
+    h.update(line.to_be_bytes());
+    h.update([0]);
+    h.update(normalized.as_bytes());
+    h.finalize().into()
+}
+
+/// Checks an answer against the diff the model was shown.
+pub fn validate(answer: RawAnswer, view: &DiffView, limits: Limits) -> ValidReview {
+    let mut comments = Vec::new();
+    let mut folded = Vec::new();
+    let mut seen = HashSet::new();
+    let mut per_file: HashMap<&str, usize> = HashMap::new();
+    for c in &answer.comments {
+        let body = c.body.trim();
+        if body.is_empty() {
+            continue;
+        }
+        let body = format!(
+            "**{}**: {}",
+            severity_label(&c.severity),
+            sanitize(&clip(body, MAX_BODY))
+        );
+        let Some((path, lines)) = view.commentable.get_key_value(c.path.trim()) else {
+            // Not a file the diff shows: not posted inline.
+            folded.push(format!("`{}`: {}", sanitize(&clip(c.path.trim(), 200)), body));
+            continue;
+        };
+        let line = u32::try_from(c.line).ok().filter(|l| lines.contains(l));
+        let Some(line) = line else {
+            folded.push(format!("`{}` line {}: {}", path, c.line, body));
+            continue;
+        };
+        if !seen.insert(fingerprint(path, line, &body)) {
+            continue;
+        }
+        let count = per_file.entry(path.as_str()).or_default();
+        if *count >= limits.max_per_file || comments.len() >= limits.max_comments {
+            continue;
+        }
+        *count += 1;
+        comments.push(InlineComment {
+            path: path.clone(),
+            line,
+            body,
+        });
+    }
+    let mut summary = sanitize(&clip(answer.summary.trim(), MAX_SUMMARY));
+    if summary.is_empty() {
+        summary = "No summary.".to_owned();
+    }
+    if !folded.is_empty() {
+        summary.push_str("\n\n**Notes on lines outside the diff:**\n");
+        for note in folded.iter().take(MAX_FOLDED) {
+            summary.push_str("- ");
+            summary.push_str(note);
+            summary.push('\n');
+        }
+        if folded.len() > MAX_FOLDED {
+            summary.push_str(&format!("- … and {} more\n", folded.len() - MAX_FOLDED));
+        }
+        summary = summary.trim_end().to_owned();
+    }
+    ValidReview { summary, comments }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn view() -> DiffView {
+        let mut v = DiffView::default();
+        v.commentable.insert("src/a.rs".into(), BTreeSet::from([1, 2, 3]));
+        v.commentable.insert("src/b.rs".into(), BTreeSet::from([10]));
+        v
+    }
+
+    fn c(path: &str, line: i64, body: &str) -> RawComment {
+        RawComment {
+            path: path.into(),
+            line,
+            body: body.into(),
+            severity: "major".into(),
+        }
+    }
+
+    #[test]
+    fn only_diff_lines_are_inline_and_the_rest_is_folded() {
+        let answer = RawAnswer {
+            summary: "Looks risky.".into(),
+            comments: vec![
+                c("src/a.rs", 2, "bug"),
+                c("src/a.rs", 99, "outside"),
+                c("src/zzz.rs", 1, "no file"),
+            ],
+        };
+        let r = validate(
+            answer,
+            &view(),
+            Limits {
+                max_comments: 25,
+                max_per_file: 5,
+            },
+        );
+        assert_eq!(
+            r.comments,
+            vec![InlineComment {
+                path: "src/a.rs".into(),
+                line: 2,
+                body: "**major**: bug".into()
+            }]
+        );
+        assert!(
+            r.summary.contains("`src/a.rs` line 99: **major**: outside"),
+            "{}",
+            r.summary
+        );
+        assert!(r.summary.contains("`src/zzz.rs`: **major**: no file"));
+    }
+
+    #[test]
+    fn duplicates_and_caps() {
+        let mut comments = vec![c("src/a.rs", 1, "same"), c("src/a.rs", 1, "  SAME ")];
+        for i in 0..10 {
+            comments.push(c("src/a.rs", 1 + (i % 3), &format!("n{i}")));
+        }
+        comments.push(c("src/b.rs", 10, "b"));
+        let r = validate(
+            RawAnswer {
+                summary: "s".into(),
+                comments,
+            },
+            &view(),
+            Limits {
+                max_comments: 4,
+                max_per_file: 3,
+            },
+        );
+        assert_eq!(r.comments.iter().filter(|c| c.path == "src/a.rs").count(), 3);
+        assert_eq!(r.comments.len(), 4);
+        assert_eq!(r.comments[0].body, "**major**: same");
+        assert_eq!(r.comments[3].path, "src/b.rs");
+    }
+
+    #[test]
+    fn mentions_and_markers_are_neutralized() {
+        assert_eq!(
+            sanitize("ping @octocat and @org/team"),
+            "ping @\u{200B}octocat and @\u{200B}org/team"
+        );
+        assert_eq!(sanitize("mail a@b.com"), "mail a@b.com");
+        assert_eq!(sanitize("<!-- agnus-review:x -->"), "&lt;!-- agnus-review:x -->");
+    }
+
+    #[test]
+    fn answers_parse_with_or_without_a_fence() {
+        assert_eq!(
+            parse("```json\n{\"summary\":\"a\",\"comments\":[]}\n```")
+                .unwrap()
+                .summary,
+            "a"
+        );
+        assert!(parse("{\"comments\":[]}").is_err());
+        assert!(parse("not json").is_err());
+    }
+}

@@ -1,0 +1,148 @@
+//! Harness for the review engine's tests: the provider/LLM stand-in process
+//! (`tests/standins/standin.py`) and the reviewer run in process.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::repo_root;
+
+/// A running stand-in (GitHub REST + OpenAI-compatible LLM); stopped on drop.
+#[derive(Debug)]
+pub struct Standin {
+    child: Child,
+    pub url: String,
+    http: reqwest::Client,
+}
+
+impl Standin {
+    pub fn start() -> Self {
+        let mut child = Command::new("python3")
+            .arg(repo_root().join("tests/standins/standin.py"))
+            .args(["--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 runs the stand-in");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the stand-in reports its port");
+        let port = line
+            .trim()
+            .strip_prefix("listening ")
+            .unwrap_or_else(|| panic!("unexpected stand-in output {line:?}"))
+            .to_owned();
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn control(&self, path: &str, body: Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .json(&body)
+            .send()
+            .await
+            .expect("stand-in control");
+        assert!(r.status().is_success(), "stand-in control {path}: {}", r.status());
+    }
+
+    /// Serves a pull request: `pr` overrides fields of the documented example
+    /// (`head_sha`, `base_sha`, `draft`, `state`, `title`, `body`, `user_login`, `user_type`);
+    /// `files` override fields of the documented file example.
+    pub async fn pr(&self, repo: &str, number: u64, pr: Value, files: Value) {
+        self.control(
+            "/_control/pr",
+            json!({"repo": repo, "number": number, "pr": pr, "files": files}),
+        )
+        .await;
+    }
+
+    /// Like [`Standin::pr`], with an answer for `compare/{base}...{head}` too.
+    pub async fn pr_with_compare(&self, repo: &str, number: u64, pr: Value, files: Value, compare: Value) {
+        self.control(
+            "/_control/pr",
+            json!({"repo": repo, "number": number, "pr": pr, "files": files, "compare": compare}),
+        )
+        .await;
+    }
+
+    /// The next `times` requests with `method` whose path contains `contains` fail.
+    pub async fn fail(&self, method: &str, contains: &str, status: u16, headers: Value, times: u32) {
+        self.control(
+            "/_control/fail",
+            json!({"method": method, "contains": contains, "status": status, "headers": headers, "times": times}),
+        )
+        .await;
+    }
+
+    /// Queues the LLM's next answers (message contents).
+    pub async fn llm_answers(&self, answers: &[Value]) {
+        let answers: Vec<String> = answers
+            .iter()
+            .map(|a| match a {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect();
+        self.control("/_control/llm", json!({ "answers": answers })).await;
+    }
+
+    /// Every request received so far.
+    pub async fn requests(&self) -> Vec<Value> {
+        self.http
+            .get(format!("{}/_requests", self.url))
+            .send()
+            .await
+            .expect("stand-in requests")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// Requests whose method is `method` and whose path contains `contains`.
+    pub async fn requests_to(&self, method: &str, contains: &str) -> Vec<Value> {
+        self.requests()
+            .await
+            .into_iter()
+            .filter(|r| r["method"] == method && r["path"].as_str().is_some_and(|p| p.contains(contains)))
+            .collect()
+    }
+}
+
+impl Drop for Standin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the review engine in process, as the event-source mapping's invoker.
+#[derive(Debug, Clone)]
+pub struct InProcessReviewer(pub Arc<agnus_reviewer::ReviewerState>);
+
+impl agnus_cli::esm::Invoker for InProcessReviewer {
+    fn invoke(&self, event: aws_lambda_events::sqs::SqsEvent) -> agnus_cli::esm::InvokeFuture<'_> {
+        Box::pin(async move { Ok(agnus_reviewer::handle(&self.0, event).await) })
+    }
+}
+
+/// The SQS event Lambda would build from received messages.
+pub fn sqs_event(messages: &[aws_sdk_sqs::types::Message]) -> aws_lambda_events::sqs::SqsEvent {
+    let mut event = aws_lambda_events::sqs::SqsEvent::default();
+    for m in messages {
+        let mut record = aws_lambda_events::sqs::SqsMessage::default();
+        record.message_id = m.message_id.clone();
+        record.receipt_handle = m.receipt_handle.clone();
+        record.body = m.body.clone();
+        record.event_source = Some("aws:sqs".into());
+        event.records.push(record);
+    }
+    event
+}
