@@ -19,21 +19,14 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from coldstart import http_get_event as event  # noqa: E402
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "functions/console/assets"
 PAGES = ["/", "/login", "/signup", "/invite/tok", "/orgs/acme/onboarding", "/orgs/acme/members",
          "/orgs/acme/webhooks", "/orgs/acme/repos", "/orgs/acme/repos/r1", "/orgs/acme/api-keys",
          "/orgs/acme/audit", "/orgs/acme/settings", "/admin/orgs"]
-
-
-def event(path):
-    return {"version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "", "headers": {},
-            "requestContext": {"accountId": "1", "apiId": "a", "domainName": "d", "domainPrefix": "d",
-                               "http": {"method": "GET", "path": path, "protocol": "HTTP/1.1",
-                                        "sourceIp": "192.0.2.1", "userAgent": "bench"},
-                               "requestId": "r", "routeKey": "$default", "stage": "$default",
-                               "time": "23/Nov/2026:00:00:00 +0000", "timeEpoch": 0},
-            "isBase64Encoded": False}
 
 
 def sizes():
