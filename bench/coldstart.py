@@ -44,11 +44,29 @@ EVENTS = {
                                           "time": "23/Nov/2026:00:00:00 +0000", "timeEpoch": 0},
         "isBase64Encoded": False,
     },
+    # A console page: the embedded HTML shell (no AWS call, no configuration).
+    "console": None,  # set below: http_get_event("/orgs/acme/members")
     # One SQS record without attributes: reported as a batch item failure (no AWS call).
     "worker": {"Records": [{"messageId": "m1", "receiptHandle": "h", "body": "{}", "attributes": {},
                             "messageAttributes": {}, "eventSource": "aws:sqs",
                             "eventSourceARN": "arn:aws:sqs:us-east-1:1:q", "awsRegion": "us-east-1"}]},
 }
+
+
+def http_get_event(path: str) -> dict:
+    """An API Gateway HTTP API (v2) event for `GET path`."""
+    return {
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "", "headers": {},
+        "requestContext": {"accountId": "1", "apiId": "a", "domainName": "d", "domainPrefix": "d",
+                           "http": {"method": "GET", "path": path, "protocol": "HTTP/1.1",
+                                    "sourceIp": "192.0.2.1", "userAgent": "bench"},
+                           "requestId": "r", "routeKey": "$default", "stage": "$default",
+                           "time": "23/Nov/2026:00:00:00 +0000", "timeEpoch": 0},
+        "isBase64Encoded": False,
+    }
+
+
+EVENTS["console"] = http_get_event("/orgs/acme/members")
 
 
 class Runtime(http.server.BaseHTTPRequestHandler):

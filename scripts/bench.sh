@@ -40,4 +40,9 @@ localstack/start.sh >/dev/null 2>&1
 python3 bench/coldstart.py --runs 10 --env-file "$AGNUS_STATE_DIR/bench.env" \
   --bin intake=target/release/intake --bin auth=target/release/auth --bin worker=target/release/worker >> "$extra"
 
+echo "==> console: JS+CSS per page (gzip), CPU per page render, cold start (bench/console.py)" >&2
+cargo build -q --profile bench --bin console
+python3 bench/console.py --bin target/release/console | tee -a "$extra" >&2
+python3 bench/coldstart.py --runs 10 --bin console=target/release/console >> "$extra"
+
 python3 bench/summarize.py "$extra"

@@ -13,8 +13,8 @@ fi
 # aws-lc without the jitter entropy source: no ~40 ms stall on the first random number.
 export AWS_LC_SYS_NO_JITTER_ENTROPY=1
 PATH="$AGNUS_VENV/bin:$PATH" cargo lambda build --release "--$arch" \
-  --bin auth --bin orgs --bin invites --bin intake --bin repos --bin worker --bin reviewer --bin purge
+  --bin auth --bin orgs --bin invites --bin intake --bin repos --bin worker --bin reviewer --bin purge --bin console
 echo "bootstraps:" >&2
-for f in auth orgs invites intake repos worker reviewer purge; do
+for f in auth orgs invites intake repos worker reviewer purge console; do
   printf '  %-8s %s bytes\n' "$f" "$(stat -c %s "target/lambda/$f/bootstrap")" >&2
 done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: everything CI checks, on a fresh clone.
 #   format, lints (clippy -D warnings, cfn-lint), unit tests, black-box tests against
-#   the emulator (started when needed), smoke tests through the `make dev` gateway.
+#   the emulator (started when needed), smoke tests through the `make dev` gateway, the
+#   web console in Chromium (tests/browser, Playwright + axe-core).
 set -euo pipefail
 source "$(dirname "$0")/../localstack/config.sh"
 cd "$AGNUS_ROOT"
@@ -32,3 +33,6 @@ cargo test --workspace
 
 step "smoke tests through the local gateway (make dev)"
 scripts/smoke.sh
+
+step "console in a real browser (Chromium + axe-core)"
+scripts/browser-test.sh

@@ -115,6 +115,8 @@ pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
             "kms:GenerateDataKey",
         ],
     ),
+    // The console serves embedded files only: no AWS call at all.
+    ("console", &[]),
     (
         "purge",
         &[

@@ -60,6 +60,21 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/webhooks/{provider}/{orgSlug}", "intake"),
     // Single-tenant URLs (github, azure), aliases of /default until the sunset (SPEC §10).
     route("POST", "/api/webhooks/{provider}", "intake"),
+    // The web console (functions/console): pages and their assets, same origin as the API.
+    route("GET", "/", "console"),
+    route("GET", "/login", "console"),
+    route("GET", "/signup", "console"),
+    route("GET", "/forgot-password", "console"),
+    route("GET", "/account", "console"),
+    route("GET", "/invite/{token}", "console"),
+    route("GET", "/verify-email/{token}", "console"),
+    route("GET", "/reset-password/{token}", "console"),
+    route("GET", "/orgs/new", "console"),
+    route("GET", "/orgs/{slug}", "console"),
+    route("GET", "/orgs/{slug}/{page}", "console"),
+    route("GET", "/orgs/{slug}/repos/{id}", "console"),
+    route("GET", "/admin/orgs", "console"),
+    route("GET", "/assets/{file}", "console"),
 ];
 
 /// Result of matching a request against the table.

@@ -1,0 +1,160 @@
+use super::*;
+
+fn get(path: &str) -> Response<Body> {
+    respond(&Method::GET, path, None)
+}
+
+fn body_text(resp: &Response<Body>) -> String {
+    match resp.body() {
+        Body::Text(t) => t.clone(),
+        Body::Binary(b) => String::from_utf8(b.clone()).unwrap(),
+        Body::Empty => String::new(),
+        _ => String::new(),
+    }
+}
+
+fn header<'a>(resp: &'a Response<Body>, name: &str) -> &'a str {
+    resp.headers()
+        .get(name)
+        .unwrap_or_else(|| panic!("missing {name}"))
+        .to_str()
+        .unwrap()
+}
+
+const PAGES: &[&str] = &[
+    "/",
+    "/login",
+    "/signup",
+    "/forgot-password",
+    "/account",
+    "/invite/abc_DEF-123",
+    "/verify-email/tok",
+    "/reset-password/tok",
+    "/orgs/new",
+    "/orgs/acme",
+    "/orgs/acme/members",
+    "/orgs/acme/webhooks",
+    "/orgs/acme/repos/r-1",
+    "/admin/orgs",
+];
+
+#[test]
+fn every_console_page_is_the_shell_with_security_headers_and_no_store() {
+    for path in PAGES {
+        let resp = get(path);
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(header(&resp, "content-type"), "text/html; charset=utf-8");
+        assert_eq!(header(&resp, "cache-control"), "no-store", "{path}");
+        assert_eq!(header(&resp, "content-security-policy"), CSP);
+        assert_eq!(header(&resp, "x-frame-options"), "DENY");
+        assert_eq!(header(&resp, "referrer-policy"), "same-origin");
+        assert_eq!(header(&resp, "x-content-type-options"), "nosniff");
+        assert!(body_text(&resp).contains(r#"<script type="module" src="/assets/app.js"></script>"#));
+    }
+}
+
+#[test]
+fn the_policy_allows_no_inline_script_and_no_other_origin() {
+    assert!(CSP.contains("script-src 'self';"));
+    assert!(CSP.contains("frame-ancestors 'none'"));
+    assert!(!CSP.contains("unsafe"), "no unsafe-inline / unsafe-eval");
+    assert!(!CSP.contains("http"), "no other origin");
+    assert!(!CSP.contains('*'));
+}
+
+#[test]
+fn the_shell_has_no_inline_script_or_style_and_loads_only_same_origin_assets() {
+    let shell = body_text(&get("/login"));
+    for (i, _) in shell.match_indices("<script") {
+        let tag = &shell[i..i + shell[i..].find('>').unwrap()];
+        assert!(tag.contains("src=\"/assets/"), "inline script: {tag}");
+        assert!(
+            shell[i..].starts_with(&format!("{tag}></script>")),
+            "script with a body"
+        );
+    }
+    assert!(!shell.contains("<style"));
+    assert!(!shell.contains("style="));
+    assert!(!shell.contains("http://") && !shell.contains("https://"));
+    for (i, _) in shell.match_indices("/assets/") {
+        let name = &shell[i + 8..i + 8 + shell[i + 8..].find('"').unwrap()];
+        assert!(
+            ASSETS.iter().any(|a| a.name == name),
+            "shell references missing asset {name}"
+        );
+    }
+}
+
+#[test]
+fn assets_are_served_with_their_type_and_revalidated_by_etag() {
+    for asset in ASSETS {
+        let resp = get(&format!("/assets/{}", asset.name));
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(header(&resp, "content-type"), asset.content_type);
+        assert_eq!(header(&resp, "cache-control"), "no-cache");
+        assert_eq!(header(&resp, "content-security-policy"), CSP);
+        let etag = header(&resp, "etag").to_owned();
+        let again = respond(&Method::GET, &format!("/assets/{}", asset.name), Some(&etag));
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+        assert!(matches!(again.body(), Body::Empty));
+        let stale = respond(&Method::GET, &format!("/assets/{}", asset.name), Some("\"0\""));
+        assert_eq!(stale.status(), StatusCode::OK);
+    }
+    assert_eq!(get("/assets/nope.js").status(), StatusCode::NOT_FOUND);
+    assert_eq!(get("/assets/../src/lib.rs").status(), StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn modules_import_only_embedded_same_origin_modules() {
+    for asset in ASSETS.iter().filter(|a| a.name.ends_with(".js")) {
+        let src = std::str::from_utf8(asset.body).unwrap();
+        for line in src.lines() {
+            if let Some(i) = line.find("from \"") {
+                let spec = &line[i + 6..i + 6 + line[i + 6..].find('"').unwrap()];
+                let name = spec
+                    .strip_prefix("./")
+                    .unwrap_or_else(|| panic!("{}: bare import {spec}", asset.name));
+                assert!(
+                    ASSETS.iter().any(|a| a.name == name),
+                    "{} imports missing {spec}",
+                    asset.name
+                );
+            }
+            assert!(
+                !line.contains("http://") && !line.contains("https://"),
+                "{}: other origin in {line}",
+                asset.name
+            );
+            for banned in [
+                ".innerHTML",
+                ".outerHTML",
+                "insertAdjacentHTML",
+                "eval(",
+                "new Function",
+                "document.write",
+            ] {
+                assert!(!line.contains(banned), "{}: {banned} in {line}", asset.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn other_methods_and_paths_are_refused() {
+    let post = respond(&Method::POST, "/login", None);
+    assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(header(&post, "allow"), "GET, HEAD");
+    assert_eq!(get("/nowhere").status(), StatusCode::NOT_FOUND);
+    assert_eq!(get("/api/auth/me").status(), StatusCode::NOT_FOUND);
+    let head = respond(&Method::HEAD, "/login", None);
+    assert_eq!(head.status(), StatusCode::OK);
+    assert!(matches!(head.body(), Body::Empty));
+}
+
+#[test]
+fn logs_name_the_kind_of_path_never_a_token() {
+    assert_eq!(kind("/invite/secret-token"), "token-page");
+    assert_eq!(kind("/reset-password/x"), "token-page");
+    assert_eq!(kind("/assets/app.js"), "asset");
+    assert_eq!(kind("/orgs/acme"), "page");
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Browser tests of the web console (tests/browser/console_test.py) in Debian's Chromium,
+# through the same local HTTP entry `make dev` serves (scripts/with-dev.sh), on
+# http://localhost:$AGNUS_DEV_PORT (browsers keep `Secure` cookies on localhost).
+# Screenshots: target/console-screens/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+axe="$(tests/browser/setup.sh | tail -1)"
+export AGNUS_AXE_JS="$axe"
+AGNUS_WITH_DEV_NAME=browser exec scripts/with-dev.sh tests/browser/run.sh

@@ -1,0 +1,359 @@
+"""Browser tests of the web console, in a real Chromium (Debian's, /usr/bin/chromium).
+
+Drives the main flows through a running `make dev` (AGNUS_CONSOLE_URL, default
+http://localhost:3000) and, on every page reached: axe-core finds no serious or critical
+violation, no script error and no failed request happened, and screenshots at 1280 px and
+390 px land in target/console-screens/. Run by scripts/browser-test.sh (from `make test`).
+"""
+
+import os
+import pathlib
+import re
+import sys
+import time
+import traceback
+import uuid
+from urllib.parse import urlparse
+
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BASE = os.environ.get("AGNUS_CONSOLE_URL", "http://localhost:3000").rstrip("/")
+AXE = pathlib.Path(os.environ["AGNUS_AXE_JS"]).read_text()
+SCREENS = ROOT / os.environ.get("AGNUS_CONSOLE_SCREENS", "target/console-screens")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+RUN = uuid.uuid4().hex[:6]
+PASSWORD = "correct horse battery staple"
+expect.set_options(timeout=30_000)
+
+
+class Watch:
+    """Collects script errors, CSP violations and failed requests of one browser context."""
+
+    def __init__(self, context, name):
+        self.name = name
+        self.problems = []
+        self.allowed = set()  # (status, path prefix) expected by the current step
+        context.on("page", self.attach)
+
+    def attach(self, page):
+        page.on("pageerror", lambda e: self.problems.append(f"script error: {e}"))
+        page.on("console", self.on_console)
+        page.on("requestfailed", self.on_failed)
+        page.on("response", self.on_response)
+        page.on("dialog", lambda d: d.accept())
+
+    def on_console(self, msg):
+        if msg.type != "error":
+            return
+        # Resource errors are judged by on_response (some 4xx are the expected answer).
+        if msg.text.startswith("Failed to load resource"):
+            return
+        self.problems.append(f"console error: {msg.text}")
+
+    def on_failed(self, req):
+        failure = req.failure or ""
+        # A navigation away cancels in-flight requests; that is not a failure.
+        if "ERR_ABORTED" in failure:
+            return
+        self.problems.append(f"request failed: {req.method} {urlparse(req.url).path} {failure}")
+
+    def on_response(self, resp):
+        if resp.status < 400:
+            return
+        path = urlparse(resp.url).path
+        if resp.status == 401 and path == "/api/auth/me":
+            return  # "am I logged in?" asked by pages a logged-out visitor opens
+        if any(resp.status == s and path.startswith(p) for s, p in self.allowed):
+            return
+        self.problems.append(f"failed request: {resp.request.method} {path} -> {resp.status}")
+
+    def take(self):
+        out, self.problems = self.problems, []
+        return out
+
+
+def settle(page):
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("main .loading")).to_have_count(0)
+    expect(page.locator("main[aria-busy]")).to_have_count(0)
+
+
+def check(page, watch, name):
+    """axe scan, error check and screenshots of the page as it is now."""
+    settle(page)
+    page.evaluate(AXE + "\n;true")
+    result = page.evaluate(
+        """async () => {
+          const r = await axe.run(document, { resultTypes: ["violations"] });
+          return r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+            .map(v => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ")}`);
+        }"""
+    )
+    assert not result, f"{name}: accessibility violations:\n  " + "\n  ".join(result)
+    problems = watch.take()
+    assert not problems, f"{name}: " + "; ".join(problems)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    for width, height in ((1280, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(50)
+        page.screenshot(path=str(SCREENS / f"{name}-{width}.png"), full_page=True)
+        # Nothing may overflow sideways at 390 px (usable on a phone).
+        if width == 390:
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 1, f"{name}: page is {overflow}px wider than a 390px screen"
+    page.set_viewport_size({"width": 1280, "height": 900})
+    CHECKED.append(name)
+
+
+CHECKED = []
+
+
+def goto(page, path):
+    resp = page.goto(BASE + path)
+    assert resp is not None and resp.ok, f"GET {path} -> {resp and resp.status}"
+    h = resp.headers
+    assert "script-src 'self'" in h["content-security-policy"] and "unsafe" not in h["content-security-policy"]
+    assert h["x-frame-options"] == "DENY" and h["referrer-policy"] == "same-origin"
+    assert h["cache-control"] == "no-store"
+    return resp
+
+
+def signup(page, email, org_name):
+    goto(page, "/signup")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Organization name").fill(org_name)
+
+
+def run(browser):
+    owner_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    watch = Watch(owner_ctx, "owner")
+    page = owner_ctx.new_page()
+    acme = f"acme-{RUN}"
+    beta = f"beta-{RUN}"
+    owner = f"ada-{RUN}@example.com"
+
+    # --- signup → lands in the new org (slug suggested from the name, editable) ---
+    signup(page, owner, f"Acme {RUN}")
+    slug = page.get_by_label("URL name (slug)")
+    expect(slug).to_have_value(acme)
+    check(page, watch, "signup")
+    page.get_by_role("button", name="Create account and organization").click()
+    page.wait_for_url(f"**/orgs/{acme}/onboarding")
+    expect(page.get_by_role("heading", name="Get started")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your webhook secrets (shown once)")).to_be_visible()
+    expect(page.locator("code.secret").first).to_have_text(re.compile(r"^\S{32,}$"))
+    check(page, watch, "onboarding-first-visit")
+
+    # --- a second org, then switch between them on the same page ---
+    page.get_by_role("button", name=re.compile(f"Acme {RUN}")).click()
+    page.get_by_role("link", name="+ Create organization").click()
+    page.wait_for_url("**/orgs/new")
+    page.get_by_label("Organization name").fill(f"Beta {RUN}")
+    check(page, watch, "new-org")
+    page.get_by_role("button", name="Create organization").click()
+    page.wait_for_url(f"**/orgs/{beta}/onboarding")
+    page.get_by_role("link", name="Members").click()
+    page.wait_for_url(f"**/orgs/{beta}/members")
+    settle(page)
+    page.get_by_role("button", name=re.compile(f"Beta {RUN}")).click()
+    switcher = page.locator("#org-switcher-panel")
+    expect(switcher.get_by_role("link", name=re.compile(f"Acme {RUN}.*owner"))).to_be_visible()
+    check(page, watch, "org-switcher-open")
+    switcher.get_by_role("link", name=re.compile(f"Acme {RUN}")).click()
+    page.wait_for_url(f"**/orgs/{acme}/members")
+    expect(page.get_by_role("button", name=re.compile(f"Acme {RUN}"))).to_be_visible()
+    # The last org used is remembered.
+    goto(page, "/")
+    page.wait_for_url(f"**/orgs/{acme}/onboarding")
+    settle(page)
+
+    # --- invite → accept in a second browser → member ---
+    goto(page, f"/orgs/{acme}/members")
+    grace = f"grace-{RUN}@example.com"
+    page.get_by_label("Email", exact=True).fill(grace)
+    page.get_by_label("Role", exact=True).select_option("member")
+    page.get_by_role("button", name="Send invitation").click()
+    link = page.locator(".invite-link code")
+    expect(link).to_contain_text("/invite/")
+    invite_path = urlparse(link.inner_text()).path
+    expect(page.get_by_role("cell", name=grace)).to_be_visible()
+    # The owner cannot be removed and cannot leave: shown disabled with the reason.
+    expect(page.get_by_role("button", name="Leave organization")).to_be_disabled()
+    expect(page.get_by_text("Transfer ownership first").first).to_be_visible()
+    check(page, watch, "members-owner")
+
+    guest_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    gwatch = Watch(guest_ctx, "guest")
+    guest = guest_ctx.new_page()
+    goto(guest, invite_path)
+    expect(guest.get_by_text(f"{owner} invited you")).to_be_visible()
+    expect(guest.locator("main strong", has_text=f"Acme {RUN}")).to_be_visible()
+    check(guest, gwatch, "invite-new-user")
+    guest.get_by_label("Choose a password").fill(PASSWORD)
+    guest.get_by_role("button", name="Accept and create account").click()
+    guest.wait_for_url(f"**/orgs/{acme}/onboarding")
+    settle(guest)
+    goto(guest, f"/orgs/{acme}/members")
+    expect(guest.get_by_role("button", name="Remove").first).to_be_disabled()
+    expect(guest.get_by_text("Only owners and admins can do this").first).to_be_visible()
+    check(guest, gwatch, "members-as-member")
+    # The link is single use: 410 page.
+    gwatch.allowed = {(410, "/api/invites/")}
+    goto(guest, invite_path)
+    expect(guest.get_by_role("heading", name="This invitation is no longer valid")).to_be_visible()
+    check(guest, gwatch, "invite-used")
+    gwatch.allowed = set()
+
+    page.reload()
+    settle(page)
+    row = page.get_by_role("row").filter(has_text=grace)
+    expect(row.get_by_role("combobox")).to_have_value("member")
+    # A second invitation opened by the wrong (logged-in) account.
+    hal = f"hal-{RUN}@example.com"
+    page.get_by_label("Email", exact=True).fill(hal)
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.locator(".invite-link")).to_contain_text(hal)
+    hal_path = urlparse(page.locator(".invite-link code").inner_text()).path
+    goto(guest, hal_path)
+    expect(guest.get_by_role("heading", name="Wrong account")).to_be_visible()
+    check(guest, gwatch, "invite-wrong-account")
+
+    # --- rotate a secret: shown once, masked after reload ---
+    goto(page, f"/orgs/{acme}/webhooks")
+    settle(page)
+    github = page.locator("section.card").filter(has=page.get_by_role("heading", name="GitHub", exact=True))
+    github.get_by_role("button", name="Rotate secret").click()
+    new_secret = github.locator("code.secret")
+    expect(new_secret).to_have_text(re.compile(r"^\S{32,}$"))
+    secret = new_secret.inner_text().strip()
+    expect(github.get_by_text("Secret rotated.")).to_be_visible()
+    check(page, watch, "webhooks-rotated")
+    goto(page, f"/orgs/{acme}/webhooks")
+    settle(page)
+    assert secret not in page.content(), "the rotated secret is shown again after a reload"
+    expect(github.locator("code.masked")).to_have_text("••••••••" + secret[-4:])
+    expect(github.get_by_text("Previous secret accepted until")).to_be_visible()
+    check(page, watch, "webhooks")
+
+    # --- connect a repo → onboarding shows the webhook URL ---
+    goto(page, f"/orgs/{acme}/repos")
+    check(page, watch, "repos-empty")
+    page.get_by_label("Provider").select_option("github")
+    page.get_by_label("Repository (owner/name or URL)").fill(f"ada/engine-{RUN}")
+    token = "ghp_" + "x" * 30 + "7a9Q"
+    page.get_by_label("Access token (optional)").fill(token)
+    page.get_by_role("button", name="Connect repository").click()
+    page.wait_for_url(f"**/orgs/{acme}/onboarding")
+    settle(page)
+    expect(page.locator(".step.done").filter(has_text="Connect a repository")).to_be_visible()
+    expect(page.locator(".step").filter(has_text="Configure its webhook").locator("code").first).to_have_text(
+        re.compile(f"/api/webhooks/github/{acme}$")
+    )
+    expect(page.get_by_text("Waiting for the first delivery…")).to_be_visible()
+    check(page, watch, "onboarding-repo-connected")
+    goto(page, f"/orgs/{acme}/repos")
+    settle(page)
+    assert token not in page.content(), "the repository token is shown after connecting"
+    check(page, watch, "repos")
+    page.get_by_role("link", name=f"ada/engine-{RUN}").click()
+    page.wait_for_url(f"**/orgs/{acme}/repos/*")
+    expect(page.get_by_role("heading", name="Review history")).to_be_visible()
+    check(page, watch, "repo-detail")
+
+    # --- API keys (shown once), audit log, account ---
+    goto(page, f"/orgs/{acme}/api-keys")
+    page.get_by_label("Name").fill("ci")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.locator("code.secret")).to_contain_text("agn_")
+    check(page, watch, "api-keys")
+    goto(page, f"/orgs/{acme}/audit")
+    expect(page.get_by_role("cell", name="webhook.secret_rotated")).to_be_visible()
+    page.get_by_label("Action").select_option("invite.created")
+    expect(page.get_by_role("cell", name="webhook.secret_rotated")).to_have_count(0)
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Export CSV").click()
+    csv = pathlib.Path(dl.value.path()).read_text()
+    assert csv.startswith("at,actor,action,target,viaSystemAdmin,details") and "invite.created" in csv
+    assert "webhook.secret_rotated" not in csv, "the export follows the filters"
+    check(page, watch, "audit")
+    goto(page, "/account")
+    expect(page.get_by_role("button", name="Log out everywhere")).to_be_visible()
+    check(page, watch, "account")
+    goto(page, "/admin/orgs")
+    expect(page.get_by_text("This page is for system admins only.")).to_be_visible()
+    check(page, watch, "admin-orgs-not-admin")
+
+    # --- delete an org by typing its slug, then restore it ---
+    goto(page, f"/orgs/{beta}/settings")
+    check(page, watch, "settings")
+    page.get_by_label(f"Type {beta} to confirm").fill("beta")
+    page.get_by_role("button", name="Delete organization").click()
+    expect(page.get_by_text(f"Type the slug “{beta}” exactly to confirm.")).to_be_visible()
+    page.get_by_label(f"Type {beta} to confirm").fill(beta)
+    page.get_by_role("button", name="Delete organization").click()
+    expect(page.get_by_text(f"Beta {RUN} is deleted. You can restore it until")).to_be_visible()
+    check(page, watch, "settings-deleted")
+    # Gone from the switcher while deleted, openable for restore by its owner.
+    watch.allowed = {(404, f"/api/orgs/{beta}")}
+    goto(page, f"/orgs/{beta}/settings")
+    expect(page.get_by_role("heading", name="Organization not found")).to_be_visible()
+    check(page, watch, "org-missing")
+    watch.allowed = set()
+    page.get_by_role("button", name="Restore organization").click()
+    page.wait_for_url(f"**/orgs/{beta}/settings")
+    expect(page.get_by_role("heading", name="Danger zone")).to_be_visible()
+    settle(page)
+    watch.take()
+
+    # --- log out, log in ---
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/login")
+    check(page, watch, "login")
+    page.get_by_label("Email").fill(owner)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    # Back in the org used last (the restored one).
+    page.wait_for_url(f"**/orgs/{beta}/onboarding")
+    settle(page)
+    goto(page, "/forgot-password")
+    check(page, watch, "forgot-password")
+    watch.allowed = {(404, "/nope")}
+    goto(page, "/orgs/" + acme + "/nope")
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    check(page, watch, "not-found")
+    guest_ctx.close()
+    owner_ctx.close()
+
+
+def main():
+    started = time.monotonic()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            run(browser)
+        except Exception:
+            traceback.print_exc()
+            print(f"browser: FAILED after checking {len(CHECKED)} pages: {', '.join(CHECKED)}", file=sys.stderr)
+            return 1
+        finally:
+            browser.close()
+    print(
+        f"browser: {len(CHECKED)} pages passed (axe, no errors, screenshots in {SCREENS}) "
+        f"in {time.monotonic() - started:.0f}s: {', '.join(CHECKED)}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
