@@ -1,5 +1,5 @@
 # AgnusAI control plane. `make dev` runs everything locally; `make test` runs every check.
-.PHONY: dev stop test build bench lint-infra emulator clean help
+.PHONY: dev stop test build bench lint-infra emulator migrate clean help
 
 help:
 	@echo "make dev        emulator + resources + every HTTP route on http://127.0.0.1:3000 (Ctrl-C stops)"
@@ -9,6 +9,7 @@ help:
 	@echo "make lint-infra cfn-lint + checkov on infra/"
 	@echo "make bench      criterion benchmarks, Node peer baseline, cold starts (BENCHMARKS.md)"
 	@echo "make emulator   start only the AWS emulator (moto) on 127.0.0.1:4566 and provision it"
+	@echo "make migrate DATABASE_URL=postgres://… [DRY_RUN=1]  upgrade a single-tenant install into the running make dev"
 
 dev:
 	@scripts/dev.sh
@@ -31,6 +32,9 @@ bench:
 emulator:
 	@localstack/start.sh
 	@. localstack/config.sh && "$$AGNUS_VENV/bin/python" localstack/provision.py
+
+migrate:
+	@scripts/migrate.sh
 
 clean: stop
 	rm -rf .local
