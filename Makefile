@@ -1,5 +1,5 @@
 # AgnusAI control plane. `make dev` runs everything locally; `make test` runs every check.
-.PHONY: dev stop test build bench lint-infra emulator clean help deploy destroy deploy-check
+.PHONY: dev stop test build bench lint-infra emulator clean help deploy destroy deploy-check migrate
 
 help:
 	@echo "make dev        emulator + resources + every HTTP route on http://127.0.0.1:3000 (Ctrl-C stops)"
@@ -12,6 +12,7 @@ help:
 	@echo "make deploy     build + deploy to AWS with SAM (first run asks, then repeats from samconfig.toml; GUIDED=1 asks again)"
 	@echo "make destroy    delete the deployed stack, keeping table, KMS key and bucket (DELETE_DATA=1 removes them)"
 	@echo "make deploy-check URL=https://…  post-deploy smoke test: signup -> org -> signed delivery -> 202 -> job"
+	@echo "make migrate DATABASE_URL=postgres://… [DRY_RUN=1]  upgrade a single-tenant install into the running make dev"
 
 dev:
 	@scripts/dev.sh
@@ -47,6 +48,9 @@ bench:
 emulator:
 	@localstack/start.sh
 	@. localstack/config.sh && "$$AGNUS_VENV/bin/python" localstack/provision.py
+
+migrate:
+	@scripts/migrate.sh
 
 clean: stop
 	rm -rf .local

@@ -28,6 +28,14 @@ trap cleanup EXIT
 localstack/start.sh
 "$AGNUS_VENV/bin/python" localstack/provision.py >/dev/null
 
+step "PostgreSQL server (the migration tests' single-tenant database)"
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  sudo_=()
+  [[ "$(id -u)" == 0 ]] || sudo_=(sudo)
+  "${sudo_[@]}" apt-get update -qq
+  "${sudo_[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+fi
+
 step "cargo test (unit + black-box)"
 cargo test --workspace
 

@@ -2,4 +2,3 @@
 
 pub mod esm;
 pub mod mail;
-pub mod migrate;

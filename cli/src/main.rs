@@ -13,11 +13,23 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Upgrade a single-tenant data set into the default organization (idempotent, resumable).
+    /// Upgrade a single-tenant AgnusAI install (its PostgreSQL database) into the `default`
+    /// organization (idempotent, resumable).
     Migrate {
-        /// Print the plan with counts; change nothing.
+        /// The single-tenant install's database, e.g. postgres://agnus:…@127.0.0.1:5432/agnus.
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        from_postgres: String,
+        /// Print the summary of what would be migrated; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Until when /api/webhooks/{github,azure} stay aliases of the default org (RFC 3339,
+        /// e.g. 2026-06-30T00:00:00Z); default: 90 days after the first run. Run again
+        /// with a later date to extend.
+        #[arg(long)]
+        legacy_webhooks_until: Option<String>,
+        /// The single-tenant global webhook secret (GitHub and Azure DevOps of `default`).
+        #[arg(long, env = "WEBHOOK_SECRET", hide_env_values = true)]
+        webhook_secret: Option<String>,
         /// Name of the default organization (slug `default`).
         #[arg(long, env = "DEFAULT_ORG_NAME", default_value = "Default")]
         default_org_name: String,
@@ -26,7 +38,7 @@ enum Command {
         /// KMS key sealing the imported secrets and tokens.
         #[arg(long, env = "AGNUS_KMS_KEY_ID")]
         kms_key_id: String,
-        /// Stop after N writes (rehearse an interruption; run again to resume).
+        /// Stop after N transactions (rehearse an interruption; run again to resume).
         #[arg(long, hide = true)]
         stop_after: Option<usize>,
     },
@@ -73,28 +85,41 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     telemetry::init();
     match Cli::parse().command {
         Command::Migrate {
+            from_postgres,
             dry_run,
+            legacy_webhooks_until,
+            webhook_secret,
             default_org_name,
             table,
             kms_key_id,
             stop_after,
         } => {
+            let legacy_webhooks_until = legacy_webhooks_until
+                .as_deref()
+                .map(agnus_migrate::parse_until)
+                .transpose()?;
             let sdk = agnus_shared::aws::load().await;
             let store = agnus_shared::store::Store::new(agnus_shared::aws::dynamodb(&sdk), table);
             let sealer = agnus_shared::crypto::SecretBox::new(agnus_shared::aws::kms(&sdk), kms_key_id);
-            let options = agnus_cli::migrate::Options {
+            let options = agnus_migrate::Options {
                 dry_run,
                 default_org_name,
+                webhook_secret: webhook_secret
+                    .filter(|s| !s.is_empty())
+                    .map(agnus_shared::crypto::WebhookSecret::from_plaintext),
+                legacy_webhooks_until,
                 stop_after,
+                progress: true,
             };
-            let report = agnus_cli::migrate::migrate(&store, &sealer, &options).await?;
-            print!("{}", report.render(dry_run));
+            let database = agnus_migrate::DatabaseUrl::new(from_postgres);
+            let report = agnus_migrate::migrate(&database, &store, &sealer, &options).await?;
+            print!("{}", report.render());
             Ok(())
         }
         Command::MigrateDown { table } => {
             let sdk = agnus_shared::aws::load().await;
             let store = agnus_shared::store::Store::new(agnus_shared::aws::dynamodb(&sdk), table);
-            let removed = agnus_cli::migrate::down(&store).await?;
+            let removed = agnus_migrate::down(&store).await?;
             println!("removed {removed} memberships from the default org; schema version 1");
             Ok(())
         }

@@ -159,10 +159,6 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "@agnus: a PR comment containing it asks for a review",
     ),
     (
-        "AGNUS_LEGACY_WEBHOOKS_SUNSET_AT",
-        "unset: legacy /api/webhooks/{github,azure} answer 404; unix seconds: aliases of /default until then, 410 after",
-    ),
-    (
         "AGNUS_REVIEW_JOBS_QUEUE_URL",
         "required (worker, reviewer): the review-jobs queue the reviewer consumes",
     ),
@@ -441,9 +437,6 @@ pub struct IntakeConfig {
     pub inline_max_bytes: usize,
     pub cache_ttl: Duration,
     pub s3_path_style: bool,
-    /// Until when (unix seconds) the single-tenant URLs `/api/webhooks/{github,azure}`
-    /// still work as aliases of the `default` org; `None`: they answer 404.
-    pub legacy_webhooks_sunset_at: Option<i64>,
 }
 
 impl IntakeConfig {
@@ -474,10 +467,6 @@ impl IntakeConfig {
             inline_max_bytes,
             cache_ttl: Duration::from_secs(number(src, "AGNUS_WEBHOOK_CACHE_TTL_SECS", 60)?),
             s3_path_style: flag(src, "AGNUS_S3_FORCE_PATH_STYLE")?,
-            legacy_webhooks_sunset_at: match src.get("AGNUS_LEGACY_WEBHOOKS_SUNSET_AT") {
-                None => None,
-                Some(_) => Some(number(src, "AGNUS_LEGACY_WEBHOOKS_SUNSET_AT", 0i64)?),
-            },
         })
     }
 }

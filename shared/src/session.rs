@@ -45,15 +45,25 @@ fn bearer_api_key(req: &Request) -> Option<&str> {
     crate::http::bearer_token(req.headers())
 }
 
+/// Could this be a key of the old single-tenant install (its one system key, migrated)?
+fn legacy_api_key_shape(key: &str) -> bool {
+    (16..=256).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// The caller, if the request carries a live API key or a valid, live session; `None`
 /// otherwise. A present but bad API key is `None` too (no fallback to the cookie).
 pub async fn current(store: &Store, tokens: &SessionTokens, req: &Request) -> Result<Option<Principal>, ApiError> {
     if let Some(key) = bearer_api_key(req) {
-        if !api_key_well_formed(key) {
-            return Ok(None);
-        }
         let key_hash = sha256_hex(key.as_bytes());
-        let Some(auth) = store.api_key_by_hash(&key_hash).await? else {
+        let auth = if api_key_well_formed(key) {
+            store.api_key_by_hash(&key_hash).await?
+        } else if legacy_api_key_shape(key) {
+            // The single-tenant install's system key, accepted only because it was migrated.
+            store.legacy_api_key_by_hash(&key_hash).await?
+        } else {
+            return Ok(None);
+        };
+        let Some(auth) = auth else {
             return Ok(None);
         };
         store.touch_api_key(&auth.org_id, &auth.key_id).await;

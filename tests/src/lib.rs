@@ -518,13 +518,18 @@ pub struct TestUser {
 
 /// Every item of the table (paginated scan), for "nothing secret at rest" checks.
 pub async fn scan_all() -> Vec<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    scan_table(&table_name()).await
+}
+
+/// Every item of one table (paginated scan).
+pub async fn scan_table(table: &str) -> Vec<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
     let ddb = dynamodb().await;
     let mut items = Vec::new();
     let mut start = None;
     loop {
         let out = ddb
             .scan()
-            .table_name(table_name())
+            .table_name(table)
             .set_exclusive_start_key(start)
             .send()
             .await
@@ -571,4 +576,26 @@ impl agnus_cli::esm::Invoker for InProcessWorker {
     fn invoke(&self, event: aws_lambda_events::sqs::SqsEvent) -> agnus_cli::esm::InvokeFuture<'_> {
         Box::pin(async move { Ok(agnus_worker::handle(&self.0, event).await) })
     }
+}
+
+/// A throwaway PostgreSQL (`tests/pg/start.sh`: initdb + postgres on a free loopback
+/// port, data under `target/`), started once per test binary and stopped (its data
+/// removed) by the script's watchdog when the binary exits. Answers its connection URL.
+pub fn postgres_url() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let out = Command::new("bash")
+            .args(["tests/pg/start.sh", "--owner-pid", &std::process::id().to_string()])
+            .current_dir(repo_root())
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("run tests/pg/start.sh");
+        assert!(out.status.success(), "tests/pg/start.sh failed");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("DATABASE_URL="))
+            .expect("start.sh prints DATABASE_URL")
+            .to_owned()
+    })
+    .clone()
 }

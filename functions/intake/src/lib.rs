@@ -19,6 +19,7 @@ use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, json_response};
 use agnus_shared::queue::{DeliveryAttributes, Enqueuer};
 use agnus_shared::routes::{self, Matched};
+use agnus_shared::store::migration::LegacyWebhooks;
 use agnus_shared::store::{Actor, AuditEvent, Claim, IntakeTarget, RateDecision, Store, now_secs};
 use agnus_shared::webhooks;
 use lambda_http::http::{HeaderValue, StatusCode, header};
@@ -64,6 +65,8 @@ pub struct IntakeState {
     pub enqueuer: Enqueuer,
     pub config: IntakeConfig,
     cache: TtlCache<CacheKey, Found>,
+    /// The legacy URLs' settings (written by the migration), cached like the org lookups.
+    legacy: TtlCache<(), Option<LegacyWebhooks>>,
     unknown: TtlCache<CacheKey, ()>,
     /// When each entry was last reloaded because a signature failed against it.
     reloaded: TtlCache<CacheKey, ()>,
@@ -84,6 +87,7 @@ impl IntakeState {
                 config.inline_max_bytes,
             ),
             cache: TtlCache::new(config.cache_ttl, CACHE_CAPACITY),
+            legacy: TtlCache::new(config.cache_ttl, 1),
             unknown: TtlCache::new(config.cache_ttl, UNKNOWN_CACHE_CAPACITY),
             reloaded: TtlCache::new(RELOAD_AFTER_FAILURE_EVERY, CACHE_CAPACITY),
             rejections: Mutex::new(HashMap::new()),
@@ -95,6 +99,7 @@ impl IntakeState {
     pub fn clear_cache(&self) {
         self.cache.clear();
         self.unknown.clear();
+        self.legacy.clear();
         self.reloaded.clear();
     }
 
@@ -312,13 +317,28 @@ async fn deliver(state: &IntakeState, req: &Request, params: HashMap<String, Str
 }
 
 /// The single-tenant URLs `/api/webhooks/github` and `/api/webhooks/azure`: until the
-/// configured sunset they are the `default` org's URLs (with `Deprecation`, `Sunset` and
-/// a `Link` to the new URL); after it, 410 with the new URL in the body.
+/// sunset the migration stored they are the `default` org's URLs (with `Deprecation`,
+/// `Sunset` and a `Link` to the new URL); after it, 410 with the new URL in the body.
+/// Without a migration they do not exist (404).
 async fn legacy_alias(state: &IntakeState, req: &Request, params: &HashMap<String, String>) -> Response<Body> {
     let provider = params.get("provider").map(String::as_str).unwrap_or_default();
-    let (Some(sunset), "github" | "azure") = (state.config.legacy_webhooks_sunset_at, provider) else {
+    if !matches!(provider, "github" | "azure") {
+        return ApiError::NotFound.into_response();
+    }
+    let settings = match state.legacy.get(&()) {
+        Some(hit) => hit,
+        None => match state.store.legacy_webhooks().await {
+            Ok(settings) => {
+                state.legacy.insert((), settings.clone());
+                settings
+            }
+            Err(e) => return unavailable(&e.to_string()),
+        },
+    };
+    let Some(settings) = settings else {
         return ApiError::NotFound.into_response();
     };
+    let sunset = settings.sunset_at;
     let new_path = format!("/api/webhooks/{provider}/default");
     if now_secs() >= sunset {
         return json_response(
@@ -331,6 +351,10 @@ async fn legacy_alias(state: &IntakeState, req: &Request, params: &HashMap<Strin
     let mut params = params.clone();
     params.insert("orgSlug".into(), "default".into());
     let mut response = Box::pin(deliver(state, req, params)).await;
+    if response.status().is_success() {
+        // Shown by the console's migration banner ("last legacy delivery").
+        state.store.touch_legacy_webhook_delivery().await;
+    }
     let sunset_at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(sunset.max(0) as u64);
     let headers = response.headers_mut();
     headers.insert("deprecation", HeaderValue::from_static("true"));

@@ -294,11 +294,37 @@ async fn org_detail(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
             },
         )
         .await?;
-    ok(&json!({
+    let mut body = json!({
         "org": org_json(scope.org(), scope.role()),
         "members": members.items,
         "membersNextCursor": members.next_cursor,
-    }))
+    });
+    if let Some(legacy) = legacy_webhooks_json(ctx, scope.org()).await? {
+        body["legacyWebhooks"] = legacy;
+    }
+    ok(&body)
+}
+
+/// For the org an upgrade created: until when the single-tenant webhook URLs still work,
+/// their last delivery, and the URLs to point the webhooks at instead (the console's
+/// migration banner). `None` for every other org.
+async fn legacy_webhooks_json(ctx: &Ctx<'_>, org: &OrgRecord) -> Result<Option<Value>, ApiError> {
+    let Some(legacy) = ctx.state.store.legacy_webhooks().await? else {
+        return Ok(None);
+    };
+    if legacy.org_id != org.id {
+        return Ok(None);
+    }
+    let base = ctx.state.config.public_base_url.as_deref();
+    // Unix seconds, like every other time in the API.
+    Ok(Some(json!({
+        "sunsetAt": legacy.sunset_at,
+        "lastDeliveryAt": legacy.last_delivery_at,
+        "urls": {
+            "github": webhooks::webhook_url(base, Provider::Github, &org.slug),
+            "azure": webhooks::webhook_url(base, Provider::Azure, &org.slug),
+        },
+    })))
 }
 
 #[derive(Deserialize)]

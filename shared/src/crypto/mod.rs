@@ -58,7 +58,8 @@ impl PasswordParams {
     }
 }
 
-/// A stored password hash: an argon2id PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`).
+/// A stored password hash: an argon2id PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`),
+/// or, for an account imported from the single-tenant install until its first login, bcrypt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasswordHashString(String);
 
@@ -131,6 +132,9 @@ impl PasswordHasher {
         let bytes = zeroizing_copy(password);
         let stored = stored.0.clone();
         tokio::task::spawn_blocking(move || {
+            if is_bcrypt(&stored) {
+                return Ok(verify_bcrypt(&bytes, &stored));
+            }
             let Ok(parsed) = PasswordHash::new(&stored) else {
                 return Ok(Verified::Wrong);
             };
@@ -171,6 +175,21 @@ impl PasswordHasher {
         let dummy = self.dummy_hash().await?;
         let _ = self.verify(password, &dummy).await?;
         Ok(())
+    }
+}
+
+/// A bcrypt hash (`$2a$`/`$2b$`/`$2y$`), as the single-tenant AgnusAI stored them
+/// (bcryptjs, cost 10); only accounts imported by the upgrade carry one.
+fn is_bcrypt(stored: &str) -> bool {
+    ["$2a$", "$2b$", "$2y$"].iter().any(|p| stored.starts_with(p))
+}
+
+/// Checks a password against an imported bcrypt hash. A match always asks for a rehash:
+/// the caller stores an argon2id hash at that login, so bcrypt is verified once.
+fn verify_bcrypt(password: &[u8], stored: &str) -> Verified {
+    match bcrypt::verify(password, stored) {
+        Ok(true) => Verified::OkNeedsRehash,
+        _ => Verified::Wrong,
     }
 }
 
@@ -270,6 +289,30 @@ mod tests {
         );
         assert_eq!(
             strong.verify("wrong horse battery", &stored).await.unwrap(),
+            Verified::Wrong
+        );
+    }
+
+    #[tokio::test]
+    async fn imported_bcrypt_hashes_verify_once_then_ask_for_argon2id() {
+        let h = PasswordHasher::new(PasswordParams::OWASP_MIN);
+        // bcryptjs writes `$2a$`; the bcrypt crate `$2b$`: both are accepted.
+        let parts = bcrypt::hash_with_result("legacy password", 4).unwrap();
+        for stored in [
+            parts.format_for_version(bcrypt::Version::TwoA),
+            parts.format_for_version(bcrypt::Version::TwoB),
+        ] {
+            let stored = PasswordHashString::from_stored(stored);
+            assert_eq!(
+                h.verify("legacy password", &stored).await.unwrap(),
+                Verified::OkNeedsRehash
+            );
+            assert_eq!(h.verify("legacy passworD", &stored).await.unwrap(), Verified::Wrong);
+        }
+        assert_eq!(
+            h.verify("x", &PasswordHashString::from_stored("$2a$10$short".into()))
+                .await
+                .unwrap(),
             Verified::Wrong
         );
     }

@@ -276,26 +276,7 @@ impl Store {
     /// Records use of a key, at most once a minute (a conditional write that usually
     /// fails cheaply).
     pub async fn touch_api_key(&self, org: &OrgId, key_id: &str) {
-        let now = now_secs();
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(org_pk(org), api_key_sk(key_id))))
-            .update_expression("SET last_used_at = :now")
-            .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(last_used_at) OR last_used_at < :recent)",
-            )
-            .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":recent", n(now - 60))
-            .send()
+        self.touch_once_a_minute(key(org_pk(org), api_key_sk(key_id)), "last_used_at", "API key use")
             .await;
-        if let Err(e) = result
-            && !e
-                .as_service_error()
-                .is_some_and(|se| se.is_conditional_check_failed_exception())
-        {
-            tracing::warn!(error = %classify(e), "could not record API key use");
-        }
     }
 }

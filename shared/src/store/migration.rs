@@ -1,88 +1,63 @@
-//! The single-tenant layout and its migration into the default org (SPEC §10).
+//! What the upgrade from the single-tenant AgnusAI writes (SPEC §10). Reading the old
+//! PostgreSQL database is the `agnus-migrate` crate's job (linked only by the CLI); this
+//! module writes the multi-org model through the same key builders as everything else.
 //!
-//! A single-tenant AgnusAI table held (all under `LEGACY#…` partitions, enumerable through
-//! `gsi1` by type):
-//!
-//! | pk | sk | item |
-//! |---|---|---|
-//! | `LEGACY#USER#<id>` | `LEGACY` | email, argon2 `password_hash`, `role` (`admin`/`member`), `created_at` |
-//! | `LEGACY#REPO#<id>` | `LEGACY` | `provider`, `full_name`, optional plaintext `token` |
-//! | `LEGACY#REVIEW#<repoId>` | `<reviewId>` | `pr_number`, `head_sha`, `status`, `created_at` |
-//! | `LEGACY#APIKEY#<id>` | `LEGACY` | `name`, `key_hash` (SHA-256), optional `owner` (legacy user id) |
-//! | `LEGACY#CONFIG` | `WEBHOOK` | the global webhook `secret` (GitHub and Azure DevOps) |
-//!
-//! Each legacy item is migrated by one transaction that also stamps it `migrated_*`, so an
-//! interrupted run resumes where it stopped and a re-run is a no-op. Legacy items stay
-//! (the upgrade is reversible for memberships, `down`); API keys that cannot be scoped to
-//! a member of the default org are deleted and reported. `SCHEMA`/`VERSION` records the
-//! schema version (1: single-tenant, 2: multi-org).
+//! Every step is one transaction that also puts a marker `MIGRATED#<kind>` / `<source id>`
+//! (conditional: it must not exist), so an interrupted run resumes where it stopped, a
+//! re-run writes nothing, and a step can never be applied twice ([`Conflict::AlreadyProcessed`]).
+//! `SCHEMA`/`VERSION` records the schema version (1: single-tenant, 2: multi-org) and the
+//! default org's id. The legacy webhook URLs' settings (sunset date, last delivery) are one
+//! item, `LEGACYWEBHOOKS`/`CONFIG`, written by the migration and read by the intake.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use serde::Serialize;
 
 use super::keys::*;
 use super::orgs::{Actor, AuditEvent, audit_put, member_items};
 use super::users::{OrgRecord, UserRecord, email_claim, put_new};
 use super::webhooks::{SealedSecret, webhook_item};
-use super::{Conflict, Item, Store, StoreError, classify, get_n, get_opt_s, get_s, n, now_secs, parse, s};
+use super::{
+    Conflict, Item, RepoRecord, Store, StoreError, classify, get_n, get_opt_n, get_opt_s, get_s, n, now_secs, parse, s,
+};
 use crate::crypto::PasswordHashString;
-use crate::domain::{Email, OrgId, Provider, RepoRef, Role, UserId};
+use crate::domain::{Email, OrgId, Provider, Role, UserId};
 
-/// The legacy item types, as enumerated for the migration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LegacyKind {
+/// Most items one transaction may hold (DynamoDB's limit).
+pub const MAX_TRANSACTION_ITEMS: usize = 100;
+/// A budget for one transaction's payload (DynamoDB allows 4 MB).
+pub const MAX_TRANSACTION_BYTES: usize = 3_000_000;
+
+/// The kinds of source rows, each with its own marker partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MigratedKind {
     User,
+    Invite,
     Repo,
+    /// A review with its comments (and their feedback).
+    Review,
+    /// Comments of a review beyond what fits its first transaction.
+    ReviewPart,
+    Checkpoint,
     ApiKey,
+    Setting,
 }
 
-impl LegacyKind {
-    fn gsi(self) -> &'static str {
+impl MigratedKind {
+    pub fn as_str(self) -> &'static str {
         match self {
-            LegacyKind::User => "LEGACY#USER",
-            LegacyKind::Repo => "LEGACY#REPO",
-            LegacyKind::ApiKey => "LEGACY#APIKEY",
+            MigratedKind::User => "user",
+            MigratedKind::Invite => "invite",
+            MigratedKind::Repo => "repo",
+            MigratedKind::Review => "review",
+            MigratedKind::ReviewPart => "review-part",
+            MigratedKind::Checkpoint => "checkpoint",
+            MigratedKind::ApiKey => "api-key",
+            MigratedKind::Setting => "setting",
         }
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct LegacyUser {
-    pub id: String,
-    pub email: String,
-    pub password_hash: String,
-    pub role: Role,
-    pub created_at: i64,
-    pub migrated_user_id: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct LegacyRepo {
-    pub id: String,
-    pub provider: Provider,
-    pub full_name: String,
-    pub token: Option<String>,
-    pub created_at: i64,
-    pub migrated_repo_id: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct LegacyReview {
-    pub repo_id: String,
-    pub id: String,
-    pub pr_number: u64,
-    pub head_sha: Option<String>,
-    pub status: String,
-    pub created_at: i64,
-    pub migrated: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct LegacyApiKey {
-    pub id: String,
-    pub name: String,
-    pub key_hash: String,
-    pub owner: Option<String>,
-    pub created_at: i64,
 }
 
 /// The migration's progress record.
@@ -92,212 +67,200 @@ pub struct SchemaVersion {
     pub default_org: Option<OrgId>,
 }
 
-fn legacy_pk(kind: LegacyKind, id: &str) -> String {
-    format!("{}#{id}", kind.gsi())
+/// An account of the old install.
+#[derive(Debug, Clone)]
+pub struct ImportedUser {
+    pub source_id: String,
+    pub email: Email,
+    /// bcrypt (`$2a$10$…`), verified once at the next login and then replaced by argon2id.
+    pub password_hash: PasswordHashString,
+    pub role: Role,
+    pub created_at: i64,
 }
-fn legacy_review_pk(repo_id: &str) -> String {
-    format!("LEGACY#REVIEW#{repo_id}")
-}
-const LEGACY_SK: &str = "LEGACY";
-const SCHEMA_PK: &str = "SCHEMA";
-const VERSION_SK: &str = "VERSION";
 
-fn legacy_item(kind: LegacyKind, id: &str) -> Item {
-    let mut item = key(legacy_pk(kind, id), LEGACY_SK);
-    item.insert("gsi1pk".into(), s(kind.gsi()));
-    item.insert("gsi1sk".into(), s(id));
-    item.insert("legacy_id".into(), s(id));
-    item
+/// An unused invite of the old install (system-level there; an invitation of `default` here).
+#[derive(Debug, Clone)]
+pub struct ImportedInvite {
+    pub source_id: String,
+    pub email: Email,
+    /// SHA-256 of the old token, so the old link keeps working; the token itself is not kept.
+    pub token_hash: String,
+    pub invited_by: Option<UserId>,
+    pub invited_by_email: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// The old install's indexing state of a repository, kept as repository metadata.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepoMetadata {
+    pub repo_path: Option<String>,
+    pub indexed_at: Option<i64>,
+    pub symbol_count: Option<i64>,
+}
+
+/// One review comment of the history, with its feedback signal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewComment {
+    pub source_id: String,
+    pub path: Option<String>,
+    pub line: Option<i64>,
+    pub body: String,
+    pub severity: Option<String>,
+    pub confidence: Option<f64>,
+    pub created_at: i64,
+    /// `accepted` or `rejected`.
+    pub signal: Option<String>,
+    pub signal_at: Option<i64>,
+}
+
+impl ReviewComment {
+    fn to_item(&self, org: &OrgId, repo_id: &str, job_id: &str, pr_number: u64, n_: usize) -> Item {
+        let mut item = key(org_pk(org), comment_sk(repo_id, job_id, n_));
+        item.insert("type".into(), s("review_comment"));
+        item.insert("comment_id".into(), s(&self.source_id));
+        item.insert("repo_id".into(), s(repo_id));
+        item.insert("job_id".into(), s(job_id));
+        item.insert("pr_number".into(), n(pr_number));
+        if let Some(p) = &self.path {
+            item.insert("path".into(), s(p));
+        }
+        if let Some(l) = self.line {
+            item.insert("line".into(), n(l));
+        }
+        item.insert("body".into(), s(&self.body));
+        if let Some(v) = &self.severity {
+            item.insert("severity".into(), s(v));
+        }
+        if let Some(c) = self.confidence.filter(|c| c.is_finite()) {
+            item.insert("confidence".into(), n(c));
+        }
+        item.insert("created_at".into(), n(self.created_at));
+        if let Some(sig) = &self.signal {
+            item.insert("signal".into(), s(sig));
+            if let Some(at) = self.signal_at {
+                item.insert("signal_at".into(), n(at));
+            }
+        }
+        item
+    }
+
+    fn from_item(item: &Item) -> Result<Self, StoreError> {
+        Ok(Self {
+            source_id: get_s(item, "comment_id")?.to_owned(),
+            path: get_opt_s(item, "path").map(str::to_owned),
+            line: get_opt_n(item, "line"),
+            body: get_s(item, "body")?.to_owned(),
+            severity: get_opt_s(item, "severity").map(str::to_owned),
+            confidence: get_opt_n(item, "confidence"),
+            created_at: get_n(item, "created_at")?,
+            signal: get_opt_s(item, "signal").map(str::to_owned),
+            signal_at: get_opt_n(item, "signal_at"),
+        })
+    }
+
+    /// Rough stored size (for keeping a transaction under its byte limit).
+    pub fn approx_bytes(&self) -> usize {
+        400 + self.body.len() + self.path.as_ref().map_or(0, String::len)
+    }
+}
+
+/// A review of the history, or a further part of its comments (`part > 0`).
+#[derive(Debug, Clone)]
+pub struct ImportedReview<'a> {
+    pub source_id: &'a str,
+    pub part: usize,
+    pub repo_id: &'a str,
+    pub provider: Provider,
+    pub pr_number: u64,
+    pub verdict: Option<&'a str>,
+    pub comment_count: Option<i64>,
+    pub created_at_millis: i64,
+    /// The comments of this part, and the index of the first one within the review.
+    pub comments: &'a [ReviewComment],
+    pub first_comment: usize,
+}
+
+impl ImportedReview<'_> {
+    /// The history's job id for a source review id: stable, so every part and every run
+    /// name the same job.
+    pub fn job_id(source_id: &str) -> String {
+        format!("legacy{}", &crate::crypto::sha256_hex(source_id.as_bytes())[..24])
+    }
+
+    /// Items this part adds to a transaction.
+    pub fn item_count(&self) -> usize {
+        1 + self.comments.len() + usize::from(self.part == 0)
+    }
+
+    pub fn approx_bytes(&self) -> usize {
+        600 + self.comments.iter().map(ReviewComment::approx_bytes).sum::<usize>()
+    }
+
+    fn marker(&self) -> (MigratedKind, String) {
+        if self.part == 0 {
+            (MigratedKind::Review, self.source_id.to_owned())
+        } else {
+            (MigratedKind::ReviewPart, format!("{}#{}", self.part, self.source_id))
+        }
+    }
+}
+
+/// The review engine's checkpoint for one pull request (from `pr_review_state`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedCheckpoint {
+    pub source_id: String,
+    pub repo_id: String,
+    pub provider: Provider,
+    pub pr_number: u64,
+    pub last_reviewed_iteration: i64,
+    pub updated_at: i64,
+}
+
+/// The legacy single-tenant webhook URLs: aliases of the default org until `sunset_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyWebhooks {
+    pub org_id: OrgId,
+    pub sunset_at: i64,
+    pub last_delivery_at: Option<i64>,
 }
 
 fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::Backend(e.to_string()))
 }
 
-fn stamp(table: &str, pk: String, sk: &str, attr: &str, value: &str) -> Result<TransactWriteItem, StoreError> {
-    let update = Update::builder()
-        .table_name(table)
-        .set_key(Some(key(pk, sk)))
-        .update_expression(format!("SET {attr} = :v"))
-        .condition_expression(format!("attribute_exists(pk) AND attribute_not_exists({attr})"))
-        .expression_attribute_values(":v", s(value));
-    Ok(TransactWriteItem::builder().update(build(update.build())?).build())
+fn marker_item(kind: MigratedKind, source_id: &str, target: Option<&str>) -> Item {
+    let mut item = key(migrated_pk(kind.as_str()), source_id);
+    item.insert("type".into(), s("migrated"));
+    if let Some(t) = target {
+        item.insert("target".into(), s(t));
+    }
+    item.insert("migrated_at".into(), n(now_secs()));
+    item
+}
+
+fn marker_put(
+    table: &str,
+    kind: MigratedKind,
+    source_id: &str,
+    target: Option<&str>,
+) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
+    Ok((
+        put_new(table, marker_item(kind, source_id, target))?,
+        Some(Conflict::AlreadyProcessed),
+    ))
+}
+
+/// The default org a migration creates (slug `default`, reserved for it).
+pub fn default_org(name: &crate::domain::OrgName) -> Result<OrgRecord, StoreError> {
+    let slug = crate::domain::Slug::system("default").map_err(|e| StoreError::Corrupt(e.message))?;
+    Ok(OrgRecord::new(slug, name.clone(), now_secs()))
 }
 
 impl Store {
-    // ---- legacy data (written by the single-tenant app; here for tests and tools) ----
-
-    pub async fn put_legacy_user(&self, u: &LegacyUser) -> Result<(), StoreError> {
-        let mut item = legacy_item(LegacyKind::User, &u.id);
-        item.insert("email".into(), s(&u.email));
-        item.insert("password_hash".into(), s(&u.password_hash));
-        item.insert("role".into(), s(u.role.as_str()));
-        item.insert("created_at".into(), n(u.created_at));
-        self.put_plain(item).await
-    }
-
-    pub async fn put_legacy_repo(&self, r: &LegacyRepo) -> Result<(), StoreError> {
-        let mut item = legacy_item(LegacyKind::Repo, &r.id);
-        item.insert("provider".into(), s(r.provider.as_str()));
-        item.insert("full_name".into(), s(&r.full_name));
-        if let Some(t) = &r.token {
-            item.insert("token".into(), s(t));
-        }
-        item.insert("created_at".into(), n(r.created_at));
-        self.put_plain(item).await
-    }
-
-    pub async fn put_legacy_review(&self, r: &LegacyReview) -> Result<(), StoreError> {
-        let mut item = key(legacy_review_pk(&r.repo_id), &r.id);
-        item.insert("pr_number".into(), n(r.pr_number));
-        if let Some(sha) = &r.head_sha {
-            item.insert("head_sha".into(), s(sha));
-        }
-        item.insert("status".into(), s(&r.status));
-        item.insert("created_at".into(), n(r.created_at));
-        self.put_plain(item).await
-    }
-
-    pub async fn put_legacy_api_key(&self, k: &LegacyApiKey) -> Result<(), StoreError> {
-        let mut item = legacy_item(LegacyKind::ApiKey, &k.id);
-        item.insert("name".into(), s(&k.name));
-        item.insert("key_hash".into(), s(&k.key_hash));
-        if let Some(o) = &k.owner {
-            item.insert("owner".into(), s(o));
-        }
-        item.insert("created_at".into(), n(k.created_at));
-        self.put_plain(item).await
-    }
-
-    pub async fn put_legacy_webhook_secret(&self, secret: &str) -> Result<(), StoreError> {
-        let mut item = key("LEGACY#CONFIG".to_owned(), "WEBHOOK");
-        item.insert("secret".into(), s(secret));
-        self.put_plain(item).await
-    }
-
-    async fn put_plain(&self, item: Item) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
-    }
-
-    // ---- reading the legacy data ----
-
-    async fn legacy_items(&self, kind: LegacyKind) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("gsi1")
-                .key_condition_expression("gsi1pk = :g")
-                .expression_attribute_values(":g", s(kind.gsi()))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(classify)?;
-            // The index may lag: read each item itself, consistently.
-            for entry in out.items() {
-                if let Some(item) = self.get(key(get_s(entry, "pk")?.to_owned(), LEGACY_SK)).await? {
-                    items.push(item);
-                }
-            }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(items),
-            }
-        }
-    }
-
-    pub async fn legacy_users(&self) -> Result<Vec<LegacyUser>, StoreError> {
-        let mut users = self
-            .legacy_items(LegacyKind::User)
-            .await?
-            .iter()
-            .map(|i| {
-                Ok(LegacyUser {
-                    id: get_s(i, "legacy_id")?.to_owned(),
-                    email: get_s(i, "email")?.to_owned(),
-                    password_hash: get_s(i, "password_hash")?.to_owned(),
-                    role: parse(i, "role")?,
-                    created_at: get_n(i, "created_at")?,
-                    migrated_user_id: get_opt_s(i, "migrated_user_id").map(str::to_owned),
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        users.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
-        Ok(users)
-    }
-
-    pub async fn legacy_repos(&self) -> Result<Vec<LegacyRepo>, StoreError> {
-        let mut repos = self
-            .legacy_items(LegacyKind::Repo)
-            .await?
-            .iter()
-            .map(|i| {
-                Ok(LegacyRepo {
-                    id: get_s(i, "legacy_id")?.to_owned(),
-                    provider: parse(i, "provider")?,
-                    full_name: get_s(i, "full_name")?.to_owned(),
-                    token: get_opt_s(i, "token").map(str::to_owned),
-                    created_at: get_n(i, "created_at")?,
-                    migrated_repo_id: get_opt_s(i, "migrated_repo_id").map(str::to_owned),
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        repos.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(repos)
-    }
-
-    pub async fn legacy_reviews(&self, repo_id: &str) -> Result<Vec<LegacyReview>, StoreError> {
-        self.query_all(&legacy_review_pk(repo_id), None)
-            .await?
-            .iter()
-            .map(|i| {
-                Ok(LegacyReview {
-                    repo_id: repo_id.to_owned(),
-                    id: get_s(i, "sk")?.to_owned(),
-                    pr_number: get_n(i, "pr_number")?,
-                    head_sha: get_opt_s(i, "head_sha").map(str::to_owned),
-                    status: get_s(i, "status")?.to_owned(),
-                    created_at: get_n(i, "created_at")?,
-                    migrated: i.contains_key("migrated"),
-                })
-            })
-            .collect()
-    }
-
-    pub async fn legacy_api_keys(&self) -> Result<Vec<LegacyApiKey>, StoreError> {
-        self.legacy_items(LegacyKind::ApiKey)
-            .await?
-            .iter()
-            .map(|i| {
-                Ok(LegacyApiKey {
-                    id: get_s(i, "legacy_id")?.to_owned(),
-                    name: get_s(i, "name")?.to_owned(),
-                    key_hash: get_s(i, "key_hash")?.to_owned(),
-                    owner: get_opt_s(i, "owner").map(str::to_owned),
-                    created_at: get_n(i, "created_at")?,
-                })
-            })
-            .collect()
-    }
-
-    pub async fn legacy_webhook_secret(&self) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .get(key("LEGACY#CONFIG".to_owned(), "WEBHOOK"))
-            .await?
-            .and_then(|i| get_opt_s(&i, "secret").map(str::to_owned)))
-    }
-
-    // ---- schema version ----
+    // ---- progress ----
 
     pub async fn schema_version(&self) -> Result<SchemaVersion, StoreError> {
         let item = self.get(key(SCHEMA_PK.to_owned(), VERSION_SK)).await?;
@@ -326,15 +289,18 @@ impl Store {
             .map_err(classify)?;
         Ok(())
     }
-}
 
-/// The default org a migration creates (slug `default`, reserved for it).
-pub fn default_org(name: &crate::domain::OrgName) -> Result<OrgRecord, StoreError> {
-    let slug = crate::domain::Slug::system("default").map_err(|e| StoreError::Corrupt(e.message))?;
-    Ok(OrgRecord::new(slug, name.clone(), now_secs()))
-}
+    /// The source ids of `kind` already migrated, each with its target id (if any).
+    pub async fn migrated(&self, kind: MigratedKind) -> Result<HashMap<String, Option<String>>, StoreError> {
+        self.query_all(&migrated_pk(kind.as_str()), None)
+            .await?
+            .iter()
+            .map(|i| Ok((get_s(i, "sk")?.to_owned(), get_opt_s(i, "target").map(str::to_owned))))
+            .collect()
+    }
 
-impl Store {
+    // ---- the steps ----
+
     /// Creates the default org (slug `default`) with its webhook secrets, once; records its
     /// id in the schema item in the same transaction, so a resumed run finds it.
     pub async fn create_default_org(&self, org: &OrgRecord, secrets: &[SealedSecret]) -> Result<OrgId, StoreError> {
@@ -347,7 +313,7 @@ impl Store {
         schema.insert("version".into(), n(1));
         schema.insert("default_org_id".into(), s(org.id.to_string()));
         schema.insert("updated_at".into(), n(now_secs()));
-        let schema_put = aws_sdk_dynamodb::types::Put::builder()
+        let schema_put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(schema))
             .condition_expression("attribute_not_exists(default_org_id)");
@@ -356,14 +322,14 @@ impl Store {
             (put_new(&self.table, claim)?, Some(Conflict::SlugTaken)),
             (
                 TransactWriteItem::builder().put(build(schema_put.build())?).build(),
-                Some(Conflict::Unknown),
+                Some(Conflict::AlreadyProcessed),
             ),
             (
                 audit_put(
                     &self.table,
                     &org.id,
                     &AuditEvent::new("org.created", Actor::system("migration"))
-                        .details(serde_json::json!({ "slug": "default" })),
+                        .details(serde_json::json!({ "slug": "default", "source": "single-tenant upgrade" })),
                 )?,
                 None,
             ),
@@ -378,58 +344,97 @@ impl Store {
         Ok(org.id)
     }
 
-    /// Migrates one legacy user: account (or the one an earlier run created), membership in
-    /// the default org with `role`, and the legacy stamp — one transaction.
-    pub async fn migrate_user(&self, org: &OrgRecord, legacy: &LegacyUser, role: Role) -> Result<UserId, StoreError> {
-        let email = Email::parse(&legacy.email).map_err(|e| StoreError::Corrupt(e.message))?;
-        let existing = self.find_user_by_email(&email).await?;
-        let (user, create) = match existing {
+    /// Migrates one account: the account (or the existing one with that email, which keeps
+    /// its password), its membership of the default org with `role`, the marker — one
+    /// transaction. A new account's address counts as verified (the old install knew it).
+    pub async fn import_user(&self, org: &OrgRecord, user: &ImportedUser) -> Result<(UserId, bool), StoreError> {
+        let (record, create) = match self.find_user_by_email(&user.email).await? {
             Some(u) => (u, false),
             None => (
                 UserRecord {
                     id: UserId::new(),
-                    email,
-                    password_hash: PasswordHashString::from_stored(legacy.password_hash.clone()),
+                    email: user.email.clone(),
+                    password_hash: user.password_hash.clone(),
                     is_system_admin: false,
                     session_epoch: 0,
-                    created_at: legacy.created_at,
-                    email_verified: false,
+                    created_at: user.created_at,
+                    // Their addresses count as verified (the old install knew them).
+                    email_verified: true,
                 },
                 true,
             ),
         };
-        let (member, mirror) = member_items(org, &user, role, now_secs());
+        let now = now_secs();
         let mut items = Vec::new();
         if create {
-            let mut profile = user.to_item();
-            profile.insert("migrated_from".into(), s(&legacy.id));
+            let mut profile = record.to_item();
+            profile.insert("migrated_from".into(), s(&user.source_id));
+            profile.insert("email_verified_at".into(), n(now));
             items.push((put_new(&self.table, profile)?, None));
-            items.push((put_new(&self.table, email_claim(&user))?, Some(Conflict::EmailTaken)));
+            items.push((put_new(&self.table, email_claim(&record))?, Some(Conflict::EmailTaken)));
         }
-        if !self.is_member(&org.id, &user.id).await? {
+        if !self.is_member(&org.id, &record.id).await? {
+            let (mut member, mirror) = member_items(org, &record, user.role, now);
+            member.insert("created_by".into(), s("migration"));
             items.push((put_new(&self.table, member)?, Some(Conflict::AlreadyMember)));
             items.push((put_new(&self.table, mirror)?, Some(Conflict::AlreadyMember)));
         }
-        items.push((
-            stamp(
-                &self.table,
-                legacy_pk(LegacyKind::User, &legacy.id),
-                LEGACY_SK,
-                "migrated_user_id",
-                &user.id.to_string(),
-            )?,
-            Some(Conflict::Unknown),
-        ));
+        items.push(marker_put(
+            &self.table,
+            MigratedKind::User,
+            &user.source_id,
+            Some(&record.id.to_string()),
+        )?);
         self.transact(items).await?;
-        Ok(user.id)
+        Ok((record.id, create))
     }
 
-    /// Migrates one legacy repository (token sealed by the caller) into the default org.
-    pub async fn migrate_repo(
+    /// An unused invite of the old install as a pending invitation of the default org
+    /// (role member), reachable by its old token until `expires_at`.
+    pub async fn import_invite(&self, org: &OrgId, invite: &ImportedInvite) -> Result<(), StoreError> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let invited_by = invite
+            .invited_by
+            .map_or_else(|| "migration".to_owned(), |u| u.to_string());
+        let mut item = key(org_pk(org), invite_sk(&id));
+        item.insert("type".into(), s("invite"));
+        item.insert("invite_id".into(), s(&id));
+        item.insert("org_id".into(), s(org.to_string()));
+        item.insert("email".into(), s(invite.email.as_str()));
+        item.insert("role".into(), s(Role::Member.as_str()));
+        item.insert("status".into(), s("pending"));
+        item.insert("invited_by".into(), s(&invited_by));
+        if let Some(e) = &invite.invited_by_email {
+            item.insert("invited_by_email".into(), s(e));
+        }
+        item.insert("created_at".into(), n(invite.created_at));
+        item.insert("expires_at_invite".into(), n(invite.expires_at));
+        item.insert("token_hash".into(), s(&invite.token_hash));
+        item.insert("companion_pk".into(), s(invite_token_pk(&invite.token_hash)));
+        item.insert("companion_sk".into(), s(INVITE_TOKEN_SK));
+        item.insert("migrated_from".into(), s(&invite.source_id));
+        let mut token = key(invite_token_pk(&invite.token_hash), INVITE_TOKEN_SK);
+        token.insert("type".into(), s("invite_token"));
+        token.insert("org_id".into(), s(org.to_string()));
+        token.insert("invite_id".into(), s(&id));
+        token.insert("status".into(), s("live"));
+        token.insert("expires_at".into(), n(invite.expires_at + super::INVITE_TTL_SECS));
+        self.transact(vec![
+            (put_new(&self.table, item)?, None),
+            (put_new(&self.table, token)?, Some(Conflict::InviteNotPending)),
+            marker_put(&self.table, MigratedKind::Invite, &invite.source_id, Some(&id))?,
+        ])
+        .await
+    }
+
+    /// A repository (token sealed by the caller) of the default org, with the old
+    /// install's indexing state as metadata.
+    pub async fn import_repo(
         &self,
         org: &OrgId,
-        legacy: &LegacyRepo,
-        repo: &super::RepoRecord,
+        source_id: &str,
+        repo: &RepoRecord,
+        metadata: &RepoMetadata,
     ) -> Result<(), StoreError> {
         let ident = repo_ident_pk(repo.provider, &repo.full_name);
         let mut item = key(org_pk(org), repo_sk(&repo.id));
@@ -437,15 +442,25 @@ impl Store {
         item.insert("repo_id".into(), s(&repo.id));
         item.insert("provider".into(), s(repo.provider.as_str()));
         item.insert("full_name".into(), s(&repo.full_name));
+        if let Some(url) = &repo.url {
+            item.insert("url".into(), s(url));
+        }
         if let (Some(c), Some(p)) = (&repo.token_ciphertext, &repo.token_preview) {
-            item.insert(
-                "token_ciphertext".into(),
-                AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(c.clone())),
-            );
+            item.insert("token_ciphertext".into(), AttributeValue::B(Blob::new(c.clone())));
             item.insert("token_preview".into(), s(p));
         }
         item.insert("created_at".into(), n(repo.created_at));
-        item.insert("created_by".into(), s("migration"));
+        item.insert("created_by".into(), s(&repo.created_by));
+        if let Some(p) = &metadata.repo_path {
+            item.insert("index_repo_path".into(), s(p));
+        }
+        if let Some(at) = metadata.indexed_at {
+            item.insert("indexed_at".into(), n(at));
+        }
+        if let Some(c) = metadata.symbol_count {
+            item.insert("symbol_count".into(), n(c));
+        }
+        item.insert("migrated_from".into(), s(source_id));
         item.insert("companion_pk".into(), s(&ident));
         item.insert("companion_sk".into(), s(REPO_IDENT_SK));
         let mut claim = key(ident, REPO_IDENT_SK);
@@ -454,141 +469,260 @@ impl Store {
         self.transact(vec![
             (put_new(&self.table, item)?, None),
             (put_new(&self.table, claim)?, Some(Conflict::RepoTaken)),
-            (
-                stamp(
-                    &self.table,
-                    legacy_pk(LegacyKind::Repo, &legacy.id),
-                    LEGACY_SK,
-                    "migrated_repo_id",
-                    &repo.id,
-                )?,
-                Some(Conflict::Unknown),
-            ),
+            marker_put(&self.table, MigratedKind::Repo, source_id, Some(&repo.id))?,
         ])
         .await
     }
 
-    /// Migrates up to 45 reviews of one repository in one transaction.
-    pub async fn migrate_reviews(
-        &self,
-        org: &OrgId,
-        provider: Provider,
-        repo_id: &str,
-        reviews: &[LegacyReview],
-    ) -> Result<(), StoreError> {
-        let mut items = Vec::new();
-        for (i, r) in reviews.iter().enumerate() {
-            let job_id = format!(
-                "legacy{}",
-                r.id.chars().filter(char::is_ascii_alphanumeric).collect::<String>()
-            );
-            let sk = review_sk(repo_id, r.created_at * 1000 + i as i64 % 1000, &job_id);
-            let mut item = key(org_pk(org), &sk);
-            item.insert("type".into(), s("review"));
-            item.insert("job_id".into(), s(&job_id));
-            item.insert("repo_id".into(), s(repo_id));
-            item.insert("provider".into(), s(provider.as_str()));
-            item.insert("pr_number".into(), n(r.pr_number));
-            if let Some(sha) = &r.head_sha {
-                item.insert("head_sha".into(), s(sha));
+    /// A repository's indexing metadata (`None`: not an imported repository or none kept).
+    pub async fn repo_metadata(&self, org: &OrgId, repo_id: &str) -> Result<Option<RepoMetadata>, StoreError> {
+        Ok(self
+            .get(key(org_pk(org), repo_sk(repo_id)))
+            .await?
+            .map(|i| RepoMetadata {
+                repo_path: get_opt_s(&i, "index_repo_path").map(str::to_owned),
+                indexed_at: get_opt_n(&i, "indexed_at"),
+                symbol_count: get_opt_n(&i, "symbol_count"),
+            }))
+    }
+
+    /// Reviews (or further parts of their comments) of the history in one transaction,
+    /// each with its marker. The caller keeps the batch within
+    /// [`MAX_TRANSACTION_ITEMS`] and [`MAX_TRANSACTION_BYTES`].
+    pub async fn import_reviews(&self, org: &OrgId, reviews: &[ImportedReview<'_>]) -> Result<(), StoreError> {
+        let total: usize = reviews.iter().map(ImportedReview::item_count).sum();
+        if total > MAX_TRANSACTION_ITEMS {
+            return Err(StoreError::Backend(format!("{total} items do not fit one transaction")));
+        }
+        let mut items = Vec::with_capacity(total);
+        for r in reviews {
+            let job_id = ImportedReview::job_id(r.source_id);
+            if r.part == 0 {
+                let sk = review_sk(r.repo_id, r.created_at_millis, &job_id);
+                let mut item = key(org_pk(org), &sk);
+                item.insert("type".into(), s("review"));
+                item.insert("job_id".into(), s(&job_id));
+                item.insert("repo_id".into(), s(r.repo_id));
+                item.insert("provider".into(), s(r.provider.as_str()));
+                item.insert("pr_number".into(), n(r.pr_number));
+                item.insert("action".into(), s("migrated"));
+                item.insert("delivery_id".into(), s(format!("legacy-{}", r.source_id)));
+                item.insert("source".into(), s("migration"));
+                item.insert("status".into(), s("completed"));
+                if let Some(v) = r.verdict {
+                    item.insert("verdict".into(), s(v));
+                }
+                if let Some(c) = r.comment_count {
+                    item.insert("comment_count".into(), n(c));
+                }
+                item.insert("created_at".into(), n(r.created_at_millis / 1000));
+                items.push((put_new(&self.table, item)?, None));
             }
-            item.insert("action".into(), s("migrated"));
-            item.insert("delivery_id".into(), s(format!("legacy-{}", r.id)));
-            item.insert("source".into(), s("migration"));
-            item.insert("status".into(), s(&r.status));
-            item.insert("created_at".into(), n(r.created_at));
-            items.push((put_new(&self.table, item)?, None));
-            items.push((
-                stamp(&self.table, legacy_review_pk(&r.repo_id), &r.id, "migrated", "true")?,
-                Some(Conflict::Unknown),
-            ));
+            for (i, c) in r.comments.iter().enumerate() {
+                let item = c.to_item(org, r.repo_id, &job_id, r.pr_number, r.first_comment + i);
+                items.push((put_new(&self.table, item)?, None));
+            }
+            let (kind, marker) = r.marker();
+            items.push(marker_put(&self.table, kind, &marker, Some(&job_id))?);
         }
         self.transact(items).await
     }
 
-    /// Scopes a legacy API key to the default org with `role`; it keeps working (same hash).
-    pub async fn migrate_api_key(&self, org: &OrgId, legacy: &LegacyApiKey, role: Role) -> Result<(), StoreError> {
-        let id = format!(
-            "legacy{}",
-            legacy
-                .id
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .collect::<String>()
-        );
-        let mut item = key(org_pk(org), api_key_sk(&id));
-        item.insert("type".into(), s("api_key"));
-        item.insert("key_id".into(), s(&id));
-        item.insert("name".into(), s(&legacy.name));
-        item.insert("role".into(), s(role.as_str()));
-        item.insert("preview".into(), s("agn_…(migrated)"));
-        item.insert("created_at".into(), n(legacy.created_at));
-        item.insert("created_by".into(), s("migration"));
-        item.insert("key_hash".into(), s(&legacy.key_hash));
-        item.insert("companion_pk".into(), s(api_key_hash_pk(&legacy.key_hash)));
-        item.insert("companion_sk".into(), s(API_KEY_HASH_SK));
-        let mut lookup = key(api_key_hash_pk(&legacy.key_hash), API_KEY_HASH_SK);
-        lookup.insert("type".into(), s("api_key_hash"));
-        lookup.insert("key_id".into(), s(&id));
-        lookup.insert("org_id".into(), s(org.to_string()));
-        lookup.insert("role".into(), s(role.as_str()));
-        let remove = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(legacy_pk(LegacyKind::ApiKey, &legacy.id), LEGACY_SK)));
+    /// The comments of a review of the history, in order.
+    pub async fn review_comments(
+        &self,
+        org: &OrgId,
+        repo_id: &str,
+        job_id: &str,
+    ) -> Result<Vec<ReviewComment>, StoreError> {
+        self.query_all(&org_pk(org), Some(&comment_prefix(repo_id, job_id)))
+            .await?
+            .iter()
+            .map(ReviewComment::from_item)
+            .collect()
+    }
+
+    /// The review engine's checkpoints (last reviewed iteration per pull request), each
+    /// with its marker, in one transaction (at most 50).
+    pub async fn import_checkpoints(&self, org: &OrgId, checkpoints: &[ImportedCheckpoint]) -> Result<(), StoreError> {
+        let mut items = Vec::with_capacity(checkpoints.len() * 2);
+        for c in checkpoints {
+            let mut item = key(org_pk(org), checkpoint_sk(&c.repo_id, c.pr_number));
+            item.insert("type".into(), s("review_checkpoint"));
+            item.insert("repo_id".into(), s(&c.repo_id));
+            item.insert("provider".into(), s(c.provider.as_str()));
+            item.insert("pr_number".into(), n(c.pr_number));
+            item.insert("last_reviewed_iteration".into(), n(c.last_reviewed_iteration));
+            item.insert("updated_at".into(), n(c.updated_at));
+            items.push((put_new(&self.table, item)?, None));
+            items.push(marker_put(&self.table, MigratedKind::Checkpoint, &c.source_id, None)?);
+        }
+        self.transact(items).await
+    }
+
+    /// The last reviewed iteration of a pull request, if the review engine has one.
+    pub async fn review_checkpoint(
+        &self,
+        org: &OrgId,
+        repo_id: &str,
+        pr_number: u64,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .get(key(org_pk(org), checkpoint_sk(repo_id, pr_number)))
+            .await?
+            .and_then(|i| get_opt_n(&i, "last_reviewed_iteration")))
+    }
+
+    /// The org's review depth setting (from the old per-user settings: the most common).
+    pub async fn import_review_depth(&self, org: &OrgId, depth: &str) -> Result<(), StoreError> {
+        let mut item = key(org_pk(org), REVIEW_SETTINGS_SK);
+        item.insert("type".into(), s("review_settings"));
+        item.insert("review_depth".into(), s(depth));
+        item.insert("updated_at".into(), n(now_secs()));
+        item.insert("updated_by".into(), s("migration"));
         self.transact(vec![
             (put_new(&self.table, item)?, None),
-            (put_new(&self.table, lookup)?, None),
-            (
-                TransactWriteItem::builder().delete(build(remove.build())?).build(),
-                None,
-            ),
+            marker_put(&self.table, MigratedKind::Setting, "review_depth", None)?,
         ])
         .await
     }
 
-    /// Removes a legacy API key that cannot be scoped to the default org.
-    pub async fn remove_legacy_api_key(&self, legacy: &LegacyApiKey) -> Result<(), StoreError> {
+    pub async fn review_depth(&self, org: &OrgId) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .get(key(org_pk(org), REVIEW_SETTINGS_SK))
+            .await?
+            .and_then(|i| get_opt_s(&i, "review_depth").map(str::to_owned)))
+    }
+
+    /// The old install's system API key as an API key of the default org (hash only).
+    /// Marked legacy: it is accepted in its old format, which new keys never have.
+    pub async fn import_api_key(
+        &self,
+        org: &OrgId,
+        source_id: &str,
+        name: &str,
+        key_hash: &str,
+        role: Role,
+        created_at: i64,
+    ) -> Result<String, StoreError> {
+        let id = format!("legacy{}", uuid::Uuid::new_v4().simple());
+        let mut item = key(org_pk(org), api_key_sk(&id));
+        item.insert("type".into(), s("api_key"));
+        item.insert("key_id".into(), s(&id));
+        item.insert("name".into(), s(name));
+        item.insert("role".into(), s(role.as_str()));
+        item.insert("preview".into(), s("(migrated system key)"));
+        item.insert("created_at".into(), n(created_at));
+        item.insert("created_by".into(), s("migration"));
+        item.insert("key_hash".into(), s(key_hash));
+        item.insert("legacy".into(), AttributeValue::Bool(true));
+        item.insert("companion_pk".into(), s(api_key_hash_pk(key_hash)));
+        item.insert("companion_sk".into(), s(API_KEY_HASH_SK));
+        let mut lookup = key(api_key_hash_pk(key_hash), API_KEY_HASH_SK);
+        lookup.insert("type".into(), s("api_key_hash"));
+        lookup.insert("key_id".into(), s(&id));
+        lookup.insert("org_id".into(), s(org.to_string()));
+        lookup.insert("role".into(), s(role.as_str()));
+        lookup.insert("legacy".into(), AttributeValue::Bool(true));
+        self.transact(vec![
+            (put_new(&self.table, item)?, None),
+            (put_new(&self.table, lookup)?, Some(Conflict::Unknown)),
+            marker_put(&self.table, MigratedKind::ApiKey, source_id, Some(&id))?,
+        ])
+        .await?;
+        Ok(id)
+    }
+
+    /// Authenticates a key in the old install's format: only a migrated key (its lookup
+    /// is marked legacy) is accepted that way.
+    pub async fn legacy_api_key_by_hash(&self, key_hash: &str) -> Result<Option<super::ApiKeyAuth>, StoreError> {
+        let Some(item) = self.get(key(api_key_hash_pk(key_hash), API_KEY_HASH_SK)).await? else {
+            return Ok(None);
+        };
+        if !super::get_bool(&item, "legacy") {
+            return Ok(None);
+        }
+        Ok(Some(super::ApiKeyAuth {
+            key_id: get_s(&item, "key_id")?.to_owned(),
+            org_id: parse(&item, "org_id")?,
+            role: parse(&item, "role")?,
+        }))
+    }
+
+    // ---- the legacy webhook URLs ----
+
+    /// Enables (or moves) the sunset of the legacy webhook URLs; keeps the last delivery.
+    pub async fn set_legacy_webhooks(&self, org: &OrgId, sunset_at: i64) -> Result<(), StoreError> {
         self.client
-            .delete_item()
+            .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(legacy_pk(LegacyKind::ApiKey, &legacy.id), LEGACY_SK)))
+            .set_key(Some(key(LEGACY_WEBHOOKS_PK.to_owned(), LEGACY_WEBHOOKS_SK)))
+            .update_expression("SET #type = :t, org_id = :o, sunset_at = :s, updated_at = :now")
+            .expression_attribute_names("#type", "type")
+            .expression_attribute_values(":t", s("legacy_webhooks"))
+            .expression_attribute_values(":o", s(org.to_string()))
+            .expression_attribute_values(":s", n(sunset_at))
+            .expression_attribute_values(":now", n(now_secs()))
             .send()
             .await
             .map_err(classify)?;
         Ok(())
     }
 
-    /// `down`: removes the default org's memberships that the migration created and clears
-    /// the users' stamps (accounts, repos and history stay).
-    pub async fn unmigrate_user(&self, org: &OrgId, legacy: &LegacyUser) -> Result<(), StoreError> {
-        let Some(user_id) = legacy.migrated_user_id.as_deref() else {
-            return Ok(());
-        };
-        let user: UserId = user_id
-            .parse()
-            .map_err(|_| StoreError::Corrupt("migrated_user_id".into()))?;
-        let member = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(org_pk(org), member_sk(&user))));
-        let mirror = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(&user), user_org_sk(org))));
-        let clear = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(legacy_pk(LegacyKind::User, &legacy.id), LEGACY_SK)))
-            .update_expression("REMOVE migrated_user_id");
-        self.transact(vec![
-            (
-                TransactWriteItem::builder().delete(build(member.build())?).build(),
+    /// The legacy webhook URLs' settings, if a migration enabled them.
+    pub async fn legacy_webhooks(&self) -> Result<Option<LegacyWebhooks>, StoreError> {
+        self.get(key(LEGACY_WEBHOOKS_PK.to_owned(), LEGACY_WEBHOOKS_SK))
+            .await?
+            .map(|i| {
+                Ok(LegacyWebhooks {
+                    org_id: parse(&i, "org_id")?,
+                    sunset_at: get_n(&i, "sunset_at")?,
+                    last_delivery_at: get_opt_n(&i, "last_delivery_at"),
+                })
+            })
+            .transpose()
+    }
+
+    /// Records a delivery to a legacy URL, at most once a minute (a conditional write that
+    /// usually fails cheaply); never fails the delivery.
+    pub async fn touch_legacy_webhook_delivery(&self) {
+        self.touch_once_a_minute(
+            key(LEGACY_WEBHOOKS_PK.to_owned(), LEGACY_WEBHOOKS_SK),
+            "last_delivery_at",
+            "the legacy webhook delivery",
+        )
+        .await;
+    }
+
+    // ---- `down` and checks ----
+
+    /// `down`: removes the default org's memberships that the migration created (by the
+    /// user markers) and the markers; accounts, repositories and history stay, so
+    /// `migrate` again restores the same memberships. Returns how many were removed.
+    pub async fn unimport_users(&self, org: &OrgId) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for (source, target) in self.migrated(MigratedKind::User).await? {
+            let mut items = Vec::new();
+            if let Some(user) = target.and_then(|t| t.parse::<UserId>().ok()) {
+                for k in [
+                    key(org_pk(org), member_sk(&user)),
+                    key(user_pk(&user), user_org_sk(org)),
+                ] {
+                    let d = Delete::builder().table_name(&self.table).set_key(Some(k));
+                    items.push((TransactWriteItem::builder().delete(build(d.build())?).build(), None));
+                }
+            }
+            let marker = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(migrated_pk(MigratedKind::User.as_str()), source)));
+            items.push((
+                TransactWriteItem::builder().delete(build(marker.build())?).build(),
                 None,
-            ),
-            (
-                TransactWriteItem::builder().delete(build(mirror.build())?).build(),
-                None,
-            ),
-            (TransactWriteItem::builder().update(build(clear.build())?).build(), None),
-        ])
-        .await
+            ));
+            self.transact(items).await?;
+            removed += 1;
+        }
+        Ok(removed)
     }
 
     /// Members of an org, all pages (the migration's checks).
@@ -600,13 +734,23 @@ impl Store {
             .collect()
     }
 
-    /// Counts an org's items with a sort-key prefix (`REPO#`, `REVIEW#`, `APIKEY#`).
-    pub async fn count_org_items(&self, org: &OrgId, prefix: &str) -> Result<usize, StoreError> {
-        Ok(self.query_all(&org_pk(org), Some(prefix)).await?.len())
+    /// Counts an org's items of one kind (`repos`, `reviews`, `comments`, `feedback`,
+    /// `invites`, `api_keys`, `checkpoints`), all pages.
+    pub async fn count_org_items(&self, org: &OrgId, kind: &str) -> Result<usize, StoreError> {
+        let prefix = match kind {
+            "repos" => REPO_PREFIX,
+            "reviews" => REVIEW_PREFIX,
+            "comments" | "feedback" => COMMENT_PREFIX,
+            "invites" => INVITE_PREFIX,
+            "api_keys" => API_KEY_PREFIX_SK,
+            "checkpoints" => CHECKPOINT_PREFIX,
+            _ => return Err(StoreError::Backend(format!("unknown kind {kind}"))),
+        };
+        let items = self.query_all(&org_pk(org), Some(prefix)).await?;
+        Ok(if kind == "feedback" {
+            items.iter().filter(|i| i.contains_key("signal")).count()
+        } else {
+            items.len()
+        })
     }
-}
-
-/// A legacy repository's identity (for sealing its token before `migrate_repo`).
-pub fn legacy_repo_ref(legacy: &LegacyRepo) -> Result<RepoRef, StoreError> {
-    RepoRef::parse(legacy.provider, &legacy.full_name).map_err(|e| StoreError::Corrupt(e.message))
 }

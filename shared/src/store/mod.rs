@@ -318,6 +318,31 @@ impl Store {
         }
     }
 
+    /// Sets `attr` of the item at `item_key` to now, at most once a minute (a conditional
+    /// write that usually fails cheaply); never fails the caller, only logs.
+    pub(crate) async fn touch_once_a_minute(&self, item_key: Item, attr: &str, what: &str) {
+        let now = now_secs();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key))
+            .update_expression("SET #attr = :now")
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(#attr) OR #attr < :recent)")
+            .expression_attribute_names("#attr", attr)
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":recent", n(now - 60))
+            .send()
+            .await;
+        if let Err(e) = result
+            && !e
+                .as_service_error()
+                .is_some_and(|se| se.is_conditional_check_failed_exception())
+        {
+            tracing::warn!(error = %classify(e), "could not record {what}");
+        }
+    }
+
     /// Runs a transaction; when an item's condition fails, answers that item's conflict.
     /// Two operations on one item are refused before sending (DynamoDB would answer a
     /// ValidationException, a 500): the caller names the rule that makes them collide.
