@@ -397,11 +397,18 @@ impl Api {
     pub async fn call(&self, call: Call) -> Answer {
         use agnus_shared::routes::{Matched, ROUTES, find};
         let path = call.path.split('?').next().unwrap_or_default().to_owned();
-        let function = ROUTES
-            .iter()
-            .map(|r| r.function)
-            .find(|f| !matches!(find(f, call.method.as_str(), &path), Matched::NotFound))
-            .unwrap_or("auth");
+        // The function serving this method and path; else one that knows the path (405).
+        let serves = |want_route: bool| {
+            ROUTES
+                .iter()
+                .map(|r| r.function)
+                .find(|f| match find(f, call.method.as_str(), &path) {
+                    Matched::Route(..) => true,
+                    Matched::WrongMethod => !want_route,
+                    Matched::NotFound => false,
+                })
+        };
+        let function = serves(true).or_else(|| serves(false)).unwrap_or("auth");
         let request = call.into_request();
         let response = match function {
             // Boxed: the handlers' futures are large for a test thread's stack.

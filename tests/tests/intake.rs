@@ -285,9 +285,67 @@ async fn gitlab_standard_webhooks_signatures_and_their_timestamp_window() {
     assert_eq!(api.call(call(now - 600, "msg_old")).await.status, 401, "10 minutes old");
     assert_eq!(api.call(call(now + 600, "msg_future")).await.status, 401);
     assert_eq!(api.call(call(now - 30, "msg_ok")).await.status, 202);
+    // Replays of the signed delivery with unsigned ids added or changed are the same
+    // delivery (SECURITY #29): acknowledged, never enqueued again.
+    for (name, value) in [("idempotency-key", "fresh-1"), ("x-gitlab-event-uuid", "fresh-2")] {
+        let replay = api.call(call(now - 30, "msg_ok").header(name, value)).await;
+        assert_eq!(
+            (replay.status, replay.json()["status"].as_str()),
+            (202, Some("duplicate"))
+        );
+    }
     let messages = drain(&queue).await;
     assert_eq!(messages.len(), 1);
     assert_eq!(attr(&messages[0], "delivery_id"), "msg_ok");
+}
+
+/// With the default warm cache (60 s), a rotation takes effect at once: a delivery signed
+/// with the new secret reloads the cached entry instead of answering 401 (issue 12 #11).
+#[tokio::test]
+async fn a_rotation_is_honoured_at_once_by_a_warm_cache() {
+    let (api, queue) = api_with_queue(&[("AGNUS_WEBHOOK_CACHE_TTL_SECS", "60")]).await;
+    let alice = api.user().await;
+    let old = alice.secrets["github"].clone();
+    let body = pr_payload("warm");
+    assert_eq!(
+        api.call(signed("github", &alice.slug, &old, "w1", &body)).await.status,
+        202
+    );
+    let r = api
+        .call(
+            Call::post(&format!("/api/orgs/{}/webhooks/rotate", alice.slug))
+                .cookie(&alice.cookie)
+                .json(&json!({"provider": "github"})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let new = r.json()["secret"].as_str().unwrap().to_owned();
+    assert_eq!(
+        api.call(signed("github", &alice.slug, &new, "w2", &body)).await.status,
+        202
+    );
+    assert_eq!(drain(&queue).await.len(), 2);
+    // Forged deliveries are counted once per flush window per instance, and the count
+    // is exact once flushed.
+    for i in 0..5 {
+        let forged = api
+            .call(signed("github", &alice.slug, "whsec_not-it", &format!("f{i}"), &body))
+            .await;
+        assert_eq!(forged.status, 401);
+    }
+    api.intake.flush_rejections().await;
+    let hooks = api
+        .call(Call::get(&format!("/api/orgs/{}/webhooks", alice.slug)).cookie(&alice.cookie))
+        .await
+        .json();
+    let gh = hooks["webhooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["provider"] == "github")
+        .unwrap()
+        .clone();
+    assert_eq!(gh["rejectedCount"].as_u64(), Some(5), "{gh}");
 }
 
 #[tokio::test]

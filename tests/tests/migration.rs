@@ -373,7 +373,7 @@ async fn a_single_tenant_postgres_install_moves_into_the_default_org_and_keeps_w
     assert_eq!(meta.repo_path.as_deref(), Some("/data/repos/1"));
     assert_eq!(meta.symbol_count, Some(10));
     assert!(meta.indexed_at.is_some());
-    assert_eq!(store.review_checkpoint(&org, r1, 2).await.unwrap(), Some(3));
+    assert_eq!(store.imported_iteration_checkpoint(&org, r1, 2).await.unwrap(), Some(3));
     assert_eq!(store.review_depth(&org).await.unwrap().as_deref(), Some("deep"));
 
     // A re-run is a no-op.

@@ -8,8 +8,7 @@ use super::keys::*;
 use super::orgs::{AuditEvent, OrgScope, audit_put};
 use super::users::put_new;
 use super::{
-    Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_n, get_opt_n, get_opt_s, get_s, n, now_secs,
-    parse, s,
+    Conflict, Item, Page, PageRequest, Store, StoreError, get_n, get_opt_n, get_opt_s, get_s, n, now_secs, parse, s,
 };
 use crate::domain::{OrgId, Role, UserId};
 

@@ -561,7 +561,7 @@ impl Store {
     }
 
     /// The last reviewed iteration of a pull request, if the review engine has one.
-    pub async fn review_checkpoint(
+    pub async fn imported_iteration_checkpoint(
         &self,
         org: &OrgId,
         repo_id: &str,
