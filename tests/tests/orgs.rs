@@ -551,9 +551,19 @@ async fn membership_management_and_its_invariants() {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
+    // Members join by accepting an invitation (adding someone invites them).
     assert_eq!(
         rest,
-        ["member.role_changed", "member.added", "member.added", "org.created"]
+        [
+            "member.role_changed",
+            "invite.created",
+            "invite.created",
+            "invite.accepted",
+            "invite.created",
+            "invite.accepted",
+            "invite.created",
+            "org.created"
+        ]
     );
     let removed = &page1["events"][1];
     assert_eq!(removed["actor"]["id"], admin.id.as_str());
