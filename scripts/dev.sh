@@ -41,6 +41,10 @@ envfile="$AGNUS_STATE_DIR/dev.env"
   echo "AWS_SECRET_ACCESS_KEY=test"
   echo "AGNUS_JWT_SECRET=$(cat "$keyfile")"
   echo "AGNUS_LOG_FORMAT=${AGNUS_LOG_FORMAT:-text}"
+  # The emulator (moto, one process, DynamoDB serialized) is far slower than AWS: give SDK
+  # calls room (the functions default to 2 s per attempt, 6 s per operation).
+  echo "AGNUS_AWS_ATTEMPT_TIMEOUT_MS=${AGNUS_AWS_ATTEMPT_TIMEOUT_MS:-30000}"
+  echo "AGNUS_AWS_OPERATION_TIMEOUT_MS=${AGNUS_AWS_OPERATION_TIMEOUT_MS:-60000}"
   echo "AGNUS_S3_FORCE_PATH_STYLE=true"
   echo "AGNUS_PUBLIC_BASE_URL=${AGNUS_PUBLIC_BASE_URL:-$api}"
   echo "RUST_LOG=${RUST_LOG:-info}"

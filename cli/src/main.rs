@@ -98,7 +98,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .as_deref()
                 .map(agnus_migrate::parse_until)
                 .transpose()?;
-            let sdk = agnus_shared::aws::load().await;
+            let sdk = agnus_shared::aws::load_for_tools().await;
             let store = agnus_shared::store::Store::new(agnus_shared::aws::dynamodb(&sdk), table);
             let sealer = agnus_shared::crypto::SecretBox::new(agnus_shared::aws::kms(&sdk), kms_key_id);
             let options = agnus_migrate::Options {
@@ -117,7 +117,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::MigrateDown { table } => {
-            let sdk = agnus_shared::aws::load().await;
+            let sdk = agnus_shared::aws::load_for_tools().await;
             let store = agnus_shared::store::Store::new(agnus_shared::aws::dynamodb(&sdk), table);
             let removed = agnus_migrate::down(&store).await?;
             println!("removed {removed} memberships from the default org; schema version 1");
@@ -134,7 +134,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             batch_size,
             wait_secs,
         } => {
-            let sdk = agnus_shared::aws::load().await;
+            let sdk = agnus_shared::aws::load_for_tools().await;
             let esm = EventSourceMapping::new(agnus_shared::aws::sqs(&sdk), &queue_url, batch_size, wait_secs).await?;
             let invoker = HttpInvoker::new(invoke_url);
             tracing::info!(queue = %queue_url, "event source mapping running");

@@ -22,13 +22,36 @@ pub type KmsClient = aws_sdk_kms::Client;
 pub type SqsClient = aws_sdk_sqs::Client;
 pub type S3Client = aws_sdk_s3::Client;
 
-/// Loads the shared SDK configuration once per cold start.
+/// Loads the shared SDK configuration once per cold start, with the functions' timeouts
+/// ([`timeouts`]; `AGNUS_AWS_ATTEMPT_TIMEOUT_MS` / `AGNUS_AWS_OPERATION_TIMEOUT_MS`
+/// override them — the local emulator is far slower than AWS, so `make dev` raises them).
 pub async fn load() -> SdkConfig {
+    let attempt = env_ms("AGNUS_AWS_ATTEMPT_TIMEOUT_MS").unwrap_or(ATTEMPT_TIMEOUT);
+    let operation = env_ms("AGNUS_AWS_OPERATION_TIMEOUT_MS").unwrap_or(OPERATION_TIMEOUT);
     aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(4))
-        .timeout_config(timeouts())
+        .timeout_config(timeouts_of(attempt, operation))
         .load()
         .await
+}
+
+/// The SDK configuration for operator tools (the CLI's event-source mapping long-polls SQS
+/// for up to 20 s; a migration may run long transactions): connect timeout only.
+pub async fn load_for_tools() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(4))
+        .timeout_config(TimeoutConfig::builder().connect_timeout(CONNECT_TIMEOUT).build())
+        .load()
+        .await
+}
+
+fn env_ms(name: &str) -> Option<Duration> {
+    std::env::var(name)
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_millis)
 }
 
 pub fn dynamodb(config: &SdkConfig) -> DynamoClient {
@@ -54,10 +77,14 @@ pub fn s3(config: &SdkConfig, path_style: bool) -> aws_sdk_s3::Client {
 
 /// Operation, attempt and connect timeouts for every client built from [`load`].
 pub fn timeouts() -> TimeoutConfig {
+    timeouts_of(ATTEMPT_TIMEOUT, OPERATION_TIMEOUT)
+}
+
+fn timeouts_of(attempt: Duration, operation: Duration) -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
-        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-        .operation_timeout(OPERATION_TIMEOUT)
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(operation)
         .build()
 }
 
