@@ -4,7 +4,10 @@
 #   1. pinned tools into .venv (moto, cargo-lambda)      localstack/venv.sh
 #   2. the AWS emulator on :4566 (reused if running)       localstack/start.sh
 #   3. the resources of infra/stateful.yaml               localstack/provision.py
-#   4. `cargo lambda watch` with the route table of Cargo.toml
+#   4. `cargo lambda watch` on a private loopback port (its Invoke API answers any web page,
+#      so it never listens where browsers and providers connect)
+#   5. `agnus gateway` on $AGNUS_DEV_PORT: only the routes of shared/src/routes.rs, each
+#      turned into the API Gateway event and run on the function (cli/src/gateway.rs)
 # Idempotent: a second `make dev` while one runs says so and exits 0.
 # AGNUS_DEV_WATCH_ARGS adds cargo-lambda options (e.g. "--profile bench" for optimized
 # functions, as bench/load.sh uses). Ctrl-C (or
@@ -60,6 +63,9 @@ cleanup() {
   if [[ -n "${esm_pid:-}" ]] && kill -0 "$esm_pid" 2>/dev/null; then
     kill -TERM -- "-$esm_pid" 2>/dev/null || kill -TERM "$esm_pid" 2>/dev/null || true
   fi
+  if [[ -n "${gateway_pid:-}" ]] && kill -0 "$gateway_pid" 2>/dev/null; then
+    kill -TERM -- "-$gateway_pid" 2>/dev/null || kill -TERM "$gateway_pid" 2>/dev/null || true
+  fi
   if [[ -n "${review_esm_pid:-}" ]] && kill -0 "$review_esm_pid" 2>/dev/null; then
     kill -TERM -- "-$review_esm_pid" 2>/dev/null || kill -TERM "$review_esm_pid" 2>/dev/null || true
   fi
@@ -68,15 +74,16 @@ cleanup() {
     for _ in $(seq 1 50); do kill -0 "$watch_pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "-$watch_pid" 2>/dev/null || true
   fi
-  rm -f "$devpid"
+  rm -f "$devpid" "$AGNUS_STATE_DIR/dev.ready"
   if [[ "$emulator_was_running" == 0 ]]; then "$AGNUS_ROOT/localstack/stop.sh" || true; fi
   echo "dev: stopped" >&2
 }
 trap cleanup INT TERM EXIT
+rm -f "$AGNUS_STATE_DIR/dev.ready"
 
 cat >&2 <<MSG
 dev: emulator  $AWS_ENDPOINT_URL (table $(grep AGNUS_TABLE_NAME "$AGNUS_STATE_DIR/outputs.env" | cut -d= -f2))
-dev: API       $api   (routes: Cargo.toml [workspace.metadata.lambda.watch.router])
+dev: API       $api   (agnus gateway: the routes of shared/src/routes.rs, nothing else)
 dev: worker    fed from the review queue by "agnus esm" (batches of 10, partial failures, DLQ)
 dev: reviewer  fed from the review-jobs queue by a second "agnus esm" (one job at a time)
 dev: logs      functions print here; emulator log in $AGNUS_STATE_DIR/emulator.log
@@ -86,15 +93,21 @@ MSG
 
 cd "$AGNUS_ROOT"
 echo $$ > "$devpid"
+# cargo-lambda's Invoke API: loopback, a free port chosen per run, known only to the
+# gateway and the event-source mappings below.
+invoke_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+invoke="http://127.0.0.1:$invoke_port"
 # The worker is fed from SQS the way Lambda's event-source mapping does it (batches of up
 # to 10, partial batch failures, redrive to the DLQ): `agnus esm` polls the review queue
 # and invokes the worker through cargo lambda's Invoke API.
-cargo build -q -p agnus-cli
+# Every function is built before anything is announced (cargo shows its progress).
+echo "dev: building the functions (the first time takes several minutes on 2 cores)" >&2
+cargo build --workspace --bins
 (
   set -a; source "$envfile"; set +a
   exec setsid "${CARGO_TARGET_DIR:-$AGNUS_ROOT/target}/debug/agnus" esm \
     --queue-url "$AGNUS_REVIEW_QUEUE_URL" \
-    --invoke-url "$api/2015-03-31/functions/worker/invocations"
+    --invoke-url "$invoke/2015-03-31/functions/worker/invocations"
 ) &
 esm_pid=$!
 # The review engine, fed one job at a time from the review-jobs queue (as in infra/).
@@ -102,13 +115,46 @@ esm_pid=$!
   set -a; source "$envfile"; set +a
   exec setsid "${CARGO_TARGET_DIR:-$AGNUS_ROOT/target}/debug/agnus" esm \
     --queue-url "$AGNUS_REVIEW_JOBS_QUEUE_URL" \
-    --invoke-url "$api/2015-03-31/functions/reviewer/invocations" \
+    --invoke-url "$invoke/2015-03-31/functions/reviewer/invocations" \
     --batch-size 1
 ) &
 review_esm_pid=$!
 
+# The public entry: only the API and console routes (cli/src/gateway.rs).
+(
+  exec setsid "${CARGO_TARGET_DIR:-$AGNUS_ROOT/target}/debug/agnus" gateway \
+    --listen "$AGNUS_DEV_HOST:$AGNUS_DEV_PORT" --invoke-base "$invoke"
+) &
+gateway_pid=$!
 PATH="$AGNUS_VENV/bin:$PATH" setsid cargo lambda watch \
-  --invoke-address "$AGNUS_DEV_HOST" --invoke-port "$AGNUS_DEV_PORT" \
+  --invoke-address 127.0.0.1 --invoke-port "$invoke_port" \
   --env-file "$envfile" --disable-cors ${AGNUS_DEV_WATCH_ARGS:-} &
 watch_pid=$!
+
+# Ready means ready: every function answers once before the URL is announced (cargo-lambda
+# starts a function on its first invocation).
+warm() { # name, expected-any-status command...
+  local name="$1"; shift
+  local start=$SECONDS
+  printf 'dev: starting %-8s' "$name" >&2
+  for _ in $(seq 1 2400); do
+    code="$("$@" 2>/dev/null || true)"
+    if [[ "$code" =~ ^[1-4][0-9][0-9]$ ]]; then printf ' ok (%ss)\n' "$((SECONDS - start))" >&2; return 0; fi
+    kill -0 "$watch_pid" 2>/dev/null || { echo " cargo lambda watch exited" >&2; exit 1; }
+    sleep 0.5
+  done
+  echo " no answer after 20 min" >&2; exit 1
+}
+get() { curl -s -o /dev/null -w '%{http_code}' --max-time 600 "$api$1"; }
+post() { curl -s -o /dev/null -w '%{http_code}' --max-time 600 -X POST -H 'content-type: application/json' -d "$2" "$1"; }
+warm auth     get /api/auth/me
+warm orgs     get /api/orgs/me
+warm invites  get /api/invites/warm-up
+warm repos    get /api/repos
+warm intake   post "$api/api/webhooks/github/warm-up" '{}'
+warm console  get /
+warm worker   post "$invoke/2015-03-31/functions/worker/invocations" '{"Records":[]}'
+warm reviewer post "$invoke/2015-03-31/functions/reviewer/invocations" '{"Records":[]}'
+touch "$AGNUS_STATE_DIR/dev.ready"
+echo "dev: ready at $api" >&2
 wait "$watch_pid"

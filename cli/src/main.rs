@@ -59,6 +59,16 @@ enum Command {
         #[arg(long, env = "AWS_ENDPOINT_URL", default_value = "http://127.0.0.1:4566")]
         endpoint: String,
     },
+    /// The local HTTP entry of `make dev`: serves only the API and console routes and runs
+    /// each request on the function cargo-lambda serves on a private loopback port.
+    Gateway {
+        /// Where browsers and providers connect.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: std::net::SocketAddr,
+        /// cargo-lambda's Invoke API (loopback; never exposed).
+        #[arg(long)]
+        invoke_base: String,
+    },
     /// Feed a Lambda function from an SQS queue like the SQS trigger does (for `make dev`).
     Esm {
         /// The queue to poll.
@@ -126,6 +136,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Command::Mail { last, to, endpoint } => {
             let mails = agnus_cli::mail::sent(&endpoint).await?;
             print!("{}", agnus_cli::mail::render(&mails, last, to.as_deref()));
+            Ok(())
+        }
+        Command::Gateway { listen, invoke_base } => {
+            let listener = tokio::net::TcpListener::bind(listen).await?;
+            tracing::info!(%listen, "gateway listening");
+            let gateway = std::sync::Arc::new(agnus_cli::gateway::Gateway::new(invoke_base));
+            agnus_cli::gateway::serve(listener, gateway).await?;
             Ok(())
         }
         Command::Esm {

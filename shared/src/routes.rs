@@ -1,6 +1,6 @@
-//! The route table: every HTTP route, the function that serves it. `make dev`'s router
-//! (Cargo.toml `[workspace.metadata.lambda.watch.router]`) and infra/template.yaml must
-//! list exactly these (tests/tests/routes.rs proves it).
+//! The route table: every HTTP route, the function that serves it. `make dev`'s gateway
+//! (`agnus gateway`) routes with it and infra/template.yaml must list exactly these
+//! (tests/tests/routes.rs proves it).
 
 use std::collections::HashMap;
 
@@ -109,9 +109,29 @@ fn match_path(pattern: &str, path: &str) -> Option<HashMap<String, String>> {
 /// Finds the route of `function` serving `method path`; literal segments win over
 /// parameters (so `/api/orgs/me` is not `/api/orgs/{slug}`).
 pub fn find(function: &str, method: &str, path: &str) -> Matched {
-    let mut candidates: Vec<(Route, HashMap<String, String>)> = ROUTES
+    find_in(ROUTES.iter().filter(|r| r.function == function), method, path)
+}
+
+/// Finds the route serving `method path` in the whole table, as API Gateway does (the
+/// local gateway of `make dev` routes with this).
+pub fn resolve(method: &str, path: &str) -> Matched {
+    find_in(ROUTES.iter(), method, path)
+}
+
+/// The methods `path` accepts (for a 405's `Allow`).
+pub fn allowed_methods(path: &str) -> Vec<&'static str> {
+    let mut methods: Vec<&'static str> = ROUTES
         .iter()
-        .filter(|r| r.function == function)
+        .filter(|r| match_path(r.path, path).is_some())
+        .map(|r| r.method)
+        .collect();
+    methods.sort_unstable();
+    methods.dedup();
+    methods
+}
+
+fn find_in<'a>(routes: impl Iterator<Item = &'a Route>, method: &str, path: &str) -> Matched {
+    let mut candidates: Vec<(Route, HashMap<String, String>)> = routes
         .filter_map(|r| match_path(r.path, path).map(|p| (*r, p)))
         .collect();
     if candidates.is_empty() {
@@ -148,6 +168,21 @@ mod tests {
         );
         // `me` has GET only; PATCH /api/orgs/me is the {slug} route (and finds no org).
         assert!(matches!(find("orgs", "PATCH", "/api/orgs/me"), Matched::Route(r, _) if r.path == "/api/orgs/{slug}"));
+    }
+
+    #[test]
+    fn the_whole_table_resolves_across_functions() {
+        assert!(
+            matches!(resolve("POST", "/api/orgs/acme/members"), Matched::Route(r, p) if r.function == "invites" && p["slug"] == "acme")
+        );
+        assert!(matches!(resolve("GET", "/api/orgs/acme/members"), Matched::Route(r, _) if r.function == "orgs"));
+        assert_eq!(resolve("PUT", "/api/orgs/acme/members"), Matched::WrongMethod);
+        assert_eq!(allowed_methods("/api/orgs/acme/members"), ["GET", "POST"]);
+        assert_eq!(
+            resolve("POST", "/2015-03-31/functions/worker/invocations"),
+            Matched::NotFound
+        );
+        assert!(allowed_methods("/2015-03-31/functions/worker/invocations").is_empty());
     }
 
     #[test]

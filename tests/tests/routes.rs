@@ -1,5 +1,6 @@
-//! The route table is declared once (`agnus_shared::routes::ROUTES`); the local router
-//! (`make dev`) and the cloud template must serve exactly those routes.
+//! The route table is declared once (`agnus_shared::routes::ROUTES`); the local gateway
+//! (`make dev`, `agnus gateway`) routes with it and the cloud template must serve exactly
+//! those routes.
 
 use std::collections::BTreeSet;
 
@@ -13,25 +14,6 @@ fn declared() -> RouteSet {
         .iter()
         .map(|r| (r.method.to_owned(), r.path.to_owned(), r.function.to_owned()))
         .collect()
-}
-
-fn local_router() -> RouteSet {
-    let manifest: toml::Value =
-        toml::from_str(&std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap()).unwrap();
-    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"]
-        .as_table()
-        .expect("router table in Cargo.toml");
-    let mut set = RouteSet::new();
-    for (path, entries) in router {
-        for entry in entries.as_array().expect("method list") {
-            set.insert((
-                entry["method"].as_str().unwrap().to_owned(),
-                path.clone(),
-                entry["function"].as_str().unwrap().to_owned(),
-            ));
-        }
-    }
-    set
 }
 
 fn template() -> serde_yaml::Value {
@@ -65,9 +47,19 @@ fn cloud_api() -> RouteSet {
     set
 }
 
+/// `make dev` routes with the table itself (`agnus gateway`); cargo-lambda must not carry a
+/// second table, or its private Invoke port would serve routes of its own.
 #[test]
-fn local_router_serves_exactly_the_declared_routes() {
-    assert_eq!(local_router(), declared());
+fn cargo_lambda_carries_no_route_table_of_its_own() {
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap()).unwrap();
+    let watch = manifest
+        .get("workspace")
+        .and_then(|w| w.get("metadata"))
+        .and_then(|m| m.get("lambda"))
+        .and_then(|l| l.get("watch"))
+        .and_then(|w| w.get("router"));
+    assert!(watch.is_none(), "Cargo.toml declares a cargo-lambda router: {watch:?}");
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! Smoke test through the local HTTP entry that `make dev` serves (cargo lambda watch
-//! with the route table), run by scripts/smoke.sh, which starts and stops `make dev`.
+//! Smoke test through the local HTTP entry that `make dev` serves (`agnus gateway` in front
+//! of cargo lambda watch), run by scripts/smoke.sh, which starts and stops its own `make dev`.
 
 use serde_json::{Value, json};
 
@@ -93,6 +93,61 @@ async fn bad_requests_through_the_gateway_are_json_errors() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+}
+
+/// Hardening #5: the port browsers use serves only the API and console routes. A page can
+/// send a `text/plain` POST anywhere; the Lambda Invoke API must not be reachable there.
+#[tokio::test]
+#[ignore = "needs `make dev`; run by scripts/smoke.sh"]
+async fn the_lambda_invoke_api_is_not_on_the_public_port() {
+    let http = reqwest::Client::new();
+    let base = api();
+    for function in ["worker", "reviewer", "purge", "intake", "auth"] {
+        let r = http
+            .post(format!("{base}/2015-03-31/functions/{function}/invocations"))
+            .header("content-type", "text/plain")
+            .body(r#"{"Records":[{"messageId":"forged","body":"{}"}]}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{function}");
+        let err: Value = r.json().await.unwrap();
+        assert_eq!(err["error"]["code"], "not_found");
+    }
+}
+
+/// Hardening #23: wrong methods get API Gateway's kind of answer (JSON, 405, `Allow`), and a
+/// body that is not UTF-8 reaches the function base64-encoded (a JSON 4xx, never a 500).
+#[tokio::test]
+#[ignore = "needs `make dev`; run by scripts/smoke.sh"]
+async fn wrong_methods_and_binary_bodies_get_json_answers() {
+    let http = reqwest::Client::new();
+    let base = api();
+    let r = http.put(format!("{base}/api/orgs/acme/members")).send().await.unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "GET, POST");
+    let err: Value = r.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "method_not_allowed");
+    let r = http
+        .post(format!("{base}/api/webhooks/github/no-such-org"))
+        .header("content-type", "application/json")
+        .header("x-github-event", "ping")
+        .body(vec![0xff_u8, 0xfe, b'{', b'}'])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let err: Value = r.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "unauthorized");
+    let r = http
+        .post(format!("{base}/api/auth/login"))
+        .header("content-type", "application/json")
+        .body(vec![0xff_u8, 0xfe])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.json::<Value>().await.unwrap()["error"]["code"].is_string());
 }
 
 #[tokio::test]
