@@ -25,6 +25,35 @@ pub const ATTR_SOURCE: &str = "source";
 pub const ENCODING_INLINE: &str = "inline";
 pub const ENCODING_CLAIM_CHECK: &str = "claim-check";
 
+/// An org named by a message read from one of our own queues: the review queue (written by
+/// the intake after verifying the delivery against that org's secret, or by the repos
+/// function for a member's request) or the review-jobs queue (written by the worker). IAM
+/// lets nobody else send to them. The only input [`crate::store::Store::queue_scope`]
+/// accepts, so no raw id turns into a scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueuedOrg(OrgId);
+
+impl QueuedOrg {
+    /// The org of a review-queue message (its `org_id` attribute).
+    pub fn of_message(message: &aws_lambda_events::event::sqs::SqsMessage) -> Option<Self> {
+        message
+            .message_attributes
+            .get(ATTR_ORG_ID)
+            .and_then(|a| a.string_value.as_deref())
+            .and_then(|v| v.parse().ok())
+            .map(Self)
+    }
+
+    /// The org of a review-jobs message.
+    pub fn of_job(job: &crate::reviewer::JobMessage) -> Self {
+        Self(job.org_id)
+    }
+
+    pub fn id(&self) -> &OrgId {
+        &self.0
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
     #[error("queue unavailable: {0}")]

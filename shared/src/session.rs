@@ -66,7 +66,7 @@ pub async fn current(store: &Store, tokens: &SessionTokens, req: &Request) -> Re
         let Some(auth) = auth else {
             return Ok(None);
         };
-        store.touch_api_key(&auth.org_id, &auth.key_id).await;
+        store.touch_api_key(&auth).await;
         return Ok(Some(Principal::ApiKey {
             key_id: auth.key_id,
             key_hash,

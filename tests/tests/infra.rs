@@ -312,3 +312,33 @@ async fn the_emulator_runs_the_resources_stateful_yaml_defines() {
             .to_string()
     );
 }
+
+/// Hardening #15: the single-tenant upgrade's writers (`store::migration`, behind the
+/// `migration` feature of agnus-shared) are linked only by the CLI, never into a Lambda.
+#[test]
+fn no_function_links_the_migration_writers() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(repo_root().join("functions")).unwrap() {
+        let manifest = entry.unwrap().path().join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        let parsed: toml::Value = toml::from_str(&text).unwrap();
+        for section in ["dependencies", "dev-dependencies"] {
+            let features = parsed
+                .get(section)
+                .and_then(|d| d.get("agnus-shared"))
+                .and_then(|s| s.get("features"))
+                .and_then(toml::Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            assert!(
+                !features.iter().any(|f| f.as_str() == Some("migration")),
+                "{} enables agnus-shared/migration",
+                manifest.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 8, "found only {checked} function manifests");
+}

@@ -289,7 +289,20 @@ async fn an_event_for_another_orgs_repo_is_skipped_and_written_nowhere() {
         .unwrap()
         .parse()
         .unwrap();
-    assert_eq!(api.worker.store.review_count_for_delivery(&a_org, &d).await.unwrap(), 0);
+    // Read A's partition the way the worker does: through the org named by a queue message.
+    let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
+    let mut attribute = aws_lambda_events::event::sqs::SqsMessageAttribute::default();
+    attribute.string_value = Some(a_org.to_string());
+    attribute.data_type = Some("String".to_owned());
+    message
+        .message_attributes
+        .insert(agnus_shared::queue::ATTR_ORG_ID.to_owned(), attribute);
+    let queued = agnus_shared::queue::QueuedOrg::of_message(&message).unwrap();
+    let a_scope = api.worker.store.queue_scope(&queued).await.unwrap().unwrap();
+    assert_eq!(
+        api.worker.store.review_count_for_delivery(&a_scope, &d).await.unwrap(),
+        0
+    );
 }
 
 #[tokio::test]

@@ -19,7 +19,7 @@ use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, json_response};
 use agnus_shared::queue::{DeliveryAttributes, Enqueuer};
 use agnus_shared::routes::{self, Matched};
-use agnus_shared::store::migration::LegacyWebhooks;
+use agnus_shared::store::legacy::LegacyWebhooks;
 use agnus_shared::store::{Actor, AuditEvent, Claim, IntakeTarget, RateDecision, Store, now_secs};
 use agnus_shared::webhooks;
 use lambda_http::http::{HeaderValue, StatusCode, header};

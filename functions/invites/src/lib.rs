@@ -93,7 +93,7 @@ async fn route(state: &InvitesState, req: &Request) -> Result<Response<Body>, Ap
             let scope = admin_scope(state, &principal, &params).await?;
             if scope.via_system_admin() && route.method == "GET" {
                 let event = scope.audit("system_admin.read").details(json!({ "path": route.path }));
-                state.store.append_audit(scope.org_id(), &event).await?;
+                state.store.append_audit(&scope, &event).await?;
             }
             match (route.method, route.path) {
                 // Adding a member by email is inviting them: the same answer whether or not
@@ -211,7 +211,7 @@ async fn create(state: &InvitesState, req: &Request, scope: &OrgScope) -> Result
         r => r,
     };
     if let Some(user) = state.store.find_user_by_email(&email).await?
-        && state.store.is_member(scope.org_id(), &user.id).await?
+        && state.store.is_member(scope, &user.id).await?
     {
         return Err(StoreError::Conflict(Conflict::AlreadyMember).into());
     }

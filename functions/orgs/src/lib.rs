@@ -87,7 +87,7 @@ impl Ctx<'_> {
             let event = scope
                 .audit("system_admin.read")
                 .details(json!({ "path": self.req.uri().path() }));
-            self.state.store.append_audit(scope.org_id(), &event).await?;
+            self.state.store.append_audit(&scope, &event).await?;
         }
         Ok(scope)
     }

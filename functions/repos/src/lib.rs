@@ -80,7 +80,7 @@ async fn route(state: &ReposState, req: &Request) -> Result<Response<Body>, ApiE
         let event = scope
             .audit("system_admin.read")
             .details(json!({ "path": req.uri().path() }));
-        state.store.append_audit(scope.org_id(), &event).await?;
+        state.store.append_audit(&scope, &event).await?;
     }
     let id = params.get("id").map(String::as_str).unwrap_or_default();
     match (route.method, route.path) {

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use agnus_shared::aws::SqsClient;
 use agnus_shared::config::ReviewerConfig;
 use agnus_shared::crypto::{KmsError, SecretBox};
+use agnus_shared::queue::QueuedOrg;
 use agnus_shared::reviewer::JobMessage;
 use agnus_shared::store::{JobClaim, QueueScope, ReviewJob, ReviewOutcome, Store, StoreError, now_secs};
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
@@ -152,7 +153,7 @@ pub async fn process(state: &ReviewerState, message: &SqsMessage) -> Result<Hand
     let span = tracing::Span::current();
     span.record("org_id", tracing::field::display(job_message.org_id));
     span.record("job_id", job_message.job_id.as_str());
-    let Some(scope) = state.store.queue_scope(&job_message.org_id).await? else {
+    let Some(scope) = state.store.queue_scope(&QueuedOrg::of_job(&job_message)).await? else {
         return Ok(Handled::Done("org_deleted".into()));
     };
     let (job, resumed, attempts) = match state

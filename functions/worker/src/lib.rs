@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use agnus_shared::aws::S3Client;
 use agnus_shared::config::WorkerConfig;
-use agnus_shared::domain::{OrgId, Provider};
+use agnus_shared::domain::Provider;
 use agnus_shared::events::{self, Normalized, PrAction};
-use agnus_shared::queue::{self, ClaimCheck};
+use agnus_shared::queue::{self, ClaimCheck, QueuedOrg};
 use agnus_shared::reviewer::{HandOffError, Reviewer};
 use agnus_shared::store::{
     Conflict, NewReviewJob, Processed, QueueScope, RepoLookup, RepoRecord, ReviewJob, Store, StoreError,
@@ -152,9 +152,7 @@ async fn payload(state: &WorkerState, message: &SqsMessage) -> Result<Vec<u8>, W
 }
 
 async fn process(state: &WorkerState, message: &SqsMessage) -> Result<Outcome, WorkerError> {
-    let org: OrgId = attribute(message, queue::ATTR_ORG_ID)?
-        .parse()
-        .map_err(|_| WorkerError::Poison("bad org_id".into()))?;
+    let org = QueuedOrg::of_message(message).ok_or_else(|| WorkerError::Poison("missing or bad org_id".into()))?;
     let provider: Provider = attribute(message, queue::ATTR_PROVIDER)?
         .parse()
         .map_err(|_| WorkerError::Poison("bad provider".into()))?;
@@ -162,7 +160,7 @@ async fn process(state: &WorkerState, message: &SqsMessage) -> Result<Outcome, W
     let delivery_id = attribute(message, queue::ATTR_DELIVERY_ID)?;
     let source = attribute(message, queue::ATTR_SOURCE).unwrap_or("webhook");
     let span = tracing::Span::current();
-    span.record("org_id", tracing::field::display(org));
+    span.record("org_id", tracing::field::display(org.id()));
     span.record("delivery_id", delivery_id);
     span.record("provider", provider.as_str());
 

@@ -274,8 +274,13 @@ impl Store {
 
     /// Records use of a key, at most once a minute (a conditional write that usually
     /// fails cheaply).
-    pub async fn touch_api_key(&self, org: &OrgId, key_id: &str) {
-        self.touch_once_a_minute(key(org_pk(org), api_key_sk(key_id)), "last_used_at", "API key use")
-            .await;
+    /// Takes the lookup's answer, so only a key that was just verified is touched.
+    pub async fn touch_api_key(&self, auth: &ApiKeyAuth) {
+        self.touch_once_a_minute(
+            key(org_pk(&auth.org_id), api_key_sk(&auth.key_id)),
+            "last_used_at",
+            "API key use",
+        )
+        .await;
     }
 }

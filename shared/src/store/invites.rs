@@ -402,9 +402,14 @@ impl Store {
         }
     }
 
-    /// Is `user` a member of `org`? (A read for a friendlier answer; the acceptance
-    /// transaction enforces it.)
-    pub async fn is_member(&self, org: &OrgId, user: &UserId) -> Result<bool, StoreError> {
+    /// Is `user` a member of the scope's org? (A read for a friendlier answer; the
+    /// acceptance transaction enforces it.)
+    pub async fn is_member(&self, scope: &OrgScope, user: &UserId) -> Result<bool, StoreError> {
+        self.member_exists(scope.org_id(), user).await
+    }
+
+    /// Store-internal (the upgrade path works before any scope exists).
+    pub(super) async fn member_exists(&self, org: &OrgId, user: &UserId) -> Result<bool, StoreError> {
         Ok(self.get(key(org_pk(org), member_sk(user))).await?.is_some())
     }
 }

@@ -102,28 +102,37 @@ pub(crate) fn key(pk: String, sk: impl Into<String>) -> Item {
 // ---- the single-tenant upgrade (store::migration) ----
 
 /// The upgrade's progress record (schema version, the default org's id).
+#[cfg(feature = "migration")]
 pub(crate) const SCHEMA_PK: &str = "SCHEMA";
+#[cfg(feature = "migration")]
 pub(crate) const VERSION_SK: &str = "VERSION";
 /// The legacy single-tenant webhook URLs' settings (one item for the install).
 pub(crate) const LEGACY_WEBHOOKS_PK: &str = "LEGACYWEBHOOKS";
 pub(crate) const LEGACY_WEBHOOKS_SK: &str = "CONFIG";
 /// An org's review settings (the review engine's depth, …).
+#[cfg(feature = "migration")]
 pub(crate) const REVIEW_SETTINGS_SK: &str = "SETTINGS#REVIEW";
+#[cfg(feature = "migration")]
 pub(crate) const COMMENT_PREFIX: &str = "COMMENT#";
+#[cfg(feature = "migration")]
 pub(crate) const CHECKPOINT_PREFIX: &str = "CHECKPOINT#";
 
 /// "This source row was migrated": one partition per kind, the source id as sort key.
+#[cfg(feature = "migration")]
 pub(crate) fn migrated_pk(kind: &str) -> String {
     format!("MIGRATED#{kind}")
 }
 /// A review's comments, in order: `COMMENT#<repoId>#<jobId>#<n>`.
+#[cfg(feature = "migration")]
 pub(crate) fn comment_prefix(repo_id: &str, job_id: &str) -> String {
     format!("{COMMENT_PREFIX}{repo_id}#{job_id}#")
 }
+#[cfg(feature = "migration")]
 pub(crate) fn comment_sk(repo_id: &str, job_id: &str, n: usize) -> String {
     format!("{COMMENT_PREFIX}{repo_id}#{job_id}#{n:06}")
 }
 /// The review engine's checkpoint for one pull request.
+#[cfg(feature = "migration")]
 pub(crate) fn checkpoint_sk(repo_id: &str, pr_number: u64) -> String {
     format!("{CHECKPOINT_PREFIX}{repo_id}#{pr_number:010}")
 }

@@ -219,14 +219,6 @@ pub struct ImportedCheckpoint {
     pub updated_at: i64,
 }
 
-/// The legacy single-tenant webhook URLs: aliases of the default org until `sunset_at`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LegacyWebhooks {
-    pub org_id: OrgId,
-    pub sunset_at: i64,
-    pub last_delivery_at: Option<i64>,
-}
-
 fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::Backend(e.to_string()))
 }
@@ -373,7 +365,7 @@ impl Store {
             items.push((put_new(&self.table, profile)?, None));
             items.push((put_new(&self.table, email_claim(&record))?, Some(Conflict::EmailTaken)));
         }
-        if !self.is_member(&org.id, &record.id).await? {
+        if !self.member_exists(&org.id, &record.id).await? {
             let (mut member, mirror) = member_items(org, &record, user.role, now);
             member.insert("created_by".into(), s("migration"));
             items.push((put_new(&self.table, member)?, Some(Conflict::AlreadyMember)));
@@ -633,22 +625,6 @@ impl Store {
         Ok(id)
     }
 
-    /// Authenticates a key in the old install's format: only a migrated key (its lookup
-    /// is marked legacy) is accepted that way.
-    pub async fn legacy_api_key_by_hash(&self, key_hash: &str) -> Result<Option<super::ApiKeyAuth>, StoreError> {
-        let Some(item) = self.get(key(api_key_hash_pk(key_hash), API_KEY_HASH_SK)).await? else {
-            return Ok(None);
-        };
-        if !super::get_bool(&item, "legacy") {
-            return Ok(None);
-        }
-        Ok(Some(super::ApiKeyAuth {
-            key_id: get_s(&item, "key_id")?.to_owned(),
-            org_id: parse(&item, "org_id")?,
-            role: parse(&item, "role")?,
-        }))
-    }
-
     // ---- the legacy webhook URLs ----
 
     /// Enables (or moves) the sunset of the legacy webhook URLs; keeps the last delivery.
@@ -667,31 +643,6 @@ impl Store {
             .await
             .map_err(classify)?;
         Ok(())
-    }
-
-    /// The legacy webhook URLs' settings, if a migration enabled them.
-    pub async fn legacy_webhooks(&self) -> Result<Option<LegacyWebhooks>, StoreError> {
-        self.get(key(LEGACY_WEBHOOKS_PK.to_owned(), LEGACY_WEBHOOKS_SK))
-            .await?
-            .map(|i| {
-                Ok(LegacyWebhooks {
-                    org_id: parse(&i, "org_id")?,
-                    sunset_at: get_n(&i, "sunset_at")?,
-                    last_delivery_at: get_opt_n(&i, "last_delivery_at"),
-                })
-            })
-            .transpose()
-    }
-
-    /// Records a delivery to a legacy URL, at most once a minute (a conditional write that
-    /// usually fails cheaply); never fails the delivery.
-    pub async fn touch_legacy_webhook_delivery(&self) {
-        self.touch_once_a_minute(
-            key(LEGACY_WEBHOOKS_PK.to_owned(), LEGACY_WEBHOOKS_SK),
-            "last_delivery_at",
-            "the legacy webhook delivery",
-        )
-        .await;
     }
 
     // ---- `down` and checks ----

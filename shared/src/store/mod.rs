@@ -11,7 +11,10 @@
 mod apikeys;
 mod invites;
 mod keys;
+pub mod legacy;
 mod mailtokens;
+/// The upgrade's writers: only the `agnus-migrate` crate (the CLI) enables them.
+#[cfg(feature = "migration")]
 pub mod migration;
 mod orgs;
 mod ratelimit;

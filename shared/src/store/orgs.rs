@@ -462,9 +462,9 @@ impl Store {
         Ok((audit_put(&self.table, scope.org_id(), event)?, None))
     }
 
-    /// Appends an audit entry on its own (reads by a system admin, rejected deliveries).
-    pub async fn append_audit(&self, org: &OrgId, event: &AuditEvent) -> Result<(), StoreError> {
-        self.transact(vec![(audit_put(&self.table, org, event)?, None)]).await
+    /// Appends an audit entry on its own (a system admin's reads), in the scope's org.
+    pub async fn append_audit(&self, scope: &OrgScope, event: &AuditEvent) -> Result<(), StoreError> {
+        self.transact(vec![self.audit_item(scope, event)?]).await
     }
 
     pub async fn org_by_id(&self, org: &OrgId) -> Result<Option<OrgRecord>, StoreError> {
@@ -859,7 +859,7 @@ impl Store {
     }
 
     /// Soft-deleted orgs whose grace period has ended.
-    pub async fn orgs_due_for_purge(&self, now: i64) -> Result<Vec<OrgId>, StoreError> {
+    async fn orgs_due_for_purge(&self, now: i64) -> Result<Vec<OrgId>, StoreError> {
         let mut ids = Vec::new();
         let mut start = None;
         loop {
@@ -889,7 +889,7 @@ impl Store {
     /// global items that point into it (slug claim, membership mirrors, token/key
     /// lookups). Marks the org `purging` first, so a restore cannot race the purge. The
     /// org's META item goes last: an interrupted purge is found and finished next run.
-    pub async fn purge_org(&self, org: &OrgId, now: i64) -> Result<usize, StoreError> {
+    async fn purge_org(&self, org: &OrgId, now: i64) -> Result<usize, StoreError> {
         let mark = self
             .client
             .update_item()

@@ -288,9 +288,9 @@ impl Store {
     }
 
     /// The worker's scope for an org named by a queue message: `None` if the org is gone.
-    pub async fn queue_scope(&self, org: &OrgId) -> Result<Option<QueueScope>, StoreError> {
+    pub async fn queue_scope(&self, org: &crate::queue::QueuedOrg) -> Result<Option<QueueScope>, StoreError> {
         Ok(self
-            .org_by_id(org)
+            .org_by_id(org.id())
             .await?
             .filter(|o| !o.is_deleted())
             .map(|o| QueueScope { org_id: o.id }))
@@ -477,8 +477,8 @@ impl Store {
     }
 
     /// Number of review jobs for a delivery in an org (tests and diagnostics).
-    pub async fn review_count_for_delivery(&self, org: &OrgId, delivery_id: &str) -> Result<usize, StoreError> {
-        let items = self.query_all(&org_pk(org), Some(REVIEW_PREFIX)).await?;
+    pub async fn review_count_for_delivery(&self, scope: &QueueScope, delivery_id: &str) -> Result<usize, StoreError> {
+        let items = self.query_all(&org_pk(&scope.org_id), Some(REVIEW_PREFIX)).await?;
         Ok(items
             .iter()
             .filter(|i| get_opt_s(i, "delivery_id") == Some(delivery_id))

@@ -12,8 +12,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Up
 
 use super::keys::*;
 use super::repos::{QueueScope, ReviewJob};
-use super::{Conflict, Store, StoreError, classify, get_opt_n, get_opt_s, n, now_secs, s};
-use crate::domain::{OrgId, Provider};
+use super::{Conflict, OrgScope, Store, StoreError, classify, get_opt_n, get_opt_s, n, now_secs, s};
+use crate::domain::Provider;
 
 /// What a claim found.
 #[derive(Debug, Clone)]
@@ -307,9 +307,9 @@ impl Store {
     }
 
     /// An org's LLM token usage in a month (`yyyy-mm`): (total tokens, reviews).
-    pub async fn token_usage(&self, org: &OrgId, month: &str) -> Result<(u64, u64), StoreError> {
+    pub async fn token_usage(&self, scope: &OrgScope, month: &str) -> Result<(u64, u64), StoreError> {
         Ok(self
-            .get(key(org_pk(org), usage_sk(month)))
+            .get(key(org_pk(scope.org_id()), usage_sk(month)))
             .await?
             .map(|i| {
                 (
