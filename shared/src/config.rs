@@ -137,6 +137,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "AGNUS_ORG_CREATE_PER_USER_PER_HOUR",
         "5 organizations per person per hour; 0 disables",
     ),
+    ("AGNUS_RULES_PER_ORG", "200 review rules per organization"),
     ("AGNUS_APP_BASE_URL", "unset: accept links use AGNUS_PUBLIC_BASE_URL"),
     (
         "AGNUS_MAIL_FROM",
@@ -398,6 +399,8 @@ pub struct OrgsConfig {
     pub rotation_overlap: Duration,
     /// Organizations one person may create per hour (`POST /api/orgs`).
     pub orgs_per_user: RateLimit,
+    /// Review rules one org may have.
+    pub rules_per_org: u32,
 }
 
 impl OrgsConfig {
@@ -419,6 +422,7 @@ impl OrgsConfig {
             public_base_url: public_base_url(src),
             rotation_overlap: Duration::from_secs(number(src, "AGNUS_WEBHOOK_ROTATION_OVERLAP_SECS", 86_400)?),
             orgs_per_user: RateLimit::hourly(number(src, "AGNUS_ORG_CREATE_PER_USER_PER_HOUR", 5)?),
+            rules_per_org: number(src, "AGNUS_RULES_PER_ORG", crate::rules::MAX_RULES_PER_ORG)?,
         })
     }
 

@@ -205,6 +205,14 @@ impl From<StoreError> for ApiError {
                     "too_many_keys",
                     "this member made more than 40 live API keys; revoke some of them first",
                 ),
+                Conflict::TooManyRules => conflict(
+                    "too_many_rules",
+                    "this organization has as many review rules as it may; delete or merge some first",
+                ),
+                Conflict::RepoNotFound => Self::NotFoundWhat {
+                    code: "repo_not_found",
+                    message: "no such repository in this organization".into(),
+                },
                 Conflict::Vanished => Self::NotFoundWhat {
                     code: "not_found",
                     message: "it no longer exists (revoked or deleted meanwhile)".into(),

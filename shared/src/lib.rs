@@ -20,6 +20,7 @@ pub mod principal;
 pub mod queue;
 pub mod reviewer;
 pub mod routes;
+pub mod rules;
 pub mod session;
 pub mod store;
 pub mod telemetry;

@@ -473,6 +473,20 @@ impl Api {
         }
     }
 
+    /// The actions of the org's latest audit entries (up to 100), newest first.
+    pub async fn audit_actions(&self, slug: &str, who: &TestUser) -> Vec<String> {
+        let audit = self
+            .call(Call::get(&format!("/api/orgs/{slug}/audit?limit=100")).cookie(&who.cookie))
+            .await
+            .json();
+        audit["events"]
+            .as_array()
+            .expect("audit events")
+            .iter()
+            .filter_map(|e| e["action"].as_str().map(str::to_owned))
+            .collect()
+    }
+
     /// `user` joins `slug` with `role`: `admin` adds them (an invitation) and they accept
     /// it with their session.
     pub async fn add_member(&self, admin: &TestUser, slug: &str, user: &TestUser, role: &str) {

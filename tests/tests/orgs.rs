@@ -829,3 +829,154 @@ async fn system_admin_can_delete_and_restore_any_org() {
         "{by_root:?}"
     );
 }
+
+#[tokio::test]
+async fn review_rules_are_admin_written_member_read_and_org_scoped() {
+    let api = Api::new(&[]).await;
+    let alice = api.user().await;
+    let bob = api.user().await;
+    let mallory = api.user().await;
+    api.add_member(&alice, &alice.slug, &bob, "member").await;
+    let rules = format!("/api/orgs/{}/rules", alice.slug);
+
+    let created = api
+        .call(post(
+            &rules,
+            &alice,
+            json!({"name": "Parameterised SQL", "description": "No SQL built by string concatenation.\nUse bind parameters.",
+                   "category": "security", "pathGlob": "src/db/**"}),
+        ))
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.json());
+    let rule = created.json()["rule"].clone();
+    let id = rule["id"].as_str().unwrap().to_owned();
+    assert_eq!(rule["enabled"], true);
+    assert_eq!(rule["pathGlob"], "src/db/**");
+    assert_eq!(rule["repoId"], Value::Null);
+    assert_eq!(rule["createdBy"], alice.id.as_str());
+
+    // Members read; they cannot write.
+    let listed = api.call(get(&rules, &bob)).await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.json()["rules"][0]["id"], id.as_str());
+    let one = format!("{rules}/{id}");
+    assert_eq!(api.call(get(&one, &bob)).await.status, 200);
+    for call in [
+        post(
+            &rules,
+            &bob,
+            json!({"name": "x", "description": "y", "category": "style"}),
+        ),
+        patch(&one, &bob, json!({"enabled": false})),
+        delete(&one, &bob),
+    ] {
+        let a = api.call(call).await;
+        assert_eq!(a.status, 403, "{:?}", a.json());
+    }
+
+    // Another org's member sees nothing, with the same 404 as for a missing org.
+    for call in [
+        get(&rules, &mallory),
+        get(&one, &mallory),
+        patch(&one, &mallory, json!({"enabled": false})),
+    ] {
+        let a = api.call(call).await;
+        assert_eq!(a.status, 404);
+        assert_eq!(a.error_code(), "org_not_found");
+    }
+    // An id from another org is not found in one's own.
+    let other = api
+        .call(get(&format!("/api/orgs/{}/rules/{id}", mallory.slug), &mallory))
+        .await;
+    assert_eq!(other.status, 404);
+    assert_eq!(other.error_code(), "rule_not_found");
+
+    // Validation: clear 4xx, nothing written.
+    for (body, code) in [
+        (
+            json!({"name": "n", "description": "d", "category": "sql"}),
+            "invalid_category",
+        ),
+        (
+            json!({"name": "n", "description": "x".repeat(2001), "category": "style"}),
+            "invalid_description",
+        ),
+        (
+            json!({"name": "n", "description": "hidden\u{202e}text", "category": "style"}),
+            "invalid_description",
+        ),
+        (
+            json!({"name": "n", "description": "d", "category": "style", "pathGlob": "/abs"}),
+            "invalid_path_glob",
+        ),
+        (json!({"description": "d", "category": "style"}), "missing_field"),
+        (
+            json!({"name": "n", "description": "d", "category": "style", "owner": "me"}),
+            "unknown_field",
+        ),
+    ] {
+        let a = api.call(post(&rules, &alice, body)).await;
+        assert_eq!(a.status, 400, "{:?}", a.json());
+        assert_eq!(a.error_code(), code);
+    }
+    let a = api
+        .call(post(
+            &rules,
+            &alice,
+            json!({"name": "n", "description": "d", "category": "style", "repoId": "0123456789abcdef0123456789abcdef"}),
+        ))
+        .await;
+    assert_eq!(a.status, 404);
+    assert_eq!(a.error_code(), "repo_not_found");
+
+    // Disable, edit, delete — each audited.
+    let disabled = api.call(patch(&one, &alice, json!({"enabled": false}))).await;
+    assert_eq!(disabled.status, 200);
+    assert_eq!(disabled.json()["rule"]["enabled"], false);
+    assert_eq!(
+        disabled.json()["rule"]["pathGlob"],
+        "src/db/**",
+        "untouched fields stay"
+    );
+    let edited = api
+        .call(patch(
+            &one,
+            &alice,
+            json!({"pathGlob": null, "category": "correctness"}),
+        ))
+        .await;
+    assert_eq!(edited.json()["rule"]["pathGlob"], Value::Null);
+    assert_eq!(edited.json()["rule"]["category"], "correctness");
+    assert_eq!(api.call(delete(&one, &alice)).await.status, 204);
+    assert_eq!(api.call(get(&one, &alice)).await.status, 404);
+    assert_eq!(api.call(delete(&one, &alice)).await.status, 404);
+    let actions = api.audit_actions(&alice.slug, &alice).await;
+    for action in ["rule.created", "rule.disabled", "rule.updated", "rule.deleted"] {
+        assert!(actions.iter().any(|a| a == action), "{action} missing from {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_rule_limit_is_enforced_in_the_write() {
+    let api = Api::new(&[("AGNUS_RULES_PER_ORG", "2")]).await;
+    let alice = api.user().await;
+    let rules = format!("/api/orgs/{}/rules", alice.slug);
+    let body = json!({"name": "n", "description": "d", "category": "style"});
+    let first = api.call(post(&rules, &alice, body.clone())).await;
+    assert_eq!(first.status, 201);
+    assert_eq!(api.call(post(&rules, &alice, body.clone())).await.status, 201);
+    let third = api.call(post(&rules, &alice, body.clone())).await;
+    assert_eq!(third.status, 409);
+    assert_eq!(third.error_code(), "too_many_rules");
+    // Deleting one frees its place.
+    let id = first.json()["rule"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(api.call(delete(&format!("{rules}/{id}"), &alice)).await.status, 204);
+    assert_eq!(api.call(post(&rules, &alice, body)).await.status, 201);
+    assert_eq!(
+        api.call(get(&rules, &alice)).await.json()["rules"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}

@@ -3,6 +3,8 @@
 //! Rights are decided on an [`OrgScope`] read from the store on every request, and
 //! re-checked inside each write transaction.
 
+mod rules;
+
 use std::collections::HashMap;
 
 use agnus_shared::aws::DynamoClient;
@@ -172,6 +174,11 @@ async fn route(state: &OrgsState, req: &Request) -> Result<Response<Body>, ApiEr
         ("GET", "/api/orgs/{slug}/api-keys") => list_api_keys(&ctx).await,
         ("POST", "/api/orgs/{slug}/api-keys") => create_api_key(&ctx).await,
         ("DELETE", "/api/orgs/{slug}/api-keys/{id}") => revoke_api_key(&ctx).await,
+        ("GET", "/api/orgs/{slug}/rules") => rules::list(&ctx).await,
+        ("POST", "/api/orgs/{slug}/rules") => rules::create(&ctx).await,
+        ("GET", "/api/orgs/{slug}/rules/{id}") => rules::get(&ctx).await,
+        ("PATCH", "/api/orgs/{slug}/rules/{id}") => rules::update(&ctx).await,
+        ("DELETE", "/api/orgs/{slug}/rules/{id}") => rules::delete(&ctx).await,
         _ => Err(ApiError::NotFound),
     }
 }

@@ -16,6 +16,9 @@ pub(crate) const WEBHOOK_PREFIX: &str = "WEBHOOK#";
 pub(crate) const INVITE_PREFIX: &str = "INVITE#";
 pub(crate) const API_KEY_PREFIX_SK: &str = "APIKEY#";
 pub(crate) const REPO_PREFIX: &str = "REPO#";
+/// An org's review rules, and their count (the per-org limit).
+pub(crate) const RULE_PREFIX: &str = "RULE#";
+pub(crate) const RULE_COUNT_SK: &str = "RULES#COUNT";
 pub(crate) const REPO_IDENT_SK: &str = "REPOIDENT";
 pub(crate) const REVIEW_PREFIX: &str = "REVIEW#";
 pub(crate) const API_KEY_HASH_SK: &str = "APIKEYHASH";
@@ -67,6 +70,9 @@ pub(crate) fn api_key_sk(id: &str) -> String {
 }
 pub(crate) fn api_key_hash_pk(hash: &str) -> String {
     format!("APIKEYHASH#{hash}")
+}
+pub(crate) fn rule_sk(id: &str) -> String {
+    format!("{RULE_PREFIX}{id}")
 }
 pub(crate) fn repo_sk(id: &str) -> String {
     format!("{REPO_PREFIX}{id}")

@@ -20,6 +20,7 @@ mod orgs;
 mod ratelimit;
 mod repos;
 mod reviews;
+mod rules;
 mod users;
 mod webhooks;
 
@@ -40,6 +41,7 @@ pub use orgs::{Access, Actor, AuditEvent, AuditRecord, MemberRecord, OrgScope, P
 pub use ratelimit::RateDecision;
 pub use repos::{NewReviewJob, Processed, QueueScope, RepoLookup, RepoRecord, ReviewJob};
 pub use reviews::{JobClaim, ReviewOutcome, month_of};
+pub use rules::{RuleFields, RuleRecord, valid_id as valid_rule_id};
 pub use users::{MembershipView, NewAccount, OrgRecord, SessionRecord, UserRecord};
 pub use webhooks::{Claim, IntakeTarget, SealedSecret, WebhookRecord};
 
@@ -67,6 +69,10 @@ pub enum Conflict {
     InviteNotPending,
     /// The member made more keys than one transaction can revoke with them.
     TooManyKeys,
+    /// The org has as many review rules as it may.
+    TooManyRules,
+    /// A repository-scoped write names no repository of this org.
+    RepoNotFound,
     /// The item the request names is gone (revoked, deleted) by the time of the write.
     Vanished,
     /// A condition failed but the backend did not say which.
