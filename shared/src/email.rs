@@ -26,6 +26,10 @@ pub enum MailKind {
     MemberAdded,
     MemberRemoved,
     OwnershipTransferred,
+    /// The link that proves a new address before the account moves to it.
+    EmailChange,
+    /// To the old address, once the account moved away from it.
+    EmailChanged,
 }
 
 impl MailKind {
@@ -38,6 +42,8 @@ impl MailKind {
             Self::MemberAdded => "member_added",
             Self::MemberRemoved => "member_removed",
             Self::OwnershipTransferred => "ownership_transferred",
+            Self::EmailChange => "email_change",
+            Self::EmailChanged => "email_changed",
         }
     }
 }
@@ -160,6 +166,32 @@ impl Mail {
                 "The link works once and expires in 24 hours. If you did not sign up, ignore this message.".into(),
             ],
             Some(("Verify my address", url)),
+        )
+    }
+
+    pub fn email_change(to: &Email, url: &str) -> Self {
+        compose(
+            MailKind::EmailChange,
+            to,
+            "Confirm your new email address for AgnusAI".into(),
+            &[
+                format!("Someone signed in to an AgnusAI account asked to use {to} as its address."),
+                "Open the link below to confirm; until then the account keeps its old address. The link works once and expires in 24 hours. If this was not you, ignore this message.".into(),
+            ],
+            Some(("Use this address", url)),
+        )
+    }
+
+    pub fn email_changed(to: &Email, new_address: &Email) -> Self {
+        compose(
+            MailKind::EmailChanged,
+            to,
+            "Your AgnusAI address was changed".into(),
+            &[
+                format!("Your AgnusAI account now uses {new_address}; this address no longer signs in."),
+                "If you did not make this change, reset your password from the new address's inbox or contact your administrator at once.".into(),
+            ],
+            None,
         )
     }
 

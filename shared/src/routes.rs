@@ -23,6 +23,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/auth/logout-all", "auth"),
     route("GET", "/api/auth/me", "auth"),
     route("POST", "/api/auth/verify-email", "auth"),
+    route("POST", "/api/auth/change-email", "auth"),
     route("POST", "/api/auth/resend-verification", "auth"),
     route("POST", "/api/auth/password-reset", "auth"),
     route("POST", "/api/auth/password-reset/confirm", "auth"),

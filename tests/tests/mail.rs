@@ -620,3 +620,114 @@ async fn captured_logs_hold_no_token() {
         "a password appears in the logs"
     );
 }
+
+#[tokio::test]
+async fn an_address_change_waits_for_the_new_address_then_moves_everything() {
+    let api = mail_api(&[]).await;
+    let user = api.user().await;
+    let other = api.user().await;
+    let new_email = format!("moved-{}", user.email);
+    let change = |body: Value| post("/api/auth/change-email", Some(&user.cookie), body);
+
+    // The password proves the person; nothing is sent without it.
+    let wrong = api
+        .call(change(
+            json!({"newEmail": new_email, "password": "not my password at all"}),
+        ))
+        .await;
+    assert_eq!((wrong.status, wrong.error_code().as_str()), (403, "wrong_password"));
+    assert!(inbox(&new_email).await.is_empty());
+    let same = api
+        .call(change(json!({"newEmail": user.email, "password": PASSWORD})))
+        .await;
+    assert_eq!(same.status, 400);
+    let anonymous = api
+        .call(post(
+            "/api/auth/change-email",
+            None,
+            json!({"newEmail": new_email, "password": PASSWORD}),
+        ))
+        .await;
+    assert_eq!(anonymous.status, 401);
+
+    let asked = api
+        .call(change(json!({"newEmail": new_email, "password": PASSWORD})))
+        .await;
+    assert_eq!(asked.status, 202, "{:?}", asked.json());
+    // Until the link is used, nothing changed.
+    assert_eq!(
+        me(&api, &user.cookie).await.json()["user"]["email"],
+        user.email.as_str()
+    );
+    let mails = inbox(&new_email).await;
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].subject.contains("new email address"), "{}", mails[0].subject);
+    let token = token_in(&mails[0], "verify-email");
+
+    let used = api
+        .call(post("/api/auth/verify-email", None, json!({"token": token})))
+        .await;
+    assert_eq!(used.status, 200, "{:?}", used.json());
+    assert_eq!(used.json()["user"]["email"], new_email.as_str());
+    assert_eq!(used.json()["user"]["emailVerified"], true);
+    // The old address is told; the member list shows the new address; login follows.
+    let notices = inbox(&user.email).await;
+    assert!(
+        notices.iter().any(|m| m.subject.contains("address was changed")),
+        "{notices:?}"
+    );
+    let members = api
+        .call(Call::get(&format!("/api/orgs/{}/members", user.slug)).cookie(&user.cookie))
+        .await
+        .json();
+    assert_eq!(members["members"][0]["email"], new_email.as_str());
+    let old_login = api
+        .call(post(
+            "/api/auth/login",
+            None,
+            json!({"email": user.email, "password": PASSWORD}),
+        ))
+        .await;
+    assert_eq!(old_login.status, 401);
+    let new_login = api
+        .call(post(
+            "/api/auth/login",
+            None,
+            json!({"email": new_email, "password": PASSWORD}),
+        ))
+        .await;
+    assert_eq!(new_login.status, 200);
+    // The freed address can sign up again; a used link is gone.
+    let again = api
+        .call(post("/api/auth/verify-email", None, json!({"token": token})))
+        .await;
+    assert_eq!(again.status, 410);
+
+    // A link to an address another account took meanwhile changes nothing.
+    let grab = api
+        .call(post(
+            "/api/auth/change-email",
+            Some(&other.cookie),
+            json!({"newEmail": format!("late-{}", other.email), "password": PASSWORD}),
+        ))
+        .await;
+    assert_eq!(grab.status, 202);
+    let late = format!("late-{}", other.email);
+    let link = token_in(&inbox(&late).await[0], "verify-email");
+    let squatter = api
+        .call(post(
+            "/api/auth/signup",
+            None,
+            json!({"email": late, "password": PASSWORD, "orgName": "Squat"}),
+        ))
+        .await;
+    assert_eq!(squatter.status, 201);
+    let refused = api
+        .call(post("/api/auth/verify-email", None, json!({"token": link})))
+        .await;
+    assert_eq!((refused.status, refused.error_code().as_str()), (409, "email_taken"));
+    assert_eq!(
+        me(&api, &other.cookie).await.json()["user"]["email"],
+        other.email.as_str()
+    );
+}

@@ -92,6 +92,7 @@ async fn route(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiEr
         "/api/auth/logout-all" => logout_all(state, req).await,
         "/api/auth/me" => me(state, req).await,
         "/api/auth/verify-email" => verify_email(state, req).await,
+        "/api/auth/change-email" => change_email(state, req).await,
         "/api/auth/resend-verification" => resend_verification(state, req).await,
         "/api/auth/password-reset" => password_reset(state, req).await,
         "/api/auth/password-reset/confirm" => password_reset_confirm(state, req).await,
@@ -542,12 +543,85 @@ async fn user_json(state: &AuthState, id: &UserId) -> Result<serde_json::Value, 
     Ok(serde_json::json!({ "user": UserView::from(&user) }))
 }
 
+/// Verifies an address: the signup's (or a re-sent) link, or the link of an address change
+/// (which then moves the account to the new address and tells the old one).
 async fn verify_email(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
     let body: TokenBody = json_body(req)?;
-    let id = token_outcome(state.store.verify_email_with_token(&token_hash(&body.token)?).await?)?;
+    let hash = token_hash(&body.token)?;
+    let used = match state.store.verify_email_with_token(&hash).await? {
+        TokenUse::Unknown => {
+            let (used, old) = state.store.change_email_with_token(&hash).await?;
+            if let (TokenUse::Done(id), Some(old)) = (used, old)
+                && let Some(user) = state.store.get_user(&id).await?
+            {
+                tracing::info!(user_id = %id, "email address changed");
+                email::deliver(state.mailer.as_ref(), &Mail::email_changed(&old, &user.email)).await;
+            }
+            used
+        }
+        used => used,
+    };
+    let id = token_outcome(used)?;
     tracing::Span::current().record("user_id", tracing::field::display(id));
     tracing::info!("email address verified");
     Ok(json_response(StatusCode::OK, &user_json(state, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChangeEmailBody {
+    new_email: String,
+    password: SecretString,
+}
+
+/// Asks to move the account to another address: the current password proves the person,
+/// a link mailed to the new address proves the address. Nothing changes until that link
+/// is used; the answer is the same whether or not another account uses the address.
+async fn change_email(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (user, _) = session::require_user(&state.store, &state.tokens, req).await?;
+    tracing::Span::current().record("user_id", tracing::field::display(user.id));
+    let body: ChangeEmailBody = json_body(req)?;
+    let new_email = Email::parse(&body.new_email)?;
+    if new_email == user.email {
+        return Err(ApiError::bad_request(
+            "same_email",
+            "this is your current address already",
+        ));
+    }
+    state.config.policy.check_account(&new_email)?;
+    limited(
+        state
+            .store
+            .rate_limit_hit(
+                "email-change",
+                &user.id.to_string(),
+                state.config.verify_resend_per_user,
+            )
+            .await?,
+    )?;
+    let password = secrecy::ExposeSecret::expose_secret(&body.password);
+    if matches!(
+        state.hasher.verify(password, &user.password_hash).await?,
+        Verified::Wrong
+    ) {
+        return Err(ApiError::Forbidden {
+            code: "wrong_password",
+            message: "the password is not correct".into(),
+        });
+    }
+    let (token, hash) = email::new_link_token();
+    let valid_until = state.store.create_email_change_token(&hash, &user, &new_email).await?;
+    let url = link(state, "verify-email", secrecy::ExposeSecret::expose_secret(&token));
+    let status = email::deliver(state.mailer.as_ref(), &Mail::email_change(&new_email, &url)).await;
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        &serde_json::json!({
+            "status": "verification_sent",
+            "mailStatus": status,
+            "validUntil": valid_until,
+            "message": "open the link sent to the new address to confirm it; until then your address stays as it is",
+        }),
+    ))
 }
 
 async fn resend_verification(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {

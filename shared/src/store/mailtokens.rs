@@ -9,13 +9,13 @@
 //! session epoch: the reset bumps the epoch (ending every session), which also kills every
 //! other reset link issued before it.
 
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 
 use super::keys::*;
-use super::users::{UserRecord, put_new};
-use super::{Item, Store, StoreError, get_n, get_opt_s, get_s, n, now_secs, parse, s};
+use super::users::{UserRecord, email_claim, put_new};
+use super::{Conflict, Item, Store, StoreError, get_n, get_opt_s, get_s, n, now_secs, parse, s};
 use crate::crypto::{PasswordHashString, sha256_hex};
-use crate::domain::UserId;
+use crate::domain::{Email, UserId};
 
 /// Lifetime of an email verification link.
 pub const VERIFY_TTL_SECS: i64 = 86_400;
@@ -28,6 +28,8 @@ const KEEP_SECS: i64 = 7 * 86_400;
 pub enum MailTokenPurpose {
     VerifyEmail,
     PasswordReset,
+    /// Proves a new address before the account moves to it (the item names that address).
+    ChangeEmail,
 }
 
 impl MailTokenPurpose {
@@ -35,11 +37,12 @@ impl MailTokenPurpose {
         match self {
             Self::VerifyEmail => "verify_email",
             Self::PasswordReset => "password_reset",
+            Self::ChangeEmail => "change_email",
         }
     }
     fn ttl(self) -> i64 {
         match self {
-            Self::VerifyEmail => VERIFY_TTL_SECS,
+            Self::VerifyEmail | Self::ChangeEmail => VERIFY_TTL_SECS,
             Self::PasswordReset => RESET_TTL_SECS,
         }
     }
@@ -60,6 +63,7 @@ struct Stored {
     user: UserRecord,
     epoch: u64,
     valid_until: i64,
+    new_email: Option<String>,
 }
 
 fn spend(table: &str, token_hash: &str, now: i64) -> Result<TransactWriteItem, StoreError> {
@@ -85,6 +89,27 @@ impl Store {
         token_hash: &str,
         user: &UserRecord,
     ) -> Result<i64, StoreError> {
+        self.put_mail_token(purpose, token_hash, user, None).await
+    }
+
+    /// Stores a token that moves `user` to `new_email` once used (it was mailed there).
+    pub async fn create_email_change_token(
+        &self,
+        token_hash: &str,
+        user: &UserRecord,
+        new_email: &Email,
+    ) -> Result<i64, StoreError> {
+        self.put_mail_token(MailTokenPurpose::ChangeEmail, token_hash, user, Some(new_email))
+            .await
+    }
+
+    async fn put_mail_token(
+        &self,
+        purpose: MailTokenPurpose,
+        token_hash: &str,
+        user: &UserRecord,
+        new_email: Option<&Email>,
+    ) -> Result<i64, StoreError> {
         let valid_until = now_secs() + purpose.ttl();
         let mut item: Item = key(mail_token_pk(token_hash), MAIL_TOKEN_SK);
         item.insert("type".into(), s("mail_token"));
@@ -92,6 +117,9 @@ impl Store {
         item.insert("user_id".into(), s(user.id.to_string()));
         item.insert("address_sha256".into(), s(sha256_hex(user.email.as_str().as_bytes())));
         item.insert("epoch".into(), n(user.session_epoch));
+        if let Some(new_email) = new_email {
+            item.insert("new_email".into(), s(new_email.as_str()));
+        }
         item.insert("status".into(), s("live"));
         item.insert("valid_until".into(), n(valid_until));
         item.insert("expires_at".into(), n(valid_until + KEEP_SECS));
@@ -123,6 +151,7 @@ impl Store {
             user,
             epoch: get_n(&item, "epoch")?,
             valid_until: get_n(&item, "valid_until")?,
+            new_email: get_opt_s(&item, "new_email").map(str::to_owned),
         })))
     }
 
@@ -194,6 +223,78 @@ impl Store {
         match self.transact(items).await {
             Ok(()) => Ok(TokenUse::Done(token.user.id)),
             Err(StoreError::Conflict(_)) => Ok(TokenUse::Gone),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Spends an address-change token: the account moves to the new address (verified:
+    /// the link reached it), the old address's claim is released, the new one claimed
+    /// (409 if another account took it meanwhile), and every membership's copy of the
+    /// address follows — one transaction. Answers the old address, for the notice.
+    pub async fn change_email_with_token(&self, token_hash: &str) -> Result<(TokenUse, Option<Email>), StoreError> {
+        let token = match self.mail_token(MailTokenPurpose::ChangeEmail, token_hash).await? {
+            None => return Ok((TokenUse::Unknown, None)),
+            Some(None) => return Ok((TokenUse::Gone, None)),
+            Some(Some(token)) => token,
+        };
+        let now = now_secs();
+        let Some(new_email) = token.new_email.as_deref().and_then(|e| Email::parse(e).ok()) else {
+            return Ok((TokenUse::Gone, None));
+        };
+        if token.valid_until <= now {
+            return Ok((TokenUse::Gone, None));
+        }
+        let old = token.user.email.clone();
+        let user = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(&token.user.id), PROFILE)))
+            .update_expression("SET email = :new, email_verified = :t, updated_at = :now")
+            .condition_expression("attribute_exists(pk) AND email = :old")
+            .expression_attribute_values(":new", s(new_email.as_str()))
+            .expression_attribute_values(":old", s(old.as_str()))
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .expression_attribute_values(":now", n(now))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let release = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(email_pk(&old), EMAIL_SK)))
+            .condition_expression("user_id = :me")
+            .expression_attribute_values(":me", s(token.user.id.to_string()))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut moved = token.user.clone();
+        moved.email = new_email;
+        let mut items = vec![
+            (spend(&self.table, token_hash, now)?, Some(Conflict::Vanished)),
+            (
+                TransactWriteItem::builder().update(user).build(),
+                Some(Conflict::Vanished),
+            ),
+            (
+                TransactWriteItem::builder().delete(release).build(),
+                Some(Conflict::Vanished),
+            ),
+            (put_new(&self.table, email_claim(&moved))?, Some(Conflict::EmailTaken)),
+        ];
+        for membership in self.memberships_of(&token.user.id).await? {
+            let member = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(org_pk(&membership.org.id), member_sk(&token.user.id))))
+                .update_expression("SET email = :new")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":new", s(moved.email.as_str()))
+                .build()
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            items.push((
+                TransactWriteItem::builder().update(member).build(),
+                Some(Conflict::Vanished),
+            ));
+        }
+        match self.transact(items).await {
+            Ok(()) => Ok((TokenUse::Done(token.user.id), Some(old))),
+            Err(StoreError::Conflict(Conflict::EmailTaken)) => Err(StoreError::Conflict(Conflict::EmailTaken)),
+            Err(StoreError::Conflict(_)) => Ok((TokenUse::Gone, None)),
             Err(e) => Err(e),
         }
     }
