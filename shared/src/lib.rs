@@ -18,6 +18,7 @@ pub mod permissions;
 pub mod policy;
 pub mod principal;
 pub mod queue;
+pub mod review_settings;
 pub mod reviewer;
 pub mod routes;
 pub mod rules;

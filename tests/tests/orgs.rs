@@ -980,3 +980,71 @@ async fn the_rule_limit_is_enforced_in_the_write() {
         2
     );
 }
+
+#[tokio::test]
+async fn review_settings_are_admin_written_layered_and_validated() {
+    let api = Api::new(&[]).await;
+    let alice = api.user().await;
+    let bob = api.user().await;
+    let mallory = api.user().await;
+    api.add_member(&alice, &alice.slug, &bob, "member").await;
+    let path = format!("/api/orgs/{}/review-settings", alice.slug);
+
+    let empty = api.call(get(&path, &bob)).await;
+    assert_eq!(empty.status, 200);
+    assert_eq!(
+        empty.json()["settings"],
+        json!({}),
+        "nothing set: the system's defaults apply"
+    );
+
+    let set = api
+        .call(patch(
+            &path,
+            &alice,
+            json!({"maxComments": 10, "depth": "deep", "ignoredPaths": ["docs/**", "**/*.lock"], "skipDrafts": false, "mention": "@reviewbot"}),
+        ))
+        .await;
+    assert_eq!(set.status, 200, "{:?}", set.json());
+    let read = api.call(get(&path, &bob)).await.json()["settings"].clone();
+    assert_eq!(read["maxComments"], 10);
+    assert_eq!(read["depth"], "deep");
+    assert_eq!(read["ignoredPaths"], json!(["docs/**", "**/*.lock"]));
+    assert_eq!(read["skipDrafts"], false);
+    assert_eq!(read["mention"], "@reviewbot");
+
+    // null clears one field; the others stay.
+    api.call(patch(&path, &alice, json!({"maxComments": null}))).await;
+    let read = api.call(get(&path, &alice)).await.json()["settings"].clone();
+    assert!(read.get("maxComments").is_none(), "{read}");
+    assert_eq!(read["depth"], "deep");
+
+    // Members read only; other orgs see nothing; bad values are 400 and change nothing.
+    assert_eq!(api.call(patch(&path, &bob, json!({"depth": "fast"}))).await.status, 403);
+    let outside = api.call(get(&path, &mallory)).await;
+    assert_eq!((outside.status, outside.error_code().as_str()), (404, "org_not_found"));
+    for bad in [
+        json!({"maxComments": 0}),
+        json!({"depth": "bottomless"}),
+        json!({"colour": "blue"}),
+    ] {
+        assert_eq!(api.call(patch(&path, &alice, bad)).await.status, 400);
+    }
+    assert_eq!(api.call(get(&path, &alice)).await.json()["settings"]["depth"], "deep");
+
+    // A repository override needs a repository of this org.
+    let unknown = api
+        .call(patch(
+            &format!("{path}/0123456789abcdef0123456789abcdef"),
+            &alice,
+            json!({"depth": "fast"}),
+        ))
+        .await;
+    assert_eq!((unknown.status, unknown.error_code().as_str()), (404, "repo_not_found"));
+    let actions = api.audit_actions(&alice.slug, &alice).await;
+    assert_eq!(
+        actions.iter().filter(|a| *a == "review_settings.updated").count(),
+        2,
+        "{actions:?}"
+    );
+}

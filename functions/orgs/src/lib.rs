@@ -4,6 +4,7 @@
 //! re-checked inside each write transaction.
 
 mod rules;
+mod settings;
 
 use std::collections::HashMap;
 
@@ -174,6 +175,12 @@ async fn route(state: &OrgsState, req: &Request) -> Result<Response<Body>, ApiEr
         ("GET", "/api/orgs/{slug}/api-keys") => list_api_keys(&ctx).await,
         ("POST", "/api/orgs/{slug}/api-keys") => create_api_key(&ctx).await,
         ("DELETE", "/api/orgs/{slug}/api-keys/{id}") => revoke_api_key(&ctx).await,
+        ("GET", "/api/orgs/{slug}/review-settings" | "/api/orgs/{slug}/review-settings/{repoId}") => {
+            settings::get(&ctx).await
+        }
+        ("PATCH", "/api/orgs/{slug}/review-settings" | "/api/orgs/{slug}/review-settings/{repoId}") => {
+            settings::update(&ctx).await
+        }
         ("GET", "/api/orgs/{slug}/rules") => rules::list(&ctx).await,
         ("POST", "/api/orgs/{slug}/rules") => rules::create(&ctx).await,
         ("GET", "/api/orgs/{slug}/rules/{id}") => rules::get(&ctx).await,

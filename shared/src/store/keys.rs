@@ -71,6 +71,10 @@ pub(crate) fn api_key_sk(id: &str) -> String {
 pub(crate) fn api_key_hash_pk(hash: &str) -> String {
     format!("APIKEYHASH#{hash}")
 }
+/// A repository's override of the org's review settings.
+pub(crate) fn repo_settings_sk(repo_id: &str) -> String {
+    format!("{REVIEW_SETTINGS_SK}#{repo_id}")
+}
 pub(crate) fn rule_sk(id: &str) -> String {
     format!("{RULE_PREFIX}{id}")
 }
@@ -116,7 +120,6 @@ pub(crate) const VERSION_SK: &str = "VERSION";
 pub(crate) const LEGACY_WEBHOOKS_PK: &str = "LEGACYWEBHOOKS";
 pub(crate) const LEGACY_WEBHOOKS_SK: &str = "CONFIG";
 /// An org's review settings (the review engine's depth, …).
-#[cfg(feature = "migration")]
 pub(crate) const REVIEW_SETTINGS_SK: &str = "SETTINGS#REVIEW";
 #[cfg(feature = "migration")]
 pub(crate) const COMMENT_PREFIX: &str = "COMMENT#";

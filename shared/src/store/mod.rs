@@ -21,6 +21,7 @@ mod ratelimit;
 mod repos;
 mod reviews;
 mod rules;
+mod settings;
 mod users;
 mod webhooks;
 

@@ -287,6 +287,25 @@ impl Store {
         Ok(Page { items, next_cursor })
     }
 
+    /// In a transaction: `repo_id` names one of the scope's org's repositories (a write that
+    /// points at a repository — a rule, a settings override — fails with `RepoNotFound`).
+    pub(crate) fn repo_exists_check(
+        &self,
+        scope: &OrgScope,
+        repo_id: &str,
+    ) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
+        let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(scope.org_id()), repo_sk(repo_id))))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok((
+            TransactWriteItem::builder().condition_check(check).build(),
+            Some(Conflict::RepoNotFound),
+        ))
+    }
+
     /// The worker's scope for an org named by a queue message: `None` if the org is gone.
     pub async fn queue_scope(&self, org: &crate::queue::QueuedOrg) -> Result<Option<QueueScope>, StoreError> {
         Ok(self

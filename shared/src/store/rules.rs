@@ -2,7 +2,7 @@
 //! (`RULES#COUNT`, the per-org limit enforced by a conditional update in the same
 //! transaction as the write, so concurrent creates cannot overshoot it).
 
-use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use serde::Serialize;
 
 use super::keys::*;
@@ -232,16 +232,7 @@ impl Store {
     ) -> Result<Vec<(TransactWriteItem, Option<Conflict>)>, StoreError> {
         let mut items = Vec::new();
         if let Some(repo_id) = repo_id {
-            let check = ConditionCheck::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(org_pk(scope.org_id()), repo_sk(repo_id))))
-                .condition_expression("attribute_exists(pk)");
-            items.push((
-                TransactWriteItem::builder()
-                    .condition_check(build(check.build())?)
-                    .build(),
-                Some(Conflict::RepoNotFound),
-            ));
+            items.push(self.repo_exists_check(scope, repo_id)?);
         }
         items.extend(self.actor_admin_check(scope)?);
         items.push(self.org_live_check(scope)?);

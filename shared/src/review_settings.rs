@@ -1,0 +1,345 @@
+//! How an org wants its pull requests reviewed: an org default, a per-repository override
+//! of any of its fields, and the system's defaults (`AGNUS_REVIEW_*`) under both. Pure
+//! logic; the store keeps the two layers, the review engine reads the effective settings.
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::domain::ValidationError;
+use crate::rules::PathGlob;
+
+/// The most comments a setting may ask for per pull request.
+pub const MAX_COMMENTS_CEILING: u32 = 100;
+/// The most ignored-path globs one layer may hold.
+pub const MAX_IGNORED_PATHS: usize = 50;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Nit,
+    Minor,
+    Major,
+    Critical,
+}
+
+impl FromStr for Severity {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "nit" => Self::Nit,
+            "minor" => Self::Minor,
+            "major" => Self::Major,
+            "critical" => Self::Critical,
+            _ => {
+                return Err(ValidationError::new(
+                    "invalid_severity",
+                    "severity is nit, minor, major or critical",
+                ));
+            }
+        })
+    }
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Nit => "nit",
+            Self::Minor => "minor",
+            Self::Major => "major",
+            Self::Critical => "critical",
+        }
+    }
+}
+
+/// Prompt budgets: `fast` reads less of the diff, `deep` more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Depth {
+    Fast,
+    Standard,
+    Deep,
+}
+
+impl FromStr for Depth {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "fast" | "quick" => Self::Fast,
+            "standard" | "normal" | "default" => Self::Standard,
+            "deep" | "thorough" => Self::Deep,
+            _ => return Err(ValidationError::new("invalid_depth", "depth is fast, standard or deep")),
+        })
+    }
+}
+
+impl Depth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fast => "fast",
+            Self::Standard => "standard",
+            Self::Deep => "deep",
+        }
+    }
+    /// The diff budget at this depth, from the system's (standard) budget.
+    pub fn diff_budget(self, standard: usize) -> usize {
+        match self {
+            Self::Fast => standard / 4,
+            Self::Standard => standard,
+            Self::Deep => standard.saturating_mul(2),
+        }
+    }
+}
+
+/// The effective settings of one review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewSettings {
+    pub auto_review: bool,
+    pub review_on_push: bool,
+    pub skip_drafts: bool,
+    pub ignored_paths: Vec<PathGlob>,
+    pub max_comments: u32,
+    pub min_severity: Severity,
+    pub depth: Depth,
+    pub mention: String,
+}
+
+/// One layer (org default or repository override): only the fields it sets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsLayer {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_review: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_on_push: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_drafts: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored_paths: Option<Vec<PathGlob>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_comments: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_severity: Option<Severity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub depth: Option<Depth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mention: Option<String>,
+}
+
+impl ReviewSettings {
+    /// `base` with each field the layer sets replaced.
+    pub fn with(mut self, layer: &SettingsLayer) -> Self {
+        if let Some(v) = layer.auto_review {
+            self.auto_review = v;
+        }
+        if let Some(v) = layer.review_on_push {
+            self.review_on_push = v;
+        }
+        if let Some(v) = layer.skip_drafts {
+            self.skip_drafts = v;
+        }
+        if let Some(v) = &layer.ignored_paths {
+            self.ignored_paths = v.clone();
+        }
+        if let Some(v) = layer.max_comments {
+            self.max_comments = v;
+        }
+        if let Some(v) = layer.min_severity {
+            self.min_severity = v;
+        }
+        if let Some(v) = layer.depth {
+            self.depth = v;
+        }
+        if let Some(v) = &layer.mention {
+            self.mention = v.clone();
+        }
+        self
+    }
+
+    /// Is `path` left out of the review?
+    pub fn ignores(&self, path: &str) -> bool {
+        self.ignored_paths.iter().any(|g| g.matches(path))
+    }
+}
+
+/// The fields a PATCH may name, in the API's spelling.
+pub const FIELDS: [&str; 8] = [
+    "autoReview",
+    "reviewOnPush",
+    "skipDrafts",
+    "ignoredPaths",
+    "maxComments",
+    "minSeverity",
+    "depth",
+    "mention",
+];
+
+/// Applies a PATCH body to `layer`. A field set to `null` is cleared (a repository then
+/// follows the org default again; the org default follows the system's).
+pub fn patch(mut layer: SettingsLayer, body: &Map<String, Value>) -> Result<SettingsLayer, ValidationError> {
+    if let Some(unknown) = body.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(ValidationError::new(
+            "unknown_field",
+            format!("unknown setting {unknown:?}; the settings are {}", FIELDS.join(", ")),
+        ));
+    }
+    let invalid = |name: &str, what: &str| ValidationError::new("invalid_setting", format!("{name} must be {what}"));
+    let flag = |name: &str| -> Result<Option<Option<bool>>, ValidationError> {
+        match body.get(name) {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(Value::Bool(b)) => Ok(Some(Some(*b))),
+            Some(_) => Err(invalid(name, "true, false or null")),
+        }
+    };
+    if let Some(v) = flag("autoReview")? {
+        layer.auto_review = v;
+    }
+    if let Some(v) = flag("reviewOnPush")? {
+        layer.review_on_push = v;
+    }
+    if let Some(v) = flag("skipDrafts")? {
+        layer.skip_drafts = v;
+    }
+    match body.get("ignoredPaths") {
+        None => {}
+        Some(Value::Null) => layer.ignored_paths = None,
+        Some(Value::Array(items)) if items.len() <= MAX_IGNORED_PATHS => {
+            let globs = items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .ok_or_else(|| invalid("ignoredPaths", "a list of path globs"))
+                        .and_then(PathGlob::parse)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            layer.ignored_paths = Some(globs);
+        }
+        Some(_) => return Err(invalid("ignoredPaths", "a list of at most 50 path globs, or null")),
+    }
+    match body.get("maxComments") {
+        None => {}
+        Some(Value::Null) => layer.max_comments = None,
+        Some(v) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(n @ 1..=MAX_COMMENTS_CEILING) => layer.max_comments = Some(n),
+            _ => return Err(invalid("maxComments", "a number from 1 to 100, or null")),
+        },
+    }
+    match body.get("minSeverity") {
+        None => {}
+        Some(Value::Null) => layer.min_severity = None,
+        Some(Value::String(s)) => layer.min_severity = Some(s.parse()?),
+        Some(_) => return Err(invalid("minSeverity", "nit, minor, major, critical or null")),
+    }
+    match body.get("depth") {
+        None => {}
+        Some(Value::Null) => layer.depth = None,
+        Some(Value::String(s)) => layer.depth = Some(s.parse()?),
+        Some(_) => return Err(invalid("depth", "fast, standard, deep or null")),
+    }
+    match body.get("mention") {
+        None => {}
+        Some(Value::Null) => layer.mention = None,
+        Some(Value::String(s)) if valid_mention(s) => layer.mention = Some(s.clone()),
+        Some(_) => {
+            return Err(invalid(
+                "mention",
+                "a handle like @agnus (letters, digits, - and _, at most 39)",
+            ));
+        }
+    }
+    Ok(layer)
+}
+
+fn valid_mention(s: &str) -> bool {
+    let Some(handle) = s.strip_prefix('@') else {
+        return false;
+    };
+    !handle.is_empty()
+        && handle.len() <= 39
+        && handle
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn base() -> ReviewSettings {
+        ReviewSettings {
+            auto_review: true,
+            review_on_push: true,
+            skip_drafts: true,
+            ignored_paths: vec![],
+            max_comments: 25,
+            min_severity: Severity::Nit,
+            depth: Depth::Standard,
+            mention: "@agnus".into(),
+        }
+    }
+
+    fn body(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn a_repository_overrides_the_org_which_overrides_the_system() {
+        let org = patch(
+            SettingsLayer::default(),
+            &body(json!({"maxComments": 10, "depth": "deep"})),
+        )
+        .unwrap();
+        let repo = patch(
+            SettingsLayer::default(),
+            &body(json!({"maxComments": 3, "ignoredPaths": ["docs/**"]})),
+        )
+        .unwrap();
+        let effective = base().with(&org).with(&repo);
+        assert_eq!(effective.max_comments, 3);
+        assert_eq!(effective.depth, Depth::Deep);
+        assert!(effective.ignores("docs/a/b.md"));
+        assert!(!effective.ignores("src/main.rs"));
+        assert!(effective.auto_review, "unset fields follow the layer below");
+        // null clears an override.
+        let cleared = patch(repo, &body(json!({"maxComments": null}))).unwrap();
+        assert_eq!(base().with(&org).with(&cleared).max_comments, 10);
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_their_reason() {
+        for bad in [
+            json!({"maxComments": 0}),
+            json!({"maxComments": 101}),
+            json!({"maxComments": "5"}),
+            json!({"minSeverity": "blocker"}),
+            json!({"depth": "bottomless"}),
+            json!({"mention": "agnus"}),
+            json!({"mention": "@a b"}),
+            json!({"ignoredPaths": ["/abs"]}),
+            json!({"ignoredPaths": "docs/**"}),
+            json!({"autoReview": "yes"}),
+            json!({"colour": "blue"}),
+        ] {
+            assert!(
+                patch(SettingsLayer::default(), &body(bad.clone())).is_err(),
+                "{bad} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn severities_order_and_depths_scale_the_budget() {
+        assert!(Severity::Critical > Severity::Major && Severity::Minor > Severity::Nit);
+        assert_eq!(Depth::Fast.diff_budget(100_000), 25_000);
+        assert_eq!(Depth::Deep.diff_budget(100_000), 200_000);
+        assert_eq!(
+            "Thorough".parse::<Depth>().unwrap(),
+            Depth::Deep,
+            "the single-tenant install's word"
+        );
+    }
+}

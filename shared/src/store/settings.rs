@@ -1,0 +1,129 @@
+//! Review settings: the org default (`SETTINGS#REVIEW`, the item the single-tenant upgrade
+//! writes its review depth into) and per-repository overrides
+//! (`SETTINGS#REVIEW#<repoId>`), each holding only the fields it sets.
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+
+use super::keys::*;
+use super::orgs::{AuditEvent, OrgScope, audit_put};
+use super::repos::QueueScope;
+use super::{Item, Store, StoreError, get_opt_n, get_opt_s, n, now_secs, s};
+use crate::domain::OrgId;
+use crate::review_settings::SettingsLayer;
+use crate::rules::PathGlob;
+
+fn layer_from_item(item: &Item) -> SettingsLayer {
+    let flag = |name: &str| match item.get(name) {
+        Some(AttributeValue::Bool(b)) => Some(*b),
+        _ => None,
+    };
+    SettingsLayer {
+        auto_review: flag("auto_review"),
+        review_on_push: flag("review_on_push"),
+        skip_drafts: flag("skip_drafts"),
+        ignored_paths: match item.get("ignored_paths") {
+            Some(AttributeValue::L(list)) => Some(
+                list.iter()
+                    .filter_map(|v| v.as_s().ok())
+                    .filter_map(|g| PathGlob::parse(g).ok())
+                    .collect(),
+            ),
+            _ => None,
+        },
+        max_comments: get_opt_n(item, "max_comments"),
+        min_severity: get_opt_s(item, "min_severity").and_then(|v| v.parse().ok()),
+        // The single-tenant upgrade's word for it, too.
+        depth: get_opt_s(item, "review_depth").and_then(|v| v.parse().ok()),
+        mention: get_opt_s(item, "mention").map(str::to_owned),
+    }
+}
+
+fn layer_to_item(org: &OrgId, sort_key: String, layer: &SettingsLayer, actor: &str) -> Item {
+    let mut item = key(org_pk(org), sort_key);
+    item.insert("type".into(), s("review_settings"));
+    let flags = [
+        ("auto_review", layer.auto_review),
+        ("review_on_push", layer.review_on_push),
+        ("skip_drafts", layer.skip_drafts),
+    ];
+    for (name, value) in flags {
+        if let Some(v) = value {
+            item.insert(name.into(), AttributeValue::Bool(v));
+        }
+    }
+    if let Some(globs) = &layer.ignored_paths {
+        let list = globs.iter().map(|g| s(g.as_str())).collect();
+        item.insert("ignored_paths".into(), AttributeValue::L(list));
+    }
+    if let Some(v) = layer.max_comments {
+        item.insert("max_comments".into(), n(v));
+    }
+    if let Some(v) = layer.min_severity {
+        item.insert("min_severity".into(), s(v.as_str()));
+    }
+    if let Some(v) = layer.depth {
+        item.insert("review_depth".into(), s(v.as_str()));
+    }
+    if let Some(v) = &layer.mention {
+        item.insert("mention".into(), s(v));
+    }
+    item.insert("updated_at".into(), n(now_secs()));
+    item.insert("updated_by".into(), s(actor));
+    item
+}
+
+fn sort_key(repo_id: Option<&str>) -> String {
+    repo_id.map_or_else(|| REVIEW_SETTINGS_SK.to_owned(), repo_settings_sk)
+}
+
+impl Store {
+    /// The org default (`repo_id` None) or a repository's override.
+    pub async fn settings_layer(&self, scope: &OrgScope, repo_id: Option<&str>) -> Result<SettingsLayer, StoreError> {
+        self.read_layer(scope.org_id(), repo_id).await
+    }
+
+    /// Both layers for the review engine: (org default, repository override).
+    pub async fn review_settings_layers(
+        &self,
+        scope: &QueueScope,
+        repo_id: &str,
+    ) -> Result<(SettingsLayer, SettingsLayer), StoreError> {
+        Ok((
+            self.read_layer(scope.org_id(), None).await?,
+            self.read_layer(scope.org_id(), Some(repo_id)).await?,
+        ))
+    }
+
+    async fn read_layer(&self, org: &OrgId, repo_id: Option<&str>) -> Result<SettingsLayer, StoreError> {
+        Ok(self
+            .get(key(org_pk(org), sort_key(repo_id)))
+            .await?
+            .map(|i| layer_from_item(&i))
+            .unwrap_or_default())
+    }
+
+    /// Replaces a layer: the actor is still an admin, the org live, the repository (for an
+    /// override) the org's — with the audit entry, in one transaction.
+    pub async fn put_settings_layer(
+        &self,
+        scope: &OrgScope,
+        repo_id: Option<&str>,
+        layer: &SettingsLayer,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let item = layer_to_item(scope.org_id(), sort_key(repo_id), layer, &scope.actor().id);
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let mut items = vec![(TransactWriteItem::builder().put(put).build(), None)];
+        if let Some(repo_id) = repo_id {
+            items.push(self.repo_exists_check(scope, repo_id)?);
+        }
+        items.extend(self.actor_admin_check(scope)?);
+        items.push(self.org_live_check(scope)?);
+        items.push((audit_put(&self.table, scope.org_id(), event)?, None));
+        self.transact(items).await
+    }
+}
