@@ -64,6 +64,16 @@ impl Standin {
         .await;
     }
 
+    /// Serves a pull request of another provider (`gitlab`, `azure`, `bitbucket`) in that
+    /// provider's documented shapes; see tests/standins/standin.py for the fields.
+    pub async fn pr_for(&self, provider: &str, repo: &str, number: u64, pr: Value, files: Value) {
+        self.control(
+            "/_control/pr",
+            json!({"provider": provider, "repo": repo, "number": number, "pr": pr, "files": files}),
+        )
+        .await;
+    }
+
     /// Like [`Standin::pr`], with an answer for `compare/{base}...{head}` too.
     pub async fn pr_with_compare(&self, repo: &str, number: u64, pr: Value, files: Value, compare: Value) {
         self.control(
