@@ -25,6 +25,14 @@ One HTTP server plays:
       GET  /2.0/repositories/{workspace}/{repo}/pullrequests/{id}
       GET  …/pullrequests/{id}/diff  (302 to /2.0/repositories/{workspace}/{repo}/diff/{spec}, as Bitbucket does)
       GET  …/pullrequests/{id}/comments, POST …/pullrequests/{id}/comments
+  * the providers' "may this token write to this repository?" answers (the repos function
+    asks before a repository is connected), for the tokens a test granted:
+      GET  /repos/{owner}/{repo}                                  (GitHub: permissions.push)
+      GET  /api/v4/projects/{url-encoded path}                    (GitLab: permissions.*_access.access_level)
+      GET  /2.0/user/permissions/repositories?q=repository.full_name="ws/repo"  (Bitbucket)
+      GET  /{org}/{project}/_apis/git/repositories/{repo}         (Azure DevOps: answered or not)
+    A token granted nothing anywhere is refused (401); one without a grant for the
+    repository does not see it (404; Bitbucket: no permission listed).
 and records every request it receives.
 
 Control (used by the tests and scripts/smoke.sh):
@@ -32,15 +40,19 @@ Control (used by the tests and scripts/smoke.sh):
                           "files": [...], "compare": {...}}
                          files: {"filename", "status", "patch"}; Azure DevOps files carry
                          "old"/"new" contents instead of a patch (it serves contents, not diffs)
+  POST /_control/access  {"provider" (default github), "repo", "token", "permission": "read"|"write"|"admin"}
   POST /_control/fail    {"method", "contains", "status", "headers": {}, "times"}  next matching requests fail
   POST /_control/llm     {"answers": [<message content string>, …]}  queued answers (then the default)
   GET  /_requests        every request so far: [{"method", "path", "headers", "body"}]
 
-Usage: standin.py [--port 0]   prints "listening <port>" on stdout once ready.
+Usage: standin.py [--port 0] [--exit-with-stdin]   prints "listening <port>" on stdout once
+ready; with --exit-with-stdin it stops when its standard input closes (its parent is gone).
 """
 
 import argparse
+import base64
 import copy
+import os
 import json
 import pathlib
 import re
@@ -75,7 +87,11 @@ BB_COMMENT = load("comment.rest.json", "bitbucket")
 DEFAULT_ANSWER = json.dumps({"summary": "No issues found.", "comments": []})
 
 LOCK = threading.Lock()
-STATE = {"prs": {}, "reviews": {}, "fail": [], "llm": [], "requests": [], "next_id": 1000}
+STATE = {"prs": {}, "reviews": {}, "fail": [], "llm": [], "requests": [], "next_id": 1000, "access": {}}
+GH_REPO = load("repos.get.rest.json")
+GL_PROJECT = load("projects.get.rest.json", "gitlab")
+AZ_REPOSITORY = load("repositories.get.rest.json", "azure")
+BB_PERMISSION = load("user.permissions.repositories.rest.json", "bitbucket")
 
 
 def pr_key(provider, repo, number):
@@ -138,6 +154,9 @@ class Handler(BaseHTTPRequestHandler):
                     return self.reply(rule["status"], {"message": "stand-in failure"}, rule.get("headers"))
         if path.endswith("/chat/completions") and method == "POST":
             return self.chat(body)
+        access = self.access(method, path, url.query)
+        if access is not None:
+            return access
         if path.startswith("/api/v4/"):
             return self.gitlab(method, path, url.query, body)
         if "/_apis/git/" in path:
@@ -154,6 +173,10 @@ class Handler(BaseHTTPRequestHandler):
                 key = pr_key(body.get("provider", "github"), body["repo"], body["number"])
                 STATE["prs"][key] = body
                 STATE["reviews"].setdefault(key, [])
+                return self.reply(200, {"ok": True})
+            if path == "/_control/access":
+                key = f"{body.get('provider', 'github')}:{body['repo'].lower()}"
+                STATE["access"].setdefault(key, {})[body["token"]] = body["permission"]
                 return self.reply(200, {"ok": True})
             if path == "/_control/fail":
                 STATE["fail"].append(dict(body))
@@ -236,6 +259,71 @@ class Handler(BaseHTTPRequestHandler):
                 STATE["reviews"][key].append(review)
                 return self.reply(200, review)
         return self.reply(404, {"message": "Not Found"})
+
+    def token(self):
+        auth = self.headers.get("authorization") or ""
+        if auth.startswith("Bearer "):
+            return auth[len("Bearer "):]
+        if auth.startswith("Basic "):
+            return base64.b64decode(auth[len("Basic "):]).decode("utf-8", "replace").split(":", 1)[-1]
+        return None
+
+    def permission(self, provider, repo):
+        """(known token?, its permission on repo or None)."""
+        token = self.token()
+        with LOCK:
+            known = any(token in grants for grants in STATE["access"].values())
+            return known, STATE["access"].get(f"{provider}:{repo.lower()}", {}).get(token)
+
+    def access(self, method, path, query):
+        """The providers' repository-access answers; None: not such a request."""
+        if method != "GET":
+            return None
+        gh = re.match(r"^(?:/api/v3)?/repos/([^/]+/[^/]+)$", path)
+        gl = re.match(r"^/api/v4/projects/([^/]+)$", path)
+        az = re.match(r"^/([^/]+)/([^/]+)/_apis/git/repositories/([^/]+)$", path)
+        bb = path == "/2.0/user/permissions/repositories"
+        if not (gh or gl or az or bb):
+            return None
+        if gh:
+            provider, repo = "github", gh.group(1)
+        elif gl:
+            provider, repo = "gitlab", unquote(gl.group(1))
+        elif az:
+            provider, repo = "azure", "/".join(unquote(g) for g in az.group(1, 2, 3))
+        else:
+            q = unquote(dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("q", ""))
+            m = re.match(r'^repository\.full_name="([^"]+)"$', q)
+            provider, repo = "bitbucket", m.group(1) if m else ""
+        known, permission = self.permission(provider, repo)
+        if not known:
+            return self.reply(401, {"message": "Bad credentials"})
+        if provider == "bitbucket":
+            values = []
+            if permission:
+                entry = copy.deepcopy(BB_PERMISSION["values"][0])
+                entry["permission"] = permission
+                entry["repository"]["full_name"] = repo
+                values.append(entry)
+            return self.reply(200, dict(copy.deepcopy(BB_PERMISSION), values=values, size=len(values)))
+        if permission is None:
+            return self.reply(404, {"message": "Not Found"})
+        write = permission in ("write", "admin")
+        if provider == "github":
+            out = copy.deepcopy(GH_REPO)
+            out["full_name"] = repo
+            out["permissions"] = {"admin": permission == "admin", "maintain": False, "push": write,
+                                  "triage": write, "pull": True}
+        elif provider == "gitlab":
+            out = copy.deepcopy(GL_PROJECT)
+            out["path_with_namespace"] = repo
+            level = {"read": 20, "write": 30, "admin": 40}[permission]
+            out["permissions"] = {"project_access": {"access_level": level, "notification_level": 3},
+                                  "group_access": None}
+        else:
+            out = copy.deepcopy(AZ_REPOSITORY)
+            out["name"] = repo.rsplit("/", 1)[-1]
+        return self.reply(200, out)
 
     def posted(self, key, item):
         """Keeps what was posted (served back by the list endpoints)."""
@@ -463,7 +551,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--exit-with-stdin", action="store_true")
     args = parser.parse_args()
+    if args.exit_with_stdin:
+        def watch():
+            sys.stdin.read()
+            os._exit(0)
+
+        threading.Thread(target=watch, daemon=True).start()
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     print(f"listening {server.server_address[1]}", flush=True)
     try:

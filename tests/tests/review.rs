@@ -88,6 +88,7 @@ async fn setup_for(provider: &'static str, extra: &[(&str, &str)]) -> Env {
     let jobs = EventSourceMapping::new(sqs, &jobs_queue, 1, 0).await.unwrap();
     let user = api.user().await;
     let repo = repo_name(provider);
+    standin.grant(provider, &repo, TOKEN, "write").await;
     let a = api
         .call(
             Call::post("/api/repos")

@@ -323,6 +323,21 @@ impl CommentHost for Azure {
         Provider::Azure
     }
 
+    /// `GET {org}/{project}/_apis/git/repositories/{repo}` answered for the token (Azure
+    /// DevOps shows no per-repository write permission to a personal access token).
+    fn check_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool> {
+        Box::pin(async move {
+            let t = Target {
+                full_name,
+                pr: 0,
+                token,
+            };
+            let url = format!("{}?{API_VERSION}", self.repo_path(&t));
+            send(self.auth(token, self.http.get(url))).await?;
+            Ok(true)
+        })
+    }
+
     fn fetch_pull<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, PullRequest> {
         Box::pin(self.pull(t))
     }

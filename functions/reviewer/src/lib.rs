@@ -43,7 +43,7 @@ use tracing::Instrument;
 
 use crate::http::CallError;
 use crate::llm::{Llm, LlmError};
-use crate::provider::{CodeHost, Posted, Posting, Target, review_body, same_commit};
+use crate::provider::{Hosts, Posted, Posting, Target, review_body, same_commit};
 use crate::validate::Limits;
 
 /// How long a claim holds a job: longer than the function's timeout (300 s), shorter
@@ -57,22 +57,15 @@ pub struct ReviewerState {
     pub store: Store,
     pub sealer: SecretBox,
     pub sqs: SqsClient,
-    pub github: github::Github,
-    pub gitlab: gitlab::Gitlab,
-    pub azure: azure::Azure,
-    pub bitbucket: bitbucket::Bitbucket,
+    pub hosts: Hosts,
     pub llm: Llm,
 }
 
 impl ReviewerState {
     pub fn new(config: ReviewerConfig, store: Store, sealer: SecretBox, sqs: SqsClient) -> Self {
-        let provider_http = http::client(config.provider_timeout);
         let llm_http = http::client(config.llm_timeout);
         Self {
-            github: github::Github::new(provider_http.clone(), &config.github_api_url),
-            gitlab: gitlab::Gitlab::new(provider_http.clone(), &config.gitlab_url),
-            azure: azure::Azure::new(provider_http.clone(), &config.azure_devops_url, config.max_diff_bytes),
-            bitbucket: bitbucket::Bitbucket::new(provider_http, &config.bitbucket_api_url),
+            hosts: Hosts::new(&config.providers, config.max_diff_bytes),
             llm: Llm::new(
                 llm_http,
                 &config.llm_base_url,
@@ -83,16 +76,6 @@ impl ReviewerState {
             store,
             sealer,
             sqs,
-        }
-    }
-
-    /// The REST client of `provider`.
-    pub fn host(&self, provider: Provider) -> &dyn CodeHost {
-        match provider {
-            Provider::Github => &self.github,
-            Provider::Gitlab => &self.gitlab,
-            Provider::Azure => &self.azure,
-            Provider::Bitbucket => &self.bitbucket,
         }
     }
 }
@@ -314,7 +297,7 @@ async fn review(
     };
     let p = repo.provider;
     *provider = Some(p);
-    let host = state.host(p);
+    let host = state.hosts.get(p);
     let Some(sealed) = repo.token_ciphertext.as_deref() else {
         return Ok(Step::Finish(Box::new(ReviewOutcome::failed("token_missing"))));
     };

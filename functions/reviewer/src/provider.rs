@@ -11,11 +11,16 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use agnus_shared::config::ProviderApis;
 use agnus_shared::domain::Provider;
 use secrecy::SecretString;
 
+use crate::azure::Azure;
+use crate::bitbucket::Bitbucket;
 use crate::diff::ChangedFile;
-use crate::http::CallError;
+use crate::github::Github;
+use crate::gitlab::Gitlab;
+use crate::http::{self, CallError};
 use crate::validate::{InlineComment, ValidReview};
 
 /// A pull request as the host reports it now.
@@ -136,6 +141,42 @@ pub trait CodeHost: Send + Sync + std::fmt::Debug {
 
     /// Posts the review on the head commit.
     fn post<'a>(&'a self, t: &'a Target<'a>, posting: &'a Posting<'a>) -> HostFuture<'a, Posted>;
+
+    /// May `token` write to the repository `full_name` (what posting a review needs)?
+    /// `Ok(false)`: it can read only; 401/403/404: it cannot see the repository.
+    fn can_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool>;
+}
+
+/// One client per provider, sharing one HTTP client.
+#[derive(Debug, Clone)]
+pub struct Hosts {
+    pub github: Github,
+    pub gitlab: Gitlab,
+    pub azure: Azure,
+    pub bitbucket: Bitbucket,
+}
+
+impl Hosts {
+    /// `max_diff_bytes`: how much Azure DevOps content is fetched (the review budget).
+    pub fn new(apis: &ProviderApis, max_diff_bytes: usize) -> Self {
+        let client = http::client(apis.timeout);
+        Self {
+            github: Github::new(client.clone(), &apis.github_api_url),
+            gitlab: Gitlab::new(client.clone(), &apis.gitlab_url),
+            azure: Azure::new(client.clone(), &apis.azure_devops_url, max_diff_bytes),
+            bitbucket: Bitbucket::new(client, &apis.bitbucket_api_url),
+        }
+    }
+
+    /// The REST client of `provider`.
+    pub fn get(&self, provider: Provider) -> &dyn CodeHost {
+        match provider {
+            Provider::Github => &self.github,
+            Provider::Gitlab => &self.gitlab,
+            Provider::Azure => &self.azure,
+            Provider::Bitbucket => &self.bitbucket,
+        }
+    }
 }
 
 /// Hosts that post a review as separate comments (GitLab, Azure DevOps, Bitbucket):
@@ -162,6 +203,9 @@ pub trait CommentHost: Send + Sync + std::fmt::Debug {
         inline: bool,
         payload: serde_json::Value,
     ) -> HostFuture<'a, Posted>;
+
+    /// [`CodeHost::can_write`].
+    fn check_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool>;
 }
 
 impl<H: CommentHost> CodeHost for H {
@@ -175,6 +219,10 @@ impl<H: CommentHost> CodeHost for H {
 
     fn files<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest) -> HostFuture<'a, Vec<ChangedFile>> {
         self.fetch_files(t, pr)
+    }
+
+    fn can_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool> {
+        self.check_write(full_name, token)
     }
 
     fn find_marker<'a>(&'a self, t: &'a Target<'a>, job_id: &'a str) -> HostFuture<'a, Option<Posted>> {
