@@ -59,6 +59,7 @@ fn job(files_json: &str, answer: &str, llm: &Llm) -> usize {
             path: f.filename,
             status: f.status,
             patch: f.patch,
+            old_path: None,
         })
         .collect();
     let view = build_view(&files, 60_000, &[]);

@@ -526,6 +526,8 @@ pub struct ReposConfig {
     pub bucket: String,
     pub inline_max_bytes: usize,
     pub s3_path_style: bool,
+    /// Connecting a repository checks the token against its provider here.
+    pub providers: ProviderApis,
 }
 
 impl ReposConfig {
@@ -542,6 +544,7 @@ impl ReposConfig {
             bucket: required(src, "AGNUS_PAYLOAD_BUCKET", "the claim-check bucket")?,
             inline_max_bytes: number(src, "AGNUS_SQS_INLINE_MAX_BYTES", 240 * 1024)?,
             s3_path_style: flag(src, "AGNUS_S3_FORCE_PATH_STYLE")?,
+            providers: ProviderApis::from_source(src)?,
         })
     }
 
@@ -595,11 +598,7 @@ pub struct ReviewerConfig {
     pub llm_model: String,
     pub llm_api_key: Option<SecretString>,
     pub llm_timeout: Duration,
-    pub github_api_url: String,
-    pub gitlab_url: String,
-    pub azure_devops_url: String,
-    pub bitbucket_api_url: String,
-    pub provider_timeout: Duration,
+    pub providers: ProviderApis,
     pub max_diff_bytes: usize,
     pub max_comments: usize,
     pub max_comments_per_file: usize,
@@ -620,6 +619,41 @@ fn base_url(src: &dyn Source, name: &'static str, default: &str) -> Result<Strin
     Ok(url)
 }
 
+/// A number setting of at least 1.
+fn positive(src: &dyn Source, name: &'static str, default: usize) -> Result<usize, ConfigError> {
+    match number(src, name, default)? {
+        0 => Err(ConfigError::Invalid {
+            name,
+            reason: "must be at least 1".into(),
+        }),
+        n => Ok(n),
+    }
+}
+
+/// Where the providers' REST APIs are, and how long a request to them may take (the
+/// review engine, and the repos function that checks a token's access on connect).
+#[derive(Debug, Clone)]
+pub struct ProviderApis {
+    pub github_api_url: String,
+    pub gitlab_url: String,
+    pub azure_devops_url: String,
+    pub bitbucket_api_url: String,
+    pub timeout: Duration,
+}
+
+impl ProviderApis {
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let timeout = positive(src, "AGNUS_PROVIDER_TIMEOUT_SECS", 30)?;
+        Ok(Self {
+            github_api_url: base_url(src, "AGNUS_GITHUB_API_URL", "https://api.github.com")?,
+            gitlab_url: base_url(src, "AGNUS_GITLAB_URL", "https://gitlab.com")?,
+            azure_devops_url: base_url(src, "AGNUS_AZURE_DEVOPS_URL", "https://dev.azure.com")?,
+            bitbucket_api_url: base_url(src, "AGNUS_BITBUCKET_API_URL", "https://api.bitbucket.org/2.0")?,
+            timeout: Duration::from_secs(timeout as u64),
+        })
+    }
+}
+
 impl ReviewerConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_source(&ProcessEnv)
@@ -635,15 +669,7 @@ impl ReviewerConfig {
                 });
             }
         };
-        let positive = |name: &'static str, default: usize| -> Result<usize, ConfigError> {
-            match number(src, name, default)? {
-                0 => Err(ConfigError::Invalid {
-                    name,
-                    reason: "must be at least 1".into(),
-                }),
-                n => Ok(n),
-            }
-        };
+        let positive = |name: &'static str, default: usize| positive(src, name, default);
         Ok(Self {
             table_name: required(src, "AGNUS_TABLE_NAME", "the DynamoDB table name")?,
             queue_url: required(src, "AGNUS_REVIEW_JOBS_QUEUE_URL", "the review-jobs queue URL")?,
@@ -652,11 +678,7 @@ impl ReviewerConfig {
             llm_model: src.get("AGNUS_LLM_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_owned()),
             llm_api_key: src.get("AGNUS_LLM_API_KEY").map(SecretString::from),
             llm_timeout: Duration::from_secs(positive("AGNUS_LLM_TIMEOUT_SECS", 120)? as u64),
-            github_api_url: base_url(src, "AGNUS_GITHUB_API_URL", "https://api.github.com")?,
-            gitlab_url: base_url(src, "AGNUS_GITLAB_URL", "https://gitlab.com")?,
-            azure_devops_url: base_url(src, "AGNUS_AZURE_DEVOPS_URL", "https://dev.azure.com")?,
-            bitbucket_api_url: base_url(src, "AGNUS_BITBUCKET_API_URL", "https://api.bitbucket.org/2.0")?,
-            provider_timeout: Duration::from_secs(positive("AGNUS_PROVIDER_TIMEOUT_SECS", 30)? as u64),
+            providers: ProviderApis::from_source(src)?,
             max_diff_bytes: positive("AGNUS_REVIEW_MAX_DIFF_BYTES", 60_000)?,
             max_comments: positive("AGNUS_REVIEW_MAX_COMMENTS", 25)?,
             max_comments_per_file: positive("AGNUS_REVIEW_MAX_COMMENTS_PER_FILE", 5)?,
@@ -775,7 +797,7 @@ mod tests {
     fn reviewer_defaults_and_refusals() {
         let base = [("AGNUS_TABLE_NAME", "t"), ("AGNUS_REVIEW_JOBS_QUEUE_URL", "http://q")];
         let c = ReviewerConfig::from_source(&src(&base)).unwrap();
-        assert_eq!(c.github_api_url, "https://api.github.com");
+        assert_eq!(c.providers.github_api_url, "https://api.github.com");
         assert_eq!(c.llm_base_url, "https://api.openai.com/v1");
         assert_eq!(
             (c.max_comments, c.max_comments_per_file, c.max_diff_bytes),
@@ -786,7 +808,7 @@ mod tests {
         with.push(("AGNUS_GITHUB_API_URL", "https://ghe.example.com/api/v3/"));
         with.push(("AGNUS_LLM_API_KEY", "sk-secret-value"));
         let c = ReviewerConfig::from_source(&src(&with)).unwrap();
-        assert_eq!(c.github_api_url, "https://ghe.example.com/api/v3");
+        assert_eq!(c.providers.github_api_url, "https://ghe.example.com/api/v3");
         assert!(!format!("{c:?}").contains("sk-secret-value"), "the key never prints");
         for bad in [
             ("AGNUS_LLM_BASE_URL", "ftp://x"),

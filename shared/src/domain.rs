@@ -400,6 +400,24 @@ pub struct RepoRef {
     pub full_name: String,
 }
 
+/// `%XX` escapes of a URL path decoded (`None`: a broken escape or not UTF-8).
+fn percent_decode(path: &str) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = path.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 impl RepoRef {
     pub fn parse(provider: Provider, raw: &str) -> Result<Self, ValidationError> {
         let invalid = || {
@@ -420,6 +438,9 @@ impl RepoRef {
             let host = host.rsplit('@').next().unwrap_or(host).to_ascii_lowercase();
             let path = path.split(['?', '#']).next().unwrap_or_default().trim_end_matches('/');
             let path = path.strip_suffix(".git").unwrap_or(path);
+            // Azure DevOps project names may hold spaces: `remoteUrl` percent-encodes them.
+            let decoded = percent_decode(path).ok_or_else(invalid)?;
+            let path = decoded.as_str();
             match provider {
                 Provider::Azure if host == "dev.azure.com" || host == "ssh.dev.azure.com" => {
                     path.replace("/_git/", "/")
@@ -488,6 +509,15 @@ mod tests {
         assert_eq!(
             p(Provider::Azure, "https://fabrikam.visualstudio.com/Proj/_git/Repo").unwrap(),
             "fabrikam/proj/repo"
+        );
+        assert_eq!(
+            p(Provider::Azure, "https://dev.azure.com/fabrikam/My%20Project/_git/Repo").unwrap(),
+            "fabrikam/my project/repo"
+        );
+        assert!(p(Provider::Azure, "https://dev.azure.com/fabrikam/x%2/_git/Repo").is_err());
+        assert!(
+            p(Provider::Github, "https://github.com/o/a%2Fb").is_err(),
+            "an encoded slash is no path"
         );
         assert_eq!(
             p(Provider::Bitbucket, "https://bitbucket.org/ws/repo").unwrap(),

@@ -346,7 +346,14 @@ impl Api {
         let sdk = sdk().await;
         let ddb = aws_sdk_dynamodb::Client::new(&sdk);
         let kms = aws_sdk_kms::Client::new(&sdk);
-        let env = env_map(overrides);
+        let mut env = env_map(overrides);
+        // Provider APIs (connecting a repository checks its token there): the process's
+        // stand-in unless the test brings its own.
+        for (name, path) in review::PROVIDER_URLS {
+            if !env.contains_key(name) {
+                env.insert(name.to_owned(), format!("{}{path}", review::shared_standin().url));
+            }
+        }
         let intake_config = agnus_shared::config::IntakeConfig::from_source(&env).expect("intake config");
         Self {
             auth: Arc::new(AuthState::new(

@@ -2,26 +2,43 @@
 //! (`tests/standins/standin.py`) and the reviewer run in process.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, OnceLock};
 
 use serde_json::{Value, json};
 
 use crate::repo_root;
 
-/// A running stand-in (GitHub REST + OpenAI-compatible LLM); stopped on drop.
+/// The provider base-URL settings and the stand-in path each one points at.
+pub const PROVIDER_URLS: [(&str, &str); 4] = [
+    ("AGNUS_GITHUB_API_URL", ""),
+    ("AGNUS_GITLAB_URL", ""),
+    ("AGNUS_AZURE_DEVOPS_URL", ""),
+    ("AGNUS_BITBUCKET_API_URL", "/2.0"),
+];
+
+/// One stand-in for the whole test process (tests that connect repositories through
+/// [`crate::Api`] without a stand-in of their own); it stops when the process ends.
+pub fn shared_standin() -> &'static Standin {
+    static SHARED: OnceLock<Standin> = OnceLock::new();
+    SHARED.get_or_init(Standin::start)
+}
+
+/// A running stand-in (provider REST APIs + OpenAI-compatible LLM); stopped on drop, or
+/// when the test process ends (it exits when its standard input closes).
 #[derive(Debug)]
 pub struct Standin {
     child: Child,
+    _stdin: Option<ChildStdin>,
     pub url: String,
-    http: reqwest::Client,
 }
 
 impl Standin {
     pub fn start() -> Self {
         let mut child = Command::new("python3")
             .arg(repo_root().join("tests/standins/standin.py"))
-            .args(["--port", "0"])
+            .args(["--port", "0", "--exit-with-stdin"])
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -36,15 +53,20 @@ impl Standin {
             .unwrap_or_else(|| panic!("unexpected stand-in output {line:?}"))
             .to_owned();
         Self {
+            _stdin: child.stdin.take(),
             child,
             url: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
         }
+    }
+
+    /// A client per call: the shared stand-in outlives each test's runtime.
+    fn http(&self) -> reqwest::Client {
+        reqwest::Client::new()
     }
 
     async fn control(&self, path: &str, body: Value) {
         let r = self
-            .http
+            .http()
             .post(format!("{}{path}", self.url))
             .json(&body)
             .send()
@@ -60,6 +82,16 @@ impl Standin {
         self.control(
             "/_control/pr",
             json!({"repo": repo, "number": number, "pr": pr, "files": files}),
+        )
+        .await;
+    }
+
+    /// Serves a pull request of another provider (`gitlab`, `azure`, `bitbucket`) in that
+    /// provider's documented shapes; see tests/standins/standin.py for the fields.
+    pub async fn pr_for(&self, provider: &str, repo: &str, number: u64, pr: Value, files: Value) {
+        self.control(
+            "/_control/pr",
+            json!({"provider": provider, "repo": repo, "number": number, "pr": pr, "files": files}),
         )
         .await;
     }
@@ -82,6 +114,15 @@ impl Standin {
         .await;
     }
 
+    /// Lets `token` act on `repo` at `provider` with `permission` (`read`, `write`, `admin`).
+    pub async fn grant(&self, provider: &str, repo: &str, token: &str, permission: &str) {
+        self.control(
+            "/_control/access",
+            json!({"provider": provider, "repo": repo, "token": token, "permission": permission}),
+        )
+        .await;
+    }
+
     /// Queues the LLM's next answers (message contents).
     pub async fn llm_answers(&self, answers: &[Value]) {
         let answers: Vec<String> = answers
@@ -96,7 +137,7 @@ impl Standin {
 
     /// Every request received so far.
     pub async fn requests(&self) -> Vec<Value> {
-        self.http
+        self.http()
             .get(format!("{}/_requests", self.url))
             .send()
             .await

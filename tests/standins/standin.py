@@ -11,50 +11,101 @@ One HTTP server plays:
       GET  /repos/{owner}/{repo}/compare/{base}...{head}
   * an OpenAI-compatible Chat Completions endpoint: POST /v1/chat/completions, whose
     answers the test scripts.
+  * the GitLab REST API v4 (tests/fixtures/gitlab/*.rest.json):
+      GET  /api/v4/projects/{url-encoded path}/merge_requests/{iid}
+      GET  …/merge_requests/{iid}/diffs?per_page&page
+      GET  …/merge_requests/{iid}/notes?per_page&page
+      POST …/merge_requests/{iid}/notes, POST …/merge_requests/{iid}/discussions
+  * the Azure DevOps REST API 7.1 (tests/fixtures/azure/*.rest.json):
+      GET  /{org}/{project}/_apis/git/repositories/{repo}/pullRequests/{id}
+      GET  …/pullRequests/{id}/iterations, …/pullRequests/{id}/iterations/{n}/changes
+      GET  /{org}/{project}/_apis/git/repositories/{repo}/items?path&includeContent&versionDescriptor.version
+      GET  …/pullRequests/{id}/threads, POST …/pullRequests/{id}/threads
+  * the Bitbucket Cloud REST API 2.0 (tests/fixtures/bitbucket/):
+      GET  /2.0/repositories/{workspace}/{repo}/pullrequests/{id}
+      GET  …/pullrequests/{id}/diff  (302 to /2.0/repositories/{workspace}/{repo}/diff/{spec}, as Bitbucket does)
+      GET  …/pullrequests/{id}/comments, POST …/pullrequests/{id}/comments
+  * the providers' "may this token write to this repository?" answers (the repos function
+    asks before a repository is connected), for the tokens a test granted:
+      GET  /repos/{owner}/{repo}                                  (GitHub: permissions.push)
+      GET  /api/v4/projects/{url-encoded path}                    (GitLab: permissions.*_access.access_level)
+      GET  /2.0/user/permissions/repositories?q=repository.full_name="ws/repo"  (Bitbucket)
+      GET  /{org}/{project}/_apis/git/repositories/{repo}         (Azure DevOps: answered or not)
+    A token granted nothing anywhere is refused (401); one without a grant for the
+    repository does not see it (404; Bitbucket: no permission listed).
 and records every request it receives.
 
 Control (used by the tests and scripts/smoke.sh):
-  POST /_control/pr      {"repo", "number", "pr": {field overrides}, "files": [...], "compare": {...}}
+  POST /_control/pr      {"provider" (default github), "repo", "number", "pr": {field overrides},
+                          "files": [...], "compare": {...}}
+                         files: {"filename", "status", "patch"}; Azure DevOps files carry
+                         "old"/"new" contents instead of a patch (it serves contents, not diffs)
+  POST /_control/access  {"provider" (default github), "repo", "token", "permission": "read"|"write"|"admin"}
   POST /_control/fail    {"method", "contains", "status", "headers": {}, "times"}  next matching requests fail
   POST /_control/llm     {"answers": [<message content string>, …]}  queued answers (then the default)
   GET  /_requests        every request so far: [{"method", "path", "headers", "body"}]
 
-Usage: standin.py [--port 0]   prints "listening <port>" on stdout once ready.
+Usage: standin.py [--port 0] [--exit-with-stdin]   prints "listening <port>" on stdout once
+ready; with --exit-with-stdin it stops when its standard input closes (its parent is gone).
 """
 
 import argparse
+import base64
 import copy
+import os
 import json
 import pathlib
 import re
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
-FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "fixtures" / "github"
+FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
 
 
-def load(name):
-    return json.loads((FIXTURES / name).read_text())
+def load(name, provider="github"):
+    return json.loads((FIXTURES / provider / name).read_text())
 
 
 PULL = load("pulls.get.rest.json")
 FILE = load("pulls.files.rest.json")[0]
 REVIEW = load("pulls.reviews.create.rest.json")
 COMPARE = load("compare.rest.json")
+GL_MR = load("merge_request.get.rest.json", "gitlab")
+GL_DIFF = load("merge_request.diffs.rest.json", "gitlab")[0]
+GL_NOTE = load("notes.create.rest.json", "gitlab")
+GL_DISCUSSION = load("discussions.create.rest.json", "gitlab")
+AZ_PULL = load("pullrequest.get.rest.json", "azure")
+AZ_ITERATIONS = load("iterations.list.rest.json", "azure")
+AZ_CHANGE = load("iteration.changes.rest.json", "azure")["changeEntries"][0]
+AZ_THREAD = load("threads.create.rest.json", "azure")
+AZ_ITEM = load("items.get.rest.json", "azure")["value"][0]
+BB_PULL = load("pullrequest.created.json", "bitbucket")["pullrequest"]
+BB_COMMENT = load("comment.rest.json", "bitbucket")
 
 DEFAULT_ANSWER = json.dumps({"summary": "No issues found.", "comments": []})
 
 LOCK = threading.Lock()
-STATE = {"prs": {}, "reviews": {}, "fail": [], "llm": [], "requests": [], "next_id": 1000}
+STATE = {"prs": {}, "reviews": {}, "fail": [], "llm": [], "requests": [], "next_id": 1000, "access": {}}
+GH_REPO = load("repos.get.rest.json")
+GL_PROJECT = load("projects.get.rest.json", "gitlab")
+AZ_REPOSITORY = load("repositories.get.rest.json", "azure")
+BB_PERMISSION = load("user.permissions.repositories.rest.json", "bitbucket")
 
 
-def pr_state(repo, number):
-    key = f"{repo.lower()}#{number}"
-    if key not in STATE["prs"]:
-        return None
-    return STATE["prs"][key]
+def pr_key(provider, repo, number):
+    return f"{provider}:{repo.lower()}#{number}"
+
+
+def pr_state(repo, number, provider="github"):
+    return STATE["prs"].get(pr_key(provider, repo, number))
+
+
+def page_of(items, query, size_name="per_page", default=100):
+    q = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+    page, size = int(q.get("page", "1")), int(q.get(size_name, str(default)))
+    return items[(page - 1) * size : page * size]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -65,10 +116,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def reply(self, status, body, headers=None):
         data = json.dumps(body).encode() if not isinstance(body, bytes) else body
+        headers = dict(headers or {})
         self.send_response(status)
-        self.send_header("content-type", "application/json; charset=utf-8")
+        self.send_header("content-type", headers.pop("content-type", "application/json; charset=utf-8"))
         self.send_header("content-length", str(len(data)))
-        for k, v in (headers or {}).items():
+        for k, v in headers.items():
             self.send_header(k, str(v))
         self.end_headers()
         self.wfile.write(data)
@@ -102,6 +154,15 @@ class Handler(BaseHTTPRequestHandler):
                     return self.reply(rule["status"], {"message": "stand-in failure"}, rule.get("headers"))
         if path.endswith("/chat/completions") and method == "POST":
             return self.chat(body)
+        access = self.access(method, path, url.query)
+        if access is not None:
+            return access
+        if path.startswith("/api/v4/"):
+            return self.gitlab(method, path, url.query, body)
+        if "/_apis/git/" in path:
+            return self.azure(method, path, url.query, body)
+        if path.startswith("/2.0/"):
+            return self.bitbucket(method, path, url.query, body)
         return self.github(method, path, url.query, body)
 
     def control(self, method, path, body):
@@ -109,9 +170,13 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/_requests":
                 return self.reply(200, STATE["requests"])
             if path == "/_control/pr":
-                key = f"{body['repo'].lower()}#{body['number']}"
+                key = pr_key(body.get("provider", "github"), body["repo"], body["number"])
                 STATE["prs"][key] = body
                 STATE["reviews"].setdefault(key, [])
+                return self.reply(200, {"ok": True})
+            if path == "/_control/access":
+                key = f"{body.get('provider', 'github')}:{body['repo'].lower()}"
+                STATE["access"].setdefault(key, {})[body["token"]] = body["permission"]
                 return self.reply(200, {"ok": True})
             if path == "/_control/fail":
                 STATE["fail"].append(dict(body))
@@ -149,7 +214,7 @@ class Handler(BaseHTTPRequestHandler):
         if c:
             repo = c.group(1)
             with LOCK:
-                found = [p for k, p in STATE["prs"].items() if k.startswith(repo.lower() + "#") and p.get("compare")]
+                found = [p for k, p in STATE["prs"].items() if k.startswith(f"github:{repo.lower()}#") and p.get("compare")]
             if not found:
                 return self.reply(404, {"message": "Not Found"})
             out = copy.deepcopy(COMPARE)
@@ -163,7 +228,7 @@ class Handler(BaseHTTPRequestHandler):
             state = pr_state(repo, number)
             if state is None:
                 return self.reply(404, {"message": "Not Found"})
-            key = f"{repo.lower()}#{number}"
+            key = pr_key("github", repo, number)
             page = int(dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("page", "1"))
             if tail is None and method == "GET":
                 pull = copy.deepcopy(PULL)
@@ -195,6 +260,261 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(200, review)
         return self.reply(404, {"message": "Not Found"})
 
+    def token(self):
+        auth = self.headers.get("authorization") or ""
+        if auth.startswith("Bearer "):
+            return auth[len("Bearer "):]
+        if auth.startswith("Basic "):
+            return base64.b64decode(auth[len("Basic "):]).decode("utf-8", "replace").split(":", 1)[-1]
+        return None
+
+    def permission(self, provider, repo):
+        """(known token?, its permission on repo or None)."""
+        token = self.token()
+        with LOCK:
+            known = any(token in grants for grants in STATE["access"].values())
+            return known, STATE["access"].get(f"{provider}:{repo.lower()}", {}).get(token)
+
+    def access(self, method, path, query):
+        """The providers' repository-access answers; None: not such a request."""
+        if method != "GET":
+            return None
+        gh = re.match(r"^(?:/api/v3)?/repos/([^/]+/[^/]+)$", path)
+        gl = re.match(r"^/api/v4/projects/([^/]+)$", path)
+        az = re.match(r"^/([^/]+)/([^/]+)/_apis/git/repositories/([^/]+)$", path)
+        bb = path == "/2.0/user/permissions/repositories"
+        if not (gh or gl or az or bb):
+            return None
+        if gh:
+            provider, repo = "github", gh.group(1)
+        elif gl:
+            provider, repo = "gitlab", unquote(gl.group(1))
+        elif az:
+            provider, repo = "azure", "/".join(unquote(g) for g in az.group(1, 2, 3))
+        else:
+            q = unquote(dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("q", ""))
+            m = re.match(r'^repository\.full_name="([^"]+)"$', q)
+            provider, repo = "bitbucket", m.group(1) if m else ""
+        known, permission = self.permission(provider, repo)
+        if not known:
+            return self.reply(401, {"message": "Bad credentials"})
+        if provider == "bitbucket":
+            values = []
+            if permission:
+                entry = copy.deepcopy(BB_PERMISSION["values"][0])
+                entry["permission"] = permission
+                entry["repository"]["full_name"] = repo
+                values.append(entry)
+            return self.reply(200, dict(copy.deepcopy(BB_PERMISSION), values=values, size=len(values)))
+        if permission is None:
+            return self.reply(404, {"message": "Not Found"})
+        write = permission in ("write", "admin")
+        if provider == "github":
+            out = copy.deepcopy(GH_REPO)
+            out["full_name"] = repo
+            out["permissions"] = {"admin": permission == "admin", "maintain": False, "push": write,
+                                  "triage": write, "pull": True}
+        elif provider == "gitlab":
+            out = copy.deepcopy(GL_PROJECT)
+            out["path_with_namespace"] = repo
+            level = {"read": 20, "write": 30, "admin": 40}[permission]
+            out["permissions"] = {"project_access": {"access_level": level, "notification_level": 3},
+                                  "group_access": None}
+        else:
+            out = copy.deepcopy(AZ_REPOSITORY)
+            out["name"] = repo.rsplit("/", 1)[-1]
+        return self.reply(200, out)
+
+    def posted(self, key, item):
+        """Keeps what was posted (served back by the list endpoints)."""
+        STATE["next_id"] += 1
+        STATE["reviews"][key].append(item)
+        return STATE["next_id"]
+
+    def gitlab(self, method, path, query, body):
+        m = re.match(r"^/api/v4/projects/([^/]+)/merge_requests/(\d+)(/diffs|/notes|/discussions)?$", path)
+        if not m:
+            return self.reply(404, {"message": "404 Project Not Found"})
+        repo, number, tail = unquote(m.group(1)), int(m.group(2)), m.group(3)
+        with LOCK:
+            state = pr_state(repo, number, "gitlab")
+            if state is None:
+                return self.reply(404, {"message": "404 Not found"})
+            key = pr_key("gitlab", repo, number)
+            over = state.get("pr", {})
+            if tail is None and method == "GET":
+                mr = copy.deepcopy(GL_MR)
+                mr.update(iid=number, state=over.get("state", "opened"), **texts(over, ("title", "description", "draft")))
+                mr["web_url"] = f"https://gitlab.example.com/{repo}/-/merge_requests/{number}"
+                if "author_username" in over:
+                    mr["author"]["username"] = over["author_username"]
+                if "head_sha" in over:
+                    mr["sha"] = mr["diff_refs"]["head_sha"] = over["head_sha"]
+                if "base_sha" in over:
+                    mr["diff_refs"]["base_sha"] = mr["diff_refs"]["start_sha"] = over["base_sha"]
+                return self.reply(200, mr)
+            if tail == "/diffs" and method == "GET":
+                diffs = []
+                for f in state.get("files", []):
+                    d = copy.deepcopy(GL_DIFF)
+                    d.update(old_path=f.get("old_path", f["filename"]), new_path=f["filename"], diff=f.get("patch") or "")
+                    d.update(new_file=f.get("status") == "added", deleted_file=f.get("status") == "removed",
+                             renamed_file=f.get("status") == "renamed")
+                    diffs.append(d)
+                return self.reply(200, page_of(diffs, query))
+            if tail == "/notes" and method == "GET":
+                return self.reply(200, page_of(STATE["reviews"][key], query))
+            if tail == "/notes" and method == "POST":
+                note = copy.deepcopy(GL_NOTE)
+                note.update(body=body.get("body"), noteable_iid=number)
+                note["id"] = self.posted(key, note)
+                return self.reply(201, note)
+            if tail == "/discussions" and method == "POST":
+                discussion = copy.deepcopy(GL_DISCUSSION)
+                note = discussion["notes"][0]
+                note.update(body=body.get("body"), position=body.get("position"), noteable_iid=number)
+                note["id"] = self.posted(key, note)
+                discussion["id"] = f"{note['id']:040x}"
+                return self.reply(201, discussion)
+        return self.reply(404, {"message": "404 Not found"})
+
+    def azure(self, method, path, query, body):
+        m = re.match(r"^/([^/]+)/([^/]+)/_apis/git/repositories/([^/]+)(/.*)?$", path)
+        if not m:
+            return self.reply(404, {"message": "not found"})
+        repo = "/".join(unquote(g) for g in m.group(1, 2, 3))
+        rest = m.group(4) or ""
+        q = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+        with LOCK:
+            if rest == "/items" and method == "GET":
+                want = unquote(q.get("path", "")).lstrip("/")
+                version = q.get("versionDescriptor.version")
+                for k, st in STATE["prs"].items():
+                    if not k.startswith(f"azure:{repo.lower()}#"):
+                        continue
+                    head = st.get("pr", {}).get("head_sha")
+                    for f in st.get("files", []):
+                        if f["filename"] == want or f.get("old_path") == want:
+                            side = "new" if version == head else "old"
+                            if f.get(side) is None:
+                                break
+                            item = copy.deepcopy(AZ_ITEM)
+                            item.update(path="/" + want, commitId=version, content=f[side])
+                            return self.reply(200, item)
+                return self.reply(404, {"message": f"TF401174: The item '{want}' could not be found"})
+            p = re.match(r"^/pullRequests/(\d+)(/iterations|/iterations/(\d+)/changes|/threads)?$", rest)
+            if not p:
+                return self.reply(404, {"message": "not found"})
+            number, tail = int(p.group(1)), p.group(2)
+            state = pr_state(repo, number, "azure")
+            if state is None:
+                return self.reply(404, {"message": f"TF401180: The requested pull request was not found."})
+            key = pr_key("azure", repo, number)
+            over = state.get("pr", {})
+            if tail is None and method == "GET":
+                pull = copy.deepcopy(AZ_PULL)
+                pull.update(pullRequestId=number, codeReviewId=number, status=over.get("status", "active"),
+                            isDraft=over.get("isDraft", False), **texts(over))
+                if "created_by" in over:
+                    pull["createdBy"]["displayName"] = over["created_by"]
+                if "head_sha" in over:
+                    pull["lastMergeSourceCommit"]["commitId"] = over["head_sha"]
+                if "base_sha" in over:
+                    pull["lastMergeTargetCommit"]["commitId"] = over["base_sha"]
+                return self.reply(200, pull)
+            if tail == "/iterations" and method == "GET":
+                iterations = copy.deepcopy(AZ_ITERATIONS)
+                last = iterations["value"][-1]
+                if "head_sha" in over:
+                    last["sourceRefCommit"]["commitId"] = over["head_sha"]
+                if "base_sha" in over:
+                    last["commonRefCommit"]["commitId"] = last["targetRefCommit"]["commitId"] = over["base_sha"]
+                return self.reply(200, iterations)
+            if tail and tail.endswith("/changes") and method == "GET":
+                kinds = {"added": "add", "modified": "edit", "removed": "delete", "renamed": "rename"}
+                entries = []
+                for n, f in enumerate(state.get("files", []), start=1):
+                    change = copy.deepcopy(AZ_CHANGE)
+                    change.update(changeTrackingId=n, changeId=n, changeType=kinds.get(f.get("status"), "edit"))
+                    change["item"]["path"] = "/" + f["filename"]
+                    if f.get("old_path"):
+                        change["originalPath"] = "/" + f["old_path"]
+                    entries.append(change)
+                top, skip = int(q.get("$top", "100")), int(q.get("$skip", "0"))
+                chunk = entries[skip : skip + top]
+                more = skip + top < len(entries)
+                return self.reply(200, {"changeEntries": chunk, "nextSkip": skip + top if more else 0,
+                                        "nextTop": top if more else 0})
+            if tail == "/threads" and method == "GET":
+                return self.reply(200, {"value": STATE["reviews"][key], "count": len(STATE["reviews"][key])})
+            if tail == "/threads" and method == "POST":
+                thread = copy.deepcopy(AZ_THREAD)
+                thread["comments"][0]["content"] = body["comments"][0]["content"]
+                thread["threadContext"] = body.get("threadContext")
+                if not body.get("threadContext"):
+                    thread["pullRequestThreadContext"] = None
+                thread["id"] = self.posted(key, thread)
+                return self.reply(200, thread)
+        return self.reply(404, {"message": "not found"})
+
+    def bitbucket(self, method, path, query, body):
+        d = re.match(r"^/2.0/repositories/([^/]+)/([^/]+)/diff/([^/]+)$", path)
+        m = re.match(r"^/2.0/repositories/([^/]+)/([^/]+)/pullrequests/(\d+)(/diff|/comments)?$", path)
+        if d:
+            repo = f"{unquote(d.group(1))}/{unquote(d.group(2))}"
+            q = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+            number = int(q.get("from_pullrequest_id", "0"))
+            with LOCK:
+                state = pr_state(repo, number, "bitbucket")
+                if state is None:
+                    return self.reply(404, {"type": "error", "error": {"message": "Not found"}})
+                return self.reply(200, git_diff(state.get("files", [])).encode(), {"content-type": "text/plain"})
+        if not m:
+            return self.reply(404, {"type": "error", "error": {"message": "Resource not found"}})
+        ws, slug, number, tail = unquote(m.group(1)), unquote(m.group(2)), int(m.group(3)), m.group(4)
+        repo = f"{ws}/{slug}"
+        with LOCK:
+            state = pr_state(repo, number, "bitbucket")
+            if state is None:
+                return self.reply(404, {"type": "error", "error": {"message": "Not found"}})
+            key = pr_key("bitbucket", repo, number)
+            over = state.get("pr", {})
+            if tail is None and method == "GET":
+                pull = copy.deepcopy(BB_PULL)
+                pull.update(id=number, state=over.get("state", "OPEN"), draft=over.get("draft", False), **texts(over))
+                if "author_type" in over:
+                    pull["author"]["type"] = over["author_type"]
+                if "head_sha" in over:
+                    pull["source"]["commit"]["hash"] = over["head_sha"]
+                if "base_sha" in over:
+                    pull["destination"]["commit"]["hash"] = over["base_sha"]
+                pull["links"] = {"html": {"href": f"https://bitbucket.org/{repo}/pull-requests/{number}"}}
+                return self.reply(200, pull)
+            if tail == "/diff" and method == "GET":
+                # As Bitbucket answers: a redirect to the repository's diff of the two commits.
+                spec = f"{ws}/{slug}:{over.get('head_sha', 'head')}\r{over.get('base_sha', 'base')}"
+                location = (f"/2.0/repositories/{m.group(1)}/{m.group(2)}/diff/{quote(spec, safe='')}"
+                            f"?from_pullrequest_id={number}&topic=true")
+                return self.reply(302, b"", {"location": location})
+            if tail == "/comments" and method == "GET":
+                items = STATE["reviews"][key]
+                values = page_of(items, query, "pagelen", 10)
+                page = int(dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("page", "1"))
+                out = {"pagelen": len(values), "size": len(items), "page": page, "values": values}
+                if page * 10 < len(items) and "pagelen=" not in query:
+                    out["next"] = f"http://{self.headers.get('host')}{path}?page={page + 1}"
+                return self.reply(200, out)
+            if tail == "/comments" and method == "POST":
+                comment = copy.deepcopy(BB_COMMENT)
+                comment["content"]["raw"] = body["content"]["raw"]
+                comment["inline"] = body.get("inline")
+                if "inline" not in body:
+                    del comment["inline"]
+                comment["id"] = self.posted(key, comment)
+                comment["links"]["html"]["href"] = f"https://bitbucket.org/{repo}/pull-requests/{number}/_/diff#comment-{comment['id']}"
+                return self.reply(201, comment)
+        return self.reply(404, {"type": "error", "error": {"message": "Resource not found"}})
+
     def do_GET(self):
         self.handle_any("GET")
 
@@ -202,11 +522,43 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_any("POST")
 
 
+def texts(over, keys=("title", "description")):
+    """The overridden fields among `keys`."""
+    return {k: over[k] for k in keys if k in over}
+
+
+def git_diff(files):
+    """What Bitbucket's diff endpoint serves: `git diff` text with extended headers."""
+    out = []
+    for f in files:
+        new, old = f["filename"], f.get("old_path", f["filename"])
+        status = f.get("status", "modified")
+        out.append(f"diff --git a/{old} b/{new}")
+        if status == "added":
+            out += ["new file mode 100644", "index 0000000..e69de29", "--- /dev/null", f"+++ b/{new}"]
+        elif status == "removed":
+            out += ["deleted file mode 100644", "index e69de29..0000000", f"--- a/{old}", "+++ /dev/null"]
+        else:
+            if status == "renamed":
+                out += ["similarity index 90%", f"rename from {old}", f"rename to {new}"]
+            out += ["index 1111111..2222222 100644", f"--- a/{old}", f"+++ b/{new}"]
+        if f.get("patch"):
+            out.append(f["patch"].rstrip("\n"))
+    return "\n".join(out) + "\n"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--exit-with-stdin", action="store_true")
     args = parser.parse_args()
+    if args.exit_with_stdin:
+        def watch():
+            sys.stdin.read()
+            os._exit(0)
+
+        threading.Thread(target=watch, daemon=True).start()
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     print(f"listening {server.server_address[1]}", flush=True)
     try:

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use agnus_cli::esm::EventSourceMapping;
+use agnus_shared::domain::{Provider, RepoRef};
 use agnus_tests::*;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
@@ -45,16 +46,25 @@ fn unique_repo() -> String {
     )
 }
 
+/// Connects `full_name` (GitHub) for `who`'s org with `token`, or by default a token of
+/// that org; either way the provider stand-in lets the token write to the repository
+/// (connecting proves access there first).
 async fn connect(api: &Api, who: &TestUser, full_name: &str, token: Option<&str>) -> Answer {
-    let mut body = json!({"provider": "github", "fullName": full_name});
-    if let Some(t) = token {
-        body["token"] = Value::from(t);
+    let token = token.map_or_else(|| format!("ghp_{}", who.slug), str::to_owned);
+    if let Ok(r) = RepoRef::parse(Provider::Github, full_name) {
+        review::shared_standin()
+            .grant("github", &r.full_name, &token, "write")
+            .await;
     }
+    connect_with(api, who, "github", full_name, &token).await
+}
+
+async fn connect_with(api: &Api, who: &TestUser, provider: &str, full_name: &str, token: &str) -> Answer {
     api.call(
         Call::post("/api/repos")
             .cookie(&who.cookie)
             .header("x-org-slug", &who.slug)
-            .json(&body),
+            .json(&json!({"provider": provider, "fullName": full_name, "token": token})),
     )
     .await
 }
@@ -457,11 +467,15 @@ async fn api_keys_are_bound_to_one_org_and_role_and_die_on_revocation() {
         .call(Call::get(&format!("/api/orgs/{}/members", alice.slug)).header("authorization", &bearer(&key)))
         .await;
     assert_eq!(members.status, 200);
+    let keyed_repo = unique_repo();
+    review::shared_standin()
+        .grant("github", &keyed_repo, "ghp_keyed", "write")
+        .await;
     let connected = api
         .call(
             Call::post("/api/repos")
                 .header("authorization", &bearer(&key))
-                .json(&json!({"provider":"github","fullName": unique_repo()})),
+                .json(&json!({"provider":"github","fullName": keyed_repo, "token": "ghp_keyed"})),
         )
         .await;
     assert_eq!(connected.status, 201, "admin key administers");
@@ -690,4 +704,97 @@ async fn keys_follow_their_maker_and_never_manage_people_or_keys() {
             .status,
         200
     );
+}
+
+#[tokio::test]
+async fn connecting_proves_write_access_before_a_repository_is_claimed() {
+    let (api, _queue, _esm) = setup(&[]).await;
+    let owner = api.user().await;
+    let squatter = api.user().await;
+    let standin = review::shared_standin();
+    let name = unique_repo();
+    let owner_token = format!("ghp_owner_{}", owner.slug);
+    standin.grant("github", &name, &owner_token, "write").await;
+    let reader = format!("ghp_reader_{}", squatter.slug);
+    standin.grant("github", &name, &reader, "read").await;
+
+    // Another org with a made-up token, with none, or with a read-only one: refused, nothing claimed.
+    let denied = |a: &Answer| (a.status, a.error_code());
+    let fake = connect_with(&api, &squatter, "github", &name, "not-a-real-token").await;
+    assert_eq!(denied(&fake), (403, "repo_access_denied".to_owned()));
+    let read_only = connect_with(&api, &squatter, "github", &name, &reader).await;
+    assert_eq!(denied(&read_only), (403, "repo_access_denied".to_owned()));
+    let none = api
+        .call(
+            Call::post("/api/repos")
+                .cookie(&squatter.cookie)
+                .header("x-org-slug", &squatter.slug)
+                .json(&json!({"provider": "github", "fullName": name})),
+        )
+        .await;
+    assert_eq!(denied(&none), (400, "token_required".to_owned()));
+    let listed = api
+        .call(
+            Call::get("/api/repos")
+                .cookie(&squatter.cookie)
+                .header("x-org-slug", &squatter.slug),
+        )
+        .await;
+    assert_eq!(listed.json()["repos"], json!([]), "nothing written for the squatter");
+
+    // The owner connects (no 409: nobody claimed it).
+    let owned = connect_with(&api, &owner, "github", &name, &owner_token).await;
+    assert_eq!(owned.status, 201, "{:?}", owned.json());
+    // Now taken: a stranger still learns only that the token proves nothing (no 409 leak).
+    let probe = connect_with(&api, &squatter, "github", &name, "not-a-real-token").await;
+    assert_eq!(denied(&probe), (403, "repo_access_denied".to_owned()));
+    let probe = connect_with(&api, &squatter, "github", &name, &reader).await;
+    assert_eq!(denied(&probe), (403, "repo_access_denied".to_owned()));
+    // The token was used as GitHub's credential on GET /repos/{owner}/{repo}.
+    let checks: Vec<Value> = standin
+        .requests_to("GET", &format!("/repos/{name}"))
+        .await
+        .into_iter()
+        .filter(|r| r["path"] == format!("/repos/{name}").as_str())
+        .collect();
+    assert!(
+        checks
+            .iter()
+            .any(|r| r["headers"]["authorization"] == format!("Bearer {owner_token}").as_str())
+    );
+}
+
+#[tokio::test]
+async fn gitlab_azure_and_bitbucket_connections_prove_write_access_too() {
+    let (api, _queue, _esm) = setup(&[]).await;
+    let admin = api.user().await;
+    let standin = review::shared_standin();
+    let tag = &uuid::Uuid::new_v4().simple().to_string()[..10];
+    for (provider, name) in [
+        ("gitlab", format!("group/sub/proj-{tag}")),
+        ("azure", format!("fabrikam/proj-{tag}/repo")),
+        ("bitbucket", format!("workspace/repo-{tag}")),
+    ] {
+        let reader = format!("{provider}-reader-{tag}");
+        let writer = format!("{provider}-writer-{tag}");
+        standin.grant(provider, &name, &reader, "read").await;
+        standin.grant(provider, &name, &writer, "write").await;
+        let unknown = connect_with(&api, &admin, provider, &name, "unknown-token").await;
+        assert_eq!(
+            (unknown.status, unknown.error_code().as_str()),
+            (403, "repo_access_denied"),
+            "{provider}"
+        );
+        if provider != "azure" {
+            // Azure DevOps shows a token no per-repository write permission: seeing it is the proof.
+            let read = connect_with(&api, &admin, provider, &name, &reader).await;
+            assert_eq!(
+                (read.status, read.error_code().as_str()),
+                (403, "repo_access_denied"),
+                "{provider}"
+            );
+        }
+        let ok = connect_with(&api, &admin, provider, &name, &writer).await;
+        assert_eq!(ok.status, 201, "{provider}: {:?}", ok.json());
+    }
 }

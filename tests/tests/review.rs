@@ -11,6 +11,7 @@ use agnus_shared::crypto::SecretBox;
 use agnus_shared::store::Store;
 use agnus_tests::review::{InProcessReviewer, Standin, sqs_event};
 use agnus_tests::*;
+use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -26,6 +27,7 @@ const MODEL: &str = "standin-model";
 const PATCH: &str = "@@ -10,3 +10,4 @@ fn parse()\n let a = 1;\n-let b = a.unwrap();\n+let b = a.checked().unwrap();\n+let c = b + 1;\n return c;";
 
 struct Env {
+    provider: &'static str,
     api: Api,
     standin: Standin,
     reviewer: Arc<ReviewerState>,
@@ -38,15 +40,35 @@ struct Env {
 }
 
 async fn setup(extra: &[(&str, &str)]) -> Env {
+    setup_for("github", extra).await
+}
+
+/// The repository name a test connects for `provider`.
+fn repo_name(provider: &str) -> String {
+    let tag = &uuid::Uuid::new_v4().simple().to_string()[..10];
+    match provider {
+        "github" => format!("octocat/review-{tag}"),
+        "gitlab" => format!("gitlab-org/sub/review-{tag}"),
+        "azure" => format!("fabrikam/proj-{tag}/review"),
+        "bitbucket" => format!("team_name/review-{tag}"),
+        other => panic!("unknown provider {other}"),
+    }
+}
+
+async fn setup_for(provider: &'static str, extra: &[(&str, &str)]) -> Env {
     let hooks_queue = fresh_queue().await;
     let jobs_queue = fresh_queue().await;
     let standin = Standin::start();
     let llm_url = format!("{}/v1", standin.url);
+    let bitbucket_url = format!("{}/2.0", standin.url);
     let mut overrides = vec![
         ("AGNUS_REVIEW_QUEUE_URL", hooks_queue.as_str()),
         ("AGNUS_REVIEW_JOBS_QUEUE_URL", jobs_queue.as_str()),
         ("AGNUS_WEBHOOK_CACHE_TTL_SECS", "0"),
         ("AGNUS_GITHUB_API_URL", standin.url.as_str()),
+        ("AGNUS_GITLAB_URL", standin.url.as_str()),
+        ("AGNUS_AZURE_DEVOPS_URL", standin.url.as_str()),
+        ("AGNUS_BITBUCKET_API_URL", bitbucket_url.as_str()),
         ("AGNUS_LLM_BASE_URL", llm_url.as_str()),
         ("AGNUS_LLM_MODEL", MODEL),
         ("AGNUS_LLM_API_KEY", LLM_KEY),
@@ -65,18 +87,20 @@ async fn setup(extra: &[(&str, &str)]) -> Env {
     let hooks = EventSourceMapping::new(sqs.clone(), &hooks_queue, 10, 0).await.unwrap();
     let jobs = EventSourceMapping::new(sqs, &jobs_queue, 1, 0).await.unwrap();
     let user = api.user().await;
-    let repo = format!("octocat/review-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+    let repo = repo_name(provider);
+    standin.grant(provider, &repo, TOKEN, "write").await;
     let a = api
         .call(
             Call::post("/api/repos")
                 .cookie(&user.cookie)
                 .header("x-org-slug", &user.slug)
-                .json(&json!({"provider": "github", "fullName": repo, "token": TOKEN})),
+                .json(&json!({"provider": provider, "fullName": repo, "token": TOKEN})),
         )
         .await;
     assert_eq!(a.status, 201, "{:?}", a.json());
     let repo_id = a.json()["repo"]["id"].as_str().unwrap().to_owned();
     Env {
+        provider,
         api,
         standin,
         reviewer,
@@ -90,15 +114,14 @@ async fn setup(extra: &[(&str, &str)]) -> Env {
 }
 
 fn fixture(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(repo_root().join("tests/fixtures/github").join(name)).unwrap())
-        .unwrap()
+    serde_json::from_str(&std::fs::read_to_string(repo_root().join("tests/fixtures").join(name)).unwrap()).unwrap()
 }
 
 impl Env {
     /// Delivers a signed `pull_request` event (the published example, for our repo) and
     /// lets the worker turn it into a job on the review-jobs queue.
     async fn deliver(&self, example: &str, head: &str) {
-        let mut v = fixture(example);
+        let mut v = fixture(&format!("github/{example}"));
         v["repository"]["full_name"] = Value::from(self.repo.as_str());
         v["pull_request"]["head"]["sha"] = Value::from(head);
         if v.get("after").is_some() {
@@ -151,6 +174,40 @@ impl Env {
             .await;
         assert_eq!(a.status, 200);
         a.json()["reviews"].as_array().unwrap().clone()
+    }
+
+    /// One job reviewed, ending with `status` and `reason`.
+    async fn reviewed_as(&self, status: &str, reason: &str) {
+        assert_eq!(self.review().await, (1, 1, 0));
+        let job = &self.history().await[0];
+        assert_eq!(
+            (job["status"].as_str(), job["reason"].as_str()),
+            (Some(status), Some(reason)),
+            "{}",
+            self.provider
+        );
+    }
+
+    /// The job's message delivered twice (SQS is at-least-once): both are consumed.
+    async fn review_the_job_twice(&self) {
+        let messages = drain(&self.jobs_queue).await;
+        assert_eq!(messages.len(), 1, "one job message per delivery");
+        let sqs = aws_sdk_sqs::Client::new(&sdk().await);
+        for _ in 0..2 {
+            sqs.send_message()
+                .queue_url(&self.jobs_queue)
+                .message_body(messages[0].body().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+        assert_eq!(self.review().await, (1, 1, 0));
+        assert_eq!(
+            self.review().await,
+            (1, 1, 0),
+            "{}: the duplicate is consumed",
+            self.provider
+        );
     }
 
     async fn serve_pr(&self, pr: Value) {
@@ -260,19 +317,7 @@ async fn a_redelivered_job_message_posts_nothing() {
     let env = setup(&[]).await;
     env.serve_pr(json!({"head_sha": HEAD, "base_sha": BASE})).await;
     env.deliver("pull_request.opened.json", HEAD).await;
-    let messages = drain(&env.jobs_queue).await;
-    assert_eq!(messages.len(), 1, "one job message per delivery");
-    let sqs = aws_sdk_sqs::Client::new(&sdk().await);
-    for _ in 0..2 {
-        sqs.send_message()
-            .queue_url(&env.jobs_queue)
-            .message_body(messages[0].body().unwrap())
-            .send()
-            .await
-            .unwrap();
-    }
-    assert_eq!(env.review().await, (1, 1, 0));
-    assert_eq!(env.review().await, (1, 1, 0), "the duplicate is consumed");
+    env.review_the_job_twice().await;
     assert_eq!(env.posted().await.len(), 1, "and posts nothing");
     assert_eq!(env.standin.requests_to("POST", "/chat/completions").await.len(), 1);
     let history = env.history().await;
@@ -492,4 +537,386 @@ async fn a_new_push_is_reviewed_incrementally_from_the_last_reviewed_head() {
     assert_eq!(job["action"], "synchronize");
     assert_eq!(job["diffBaseSha"], HEAD);
     assert_eq!(job["status"], "posted");
+}
+
+// ---- GitLab, Azure DevOps, Bitbucket Cloud ---------------------------------------------
+
+const PROVIDERS: [&str; 3] = ["gitlab", "azure", "bitbucket"];
+
+/// Bitbucket reports 12-character hashes, in webhooks and in its API.
+fn head_for(provider: &str) -> &'static str {
+    if provider == "bitbucket" { &HEAD[..12] } else { HEAD }
+}
+
+/// `src/parse.rs` before and after (Azure DevOps serves contents; the reviewer diffs them
+/// into the same hunk as [`PATCH`]'s lines 10-13).
+fn parse_rs(new: bool) -> String {
+    let mut lines: Vec<String> = (1..=9).map(|n| format!("// line {n}")).collect();
+    lines.push("let a = 1;".into());
+    if new {
+        lines.extend(["let b = a.checked().unwrap();".into(), "let c = b + 1;".into()]);
+    } else {
+        lines.push("let b = a.unwrap();".into());
+    }
+    lines.push("return c;".into());
+    lines.join("\n") + "\n"
+}
+
+fn provider_answer() -> Value {
+    json!({
+        "summary": "Adds a checked parse.",
+        "comments": [
+            {"path": "src/parse.rs", "line": 11, "body": "`unwrap` still panics on bad input.", "severity": "major"},
+            {"path": "src/parse.rs", "line": 10, "body": "Name `a` better.", "severity": "minor"},
+            {"path": "src/parse.rs", "line": 400, "body": "Unrelated line.", "severity": "minor"}
+        ]
+    })
+}
+
+impl Env {
+    /// Serves PR 2 (head `head`) in the provider's shapes: `src/parse.rs` changed, a lock file.
+    async fn serve_provider_pr(&self, head: &str, overrides: Value) {
+        let mut pr = json!({"head_sha": head, "base_sha": BASE, "title": "Checked parse"});
+        for (k, v) in overrides.as_object().unwrap() {
+            pr[k] = v.clone();
+        }
+        let files = if self.provider == "azure" {
+            json!([{"filename": "src/parse.rs", "status": "modified", "old": parse_rs(false), "new": parse_rs(true)},
+                   {"filename": "Cargo.lock", "status": "modified", "old": "a\n", "new": "b\n"}])
+        } else {
+            json!([{"filename": "src/parse.rs", "status": "modified", "patch": PATCH},
+                   {"filename": "Cargo.lock", "status": "modified", "patch": "@@ -1 +1 @@\n-a\n+b"}])
+        };
+        self.standin.pr_for(self.provider, &self.repo, 2, pr, files).await;
+    }
+
+    /// A signed "pull request opened" delivery of the provider's published example, made
+    /// to point at our repository, PR 2 and `head`; the worker turns it into a job.
+    async fn deliver_opened(&self, head: &str) {
+        let secret = &self.user.secrets[self.provider];
+        let delivery = uuid::Uuid::new_v4().to_string();
+        let sign = |body: &[u8]| {
+            let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
+            mac.update(body);
+            format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+        };
+        let call = Call::post(&format!("/api/webhooks/{}/{}", self.provider, self.user.slug))
+            .header("content-type", "application/json");
+        let call = match self.provider {
+            "gitlab" => {
+                let mut v = fixture("gitlab/merge_request.open.json");
+                v["project"]["path_with_namespace"] = json!(self.repo);
+                v["object_attributes"]["iid"] = json!(2);
+                v["object_attributes"]["last_commit"]["id"] = json!(head);
+                call.header("x-gitlab-event", "Merge Request Hook")
+                    .header("idempotency-key", &delivery)
+                    .header("x-gitlab-token", secret)
+                    .raw_body(serde_json::to_vec(&v).unwrap())
+            }
+            "azure" => {
+                let mut v = fixture("azure/git.pullrequest.created.json");
+                let mut parts = self.repo.splitn(3, '/');
+                let (org, project, name) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+                v["notificationId"] = json!(rand_u32());
+                v["id"] = json!(delivery);
+                v["resource"]["repository"]["remoteUrl"] =
+                    json!(format!("https://dev.azure.com/{org}/{project}/_git/{name}"));
+                v["resource"]["pullRequestId"] = json!(2);
+                v["resource"]["lastMergeSourceCommit"]["commitId"] = json!(head);
+                call.header(
+                    "authorization",
+                    &format!(
+                        "Basic {}",
+                        base64::engine::general_purpose::STANDARD.encode(format!("agnus:{secret}"))
+                    ),
+                )
+                .raw_body(serde_json::to_vec(&v).unwrap())
+            }
+            "bitbucket" => {
+                let mut v = fixture("bitbucket/pullrequest.created.json");
+                v["repository"]["full_name"] = json!(self.repo);
+                v["pullrequest"]["id"] = json!(2);
+                v["pullrequest"]["source"]["commit"]["hash"] = json!(head);
+                let body = serde_json::to_vec(&v).unwrap();
+                call.header("x-event-key", "pullrequest:created")
+                    .header("x-request-uuid", &delivery)
+                    .header("x-hub-signature", &sign(&body))
+                    .raw_body(body)
+            }
+            other => panic!("no delivery for {other}"),
+        };
+        let a = self.api.call(call).await;
+        assert_eq!(a.status, 202, "{}: {:?}", self.provider, a.json());
+        let report = self
+            .hooks
+            .poll_once(&InProcessWorker(self.api.worker.clone()))
+            .await
+            .unwrap();
+        assert_eq!((report.received, report.failed), (1, 0), "{}", self.provider);
+    }
+
+    /// Every write the reviewer made to the provider stand-in (POSTs, LLM excluded).
+    async fn provider_posts(&self) -> Vec<Value> {
+        self.standin
+            .requests()
+            .await
+            .into_iter()
+            .filter(|r| r["method"] == "POST" && !r["path"].as_str().unwrap().contains("/chat/completions"))
+            .collect()
+    }
+}
+
+fn rand_u32() -> u32 {
+    u32::from_str_radix(&uuid::Uuid::new_v4().simple().to_string()[..7], 16).unwrap()
+}
+
+/// The exact requests each provider must receive for [`provider_answer`]: (path, body).
+fn expected_posts(env: &Env, job_id: &str) -> Vec<(String, Value)> {
+    let summary = format!(
+        "Adds a checked parse.\n\n**Notes on lines outside the diff:**\n\
+         - `src/parse.rs` line 400: **minor**: Unrelated line.\n\n\
+         <sub>AgnusAI review of ec26c3e · {MODEL}</sub>\n<!-- agnus-review:{job_id} -->"
+    );
+    let inline = [
+        (
+            11,
+            None,
+            format!("**major**: `unwrap` still panics on bad input.\n\n<!-- agnus-review:{job_id}:0 -->"),
+        ),
+        (
+            10,
+            Some(10),
+            format!("**minor**: Name `a` better.\n\n<!-- agnus-review:{job_id}:1 -->"),
+        ),
+    ];
+    let repo = &env.repo;
+    match env.provider {
+        "gitlab" => {
+            let mr = format!("/api/v4/projects/{}/merge_requests/2", repo.replace('/', "%2F"));
+            let mut posts: Vec<(String, Value)> = inline
+                .iter()
+                .map(|(line, old, body)| {
+                    let mut position = json!({"position_type": "text", "base_sha": BASE, "start_sha": BASE,
+                        "head_sha": HEAD, "old_path": "src/parse.rs", "new_path": "src/parse.rs", "new_line": line});
+                    if let Some(old) = old {
+                        position["old_line"] = json!(old);
+                    }
+                    (format!("{mr}/discussions"), json!({"body": body, "position": position}))
+                })
+                .collect();
+            posts.push((format!("{mr}/notes"), json!({"body": summary})));
+            posts
+        }
+        "azure" => {
+            let (project, name) = repo.rsplit_once('/').unwrap();
+            let threads = format!("/{project}/_apis/git/repositories/{name}/pullRequests/2/threads?api-version=7.1");
+            let comment = |body: &str| json!([{"parentCommentId": 0, "content": body, "commentType": 1}]);
+            let mut posts: Vec<(String, Value)> = inline
+                .iter()
+                .map(|(line, _, body)| {
+                    (
+                        threads.clone(),
+                        json!({"comments": comment(body), "status": 1, "threadContext": {
+                        "filePath": "/src/parse.rs",
+                        "rightFileStart": {"line": line, "offset": 1},
+                        "rightFileEnd": {"line": line, "offset": 1}}}),
+                    )
+                })
+                .collect();
+            posts.push((threads, json!({"comments": comment(&summary), "status": 1})));
+            posts
+        }
+        "bitbucket" => {
+            let comments = format!("/2.0/repositories/{repo}/pullrequests/2/comments");
+            let mut posts: Vec<(String, Value)> = inline
+                .iter()
+                .map(|(line, _, body)| {
+                    (
+                        comments.clone(),
+                        json!({"content": {"raw": body}, "inline": {"path": "src/parse.rs", "to": line}}),
+                    )
+                })
+                .collect();
+            posts.push((comments, json!({"content": {"raw": summary}})));
+            posts
+        }
+        other => panic!("{other}"),
+    }
+}
+
+/// A connected repository of `provider` whose PR 2 was opened (served, the LLM's
+/// answer queued, the delivery made into a job).
+async fn opened_pr(provider: &'static str) -> Env {
+    let env = setup_for(provider, &[]).await;
+    let head = head_for(provider);
+    env.serve_provider_pr(head, json!({})).await;
+    env.standin.llm_answers(&[provider_answer()]).await;
+    env.deliver_opened(head).await;
+    env
+}
+
+#[tokio::test]
+async fn gitlab_azure_and_bitbucket_get_the_exact_review_posted_once() {
+    for provider in PROVIDERS {
+        let env = opened_pr(provider).await;
+        assert_eq!(env.review().await, (1, 1, 0), "{provider}");
+
+        let job = &env.history().await[0];
+        assert_eq!(job["status"], "posted", "{provider}: {job}");
+        assert_eq!(job["commentCount"], 2, "{provider}");
+        let job_id = job["id"].as_str().unwrap();
+        let got: Vec<(String, Value)> = env
+            .provider_posts()
+            .await
+            .into_iter()
+            .map(|r| (r["path"].as_str().unwrap().to_owned(), r["body"].clone()))
+            .collect();
+        assert_eq!(got, expected_posts(&env, job_id), "{provider}");
+
+        // The token is the provider credential only, in that provider's scheme.
+        let reads = env.standin.requests().await;
+        let expected_auth = match provider {
+            "azure" => format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!(":{TOKEN}"))
+            ),
+            _ => format!("Bearer {TOKEN}"),
+        };
+        for r in reads
+            .iter()
+            .filter(|r| !r["path"].as_str().unwrap().contains("/chat/completions"))
+        {
+            assert_eq!(
+                r["headers"]["authorization"],
+                expected_auth.as_str(),
+                "{provider}: {}",
+                r["path"]
+            );
+        }
+        let llm = env.standin.requests_to("POST", "/v1/chat/completions").await;
+        assert_eq!(llm.len(), 1);
+        let prompt = llm[0]["body"]["messages"][1]["content"].as_str().unwrap();
+        assert!(
+            prompt.contains("    11 +let b = a.checked().unwrap();"),
+            "{provider}: {prompt}"
+        );
+        assert!(prompt.contains("Cargo.lock"), "the lock file is named, not shown");
+        assert!(!llm[0]["body"].to_string().contains(TOKEN));
+        let url = job["reviewUrl"].as_str().unwrap_or_default();
+        assert!(!url.is_empty(), "{provider}: a link to the posted summary");
+    }
+}
+
+#[tokio::test]
+async fn a_redelivered_job_posts_nothing_on_any_provider() {
+    for provider in PROVIDERS {
+        let env = opened_pr(provider).await;
+        env.review_the_job_twice().await;
+        assert_eq!(
+            env.provider_posts().await.len(),
+            3,
+            "{provider}: two inline + the summary, once"
+        );
+        assert_eq!(env.standin.requests_to("POST", "/chat/completions").await.len(), 1);
+        assert_eq!(env.history().await[0]["status"], "posted");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_token_fails_the_job_with_token_invalid_on_any_provider() {
+    for provider in PROVIDERS {
+        let env = setup_for(provider, &[]).await;
+        let head = head_for(provider);
+        env.serve_provider_pr(head, json!({})).await;
+        let pr_path = match provider {
+            "gitlab" => "/merge_requests/2",
+            "azure" => "/pullRequests/2",
+            _ => "/pullrequests/2",
+        };
+        env.standin.fail("GET", pr_path, 401, json!({}), 1).await;
+        env.deliver_opened(head).await;
+        env.reviewed_as("failed", "token_invalid").await;
+        assert!(env.standin.requests_to("POST", "/chat/completions").await.is_empty());
+        assert!(env.provider_posts().await.is_empty(), "{provider}");
+    }
+}
+
+#[tokio::test]
+async fn stale_heads_and_drafts_are_skipped_on_other_providers() {
+    for provider in PROVIDERS {
+        let env = setup_for(provider, &[]).await;
+        let head = head_for(provider);
+        let newer = if provider == "bitbucket" { &NEWER[..12] } else { NEWER };
+        env.serve_provider_pr(newer, json!({})).await;
+        env.deliver_opened(head).await;
+        env.reviewed_as("skipped", "stale").await;
+
+        // A draft (after the push that made `newer` the head).
+        let draft = match provider {
+            "azure" => json!({"isDraft": true}),
+            _ => json!({"draft": true}),
+        };
+        env.serve_provider_pr(newer, draft).await;
+        env.deliver_opened(newer).await;
+        env.reviewed_as("skipped", "draft").await;
+        assert!(
+            env.standin.requests_to("POST", "/chat/completions").await.is_empty(),
+            "{provider}: no LLM call"
+        );
+        assert!(env.provider_posts().await.is_empty(), "{provider}");
+    }
+}
+
+#[tokio::test]
+async fn a_post_interrupted_by_a_rate_limit_resumes_without_repeating_comments() {
+    let env = setup_for("gitlab", &[]).await;
+    env.serve_provider_pr(HEAD, json!({})).await;
+    env.standin.llm_answers(&[provider_answer()]).await;
+    // The summary (posted last) is refused once: the inline discussions are already there.
+    env.standin
+        .fail("POST", "/merge_requests/2/notes", 429, json!({"Retry-After": "7"}), 1)
+        .await;
+    env.deliver_opened(HEAD).await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk().await);
+    let received = sqs
+        .receive_message()
+        .queue_url(&env.jobs_queue)
+        .visibility_timeout(0)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
+    let response = agnus_reviewer::handle(&env.reviewer, sqs_event(&received)).await;
+    assert_eq!(response.batch_item_failures.len(), 1, "given back to the queue");
+    let response = agnus_reviewer::handle(&env.reviewer, sqs_event(&received)).await;
+    assert!(response.batch_item_failures.is_empty());
+    let discussions = env.standin.requests_to("POST", "/merge_requests/2/discussions").await;
+    assert_eq!(discussions.len(), 2, "each inline comment posted once");
+    let notes = env.standin.requests_to("POST", "/merge_requests/2/notes").await;
+    assert_eq!(notes.len(), 2, "the refused summary, then the accepted one");
+    assert_eq!(env.history().await[0]["status"], "posted");
+}
+
+#[tokio::test]
+async fn reviews_llm_calls_and_provider_errors_are_in_the_metrics() {
+    let (emitter, captured) = agnus_shared::metrics::Emitter::in_memory("AgnusAI/test");
+    let env = opened_pr("gitlab").await;
+    assert_eq!(emitter.scope(env.review()).await, (1, 1, 0));
+    assert_eq!(captured.total("Reviews", &[("Outcome", "completed")]), 1.0);
+    assert_eq!(captured.total("ReviewDuration", &[("Provider", "gitlab")]), 1.0);
+    assert_eq!(captured.total("LlmRequests", &[("Model", MODEL)]), 1.0);
+    assert_eq!(captured.total("LlmInputTokens", &[("Model", MODEL)]), 1200.0);
+    assert_eq!(captured.total("LlmOutputTokens", &[("Model", MODEL)]), 80.0);
+
+    let env = setup_for("bitbucket", &[]).await;
+    env.serve_provider_pr(head_for("bitbucket"), json!({})).await;
+    env.standin.fail("GET", "/pullrequests/2", 401, json!({}), 1).await;
+    env.deliver_opened(head_for("bitbucket")).await;
+    assert_eq!(emitter.scope(env.review()).await, (1, 1, 0));
+    assert_eq!(
+        captured.total("ProviderApiErrors", &[("Provider", "bitbucket"), ("Status", "401")]),
+        1.0
+    );
+    assert_eq!(captured.total("Reviews", &[("Outcome", "failed")]), 1.0);
 }

@@ -217,6 +217,15 @@ async fn a_curled_webhook_becomes_a_review_posted_to_the_github_standin() {
         .unwrap()
         .clone();
     let repo_name = format!("codertocat/smoke-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+    // The GitHub stand-in lets the token write to the repository: connecting checks that.
+    let standin = std::env::var("AGNUS_STANDIN_URL").expect("AGNUS_STANDIN_URL (set by scripts/smoke.sh)");
+    let granted = http
+        .post(format!("{standin}/_control/access"))
+        .json(&json!({"repo": repo_name, "token": "ghp_smoketoken0123456789", "permission": "write"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(granted.status().is_success());
     let repo: Value = http
         .post(format!("{base}/api/repos"))
         .header("cookie", &cookie)
@@ -236,7 +245,6 @@ async fn a_curled_webhook_becomes_a_review_posted_to_the_github_standin() {
     payload["repository"]["full_name"] = Value::from(repo_name.as_str());
     let payload = serde_json::to_vec(&payload).unwrap();
     // scripts/smoke.sh runs the GitHub/LLM stand-in and points `make dev` at it.
-    let standin = std::env::var("AGNUS_STANDIN_URL").expect("AGNUS_STANDIN_URL (set by scripts/smoke.sh)");
     let served = http
         .post(format!("{standin}/_control/pr"))
         .json(&json!({

@@ -3,6 +3,8 @@
 //! read the review history. Everything happens inside the active org only: the
 //! `X-Org-Slug` header, the caller's only org, or the org of the API key.
 
+use agnus_reviewer::http::CallError;
+use agnus_reviewer::provider::Hosts;
 use agnus_shared::aws::{DynamoClient, KmsClient, S3Client, SqsClient};
 use agnus_shared::config::ReposConfig;
 use agnus_shared::crypto::{SecretBox, SessionTokens};
@@ -26,6 +28,8 @@ pub struct ReposState {
     pub tokens: SessionTokens,
     pub sealer: SecretBox,
     pub enqueuer: Enqueuer,
+    /// Provider REST clients (a token's access is checked before a repository is claimed).
+    pub hosts: Hosts,
     pub config: ReposConfig,
 }
 
@@ -42,6 +46,7 @@ impl ReposState {
                 config.bucket.clone(),
                 config.inline_max_bytes,
             ),
+            hosts: Hosts::new(&config.providers, 0),
             config,
         }
     }
@@ -156,32 +161,40 @@ async fn connect(state: &ReposState, req: &Request, scope: &OrgScope) -> Result<
         .ok_or_else(|| ApiError::bad_request("repo_required", "send fullName (owner/name) or url"))?;
     let repo_ref = RepoRef::parse(provider, raw)?;
     require_admin(scope)?;
+    let token = body
+        .token
+        .as_ref()
+        .map(|t| t.expose_secret().trim())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "token_required",
+                "send the repository's access token: it must be able to write reviews there",
+            )
+        })?;
+    if token.len() > 1024 {
+        return Err(ApiError::bad_request(
+            "invalid_token",
+            "the access token must be 1-1024 characters",
+        ));
+    }
+    // Before the repository is claimed (and before "taken" can be answered): the token
+    // must prove write access to it at the provider.
+    prove_access(state, provider, &repo_ref.full_name, token).await?;
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let (token_ciphertext, token_preview) = match &body.token {
-        None => (None, None),
-        Some(token) => {
-            let token = token.expose_secret().trim();
-            if token.is_empty() || token.len() > 1024 {
-                return Err(ApiError::bad_request(
-                    "invalid_token",
-                    "the access token must be 1-1024 characters",
-                ));
-            }
-            let org = scope.org_id().to_string();
-            let context = [
-                ("orgId", org.as_str()),
-                ("purpose", "repo-token"),
-                ("repoId", id.as_str()),
-            ];
-            let sealed = state
-                .sealer
-                .seal(&context, token.as_bytes())
-                .await
-                .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-            let preview = agnus_shared::crypto::preview_tail(token);
-            (Some(sealed), Some(preview))
-        }
-    };
+    let org = scope.org_id().to_string();
+    let context = [
+        ("orgId", org.as_str()),
+        ("purpose", "repo-token"),
+        ("repoId", id.as_str()),
+    ];
+    let sealed = state
+        .sealer
+        .seal(&context, token.as_bytes())
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let token_preview = Some(agnus_shared::crypto::preview_tail(token));
+    let token_ciphertext = Some(sealed);
     let record = RepoRecord {
         id,
         provider,
@@ -198,6 +211,28 @@ async fn connect(state: &ReposState, req: &Request, scope: &OrgScope) -> Result<
         .details(json!({ "provider": provider, "fullName": record.full_name }));
     state.store.create_repo(scope, &record, &event).await?;
     Ok(json_response(StatusCode::CREATED, &json!({ "repo": record })))
+}
+
+/// Asks the provider whether `token` may write to `full_name`: no (or no such repository
+/// for this token, or a refused token) → 403 `repo_access_denied`; the provider
+/// unreachable → 503.
+async fn prove_access(state: &ReposState, provider: Provider, full_name: &str, token: &str) -> Result<(), ApiError> {
+    let token = SecretString::from(token.to_owned());
+    let denied = || ApiError::Forbidden {
+        code: "repo_access_denied",
+        message: "the token cannot write to this repository at the provider (or cannot see it); \
+                  connect it with a token that can"
+            .into(),
+    };
+    match state.hosts.get(provider).can_write(full_name, &token).await {
+        Ok(true) => Ok(()),
+        Ok(false) | Err(CallError::Unauthorized(_) | CallError::NotFound) => Err(denied()),
+        Err(CallError::Rejected { status, .. }) if (400..500).contains(&status) => Err(denied()),
+        Err(e) => {
+            agnus_shared::metrics::provider_api_error(provider, e.status());
+            Err(ApiError::Unavailable(format!("{provider} access check: {e}")))
+        }
+    }
 }
 
 #[derive(Deserialize)]

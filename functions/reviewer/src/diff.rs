@@ -11,6 +11,8 @@ pub struct ChangedFile {
     pub status: String,
     /// The unified-diff hunks (`@@ -a,b +c,d @@` …); `None` for binary or too-large files.
     pub patch: Option<String>,
+    /// The path before a rename.
+    pub old_path: Option<String>,
 }
 
 /// Lock files and generated files: never worth a reviewer's (or a model's) attention.
@@ -134,6 +136,193 @@ fn hunk_new_start(header: &str) -> Option<u32> {
     plus[1..].split(',').next()?.parse().ok()
 }
 
+/// The old-side line of a new-side line that the patch shows as context (unchanged);
+/// `None` for an added line or a line the patch does not show.
+pub fn old_line_of(patch: &str, wanted: u32) -> Option<u32> {
+    let (mut old, mut new) = (0u32, 0u32);
+    for raw in patch.lines() {
+        if let Some(header) = raw.strip_prefix("@@") {
+            let mut parts = header.split_whitespace();
+            old = parts
+                .next()
+                .and_then(|p| p.strip_prefix('-'))
+                .and_then(|p| p.split(',').next())
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0);
+            new = hunk_new_start(header).unwrap_or(0);
+            continue;
+        }
+        match raw.as_bytes().first() {
+            Some(b' ') => {
+                if new == wanted {
+                    return Some(old);
+                }
+                old += 1;
+                new += 1;
+            }
+            Some(b'+') => {
+                if new == wanted {
+                    return None;
+                }
+                new += 1;
+            }
+            Some(b'-') => old += 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Splits a `git diff` (Bitbucket's `…/pullrequests/{id}/diff`) into files: paths from
+/// the `---`/`+++` lines (or the `diff --git` line), the status from the extended
+/// headers, the hunks from the first `@@` on (`None` for a binary file).
+pub fn parse_git_diff(text: &str) -> Vec<ChangedFile> {
+    let mut files = Vec::new();
+    // The first chunk starts with "diff --git " itself.
+    for chunk in text.split("\ndiff --git ") {
+        let chunk = chunk.strip_prefix("diff --git ").unwrap_or(chunk);
+        if chunk.trim().is_empty() {
+            continue;
+        }
+        let (header, hunks) = match chunk.find("\n@@") {
+            Some(at) => (&chunk[..at], Some(&chunk[at + 1..])),
+            None => (chunk, None),
+        };
+        let mut first = header.lines().next().unwrap_or_default().split(" b/");
+        let mut old_path = first.next().map(|a| a.trim_start_matches("a/").to_owned());
+        let mut path = first.next().map(str::to_owned).unwrap_or_default();
+        let mut status = "modified";
+        for line in header.lines().skip(1) {
+            if line.starts_with("new file mode") {
+                status = "added";
+            } else if line.starts_with("deleted file mode") {
+                status = "removed";
+            } else if let Some(from) = line.strip_prefix("rename from ") {
+                status = "renamed";
+                old_path = Some(from.to_owned());
+            } else if let Some(to) = line.strip_prefix("rename to ") {
+                path = to.to_owned();
+            } else if let Some(b) = line.strip_prefix("+++ ") {
+                if b != "/dev/null" {
+                    path = b.strip_prefix("b/").unwrap_or(b).to_owned();
+                }
+            } else if let Some(a) = line.strip_prefix("--- ")
+                && a != "/dev/null"
+            {
+                old_path = Some(a.strip_prefix("a/").unwrap_or(a).to_owned());
+            }
+        }
+        if status == "removed" {
+            path = old_path.clone().unwrap_or(path);
+        }
+        let patch = hunks.map(|h| h.trim_end_matches('\n').to_owned());
+        files.push(ChangedFile {
+            old_path: old_path.filter(|o| *o != path),
+            path,
+            status: status.to_owned(),
+            patch,
+        });
+    }
+    files
+}
+
+/// Most LCS cells a line diff may use (more: the changed middle is shown as replaced).
+const MAX_DIFF_CELLS: usize = 4_000_000;
+
+/// A unified diff (hunks only, 3 lines of context) of two texts, for hosts that serve
+/// file contents instead of patches (Azure DevOps).
+pub fn unified_diff(old: &str, new: &str) -> String {
+    const CONTEXT: usize = 3;
+    let a: Vec<&str> = old.lines().collect();
+    let b: Vec<&str> = new.lines().collect();
+    let ops = line_ops(&a, &b);
+    // Each op: (kind, old index, new index); kind ' ', '-', '+'.
+    let mut out = String::new();
+    let mut i = 0;
+    while i < ops.len() {
+        if ops[i].0 == ' ' {
+            i += 1;
+            continue;
+        }
+        let start = i.saturating_sub(CONTEXT);
+        let mut end = i;
+        // Extend while changes are within 2·CONTEXT of each other.
+        let mut last_change = i;
+        while end < ops.len() {
+            if ops[end].0 != ' ' {
+                last_change = end;
+            } else if end - last_change > 2 * CONTEXT {
+                break;
+            }
+            end += 1;
+        }
+        let end = (last_change + CONTEXT + 1).min(ops.len());
+        let hunk = &ops[start..end];
+        let old_start = hunk.iter().find(|o| o.0 != '+').map(|o| o.1 + 1).unwrap_or(hunk[0].1);
+        let new_start = hunk.iter().find(|o| o.0 != '-').map(|o| o.2 + 1).unwrap_or(hunk[0].2);
+        let old_len = hunk.iter().filter(|o| o.0 != '+').count();
+        let new_len = hunk.iter().filter(|o| o.0 != '-').count();
+        out.push_str(&format!("@@ -{old_start},{old_len} +{new_start},{new_len} @@\n"));
+        for (kind, oi, ni) in hunk {
+            let text = if *kind == '+' { b[*ni] } else { a[*oi] };
+            out.push(*kind);
+            out.push_str(text);
+            out.push('\n');
+        }
+        i = end;
+    }
+    out.trim_end_matches('\n').to_owned()
+}
+
+/// The edit script of two line lists: common prefix and suffix, an LCS of the middle
+/// (or, past [`MAX_DIFF_CELLS`], the whole middle replaced).
+fn line_ops(a: &[&str], b: &[&str]) -> Vec<(char, usize, usize)> {
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (am, bm) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
+    let mut ops: Vec<(char, usize, usize)> = (0..prefix).map(|k| (' ', k, k)).collect();
+    let (n, m) = (am.len(), bm.len());
+    if n.saturating_mul(m) <= MAX_DIFF_CELLS && n > 0 && m > 0 {
+        // lcs[i][j]: LCS length of am[i..] and bm[j..].
+        let mut lcs = vec![0u32; (n + 1) * (m + 1)];
+        for i in (0..n).rev() {
+            for j in (0..m).rev() {
+                lcs[i * (m + 1) + j] = if am[i] == bm[j] {
+                    lcs[(i + 1) * (m + 1) + j + 1] + 1
+                } else {
+                    lcs[(i + 1) * (m + 1) + j].max(lcs[i * (m + 1) + j + 1])
+                };
+            }
+        }
+        let (mut i, mut j) = (0, 0);
+        while i < n || j < m {
+            if i < n && j < m && am[i] == bm[j] {
+                ops.push((' ', prefix + i, prefix + j));
+                i += 1;
+                j += 1;
+            } else if i < n && (j == m || lcs[(i + 1) * (m + 1) + j] >= lcs[i * (m + 1) + j + 1]) {
+                // Removals before additions, as `git diff` shows a replaced line.
+                ops.push(('-', prefix + i, prefix + j));
+                i += 1;
+            } else {
+                ops.push(('+', prefix + i, prefix + j));
+                j += 1;
+            }
+        }
+    } else {
+        ops.extend((0..n).map(|i| ('-', prefix + i, prefix)));
+        ops.extend((0..m).map(|j| ('+', prefix + n, prefix + j)));
+    }
+    let (ao, bo) = (a.len() - suffix, b.len() - suffix);
+    ops.extend((0..suffix).map(|k| (' ', ao + k, bo + k)));
+    ops
+}
+
 /// What the prompt shows of a pull request's diff.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DiffView {
@@ -229,6 +418,58 @@ mod tests {
     }
 
     #[test]
+    fn context_lines_know_their_old_line() {
+        assert_eq!(old_line_of(PATCH, 1), Some(1));
+        assert_eq!(old_line_of(PATCH, 2), None, "added");
+        assert_eq!(old_line_of(PATCH, 4), Some(3));
+        assert_eq!(old_line_of(PATCH, 11), Some(10));
+        assert_eq!(old_line_of(PATCH, 99), None);
+    }
+
+    #[test]
+    fn git_diffs_split_into_files() {
+        let text = "diff --git a/src/a.rs b/src/a.rs\nindex 1..2 100644\n--- a/src/a.rs\n+++ b/src/a.rs\n@@ -1,2 +1,2 @@\n x\n-y\n+z\ndiff --git a/new.txt b/new.txt\nnew file mode 100644\nindex 0..1\n--- /dev/null\n+++ b/new.txt\n@@ -0,0 +1 @@\n+hi\ndiff --git a/old.txt b/old.txt\ndeleted file mode 100644\n--- a/old.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-bye\ndiff --git a/img.png b/img.png\nindex 1..2 100644\nBinary files a/img.png and b/img.png differ\ndiff --git a/x.rs b/y.rs\nsimilarity index 90%\nrename from x.rs\nrename to y.rs\n--- a/x.rs\n+++ b/y.rs\n@@ -1 +1 @@\n-a\n+b\n";
+        let files = parse_git_diff(text);
+        let got: Vec<_> = files
+            .iter()
+            .map(|f| {
+                (
+                    f.path.as_str(),
+                    f.status.as_str(),
+                    f.old_path.as_deref(),
+                    f.patch.is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("src/a.rs", "modified", None, true),
+                ("new.txt", "added", None, true),
+                ("old.txt", "removed", None, true),
+                ("img.png", "modified", None, false),
+                ("y.rs", "renamed", Some("x.rs"), true),
+            ]
+        );
+        assert_eq!(files[0].patch.as_deref(), Some("@@ -1,2 +1,2 @@\n x\n-y\n+z"));
+    }
+
+    #[test]
+    fn unified_diffs_of_two_texts() {
+        let old = "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\n";
+        let new = "a\nb\nc\nD\ne\nf\ng\nh\ni\nj\nk\nl\nm\n";
+        let d = unified_diff(old, new);
+        assert_eq!(
+            d,
+            "@@ -1,7 +1,7 @@\n a\n b\n c\n-d\n+D\n e\n f\n g\n@@ -10,3 +10,4 @@\n j\n k\n l\n+m"
+        );
+        let r = render_patch(&d, 10_000);
+        assert_eq!(r.lines.iter().copied().filter(|l| [4, 13].contains(l)).count(), 2);
+        assert_eq!(unified_diff("", "x\ny"), "@@ -0,0 +1,2 @@\n+x\n+y");
+        assert_eq!(unified_diff("same\n", "same\n"), "");
+    }
+
+    #[test]
     fn the_view_lists_what_it_left_out() {
         let big = format!(
             "@@ -1,1 +1,400 @@\n{}",
@@ -239,26 +480,31 @@ mod tests {
                 path: "src/a.rs".into(),
                 status: "modified".into(),
                 patch: Some(PATCH.into()),
+                old_path: None,
             },
             ChangedFile {
                 path: "Cargo.lock".into(),
                 status: "modified".into(),
                 patch: Some(PATCH.into()),
+                old_path: None,
             },
             ChangedFile {
                 path: "img.png".into(),
                 status: "added".into(),
                 patch: None,
+                old_path: None,
             },
             ChangedFile {
                 path: "src/big.rs".into(),
                 status: "added".into(),
                 patch: Some(big),
+                old_path: None,
             },
             ChangedFile {
                 path: "src/c.rs".into(),
                 status: "modified".into(),
                 patch: Some(PATCH.into()),
+                old_path: None,
             },
         ];
         let v = build_view(&files, 2_000, &[]);

@@ -8,9 +8,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
+use agnus_shared::domain::Provider;
+
 use crate::diff::ChangedFile;
-use crate::http::{CallError, send};
-use crate::provider::{Posted, PullRequest};
+use crate::http::{self, CallError, send};
+use crate::provider::{CodeHost, HostFuture, Posted, Posting, PullRequest, Target, marker};
 use crate::validate::ValidReview;
 
 #[derive(Debug, Clone)]
@@ -45,6 +47,8 @@ struct Pull {
     draft: bool,
     #[serde(default)]
     state: String,
+    #[serde(default)]
+    html_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,6 +58,8 @@ struct File {
     status: String,
     #[serde(default)]
     patch: Option<String>,
+    #[serde(default)]
+    previous_filename: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,12 +79,28 @@ struct Review {
     html_url: Option<String>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+struct Permissions {
+    #[serde(default)]
+    admin: bool,
+    #[serde(default)]
+    maintain: bool,
+    #[serde(default)]
+    push: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct Repository {
+    #[serde(default)]
+    permissions: Permissions,
+}
+
 /// Files per page (GitHub's maximum) and pages read (GitHub lists at most 3000 files).
 const PER_PAGE: usize = 100;
 const MAX_PAGES: usize = 30;
 
-fn decode<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, CallError> {
-    serde_json::from_slice(body).map_err(|e| CallError::Rejected(format!("unexpected GitHub answer: {e}")))
+fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, CallError> {
+    http::decode(body, "GitHub")
 }
 
 impl Github {
@@ -107,9 +129,12 @@ impl Github {
             title: pull.title,
             description: pull.body.unwrap_or_default(),
             head_sha: pull.head.sha,
+            start_sha: pull.base.sha.clone(),
             base_sha: pull.base.sha,
             draft: pull.draft,
             open: pull.state.is_empty() || pull.state == "open",
+            web_url: pull.html_url,
+            iteration: None,
         })
     }
 
@@ -223,5 +248,47 @@ fn into_changed(f: File) -> ChangedFile {
         path: f.filename,
         status: f.status,
         patch: f.patch,
+        old_path: f.previous_filename,
+    }
+}
+
+impl CodeHost for Github {
+    fn provider(&self) -> Provider {
+        Provider::Github
+    }
+
+    fn pull_request<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, PullRequest> {
+        Box::pin(self.pull_request(t.token, t.full_name, t.pr))
+    }
+
+    fn files<'a>(&'a self, t: &'a Target<'a>, _pr: &'a PullRequest) -> HostFuture<'a, Vec<ChangedFile>> {
+        Box::pin(self.files(t.token, t.full_name, t.pr))
+    }
+
+    fn files_since<'a>(
+        &'a self,
+        t: &'a Target<'a>,
+        since: &'a str,
+        head: &'a str,
+    ) -> HostFuture<'a, Option<Vec<ChangedFile>>> {
+        Box::pin(self.files_since(t.token, t.full_name, since, head))
+    }
+
+    fn find_marker<'a>(&'a self, t: &'a Target<'a>, job_id: &'a str) -> HostFuture<'a, Option<Posted>> {
+        Box::pin(async move { self.find_marker(t.token, t.full_name, t.pr, &marker(job_id)).await })
+    }
+
+    fn post<'a>(&'a self, t: &'a Target<'a>, p: &'a Posting<'a>) -> HostFuture<'a, Posted> {
+        Box::pin(self.post_review(t.token, t.full_name, t.pr, &p.pr.head_sha, p.review, p.body))
+    }
+
+    /// `GET /repos/{owner}/{repo}`: `permissions.push` (or maintain/admin) for the token.
+    fn can_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool> {
+        Box::pin(async move {
+            let (_, body) = send(self.get(token, &format!("/repos/{full_name}"))).await?;
+            let repo: Repository = decode(&body)?;
+            let p = repo.permissions;
+            Ok(p.push || p.maintain || p.admin)
+        })
     }
 }

@@ -15,12 +15,53 @@ pub enum CallError {
     #[error("not found")]
     NotFound,
     /// 429, 5xx, a rate-limit 403, a timeout or a network error: try again later
-    /// (`after`: what the server asked for).
+    /// (`after`: what the server asked for; `status`: 0 when no HTTP answer came back).
     #[error("temporarily unavailable: {why}")]
-    RetryLater { after: Option<Duration>, why: String },
-    /// Any other refusal, or an answer we cannot read.
-    #[error("rejected: {0}")]
-    Rejected(String),
+    RetryLater {
+        after: Option<Duration>,
+        why: String,
+        status: u16,
+    },
+    /// Any other refusal (with its HTTP status), or an answer we cannot read (status 0).
+    #[error("rejected: {why}")]
+    Rejected { why: String, status: u16 },
+}
+
+impl CallError {
+    /// An answer we could not read (a success whose body is not the documented shape).
+    pub fn unreadable(why: impl Into<String>) -> Self {
+        CallError::Rejected {
+            why: why.into(),
+            status: 0,
+        }
+    }
+
+    /// The HTTP status behind the error (0: no answer, or an unreadable one).
+    pub fn status(&self) -> u16 {
+        match self {
+            CallError::Unauthorized(s) => *s,
+            CallError::NotFound => 404,
+            CallError::RetryLater { status, .. } | CallError::Rejected { status, .. } => *status,
+        }
+    }
+}
+
+/// Reads a success's JSON body; `host` names the API in the error.
+pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8], host: &str) -> Result<T, CallError> {
+    serde_json::from_slice(body).map_err(|e| CallError::unreadable(format!("unexpected {host} answer: {e}")))
+}
+
+/// Percent-encodes one URL path segment or query value (RFC 3986 unreserved kept).
+pub fn encode(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len() + 8);
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 pub fn client(timeout: Duration) -> reqwest::Client {
@@ -64,18 +105,24 @@ pub fn classify(status: StatusCode, headers: &HeaderMap) -> CallError {
         429 => CallError::RetryLater {
             after: retry_after(headers),
             why: "429 too many requests".into(),
+            status: 429,
         },
         403 if rate_limited || headers.contains_key("retry-after") => CallError::RetryLater {
             after: retry_after(headers),
             why: "403 rate limited".into(),
+            status: 403,
         },
         401 | 403 => CallError::Unauthorized(status.as_u16()),
         404 => CallError::NotFound,
         s if s >= 500 => CallError::RetryLater {
             after: retry_after(headers),
             why: format!("{s} from the server"),
+            status: s,
         },
-        s => CallError::Rejected(format!("status {s}")),
+        s => CallError::Rejected {
+            why: format!("status {s}"),
+            status: s,
+        },
     }
 }
 
@@ -85,6 +132,7 @@ pub fn transport(e: reqwest::Error) -> CallError {
         after: None,
         // Without the URL: it names the repository, fine, but never a credential anyway.
         why: format!("network: {}", e.without_url()),
+        status: 0,
     }
 }
 
@@ -120,7 +168,8 @@ mod tests {
             classify(StatusCode::TOO_MANY_REQUESTS, &h),
             CallError::RetryLater {
                 after: Some(Duration::from_secs(42)),
-                why: "429 too many requests".into()
+                why: "429 too many requests".into(),
+                status: 429,
             }
         );
         let mut gh = HeaderMap::new();
@@ -131,7 +180,8 @@ mod tests {
         ));
         assert!(matches!(
             classify(StatusCode::UNPROCESSABLE_ENTITY, &h),
-            CallError::Rejected(_)
+            CallError::Rejected { status: 422, .. }
         ));
+        assert_eq!(encode("group/sub proj"), "group%2Fsub%20proj");
     }
 }

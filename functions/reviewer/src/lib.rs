@@ -17,8 +17,11 @@
 //! `AGNUS_REVIEW_MAX_ATTEMPTS` receives the job fails with a reason. 401/403 → `failed:
 //! token_invalid`; 404 → `failed: pr_not_found`.
 
+pub mod azure;
+pub mod bitbucket;
 pub mod diff;
 pub mod github;
+pub mod gitlab;
 pub mod http;
 pub mod llm;
 pub mod prompt;
@@ -30,6 +33,8 @@ use std::time::{Duration, Instant};
 use agnus_shared::aws::SqsClient;
 use agnus_shared::config::ReviewerConfig;
 use agnus_shared::crypto::{KmsError, SecretBox};
+use agnus_shared::domain::Provider;
+use agnus_shared::metrics;
 use agnus_shared::queue::QueuedOrg;
 use agnus_shared::reviewer::JobMessage;
 use agnus_shared::store::{JobClaim, QueueScope, ReviewJob, ReviewOutcome, Store, StoreError, now_secs};
@@ -39,7 +44,7 @@ use tracing::Instrument;
 
 use crate::http::CallError;
 use crate::llm::{Llm, LlmError};
-use crate::provider::{Host, Posted, Target, review_body};
+use crate::provider::{Hosts, Posted, Posting, Target, review_body, same_commit};
 use crate::validate::Limits;
 
 /// How long a claim holds a job: longer than the function's timeout (300 s), shorter
@@ -53,16 +58,15 @@ pub struct ReviewerState {
     pub store: Store,
     pub sealer: SecretBox,
     pub sqs: SqsClient,
-    pub github: github::Github,
+    pub hosts: Hosts,
     pub llm: Llm,
 }
 
 impl ReviewerState {
     pub fn new(config: ReviewerConfig, store: Store, sealer: SecretBox, sqs: SqsClient) -> Self {
-        let provider_http = http::client(config.provider_timeout);
         let llm_http = http::client(config.llm_timeout);
         Self {
-            github: github::Github::new(provider_http, &config.github_api_url),
+            hosts: Hosts::new(&config.providers, config.max_diff_bytes),
             llm: Llm::new(
                 llm_http,
                 &config.llm_base_url,
@@ -171,13 +175,24 @@ pub async fn process(state: &ReviewerState, message: &SqsMessage) -> Result<Hand
         }
     };
     let started = Instant::now();
-    let step = match review(state, &scope, &job, resumed).await {
+    let mut provider = None;
+    let step = match review(state, &scope, &job, resumed, &mut provider).await {
         Ok(step) => step,
         Err(e) => {
             // The job stays ours until the lease ends; the message comes back after the
             // queue's visibility timeout and claims it again.
             state.store.release_review(&scope, &job.sort_key).await?;
             return Err(e);
+        }
+    };
+    let finished = |status: &str| {
+        if let Some(provider) = provider {
+            let outcome = if status == "failed" {
+                metrics::ReviewOutcome::Failed
+            } else {
+                metrics::ReviewOutcome::Completed
+            };
+            metrics::review_finished(provider, outcome, started.elapsed());
         }
     };
     match step {
@@ -192,6 +207,7 @@ pub async fn process(state: &ReviewerState, message: &SqsMessage) -> Result<Hand
                 "review finished"
             );
             state.store.finish_review(&scope, &job, &outcome).await?;
+            finished(&status);
             Ok(Handled::Done(status))
         }
         Step::Retry { after, reason, why } => {
@@ -200,6 +216,7 @@ pub async fn process(state: &ReviewerState, message: &SqsMessage) -> Result<Hand
                 let mut outcome = ReviewOutcome::failed(reason);
                 outcome.duration_ms = Some(started.elapsed().as_millis() as u64);
                 state.store.finish_review(&scope, &job, &outcome).await?;
+                finished("failed");
                 return Ok(Handled::Done("failed".into()));
             }
             state.store.release_review(&scope, &job.sort_key).await?;
@@ -221,17 +238,18 @@ enum Step {
     },
 }
 
-/// A host call's failure as the job's next step.
-fn host_step(e: CallError, stage: &'static str) -> Step {
+/// A host call's failure as the job's next step (and in the provider error metric).
+fn host_step(e: CallError, stage: &'static str, provider: Provider) -> Step {
+    metrics::provider_api_error(provider, e.status());
     match e {
         CallError::Unauthorized(_) => Step::Finish(Box::new(ReviewOutcome::failed("token_invalid"))),
         CallError::NotFound => Step::Finish(Box::new(ReviewOutcome::failed("pr_not_found"))),
-        CallError::RetryLater { after, why } => Step::Retry {
+        CallError::RetryLater { after, why, .. } => Step::Retry {
             after,
             reason: "provider_unavailable",
             why: format!("{stage}: {why}"),
         },
-        CallError::Rejected(why) => {
+        CallError::Rejected { why, .. } => {
             tracing::warn!(%why, stage, "the host refused a request");
             let reason = if stage == "post" {
                 "post_rejected"
@@ -243,11 +261,12 @@ fn host_step(e: CallError, stage: &'static str) -> Step {
     }
 }
 
+/// `host!(provider, call, "stage")`: the call's value, or the job's next step.
 macro_rules! host {
-    ($call:expr, $stage:literal) => {
+    ($provider:expr, $call:expr, $stage:literal) => {
         match $call.await {
             Ok(v) => v,
-            Err(e) => return Ok(host_step(e, $stage)),
+            Err(e) => return Ok(host_step(e, $stage, $provider)),
         }
     };
 }
@@ -272,13 +291,14 @@ async fn review(
     scope: &QueueScope,
     job: &ReviewJob,
     resumed: bool,
+    provider: &mut Option<Provider>,
 ) -> Result<Step, ReviewerError> {
     let Some(repo) = state.store.repo_in_queue_scope(scope, &job.repo_id).await? else {
         return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("repo_disconnected"))));
     };
-    let Some(host) = Host::for_provider(repo.provider, &state.github) else {
-        return Ok(Step::Finish(Box::new(ReviewOutcome::failed("provider_not_supported"))));
-    };
+    let p = repo.provider;
+    *provider = Some(p);
+    let host = state.hosts.get(p);
     let Some(sealed) = repo.token_ciphertext.as_deref() else {
         return Ok(Step::Finish(Box::new(ReviewOutcome::failed("token_missing"))));
     };
@@ -290,16 +310,20 @@ async fn review(
         pr: job.pr_number,
         token: &token,
     };
-    if resumed && let Some(found) = host!(host.find_marker(&target, &job.id), "find_marker") {
+    if resumed && let Some(found) = host!(p, host.find_marker(&target, &job.id), "find_marker") {
         // An earlier attempt posted, then stopped before recording it.
         return Ok(Step::Finish(Box::new(posted(found, job, None))));
     }
 
-    let pr = host!(host.pull_request(&target), "pull_request");
+    let pr = host!(p, host.pull_request(&target), "pull_request");
     if !pr.open {
         return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("closed"))));
     }
-    if job.head_sha.as_deref().is_some_and(|sha| sha != pr.head_sha) {
+    if job
+        .head_sha
+        .as_deref()
+        .is_some_and(|sha| !same_commit(sha, &pr.head_sha))
+    {
         return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("stale"))));
     }
     if pr.draft {
@@ -316,17 +340,17 @@ async fn review(
     if job.action == "synchronize"
         && let Some(last) = state.store.review_checkpoint(scope, &repo.id, job.pr_number).await?
     {
-        if last == pr.head_sha {
+        if same_commit(&last, &pr.head_sha) {
             return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("already_reviewed"))));
         }
-        if let Some(changed) = host!(host.files_since(&target, &last, &pr.head_sha), "compare") {
+        if let Some(changed) = host!(p, host.files_since(&target, &last, &pr.head_sha), "compare") {
             since = Some(last);
             files = Some(changed);
         }
     }
     let files = match files {
         Some(f) => f,
-        None => host!(host.files(&target), "files"),
+        None => host!(p, host.files(&target, &pr), "files"),
     };
     let view = diff::build_view(&files, state.config.max_diff_bytes, &state.config.ignore_paths);
     if view.files_shown == 0 {
@@ -344,7 +368,7 @@ async fn review(
 
     let completion = match state.llm.review(&user).await {
         Ok(c) => c,
-        Err(LlmError::Call(CallError::RetryLater { after, why })) => {
+        Err(LlmError::Call(CallError::RetryLater { after, why, .. })) => {
             return Ok(Step::Retry {
                 after,
                 reason: "llm_unavailable",
@@ -375,14 +399,22 @@ async fn review(
         o.completion_tokens = Some(completion.completion_tokens);
         o
     };
-    match host.post(&target, &pr.head_sha, &valid, &body).await {
-        Ok(p) => {
-            let mut outcome = usage(posted(p, job, Some(valid.comments.len() as u32)));
+    let posting = Posting {
+        pr: &pr,
+        files: &files,
+        review: &valid,
+        body: &body,
+        job_id: &job.id,
+        resumed,
+    };
+    match host.post(&target, &posting).await {
+        Ok(posted_review) => {
+            let mut outcome = usage(posted(posted_review, job, Some(valid.comments.len() as u32)));
             outcome.reviewed_sha = Some(pr.head_sha.clone());
             outcome.base_of_diff = since;
             Ok(Step::Finish(Box::new(outcome)))
         }
-        Err(e) => Ok(match host_step(e, "post") {
+        Err(e) => Ok(match host_step(e, "post", p) {
             Step::Finish(o) => Step::Finish(Box::new(usage(*o))),
             retry => retry,
         }),

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use agnus_shared::metrics::{self, LlmCall};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
@@ -67,6 +68,17 @@ struct Usage {
     completion_tokens: u64,
 }
 
+/// The metrics' error kind of a failed call.
+fn error_kind(e: &CallError) -> &'static str {
+    match e {
+        CallError::Unauthorized(_) => "unauthorized",
+        CallError::RetryLater { status: 0, .. } => "network",
+        CallError::RetryLater { status: 429, .. } => "rate_limited",
+        CallError::RetryLater { .. } => "server",
+        CallError::NotFound | CallError::Rejected { .. } => "rejected",
+    }
+}
+
 /// Longest answer asked for.
 const MAX_TOKENS: u32 = 4_096;
 
@@ -101,14 +113,31 @@ impl Llm {
         })
     }
 
+    /// One call, counted in the LLM metrics (requests, tokens, errors by kind).
     async fn once(&self, body: &serde_json::Value) -> Result<(Result<RawAnswer, String>, u64, u64), CallError> {
+        let result = self.call(body).await;
+        let call = match &result {
+            Ok((Ok(_), input_tokens, output_tokens)) => LlmCall::Ok {
+                input_tokens: *input_tokens,
+                output_tokens: *output_tokens,
+            },
+            Ok((Err(_), _, _)) => LlmCall::Failed {
+                kind: "invalid_response",
+            },
+            Err(e) => LlmCall::Failed { kind: error_kind(e) },
+        };
+        metrics::llm_call(&self.model, call);
+        result
+    }
+
+    async fn call(&self, body: &serde_json::Value) -> Result<(Result<RawAnswer, String>, u64, u64), CallError> {
         let mut request = self.http.post(format!("{}/chat/completions", self.base_url)).json(body);
         if let Some(key) = &self.api_key {
             request = request.bearer_auth(key.expose_secret());
         }
         let (_, bytes) = send(request).await?;
         let response: ChatResponse =
-            serde_json::from_slice(&bytes).map_err(|e| CallError::Rejected(format!("not a chat completion: {e}")))?;
+            serde_json::from_slice(&bytes).map_err(|e| CallError::unreadable(format!("not a chat completion: {e}")))?;
         let usage = response.usage.unwrap_or_default();
         let parsed = match response.choices.into_iter().next().map(|c| c.message) {
             Some(Message {

@@ -7,7 +7,7 @@ use agnus_reviewer::{ReviewerState, handle};
 use agnus_shared::config::ReviewerConfig;
 use agnus_shared::crypto::SecretBox;
 use agnus_shared::store::Store;
-use agnus_shared::{aws, telemetry};
+use agnus_shared::{aws, metrics, telemetry};
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
@@ -20,9 +20,12 @@ async fn main() -> Result<(), Error> {
     // Opening needs no key id (the ciphertext names its key); the context binds org and repo.
     let sealer = SecretBox::new(aws::kms(&sdk), String::new());
     let state = Arc::new(ReviewerState::new(config, store, sealer, aws::sqs(&sdk)));
+    // Metrics of each job (reviews, LLM calls and tokens, provider API errors), written as
+    // EMF on stdout when the invocation ends.
+    let metrics = metrics::Emitter::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let state = Arc::clone(&state);
-        async move { Ok::<_, Error>(handle(&state, event.payload).await) }
+        let (state, metrics) = (Arc::clone(&state), metrics.clone());
+        async move { Ok::<_, Error>(metrics.scope(handle(&state, event.payload)).await) }
     }))
     .await
 }

@@ -1,12 +1,27 @@
-//! What the review engine needs from a code host, and the hosts it speaks to.
+//! What the review engine needs from a code host ([`CodeHost`]), and the hosts it speaks
+//! to: one module per provider (`github`, `gitlab`, `azure`, `bitbucket`), all behind the
+//! one trait.
+//!
+//! GitHub posts a whole review in one request. The other three post one comment at a
+//! time ([`CommentApi`]): every inline comment carries its own hidden marker
+//! (`<!-- agnus-review:<jobId>:<n> -->`) and the summary, posted last, carries the job's
+//! marker; a retry after a partial post skips the comments already there, and a retry
+//! after a complete one finds the job's marker and posts nothing.
 
+use std::future::Future;
+use std::pin::Pin;
+
+use agnus_shared::config::ProviderApis;
 use agnus_shared::domain::Provider;
 use secrecy::SecretString;
 
+use crate::azure::Azure;
+use crate::bitbucket::Bitbucket;
 use crate::diff::ChangedFile;
 use crate::github::Github;
-use crate::http::CallError;
-use crate::validate::ValidReview;
+use crate::gitlab::Gitlab;
+use crate::http::{self, CallError};
+use crate::validate::{InlineComment, ValidReview};
 
 /// A pull request as the host reports it now.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -17,8 +32,14 @@ pub struct PullRequest {
     pub author_is_bot: bool,
     pub head_sha: String,
     pub base_sha: String,
+    /// GitLab's `diff_refs.start_sha` (the target branch's head the diff was made against).
+    pub start_sha: String,
     pub draft: bool,
     pub open: bool,
+    /// The pull request's web page (links to posted comments are built on it).
+    pub web_url: Option<String>,
+    /// Azure DevOps: the latest iteration (whose changes are reviewed).
+    pub iteration: Option<u64>,
 }
 
 /// A posted review (or the one found by its marker).
@@ -28,10 +49,23 @@ pub struct Posted {
     pub url: Option<String>,
 }
 
+/// A comment already on the pull request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub id: String,
+    pub body: String,
+    pub url: Option<String>,
+}
+
 /// The hidden marker every posted review carries: a redelivered job finds it instead
 /// of posting twice.
 pub fn marker(job_id: &str) -> String {
     format!("<!-- agnus-review:{job_id} -->")
+}
+
+/// The hidden marker of a job's `n`th inline comment (hosts that post one at a time).
+pub fn comment_marker(job_id: &str, n: usize) -> String {
+    format!("<!-- agnus-review:{job_id}:{n} -->")
 }
 
 /// The review body: the summary, a footer, the marker.
@@ -44,67 +78,206 @@ pub fn review_body(review: &ValidReview, model: &str, head_sha: &str, job_id: &s
     )
 }
 
-/// A host client (one per supported provider).
-#[derive(Debug, Clone)]
-pub enum Host {
-    Github(Github),
+/// Does the head the job was made for still match the host's (Bitbucket reports
+/// 12-character abbreviated hashes, in webhooks and in its API)?
+pub fn same_commit(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim().to_ascii_lowercase(), b.trim().to_ascii_lowercase());
+    if a.len() == b.len() {
+        return a == b;
+    }
+    let (short, long) = if a.len() < b.len() { (&a, &b) } else { (&b, &a) };
+    short.len() >= 7 && long.starts_with(short.as_str())
 }
 
 /// Repository coordinates and the opened access token.
 #[derive(Debug)]
 pub struct Target<'a> {
+    /// The connected repository's name: `owner/repo` (GitHub), `group/…/project`
+    /// (GitLab), `org/project/repo` (Azure DevOps), `workspace/repo` (Bitbucket).
     pub full_name: &'a str,
     pub pr: u64,
     pub token: &'a SecretString,
 }
 
-impl Host {
-    /// The client for `provider`, if the engine posts there.
-    pub fn for_provider(provider: Provider, github: &Github) -> Option<Self> {
+/// What to post, and on what.
+#[derive(Debug)]
+pub struct Posting<'a> {
+    pub pr: &'a PullRequest,
+    /// The files the review was made from (GitLab positions need their hunks).
+    pub files: &'a [ChangedFile],
+    pub review: &'a ValidReview,
+    /// The summary with footer and marker ([`review_body`]).
+    pub body: &'a str,
+    pub job_id: &'a str,
+    /// An earlier attempt of this job may have posted part of it.
+    pub resumed: bool,
+}
+
+pub type HostFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, CallError>> + Send + 'a>>;
+
+/// A code host's REST API, as the review engine uses it.
+pub trait CodeHost: Send + Sync + std::fmt::Debug {
+    fn provider(&self) -> Provider;
+
+    /// The pull request now (head, draft, author, …).
+    fn pull_request<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, PullRequest>;
+
+    /// Its changed files with unified-diff hunks.
+    fn files<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest) -> HostFuture<'a, Vec<ChangedFile>>;
+
+    /// The files changed from `since` to `head` if `head` descends from `since`; `None`:
+    /// review everything (the default for hosts without a compare API here).
+    fn files_since<'a>(
+        &'a self,
+        _t: &'a Target<'a>,
+        _since: &'a str,
+        _head: &'a str,
+    ) -> HostFuture<'a, Option<Vec<ChangedFile>>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// A review of this job's already on the pull request (its hidden marker).
+    fn find_marker<'a>(&'a self, t: &'a Target<'a>, job_id: &'a str) -> HostFuture<'a, Option<Posted>>;
+
+    /// Posts the review on the head commit.
+    fn post<'a>(&'a self, t: &'a Target<'a>, posting: &'a Posting<'a>) -> HostFuture<'a, Posted>;
+
+    /// May `token` write to the repository `full_name` (what posting a review needs)?
+    /// `Ok(false)`: it can read only; 401/403/404: it cannot see the repository.
+    fn can_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool>;
+}
+
+/// One client per provider, sharing one HTTP client.
+#[derive(Debug, Clone)]
+pub struct Hosts {
+    pub github: Github,
+    pub gitlab: Gitlab,
+    pub azure: Azure,
+    pub bitbucket: Bitbucket,
+}
+
+impl Hosts {
+    /// `max_diff_bytes`: how much Azure DevOps content is fetched (the review budget).
+    pub fn new(apis: &ProviderApis, max_diff_bytes: usize) -> Self {
+        let client = http::client(apis.timeout);
+        Self {
+            github: Github::new(client.clone(), &apis.github_api_url),
+            gitlab: Gitlab::new(client.clone(), &apis.gitlab_url),
+            azure: Azure::new(client.clone(), &apis.azure_devops_url, max_diff_bytes),
+            bitbucket: Bitbucket::new(client, &apis.bitbucket_api_url),
+        }
+    }
+
+    /// The REST client of `provider`.
+    pub fn get(&self, provider: Provider) -> &dyn CodeHost {
         match provider {
-            Provider::Github => Some(Host::Github(github.clone())),
-            Provider::Gitlab | Provider::Azure | Provider::Bitbucket => None,
+            Provider::Github => &self.github,
+            Provider::Gitlab => &self.gitlab,
+            Provider::Azure => &self.azure,
+            Provider::Bitbucket => &self.bitbucket,
         }
     }
+}
 
-    pub async fn pull_request(&self, t: &Target<'_>) -> Result<PullRequest, CallError> {
-        match self {
-            Host::Github(g) => g.pull_request(t.token, t.full_name, t.pr).await,
-        }
+/// Hosts that post a review as separate comments (GitLab, Azure DevOps, Bitbucket):
+/// each says how to read and how one comment looks; the posting protocol (markers,
+/// resumption, the summary last) is [`CodeHost`]'s, shared below.
+pub trait CommentHost: Send + Sync + std::fmt::Debug {
+    fn provider(&self) -> Provider;
+
+    fn fetch_pull<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, PullRequest>;
+
+    fn fetch_files<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest) -> HostFuture<'a, Vec<ChangedFile>>;
+
+    /// Every comment on the pull request (for the markers).
+    fn notes<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, Vec<Note>>;
+
+    /// The request body of an inline comment (`Some`) or of the summary (`None`).
+    fn comment_payload(&self, posting: &Posting<'_>, inline: Option<&InlineComment>, body: &str) -> serde_json::Value;
+
+    /// Posts one comment; the answer names the created comment.
+    fn post_comment<'a>(
+        &'a self,
+        t: &'a Target<'a>,
+        pr: &'a PullRequest,
+        inline: bool,
+        payload: serde_json::Value,
+    ) -> HostFuture<'a, Posted>;
+
+    /// [`CodeHost::can_write`].
+    fn check_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool>;
+}
+
+impl<H: CommentHost> CodeHost for H {
+    fn provider(&self) -> Provider {
+        CommentHost::provider(self)
     }
 
-    pub async fn files(&self, t: &Target<'_>) -> Result<Vec<ChangedFile>, CallError> {
-        match self {
-            Host::Github(g) => g.files(t.token, t.full_name, t.pr).await,
-        }
+    fn pull_request<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, PullRequest> {
+        self.fetch_pull(t)
     }
 
-    pub async fn files_since(
-        &self,
-        t: &Target<'_>,
-        since: &str,
-        head: &str,
-    ) -> Result<Option<Vec<ChangedFile>>, CallError> {
-        match self {
-            Host::Github(g) => g.files_since(t.token, t.full_name, since, head).await,
-        }
+    fn files<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest) -> HostFuture<'a, Vec<ChangedFile>> {
+        self.fetch_files(t, pr)
     }
 
-    pub async fn find_marker(&self, t: &Target<'_>, job_id: &str) -> Result<Option<Posted>, CallError> {
-        match self {
-            Host::Github(g) => g.find_marker(t.token, t.full_name, t.pr, &marker(job_id)).await,
-        }
+    fn can_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool> {
+        self.check_write(full_name, token)
     }
 
-    pub async fn post(
-        &self,
-        t: &Target<'_>,
-        head_sha: &str,
-        review: &ValidReview,
-        body: &str,
-    ) -> Result<Posted, CallError> {
-        match self {
-            Host::Github(g) => g.post_review(t.token, t.full_name, t.pr, head_sha, review, body).await,
-        }
+    fn find_marker<'a>(&'a self, t: &'a Target<'a>, job_id: &'a str) -> HostFuture<'a, Option<Posted>> {
+        Box::pin(async move {
+            let wanted = marker(job_id);
+            Ok(self
+                .notes(t)
+                .await?
+                .into_iter()
+                .find(|n| n.body.contains(&wanted))
+                .map(|n| Posted { id: n.id, url: n.url }))
+        })
+    }
+
+    /// Inline comments first (each with its marker, skipping those a previous attempt
+    /// posted), the summary with the job's marker last.
+    fn post<'a>(&'a self, t: &'a Target<'a>, posting: &'a Posting<'a>) -> HostFuture<'a, Posted> {
+        Box::pin(async move {
+            let existing = if posting.resumed {
+                self.notes(t).await?
+            } else {
+                Vec::new()
+            };
+            for (n, comment) in posting.review.comments.iter().enumerate() {
+                let mark = comment_marker(posting.job_id, n);
+                if existing.iter().any(|note| note.body.contains(&mark)) {
+                    continue;
+                }
+                let payload = self.comment_payload(posting, Some(comment), &format!("{}\n\n{mark}", comment.body));
+                self.post_comment(t, posting.pr, true, payload).await?;
+            }
+            let payload = self.comment_payload(posting, None, posting.body);
+            self.post_comment(t, posting.pr, false, payload).await
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn abbreviated_hashes_match_their_commit_only() {
+        assert!(same_commit("d3022fc0ca3d", "d3022fc0ca3d"));
+        assert!(same_commit("d3022fc0ca3d", "d3022fc0ca3d1234567890abcdef1234567890ab"));
+        assert!(!same_commit("d3022fc0ca3e", "d3022fc0ca3d1234567890abcdef1234567890ab"));
+        assert!(!same_commit("d30", "d3022fc0ca3d"), "too short to stand for a commit");
+        assert!(!same_commit(
+            "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+            "0123456789abcdef0123456789abcdef01234567"
+        ));
+    }
+
+    #[test]
+    fn comment_markers_do_not_look_like_the_job_marker() {
+        assert!(!comment_marker("j1", 0).contains(&marker("j1")));
     }
 }

@@ -1,0 +1,245 @@
+//! Bitbucket Cloud REST 2.0 (`AGNUS_BITBUCKET_API_URL`, default
+//! `https://api.bitbucket.org/2.0`): `GET /repositories/{workspace}/{repo}/pullrequests/{id}`,
+//! `GET …/pullrequests/{id}/diff` (a `git diff`, reached through a redirect),
+//! `GET …/pullrequests/{id}/comments` (the markers), and `POST …/pullrequests/{id}/comments`
+//! with `content.raw` and, inline, `inline: {path, to}` (`to`: the new-side line).
+//! Credentials: a repository/workspace access token (`Authorization: Bearer`).
+
+use agnus_shared::domain::Provider;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::diff::{ChangedFile, parse_git_diff};
+use crate::http::{self, CallError, encode, send};
+use crate::provider::{CommentHost, HostFuture, Note, Posted, Posting, PullRequest, Target};
+use crate::validate::InlineComment;
+
+#[derive(Debug, Clone)]
+pub struct Bitbucket {
+    http: reqwest::Client,
+    base: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Account {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    nickname: Option<String>,
+    #[serde(default, rename = "type")]
+    kind: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Commit {
+    #[serde(default)]
+    hash: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct End {
+    #[serde(default)]
+    commit: Option<Commit>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Href {
+    #[serde(default)]
+    href: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Links {
+    #[serde(default)]
+    html: Option<Href>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PullJson {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    author: Option<Account>,
+    #[serde(default)]
+    source: End,
+    #[serde(default)]
+    destination: End,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    draft: bool,
+    #[serde(default)]
+    links: Links,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Content {
+    #[serde(default)]
+    raw: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Comment {
+    id: u64,
+    #[serde(default)]
+    content: Content,
+    #[serde(default)]
+    links: Links,
+}
+
+#[derive(Debug, Deserialize)]
+struct Page {
+    #[serde(default)]
+    values: Vec<Comment>,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RepoPermission {
+    #[serde(default)]
+    permission: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Permissions {
+    #[serde(default)]
+    values: Vec<RepoPermission>,
+}
+
+const MAX_PAGES: usize = 30;
+
+impl Bitbucket {
+    pub fn new(http: reqwest::Client, base: &str) -> Self {
+        Self {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    fn pr_path(&self, t: &Target<'_>) -> String {
+        let (workspace, repo) = t.full_name.split_once('/').unwrap_or((t.full_name, ""));
+        format!(
+            "{}/repositories/{}/{}/pullrequests/{}",
+            self.base,
+            encode(workspace),
+            encode(repo),
+            t.pr
+        )
+    }
+
+    fn get(&self, token: &SecretString, url: &str) -> reqwest::RequestBuilder {
+        self.http.get(url).bearer_auth(token.expose_secret())
+    }
+
+    async fn pull(&self, t: &Target<'_>) -> Result<PullRequest, CallError> {
+        let (_, body) = send(self.get(t.token, &self.pr_path(t))).await?;
+        let pr: PullJson = http::decode(&body, "Bitbucket")?;
+        let author = pr.author.unwrap_or_default();
+        let hash = |e: End| e.commit.map(|c| c.hash).unwrap_or_default();
+        let base = hash(pr.destination);
+        Ok(PullRequest {
+            author_is_bot: author.kind == "app_user" || author.display_name.ends_with("[bot]"),
+            author: author.nickname.unwrap_or(author.display_name),
+            title: pr.title,
+            description: pr.description.unwrap_or_default(),
+            head_sha: hash(pr.source),
+            start_sha: base.clone(),
+            base_sha: base,
+            draft: pr.draft,
+            open: pr.state.is_empty() || pr.state == "OPEN",
+            web_url: pr.links.html.and_then(|h| h.href),
+            iteration: None,
+        })
+    }
+
+    async fn diff(&self, t: &Target<'_>) -> Result<Vec<ChangedFile>, CallError> {
+        let (_, body) = send(self.get(t.token, &format!("{}/diff", self.pr_path(t)))).await?;
+        Ok(parse_git_diff(&String::from_utf8_lossy(&body)))
+    }
+
+    async fn comments(&self, t: &Target<'_>) -> Result<Vec<Note>, CallError> {
+        let mut all = Vec::new();
+        let mut url = format!("{}/comments?pagelen=100", self.pr_path(t));
+        for _ in 0..MAX_PAGES {
+            let (_, body) = send(self.get(t.token, &url)).await?;
+            let page: Page = http::decode(&body, "Bitbucket")?;
+            all.extend(page.values.into_iter().map(|c| Note {
+                id: c.id.to_string(),
+                body: c.content.raw,
+                url: c.links.html.and_then(|h| h.href),
+            }));
+            // Follow `next` only on the same API (never send the token elsewhere).
+            match page.next {
+                Some(next) if next.starts_with(&self.base) => url = next,
+                _ => break,
+            }
+        }
+        Ok(all)
+    }
+}
+
+impl CommentHost for Bitbucket {
+    fn provider(&self) -> Provider {
+        Provider::Bitbucket
+    }
+
+    /// `GET /user/permissions/repositories?q=repository.full_name="ws/repo"`: `write` or `admin`.
+    fn check_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool> {
+        Box::pin(async move {
+            let q = encode(&format!("repository.full_name=\"{full_name}\""));
+            let url = format!("{}/user/permissions/repositories?q={q}", self.base);
+            let (_, body) = send(self.get(token, &url)).await?;
+            let found: Permissions = http::decode(&body, "Bitbucket")?;
+            Ok(found
+                .values
+                .iter()
+                .any(|v| v.permission == "write" || v.permission == "admin"))
+        })
+    }
+
+    fn fetch_pull<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, PullRequest> {
+        Box::pin(self.pull(t))
+    }
+
+    fn fetch_files<'a>(&'a self, t: &'a Target<'a>, _pr: &'a PullRequest) -> HostFuture<'a, Vec<ChangedFile>> {
+        Box::pin(self.diff(t))
+    }
+
+    fn notes<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, Vec<Note>> {
+        Box::pin(self.comments(t))
+    }
+
+    /// `content.raw`, and for an inline comment `inline: {path, to}` (new side).
+    fn comment_payload(&self, _p: &Posting<'_>, inline: Option<&InlineComment>, body: &str) -> serde_json::Value {
+        match inline {
+            Some(c) => json!({"content": {"raw": body}, "inline": {"path": c.path, "to": c.line}}),
+            None => json!({"content": {"raw": body}}),
+        }
+    }
+
+    fn post_comment<'a>(
+        &'a self,
+        t: &'a Target<'a>,
+        _pr: &'a PullRequest,
+        _inline: bool,
+        payload: serde_json::Value,
+    ) -> HostFuture<'a, Posted> {
+        Box::pin(async move {
+            let request = self
+                .http
+                .post(format!("{}/comments", self.pr_path(t)))
+                .bearer_auth(t.token.expose_secret())
+                .json(&payload);
+            let (_, body) = send(request).await?;
+            let c: Comment = http::decode(&body, "Bitbucket")?;
+            Ok(Posted {
+                id: c.id.to_string(),
+                url: c.links.html.and_then(|h| h.href),
+            })
+        })
+    }
+}

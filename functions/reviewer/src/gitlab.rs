@@ -1,0 +1,308 @@
+//! GitLab REST v4 (gitlab.com or self-managed: `AGNUS_GITLAB_URL`, `/api/v4` appended):
+//! `GET /projects/:id/merge_requests/:iid` (title, author, `sha`, `diff_refs`, draft),
+//! `GET …/merge_requests/:iid/diffs` (paged), `GET …/merge_requests/:iid/notes` (the
+//! markers), `POST …/merge_requests/:iid/discussions` with a text `position` on the new
+//! side (base/start/head sha, paths, `new_line`, and `old_line` for an unchanged line),
+//! and the summary as `POST …/merge_requests/:iid/notes`. `:id` is the project's
+//! URL-encoded path (`group%2Fsub%2Fproject`).
+
+use agnus_shared::domain::Provider;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::diff::{ChangedFile, old_line_of};
+use crate::http::{self, CallError, encode, send};
+use crate::provider::{CommentHost, HostFuture, Note, Posted, Posting, PullRequest, Target};
+use crate::validate::InlineComment;
+
+#[derive(Debug, Clone)]
+pub struct Gitlab {
+    http: reqwest::Client,
+    /// `…/api/v4`
+    api: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Author {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    bot: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DiffRefs {
+    #[serde(default)]
+    base_sha: Option<String>,
+    #[serde(default)]
+    head_sha: Option<String>,
+    #[serde(default)]
+    start_sha: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MergeRequest {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: Option<String>,
+    author: Option<Author>,
+    #[serde(default)]
+    sha: Option<String>,
+    #[serde(default)]
+    diff_refs: Option<DiffRefs>,
+    #[serde(default)]
+    draft: bool,
+    #[serde(default)]
+    work_in_progress: bool,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    web_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Diff {
+    #[serde(default)]
+    old_path: String,
+    new_path: String,
+    #[serde(default)]
+    diff: String,
+    #[serde(default)]
+    new_file: bool,
+    #[serde(default)]
+    renamed_file: bool,
+    #[serde(default)]
+    deleted_file: bool,
+    #[serde(default)]
+    too_large: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+struct NoteJson {
+    id: u64,
+    #[serde(default)]
+    body: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Created {
+    id: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize)]
+struct AccessLevel {
+    #[serde(default)]
+    access_level: u32,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ProjectPermissions {
+    #[serde(default)]
+    project_access: Option<AccessLevel>,
+    #[serde(default)]
+    group_access: Option<AccessLevel>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Project {
+    #[serde(default)]
+    permissions: ProjectPermissions,
+}
+
+/// GitLab's Developer role: may comment on and push to merge requests.
+const DEVELOPER: u32 = 30;
+
+const PER_PAGE: usize = 100;
+const MAX_PAGES: usize = 30;
+
+/// GitLab's bot users: project/group access tokens (`project_7_bot_…`), `…-bot`, and
+/// accounts the API marks `bot`.
+fn is_bot(author: &Author) -> bool {
+    let name = author.username.to_ascii_lowercase();
+    author.bot || name.contains("_bot_") || name.ends_with("_bot") || name.ends_with("[bot]")
+}
+
+impl Gitlab {
+    /// `base`: the instance (`https://gitlab.com`), with or without `/api/v4`.
+    pub fn new(http: reqwest::Client, base: &str) -> Self {
+        let base = base.trim_end_matches('/');
+        let api = if base.ends_with("/api/v4") {
+            base.to_owned()
+        } else {
+            format!("{base}/api/v4")
+        };
+        Self { http, api }
+    }
+
+    fn mr_path(&self, t: &Target<'_>) -> String {
+        format!("{}/projects/{}/merge_requests/{}", self.api, encode(t.full_name), t.pr)
+    }
+
+    fn get(&self, token: &SecretString, url: String) -> reqwest::RequestBuilder {
+        self.http.get(url).bearer_auth(token.expose_secret())
+    }
+
+    /// Every page of a listing (`tail`: `diffs`, `notes`).
+    async fn pages<T: serde::de::DeserializeOwned>(&self, t: &Target<'_>, tail: &str) -> Result<Vec<T>, CallError> {
+        let mut all = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let url = format!("{}/{tail}?per_page={PER_PAGE}&page={page}", self.mr_path(t));
+            let (_, body) = send(self.get(t.token, url)).await?;
+            let items: Vec<T> = http::decode(&body, "GitLab")?;
+            let last = items.len() < PER_PAGE;
+            all.extend(items);
+            if last {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    async fn merge_request(&self, t: &Target<'_>) -> Result<PullRequest, CallError> {
+        let (_, body) = send(self.get(t.token, self.mr_path(t))).await?;
+        let mr: MergeRequest = http::decode(&body, "GitLab")?;
+        let refs = mr.diff_refs.unwrap_or_default();
+        let head = refs.head_sha.or(mr.sha).unwrap_or_default();
+        let base = refs.base_sha.unwrap_or_default();
+        Ok(PullRequest {
+            author_is_bot: mr.author.as_ref().is_some_and(is_bot),
+            author: mr.author.map(|a| a.username).unwrap_or_default(),
+            title: mr.title,
+            description: mr.description.unwrap_or_default(),
+            start_sha: refs.start_sha.unwrap_or_else(|| base.clone()),
+            base_sha: base,
+            head_sha: head,
+            draft: mr.draft || mr.work_in_progress,
+            open: mr.state.is_empty() || mr.state == "opened",
+            web_url: mr.web_url,
+            iteration: None,
+        })
+    }
+
+    async fn diffs(&self, t: &Target<'_>) -> Result<Vec<ChangedFile>, CallError> {
+        let diffs: Vec<Diff> = self.pages(t, "diffs").await?;
+        Ok(diffs
+            .into_iter()
+            .map(|d| {
+                let status = if d.new_file {
+                    "added"
+                } else if d.deleted_file {
+                    "removed"
+                } else if d.renamed_file {
+                    "renamed"
+                } else {
+                    "modified"
+                };
+                ChangedFile {
+                    // Binary and too-large files come with an empty `diff`.
+                    patch: (!d.diff.is_empty() && d.too_large != Some(true)).then_some(d.diff),
+                    old_path: (d.old_path != d.new_path && !d.old_path.is_empty()).then_some(d.old_path),
+                    path: d.new_path,
+                    status: status.to_owned(),
+                }
+            })
+            .collect())
+    }
+
+    async fn all_notes(&self, t: &Target<'_>) -> Result<Vec<Note>, CallError> {
+        let notes: Vec<NoteJson> = self.pages(t, "notes").await?;
+        Ok(notes
+            .into_iter()
+            .map(|n| Note {
+                id: n.id.to_string(),
+                body: n.body,
+                url: None,
+            })
+            .collect())
+    }
+
+    /// The discussion's `position`: new-side line, plus the old-side line when the line
+    /// is unchanged (GitLab requires both for context lines).
+    pub fn position(pr: &PullRequest, files: &[ChangedFile], c: &InlineComment) -> serde_json::Value {
+        let file = files.iter().find(|f| f.path == c.path);
+        let old_path = file.and_then(|f| f.old_path.clone()).unwrap_or_else(|| c.path.clone());
+        let mut position = json!({
+            "position_type": "text",
+            "base_sha": pr.base_sha,
+            "start_sha": pr.start_sha,
+            "head_sha": pr.head_sha,
+            "old_path": old_path,
+            "new_path": c.path,
+            "new_line": c.line,
+        });
+        if let Some(old) = file
+            .and_then(|f| f.patch.as_deref())
+            .and_then(|p| old_line_of(p, c.line))
+        {
+            position["old_line"] = json!(old);
+        }
+        position
+    }
+}
+
+impl CommentHost for Gitlab {
+    fn provider(&self) -> Provider {
+        Provider::Gitlab
+    }
+
+    /// `GET /projects/:id`: the token's project or group access level is Developer (30) or more.
+    fn check_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool> {
+        Box::pin(async move {
+            let url = format!("{}/projects/{}", self.api, encode(full_name));
+            let (_, body) = send(self.get(token, url)).await?;
+            let project: Project = http::decode(&body, "GitLab")?;
+            let p = project.permissions;
+            let level = |a: Option<AccessLevel>| a.map_or(0, |a| a.access_level);
+            Ok(level(p.project_access).max(level(p.group_access)) >= DEVELOPER)
+        })
+    }
+
+    fn fetch_pull<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, PullRequest> {
+        Box::pin(self.merge_request(t))
+    }
+
+    fn fetch_files<'a>(&'a self, t: &'a Target<'a>, _pr: &'a PullRequest) -> HostFuture<'a, Vec<ChangedFile>> {
+        Box::pin(self.diffs(t))
+    }
+
+    fn notes<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, Vec<Note>> {
+        Box::pin(self.all_notes(t))
+    }
+
+    /// A discussion with a text position, or (the summary) a plain note.
+    fn comment_payload(&self, p: &Posting<'_>, inline: Option<&InlineComment>, body: &str) -> serde_json::Value {
+        match inline {
+            Some(c) => json!({"body": body, "position": Self::position(p.pr, p.files, c)}),
+            None => json!({"body": body}),
+        }
+    }
+
+    fn post_comment<'a>(
+        &'a self,
+        t: &'a Target<'a>,
+        pr: &'a PullRequest,
+        inline: bool,
+        payload: serde_json::Value,
+    ) -> HostFuture<'a, Posted> {
+        Box::pin(async move {
+            let tail = if inline { "discussions" } else { "notes" };
+            let request = self
+                .http
+                .post(format!("{}/{tail}", self.mr_path(t)))
+                .bearer_auth(t.token.expose_secret())
+                .json(&payload);
+            let (_, created) = send(request).await?;
+            let created: Created = http::decode(&created, "GitLab")?;
+            let id = match created.id {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            Ok(Posted {
+                url: pr.web_url.as_ref().map(|u| format!("{u}#note_{id}")),
+                id,
+            })
+        })
+    }
+}
