@@ -79,6 +79,8 @@ fn job(files_json: &str, answer: &str, llm: &Llm) -> usize {
         Limits {
             max_comments: 25,
             max_per_file: 5,
+            min_severity: agnus_shared::review_settings::Severity::Nit,
+            rules: &[],
         },
     );
     let body = review_body(

@@ -36,7 +36,9 @@ use agnus_shared::crypto::{KmsError, SecretBox};
 use agnus_shared::domain::Provider;
 use agnus_shared::metrics;
 use agnus_shared::queue::QueuedOrg;
+use agnus_shared::review_settings::{Depth, ReviewSettings, Severity};
 use agnus_shared::reviewer::JobMessage;
+use agnus_shared::rules;
 use agnus_shared::store::{JobClaim, QueueScope, ReviewJob, ReviewOutcome, Store, StoreError, now_secs};
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use secrecy::SecretString;
@@ -326,7 +328,19 @@ async fn review(
     {
         return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("stale"))));
     }
-    if pr.draft {
+    // The org's review settings (repository override → org default → the system's).
+    let (org_layer, repo_layer) = state.store.review_settings_layers(scope, &repo.id).await?;
+    let settings = system_settings(&state.config).with(&org_layer).with(&repo_layer);
+    match job.action.as_str() {
+        "opened" if !settings.auto_review => {
+            return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("auto_review_off"))));
+        }
+        "synchronize" if !settings.review_on_push => {
+            return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("push_reviews_off"))));
+        }
+        _ => {}
+    }
+    if pr.draft && settings.skip_drafts {
         return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("draft"))));
     }
     if pr.author_is_bot {
@@ -352,7 +366,9 @@ async fn review(
         Some(f) => f,
         None => host!(p, host.files(&target, &pr), "files"),
     };
-    let view = diff::build_view(&files, state.config.max_diff_bytes, &state.config.ignore_paths);
+    let budget = settings.depth.diff_budget(state.config.max_diff_bytes);
+    let reviewable: Vec<_> = files.iter().filter(|f| !settings.ignores(&f.path)).cloned().collect();
+    let view = diff::build_view(&reviewable, budget, &state.config.ignore_paths);
     if view.files_shown == 0 {
         return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("no_reviewable_changes"))));
     }
@@ -364,7 +380,14 @@ async fn review(
         head_sha: pr.head_sha.clone(),
         since_sha: since.clone(),
     };
-    let user = prompt::user_prompt(&facts, &view, state.config.max_diff_bytes);
+    let mut user = prompt::user_prompt(&facts, &view, budget);
+    // The org's rules that apply to this repository and these paths, fenced as data.
+    let stored_rules = state.store.enabled_rules(scope).await?;
+    let candidates: Vec<_> = stored_rules.iter().map(|r| r.as_applicable()).collect();
+    let paths: Vec<&str> = reviewable.iter().map(|f| f.path.as_str()).collect();
+    let applicable = rules::applicable(&candidates, &repo.id, &paths);
+    user.push_str(&rules::prompt_block(&applicable));
+    let rule_names: Vec<(&str, &str)> = applicable.iter().map(|r| (r.id, r.name)).collect();
 
     let completion = match state.llm.review(&user).await {
         Ok(c) => c,
@@ -388,8 +411,10 @@ async fn review(
         }
     };
     let limits = Limits {
-        max_comments: state.config.max_comments,
+        max_comments: usize::try_from(settings.max_comments).unwrap_or(usize::MAX),
         max_per_file: state.config.max_comments_per_file,
+        min_severity: settings.min_severity,
+        rules: &rule_names,
     };
     let valid = validate::validate(completion.answer, &view, limits);
     let body = review_body(&valid, state.llm.model(), &pr.head_sha, &job.id);
@@ -418,6 +443,20 @@ async fn review(
             Step::Finish(o) => Step::Finish(Box::new(usage(*o))),
             retry => retry,
         }),
+    }
+}
+
+/// The system's review settings (`AGNUS_REVIEW_*`), under every org's.
+fn system_settings(config: &agnus_shared::config::ReviewerConfig) -> ReviewSettings {
+    ReviewSettings {
+        auto_review: true,
+        review_on_push: true,
+        skip_drafts: true,
+        ignored_paths: Vec::new(),
+        max_comments: u32::try_from(config.max_comments).unwrap_or(u32::MAX),
+        min_severity: Severity::Nit,
+        depth: Depth::Standard,
+        mention: config.mention.clone(),
     }
 }
 

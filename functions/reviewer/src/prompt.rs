@@ -105,12 +105,13 @@ pub fn answer_schema() -> serde_json::Value {
                 "items": {
                     "type": "object",
                     "additionalProperties": false,
-                    "required": ["path", "line", "body", "severity"],
+                    "required": ["path", "line", "body", "severity", "ruleId"],
                     "properties": {
                         "path": {"type": "string"},
                         "line": {"type": "integer"},
                         "body": {"type": "string"},
-                        "severity": {"type": "string", "enum": ["critical", "major", "minor", "nit"]}
+                        "severity": {"type": "string", "enum": ["critical", "major", "minor", "nit"]},
+                        "ruleId": {"type": ["string", "null"]}
                     }
                 }
             }

@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use agnus_shared::review_settings::Severity;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -24,6 +25,10 @@ pub struct RawComment {
     pub body: String,
     #[serde(default)]
     pub severity: String,
+    /// The org rule the model says this comment is about (checked against the rules it was
+    /// given; anything else is dropped).
+    #[serde(default, rename = "ruleId")]
+    pub rule_id: Option<String>,
 }
 
 /// An inline comment ready to post.
@@ -42,9 +47,13 @@ pub struct ValidReview {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub struct Limits<'a> {
     pub max_comments: usize,
     pub max_per_file: usize,
+    /// Comments below this severity are not posted (the review settings' `minSeverity`).
+    pub min_severity: Severity,
+    /// The org rules in the prompt, by id → name: a comment's `ruleId` must be one of them.
+    pub rules: &'a [(&'a str, &'a str)],
 }
 
 const MAX_SUMMARY: usize = 4_000;
@@ -117,7 +126,7 @@ fn fingerprint(path: &str, line: u32, body: &str) -> [u8; 32] {
 }
 
 /// Checks an answer against the diff the model was shown.
-pub fn validate(answer: RawAnswer, view: &DiffView, limits: Limits) -> ValidReview {
+pub fn validate(answer: RawAnswer, view: &DiffView, limits: Limits<'_>) -> ValidReview {
     let mut comments = Vec::new();
     let mut folded = Vec::new();
     let mut seen = HashSet::new();
@@ -127,11 +136,27 @@ pub fn validate(answer: RawAnswer, view: &DiffView, limits: Limits) -> ValidRevi
         if body.is_empty() {
             continue;
         }
-        let body = format!(
-            "**{}**: {}",
-            severity_label(&c.severity),
-            sanitize(&clip(body, MAX_BODY))
-        );
+        let severity: Severity = severity_label(&c.severity).parse().unwrap_or(Severity::Nit);
+        if severity < limits.min_severity {
+            continue;
+        }
+        let rule = c
+            .rule_id
+            .as_deref()
+            .and_then(|id| limits.rules.iter().find(|(rid, _)| *rid == id));
+        let body = match rule {
+            Some((id, name)) => format!(
+                "**{}** · rule *{}* (`{id}`): {}",
+                severity_label(&c.severity),
+                sanitize(&clip(name, 100)),
+                sanitize(&clip(body, MAX_BODY))
+            ),
+            None => format!(
+                "**{}**: {}",
+                severity_label(&c.severity),
+                sanitize(&clip(body, MAX_BODY))
+            ),
+        };
         let Some((path, lines)) = view.commentable.get_key_value(c.path.trim()) else {
             // Not a file the diff shows: not posted inline.
             folded.push(format!("`{}`: {}", sanitize(&clip(c.path.trim(), 200)), body));
@@ -194,7 +219,44 @@ mod tests {
             line,
             body: body.into(),
             severity: "major".into(),
+            rule_id: None,
         }
+    }
+
+    #[test]
+    fn low_severities_are_dropped_and_known_rules_are_named() {
+        let answer = RawAnswer {
+            summary: "s".into(),
+            comments: vec![
+                RawComment {
+                    severity: "nit".into(),
+                    ..c("src/a.rs", 2, "a nit")
+                },
+                RawComment {
+                    rule_id: Some("r1".into()),
+                    ..c("src/a.rs", 3, "string-built SQL")
+                },
+                RawComment {
+                    rule_id: Some("made-up".into()),
+                    ..c("src/b.rs", 10, "invented rule")
+                },
+            ],
+        };
+        let rules = [("r1", "Parameterised SQL")];
+        let valid = validate(
+            answer,
+            &view(),
+            Limits {
+                max_comments: 25,
+                max_per_file: 5,
+                min_severity: Severity::Minor,
+                rules: &rules,
+            },
+        );
+        let bodies: Vec<&str> = valid.comments.iter().map(|c| c.body.as_str()).collect();
+        assert_eq!(bodies.len(), 2, "{bodies:?}");
+        assert!(bodies[0].contains("rule *Parameterised SQL* (`r1`)"), "{}", bodies[0]);
+        assert_eq!(bodies[1], "**major**: invented rule", "an unknown rule id is not shown");
     }
 
     #[test]
@@ -213,6 +275,8 @@ mod tests {
             Limits {
                 max_comments: 25,
                 max_per_file: 5,
+                min_severity: agnus_shared::review_settings::Severity::Nit,
+                rules: &[],
             },
         );
         assert_eq!(
@@ -247,6 +311,8 @@ mod tests {
             Limits {
                 max_comments: 4,
                 max_per_file: 3,
+                min_severity: agnus_shared::review_settings::Severity::Nit,
+                rules: &[],
             },
         );
         assert_eq!(r.comments.iter().filter(|c| c.path == "src/a.rs").count(), 3);
