@@ -65,8 +65,6 @@ pub fn encode(segment: &str) -> String {
 }
 
 pub fn client(timeout: Duration) -> reqwest::Client {
-    // TLS over aws-lc-rs (already linked by the AWS SDK); a provider installed earlier wins.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(Duration::from_secs(10))
@@ -154,13 +152,6 @@ pub async fn send(request: reqwest::RequestBuilder) -> Result<(HeaderMap, Vec<u8
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
-
-    #[test]
-    fn clients_get_their_tls_provider() {
-        // reqwest without a provider of its own panics here if none is installed.
-        let _ = client(Duration::from_secs(1));
-        assert!(rustls::crypto::CryptoProvider::get_default().is_some());
-    }
 
     #[test]
     fn statuses_map_to_what_the_job_does_next() {
