@@ -224,7 +224,7 @@ async fn prove_access(state: &ReposState, provider: Provider, full_name: &str, t
                   connect it with a token that can"
             .into(),
     };
-    match state.hosts.get(provider).can_write(full_name, &token).await {
+    match state.hosts.can_write(provider, full_name, &token).await {
         Ok(true) => Ok(()),
         Ok(false) | Err(CallError::Unauthorized(_) | CallError::NotFound) => Err(denied()),
         Err(CallError::Rejected { status, .. }) if (400..500).contains(&status) => Err(denied()),

@@ -168,6 +168,23 @@ impl Hosts {
         }
     }
 
+    /// [`CodeHost::can_write`] of `provider`, dispatched statically: a caller that only
+    /// checks access (the repos function) links no review code (a `dyn CodeHost` would
+    /// keep every method of every host in its binary).
+    pub async fn can_write(
+        &self,
+        provider: Provider,
+        full_name: &str,
+        token: &SecretString,
+    ) -> Result<bool, CallError> {
+        match provider {
+            Provider::Github => CodeHost::can_write(&self.github, full_name, token).await,
+            Provider::Gitlab => CodeHost::can_write(&self.gitlab, full_name, token).await,
+            Provider::Azure => CodeHost::can_write(&self.azure, full_name, token).await,
+            Provider::Bitbucket => CodeHost::can_write(&self.bitbucket, full_name, token).await,
+        }
+    }
+
     /// The REST client of `provider`.
     pub fn get(&self, provider: Provider) -> &dyn CodeHost {
         match provider {
