@@ -398,6 +398,10 @@ pub struct OrgsConfig {
     pub rotation_overlap: Duration,
     /// Organizations one person may create per hour (`POST /api/orgs`).
     pub orgs_per_user: RateLimit,
+    /// Base of the console links in membership mail (removed, ownership transferred).
+    pub app_base_url: Option<String>,
+    /// The verified SES identity membership mail is sent from; `None`: not sent.
+    pub mail_from: Option<String>,
 }
 
 impl OrgsConfig {
@@ -419,6 +423,8 @@ impl OrgsConfig {
             public_base_url: public_base_url(src),
             rotation_overlap: Duration::from_secs(number(src, "AGNUS_WEBHOOK_ROTATION_OVERLAP_SECS", 86_400)?),
             orgs_per_user: RateLimit::hourly(number(src, "AGNUS_ORG_CREATE_PER_USER_PER_HOUR", 5)?),
+            app_base_url: app_base_url(src),
+            mail_from: mail_from(src)?,
         })
     }
 

@@ -41,6 +41,7 @@ pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
             "kms:Encrypt", // new orgs and rotations
             "kms:Decrypt",
             "kms:GenerateDataKey",
+            "ses:SendEmail", // membership mail (removed, ownership transferred), from AGNUS_MAIL_FROM only
         ],
     ),
     (

@@ -4,11 +4,13 @@
 //! re-checked inside each write transaction.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use agnus_shared::aws::DynamoClient;
 use agnus_shared::config::OrgsConfig;
 use agnus_shared::crypto::{SecretBox, SessionTokens};
-use agnus_shared::domain::{OrgName, Plan, Provider, Role, Slug, UserId};
+use agnus_shared::domain::{Email, OrgName, Plan, Provider, Role, Slug, UserId};
+use agnus_shared::email::{self, EmailSender, Mail, NoEmailSender};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, check_csrf, json_body, json_response, page_json, page_request};
 use agnus_shared::principal::Principal;
@@ -29,6 +31,8 @@ pub struct OrgsState {
     pub tokens: SessionTokens,
     pub sealer: SecretBox,
     pub config: OrgsConfig,
+    /// Membership mail ("you were removed", "ownership transferred").
+    pub mailer: Arc<dyn EmailSender>,
 }
 
 impl OrgsState {
@@ -38,7 +42,31 @@ impl OrgsState {
             tokens: SessionTokens::new(config.jwt_key()),
             sealer: SecretBox::new(kms, config.kms_key_id.clone()),
             config,
+            mailer: Arc::new(NoEmailSender),
         }
+    }
+
+    /// Sends membership mail with `mailer` (the default sends none).
+    #[must_use]
+    pub fn with_mailer(mut self, mailer: Arc<dyn EmailSender>) -> Self {
+        self.mailer = mailer;
+        self
+    }
+
+    /// The console page of `org` (the link in membership mail).
+    fn org_url(&self, org: &OrgRecord) -> String {
+        format!(
+            "{}/orgs/{}",
+            self.config.app_base_url.as_deref().unwrap_or_default(),
+            org.slug.as_str()
+        )
+    }
+
+    /// Sends `mail` after the action it reports has been committed: a failure is logged
+    /// (kind and recipient domain only; these messages carry no token) and never undoes
+    /// or fails the action.
+    async fn notify(&self, mail: Mail) {
+        email::deliver(self.mailer.as_ref(), &mail).await;
     }
 }
 
@@ -418,8 +446,27 @@ async fn transfer(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
             "you already own this organization",
         ));
     }
+    // The new owner's address, read before the change (for the mail that reports it).
+    let new_owner = ctx.state.store.member(&scope, &to).await?;
     let event = scope.audit("org.ownership_transferred").target(to);
     ctx.state.store.transfer_ownership(&scope, &to, &event).await?;
+    let org = scope.org();
+    let url = ctx.state.org_url(org);
+    if let Some(new_owner) = new_owner.as_ref().and_then(|m| Email::parse(&m.email).ok()) {
+        ctx.state
+            .notify(Mail::ownership_transferred(&new_owner, org.name.as_str(), &url))
+            .await;
+        if let Ok(old_owner) = ctx.person() {
+            ctx.state
+                .notify(Mail::ownership_handed_over(
+                    &old_owner.email,
+                    org.name.as_str(),
+                    new_owner.as_str(),
+                    &url,
+                ))
+                .await;
+        }
+    }
     ok(&json!({ "ownerId": to }))
 }
 
@@ -477,8 +524,14 @@ async fn remove_member(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
             "to remove yourself, use POST /api/orgs/{slug}/leave",
         ));
     }
+    let removed = ctx.state.store.member(&scope, &target).await?;
     let event = scope.audit("member.removed").target(target);
     ctx.state.store.remove_member(&scope, &target, &event).await?;
+    if let Some(to) = removed.as_ref().and_then(|m| Email::parse(&m.email).ok()) {
+        ctx.state
+            .notify(Mail::member_removed(&to, scope.org().name.as_str()))
+            .await;
+    }
     no_content()
 }
 
