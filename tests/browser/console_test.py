@@ -21,7 +21,14 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 BASE = os.environ.get("AGNUS_CONSOLE_URL", "http://localhost:3000").rstrip("/")
 AXE = pathlib.Path(os.environ["AGNUS_AXE_JS"]).read_text()
 SCREENS = ROOT / os.environ.get("AGNUS_CONSOLE_SCREENS", "target/console-screens")
+# The address `make dev` listens on (AGNUS_API_URL: 127.0.0.1). Chromium resolves
+# "localhost" itself, to ::1 first: any other program listening on [::1] (or [::]) at the
+# same port would get the browser's requests instead of the instance under test; a new
+# browser context (the invited guest's) opens new connections and can land there while
+# the owner's kept ones still reach ours. Pin localhost to the address we started.
+DEV_HOST = urlparse(os.environ.get("AGNUS_API_URL", "http://127.0.0.1")).hostname or "127.0.0.1"
 CHROMIUM_ARGS = [
+    f"--host-resolver-rules=MAP localhost {DEV_HOST}",
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -118,7 +125,9 @@ CHECKED = []
 
 
 def goto(page, path):
-    resp = page.goto(BASE + path)
+    """Opens `path` on the console, or a whole URL (a link the API issued) as it is."""
+    url = path if path.startswith(("http://", "https://")) else BASE + path
+    resp = page.goto(url)
     assert resp is not None and resp.ok, f"GET {path} -> {resp and resp.status}"
     h = resp.headers
     assert "script-src 'self'" in h["content-security-policy"] and "unsafe" not in h["content-security-policy"]
@@ -185,7 +194,10 @@ def run(browser):
     page.get_by_role("button", name="Send invitation").click()
     link = page.locator(".invite-link code")
     expect(link).to_contain_text("/invite/")
-    invite_path = urlparse(link.inner_text()).path
+    # The link is opened exactly as issued (as from the mail): it must point at the
+    # console's own origin (AGNUS_APP_BASE_URL), where the invitee's session cookie lives.
+    invite_link = link.inner_text().strip()
+    assert urlparse(invite_link).netloc == urlparse(BASE).netloc, f"{invite_link} is not on {BASE}"
     expect(page.get_by_role("cell", name=grace)).to_be_visible()
     # The owner cannot be removed and cannot leave: shown disabled with the reason.
     expect(page.get_by_role("button", name="Leave organization")).to_be_disabled()
@@ -195,7 +207,7 @@ def run(browser):
     guest_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     gwatch = Watch(guest_ctx, "guest")
     guest = guest_ctx.new_page()
-    goto(guest, invite_path)
+    goto(guest, invite_link)
     expect(guest.get_by_text(f"{owner} invited you")).to_be_visible()
     expect(guest.locator("main strong", has_text=f"Acme {RUN}")).to_be_visible()
     check(guest, gwatch, "invite-new-user")
@@ -209,7 +221,7 @@ def run(browser):
     check(guest, gwatch, "members-as-member")
     # The link is single use: 410 page.
     gwatch.allowed = {(410, "/api/invites/")}
-    goto(guest, invite_path)
+    goto(guest, invite_link)
     expect(guest.get_by_role("heading", name="This invitation is no longer valid")).to_be_visible()
     check(guest, gwatch, "invite-used")
     gwatch.allowed = set()
@@ -223,8 +235,8 @@ def run(browser):
     page.get_by_label("Email", exact=True).fill(hal)
     page.get_by_role("button", name="Send invitation").click()
     expect(page.locator(".invite-link")).to_contain_text(hal)
-    hal_path = urlparse(page.locator(".invite-link code").inner_text()).path
-    goto(guest, hal_path)
+    hal_link = page.locator(".invite-link code").inner_text().strip()
+    goto(guest, hal_link)
     expect(guest.get_by_role("heading", name="Wrong account")).to_be_visible()
     check(guest, gwatch, "invite-wrong-account")
 
