@@ -22,6 +22,9 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/auth/logout", "auth"),
     route("POST", "/api/auth/logout-all", "auth"),
     route("GET", "/api/auth/me", "auth"),
+    // The caller's own sessions: list (created, last seen) and end one.
+    route("GET", "/api/auth/sessions", "auth"),
+    route("DELETE", "/api/auth/sessions/{id}", "auth"),
     route("POST", "/api/auth/verify-email", "auth"),
     route("POST", "/api/auth/resend-verification", "auth"),
     route("POST", "/api/auth/password-reset", "auth"),

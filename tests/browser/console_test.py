@@ -298,9 +298,31 @@ def run(browser):
     assert csv.startswith("at,actor,action,target,viaSystemAdmin,details") and "invite.created" in csv
     assert "webhook.secret_rotated" not in csv, "the export follows the filters"
     check(page, watch, "audit")
+    # --- your sessions: a second browser logs in; its session is ended from this one ---
+    other_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    Watch(other_ctx, "other")
+    other = other_ctx.new_page()
+    goto(other, "/login")
+    other.get_by_label("Email").fill(owner)
+    other.get_by_label("Password").fill(PASSWORD)
+    other.get_by_role("button", name="Log in").click()
+    other.wait_for_url("**/onboarding")
+    settle(other)
     goto(page, "/account")
     expect(page.get_by_role("button", name="Log out everywhere")).to_be_visible()
+    sessions = page.get_by_role("region", name="Your sessions")
+    expect(sessions.get_by_role("row")).to_have_count(3)  # the header and two sessions
+    expect(sessions.get_by_text("this browser")).to_have_count(1)
     check(page, watch, "account")
+    sessions.get_by_role("row").filter(has_not_text="this browser").get_by_role(
+        "button", name="Log out", exact=True
+    ).click()
+    expect(page.get_by_text("That session is logged out.")).to_be_visible()
+    expect(sessions.get_by_role("row")).to_have_count(2)
+    check(page, watch, "account-session-ended")
+    other.reload()
+    other.wait_for_url("**/login?next=*")
+    other_ctx.close()
     goto(page, "/admin/orgs")
     expect(page.get_by_text("This page is for system admins only.")).to_be_visible()
     check(page, watch, "admin-orgs-not-admin")
