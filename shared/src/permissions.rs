@@ -42,6 +42,7 @@ pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
             "kms:Decrypt",
             "kms:GenerateDataKey",
             "ses:SendEmail", // membership mail (removed, ownership transferred), from AGNUS_MAIL_FROM only
+            "dynamodb:Scan", // the system admin's list of every org (no index of all orgs)
         ],
     ),
     (

@@ -30,6 +30,8 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/auth/password-reset", "auth"),
     route("POST", "/api/auth/password-reset/confirm", "auth"),
     route("GET", "/api/orgs/me", "orgs"),
+    // System admins: every organization (search by slug or name, paginated).
+    route("GET", "/api/admin/orgs", "orgs"),
     route("POST", "/api/orgs", "orgs"),
     route("GET", "/api/orgs/{slug}", "orgs"),
     route("PATCH", "/api/orgs/{slug}", "orgs"),

@@ -42,10 +42,14 @@ PASSWORD = "correct horse battery staple"
 expect.set_options(timeout=30_000)
 
 
+WATCHES = []
+
+
 class Watch:
     """Collects script errors, CSP violations and failed requests of one browser context."""
 
     def __init__(self, context, name):
+        WATCHES.append(self)
         self.name = name
         self.problems = []
         self.allowed = set()  # (status, path prefix) expected by the current step
@@ -327,6 +331,29 @@ def run(browser):
     expect(page.get_by_text("This page is for system admins only.")).to_be_visible()
     check(page, watch, "admin-orgs-not-admin")
 
+    # --- a system admin (seeded by make dev from ADMIN_EMAIL) lists every org, opens one ---
+    admin_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    awatch = Watch(admin_ctx, "admin")
+    admin = admin_ctx.new_page()
+    goto(admin, "/login")
+    admin.get_by_label("Email").fill(os.environ["ADMIN_EMAIL"])
+    admin.get_by_label("Password").fill(os.environ["ADMIN_PASSWORD"])
+    admin.get_by_role("button", name="Log in").click()
+    admin.wait_for_url(re.compile(r".*/(admin/orgs|orgs/.+)$"))
+    settle(admin)
+    goto(admin, "/admin/orgs")
+    expect(admin.get_by_role("heading", name="System admin: organizations")).to_be_visible()
+    admin.get_by_label("Search by slug or name").fill(acme)
+    admin.get_by_role("button", name="Search", exact=True).click()
+    expect(admin.get_by_role("link", name=f"Acme {RUN}")).to_be_visible()
+    expect(admin.get_by_role("link", name=f"Beta {RUN}")).to_have_count(0)
+    check(admin, awatch, "admin-orgs")
+    admin.get_by_role("link", name=f"Acme {RUN}").click()
+    admin.wait_for_url(f"**/orgs/{acme}/members")
+    expect(admin.get_by_text("Viewing as system admin (audited)")).to_be_visible()
+    check(admin, awatch, "admin-org-members")
+    admin_ctx.close()
+
     # --- delete an org by typing its slug, then restore it ---
     goto(page, f"/orgs/{beta}/settings")
     check(page, watch, "settings")
@@ -377,6 +404,18 @@ def main():
             run(browser)
         except Exception:
             traceback.print_exc()
+            # What every open page showed when it failed, and what its watch collected.
+            SCREENS.mkdir(parents=True, exist_ok=True)
+            for i, ctx in enumerate(browser.contexts):
+                for j, pg in enumerate(ctx.pages):
+                    try:
+                        pg.screenshot(path=str(SCREENS / f"FAILED-{i}-{j}.png"), full_page=True)
+                        print(f"browser: FAILED-{i}-{j}.png is {pg.url}", file=sys.stderr)
+                    except Exception:  # noqa: BLE001 - best effort
+                        pass
+            for w in WATCHES:
+                if w.problems:
+                    print(f"browser: {w.name}: " + "; ".join(w.problems), file=sys.stderr)
             print(f"browser: FAILED after checking {len(CHECKED)} pages: {', '.join(CHECKED)}", file=sys.stderr)
             return 1
         finally:

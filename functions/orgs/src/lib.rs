@@ -184,6 +184,7 @@ async fn route(state: &OrgsState, req: &Request) -> Result<Response<Body>, ApiEr
     }
     match (route.method, route.path) {
         ("GET", "/api/orgs/me") => my_orgs(&ctx).await,
+        ("GET", "/api/admin/orgs") => all_orgs(&ctx).await,
         ("POST", "/api/orgs") => create_org(&ctx).await,
         ("GET", "/api/orgs/{slug}") => org_detail(&ctx).await,
         ("PATCH", "/api/orgs/{slug}") => update_org(&ctx).await,
@@ -252,6 +253,28 @@ struct CreateOrgBody {
     name: String,
     #[serde(default)]
     slug: Option<String>,
+}
+
+/// Every organization, for system admins only (`?q=` searches slug and name). Opening
+/// one is audited in that org (`system_admin.read`); the list itself is logged here.
+async fn all_orgs(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let user = ctx.person()?;
+    if !user.is_system_admin {
+        return Err(ApiError::Forbidden {
+            code: "system_admin_required",
+            message: "only system admins can list every organization".into(),
+        });
+    }
+    let params = lambda_http::RequestExt::query_string_parameters(ctx.req);
+    let search = params.first("q").map(|q| q.chars().take(100).collect::<String>());
+    let page = ctx
+        .state
+        .store
+        .all_orgs_page(search.as_deref(), &page_request(ctx.req)?)
+        .await?;
+    tracing::info!(user_id = %user.id, count = page.items.len(), "system admin listed organizations");
+    let orgs: Vec<Value> = page.items.iter().map(|o| org_json(o, None)).collect();
+    ok(&json!({ "orgs": orgs, "nextCursor": page.next_cursor }))
 }
 
 async fn create_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
