@@ -7,4 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 axe="$(tests/browser/setup.sh | tail -1)"
 export AGNUS_AXE_JS="$axe"
+# The system admin the console tests log in as: make dev seeds it (auth's ADMIN_EMAIL /
+# ADMIN_PASSWORD) on the local emulator only.
+export ADMIN_EMAIL="${ADMIN_EMAIL:-console-admin@example.com}"
+export ADMIN_PASSWORD="${ADMIN_PASSWORD:-console-admin-password-local-emulator-only}"
 AGNUS_WITH_DEV_NAME=browser exec scripts/with-dev.sh tests/browser/run.sh

@@ -50,6 +50,9 @@ envfile="$AGNUS_STATE_DIR/dev.env"
   echo "AGNUS_AWS_OPERATION_TIMEOUT_MS=${AGNUS_AWS_OPERATION_TIMEOUT_MS:-60000}"
   echo "AGNUS_S3_FORCE_PATH_STYLE=true"
   echo "AGNUS_PUBLIC_BASE_URL=${AGNUS_PUBLIC_BASE_URL:-$api}"
+  # Links in mail and invitation links open the console where its users are: browsers keep
+  # the session cookie per host, so a link to 127.0.0.1 would find no session on localhost.
+  echo "AGNUS_APP_BASE_URL=${AGNUS_APP_BASE_URL:-http://localhost:$AGNUS_DEV_PORT}"
   echo "RUST_LOG=${RUST_LOG:-info}"
   # Any AGNUS_* / ADMIN_* setting in your shell reaches the functions (limits, policy, admin,
   # LLM and provider URLs), except the local tooling's own variables (localstack/config.sh).
@@ -84,6 +87,7 @@ rm -f "$AGNUS_STATE_DIR/dev.ready"
 cat >&2 <<MSG
 dev: emulator  $AWS_ENDPOINT_URL (table $(grep AGNUS_TABLE_NAME "$AGNUS_STATE_DIR/outputs.env" | cut -d= -f2))
 dev: API       $api   (agnus gateway: the routes of shared/src/routes.rs, nothing else)
+dev: console   http://localhost:$AGNUS_DEV_PORT/   (links in mail and invitations point here)
 dev: worker    fed from the review queue by "agnus esm" (batches of 10, partial failures, DLQ)
 dev: reviewer  fed from the review-jobs queue by a second "agnus esm" (one job at a time)
 dev: logs      functions print here; emulator log in $AGNUS_STATE_DIR/emulator.log

@@ -42,7 +42,5 @@ cargo test --workspace
 step "smoke tests through the local gateway (make dev)"
 scripts/smoke.sh
 
-# The console's browser suite (scripts/browser-test.sh: Chromium + Playwright + axe-core)
-# passes on the console branch but fails on the merged tree at the invitation page (the
-# guest's page stays on "Loading…"); it is run on its own until that is fixed:
-#   scripts/browser-test.sh
+step "console in a real browser (Chromium + axe-core)"
+scripts/browser-test.sh

@@ -401,6 +401,10 @@ pub struct OrgsConfig {
     pub orgs_per_user: RateLimit,
     /// Review rules one org may have.
     pub rules_per_org: u32,
+    /// Base of the console links in membership mail (removed, ownership transferred).
+    pub app_base_url: Option<String>,
+    /// The verified SES identity membership mail is sent from; `None`: not sent.
+    pub mail_from: Option<String>,
 }
 
 impl OrgsConfig {
@@ -423,6 +427,8 @@ impl OrgsConfig {
             rotation_overlap: Duration::from_secs(number(src, "AGNUS_WEBHOOK_ROTATION_OVERLAP_SECS", 86_400)?),
             orgs_per_user: RateLimit::hourly(number(src, "AGNUS_ORG_CREATE_PER_USER_PER_HOUR", 5)?),
             rules_per_org: number(src, "AGNUS_RULES_PER_ORG", crate::rules::MAX_RULES_PER_ORG)?,
+            app_base_url: app_base_url(src),
+            mail_from: mail_from(src)?,
         })
     }
 

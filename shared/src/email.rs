@@ -239,6 +239,19 @@ impl Mail {
             Some(("Open AgnusAI", app_url)),
         )
     }
+
+    /// To the previous owner after a transfer: who owns the org now, and their own role.
+    pub fn ownership_handed_over(to: &Email, org_name: &str, new_owner: &str, app_url: &str) -> Self {
+        compose(
+            MailKind::OwnershipTransferred,
+            to,
+            format!("You transferred ownership of {org_name} on AgnusAI"),
+            &[format!(
+                "Ownership of {org_name} was transferred to {new_owner}. You remain a member of {org_name} as admin."
+            )],
+            Some(("Open AgnusAI", app_url)),
+        )
+    }
 }
 
 /// Whether a message went out (stored with invitations, shown to admins).
@@ -436,6 +449,7 @@ mod tests {
             Mail::member_added(&to(), "Org", Role::Member, url),
             Mail::member_removed(&to(), "Org"),
             Mail::ownership_transferred(&to(), "Org", url),
+            Mail::ownership_handed_over(&to(), "Org", "new@example.com", url),
         ] {
             assert!(!mail.subject.is_empty());
             assert!(mail.text.ends_with("— AgnusAI\n"));

@@ -41,6 +41,8 @@ pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
             "kms:Encrypt", // new orgs and rotations
             "kms:Decrypt",
             "kms:GenerateDataKey",
+            "ses:SendEmail", // membership mail (removed, ownership transferred), from AGNUS_MAIL_FROM only
+            "dynamodb:Scan", // the system admin's list of every org (no index of all orgs)
         ],
     ),
     (

@@ -22,12 +22,17 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/auth/logout", "auth"),
     route("POST", "/api/auth/logout-all", "auth"),
     route("GET", "/api/auth/me", "auth"),
+    // The caller's own sessions: list (created, last seen) and end one.
+    route("GET", "/api/auth/sessions", "auth"),
+    route("DELETE", "/api/auth/sessions/{id}", "auth"),
     route("POST", "/api/auth/verify-email", "auth"),
     route("POST", "/api/auth/change-email", "auth"),
     route("POST", "/api/auth/resend-verification", "auth"),
     route("POST", "/api/auth/password-reset", "auth"),
     route("POST", "/api/auth/password-reset/confirm", "auth"),
     route("GET", "/api/orgs/me", "orgs"),
+    // System admins: every organization (search by slug or name, paginated).
+    route("GET", "/api/admin/orgs", "orgs"),
     route("POST", "/api/orgs", "orgs"),
     route("GET", "/api/orgs/{slug}", "orgs"),
     route("PATCH", "/api/orgs/{slug}", "orgs"),

@@ -29,6 +29,7 @@ pub fn issue(tokens: &SessionTokens, user: &UserRecord, ttl: Duration) -> Result
         epoch: user.session_epoch,
         created_at: now,
         expires_at: now + ttl.as_secs() as i64,
+        last_seen_at: None,
     };
     let token = tokens.issue(&SessionClaims {
         sub: user.id,
@@ -83,7 +84,12 @@ pub async fn current(store: &Store, tokens: &SessionTokens, req: &Request) -> Re
     let Some((session, user)) = store.get_session_and_user(&claims.sub, &claims.sid).await? else {
         return Ok(None);
     };
-    let live = session.expires_at > now_secs() && session.epoch == user.session_epoch && claims.ep == session.epoch;
+    let now = now_secs();
+    let live = session.expires_at > now && session.epoch == user.session_epoch && claims.ep == session.epoch;
+    // "Last seen" for the sessions list: written only when the stored one is a minute old.
+    if live && session.last_seen_at.unwrap_or(session.created_at) < now - 60 {
+        store.touch_session(&user.id, &claims.sid).await;
+    }
     Ok(live.then_some(Principal::User {
         user,
         session_id: claims.sid,

@@ -21,7 +21,14 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 BASE = os.environ.get("AGNUS_CONSOLE_URL", "http://localhost:3000").rstrip("/")
 AXE = pathlib.Path(os.environ["AGNUS_AXE_JS"]).read_text()
 SCREENS = ROOT / os.environ.get("AGNUS_CONSOLE_SCREENS", "target/console-screens")
+# The address `make dev` listens on (AGNUS_API_URL: 127.0.0.1). Chromium resolves
+# "localhost" itself, to ::1 first: any other program listening on [::1] (or [::]) at the
+# same port would get the browser's requests instead of the instance under test; a new
+# browser context (the invited guest's) opens new connections and can land there while
+# the owner's kept ones still reach ours. Pin localhost to the address we started.
+DEV_HOST = urlparse(os.environ.get("AGNUS_API_URL", "http://127.0.0.1")).hostname or "127.0.0.1"
 CHROMIUM_ARGS = [
+    f"--host-resolver-rules=MAP localhost {DEV_HOST}",
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -35,10 +42,14 @@ PASSWORD = "correct horse battery staple"
 expect.set_options(timeout=30_000)
 
 
+WATCHES = []
+
+
 class Watch:
     """Collects script errors, CSP violations and failed requests of one browser context."""
 
     def __init__(self, context, name):
+        WATCHES.append(self)
         self.name = name
         self.problems = []
         self.allowed = set()  # (status, path prefix) expected by the current step
@@ -118,7 +129,9 @@ CHECKED = []
 
 
 def goto(page, path):
-    resp = page.goto(BASE + path)
+    """Opens `path` on the console, or a whole URL (a link the API issued) as it is."""
+    url = path if path.startswith(("http://", "https://")) else BASE + path
+    resp = page.goto(url)
     assert resp is not None and resp.ok, f"GET {path} -> {resp and resp.status}"
     h = resp.headers
     assert "script-src 'self'" in h["content-security-policy"] and "unsafe" not in h["content-security-policy"]
@@ -185,7 +198,10 @@ def run(browser):
     page.get_by_role("button", name="Send invitation").click()
     link = page.locator(".invite-link code")
     expect(link).to_contain_text("/invite/")
-    invite_path = urlparse(link.inner_text()).path
+    # The link is opened exactly as issued (as from the mail): it must point at the
+    # console's own origin (AGNUS_APP_BASE_URL), where the invitee's session cookie lives.
+    invite_link = link.inner_text().strip()
+    assert urlparse(invite_link).netloc == urlparse(BASE).netloc, f"{invite_link} is not on {BASE}"
     expect(page.get_by_role("cell", name=grace)).to_be_visible()
     # The owner cannot be removed and cannot leave: shown disabled with the reason.
     expect(page.get_by_role("button", name="Leave organization")).to_be_disabled()
@@ -195,7 +211,7 @@ def run(browser):
     guest_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     gwatch = Watch(guest_ctx, "guest")
     guest = guest_ctx.new_page()
-    goto(guest, invite_path)
+    goto(guest, invite_link)
     expect(guest.get_by_text(f"{owner} invited you")).to_be_visible()
     expect(guest.locator("main strong", has_text=f"Acme {RUN}")).to_be_visible()
     check(guest, gwatch, "invite-new-user")
@@ -209,7 +225,7 @@ def run(browser):
     check(guest, gwatch, "members-as-member")
     # The link is single use: 410 page.
     gwatch.allowed = {(410, "/api/invites/")}
-    goto(guest, invite_path)
+    goto(guest, invite_link)
     expect(guest.get_by_role("heading", name="This invitation is no longer valid")).to_be_visible()
     check(guest, gwatch, "invite-used")
     gwatch.allowed = set()
@@ -223,8 +239,8 @@ def run(browser):
     page.get_by_label("Email", exact=True).fill(hal)
     page.get_by_role("button", name="Send invitation").click()
     expect(page.locator(".invite-link")).to_contain_text(hal)
-    hal_path = urlparse(page.locator(".invite-link code").inner_text()).path
-    goto(guest, hal_path)
+    hal_link = page.locator(".invite-link code").inner_text().strip()
+    goto(guest, hal_link)
     expect(guest.get_by_role("heading", name="Wrong account")).to_be_visible()
     check(guest, gwatch, "invite-wrong-account")
 
@@ -286,12 +302,57 @@ def run(browser):
     assert csv.startswith("at,actor,action,target,viaSystemAdmin,details") and "invite.created" in csv
     assert "webhook.secret_rotated" not in csv, "the export follows the filters"
     check(page, watch, "audit")
+    # --- your sessions: a second browser logs in; its session is ended from this one ---
+    other_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    Watch(other_ctx, "other")
+    other = other_ctx.new_page()
+    goto(other, "/login")
+    other.get_by_label("Email").fill(owner)
+    other.get_by_label("Password").fill(PASSWORD)
+    other.get_by_role("button", name="Log in").click()
+    other.wait_for_url("**/onboarding")
+    settle(other)
     goto(page, "/account")
     expect(page.get_by_role("button", name="Log out everywhere")).to_be_visible()
+    sessions = page.get_by_role("region", name="Your sessions")
+    expect(sessions.get_by_role("row")).to_have_count(3)  # the header and two sessions
+    expect(sessions.get_by_text("this browser")).to_have_count(1)
     check(page, watch, "account")
+    sessions.get_by_role("row").filter(has_not_text="this browser").get_by_role(
+        "button", name="Log out", exact=True
+    ).click()
+    expect(page.get_by_text("That session is logged out.")).to_be_visible()
+    expect(sessions.get_by_role("row")).to_have_count(2)
+    check(page, watch, "account-session-ended")
+    other.reload()
+    other.wait_for_url("**/login?next=*")
+    other_ctx.close()
     goto(page, "/admin/orgs")
     expect(page.get_by_text("This page is for system admins only.")).to_be_visible()
     check(page, watch, "admin-orgs-not-admin")
+
+    # --- a system admin (seeded by make dev from ADMIN_EMAIL) lists every org, opens one ---
+    admin_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    awatch = Watch(admin_ctx, "admin")
+    admin = admin_ctx.new_page()
+    goto(admin, "/login")
+    admin.get_by_label("Email").fill(os.environ["ADMIN_EMAIL"])
+    admin.get_by_label("Password").fill(os.environ["ADMIN_PASSWORD"])
+    admin.get_by_role("button", name="Log in").click()
+    admin.wait_for_url(re.compile(r".*/(admin/orgs|orgs/.+)$"))
+    settle(admin)
+    goto(admin, "/admin/orgs")
+    expect(admin.get_by_role("heading", name="System admin: organizations")).to_be_visible()
+    admin.get_by_label("Search by slug or name").fill(acme)
+    admin.get_by_role("button", name="Search", exact=True).click()
+    expect(admin.get_by_role("link", name=f"Acme {RUN}")).to_be_visible()
+    expect(admin.get_by_role("link", name=f"Beta {RUN}")).to_have_count(0)
+    check(admin, awatch, "admin-orgs")
+    admin.get_by_role("link", name=f"Acme {RUN}").click()
+    admin.wait_for_url(f"**/orgs/{acme}/members")
+    expect(admin.get_by_text("Viewing as system admin (audited)")).to_be_visible()
+    check(admin, awatch, "admin-org-members")
+    admin_ctx.close()
 
     # --- delete an org by typing its slug, then restore it ---
     goto(page, f"/orgs/{beta}/settings")
@@ -343,6 +404,18 @@ def main():
             run(browser)
         except Exception:
             traceback.print_exc()
+            # What every open page showed when it failed, and what its watch collected.
+            SCREENS.mkdir(parents=True, exist_ok=True)
+            for i, ctx in enumerate(browser.contexts):
+                for j, pg in enumerate(ctx.pages):
+                    try:
+                        pg.screenshot(path=str(SCREENS / f"FAILED-{i}-{j}.png"), full_page=True)
+                        print(f"browser: FAILED-{i}-{j}.png is {pg.url}", file=sys.stderr)
+                    except Exception:  # noqa: BLE001 - best effort
+                        pass
+            for w in WATCHES:
+                if w.problems:
+                    print(f"browser: {w.name}: " + "; ".join(w.problems), file=sys.stderr)
             print(f"browser: FAILED after checking {len(CHECKED)} pages: {', '.join(CHECKED)}", file=sys.stderr)
             return 1
         finally:

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use agnus_shared::aws::DynamoClient;
 use agnus_shared::config::AuthConfig;
 use agnus_shared::crypto::{PasswordHasher, SecretBox, SessionTokens, Verified};
-use agnus_shared::domain::{Email, OrgId, OrgName, Password, Plan, Slug, UserId};
+use agnus_shared::domain::{Email, OrgId, OrgName, Password, Plan, SessionId, Slug, UserId};
 use agnus_shared::email::{self, EmailSender, Mail, MailStatus, NoEmailSender};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, check_csrf, client_ip, json_body, json_response};
@@ -79,8 +79,8 @@ pub async fn handle(state: &AuthState, req: Request) -> Response<Body> {
 }
 
 async fn route(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
-    let route = match routes::find(FUNCTION, req.method().as_str(), req.uri().path()) {
-        Matched::Route(route, _) => route,
+    let (route, params) = match routes::find(FUNCTION, req.method().as_str(), req.uri().path()) {
+        Matched::Route(route, params) => (route, params),
         Matched::WrongMethod => return Err(ApiError::MethodNotAllowed),
         Matched::NotFound => return Err(ApiError::NotFound),
     };
@@ -91,6 +91,10 @@ async fn route(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiEr
         "/api/auth/logout" => logout(state, req).await,
         "/api/auth/logout-all" => logout_all(state, req).await,
         "/api/auth/me" => me(state, req).await,
+        "/api/auth/sessions" => list_sessions(state, req).await,
+        "/api/auth/sessions/{id}" => {
+            end_session(state, req, params.get("id").map(String::as_str).unwrap_or_default()).await
+        }
         "/api/auth/verify-email" => verify_email(state, req).await,
         "/api/auth/change-email" => change_email(state, req).await,
         "/api/auth/resend-verification" => resend_verification(state, req).await,
@@ -388,6 +392,62 @@ async fn logout_all(state: &AuthState, req: &Request) -> Result<Response<Body>, 
         http::empty_response(StatusCode::NO_CONTENT),
         http::cleared_session_cookie(),
     ))
+}
+
+/// The caller's live sessions (this one marked `current`), newest first: when each began,
+/// when a request last used it (to the minute), when it expires. Ids only, never tokens.
+async fn list_sessions(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let (user, current) = session::require_user(&state.store, &state.tokens, req).await?;
+    let now = now_secs();
+    let sessions: Vec<serde_json::Value> = state
+        .store
+        .sessions_of(&user.id)
+        .await?
+        .into_iter()
+        .filter(|s| s.expires_at > now && s.epoch == user.session_epoch)
+        .map(|s| {
+            serde_json::json!({
+                "id": s.id,
+                "createdAt": s.created_at,
+                "lastSeenAt": s.last_seen_at.unwrap_or(s.created_at),
+                "expiresAt": s.expires_at,
+                "current": s.id == current,
+            })
+        })
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &serde_json::json!({ "sessions": sessions }),
+    ))
+}
+
+/// Ends one of the caller's own sessions (another user's id is simply not found: the
+/// lookup is under the caller's key). Ending the current one also clears the cookie.
+async fn end_session(state: &AuthState, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
+    let (user, current) = session::require_user(&state.store, &state.tokens, req).await?;
+    let not_found = || ApiError::NotFoundWhat {
+        code: "session_not_found",
+        message: "no such session of yours".into(),
+    };
+    let id: SessionId = id.parse().map_err(|_| not_found())?;
+    let now = now_secs();
+    let live = state
+        .store
+        .sessions_of(&user.id)
+        .await?
+        .into_iter()
+        .any(|s| s.id == id && s.expires_at > now && s.epoch == user.session_epoch);
+    if !live {
+        return Err(not_found());
+    }
+    session::end(&state.store, &user.id, &id).await?;
+    tracing::info!(user_id = %user.id, "session ended from the sessions list");
+    let response = http::empty_response(StatusCode::NO_CONTENT);
+    Ok(if id == current {
+        with_cookie(response, http::cleared_session_cookie())
+    } else {
+        response
+    })
 }
 
 async fn me(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {

@@ -1,8 +1,8 @@
 // Account pages: log in, sign up, password reset, email verification, invitations and
 // the account page (sessions: log out here / everywhere).
 
-import { h, field, input, statusLine, showError, showOk, notice, button, timeEl } from "./dom.js";
-import { get, post, ApiError, enc } from "./api.js";
+import { h, clear, field, input, statusLine, showError, showOk, notice, button, timeEl, table } from "./dom.js";
+import { get, post, del, ApiError, enc } from "./api.js";
 import { session, loadMe } from "./layout.js";
 
 function safeNext(params) {
@@ -232,8 +232,32 @@ export async function invite({ route, navigate }) {
   ];
 }
 
-export function account({ me, navigate }) {
+export async function account({ me, navigate }) {
   const line = statusLine();
+  const loggedOut = () => {
+    session.me = null;
+    navigate("/login");
+  };
+  const list = h("div", {});
+  const render = async () => {
+    const { sessions = [] } = (await get("/api/auth/sessions")) || {};
+    const rows = sessions.map((s) => h("tr", {},
+      h("td", {}, timeEl(s.createdAt), s.current ? h("span", { class: "badge ok" }, "this browser") : null),
+      h("td", {}, timeEl(s.lastSeenAt)),
+      h("td", {}, timeEl(s.expiresAt)),
+      h("td", {}, button(s.current ? "Log out here" : "Log out", async () => {
+        try {
+          await del(`/api/auth/sessions/${enc(s.id)}`);
+          if (s.current) return loggedOut();
+          showOk(line, "That session is logged out.");
+          await render();
+        } catch (err) {
+          showError(line, err);
+        }
+      }))));
+    clear(list, table("Your sessions", ["Started", "Last used", "Expires", h("span", { class: "sr-only" }, "Action")], rows));
+  };
+  await render();
   return [
     h("dl", { class: "facts" },
       h("dt", {}, "Email"), h("dd", {}, me.user.email,
@@ -242,18 +266,13 @@ export function account({ me, navigate }) {
       h("dt", {}, "Organizations"), h("dd", {}, String((me.orgs || []).length))),
     h("section", { class: "card", "aria-labelledby": "sessions-h" },
       h("h2", { id: "sessions-h" }, "Sessions"),
-      h("p", {}, "You are logged in on this browser. Sessions last 12 hours by default. The server does not list your other sessions; you can end all of them at once."),
+      h("p", {}, "Every browser or device logged in to your account. Sessions last 12 hours by default; “last used” is updated at most once a minute."),
+      list,
       h("div", { class: "actions" },
-        button("Log out", async () => {
-          await post("/api/auth/logout", {}).catch(() => {});
-          session.me = null;
-          navigate("/login");
-        }),
         button("Log out everywhere", async () => {
           try {
             await post("/api/auth/logout-all", {});
-            session.me = null;
-            navigate("/login");
+            loggedOut();
           } catch (err) {
             showError(line, err);
           }

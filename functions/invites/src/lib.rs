@@ -326,6 +326,18 @@ async fn preview(state: &InvitesState, params: &HashMap<String, String>) -> Resu
     ))
 }
 
+/// "You were added to {org}" to the new member, once the membership exists. A failed
+/// send is logged (kind and recipient domain) and never undoes the acceptance.
+async fn welcome(state: &InvitesState, to: &Email, invite: &InviteRecord, org: &OrgRecord) {
+    let url = format!(
+        "{}/orgs/{}",
+        state.config.app_base_url.as_deref().unwrap_or_default(),
+        org.slug.as_str()
+    );
+    let mail = Mail::member_added(to, org.name.as_str(), invite.role, &url);
+    email::deliver(state.mailer.as_ref(), &mail).await;
+}
+
 #[derive(Deserialize)]
 struct AcceptBody {
     token: String,
@@ -365,6 +377,7 @@ async fn accept(state: &InvitesState, req: &Request) -> Result<Response<Body>, A
             .await?;
         tracing::info!(user_id = %user.id, "invitation accepted by an existing account");
         agnus_shared::metrics::invitation_accepted();
+        welcome(state, &user.email, &invite, &org).await;
         return Ok(json_response(
             StatusCode::OK,
             &json!({ "org": org_json, "user": { "id": user.id, "email": user.email.as_str() } }),
@@ -398,6 +411,7 @@ async fn accept(state: &InvitesState, req: &Request) -> Result<Response<Body>, A
         .await?;
     tracing::info!(user_id = %user.id, "invitation accepted with a new account");
     agnus_shared::metrics::invitation_accepted();
+    welcome(state, &user.email, &invite, &org).await;
     let mut response = json_response(
         StatusCode::CREATED,
         &json!({ "org": org_json, "user": { "id": user.id, "email": user.email.as_str() } }),

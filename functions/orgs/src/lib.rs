@@ -7,11 +7,13 @@ mod rules;
 mod settings;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use agnus_shared::aws::DynamoClient;
 use agnus_shared::config::OrgsConfig;
 use agnus_shared::crypto::{SecretBox, SessionTokens};
-use agnus_shared::domain::{OrgName, Plan, Provider, Role, Slug, UserId};
+use agnus_shared::domain::{Email, OrgName, Plan, Provider, Role, Slug, UserId};
+use agnus_shared::email::{self, EmailSender, Mail, NoEmailSender};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, check_csrf, json_body, json_response, page_json, page_request};
 use agnus_shared::principal::Principal;
@@ -32,6 +34,8 @@ pub struct OrgsState {
     pub tokens: SessionTokens,
     pub sealer: SecretBox,
     pub config: OrgsConfig,
+    /// Membership mail ("you were removed", "ownership transferred").
+    pub mailer: Arc<dyn EmailSender>,
 }
 
 impl OrgsState {
@@ -41,7 +45,31 @@ impl OrgsState {
             tokens: SessionTokens::new(config.jwt_key()),
             sealer: SecretBox::new(kms, config.kms_key_id.clone()),
             config,
+            mailer: Arc::new(NoEmailSender),
         }
+    }
+
+    /// Sends membership mail with `mailer` (the default sends none).
+    #[must_use]
+    pub fn with_mailer(mut self, mailer: Arc<dyn EmailSender>) -> Self {
+        self.mailer = mailer;
+        self
+    }
+
+    /// The console page of `org` (the link in membership mail).
+    fn org_url(&self, org: &OrgRecord) -> String {
+        format!(
+            "{}/orgs/{}",
+            self.config.app_base_url.as_deref().unwrap_or_default(),
+            org.slug.as_str()
+        )
+    }
+
+    /// Sends `mail` after the action it reports has been committed: a failure is logged
+    /// (kind and recipient domain only; these messages carry no token) and never undoes
+    /// or fails the action.
+    async fn notify(&self, mail: Mail) {
+        email::deliver(self.mailer.as_ref(), &mail).await;
     }
 }
 
@@ -159,6 +187,7 @@ async fn route(state: &OrgsState, req: &Request) -> Result<Response<Body>, ApiEr
     }
     match (route.method, route.path) {
         ("GET", "/api/orgs/me") => my_orgs(&ctx).await,
+        ("GET", "/api/admin/orgs") => all_orgs(&ctx).await,
         ("POST", "/api/orgs") => create_org(&ctx).await,
         ("GET", "/api/orgs/{slug}") => org_detail(&ctx).await,
         ("PATCH", "/api/orgs/{slug}") => update_org(&ctx).await,
@@ -238,6 +267,28 @@ struct CreateOrgBody {
     name: String,
     #[serde(default)]
     slug: Option<String>,
+}
+
+/// Every organization, for system admins only (`?q=` searches slug and name). Opening
+/// one is audited in that org (`system_admin.read`); the list itself is logged here.
+async fn all_orgs(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let user = ctx.person()?;
+    if !user.is_system_admin {
+        return Err(ApiError::Forbidden {
+            code: "system_admin_required",
+            message: "only system admins can list every organization".into(),
+        });
+    }
+    let params = lambda_http::RequestExt::query_string_parameters(ctx.req);
+    let search = params.first("q").map(|q| q.chars().take(100).collect::<String>());
+    let page = ctx
+        .state
+        .store
+        .all_orgs_page(search.as_deref(), &page_request(ctx.req)?)
+        .await?;
+    tracing::info!(user_id = %user.id, count = page.items.len(), "system admin listed organizations");
+    let orgs: Vec<Value> = page.items.iter().map(|o| org_json(o, None)).collect();
+    ok(&json!({ "orgs": orgs, "nextCursor": page.next_cursor }))
 }
 
 async fn create_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
@@ -432,8 +483,27 @@ async fn transfer(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
             "you already own this organization",
         ));
     }
+    // The new owner's address, read before the change (for the mail that reports it).
+    let new_owner = ctx.state.store.member(&scope, &to).await?;
     let event = scope.audit("org.ownership_transferred").target(to);
     ctx.state.store.transfer_ownership(&scope, &to, &event).await?;
+    let org = scope.org();
+    let url = ctx.state.org_url(org);
+    if let Some(new_owner) = new_owner.as_ref().and_then(|m| Email::parse(&m.email).ok()) {
+        ctx.state
+            .notify(Mail::ownership_transferred(&new_owner, org.name.as_str(), &url))
+            .await;
+        if let Ok(old_owner) = ctx.person() {
+            ctx.state
+                .notify(Mail::ownership_handed_over(
+                    &old_owner.email,
+                    org.name.as_str(),
+                    new_owner.as_str(),
+                    &url,
+                ))
+                .await;
+        }
+    }
     ok(&json!({ "ownerId": to }))
 }
 
@@ -491,8 +561,14 @@ async fn remove_member(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
             "to remove yourself, use POST /api/orgs/{slug}/leave",
         ));
     }
+    let removed = ctx.state.store.member(&scope, &target).await?;
     let event = scope.audit("member.removed").target(target);
     ctx.state.store.remove_member(&scope, &target, &event).await?;
+    if let Some(to) = removed.as_ref().and_then(|m| Email::parse(&m.email).ok()) {
+        ctx.state
+            .notify(Mail::member_removed(&to, scope.org().name.as_str()))
+            .await;
+    }
     no_content()
 }
 

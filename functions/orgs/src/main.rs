@@ -11,7 +11,9 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = OrgsConfig::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let sdk = aws::load().await;
-    let state = Arc::new(OrgsState::new(config, aws::dynamodb(&sdk), aws::kms(&sdk)));
+    // Membership mail goes out through SES from AGNUS_MAIL_FROM (unset: not sent).
+    let mailer = agnus_shared::email::sender(&sdk, config.mail_from.as_deref());
+    let state = Arc::new(OrgsState::new(config, aws::dynamodb(&sdk), aws::kms(&sdk)).with_mailer(mailer));
     lambda_http::run(service_fn(move |req: Request| {
         let state = Arc::clone(&state);
         async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }

@@ -41,7 +41,10 @@ pub(crate) fn slug_pk(slug: &Slug) -> String {
     format!("SLUG#{slug}")
 }
 pub(crate) fn session_sk(id: &SessionId) -> String {
-    format!("SESSION#{id}")
+    format!("{}{id}", session_sk_prefix())
+}
+pub(crate) fn session_sk_prefix() -> &'static str {
+    "SESSION#"
 }
 pub(crate) fn member_sk(id: &UserId) -> String {
     format!("{MEMBER_PREFIX}{id}")

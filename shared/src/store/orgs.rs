@@ -9,6 +9,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, DeleteRequest, Put, TransactWriteItem, Update, WriteRequest,
 };
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
 use super::keys::*;
@@ -855,6 +857,62 @@ impl Store {
                 }
             }
             other => Retry::Fail(other),
+        }
+    }
+
+    /// Every organization (deleted ones too), for the system admin's list: a page of up to
+    /// `page.limit` orgs whose slug or name contains `search`. There is no index of all
+    /// orgs, so this scans the table (filtered server-side, the cursor is the last org
+    /// returned); it serves an occasional admin page, never a user's request.
+    pub async fn all_orgs_page(&self, search: Option<&str>, page: &PageRequest) -> Result<Page<OrgRecord>, StoreError> {
+        let mut start = match page.cursor.as_deref() {
+            None => None,
+            Some(c) => {
+                let raw = URL_SAFE_NO_PAD.decode(c).map_err(|_| StoreError::BadCursor)?;
+                let id: OrgId = std::str::from_utf8(&raw)
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or(StoreError::BadCursor)?;
+                Some(key(org_pk(&id), META))
+            }
+        };
+        let want = usize::try_from(page.limit).unwrap_or(1).max(1);
+        let mut items = Vec::new();
+        loop {
+            let mut scan = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .expression_attribute_names("#type", "type")
+                .expression_attribute_values(":org", s("org"))
+                .set_exclusive_start_key(start.take());
+            scan = match search.map(str::trim).filter(|q| !q.is_empty()) {
+                Some(q) => scan
+                    .filter_expression("#type = :org AND (contains(slug, :q) OR contains(#name, :q))")
+                    .expression_attribute_names("#name", "name")
+                    .expression_attribute_values(":q", s(q)),
+                None => scan.filter_expression("#type = :org"),
+            };
+            let out = scan.send().await.map_err(classify)?;
+            for item in out.items() {
+                items.push(OrgRecord::from_item(item)?);
+                if items.len() == want {
+                    let last = items.last().map(|o: &OrgRecord| o.id.to_string()).unwrap_or_default();
+                    return Ok(Page {
+                        items,
+                        next_cursor: Some(URL_SAFE_NO_PAD.encode(last.as_bytes())),
+                    });
+                }
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => {
+                    return Ok(Page {
+                        items,
+                        next_cursor: None,
+                    });
+                }
+            }
         }
     }
 

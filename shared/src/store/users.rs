@@ -125,9 +125,22 @@ pub struct SessionRecord {
     pub epoch: u64,
     pub created_at: i64,
     pub expires_at: i64,
+    /// When a request last used it (recorded at most once a minute); `None`: not since login.
+    pub last_seen_at: Option<i64>,
 }
 
 impl SessionRecord {
+    fn from_item(user_id: UserId, id: SessionId, item: &Item) -> Result<Self, StoreError> {
+        Ok(Self {
+            id,
+            user_id,
+            epoch: get_n(item, "epoch")?,
+            created_at: get_n(item, "created_at")?,
+            expires_at: get_n(item, "expires_at")?,
+            last_seen_at: get_opt_n(item, "last_seen_at"),
+        })
+    }
+
     pub(crate) fn to_item(&self) -> Item {
         let mut item = key(user_pk(&self.user_id), session_sk(&self.id));
         item.insert("type".into(), s("session"));
@@ -306,14 +319,29 @@ impl Store {
         let (Some(sess), Some(usr)) = (sess?, usr?) else {
             return Ok(None);
         };
-        let record = SessionRecord {
-            id: *session,
-            user_id: *user,
-            epoch: get_n(&sess, "epoch")?,
-            created_at: get_n(&sess, "created_at")?,
-            expires_at: get_n(&sess, "expires_at")?,
-        };
+        let record = SessionRecord::from_item(*user, *session, &sess)?;
         Ok(Some((record, usr)))
+    }
+
+    /// Every stored session of `user` (live or not: the caller filters), newest first.
+    pub async fn sessions_of(&self, user: &UserId) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut sessions = Vec::new();
+        for item in self.query_all(&user_pk(user), Some(session_sk_prefix())).await? {
+            let sk = get_s(&item, "sk")?;
+            let id = sk
+                .strip_prefix(session_sk_prefix())
+                .and_then(|raw| raw.parse().ok())
+                .ok_or_else(|| StoreError::Corrupt(format!("session key {sk}")))?;
+            sessions.push(SessionRecord::from_item(*user, id, &item)?);
+        }
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.created_at));
+        Ok(sessions)
+    }
+
+    /// Records that a request used the session (at most one write a minute).
+    pub async fn touch_session(&self, user: &UserId, session: &SessionId) {
+        self.touch_once_a_minute(key(user_pk(user), session_sk(session)), "last_seen_at", "session use")
+            .await;
     }
 
     pub async fn delete_session(&self, user: &UserId, session: &SessionId) -> Result<(), StoreError> {
