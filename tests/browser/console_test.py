@@ -13,6 +13,8 @@ import sys
 import time
 import traceback
 import uuid
+import json
+import urllib.request
 from urllib.parse import urlparse
 
 from playwright.sync_api import expect, sync_playwright
@@ -91,6 +93,16 @@ class Watch:
         out, self.problems = self.problems, []
         return out
 
+
+
+def grant_write_access(repo: str, token: str) -> None:
+    """Connecting proves write access at the provider: grant it on the GitHub stand-in
+    (tests/standins/standin.py, started by scripts/browser-test.sh)."""
+    body = json.dumps({"repo": repo, "token": token, "permission": "write"}).encode()
+    req = urllib.request.Request(f"{os.environ['AGNUS_STANDIN_URL']}/_control/access", data=body,
+                                 method="POST", headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 200, f"stand-in grant: {r.status}"
 
 def settle(page):
     page.wait_for_load_state("networkidle")
@@ -267,7 +279,8 @@ def run(browser):
     page.get_by_label("Provider").select_option("github")
     page.get_by_label("Repository (owner/name or URL)").fill(f"ada/engine-{RUN}")
     token = "ghp_" + "x" * 30 + "7a9Q"
-    page.get_by_label("Access token (optional)").fill(token)
+    grant_write_access(f"ada/engine-{RUN}", token)
+    page.get_by_label("Access token").fill(token)
     page.get_by_role("button", name="Connect repository").click()
     page.wait_for_url(f"**/orgs/{acme}/onboarding")
     settle(page)

@@ -395,8 +395,8 @@ export async function repos(ctx) {
     h("div", { class: "field" }, h("label", { for: "repo-provider" }, "Provider"),
       select("provider", Object.entries(PROVIDERS).map(([k, v]) => [k, v.name]), "github", { id: "repo-provider", disabled: !rights.isAdmin })),
     field("Repository (owner/name or URL)", input({ name: "repo", required: true, autocomplete: "off", placeholder: "acme/api", disabled: !rights.isAdmin })),
-    field("Access token (optional)", input({ type: "password", name: "token", autocomplete: "off", disabled: !rights.isAdmin }),
-      "Stored encrypted; only a preview is ever shown again."),
+    field("Access token", input({ type: "password", name: "token", required: true, autocomplete: "off", disabled: !rights.isAdmin }),
+      "Must be able to write to the repository (checked with the provider before connecting). Stored encrypted; only a preview is ever shown again."),
     button("Connect repository", null, { type: "submit", kind: "primary", reason: rights.isAdmin ? null : NOT_ADMIN }),
     line);
   onSubmit(f, line, async (data) => {
