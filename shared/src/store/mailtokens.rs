@@ -155,18 +155,30 @@ impl Store {
         })))
     }
 
+    /// A token of `purpose` that can still be used at `now`, or what using it would answer
+    /// (`Unknown`: never issued; `Gone`: expired or overtaken).
+    async fn live_token(
+        &self,
+        purpose: MailTokenPurpose,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Result<Stored, TokenUse>, StoreError> {
+        Ok(match self.mail_token(purpose, token_hash).await? {
+            None => Err(TokenUse::Unknown),
+            Some(None) => Err(TokenUse::Gone),
+            Some(Some(token)) if token.valid_until <= now => Err(TokenUse::Gone),
+            Some(Some(token)) => Ok(token),
+        })
+    }
+
     /// Spends a verification token and marks its account's address verified (if the
     /// account still has the address the token was sent to), in one transaction.
     pub async fn verify_email_with_token(&self, token_hash: &str) -> Result<TokenUse, StoreError> {
-        let token = match self.mail_token(MailTokenPurpose::VerifyEmail, token_hash).await? {
-            None => return Ok(TokenUse::Unknown),
-            Some(None) => return Ok(TokenUse::Gone),
-            Some(Some(token)) => token,
-        };
         let now = now_secs();
-        if token.valid_until <= now {
-            return Ok(TokenUse::Gone);
-        }
+        let token = match self.live_token(MailTokenPurpose::VerifyEmail, token_hash, now).await? {
+            Ok(token) => token,
+            Err(used) => return Ok(used),
+        };
         let user = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(user_pk(&token.user.id), PROFILE)))
@@ -195,15 +207,14 @@ impl Store {
         token_hash: &str,
         new_hash: &PasswordHashString,
     ) -> Result<TokenUse, StoreError> {
-        let token = match self.mail_token(MailTokenPurpose::PasswordReset, token_hash).await? {
-            None => return Ok(TokenUse::Unknown),
-            Some(None) => return Ok(TokenUse::Gone),
-            Some(Some(token)) => token,
-        };
         let now = now_secs();
-        if token.valid_until <= now {
-            return Ok(TokenUse::Gone);
-        }
+        let token = match self
+            .live_token(MailTokenPurpose::PasswordReset, token_hash, now)
+            .await?
+        {
+            Ok(token) => token,
+            Err(used) => return Ok(used),
+        };
         let user = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(user_pk(&token.user.id), PROFILE)))
@@ -232,18 +243,14 @@ impl Store {
     /// (409 if another account took it meanwhile), and every membership's copy of the
     /// address follows — one transaction. Answers the old address, for the notice.
     pub async fn change_email_with_token(&self, token_hash: &str) -> Result<(TokenUse, Option<Email>), StoreError> {
-        let token = match self.mail_token(MailTokenPurpose::ChangeEmail, token_hash).await? {
-            None => return Ok((TokenUse::Unknown, None)),
-            Some(None) => return Ok((TokenUse::Gone, None)),
-            Some(Some(token)) => token,
-        };
         let now = now_secs();
+        let token = match self.live_token(MailTokenPurpose::ChangeEmail, token_hash, now).await? {
+            Ok(token) => token,
+            Err(used) => return Ok((used, None)),
+        };
         let Some(new_email) = token.new_email.as_deref().and_then(|e| Email::parse(e).ok()) else {
             return Ok((TokenUse::Gone, None));
         };
-        if token.valid_until <= now {
-            return Ok((TokenUse::Gone, None));
-        }
         let old = token.user.email.clone();
         let user = Update::builder()
             .table_name(&self.table)
