@@ -138,6 +138,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "5 organizations per person per hour; 0 disables",
     ),
     ("AGNUS_RULES_PER_ORG", "200 review rules per organization"),
+    (
+        "AGNUS_FEEDBACK_PER_IP_PER_HOUR",
+        "300 feedback-link clicks per source address per hour (0 disables)",
+    ),
     ("AGNUS_APP_BASE_URL", "unset: accept links use AGNUS_PUBLIC_BASE_URL"),
     (
         "AGNUS_MAIL_FROM",
@@ -401,6 +405,8 @@ pub struct OrgsConfig {
     pub orgs_per_user: RateLimit,
     /// Review rules one org may have.
     pub rules_per_org: u32,
+    /// Feedback-link clicks per source address (`GET /api/feedback`, no session).
+    pub feedback_per_ip: RateLimit,
     /// Base of the console links in membership mail (removed, ownership transferred).
     pub app_base_url: Option<String>,
     /// The verified SES identity membership mail is sent from; `None`: not sent.
@@ -427,6 +433,7 @@ impl OrgsConfig {
             rotation_overlap: Duration::from_secs(number(src, "AGNUS_WEBHOOK_ROTATION_OVERLAP_SECS", 86_400)?),
             orgs_per_user: RateLimit::hourly(number(src, "AGNUS_ORG_CREATE_PER_USER_PER_HOUR", 5)?),
             rules_per_org: number(src, "AGNUS_RULES_PER_ORG", crate::rules::MAX_RULES_PER_ORG)?,
+            feedback_per_ip: RateLimit::hourly(number(src, "AGNUS_FEEDBACK_PER_IP_PER_HOUR", 300)?),
             app_base_url: app_base_url(src),
             mail_from: mail_from(src)?,
         })
@@ -611,6 +618,9 @@ pub struct ReviewerConfig {
     pub ignore_paths: Vec<String>,
     pub max_attempts: u32,
     pub mention: String,
+    /// The console's origin: posted comments link to `…/api/feedback` under it (no
+    /// links without it).
+    pub app_base_url: Option<String>,
 }
 
 fn base_url(src: &dyn Source, name: &'static str, default: &str) -> Result<String, ConfigError> {
@@ -700,6 +710,7 @@ impl ReviewerConfig {
                 .unwrap_or_default(),
             max_attempts: positive("AGNUS_REVIEW_MAX_ATTEMPTS", 5)? as u32,
             mention: src.get("AGNUS_REVIEW_MENTION").unwrap_or_else(|| "@agnus".to_owned()),
+            app_base_url: app_base_url(src),
         })
     }
 }

@@ -21,6 +21,9 @@ pub enum ApiError {
     /// Login failed; identical for unknown email and wrong password (401).
     #[error("invalid email or password")]
     InvalidCredentials,
+    /// A signed link whose signature does not verify (401).
+    #[error("{message}")]
+    BadSignature { code: &'static str, message: String },
     /// Authenticated but not allowed (403).
     #[error("{message}")]
     Forbidden { code: &'static str, message: String },
@@ -78,7 +81,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthenticated | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Unauthenticated | Self::InvalidCredentials | Self::BadSignature { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } | Self::CsrfRejected => StatusCode::FORBIDDEN,
             Self::NotFound | Self::NotFoundWhat { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -97,7 +100,8 @@ impl ApiError {
             | Self::Forbidden { code, .. }
             | Self::Conflict { code, .. }
             | Self::NotFoundWhat { code, .. }
-            | Self::Gone { code, .. } => code,
+            | Self::Gone { code, .. }
+            | Self::BadSignature { code, .. } => code,
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidCredentials => "invalid_credentials",
             Self::CsrfRejected => "csrf_rejected",

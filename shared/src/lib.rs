@@ -12,6 +12,7 @@ pub mod domain;
 pub mod email;
 pub mod error;
 pub mod events;
+pub mod feedback;
 pub mod http;
 pub mod metrics;
 pub mod permissions;

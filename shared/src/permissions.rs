@@ -109,6 +109,9 @@ pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
         &[
             "dynamodb:GetItem",
             "dynamodb:UpdateItem", // claims, outcomes, usage (TransactWriteItems of updates)
+            "dynamodb:PutItem",    // posted comments and the org's feedback key
+            "dynamodb:Query",      // rules, settings, the feedback examples
+            "kms:Encrypt",         // sealing the org's feedback key (purpose feedback-key only)
             "sqs:ReceiveMessage",  // the event source mapping, on the function's role
             "sqs:DeleteMessage",
             "sqs:GetQueueAttributes",

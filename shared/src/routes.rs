@@ -60,6 +60,11 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/orgs/{slug}/rules/{id}", "orgs"),
     route("PATCH", "/api/orgs/{slug}/rules/{id}", "orgs"),
     route("DELETE", "/api/orgs/{slug}/rules/{id}", "orgs"),
+    // The feedback loop: a rule's violations (30 days), helpful shares, and the signed
+    // link on every posted comment (no session).
+    route("GET", "/api/orgs/{slug}/rules/{id}/violations", "orgs"),
+    route("GET", "/api/orgs/{slug}/feedback", "orgs"),
+    route("GET", "/api/feedback", "orgs"),
     route("POST", "/api/orgs/{slug}/invites", "invites"),
     route("GET", "/api/orgs/{slug}/invites", "invites"),
     route("DELETE", "/api/orgs/{slug}/invites/{id}", "invites"),

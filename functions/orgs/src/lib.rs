@@ -3,6 +3,7 @@
 //! Rights are decided on an [`OrgScope`] read from the store on every request, and
 //! re-checked inside each write transaction.
 
+mod feedback;
 mod rules;
 mod settings;
 
@@ -171,6 +172,10 @@ async fn route(state: &OrgsState, req: &Request) -> Result<Response<Body>, ApiEr
         Matched::WrongMethod => return Err(ApiError::MethodNotAllowed),
         Matched::NotFound => return Err(ApiError::NotFound),
     };
+    if route.path == "/api/feedback" {
+        // A signed link, no session (see `feedback`).
+        return Ok(feedback::handle(state, req).await);
+    }
     check_csrf(req)?;
     let principal = session::require(&state.store, &state.tokens, req).await?;
     if let Some(user) = principal.user() {
@@ -215,6 +220,8 @@ async fn route(state: &OrgsState, req: &Request) -> Result<Response<Body>, ApiEr
         ("GET", "/api/orgs/{slug}/rules/{id}") => rules::get(&ctx).await,
         ("PATCH", "/api/orgs/{slug}/rules/{id}") => rules::update(&ctx).await,
         ("DELETE", "/api/orgs/{slug}/rules/{id}") => rules::delete(&ctx).await,
+        ("GET", "/api/orgs/{slug}/rules/{id}/violations") => feedback::violations(&ctx).await,
+        ("GET", "/api/orgs/{slug}/feedback") => feedback::stats(&ctx).await,
         _ => Err(ApiError::NotFound),
     }
 }

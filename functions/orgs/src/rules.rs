@@ -78,7 +78,7 @@ pub(crate) async fn delete(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     no_content()
 }
 
-async fn find(ctx: &Ctx<'_>, scope: &OrgScope) -> Result<RuleRecord, ApiError> {
+pub(crate) async fn find(ctx: &Ctx<'_>, scope: &OrgScope) -> Result<RuleRecord, ApiError> {
     let id = ctx.params.get("id").map(String::as_str).unwrap_or_default();
     let not_found = || ApiError::NotFoundWhat {
         code: "rule_not_found",

@@ -32,14 +32,15 @@ use std::time::{Duration, Instant};
 
 use agnus_shared::aws::SqsClient;
 use agnus_shared::config::ReviewerConfig;
-use agnus_shared::crypto::{KmsError, SecretBox};
+use agnus_shared::crypto::{FeedbackKey, KmsError, SecretBox};
 use agnus_shared::domain::Provider;
+use agnus_shared::feedback::{CommentId, FeedbackLink, Signal};
 use agnus_shared::metrics;
 use agnus_shared::queue::QueuedOrg;
 use agnus_shared::review_settings::{Depth, ReviewSettings, Severity};
 use agnus_shared::reviewer::JobMessage;
 use agnus_shared::rules;
-use agnus_shared::store::{JobClaim, QueueScope, ReviewJob, ReviewOutcome, Store, StoreError, now_secs};
+use agnus_shared::store::{JobClaim, PostedComment, QueueScope, ReviewJob, ReviewOutcome, Store, StoreError, now_secs};
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use secrecy::SecretString;
 use tracing::Instrument;
@@ -387,6 +388,12 @@ async fn review(
     let paths: Vec<&str> = reviewable.iter().map(|f| f.path.as_str()).collect();
     let applicable = rules::applicable(&candidates, &repo.id, &paths);
     user.push_str(&rules::prompt_block(&applicable));
+    // What this org's developers said about earlier comments on this repository.
+    let examples = state
+        .store
+        .feedback_examples(scope, &repo.id, FEEDBACK_EXAMPLES_PER_SIGNAL)
+        .await?;
+    user.push_str(&prompt::feedback_block(&examples));
     let rule_names: Vec<(&str, &str)> = applicable.iter().map(|r| (r.id, r.name)).collect();
 
     let completion = match state.llm.review(&user).await {
@@ -416,7 +423,8 @@ async fn review(
         min_severity: settings.min_severity,
         rules: &rule_names,
     };
-    let valid = validate::validate(completion.answer, &view, limits);
+    let mut valid = validate::validate(completion.answer, &view, limits);
+    attach_feedback(state, scope, job, &repo.id, &mut valid.comments).await?;
     let body = review_body(&valid, state.llm.model(), &pr.head_sha, &job.id);
     let usage = |mut o: ReviewOutcome| {
         o.model = Some(state.llm.model().to_owned());
@@ -443,6 +451,73 @@ async fn review(
             Step::Finish(o) => Step::Finish(Box::new(usage(*o))),
             retry => retry,
         }),
+    }
+}
+
+/// Helpful and not-helpful examples each, at most, in a prompt.
+pub const FEEDBACK_EXAMPLES_PER_SIGNAL: i32 = 3;
+
+/// The feedback loop: every inline comment gets an id and two links signed with the
+/// org's feedback key, and is recorded before it is posted (so every link resolves).
+/// Without `AGNUS_APP_BASE_URL` there is nowhere to link to, and nothing is added.
+async fn attach_feedback(
+    state: &ReviewerState,
+    scope: &QueueScope,
+    job: &ReviewJob,
+    repo_id: &str,
+    comments: &mut [validate::InlineComment],
+) -> Result<(), ReviewerError> {
+    let Some(base) = state.config.app_base_url.as_deref() else {
+        return Ok(());
+    };
+    if comments.is_empty() {
+        return Ok(());
+    }
+    let key = feedback_key(state, scope).await?;
+    let org = scope.org_id();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default();
+    let mut records = Vec::with_capacity(comments.len());
+    for c in comments.iter_mut() {
+        let id = CommentId::new(now);
+        let link = |signal| FeedbackLink::url(base, org, &id, signal, &key.sign(org, &id, signal));
+        c.body.push_str(&format!(
+            "\n\n<sub>Was this comment useful? [Helpful]({}) · [Not helpful]({})</sub>",
+            link(Signal::Helpful),
+            link(Signal::NotHelpful)
+        ));
+        records.push(PostedComment {
+            id,
+            repo_id: repo_id.to_owned(),
+            job_id: job.id.clone(),
+            pr: job.pr_number,
+            path: c.path.clone(),
+            line: c.line,
+            severity: c.severity,
+            rule_id: c.rule_id.clone(),
+            text: c.text.clone(),
+        });
+    }
+    state.store.record_comments(scope, &records).await?;
+    Ok(())
+}
+
+/// The org's feedback key, made (and sealed under the org's KMS context) on its first
+/// review; a concurrent first review's key wins.
+async fn feedback_key(state: &ReviewerState, scope: &QueueScope) -> Result<FeedbackKey, ReviewerError> {
+    let org = scope.org_id();
+    let kms = |e: KmsError| ReviewerError::Kms(e.to_string());
+    if let Some(sealed) = state.store.feedback_key(scope).await? {
+        return FeedbackKey::open(&state.sealer, org, &sealed).await.map_err(kms);
+    }
+    let (key, sealed) = FeedbackKey::generate(&state.sealer, org).await.map_err(kms)?;
+    let stored = state.store.put_feedback_key(scope, sealed.clone()).await?;
+    if stored == sealed {
+        Ok(key)
+    } else {
+        FeedbackKey::open(&state.sealer, org, &stored).await.map_err(kms)
     }
 }
 

@@ -36,7 +36,13 @@ pub struct RawComment {
 pub struct InlineComment {
     pub path: String,
     pub line: u32,
+    /// What is posted: severity, rule and text (and, once recorded, the feedback links).
     pub body: String,
+    pub severity: Severity,
+    /// The org rule the comment is about (one the prompt named).
+    pub rule_id: Option<String>,
+    /// The sanitized text alone (the feedback loop's excerpt).
+    pub text: String,
 }
 
 /// What will be posted.
@@ -144,18 +150,14 @@ pub fn validate(answer: RawAnswer, view: &DiffView, limits: Limits<'_>) -> Valid
             .rule_id
             .as_deref()
             .and_then(|id| limits.rules.iter().find(|(rid, _)| *rid == id));
+        let text = sanitize(&clip(body, MAX_BODY));
         let body = match rule {
             Some((id, name)) => format!(
-                "**{}** · rule *{}* (`{id}`): {}",
+                "**{}** · rule *{}* (`{id}`): {text}",
                 severity_label(&c.severity),
                 sanitize(&clip(name, 100)),
-                sanitize(&clip(body, MAX_BODY))
             ),
-            None => format!(
-                "**{}**: {}",
-                severity_label(&c.severity),
-                sanitize(&clip(body, MAX_BODY))
-            ),
+            None => format!("**{}**: {text}", severity_label(&c.severity)),
         };
         let Some((path, lines)) = view.commentable.get_key_value(c.path.trim()) else {
             // Not a file the diff shows: not posted inline.
@@ -179,6 +181,9 @@ pub fn validate(answer: RawAnswer, view: &DiffView, limits: Limits<'_>) -> Valid
             path: path.clone(),
             line,
             body,
+            severity,
+            rule_id: rule.map(|(id, _)| (*id).to_owned()),
+            text,
         });
     }
     let mut summary = sanitize(&clip(answer.summary.trim(), MAX_SUMMARY));
@@ -257,6 +262,12 @@ mod tests {
         assert_eq!(bodies.len(), 2, "{bodies:?}");
         assert!(bodies[0].contains("rule *Parameterised SQL* (`r1`)"), "{}", bodies[0]);
         assert_eq!(bodies[1], "**major**: invented rule", "an unknown rule id is not shown");
+        let rules: Vec<Option<&str>> = valid.comments.iter().map(|c| c.rule_id.as_deref()).collect();
+        assert_eq!(
+            rules,
+            [Some("r1"), None],
+            "the attribution is kept for the feedback loop"
+        );
     }
 
     #[test]
@@ -284,7 +295,10 @@ mod tests {
             vec![InlineComment {
                 path: "src/a.rs".into(),
                 line: 2,
-                body: "**major**: bug".into()
+                body: "**major**: bug".into(),
+                severity: Severity::Major,
+                rule_id: None,
+                text: "bug".into(),
             }]
         );
         assert!(

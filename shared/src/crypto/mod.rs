@@ -3,9 +3,11 @@
 //! sealing of secrets at rest (`kms`). Hashing runs on the blocking pool so it never
 //! stalls the async runtime.
 
+mod feedback;
 mod kms;
 mod secrets;
 
+pub use feedback::FeedbackKey;
 pub use kms::{KmsError, SecretBox};
 pub use secrets::{
     API_KEY_PREFIX, WebhookSecret, api_key_well_formed, constant_time_eq, generate_api_key, hmac_sha256,

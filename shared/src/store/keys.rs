@@ -148,3 +148,34 @@ pub(crate) fn comment_sk(repo_id: &str, job_id: &str, n: usize) -> String {
 pub(crate) fn checkpoint_sk(repo_id: &str, pr_number: u64) -> String {
     format!("{CHECKPOINT_PREFIX}{repo_id}#{pr_number:010}")
 }
+
+// ---- the feedback loop (store::feedback) ----
+
+/// The org's feedback signing key, KMS-sealed.
+pub(crate) const FEEDBACK_KEY_SK: &str = "FEEDBACKKEY";
+/// Per-repository and per-rule counts of helpful / not-helpful signals.
+pub(crate) const FEEDBACK_STATS_PREFIX: &str = "FBSTATS#";
+/// A posted comment (what its feedback links point at).
+pub(crate) fn posted_comment_sk(id: &str) -> String {
+    format!("FBCOMMENT#{id}")
+}
+/// A comment attributed to a rule, by time (comment ids start with their time).
+pub(crate) fn rule_hit_prefix(rule_id: &str) -> String {
+    format!("RULEHIT#{rule_id}#")
+}
+pub(crate) fn rule_hit_sk(rule_id: &str, comment_id: &str) -> String {
+    format!("RULEHIT#{rule_id}#{comment_id}")
+}
+/// Signalled comments per repository and signal, newest last (the prompt's examples).
+pub(crate) fn feedback_example_prefix(repo_id: &str, signal: &str) -> String {
+    format!("FBEX#{repo_id}#{signal}#")
+}
+pub(crate) fn feedback_example_sk(repo_id: &str, signal: &str, at_millis: i64, comment_id: &str) -> String {
+    format!("FBEX#{repo_id}#{signal}#{at_millis:015}#{comment_id}")
+}
+pub(crate) fn repo_feedback_stats_sk(repo_id: &str) -> String {
+    format!("{FEEDBACK_STATS_PREFIX}REPO#{repo_id}")
+}
+pub(crate) fn rule_feedback_stats_sk(rule_id: &str) -> String {
+    format!("{FEEDBACK_STATS_PREFIX}RULE#{rule_id}")
+}

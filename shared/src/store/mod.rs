@@ -9,6 +9,7 @@
 //! read-then-write. The key layout is documented in the README.
 
 mod apikeys;
+mod feedback;
 mod invites;
 mod keys;
 pub mod legacy;
@@ -36,6 +37,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 pub use apikeys::{ApiKeyAuth, ApiKeyRecord};
+pub use feedback::{
+    EXCERPT_CHARS, FeedbackExample, FeedbackScope, FeedbackStats, FeedbackTarget, PostedComment, RuleViolation,
+    SignalRecorded,
+};
 pub use invites::{Acceptor, INVITE_TTL_SECS, InviteRecord, InviteStatus, TokenLookup};
 pub use mailtokens::{MailTokenPurpose, RESET_TTL_SECS, TokenUse, VERIFY_TTL_SECS};
 pub use orgs::{Access, Actor, AuditEvent, AuditRecord, MemberRecord, OrgScope, PurgeReport};
