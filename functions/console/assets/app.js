@@ -6,6 +6,7 @@ import { ApiError } from "./api.js";
 import * as auth from "./pages-auth.js";
 import * as org from "./pages-org.js";
 import * as admin from "./pages-admin.js";
+import * as review from "./pages-review.js";
 import { orgFrame, publicFrame, loadMe, session } from "./layout.js";
 
 const ORG_PAGES = {
@@ -15,8 +16,12 @@ const ORG_PAGES = {
   repos: org.repos,
   "api-keys": org.apiKeys,
   audit: org.audit,
+  rules: review.rules,
+  "review-settings": review.reviewSettings,
   settings: org.settings,
 };
+
+const ORG_TITLES = { ...org.TITLES, ...review.TITLES };
 
 const PUBLIC = {
   login: ["Log in", auth.login],
@@ -92,7 +97,7 @@ export async function render() {
         if (route.sub === "repo") return await orgFrame(top, main, ctx, route.slug, "Repository", org.repo);
         const page = ORG_PAGES[route.sub];
         if (!page) break;
-        return await orgFrame(top, main, ctx, route.slug, org.TITLES[route.sub], page);
+        return await orgFrame(top, main, ctx, route.slug, ORG_TITLES[route.sub], page);
       }
       default:
         break;

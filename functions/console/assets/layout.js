@@ -26,6 +26,8 @@ export const ORG_NAV = [
   ["members", "Members"],
   ["webhooks", "Webhooks"],
   ["api-keys", "API keys"],
+  ["rules", "Review rules"],
+  ["review-settings", "Review settings"],
   ["audit", "Audit log"],
   ["settings", "Settings"],
 ];

@@ -258,12 +258,32 @@ export async function account({ me, navigate }) {
     clear(list, table("Your sessions", ["Started", "Last used", "Expires", h("span", { class: "sr-only" }, "Action")], rows));
   };
   await render();
+  const emailLine = statusLine();
+  const change = h("form", {},
+    field("New email address", input({ type: "email", name: "newEmail", required: true, autocomplete: "email" })),
+    field("Current password", input({ type: "password", name: "password", required: true, autocomplete: "current-password" }),
+      "Your password proves it is you; a link sent to the new address proves that address is yours."),
+    h("button", { type: "submit" }, "Send confirmation link"),
+    emailLine);
+  change.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const data = new FormData(change);
+    try {
+      const res = await post("/api/auth/change-email", { newEmail: data.get("newEmail"), password: data.get("password") });
+      change.reset();
+      showOk(emailLine, `We sent a link to ${data.get("newEmail")}. Your address changes when you open it (valid until ${new Date(res.validUntil * 1000).toLocaleString()}); your current address gets a notice.`);
+    } catch (err) {
+      showError(emailLine, err);
+    }
+  });
   return [
     h("dl", { class: "facts" },
       h("dt", {}, "Email"), h("dd", {}, me.user.email,
         me.user.emailVerified === true ? h("span", { class: "badge ok" }, "verified") : me.user.emailVerified === false ? h("span", { class: "badge warn" }, "not verified") : null),
       h("dt", {}, "System admin"), h("dd", {}, me.user.isSystemAdmin ? "yes" : "no"),
       h("dt", {}, "Organizations"), h("dd", {}, String((me.orgs || []).length))),
+    h("section", { class: "card", "aria-labelledby": "email-h" },
+      h("h2", { id: "email-h" }, "Change your email address"), change),
     h("section", { class: "card", "aria-labelledby": "sessions-h" },
       h("h2", { id: "sessions-h" }, "Sessions"),
       h("p", {}, "Every browser or device logged in to your account. Sessions last 12 hours by default; “last used” is updated at most once a minute."),

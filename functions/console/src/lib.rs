@@ -45,6 +45,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("pages-auth.js", JS),
     asset!("pages-org.js", JS),
     asset!("pages-admin.js", JS),
+    asset!("pages-review.js", JS),
     asset!("icon.svg", "image/svg+xml"),
 ];
 
