@@ -15,6 +15,7 @@ pub mod events;
 pub mod feedback;
 pub mod http;
 pub mod metrics;
+pub mod openapi;
 pub mod permissions;
 pub mod policy;
 pub mod principal;

@@ -80,6 +80,8 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/webhooks/{provider}/{orgSlug}", "intake"),
     // Single-tenant URLs (github, azure), aliases of /default until the sunset (SPEC §10).
     route("POST", "/api/webhooks/{provider}", "intake"),
+    // The OpenAPI 3.1 description of every /api route (shared/src/openapi.rs).
+    route("GET", "/api/openapi.json", "console"),
     // The web console (functions/console): pages and their assets, same origin as the API.
     route("GET", "/", "console"),
     route("GET", "/login", "console"),

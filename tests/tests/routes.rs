@@ -88,3 +88,35 @@ fn every_function_environment_variable_is_read_by_the_config() {
         );
     }
 }
+
+/// `GET /api/openapi.json` describes exactly the `/api` routes of the route table.
+#[test]
+fn the_openapi_document_lists_exactly_the_api_routes() {
+    let described: BTreeSet<(String, String)> = agnus_shared::openapi::OPS
+        .iter()
+        .map(|o| (o.method.to_owned(), o.path.to_owned()))
+        .collect();
+    assert_eq!(
+        described.len(),
+        agnus_shared::openapi::OPS.len(),
+        "no route described twice"
+    );
+    let routed: BTreeSet<(String, String)> = agnus_shared::openapi::api_routes()
+        .into_iter()
+        .map(|(m, p)| (m.to_owned(), p.to_owned()))
+        .collect();
+    assert_eq!(described, routed);
+    // The served document (as the console function answers it) has the same operations.
+    let resp = agnus_console::respond(&lambda_http::http::Method::GET, "/api/openapi.json", None);
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    let doc: serde_json::Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut served = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            served.insert((method.to_ascii_uppercase(), path.clone()));
+        }
+    }
+    assert_eq!(served, routed);
+}

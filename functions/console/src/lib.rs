@@ -132,6 +132,12 @@ pub fn respond(method: &Method, path: &str, if_none_match: Option<&str>) -> Resp
         }
         Matched::NotFound => return text(StatusCode::NOT_FOUND, "not found\n"),
     };
+    if route.path == "/api/openapi.json" {
+        static DOC: OnceLock<String> = OnceLock::new();
+        let doc = DOC.get_or_init(|| agnus_shared::openapi::document().to_string());
+        let body = if head { Body::Empty } else { Body::Text(doc.clone()) };
+        return build(StatusCode::OK, "application/json", "no-cache", body);
+    }
     if route.path == "/assets/{file}" {
         let name = params.get("file").map(String::as_str).unwrap_or_default();
         let Some(i) = ASSETS.iter().position(|a| a.name == name) else {

@@ -1,0 +1,709 @@
+//! The OpenAPI 3.1 description of every JSON route, served at `GET /api/openapi.json`
+//! (console function). Built from [`crate::routes::ROUTES`] plus one entry per route here
+//! (summary, who may call it, body fields, success status); tests/tests/routes.rs proves the
+//! document lists exactly the `/api` routes of the route table, no more, no fewer.
+
+use serde_json::{Map, Value, json};
+
+use crate::routes::ROUTES;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// Anyone (rate-limited where it matters).
+    Public,
+    /// A logged-in person (session cookie); API keys are refused.
+    Person,
+    /// A member of the org: session cookie, or an API key of that org (`Authorization: Bearer agn_…`).
+    Member,
+    /// A version-control provider: the delivery's signature under the org's webhook secret.
+    Provider,
+    /// Whoever holds a link the service signed (no session).
+    SignedLink,
+}
+
+/// A JSON body field: name, JSON type, required.
+type Field = (&'static str, &'static str, bool);
+
+/// One operation's description.
+#[derive(Debug, Clone, Copy)]
+pub struct Op {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub caller: Caller,
+    pub body: &'static [Field],
+    /// The success status.
+    pub ok: u16,
+    /// Lists take `limit` (1–100) and `cursor` (the previous page's `nextCursor`).
+    pub paged: bool,
+}
+
+const fn op(method: &'static str, path: &'static str, summary: &'static str, caller: Caller, ok: u16) -> Op {
+    Op {
+        method,
+        path,
+        summary,
+        caller,
+        body: &[],
+        ok,
+        paged: false,
+    }
+}
+
+const fn with(mut o: Op, body: &'static [Field]) -> Op {
+    o.body = body;
+    o
+}
+
+const fn paged(mut o: Op) -> Op {
+    o.paged = true;
+    o
+}
+
+use Caller::{Member, Person, Provider, Public, SignedLink};
+
+const RULE_FIELDS: &[Field] = &[
+    ("name", "string", false),
+    ("description", "string", false),
+    ("category", "string", false),
+    ("repoId", "string|null", false),
+    ("pathGlob", "string|null", false),
+    ("enabled", "boolean", false),
+];
+const SETTINGS_FIELDS: &[Field] = &[
+    ("autoReview", "boolean|null", false),
+    ("reviewOnPush", "boolean|null", false),
+    ("skipDrafts", "boolean|null", false),
+    ("ignoredPaths", "array|null", false),
+    ("maxComments", "integer|null", false),
+    ("minSeverity", "string|null", false),
+    ("depth", "string|null", false),
+    ("mention", "string|null", false),
+];
+
+/// Every JSON route, described.
+pub const OPS: &[Op] = &[
+    with(
+        op(
+            "POST",
+            "/api/auth/signup",
+            "Create an account and its first organization; logs in",
+            Public,
+            201,
+        ),
+        &[
+            ("email", "string", true),
+            ("password", "string", true),
+            ("orgName", "string", true),
+            ("orgSlug", "string", false),
+        ],
+    ),
+    with(
+        op(
+            "POST",
+            "/api/auth/login",
+            "Log in (sets the session cookie)",
+            Public,
+            200,
+        ),
+        &[("email", "string", true), ("password", "string", true)],
+    ),
+    op("POST", "/api/auth/logout", "End this session", Person, 204),
+    op(
+        "POST",
+        "/api/auth/logout-all",
+        "End every session of the account",
+        Person,
+        204,
+    ),
+    op(
+        "GET",
+        "/api/auth/me",
+        "The caller, their organizations and the active one",
+        Person,
+        200,
+    ),
+    op("GET", "/api/auth/sessions", "The caller's live sessions", Person, 200),
+    op(
+        "DELETE",
+        "/api/auth/sessions/{id}",
+        "End one of the caller's sessions",
+        Person,
+        204,
+    ),
+    with(
+        op(
+            "POST",
+            "/api/auth/verify-email",
+            "Confirm an address with the emailed token",
+            Public,
+            200,
+        ),
+        &[("token", "string", true)],
+    ),
+    with(
+        op(
+            "POST",
+            "/api/auth/change-email",
+            "Mail a confirmation link to a new address",
+            Person,
+            202,
+        ),
+        &[("newEmail", "string", true), ("password", "string", true)],
+    ),
+    op(
+        "POST",
+        "/api/auth/resend-verification",
+        "Mail the verification link again",
+        Person,
+        202,
+    ),
+    with(
+        op(
+            "POST",
+            "/api/auth/password-reset",
+            "Mail a password-reset link (same answer for any address)",
+            Public,
+            202,
+        ),
+        &[("email", "string", true)],
+    ),
+    with(
+        op(
+            "POST",
+            "/api/auth/password-reset/confirm",
+            "Set a new password with the emailed token; ends every session",
+            Public,
+            200,
+        ),
+        &[("token", "string", true), ("password", "string", true)],
+    ),
+    paged(op(
+        "GET",
+        "/api/orgs/me",
+        "The caller's organizations with their role",
+        Person,
+        200,
+    )),
+    paged(op(
+        "GET",
+        "/api/admin/orgs",
+        "Every organization (system admins; `q` searches)",
+        Person,
+        200,
+    )),
+    with(
+        op(
+            "POST",
+            "/api/orgs",
+            "Create an organization (the caller is its owner)",
+            Person,
+            201,
+        ),
+        &[("name", "string", true), ("slug", "string", false)],
+    ),
+    op(
+        "GET",
+        "/api/orgs/{slug}",
+        "An organization and its first members",
+        Member,
+        200,
+    ),
+    with(
+        op(
+            "PATCH",
+            "/api/orgs/{slug}",
+            "Rename (admins) or change the plan (system admins)",
+            Member,
+            200,
+        ),
+        &[("name", "string", false), ("plan", "string", false)],
+    ),
+    op(
+        "DELETE",
+        "/api/orgs/{slug}",
+        "Soft-delete (owner); restorable during the grace period",
+        Member,
+        200,
+    ),
+    op(
+        "POST",
+        "/api/orgs/{slug}/restore",
+        "Restore a soft-deleted organization (owner)",
+        Person,
+        200,
+    ),
+    with(
+        op(
+            "POST",
+            "/api/orgs/{slug}/transfer",
+            "Transfer ownership to a member (owner)",
+            Person,
+            200,
+        ),
+        &[("userId", "string", true)],
+    ),
+    paged(op(
+        "GET",
+        "/api/orgs/{slug}/members",
+        "Members with their roles",
+        Member,
+        200,
+    )),
+    with(
+        op(
+            "POST",
+            "/api/orgs/{slug}/members",
+            "Add a member: sends an invitation (admins)",
+            Person,
+            201,
+        ),
+        &[("email", "string", true), ("role", "string", true)],
+    ),
+    with(
+        op(
+            "PATCH",
+            "/api/orgs/{slug}/members/{userId}",
+            "Change a member's role (admins)",
+            Person,
+            200,
+        ),
+        &[("role", "string", true)],
+    ),
+    op(
+        "DELETE",
+        "/api/orgs/{slug}/members/{userId}",
+        "Remove a member (admins)",
+        Person,
+        204,
+    ),
+    op("POST", "/api/orgs/{slug}/leave", "Leave the organization", Person, 204),
+    paged(op(
+        "GET",
+        "/api/orgs/{slug}/audit",
+        "The audit log, newest first (admins)",
+        Member,
+        200,
+    )),
+    op(
+        "GET",
+        "/api/orgs/{slug}/webhooks",
+        "Webhook URLs, secret previews and delivery health (admins)",
+        Member,
+        200,
+    ),
+    with(
+        op(
+            "POST",
+            "/api/orgs/{slug}/webhooks/rotate",
+            "Rotate a provider's secret; the new one is shown once (admins)",
+            Member,
+            200,
+        ),
+        &[("provider", "string", true)],
+    ),
+    paged(op(
+        "GET",
+        "/api/orgs/{slug}/api-keys",
+        "API keys with last use and expiry (admins)",
+        Person,
+        200,
+    )),
+    with(
+        op(
+            "POST",
+            "/api/orgs/{slug}/api-keys",
+            "Create an API key; shown once (admins)",
+            Person,
+            201,
+        ),
+        &[
+            ("name", "string", true),
+            ("role", "string", true),
+            ("expiresInDays", "integer", false),
+        ],
+    ),
+    op(
+        "DELETE",
+        "/api/orgs/{slug}/api-keys/{id}",
+        "Revoke an API key (admins)",
+        Person,
+        204,
+    ),
+    op(
+        "GET",
+        "/api/orgs/{slug}/review-settings",
+        "The org's review settings",
+        Member,
+        200,
+    ),
+    with(
+        op(
+            "PATCH",
+            "/api/orgs/{slug}/review-settings",
+            "Change the org's review settings; null clears (admins)",
+            Member,
+            200,
+        ),
+        SETTINGS_FIELDS,
+    ),
+    op(
+        "GET",
+        "/api/orgs/{slug}/review-settings/{repoId}",
+        "A repository's override and the org default",
+        Member,
+        200,
+    ),
+    with(
+        op(
+            "PATCH",
+            "/api/orgs/{slug}/review-settings/{repoId}",
+            "Change a repository's override (admins)",
+            Member,
+            200,
+        ),
+        SETTINGS_FIELDS,
+    ),
+    paged(op("GET", "/api/orgs/{slug}/rules", "Review rules", Member, 200)),
+    with(
+        op(
+            "POST",
+            "/api/orgs/{slug}/rules",
+            "Create a review rule (admins)",
+            Member,
+            201,
+        ),
+        RULE_FIELDS,
+    ),
+    op("GET", "/api/orgs/{slug}/rules/{id}", "One review rule", Member, 200),
+    with(
+        op(
+            "PATCH",
+            "/api/orgs/{slug}/rules/{id}",
+            "Edit, enable or disable a rule (admins)",
+            Member,
+            200,
+        ),
+        RULE_FIELDS,
+    ),
+    op(
+        "DELETE",
+        "/api/orgs/{slug}/rules/{id}",
+        "Delete a rule (admins)",
+        Member,
+        204,
+    ),
+    op(
+        "GET",
+        "/api/orgs/{slug}/rules/{id}/violations",
+        "Comments attributed to the rule, last 30 days",
+        Member,
+        200,
+    ),
+    op(
+        "GET",
+        "/api/orgs/{slug}/feedback",
+        "Helpful / not-helpful counts per repository and rule",
+        Member,
+        200,
+    ),
+    op(
+        "GET",
+        "/api/feedback",
+        "Rate a posted review comment (the signed link on the comment)",
+        SignedLink,
+        200,
+    ),
+    with(
+        op(
+            "POST",
+            "/api/orgs/{slug}/invites",
+            "Invite someone by email with a role (admins)",
+            Person,
+            201,
+        ),
+        &[("email", "string", true), ("role", "string", true)],
+    ),
+    paged(op(
+        "GET",
+        "/api/orgs/{slug}/invites",
+        "Pending invitations (admins)",
+        Member,
+        200,
+    )),
+    op(
+        "DELETE",
+        "/api/orgs/{slug}/invites/{id}",
+        "Revoke an invitation (admins)",
+        Person,
+        204,
+    ),
+    op(
+        "POST",
+        "/api/orgs/{slug}/invites/{id}/resend",
+        "Re-send an invitation with a new link (admins)",
+        Person,
+        200,
+    ),
+    op(
+        "GET",
+        "/api/invites/{token}",
+        "Preview an invitation: org, inviter, role, expiry",
+        Public,
+        200,
+    ),
+    with(
+        op(
+            "POST",
+            "/api/auth/accept-invite",
+            "Accept an invitation (new password, or the current session)",
+            Public,
+            200,
+        ),
+        &[("token", "string", true), ("password", "string", false)],
+    ),
+    paged(op(
+        "GET",
+        "/api/repos",
+        "Connected repositories of the active org",
+        Member,
+        200,
+    )),
+    with(
+        op(
+            "POST",
+            "/api/repos",
+            "Connect a repository; the token must be able to write to it (admins)",
+            Member,
+            201,
+        ),
+        &[
+            ("provider", "string", true),
+            ("fullName", "string", false),
+            ("url", "string", false),
+            ("token", "string", true),
+        ],
+    ),
+    op("GET", "/api/repos/{id}", "One repository", Member, 200),
+    op(
+        "DELETE",
+        "/api/repos/{id}",
+        "Disconnect a repository (admins)",
+        Member,
+        204,
+    ),
+    with(
+        op(
+            "POST",
+            "/api/repos/{id}/review",
+            "Ask for a review of a pull request",
+            Member,
+            202,
+        ),
+        &[("prNumber", "integer", true), ("headSha", "string", false)],
+    ),
+    paged(op(
+        "GET",
+        "/api/repos/{id}/reviews",
+        "Review history: status, reason, comments, tokens, link",
+        Member,
+        200,
+    )),
+    op(
+        "POST",
+        "/api/webhooks/{provider}/{orgSlug}",
+        "A provider's webhook delivery (202 once durably queued)",
+        Provider,
+        202,
+    ),
+    op(
+        "POST",
+        "/api/webhooks/{provider}",
+        "Single-tenant webhook URL of an upgraded install (alias of /default)",
+        Provider,
+        202,
+    ),
+    op("GET", "/api/openapi.json", "This document", Public, 200),
+];
+
+fn schema_type(t: &str) -> Value {
+    let types: Vec<&str> = t.split('|').collect();
+    let one = |t: &str| match t {
+        "array" => json!("array"),
+        other => json!(other),
+    };
+    if types.len() == 1 {
+        json!({ "type": one(types[0]) })
+    } else {
+        json!({ "type": types.iter().map(|t| one(t)).collect::<Vec<_>>() })
+    }
+}
+
+fn security(caller: Caller) -> Value {
+    match caller {
+        Public | Provider | SignedLink => json!([]),
+        Person => json!([{ "session": [] }]),
+        Member => json!([{ "session": [] }, { "apiKey": [] }]),
+    }
+}
+
+fn operation(o: &Op) -> Value {
+    let mut params: Vec<Value> = o
+        .path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect();
+    if o.paged {
+        params.push(
+            json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100 } }),
+        );
+        params.push(json!({ "name": "cursor", "in": "query", "schema": { "type": "string" } }));
+    }
+    if o.path.starts_with("/api/repos") {
+        params.push(json!({ "name": "x-org-slug", "in": "header", "description": "the org, for a session (an API key names its own)", "schema": { "type": "string" } }));
+    }
+    if o.path == "/api/feedback" {
+        for name in ["o", "c", "s", "sig"] {
+            params.push(json!({ "name": name, "in": "query", "required": true, "schema": { "type": "string" } }));
+        }
+    }
+    let description = match o.caller {
+        Provider => {
+            "Authenticated by the provider's signature under the org's webhook secret (GitHub `X-Hub-Signature-256`, GitLab `X-Gitlab-Token` or Standard Webhooks, Azure DevOps basic auth, Bitbucket `X-Hub-Signature`)."
+        }
+        SignedLink => "Authenticated by the link's HMAC signature under the org's feedback key; 410 after 90 days.",
+        _ => "",
+    };
+    let ok_desc = match o.ok {
+        201 => "created",
+        202 => "accepted",
+        204 => "done (no body)",
+        _ => "ok",
+    };
+    let mut ok = json!({ "description": ok_desc });
+    if o.ok != 204 {
+        ok["content"] = json!({ "application/json": { "schema": { "type": "object" } } });
+    }
+    let mut op = json!({
+        "summary": o.summary,
+        "operationId": operation_id(o),
+        "security": security(o.caller),
+        "parameters": params,
+        "responses": {
+            o.ok.to_string(): ok,
+            "default": { "$ref": "#/components/responses/Error" },
+        },
+    });
+    if !description.is_empty() {
+        op["description"] = json!(description);
+    }
+    if !o.body.is_empty() {
+        let mut props = Map::new();
+        for (name, ty, _) in o.body {
+            props.insert((*name).to_owned(), schema_type(ty));
+        }
+        let required: Vec<&str> = o.body.iter().filter(|f| f.2).map(|f| f.0).collect();
+        op["requestBody"] = json!({
+            "required": true,
+            "content": { "application/json": { "schema": {
+                "type": "object", "properties": props, "required": required,
+            } } },
+        });
+    }
+    op
+}
+
+fn operation_id(o: &Op) -> String {
+    let mut id = o.method.to_ascii_lowercase();
+    for seg in o.path.trim_start_matches("/api/").split(['/', '-', '.']) {
+        let seg = seg.trim_start_matches('{').trim_end_matches('}');
+        let mut chars = seg.chars();
+        if let Some(c) = chars.next() {
+            id.push(c.to_ascii_uppercase());
+            id.extend(chars);
+        }
+    }
+    id
+}
+
+/// The document (built once per process by the caller).
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for o in OPS {
+        let entry = paths.entry(o.path.to_owned()).or_insert_with(|| json!({}));
+        entry[o.method.to_ascii_lowercase()] = operation(o);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "AgnusAI control plane",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Organizations, members, invitations, webhook intake, repositories, review rules and settings, and the review feedback loop. Errors are `{\"error\": {\"code\", \"message\"}}`. State-changing requests with a session cookie must be JSON (`Content-Type: application/json`) and same-site.",
+        },
+        "servers": [{ "url": "/" }],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "session": { "type": "apiKey", "in": "cookie", "name": crate::http::SESSION_COOKIE },
+                "apiKey": { "type": "http", "scheme": "bearer", "description": "an org API key (`agn_…`)" },
+            },
+            "responses": {
+                "Error": {
+                    "description": "an error: 400 invalid input, 401 not authenticated, 403 not allowed, 404 not found, 409 conflict, 410 gone, 413 too large, 429 rate limited (Retry-After), 503 retry later",
+                    "content": { "application/json": { "schema": {
+                        "type": "object",
+                        "required": ["error"],
+                        "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": {
+                            "code": { "type": "string" }, "message": { "type": "string" },
+                        } } },
+                    } } },
+                },
+            },
+        },
+    })
+}
+
+/// The `/api` routes of the route table, as (method, path): what [`OPS`] must describe.
+pub fn api_routes() -> Vec<(&'static str, &'static str)> {
+    ROUTES
+        .iter()
+        .filter(|r| r.path.starts_with("/api/"))
+        .map(|r| (r.method, r.path))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_ids_are_unique_and_readable() {
+        let ids: std::collections::BTreeSet<String> = OPS.iter().map(operation_id).collect();
+        assert_eq!(ids.len(), OPS.len());
+        assert!(ids.contains("postOrgsSlugWebhooksRotate"), "{ids:?}");
+        assert!(ids.contains("getOpenapiJson"));
+    }
+
+    #[test]
+    fn bodies_and_parameters_are_described() {
+        let doc = document();
+        let rotate = &doc["paths"]["/api/orgs/{slug}/webhooks/rotate"]["post"];
+        assert_eq!(
+            rotate["requestBody"]["content"]["application/json"]["schema"]["required"],
+            json!(["provider"])
+        );
+        assert_eq!(rotate["parameters"][0]["name"], "slug");
+        let settings = &doc["paths"]["/api/orgs/{slug}/review-settings"]["patch"]["requestBody"]["content"]["application/json"]
+            ["schema"];
+        assert_eq!(
+            settings["properties"]["maxComments"]["type"],
+            json!(["integer", "null"])
+        );
+        assert_eq!(
+            doc["paths"]["/api/auth/logout"]["post"]["responses"]["204"]["description"],
+            "done (no body)"
+        );
+    }
+}
