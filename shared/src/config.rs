@@ -2,7 +2,6 @@
 //! malformed variable stops the function with a message naming it (fail fast), instead
 //! of surfacing later as a confusing runtime error.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -19,26 +18,7 @@ pub enum ConfigError {
     Invalid { name: &'static str, reason: String },
 }
 
-/// Where configuration values come from; the process environment in Lambda, a map in tests.
-pub trait Source {
-    fn get(&self, name: &str) -> Option<String>;
-}
-
-/// The process environment.
-#[derive(Debug, Clone, Copy)]
-pub struct ProcessEnv;
-
-impl Source for ProcessEnv {
-    fn get(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-    }
-}
-
-impl Source for HashMap<String, String> {
-    fn get(&self, name: &str) -> Option<String> {
-        HashMap::get(self, name).cloned().filter(|v| !v.trim().is_empty())
-    }
-}
+pub use crate::env::{ProcessEnv, Source};
 
 fn required(src: &dyn Source, name: &'static str, hint: &'static str) -> Result<String, ConfigError> {
     src.get(name).ok_or(ConfigError::Missing { name, hint })
@@ -735,6 +715,8 @@ impl PurgeConfig {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
 
     fn src(pairs: &[(&str, &str)]) -> HashMap<String, String> {

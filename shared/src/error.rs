@@ -126,7 +126,7 @@ impl ApiError {
             ),
         }
         let body = json!({ "error": { "code": self.code(), "message": self.to_string() } });
-        let mut response = crate::http::json_response(self.status(), &body);
+        let mut response = crate::response::json_response(self.status(), &body);
         if let Self::RateLimited { retry_after_secs } = self {
             response
                 .headers_mut()

@@ -20,11 +20,12 @@ pub struct CommentId(String);
 
 impl CommentId {
     pub fn new(at_millis: i64) -> Self {
-        let random: [u8; 8] = crate::crypto::random_bytes();
+        // Uniqueness, not secrecy: the link's signature is what makes it unforgeable.
+        let random = uuid::Uuid::new_v4();
         Self(format!(
             "c{:013}{}",
             at_millis.clamp(0, 9_999_999_999_999),
-            hex::encode(random)
+            hex::encode(&random.as_bytes()[..8])
         ))
     }
     pub fn as_str(&self) -> &str {

@@ -3,9 +3,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use lambda_http::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use lambda_http::http::{HeaderMap, HeaderValue, Method, header};
 use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Request, RequestExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -17,42 +17,7 @@ pub const SESSION_COOKIE: &str = "agnus_session";
 /// Largest JSON body an API route accepts.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
 
-pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body> {
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
-    let mut response = Response::new(Body::Binary(bytes));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    // Auth answers are per-user; never cache them anywhere.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    security_headers(headers);
-    response
-}
-
-/// Headers every answer carries: HTTPS only for a year (browsers ignore it over plain
-/// http://localhost), never framed, no referrer sent elsewhere.
-pub fn security_headers(headers: &mut HeaderMap) {
-    headers.insert(
-        header::STRICT_TRANSPORT_SECURITY,
-        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-    );
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-}
-
-pub fn empty_response(status: StatusCode) -> Response<Body> {
-    let mut response = Response::new(Body::Empty);
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    security_headers(headers);
-    response
-}
+pub use crate::response::{empty_response, json_response, security_headers};
 
 /// The caller's IP as API Gateway saw it (never a client-supplied header such as
 /// `X-Forwarded-For`, which anyone can set).
@@ -213,7 +178,7 @@ pub fn cleared_session_cookie() -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lambda_http::http;
+    use lambda_http::{Body, http};
 
     fn req(method: &str, headers: &[(&str, &str)], body: &str) -> Request {
         let mut b = http::Request::builder().method(method).uri("/api/auth/login");

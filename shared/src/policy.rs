@@ -1,8 +1,8 @@
 //! Access policy (SPEC §4): who may sign up, log in, accept invites and create orgs.
 //! Deny lists are checked first; domains match case-insensitively, subdomains included.
 
-use crate::config::Source;
 use crate::domain::Email;
+use crate::env::Source;
 
 /// Why the policy refused; the message tells the person what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]

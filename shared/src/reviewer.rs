@@ -76,3 +76,11 @@ impl Reviewer for QueueReviewer {
         })
     }
 }
+
+impl crate::queue::QueuedOrg {
+    /// The org of a review-jobs message (written by the worker after the intake verified
+    /// the delivery).
+    pub fn of_job(job: &JobMessage) -> Self {
+        Self::from_trusted(job.org_id)
+    }
+}

@@ -6,8 +6,9 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use serde::Serialize;
 
 use super::keys::*;
-use super::orgs::{AuditEvent, OrgScope, audit_put, member_items};
-use super::users::{OrgRecord, SessionRecord, UserRecord, email_claim, put_new};
+use super::records::{AuditEvent, audit_put, member_items};
+use super::records::{OrgRecord, SessionRecord, UserRecord, email_claim, put_new};
+use super::tenancy::OrgScope;
 use super::{Conflict, Item, Page, PageRequest, Store, StoreError, get_n, get_opt_s, get_s, n, now_secs, parse, s};
 use crate::domain::{Email, OrgId, Role, UserId};
 use crate::email::MailStatus;

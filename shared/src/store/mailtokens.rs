@@ -12,7 +12,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 
 use super::keys::*;
-use super::users::{UserRecord, email_claim, put_new};
+use super::records::{UserRecord, email_claim, put_new};
 use super::{Conflict, Item, Store, StoreError, get_n, get_opt_s, get_s, n, now_secs, parse, s};
 use crate::crypto::{PasswordHashString, sha256_hex};
 use crate::domain::{Email, UserId};

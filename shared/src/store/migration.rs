@@ -16,9 +16,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use serde::Serialize;
 
 use super::keys::*;
-use super::orgs::{Actor, AuditEvent, audit_put, member_items};
-use super::users::{OrgRecord, UserRecord, email_claim, put_new};
-use super::webhooks::{SealedSecret, webhook_item};
+use super::records::{Actor, AuditEvent, audit_put, member_items};
+use super::records::{OrgRecord, UserRecord, email_claim, put_new};
+use super::records::{SealedSecret, webhook_item};
 use super::{
     Conflict, Item, RepoRecord, Store, StoreError, classify, get_n, get_opt_n, get_opt_s, get_s, n, now_secs, parse, s,
 };

@@ -19,10 +19,12 @@ mod mailtokens;
 pub mod migration;
 mod orgs;
 mod ratelimit;
+mod records;
 mod repos;
 mod reviews;
 mod rules;
 mod settings;
+mod tenancy;
 mod users;
 mod webhooks;
 
@@ -43,13 +45,14 @@ pub use feedback::{
 };
 pub use invites::{Acceptor, INVITE_TTL_SECS, InviteRecord, InviteStatus, TokenLookup};
 pub use mailtokens::{MailTokenPurpose, RESET_TTL_SECS, TokenUse, VERIFY_TTL_SECS};
-pub use orgs::{Access, Actor, AuditEvent, AuditRecord, MemberRecord, OrgScope, PurgeReport};
+pub use orgs::{AuditRecord, MemberRecord, PurgeReport};
 pub use ratelimit::RateDecision;
+pub use records::{Actor, AuditEvent, MembershipView, NewAccount, OrgRecord, SealedSecret, SessionRecord, UserRecord};
 pub use repos::{NewReviewJob, Processed, QueueScope, RepoLookup, RepoRecord, ReviewJob};
 pub use reviews::{JobClaim, ReviewOutcome, month_of};
 pub use rules::{RuleFields, RuleRecord, valid_id as valid_rule_id};
-pub use users::{MembershipView, NewAccount, OrgRecord, SessionRecord, UserRecord};
-pub use webhooks::{Claim, IntakeTarget, SealedSecret, WebhookRecord};
+pub use tenancy::{Access, OrgScope, Principal};
+pub use webhooks::{Claim, IntakeTarget, WebhookRecord};
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 

@@ -7,151 +7,23 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, DeleteRequest, Put, TransactWriteItem, Update, WriteRequest,
+    AttributeValue, ConditionCheck, Delete, DeleteRequest, TransactWriteItem, Update, WriteRequest,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
 use super::keys::*;
-use super::users::{OrgRecord, UserRecord, new_org_items};
-use super::webhooks::SealedSecret;
+use super::records::SealedSecret;
+use super::records::{Actor, AuditEvent, audit_put, member_items};
+use super::records::{OrgRecord, UserRecord, new_org_items};
+use super::tenancy::Principal;
+use super::tenancy::{Access, OrgScope};
 use super::{
-    Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_bool, get_n, get_opt_s, get_s, n, now_millis,
-    now_secs, parse, s,
+    Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_bool, get_n, get_opt_s, get_s, n, now_secs,
+    parse, s,
 };
 use crate::domain::{OrgId, OrgName, Plan, Role, Slug, UserId};
-use crate::principal::Principal;
-
-/// How the caller may act in an org.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Member(Role),
-    /// A system admin acting in an org they are not a member of (always audited).
-    SystemAdmin,
-}
-
-/// Who did something, as recorded in the audit log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Actor {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-}
-
-impl Actor {
-    pub fn user(user: &UserRecord) -> Self {
-        Self {
-            kind: "user",
-            id: user.id.to_string(),
-            email: Some(user.email.to_string()),
-        }
-    }
-    pub fn system(what: &str) -> Self {
-        Self {
-            kind: "system",
-            id: what.to_owned(),
-            email: None,
-        }
-    }
-}
-
-/// Proof that the caller may act in one org, with how. Only [`Store::scope`] makes one,
-/// after checking membership (or system-admin rights) in the store; every org-owned
-/// item is addressed through it.
-#[derive(Debug, Clone)]
-pub struct OrgScope {
-    org: OrgRecord,
-    access: Access,
-    actor: Actor,
-    actor_user: Option<UserId>,
-    /// The hash of the acting API key, when the caller is one.
-    actor_key: Option<String>,
-}
-
-impl OrgScope {
-    pub fn org(&self) -> &OrgRecord {
-        &self.org
-    }
-    pub fn org_id(&self) -> &OrgId {
-        &self.org.id
-    }
-    pub fn access(&self) -> Access {
-        self.access
-    }
-    pub fn role(&self) -> Option<Role> {
-        match self.access {
-            Access::Member(r) => Some(r),
-            Access::SystemAdmin => None,
-        }
-    }
-    /// Owners, admins and system admins administer the org.
-    pub fn is_admin(&self) -> bool {
-        match self.access {
-            Access::Member(r) => r.is_admin(),
-            Access::SystemAdmin => true,
-        }
-    }
-    pub fn is_owner(&self) -> bool {
-        self.access == Access::Member(Role::Owner)
-    }
-    pub fn via_system_admin(&self) -> bool {
-        self.access == Access::SystemAdmin
-    }
-    pub fn actor(&self) -> &Actor {
-        &self.actor
-    }
-    pub fn actor_user(&self) -> Option<&UserId> {
-        self.actor_user.as_ref()
-    }
-    /// The hash of the acting API key, when an API key is the caller.
-    pub(crate) fn actor_key(&self) -> Option<&str> {
-        self.actor_key.as_deref()
-    }
-    /// An audit event by this scope's actor.
-    pub fn audit(&self, action: &str) -> AuditEvent {
-        AuditEvent {
-            action: action.to_owned(),
-            actor: self.actor.clone(),
-            target: None,
-            details: serde_json::Value::Null,
-            via_system_admin: self.via_system_admin(),
-        }
-    }
-}
-
-/// An audit entry to append: who did what to whom.
-#[derive(Debug, Clone)]
-pub struct AuditEvent {
-    pub action: String,
-    pub actor: Actor,
-    pub target: Option<String>,
-    pub details: serde_json::Value,
-    pub via_system_admin: bool,
-}
-
-impl AuditEvent {
-    pub fn new(action: &str, actor: Actor) -> Self {
-        Self {
-            action: action.to_owned(),
-            actor,
-            target: None,
-            details: serde_json::Value::Null,
-            via_system_admin: false,
-        }
-    }
-    pub fn target(mut self, target: impl ToString) -> Self {
-        self.target = Some(target.to_string());
-        self
-    }
-    pub fn details(mut self, details: serde_json::Value) -> Self {
-        self.details = details;
-        self
-    }
-}
 
 /// A stored audit entry.
 #[derive(Debug, Clone, Serialize)]
@@ -183,35 +55,6 @@ pub struct PurgeReport {
     pub items: usize,
 }
 
-pub(crate) fn audit_put(table: &str, org: &OrgId, event: &AuditEvent) -> Result<TransactWriteItem, StoreError> {
-    let at = now_millis();
-    let id = uuid::Uuid::new_v4();
-    let mut item = key(org_pk(org), audit_sk(at, &id));
-    item.insert("type".into(), s("audit"));
-    item.insert("audit_id".into(), s(id.simple().to_string()));
-    item.insert("at".into(), n(at / 1000));
-    item.insert("action".into(), s(&event.action));
-    item.insert("actor_type".into(), s(event.actor.kind));
-    item.insert("actor_id".into(), s(&event.actor.id));
-    if let Some(email) = &event.actor.email {
-        item.insert("actor_email".into(), s(email));
-    }
-    if let Some(target) = &event.target {
-        item.insert("target".into(), s(target));
-    }
-    if !event.details.is_null() {
-        item.insert("details".into(), s(event.details.to_string()));
-    }
-    item.insert("via_system_admin".into(), AttributeValue::Bool(event.via_system_admin));
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(pk)")
-        .build()
-        .map_err(|e| StoreError::Backend(e.to_string()))?;
-    Ok(TransactWriteItem::builder().put(put).build())
-}
-
 fn audit_from_item(item: &Item) -> Result<AuditRecord, StoreError> {
     let kind = match get_s(item, "actor_type")? {
         "user" => "user",
@@ -233,25 +76,6 @@ fn audit_from_item(item: &Item) -> Result<AuditRecord, StoreError> {
             .unwrap_or(serde_json::Value::Null),
         via_system_admin: get_bool(item, "via_system_admin"),
     })
-}
-
-/// The membership item (in the org's partition) and its mirror under the user.
-pub(crate) fn member_items(org: &OrgRecord, user: &UserRecord, role: Role, joined_at: i64) -> (Item, Item) {
-    let mut member = key(org_pk(&org.id), member_sk(&user.id));
-    member.insert("type".into(), s("member"));
-    member.insert("user_id".into(), s(user.id.to_string()));
-    member.insert("email".into(), s(user.email.as_str()));
-    member.insert("role".into(), s(role.as_str()));
-    member.insert("joined_at".into(), n(joined_at));
-    // Purge removes the mirror together with the membership.
-    member.insert("companion_pk".into(), s(user_pk(&user.id)));
-    member.insert("companion_sk".into(), s(user_org_sk(&org.id)));
-    let mut mirror = key(user_pk(&user.id), user_org_sk(&org.id));
-    mirror.insert("type".into(), s("user_org"));
-    mirror.insert("org_id".into(), s(org.id.to_string()));
-    mirror.insert("role".into(), s(role.as_str()));
-    mirror.insert("joined_at".into(), n(joined_at));
-    (member, mirror)
 }
 
 fn member_from_item(item: &Item) -> Result<MemberRecord, StoreError> {
@@ -674,11 +498,11 @@ impl Store {
         let (member, mirror) = member_items(scope.org(), user, role, now_secs());
         let mut items = vec![
             (
-                super::users::put_new(&self.table, member)?,
+                super::records::put_new(&self.table, member)?,
                 Some(Conflict::AlreadyMember),
             ),
             (
-                super::users::put_new(&self.table, mirror)?,
+                super::records::put_new(&self.table, mirror)?,
                 Some(Conflict::AlreadyMember),
             ),
         ];

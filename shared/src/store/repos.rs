@@ -8,8 +8,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 use serde::Serialize;
 
 use super::keys::*;
-use super::orgs::{AuditEvent, OrgScope, audit_put};
-use super::users::put_new;
+use super::records::put_new;
+use super::records::{AuditEvent, audit_put};
+use super::tenancy::OrgScope;
 use super::{
     Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_n, get_opt_n, get_opt_s, get_s, n, now_millis,
     now_secs, parse, s,

@@ -6,9 +6,10 @@ use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use serde::Serialize;
 
 use super::keys::*;
-use super::orgs::{AuditEvent, OrgScope, audit_put};
+use super::records::put_new;
+use super::records::{AuditEvent, audit_put};
 use super::repos::QueueScope;
-use super::users::put_new;
+use super::tenancy::OrgScope;
 use super::{Conflict, Item, Page, PageRequest, Store, StoreError, get_n, get_opt_s, get_s, n, now_secs, parse, s};
 use crate::rules::{ApplicableRule, PathGlob, RuleCategory, RuleDescription};
 

@@ -5,8 +5,9 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
 use super::keys::*;
-use super::orgs::{AuditEvent, OrgScope, audit_put};
+use super::records::{AuditEvent, audit_put};
 use super::repos::QueueScope;
+use super::tenancy::OrgScope;
 use super::{Item, Store, StoreError, get_opt_n, get_opt_s, n, now_secs, s};
 use crate::domain::OrgId;
 use crate::review_settings::SettingsLayer;

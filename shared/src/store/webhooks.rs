@@ -7,18 +7,12 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 
 use super::keys::*;
-use super::orgs::{AuditEvent, OrgScope};
-use super::users::OrgRecord;
+use super::records::AuditEvent;
+use super::records::OrgRecord;
+use super::records::SealedSecret;
+use super::tenancy::OrgScope;
 use super::{Conflict, Item, Store, StoreError, classify, get_n, get_opt_n, get_opt_s, get_s, n, now_secs, s};
 use crate::domain::{OrgId, Provider, Slug};
-
-/// A secret sealed by KMS, ready to store.
-#[derive(Debug, Clone)]
-pub struct SealedSecret {
-    pub provider: Provider,
-    pub ciphertext: Vec<u8>,
-    pub preview: String,
-}
 
 /// A provider's webhook configuration and delivery status in one org.
 #[derive(Debug, Clone)]
@@ -73,20 +67,6 @@ impl WebhookRecord {
             _ => None,
         }
     }
-}
-
-pub(crate) fn webhook_item(org: &OrgId, secret: &SealedSecret, now: i64) -> Item {
-    let mut item = key(org_pk(org), webhook_sk(secret.provider));
-    item.insert("type".into(), s("webhook"));
-    item.insert("provider".into(), s(secret.provider.as_str()));
-    item.insert(
-        "ciphertext".into(),
-        AttributeValue::B(Blob::new(secret.ciphertext.clone())),
-    );
-    item.insert("preview".into(), s(&secret.preview));
-    item.insert("version".into(), n(1));
-    item.insert("created_at".into(), n(now));
-    item
 }
 
 /// Where an intake delivery goes: the org named in the URL and its secret(s) for the
@@ -171,7 +151,7 @@ impl Store {
         )];
         items.extend(self.actor_admin_check(scope)?);
         items.push(self.org_live_check(scope)?);
-        items.push((super::orgs::audit_put(&self.table, scope.org_id(), event)?, None));
+        items.push((super::records::audit_put(&self.table, scope.org_id(), event)?, None));
         self.transact(items).await
     }
 
@@ -338,7 +318,7 @@ impl Store {
     /// Appends an audit entry about a delivery to the org the intake verified it for.
     pub async fn append_intake_audit(&self, target: &IntakeTarget, event: &AuditEvent) -> Result<(), StoreError> {
         self.transact(vec![(
-            super::orgs::audit_put(&self.table, &target.org_id, event)?,
+            super::records::audit_put(&self.table, &target.org_id, event)?,
             None,
         )])
         .await
