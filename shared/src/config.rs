@@ -59,7 +59,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("AGNUS_TABLE_NAME", "required: the DynamoDB table"),
     (
         "AGNUS_KMS_KEY_ID",
-        "required (auth, orgs): KMS key id, ARN or alias sealing webhook secrets",
+        "required (auth, orgs, repos, reviewer): KMS key id, ARN or alias sealing webhook secrets, repository tokens and feedback-link keys",
     ),
     (
         "AGNUS_PUBLIC_BASE_URL",
@@ -601,6 +601,8 @@ pub struct ReviewerConfig {
     /// The console's origin: posted comments link to `…/api/feedback` under it (no
     /// links without it).
     pub app_base_url: Option<String>,
+    /// The key that seals each org's feedback-link key (made on its first review).
+    pub kms_key_id: String,
 }
 
 fn base_url(src: &dyn Source, name: &'static str, default: &str) -> Result<String, ConfigError> {
@@ -691,6 +693,7 @@ impl ReviewerConfig {
             max_attempts: positive("AGNUS_REVIEW_MAX_ATTEMPTS", 5)? as u32,
             mention: src.get("AGNUS_REVIEW_MENTION").unwrap_or_else(|| "@agnus".to_owned()),
             app_base_url: app_base_url(src),
+            kms_key_id: kms_key_id(src)?,
         })
     }
 }

@@ -78,10 +78,12 @@ async fn setup_for(provider: &'static str, extra: &[(&str, &str)]) -> Env {
     let sdk = sdk().await;
     let env = env_map(&overrides);
     let config = ReviewerConfig::from_source(&env).expect("reviewer config");
+    // As functions/reviewer/src/main.rs builds it.
+    let sealer = SecretBox::new(aws_sdk_kms::Client::new(&sdk), config.kms_key_id.clone());
     let reviewer = Arc::new(ReviewerState::new(
         config,
         Store::new(aws_sdk_dynamodb::Client::new(&sdk), table_name()),
-        SecretBox::new(aws_sdk_kms::Client::new(&sdk), env["AGNUS_KMS_KEY_ID"].clone()),
+        sealer,
         aws_sdk_sqs::Client::new(&sdk),
     ));
     let sqs = aws_sdk_sqs::Client::new(&sdk);

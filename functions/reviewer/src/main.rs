@@ -17,8 +17,9 @@ async fn main() -> Result<(), Error> {
     let config = ReviewerConfig::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let sdk = aws::load().await;
     let store = Store::new(aws::dynamodb(&sdk), config.table_name.clone());
-    // Opening needs no key id (the ciphertext names its key); the context binds org and repo.
-    let sealer = SecretBox::new(aws::kms(&sdk), String::new());
+    // Opening needs no key id (the ciphertext names its key); sealing an org's feedback key
+    // uses the project key. The encryption context binds org and purpose.
+    let sealer = SecretBox::new(aws::kms(&sdk), config.kms_key_id.clone());
     let state = Arc::new(ReviewerState::new(config, store, sealer, aws::sqs(&sdk)));
     // Metrics of each job (reviews, LLM calls and tokens, provider API errors), written as
     // EMF on stdout when the invocation ends.
