@@ -1,5 +1,5 @@
 //! `agnus migrate --from-postgres`: upgrades a single-tenant AgnusAI install (its
-//! PostgreSQL database) into the multi-org model, in the `default` org (SPEC §10).
+//! PostgreSQL database) into the multi-org model, in the `default` org (product §10).
 //!
 //! Linked only by the CLI, never by a Lambda. The old database is only read; everything is
 //! written through the store, each step one transaction that includes a marker for the

@@ -53,7 +53,7 @@ fn is_state_changing(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// The CSRF rule (SPEC §3), for cookie-authenticated requests only: a state-changing
+/// The CSRF rule (product §3), for cookie-authenticated requests only: a state-changing
 /// request must not come from another site (`Sec-Fetch-Site: cross-site`) and, when it
 /// carries a body, must be JSON — a cross-site HTML form can send neither a JSON content
 /// type nor (without CORS preflight) a DELETE or PATCH. A request authenticated by an

@@ -1,4 +1,4 @@
-//! Access policy (SPEC §4): who may sign up, log in, accept invites and create orgs.
+//! Access policy (product §4): who may sign up, log in, accept invites and create orgs.
 //! Deny lists are checked first; domains match case-insensitively, subdomains included.
 
 use crate::domain::Email;

@@ -78,7 +78,7 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/repos/{id}/review", "repos"),
     route("GET", "/api/repos/{id}/reviews", "repos"),
     route("POST", "/api/webhooks/{provider}/{orgSlug}", "intake"),
-    // Single-tenant URLs (github, azure), aliases of /default until the sunset (SPEC §10).
+    // Single-tenant URLs (github, azure), aliases of /default until the sunset (product §10).
     route("POST", "/api/webhooks/{provider}", "intake"),
     // The OpenAPI 3.1 description of every /api route (shared/src/openapi.rs).
     route("GET", "/api/openapi.json", "console"),

@@ -121,7 +121,7 @@ pub async fn end(store: &Store, user: &UserId, session: &SessionId) -> Result<()
     Ok(store.delete_session(user, session).await?)
 }
 
-/// The active org of an org-scoped request without a slug in its path (SPEC §3): the
+/// The active org of an org-scoped request without a slug in its path (product §3): the
 /// `X-Org-Slug` header, else the caller's only org, else a 400 asking for one.
 pub async fn active_scope(store: &Store, principal: &Principal, req: &Request) -> Result<OrgScope, ApiError> {
     if let Principal::ApiKey { org_id, .. } = principal {

@@ -1,4 +1,4 @@
-//! Webhook verification and delivery metadata per provider (SPEC §7). Pure functions
+//! Webhook verification and delivery metadata per provider (product §7). Pure functions
 //! over the raw body bytes and headers; every comparison is constant-time and SHA-1 is
 //! never accepted.
 

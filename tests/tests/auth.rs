@@ -1,4 +1,4 @@
-//! Black-box tests of the auth function (SPEC §3, §4) against the AWS emulator.
+//! Black-box tests of the auth function (product §3, §4) against the AWS emulator.
 
 use agnus_tests::*;
 use aws_sdk_dynamodb::types::AttributeValue;

@@ -1,5 +1,5 @@
 //! Checks on infra/: each function's role grants exactly the actions it performs, its
-//! environment satisfies its config, the queue and DLQ are wired as SPEC §7 requires, and
+//! environment satisfies its config, the queue and DLQ are wired as product §7 requires, and
 //! the emulator runs the very resources stateful.yaml defines.
 
 use std::collections::{BTreeSet, HashMap};

@@ -1,4 +1,4 @@
-//! Black-box tests of webhook secrets and the intake function (SPEC §7, SECURITY 1–14,
+//! Black-box tests of webhook secrets and the intake function (product §7, SECURITY 1–14,
 //! 18–20) against the emulator: real KMS, real SQS, real S3, real DynamoDB.
 
 use std::sync::{Arc, Mutex};

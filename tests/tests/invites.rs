@@ -1,4 +1,4 @@
-//! Black-box tests of org-scoped invitations (SPEC §6, SECURITY 24) against the emulator.
+//! Black-box tests of org-scoped invitations (product §6, SECURITY 24) against the emulator.
 
 use agnus_tests::*;
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! The upgrade from a real single-tenant AgnusAI install (SPEC §10): its PostgreSQL
+//! The upgrade from a real single-tenant AgnusAI install (product §10): its PostgreSQL
 //! schema and data, in a real PostgreSQL (tests/pg/start.sh), migrated into the `default`
 //! org on its own table in the emulator; then dry run, interruption and resumption,
 //! re-run, `down` and redo, and the old credentials, key and webhook URL at work.

@@ -1,4 +1,4 @@
-//! Black-box tests of the org management function (SPEC §4, §5) against the emulator.
+//! Black-box tests of the org management function (product §4, §5) against the emulator.
 
 use agnus_tests::*;
 use aws_sdk_dynamodb::types::AttributeValue;

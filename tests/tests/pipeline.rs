@@ -1,4 +1,4 @@
-//! The review pipeline end to end against the emulator (SPEC §7 second half, §8):
+//! The review pipeline end to end against the emulator (product §7 second half, §8):
 //! intake → SQS → event-source mapping → worker → review jobs; repos; API keys.
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! The auth function: signup, login, logout, logout everywhere, me (SPEC §3), email
+//! The auth function: signup, login, logout, logout everywhere, me (product §3), email
 //! verification and password reset by mailed link.
 //! `handle` is a plain async function of (state, request) that tests call directly.
 

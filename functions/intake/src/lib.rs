@@ -1,4 +1,4 @@
-//! Webhook intake (SPEC §7): `POST /api/webhooks/{provider}/{orgSlug}`.
+//! Webhook intake (product §7): `POST /api/webhooks/{provider}/{orgSlug}`.
 //!
 //! Order matters: size cap (413) before any HMAC work; then the org and its secret(s);
 //! then verification over the raw bytes; only then parsing. Unknown org, deleted org and

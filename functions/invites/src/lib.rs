@@ -1,4 +1,4 @@
-//! Org-scoped invitations (SPEC §6, §4). Admins of the org in the path invite by email
+//! Org-scoped invitations (product §6, §4). Admins of the org in the path invite by email
 //! with a role; the invitee accepts with a new account (created with the invited email)
 //! or with the account they are logged in with (which must have that email). Tokens are
 //! 256 random bits, shown once in the accept link; only their SHA-256 is stored.

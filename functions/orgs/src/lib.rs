@@ -1,4 +1,4 @@
-//! The org management function (SPEC §4, §5): my orgs, create, detail, rename, plan,
+//! The org management function (product §4, §5): my orgs, create, detail, rename, plan,
 //! soft delete and restore, ownership transfer, members, leave, audit log.
 //! Rights are decided on an [`OrgScope`] read from the store on every request, and
 //! re-checked inside each write transaction.

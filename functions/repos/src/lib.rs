@@ -1,4 +1,4 @@
-//! Repositories of the active org (SPEC §8): connect (with an access token sealed by KMS
+//! Repositories of the active org (product §8): connect (with an access token sealed by KMS
 //! under an org-bound context), list, get, disconnect, request a review manually, and
 //! read the review history. Everything happens inside the active org only: the
 //! `X-Org-Slug` header, the caller's only org, or the org of the API key.

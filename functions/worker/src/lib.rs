@@ -1,4 +1,4 @@
-//! The review worker (SPEC §7): for each message of an SQS batch, normalize the provider
+//! The review worker (product §7): for each message of an SQS batch, normalize the provider
 //! event, resolve the repository **inside the message's org**, and record a review job
 //! (handed to the [`Reviewer`], which enqueues it for `functions/reviewer`) or a skip with
 //! its reason. Idempotent per delivery: the job and a processing marker are written in one

@@ -1,4 +1,4 @@
-//! What the upgrade from the single-tenant AgnusAI writes (SPEC §10). Reading the old
+//! What the upgrade from the single-tenant AgnusAI writes (product §10). Reading the old
 //! PostgreSQL database is the `agnus-migrate` crate's job (linked only by the CLI); this
 //! module writes the multi-org model through the same key builders as everything else.
 //!

@@ -6,7 +6,7 @@
 //!
 //! Uniqueness is enforced with conditional writes; multi-item changes use
 //! `TransactWriteItems` (with the audit entry inside the same transaction), never
-//! read-then-write. The key layout is documented in the README.
+//! read-then-write. The key layout is documented in docs/data-model.md.
 
 mod apikeys;
 mod feedback;
