@@ -3,7 +3,9 @@
 //! Rights are decided on an [`OrgScope`] read from the store on every request, and
 //! re-checked inside each write transaction.
 
+mod credentials;
 mod feedback;
+mod members;
 mod rules;
 mod settings;
 
@@ -13,7 +15,7 @@ use std::sync::Arc;
 use agnus_shared::aws::DynamoClient;
 use agnus_shared::config::OrgsConfig;
 use agnus_shared::crypto::{SecretBox, SessionTokens};
-use agnus_shared::domain::{Email, OrgName, Plan, Provider, Role, Slug, UserId};
+use agnus_shared::domain::{OrgName, Plan, Provider, Role, Slug, UserId};
 use agnus_shared::email::{self, EmailSender, Mail, NoEmailSender};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, check_csrf, json_body, json_response, page_json, page_request};
@@ -198,17 +200,17 @@ async fn route(state: &OrgsState, req: &Request) -> Result<Response<Body>, ApiEr
         ("PATCH", "/api/orgs/{slug}") => update_org(&ctx).await,
         ("DELETE", "/api/orgs/{slug}") => delete_org(&ctx).await,
         ("POST", "/api/orgs/{slug}/restore") => restore_org(&ctx).await,
-        ("POST", "/api/orgs/{slug}/transfer") => transfer(&ctx).await,
-        ("GET", "/api/orgs/{slug}/members") => list_members(&ctx).await,
-        ("PATCH", "/api/orgs/{slug}/members/{userId}") => change_role(&ctx).await,
-        ("DELETE", "/api/orgs/{slug}/members/{userId}") => remove_member(&ctx).await,
-        ("POST", "/api/orgs/{slug}/leave") => leave(&ctx).await,
+        ("POST", "/api/orgs/{slug}/transfer") => members::transfer(&ctx).await,
+        ("GET", "/api/orgs/{slug}/members") => members::list_members(&ctx).await,
+        ("PATCH", "/api/orgs/{slug}/members/{userId}") => members::change_role(&ctx).await,
+        ("DELETE", "/api/orgs/{slug}/members/{userId}") => members::remove_member(&ctx).await,
+        ("POST", "/api/orgs/{slug}/leave") => members::leave(&ctx).await,
         ("GET", "/api/orgs/{slug}/audit") => audit_log(&ctx).await,
-        ("GET", "/api/orgs/{slug}/webhooks") => list_webhooks(&ctx).await,
-        ("POST", "/api/orgs/{slug}/webhooks/rotate") => rotate_webhook(&ctx).await,
-        ("GET", "/api/orgs/{slug}/api-keys") => list_api_keys(&ctx).await,
-        ("POST", "/api/orgs/{slug}/api-keys") => create_api_key(&ctx).await,
-        ("DELETE", "/api/orgs/{slug}/api-keys/{id}") => revoke_api_key(&ctx).await,
+        ("GET", "/api/orgs/{slug}/webhooks") => credentials::list_webhooks(&ctx).await,
+        ("POST", "/api/orgs/{slug}/webhooks/rotate") => credentials::rotate_webhook(&ctx).await,
+        ("GET", "/api/orgs/{slug}/api-keys") => credentials::list_api_keys(&ctx).await,
+        ("POST", "/api/orgs/{slug}/api-keys") => credentials::create_api_key(&ctx).await,
+        ("DELETE", "/api/orgs/{slug}/api-keys/{id}") => credentials::revoke_api_key(&ctx).await,
         ("GET", "/api/orgs/{slug}/review-settings" | "/api/orgs/{slug}/review-settings/{repoId}") => {
             settings::get(&ctx).await
         }
@@ -471,283 +473,9 @@ async fn restore_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     ok(&json!({ "org": org_json(&org, scope.role()) }))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TransferBody {
-    user_id: String,
-}
-
-async fn transfer(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
-    let body: TransferBody = json_body(ctx.req)?;
-    let to: UserId = body.user_id.parse()?;
-    let scope = ctx.scope(false).await?;
-    if !scope.is_owner() {
-        return Err(StoreError::Conflict(Conflict::NotOwner).into());
-    }
-    if Some(to) == ctx.me() {
-        return Err(ApiError::bad_request(
-            "already_owner",
-            "you already own this organization",
-        ));
-    }
-    // The new owner's address, read before the change (for the mail that reports it).
-    let new_owner = ctx.state.store.member(&scope, &to).await?;
-    let event = scope.audit("org.ownership_transferred").target(to);
-    ctx.state.store.transfer_ownership(&scope, &to, &event).await?;
-    let org = scope.org();
-    let url = ctx.state.org_url(org);
-    if let Some(new_owner) = new_owner.as_ref().and_then(|m| Email::parse(&m.email).ok()) {
-        ctx.state
-            .notify(Mail::ownership_transferred(&new_owner, org.name.as_str(), &url))
-            .await;
-        if let Ok(old_owner) = ctx.person() {
-            ctx.state
-                .notify(Mail::ownership_handed_over(
-                    &old_owner.email,
-                    org.name.as_str(),
-                    new_owner.as_str(),
-                    &url,
-                ))
-                .await;
-        }
-    }
-    ok(&json!({ "ownerId": to }))
-}
-
-async fn list_members(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
-    let scope = ctx.scope(false).await?;
-    let page = ctx.state.store.members_page(&scope, &page_request(ctx.req)?).await?;
-    ok(&page_json("members", &page))
-}
-
-fn assignable_role(raw: &str) -> Result<Role, ApiError> {
-    match raw.parse::<Role>()? {
-        Role::Owner => Err(ApiError::bad_request(
-            "invalid_role",
-            "ownership moves only with POST /api/orgs/{slug}/transfer; use admin or member",
-        )),
-        role => Ok(role),
-    }
-}
-
-#[derive(Deserialize)]
-struct RoleBody {
-    role: String,
-}
-
-async fn change_role(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
-    let body: RoleBody = json_body(ctx.req)?;
-    let role = assignable_role(&body.role)?;
-    let target = ctx.user_param()?;
-    let scope = ctx.scope(false).await?;
-    require_admin(&scope)?;
-    if Some(target) == ctx.me() {
-        return Err(ApiError::Forbidden {
-            code: "own_role",
-            message: "you cannot change your own role".into(),
-        });
-    }
-    let event = scope
-        .audit("member.role_changed")
-        .target(target)
-        .details(json!({ "role": role }));
-    ctx.state
-        .store
-        .change_member_role(&scope, &target, role, &event)
-        .await?;
-    ok(&json!({ "member": { "userId": target, "role": role } }))
-}
-
-async fn remove_member(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
-    let target = ctx.user_param()?;
-    let scope = ctx.scope(false).await?;
-    require_admin(&scope)?;
-    if Some(target) == ctx.me() {
-        return Err(ApiError::bad_request(
-            "use_leave",
-            "to remove yourself, use POST /api/orgs/{slug}/leave",
-        ));
-    }
-    let removed = ctx.state.store.member(&scope, &target).await?;
-    let event = scope.audit("member.removed").target(target);
-    ctx.state.store.remove_member(&scope, &target, &event).await?;
-    if let Some(to) = removed.as_ref().and_then(|m| Email::parse(&m.email).ok()) {
-        ctx.state
-            .notify(Mail::member_removed(&to, scope.org().name.as_str()))
-            .await;
-    }
-    no_content()
-}
-
-async fn leave(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
-    let scope = ctx.scope(false).await?;
-    if scope.via_system_admin() {
-        return Err(ApiError::bad_request(
-            "not_a_member",
-            "you are not a member of this organization",
-        ));
-    }
-    let event = scope
-        .audit("member.left")
-        .target(ctx.me().map(|u| u.to_string()).unwrap_or_default());
-    ctx.state.store.leave_org(&scope, &event).await?;
-    no_content()
-}
-
 async fn audit_log(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let scope = ctx.scope(false).await?;
     require_admin(&scope)?;
     let page = ctx.state.store.audit_page(&scope, &page_request(ctx.req)?).await?;
     ok(&page_json("events", &page))
-}
-
-async fn list_webhooks(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
-    let scope = ctx.scope(false).await?;
-    require_admin(&scope)?;
-    let base = ctx.state.config.public_base_url.as_deref();
-    let now = now_secs();
-    let hooks: Vec<Value> = ctx
-        .state
-        .store
-        .webhooks(&scope)
-        .await?
-        .iter()
-        .map(|h| {
-            json!({
-                "provider": h.provider,
-                "url": webhooks::webhook_url(base, h.provider, &scope.org().slug),
-                "secretPreview": h.preview,
-                "createdAt": h.created_at,
-                "rotatedAt": h.rotated_at,
-                "previousSecretValidUntil": h.previous_valid_until.filter(|u| *u > now),
-                "lastDelivery": h.last_delivery_at.map(|at| json!({
-                    "at": at,
-                    "outcome": h.last_delivery_outcome,
-                    "deliveryId": h.last_delivery_id,
-                })),
-                "lastRejected": h.last_rejected_at.map(|at| json!({ "at": at, "reason": h.last_rejected_reason })),
-                "rejectedCount": h.rejected_count,
-            })
-        })
-        .collect();
-    ok(&json!({ "webhooks": hooks }))
-}
-
-#[derive(Deserialize)]
-struct RotateBody {
-    provider: String,
-}
-
-async fn rotate_webhook(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
-    let body: RotateBody = json_body(ctx.req)?;
-    let provider: Provider = body.provider.parse()?;
-    let scope = ctx.scope(false).await?;
-    require_admin(&scope)?;
-    let current = ctx
-        .state
-        .store
-        .webhooks(&scope)
-        .await?
-        .into_iter()
-        .find(|h| h.provider == provider)
-        .ok_or(ApiError::NotFound)?;
-    let (secret, sealed) = webhooks::new_sealed_secret(&ctx.state.sealer, scope.org_id(), provider)
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let overlap_until = now_secs() + ctx.state.config.rotation_overlap.as_secs() as i64;
-    let event = scope
-        .audit("webhook.secret_rotated")
-        .target(provider)
-        .details(json!({ "previousValidUntil": overlap_until, "preview": sealed.preview }));
-    ctx.state
-        .store
-        .rotate_webhook(&scope, &current, &sealed, overlap_until, &event)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(Conflict::Unknown) => ApiError::Conflict {
-                code: "rotation_conflict",
-                message: "the secret was rotated concurrently; list the webhooks and retry".into(),
-            },
-            other => other.into(),
-        })?;
-    tracing::info!(provider = %provider, "webhook secret rotated");
-    ok(&json!({
-        "provider": provider,
-        "url": webhooks::webhook_url(ctx.state.config.public_base_url.as_deref(), provider, &scope.org().slug),
-        // Shown in full this once.
-        "secret": secret.expose(),
-        "previousSecretValidUntil": overlap_until,
-    }))
-}
-
-async fn list_api_keys(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
-    let scope = ctx.scope(false).await?;
-    require_admin(&scope)?;
-    let page = ctx.state.store.api_keys(&scope, &page_request(ctx.req)?).await?;
-    ok(&page_json("apiKeys", &page))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CreateApiKeyBody {
-    name: String,
-    role: String,
-    #[serde(default)]
-    expires_in_days: Option<u32>,
-}
-
-async fn create_api_key(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
-    let body: CreateApiKeyBody = json_body(ctx.req)?;
-    let name = agnus_shared::domain::display_name(&body.name, 100)?;
-    let name = name.as_str();
-    let role = assignable_role(&body.role)?;
-    let expires_at = match body.expires_in_days {
-        None => None,
-        Some(days @ 1..=3650) => Some(now_secs() + i64::from(days) * 86_400),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_expiry",
-                "expiresInDays must be from 1 to 3650",
-            ));
-        }
-    };
-    let scope = ctx.scope(false).await?;
-    require_admin(&scope)?;
-    let key = agnus_shared::crypto::generate_api_key();
-    let hash = agnus_shared::crypto::sha256_hex(key.as_bytes());
-    let preview = format!("agn_…{}", &key[key.len() - 4..]);
-    let event = scope
-        .audit("api_key.created")
-        .details(json!({ "name": name, "role": role, "preview": preview, "expiresAt": expires_at }));
-    let record = ctx
-        .state
-        .store
-        .create_api_key(&scope, name, role, expires_at, &hash, &preview, &event)
-        .await?;
-    Ok(json_response(
-        StatusCode::CREATED,
-        // The key itself is shown this once; only its hash is stored.
-        &json!({ "apiKey": record, "key": key }),
-    ))
-}
-
-async fn revoke_api_key(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
-    let scope = ctx.scope(false).await?;
-    require_admin(&scope)?;
-    let id = ctx.params.get("id").map(String::as_str).unwrap_or_default();
-    let record = ctx
-        .state
-        .store
-        .api_key(&scope, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFoundWhat {
-            code: "api_key_not_found",
-            message: "no such API key in this organization".into(),
-        })?;
-    let event = scope
-        .audit("api_key.revoked")
-        .target(&record.id)
-        .details(json!({ "name": record.name, "preview": record.preview }));
-    ctx.state.store.revoke_api_key(&scope, &record, &event).await?;
-    no_content()
 }

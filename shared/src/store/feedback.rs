@@ -16,7 +16,9 @@ use serde::Serialize;
 
 use super::keys::*;
 use super::repos::QueueScope;
-use super::{Conflict, Item, OrgScope, Store, StoreError, classify, get_opt_n, get_opt_s, get_s, n, now_millis, s};
+use super::{
+    Conflict, Item, OrgScope, Store, StoreError, build, classify, get_opt_n, get_opt_s, get_s, n, now_millis, s,
+};
 use crate::crypto::FeedbackKey;
 use crate::domain::OrgId;
 use crate::feedback::{CommentId, FeedbackLink, LINK_TTL_SECS, Signal, VIOLATION_WINDOW_SECS};
@@ -118,10 +120,6 @@ fn clip(text: &str, max_chars: usize) -> String {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_owned(),
     }
-}
-
-fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Backend(e.to_string()))
 }
 
 fn put(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {

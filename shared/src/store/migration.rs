@@ -20,7 +20,8 @@ use super::records::{Actor, AuditEvent, audit_put, member_items};
 use super::records::{OrgRecord, UserRecord, email_claim, put_new};
 use super::records::{SealedSecret, webhook_item};
 use super::{
-    Conflict, Item, RepoRecord, Store, StoreError, classify, get_n, get_opt_n, get_opt_s, get_s, n, now_secs, parse, s,
+    Conflict, Item, RepoRecord, Store, StoreError, build, classify, get_n, get_opt_n, get_opt_s, get_s, n, now_secs,
+    parse, s,
 };
 use crate::crypto::PasswordHashString;
 use crate::domain::{Email, OrgId, Provider, Role, UserId};
@@ -217,10 +218,6 @@ pub struct ImportedCheckpoint {
     pub pr_number: u64,
     pub last_reviewed_iteration: i64,
     pub updated_at: i64,
-}
-
-fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Backend(e.to_string()))
 }
 
 fn marker_item(kind: MigratedKind, source_id: &str, target: Option<&str>) -> Item {

@@ -14,10 +14,12 @@ mod invites;
 mod keys;
 pub mod legacy;
 mod mailtokens;
+mod members;
 /// The upgrade's writers: only the `agnus-migrate` crate (the CLI) enables them.
 #[cfg(feature = "migration")]
 pub mod migration;
 mod orgs;
+mod purge;
 mod ratelimit;
 mod records;
 mod repos;
@@ -45,7 +47,8 @@ pub use feedback::{
 };
 pub use invites::{Acceptor, INVITE_TTL_SECS, InviteRecord, InviteStatus, TokenLookup};
 pub use mailtokens::{MailTokenPurpose, RESET_TTL_SECS, TokenUse, VERIFY_TTL_SECS};
-pub use orgs::{AuditRecord, MemberRecord, PurgeReport};
+pub use orgs::{AuditRecord, MemberRecord};
+pub use purge::PurgeReport;
 pub use ratelimit::RateDecision;
 pub use records::{Actor, AuditEvent, MembershipView, NewAccount, OrgRecord, SealedSecret, SessionRecord, UserRecord};
 pub use repos::{NewReviewJob, Processed, QueueScope, RepoLookup, RepoRecord, ReviewJob};
@@ -174,6 +177,11 @@ pub(crate) fn now_millis() -> i64 {
 }
 
 // ---- attribute helpers ----
+
+/// An SDK builder's error (a missing required field: a bug here) as a store error.
+pub(crate) fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Backend(e.to_string()))
+}
 
 pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())

@@ -6,22 +6,20 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, DeleteRequest, TransactWriteItem, Update, WriteRequest,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
 use super::keys::*;
 use super::records::SealedSecret;
-use super::records::{Actor, AuditEvent, audit_put, member_items};
+use super::records::{Actor, AuditEvent, audit_put};
 use super::records::{OrgRecord, UserRecord, new_org_items};
 use super::tenancy::Principal;
 use super::tenancy::{Access, OrgScope};
 use super::{
-    Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_bool, get_n, get_opt_s, get_s, n, now_secs,
-    parse, s,
+    Conflict, Item, Page, PageRequest, Store, StoreError, build, classify, get_bool, get_n, get_opt_s, get_s, n,
+    now_secs, parse, s,
 };
 use crate::domain::{OrgId, OrgName, Plan, Role, Slug, UserId};
 
@@ -48,13 +46,6 @@ pub struct MemberRecord {
     pub joined_at: i64,
 }
 
-/// What a purge removed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PurgeReport {
-    pub orgs: usize,
-    pub items: usize,
-}
-
 fn audit_from_item(item: &Item) -> Result<AuditRecord, StoreError> {
     let kind = match get_s(item, "actor_type")? {
         "user" => "user",
@@ -78,7 +69,7 @@ fn audit_from_item(item: &Item) -> Result<AuditRecord, StoreError> {
     })
 }
 
-fn member_from_item(item: &Item) -> Result<MemberRecord, StoreError> {
+pub(super) fn member_from_item(item: &Item) -> Result<MemberRecord, StoreError> {
     Ok(MemberRecord {
         user_id: parse(item, "user_id")?,
         email: get_s(item, "email")?.to_owned(),
@@ -87,39 +78,9 @@ fn member_from_item(item: &Item) -> Result<MemberRecord, StoreError> {
     })
 }
 
-fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Backend(e.to_string()))
-}
-
-/// Attempts at a membership change whose member made a key meanwhile.
-const MEMBER_KEY_RETRIES: usize = 3;
-/// Keys revoked with their maker in one transaction (two writes each, of DynamoDB's 100).
-const MAX_KEYS_REVOKED_WITH_MEMBER: usize = 40;
-
-/// A member's count of keys made, as read before a membership change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct KeysSeen(Option<i64>);
-
-impl KeysSeen {
-    /// `condition` extended with "the member made no key since we read the count".
-    fn guard(condition: &str, seen: Option<KeysSeen>) -> (String, Option<aws_sdk_dynamodb::types::AttributeValue>) {
-        match seen {
-            None => (condition.to_owned(), None),
-            Some(KeysSeen(None)) => (format!("{condition} AND attribute_not_exists(api_keys_created)"), None),
-            Some(KeysSeen(Some(count))) => (format!("{condition} AND api_keys_created = :kc"), Some(n(count))),
-        }
-    }
-}
-
-/// What a failed membership change should do next.
-enum Retry {
-    Again,
-    Fail(StoreError),
-}
-
 /// The rights an action needs from its actor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Needs {
+pub(super) enum Needs {
     Admin,
     /// Owner, or a system admin.
     OwnerOrSystemAdmin,
@@ -204,7 +165,7 @@ impl Store {
     }
 
     /// Re-checks the actor's rights inside the transaction.
-    fn actor_check(
+    pub(super) fn actor_check(
         &self,
         scope: &OrgScope,
         needs: Needs,
@@ -280,7 +241,7 @@ impl Store {
         ))
     }
 
-    fn audit_item(
+    pub(super) fn audit_item(
         &self,
         scope: &OrgScope,
         event: &AuditEvent,
@@ -415,275 +376,6 @@ impl Store {
             .ok_or_else(|| StoreError::Corrupt("org vanished after restore".into()))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn set_role(
-        &self,
-        org: &OrgId,
-        user: &UserId,
-        role: Role,
-        condition: &str,
-        conflict: Conflict,
-        keys_seen: Option<KeysSeen>,
-    ) -> Result<[(TransactWriteItem, Option<Conflict>); 2], StoreError> {
-        let (condition, kc) = KeysSeen::guard(condition, keys_seen);
-        let member = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(org_pk(org), member_sk(user))))
-            .update_expression("SET #role = :role")
-            .condition_expression(condition)
-            .expression_attribute_names("#role", "role")
-            .expression_attribute_values(":role", s(role.as_str()))
-            .expression_attribute_values(":owner", s(Role::Owner.as_str()));
-        let member = match kc {
-            Some(v) => member.expression_attribute_values(":kc", v),
-            None => member,
-        };
-        let mirror = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(user), user_org_sk(org))))
-            .update_expression("SET #role = :role")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#role", "role")
-            .expression_attribute_values(":role", s(role.as_str()));
-        Ok([
-            (
-                TransactWriteItem::builder().update(build(member.build())?).build(),
-                Some(conflict),
-            ),
-            (
-                TransactWriteItem::builder().update(build(mirror.build())?).build(),
-                Some(Conflict::NotMember),
-            ),
-        ])
-    }
-
-    /// Hands ownership from the acting owner to another member (who must exist); the old
-    /// owner becomes an admin. One transaction: exactly one owner before and after.
-    pub async fn transfer_ownership(
-        &self,
-        scope: &OrgScope,
-        to: &UserId,
-        event: &AuditEvent,
-    ) -> Result<(), StoreError> {
-        let Some(from) = scope.actor_user().copied() else {
-            return Err(StoreError::Conflict(Conflict::NotOwner));
-        };
-        if !scope.is_owner() {
-            return Err(StoreError::Conflict(Conflict::NotOwner));
-        }
-        let org = *scope.org_id();
-        let mut items = Vec::new();
-        items.extend(self.set_role(&org, &from, Role::Admin, "#role = :owner", Conflict::NotOwner, None)?);
-        items.extend(self.set_role(
-            &org,
-            to,
-            Role::Owner,
-            "attribute_exists(pk) AND #role <> :owner",
-            Conflict::NotMember,
-            None,
-        )?);
-        items.push(self.org_live_check(scope)?);
-        items.push(self.audit_item(scope, event)?);
-        self.transact(items).await
-    }
-
-    /// Adds an existing user with `role` (admin or member).
-    pub async fn add_member(
-        &self,
-        scope: &OrgScope,
-        user: &UserRecord,
-        role: Role,
-        event: &AuditEvent,
-    ) -> Result<(), StoreError> {
-        let (member, mirror) = member_items(scope.org(), user, role, now_secs());
-        let mut items = vec![
-            (
-                super::records::put_new(&self.table, member)?,
-                Some(Conflict::AlreadyMember),
-            ),
-            (
-                super::records::put_new(&self.table, mirror)?,
-                Some(Conflict::AlreadyMember),
-            ),
-        ];
-        items.extend(self.actor_check(scope, Needs::Admin)?);
-        items.push(self.org_live_check(scope)?);
-        items.push(self.audit_item(scope, event)?);
-        self.transact(items).await
-    }
-
-    /// Changes a non-owner member's role to admin or member. Demoting to member reduces
-    /// the admin keys that member made to member keys, in the same transaction.
-    pub async fn change_member_role(
-        &self,
-        scope: &OrgScope,
-        target: &UserId,
-        role: Role,
-        event: &AuditEvent,
-    ) -> Result<(), StoreError> {
-        let org = *scope.org_id();
-        for _ in 0..MEMBER_KEY_RETRIES {
-            let (seen, keys) = self.keys_of_member(scope, target).await?;
-            let mut items = Vec::new();
-            items.extend(self.set_role(
-                &org,
-                target,
-                role,
-                "attribute_exists(pk) AND #role <> :owner",
-                Conflict::TargetIsOwner,
-                Some(seen),
-            )?);
-            if role == Role::Member {
-                for k in keys.iter().filter(|k| k.role.is_admin()) {
-                    items.extend(self.key_reduction(&org, k, Role::Member)?.map(|op| (op, None)));
-                }
-            }
-            items.extend(self.actor_check(scope, Needs::Admin)?);
-            items.push(self.org_live_check(scope)?);
-            items.push(self.audit_item(scope, event)?);
-            match self.transact(items).await {
-                Err(e) => match self.explain_target(scope, target, seen, e).await {
-                    Retry::Again => continue,
-                    Retry::Fail(e) => return Err(e),
-                },
-                Ok(()) => return Ok(()),
-            }
-        }
-        Err(StoreError::Unavailable("the member's keys kept changing; retry".into()))
-    }
-
-    /// The member's key counter as read now, and the live keys they made.
-    async fn keys_of_member(
-        &self,
-        scope: &OrgScope,
-        person: &UserId,
-    ) -> Result<(KeysSeen, Vec<super::ApiKeyRecord>), StoreError> {
-        let item = self.get(key(org_pk(scope.org_id()), member_sk(person))).await?;
-        let Some(item) = item else {
-            return Err(StoreError::Conflict(Conflict::NotMember));
-        };
-        let seen = KeysSeen(super::get_opt_n::<i64>(&item, "api_keys_created"));
-        let keys = if seen.0.is_some() {
-            self.keys_made_by(scope.org_id(), person).await?
-        } else {
-            Vec::new()
-        };
-        if keys.len() > MAX_KEYS_REVOKED_WITH_MEMBER {
-            return Err(StoreError::Conflict(Conflict::TooManyKeys));
-        }
-        Ok((seen, keys))
-    }
-
-    fn membership_deletes(
-        &self,
-        org: &OrgId,
-        user: &UserId,
-        conflict: Conflict,
-        keys_seen: KeysSeen,
-    ) -> Result<[(TransactWriteItem, Option<Conflict>); 2], StoreError> {
-        let (condition, kc) = KeysSeen::guard("attribute_exists(pk) AND #role <> :owner", Some(keys_seen));
-        let member = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(org_pk(org), member_sk(user))))
-            .condition_expression(condition)
-            .expression_attribute_names("#role", "role")
-            .expression_attribute_values(":owner", s(Role::Owner.as_str()));
-        let member = match kc {
-            Some(v) => member.expression_attribute_values(":kc", v),
-            None => member,
-        };
-        let mirror = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(user), user_org_sk(org))));
-        Ok([
-            (
-                TransactWriteItem::builder().delete(build(member.build())?).build(),
-                Some(conflict),
-            ),
-            (
-                TransactWriteItem::builder().delete(build(mirror.build())?).build(),
-                None,
-            ),
-        ])
-    }
-
-    /// Removes a non-owner member (not the actor: leaving is [`Store::leave_org`]), and
-    /// revokes every key they made, in one transaction.
-    pub async fn remove_member(&self, scope: &OrgScope, target: &UserId, event: &AuditEvent) -> Result<(), StoreError> {
-        for _ in 0..MEMBER_KEY_RETRIES {
-            let (seen, keys) = self.keys_of_member(scope, target).await?;
-            let mut items = Vec::new();
-            items.extend(self.membership_deletes(scope.org_id(), target, Conflict::TargetIsOwner, seen)?);
-            for k in &keys {
-                items.extend(self.key_revocation(scope.org_id(), k)?.map(|op| (op, None)));
-            }
-            items.extend(self.actor_check(scope, Needs::Admin)?);
-            items.push(self.org_live_check(scope)?);
-            items.push(self.audit_item(scope, event)?);
-            match self.transact(items).await {
-                Err(e) => match self.explain_target(scope, target, seen, e).await {
-                    Retry::Again => continue,
-                    Retry::Fail(e) => return Err(e),
-                },
-                Ok(()) => return Ok(()),
-            }
-        }
-        Err(StoreError::Unavailable("the member's keys kept changing; retry".into()))
-    }
-
-    /// The actor leaves the org (refused for the owner); the keys they made are revoked.
-    pub async fn leave_org(&self, scope: &OrgScope, event: &AuditEvent) -> Result<(), StoreError> {
-        let Some(user) = scope.actor_user().copied() else {
-            return Err(StoreError::Conflict(Conflict::NotMember));
-        };
-        if scope.via_system_admin() {
-            return Err(StoreError::Conflict(Conflict::NotMember));
-        }
-        for _ in 0..MEMBER_KEY_RETRIES {
-            let (seen, keys) = self.keys_of_member(scope, &user).await?;
-            let mut items = Vec::new();
-            items.extend(self.membership_deletes(scope.org_id(), &user, Conflict::TargetIsOwner, seen)?);
-            for k in &keys {
-                items.extend(self.key_revocation(scope.org_id(), k)?.map(|op| (op, None)));
-            }
-            items.push(self.org_live_check(scope)?);
-            items.push(self.audit_item(scope, event)?);
-            match self.transact(items).await {
-                Err(e) => match self.explain_target(scope, &user, seen, e).await {
-                    Retry::Again => continue,
-                    Retry::Fail(e) => return Err(e),
-                },
-                Ok(()) => return Ok(()),
-            }
-        }
-        Err(StoreError::Unavailable("your keys kept changing; retry".into()))
-    }
-
-    /// The member item's condition ("exists, not owner, no key made since we looked")
-    /// failed: a re-read tells which part, and whether another attempt can succeed.
-    async fn explain_target(&self, scope: &OrgScope, target: &UserId, seen: KeysSeen, e: StoreError) -> Retry {
-        match e {
-            StoreError::Conflict(Conflict::TargetIsOwner) => {
-                match self.get(key(org_pk(scope.org_id()), member_sk(target))).await {
-                    Ok(None) => Retry::Fail(StoreError::Conflict(Conflict::NotMember)),
-                    Ok(Some(item)) => {
-                        let owner = super::get_opt_s(&item, "role") == Some(Role::Owner.as_str());
-                        let now = KeysSeen(super::get_opt_n::<i64>(&item, "api_keys_created"));
-                        if owner {
-                            Retry::Fail(StoreError::Conflict(Conflict::TargetIsOwner))
-                        } else if now != seen {
-                            Retry::Again
-                        } else {
-                            Retry::Fail(StoreError::Conflict(Conflict::Unknown))
-                        }
-                    }
-                    Err(read) => Retry::Fail(read),
-                }
-            }
-            other => Retry::Fail(other),
-        }
-    }
-
     /// Every organization (deleted ones too), for the system admin's list: a page of up to
     /// `page.limit` orgs whose slug or name contains `search`. There is no index of all
     /// orgs, so this scans the table (filtered server-side, the cursor is the last org
@@ -738,129 +430,5 @@ impl Store {
                 }
             }
         }
-    }
-
-    /// Soft-deleted orgs whose grace period has ended.
-    async fn orgs_due_for_purge(&self, now: i64) -> Result<Vec<OrgId>, StoreError> {
-        let mut ids = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("gsi1")
-                .key_condition_expression("gsi1pk = :g AND gsi1sk <= :bound")
-                .expression_attribute_values(":g", s(DELETED_ORGS))
-                .expression_attribute_values(":bound", s(format!("{now:012}#~")))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(classify)?;
-            for item in out.items() {
-                ids.push(parse(item, "org_id")?);
-            }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(ids),
-            }
-        }
-    }
-
-    /// Deletes every item of a soft-deleted org whose grace period has ended, with the
-    /// global items that point into it (slug claim, membership mirrors, token/key
-    /// lookups). Marks the org `purging` first, so a restore cannot race the purge. The
-    /// org's META item goes last: an interrupted purge is found and finished next run.
-    async fn purge_org(&self, org: &OrgId, now: i64) -> Result<usize, StoreError> {
-        let mark = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(org_pk(org), META)))
-            .update_expression("SET purging = :t")
-            .condition_expression("attribute_exists(deleted_at) AND purge_after <= :now")
-            .expression_attribute_values(":t", AttributeValue::Bool(true))
-            .expression_attribute_values(":now", n(now))
-            .send()
-            .await;
-        if let Err(e) = mark {
-            return match e.as_service_error() {
-                Some(se) if se.is_conditional_check_failed_exception() => Ok(0),
-                _ => Err(classify(e)),
-            };
-        }
-        let pk = org_pk(org);
-        let mut keys: Vec<Item> = Vec::new();
-        for item in self.query_all(&pk, None).await? {
-            let sk = get_s(&item, "sk")?;
-            if let (Some(cpk), Some(csk)) = (get_opt_s(&item, "companion_pk"), get_opt_s(&item, "companion_sk")) {
-                keys.push(key(cpk.to_owned(), csk));
-            }
-            if sk != META {
-                keys.push(key(pk.clone(), sk));
-            }
-        }
-        keys.push(key(pk.clone(), META));
-        let count = keys.len();
-        self.batch_delete(keys).await?;
-        Ok(count)
-    }
-
-    pub(crate) async fn batch_delete(&self, keys: Vec<Item>) -> Result<(), StoreError> {
-        let (last, rest): (Vec<Item>, Vec<Item>) = {
-            let mut keys = keys;
-            let last = keys.pop().into_iter().collect();
-            (last, keys)
-        };
-        // Everything but the last key first, then the last one (the META item).
-        for batch in [rest, last] {
-            for chunk in batch.chunks(25) {
-                let mut requests: Vec<WriteRequest> = chunk
-                    .iter()
-                    .map(|k| {
-                        build(DeleteRequest::builder().set_key(Some(k.clone())).build())
-                            .map(|d| WriteRequest::builder().delete_request(d).build())
-                    })
-                    .collect::<Result<_, _>>()?;
-                for attempt in 0..10u32 {
-                    if requests.is_empty() {
-                        break;
-                    }
-                    if attempt > 0 {
-                        tokio::time::sleep(Duration::from_millis(25 << attempt.min(5))).await;
-                    }
-                    let out = self
-                        .client
-                        .batch_write_item()
-                        .request_items(&self.table, std::mem::take(&mut requests))
-                        .send()
-                        .await
-                        .map_err(classify)?;
-                    requests = out
-                        .unprocessed_items
-                        .unwrap_or_default()
-                        .remove(&self.table)
-                        .unwrap_or_default();
-                }
-                if !requests.is_empty() {
-                    return Err(StoreError::Unavailable("batch delete left unprocessed items".into()));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Purges every org whose grace period has ended.
-    pub async fn purge_due(&self, now: i64) -> Result<PurgeReport, StoreError> {
-        let mut report = PurgeReport::default();
-        for org in self.orgs_due_for_purge(now).await? {
-            let items = self.purge_org(&org, now).await?;
-            if items > 0 {
-                tracing::info!(org_id = %org, items, "purged deleted organization");
-                report.orgs += 1;
-                report.items += items;
-            }
-        }
-        Ok(report)
     }
 }

@@ -10,7 +10,9 @@ use super::records::put_new;
 use super::records::{AuditEvent, audit_put};
 use super::repos::QueueScope;
 use super::tenancy::OrgScope;
-use super::{Conflict, Item, Page, PageRequest, Store, StoreError, get_n, get_opt_s, get_s, n, now_secs, parse, s};
+use super::{
+    Conflict, Item, Page, PageRequest, Store, StoreError, build, get_n, get_opt_s, get_s, n, now_secs, parse, s,
+};
 use crate::rules::{ApplicableRule, PathGlob, RuleCategory, RuleDescription};
 
 /// A stored rule: what an admin wrote, and who wrote it when.
@@ -99,10 +101,6 @@ impl RuleRecord {
         item.insert("updated_at".into(), n(self.updated_at));
         item
     }
-}
-
-fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Backend(e.to_string()))
 }
 
 impl Store {

@@ -1,0 +1,166 @@
+//! The org's credentials: webhook secrets (list with delivery health, rotate: the new secret
+//! shown once) and API keys (create: shown once; list; revoke).
+
+use agnus_shared::domain::Provider;
+use agnus_shared::error::ApiError;
+use agnus_shared::http::{json_body, json_response, page_json, page_request};
+use agnus_shared::store::{Conflict, StoreError, now_secs};
+use agnus_shared::webhooks;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::members::assignable_role;
+use crate::{Ctx, no_content, ok, require_admin};
+
+pub(crate) async fn list_webhooks(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let scope = ctx.scope(false).await?;
+    require_admin(&scope)?;
+    let base = ctx.state.config.public_base_url.as_deref();
+    let now = now_secs();
+    let hooks: Vec<Value> = ctx
+        .state
+        .store
+        .webhooks(&scope)
+        .await?
+        .iter()
+        .map(|h| {
+            json!({
+                "provider": h.provider,
+                "url": webhooks::webhook_url(base, h.provider, &scope.org().slug),
+                "secretPreview": h.preview,
+                "createdAt": h.created_at,
+                "rotatedAt": h.rotated_at,
+                "previousSecretValidUntil": h.previous_valid_until.filter(|u| *u > now),
+                "lastDelivery": h.last_delivery_at.map(|at| json!({
+                    "at": at,
+                    "outcome": h.last_delivery_outcome,
+                    "deliveryId": h.last_delivery_id,
+                })),
+                "lastRejected": h.last_rejected_at.map(|at| json!({ "at": at, "reason": h.last_rejected_reason })),
+                "rejectedCount": h.rejected_count,
+            })
+        })
+        .collect();
+    ok(&json!({ "webhooks": hooks }))
+}
+
+#[derive(Deserialize)]
+struct RotateBody {
+    provider: String,
+}
+
+pub(crate) async fn rotate_webhook(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let body: RotateBody = json_body(ctx.req)?;
+    let provider: Provider = body.provider.parse()?;
+    let scope = ctx.scope(false).await?;
+    require_admin(&scope)?;
+    let current = ctx
+        .state
+        .store
+        .webhooks(&scope)
+        .await?
+        .into_iter()
+        .find(|h| h.provider == provider)
+        .ok_or(ApiError::NotFound)?;
+    let (secret, sealed) = webhooks::new_sealed_secret(&ctx.state.sealer, scope.org_id(), provider)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let overlap_until = now_secs() + ctx.state.config.rotation_overlap.as_secs() as i64;
+    let event = scope
+        .audit("webhook.secret_rotated")
+        .target(provider)
+        .details(json!({ "previousValidUntil": overlap_until, "preview": sealed.preview }));
+    ctx.state
+        .store
+        .rotate_webhook(&scope, &current, &sealed, overlap_until, &event)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(Conflict::Unknown) => ApiError::Conflict {
+                code: "rotation_conflict",
+                message: "the secret was rotated concurrently; list the webhooks and retry".into(),
+            },
+            other => other.into(),
+        })?;
+    tracing::info!(provider = %provider, "webhook secret rotated");
+    ok(&json!({
+        "provider": provider,
+        "url": webhooks::webhook_url(ctx.state.config.public_base_url.as_deref(), provider, &scope.org().slug),
+        // Shown in full this once.
+        "secret": secret.expose(),
+        "previousSecretValidUntil": overlap_until,
+    }))
+}
+
+pub(crate) async fn list_api_keys(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let scope = ctx.scope(false).await?;
+    require_admin(&scope)?;
+    let page = ctx.state.store.api_keys(&scope, &page_request(ctx.req)?).await?;
+    ok(&page_json("apiKeys", &page))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateApiKeyBody {
+    name: String,
+    role: String,
+    #[serde(default)]
+    expires_in_days: Option<u32>,
+}
+
+pub(crate) async fn create_api_key(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let body: CreateApiKeyBody = json_body(ctx.req)?;
+    let name = agnus_shared::domain::display_name(&body.name, 100)?;
+    let name = name.as_str();
+    let role = assignable_role(&body.role)?;
+    let expires_at = match body.expires_in_days {
+        None => None,
+        Some(days @ 1..=3650) => Some(now_secs() + i64::from(days) * 86_400),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_expiry",
+                "expiresInDays must be from 1 to 3650",
+            ));
+        }
+    };
+    let scope = ctx.scope(false).await?;
+    require_admin(&scope)?;
+    let key = agnus_shared::crypto::generate_api_key();
+    let hash = agnus_shared::crypto::sha256_hex(key.as_bytes());
+    let preview = format!("agn_…{}", &key[key.len() - 4..]);
+    let event = scope
+        .audit("api_key.created")
+        .details(json!({ "name": name, "role": role, "preview": preview, "expiresAt": expires_at }));
+    let record = ctx
+        .state
+        .store
+        .create_api_key(&scope, name, role, expires_at, &hash, &preview, &event)
+        .await?;
+    Ok(json_response(
+        StatusCode::CREATED,
+        // The key itself is shown this once; only its hash is stored.
+        &json!({ "apiKey": record, "key": key }),
+    ))
+}
+
+pub(crate) async fn revoke_api_key(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let scope = ctx.scope(false).await?;
+    require_admin(&scope)?;
+    let id = ctx.params.get("id").map(String::as_str).unwrap_or_default();
+    let record = ctx
+        .state
+        .store
+        .api_key(&scope, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFoundWhat {
+            code: "api_key_not_found",
+            message: "no such API key in this organization".into(),
+        })?;
+    let event = scope
+        .audit("api_key.revoked")
+        .target(&record.id)
+        .details(json!({ "name": record.name, "preview": record.preview }));
+    ctx.state.store.revoke_api_key(&scope, &record, &event).await?;
+    no_content()
+}
