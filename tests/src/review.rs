@@ -107,9 +107,16 @@ impl Standin {
 
     /// The next `times` requests with `method` whose path contains `contains` fail.
     pub async fn fail(&self, method: &str, contains: &str, status: u16, headers: Value, times: u32) {
+        self.fail_with(method, contains, status, headers, Value::Null, times)
+            .await;
+    }
+
+    /// Like [`Standin::fail`], answering `body` (e.g. an AWS error's `{"message"}`).
+    pub async fn fail_with(&self, method: &str, contains: &str, status: u16, headers: Value, body: Value, times: u32) {
         self.control(
             "/_control/fail",
-            json!({"method": method, "contains": contains, "status": status, "headers": headers, "times": times}),
+            json!({"method": method, "contains": contains, "status": status, "headers": headers,
+                   "body": body, "times": times}),
         )
         .await;
     }

@@ -11,6 +11,9 @@ One HTTP server plays:
       GET  /repos/{owner}/{repo}/compare/{base}...{head}
   * an OpenAI-compatible Chat Completions endpoint: POST /v1/chat/completions, whose
     answers the test scripts.
+  * Amazon Bedrock Runtime's Converse (tests/fixtures/bedrock/converse.rest.json):
+      POST /model/{modelId}/converse   SigV4-signed for the `bedrock` service (else 403);
+    the same scripted answers, a JSON answer as the forced tool call's `input`.
   * the GitLab REST API v4 (tests/fixtures/gitlab/*.rest.json):
       GET  /api/v4/projects/{url-encoded path}/merge_requests/{iid}
       GET  …/merge_requests/{iid}/diffs?per_page&page
@@ -41,7 +44,7 @@ Control (used by the tests and scripts/smoke.sh):
                          files: {"filename", "status", "patch"}; Azure DevOps files carry
                          "old"/"new" contents instead of a patch (it serves contents, not diffs)
   POST /_control/access  {"provider" (default github), "repo", "token", "permission": "read"|"write"|"admin"}
-  POST /_control/fail    {"method", "contains", "status", "headers": {}, "times"}  next matching requests fail
+  POST /_control/fail    {"method", "contains", "status", "headers": {}, "body": {}, "times"}  next matching requests fail
   POST /_control/llm     {"answers": [<message content string>, …]}  queued answers (then the default)
   GET  /_requests        every request so far: [{"method", "path", "headers", "body"}]
 
@@ -83,6 +86,13 @@ AZ_THREAD = load("threads.create.rest.json", "azure")
 AZ_ITEM = load("items.get.rest.json", "azure")["value"][0]
 BB_PULL = load("pullrequest.created.json", "bitbucket")["pullrequest"]
 BB_COMMENT = load("comment.rest.json", "bitbucket")
+CONVERSE = load("converse.rest.json", "bedrock")
+# What a SigV4 `Authorization` header for Bedrock looks like (credential scope
+# `<key id>/<yyyymmdd>/<region>/bedrock/aws4_request`).
+SIGV4_BEDROCK = re.compile(
+    r"^AWS4-HMAC-SHA256 Credential=[^/\s]+/\d{8}/[a-z0-9-]+/bedrock/aws4_request, "
+    r"SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$"
+)
 
 DEFAULT_ANSWER = json.dumps({"summary": "No issues found.", "comments": []})
 
@@ -151,9 +161,12 @@ class Handler(BaseHTTPRequestHandler):
             for rule in STATE["fail"]:
                 if rule["times"] > 0 and rule["method"] == method and rule["contains"] in self.path:
                     rule["times"] -= 1
-                    return self.reply(rule["status"], {"message": "stand-in failure"}, rule.get("headers"))
+                    return self.reply(rule["status"], rule.get("body") or {"message": "stand-in failure"},
+                                      rule.get("headers"))
         if path.endswith("/chat/completions") and method == "POST":
             return self.chat(body)
+        if method == "POST" and re.match(r"^/model/[^/]+/converse$", path):
+            return self.converse(body)
         access = self.access(method, path, url.query)
         if access is not None:
             return access
@@ -206,6 +219,31 @@ class Handler(BaseHTTPRequestHandler):
                 "usage": {"prompt_tokens": 1200, "completion_tokens": 80, "total_tokens": 1280},
             },
         )
+
+    def converse(self, body):
+        """Bedrock Converse: refuses requests without a SigV4 signature for `bedrock`;
+        answers the next scripted answer as the forced tool call (prose: a text block)."""
+        auth = self.headers.get("authorization") or ""
+        if not SIGV4_BEDROCK.match(auth) or not self.headers.get("x-amz-date"):
+            return self.reply(403, {"message": "Missing or invalid SigV4 signature for bedrock"},
+                              {"x-amzn-ErrorType": "AccessDeniedException"})
+        with LOCK:
+            content = STATE["llm"].pop(0) if STATE["llm"] else DEFAULT_ANSWER
+        tools = ((body or {}).get("toolConfig") or {}).get("tools") or [{}]
+        name = (tools[0].get("toolSpec") or {}).get("name", "standin")
+        out = copy.deepcopy(CONVERSE)
+        try:
+            answer = json.loads(content)
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict):
+            block = out["output"]["message"]["content"][0]["toolUse"]
+            block.update(name=name, input=answer)
+        else:
+            out["output"]["message"]["content"] = [{"text": content}]
+            out["stopReason"] = "end_turn"
+        out["usage"] = {"inputTokens": 1200, "outputTokens": 80, "totalTokens": 1280}
+        return self.reply(200, out)
 
     def github(self, method, path, query, body):
         path = re.sub(r"^/api/v3", "", path)

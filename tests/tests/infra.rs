@@ -55,6 +55,11 @@ fn every_role_grants_exactly_what_its_function_calls() {
         let mut granted = BTreeSet::new();
         for policy in resource["Properties"]["Policies"].as_sequence().unwrap() {
             for statement in policy["Statement"].as_sequence().unwrap() {
+                // `!If [Condition, statement, !Ref AWS::NoValue]`: granted under the condition.
+                let statement = match tag_of(statement) {
+                    Some((tag, args)) if tag == "!If" => &args[1],
+                    _ => statement,
+                };
                 assert_eq!(statement["Effect"], "Allow");
                 granted.extend(as_strings(&statement["Action"]));
                 let resources = &statement["Resource"];
@@ -221,6 +226,47 @@ fn the_reviewer_runs_one_job_at_a_time_from_its_own_queue_with_a_dlq() {
     assert_eq!(source.as_str(), Some("Stateful.Outputs.ReviewJobsQueueArn"));
     assert!(as_strings(&event["Properties"]["FunctionResponseTypes"]).contains(&"ReportBatchItemFailures".to_owned()));
     assert!(t["Resources"]["ReviewJobsDeadLetterQueueAlarm"]["Type"] == "AWS::CloudWatch::Alarm");
+}
+
+#[test]
+fn the_reviewer_may_invoke_exactly_the_configured_bedrock_model_and_only_with_bedrock() {
+    let t = load("template.yaml");
+    let reviewer = functions(&t).into_iter().find(|(n, _)| n == "reviewer").unwrap().1;
+    let statements = reviewer["Properties"]["Policies"][0]["Statement"]
+        .as_sequence()
+        .unwrap();
+    let conditional: Vec<_> = statements
+        .iter()
+        .filter_map(|s| tag_of(s).filter(|(t, _)| t == "!If"))
+        .collect();
+    assert_eq!(conditional.len(), 1, "one conditional statement");
+    let args = conditional[0].1.as_sequence().unwrap();
+    assert_eq!(args[0], "UsesBedrock");
+    assert_eq!(as_strings(&args[1]["Action"]), ["bedrock:InvokeModel"]);
+    let (tag, arn) = tag_of(&args[1]["Resource"]).unwrap();
+    assert_eq!(
+        (tag.as_str(), arn.as_str()),
+        (
+            "!Sub",
+            Some("arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/${LlmModel}")
+        )
+    );
+    let (tag, no_value) = tag_of(&args[2]).unwrap();
+    assert_eq!((tag.as_str(), no_value.as_str()), ("!Ref", Some("AWS::NoValue")));
+    let (tag, condition) = tag_of(&t["Conditions"]["UsesBedrock"]).unwrap();
+    assert_eq!(tag, "!Equals");
+    let (tag, param) = tag_of(&condition[0]).unwrap();
+    assert_eq!(
+        (tag.as_str(), param.as_str(), condition[1].as_str()),
+        ("!Ref", Some("LlmProvider"), Some("bedrock"))
+    );
+    assert_eq!(t["Parameters"]["LlmProvider"]["Default"], "openai");
+    let (_, provider) = tag_of(&reviewer["Properties"]["Environment"]["Variables"]["AGNUS_LLM_PROVIDER"]).unwrap();
+    assert_eq!(provider.as_str(), Some("LlmProvider"));
+    // No other statement names Bedrock.
+    for s in statements.iter().filter(|s| tag_of(s).is_none()) {
+        assert!(!as_strings(&s["Action"]).iter().any(|a| a.starts_with("bedrock:")));
+    }
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@
 //! token_invalid`; 404 → `failed: pr_not_found`.
 
 pub mod azure;
+pub mod bedrock;
 pub mod bitbucket;
 pub mod diff;
 pub mod github;
@@ -40,6 +41,7 @@ use agnus_shared::review_settings::{Depth, ReviewSettings, Severity};
 use agnus_shared::reviewer::JobMessage;
 use agnus_shared::rules;
 use agnus_shared::store::{JobClaim, QueueScope, ReviewJob, ReviewOutcome, Store, StoreError, now_secs};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use secrecy::SecretString;
 use tracing::Instrument;
@@ -65,16 +67,19 @@ pub struct ReviewerState {
 }
 
 impl ReviewerState {
-    pub fn new(config: ReviewerConfig, store: Store, sealer: SecretBox, sqs: SqsClient) -> Self {
+    /// `aws_credentials`: the function's own (the SDK configuration's), which sign Bedrock
+    /// requests when the LLM is Bedrock.
+    pub fn new(
+        config: ReviewerConfig,
+        store: Store,
+        sealer: SecretBox,
+        sqs: SqsClient,
+        aws_credentials: SharedCredentialsProvider,
+    ) -> Self {
         let llm_http = http::client(config.llm_timeout);
         Self {
             hosts: Hosts::new(&config.providers, config.max_diff_bytes),
-            llm: Llm::new(
-                llm_http,
-                &config.llm_base_url,
-                &config.llm_model,
-                config.llm_api_key.clone(),
-            ),
+            llm: Llm::from_config(llm_http, &config.llm, &config.llm_model, aws_credentials),
             config,
             store,
             sealer,
