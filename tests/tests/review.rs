@@ -705,6 +705,11 @@ fn provider_answer() -> Value {
 impl Env {
     /// Serves PR 2 (head `head`) in the provider's shapes: `src/parse.rs` changed, a lock file.
     async fn serve_provider_pr(&self, head: &str, overrides: Value) {
+        self.serve_provider_history(head, overrides, json!({})).await;
+    }
+
+    /// [`Env::serve_provider_pr`] with the PR's history (`since`, `rewritten`).
+    async fn serve_provider_history(&self, head: &str, overrides: Value, history: Value) {
         let mut pr = json!({"head_sha": head, "base_sha": BASE, "title": "Checked parse"});
         for (k, v) in overrides.as_object().unwrap() {
             pr[k] = v.clone();
@@ -716,12 +721,24 @@ impl Env {
             json!([{"filename": "src/parse.rs", "status": "modified", "patch": PATCH},
                    {"filename": "Cargo.lock", "status": "modified", "patch": "@@ -1 +1 @@\n-a\n+b"}])
         };
-        self.standin.pr_for(self.provider, &self.repo, 2, pr, files).await;
+        self.standin
+            .pr_history(self.provider, &self.repo, 2, pr, files, history)
+            .await;
     }
 
     /// A signed "pull request opened" delivery of the provider's published example, made
     /// to point at our repository, PR 2 and `head`; the worker turns it into a job.
     async fn deliver_opened(&self, head: &str) {
+        self.deliver_pr_event(head, false).await;
+    }
+
+    /// The same for a push to the pull request (a `synchronize` job): GitLab's `update`
+    /// with `oldrev`, Azure DevOps' `git.pullrequest.updated`, Bitbucket's `pullrequest:updated`.
+    async fn deliver_pushed(&self, head: &str) {
+        self.deliver_pr_event(head, true).await;
+    }
+
+    async fn deliver_pr_event(&self, head: &str, pushed: bool) {
         let secret = &self.user.secrets[self.provider];
         let delivery = uuid::Uuid::new_v4().to_string();
         let sign = |body: &[u8]| {
@@ -737,13 +754,21 @@ impl Env {
                 v["project"]["path_with_namespace"] = json!(self.repo);
                 v["object_attributes"]["iid"] = json!(2);
                 v["object_attributes"]["last_commit"]["id"] = json!(head);
+                if pushed {
+                    v["object_attributes"]["action"] = json!("update");
+                    v["object_attributes"]["oldrev"] = json!(BASE);
+                }
                 call.header("x-gitlab-event", "Merge Request Hook")
                     .header("idempotency-key", &delivery)
                     .header("x-gitlab-token", secret)
                     .raw_body(serde_json::to_vec(&v).unwrap())
             }
             "azure" => {
-                let mut v = fixture("azure/git.pullrequest.created.json");
+                let mut v = fixture(if pushed {
+                    "azure/git.pullrequest.updated.json"
+                } else {
+                    "azure/git.pullrequest.created.json"
+                });
                 let mut parts = self.repo.splitn(3, '/');
                 let (org, project, name) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
                 v["notificationId"] = json!(rand_u32());
@@ -752,6 +777,9 @@ impl Env {
                     json!(format!("https://dev.azure.com/{org}/{project}/_git/{name}"));
                 v["resource"]["pullRequestId"] = json!(2);
                 v["resource"]["lastMergeSourceCommit"]["commitId"] = json!(head);
+                // The documented "updated" example completes the PR; a push is the same
+                // event on an active one.
+                v["resource"]["status"] = json!("active");
                 call.header(
                     "authorization",
                     &format!(
@@ -767,10 +795,17 @@ impl Env {
                 v["pullrequest"]["id"] = json!(2);
                 v["pullrequest"]["source"]["commit"]["hash"] = json!(head);
                 let body = serde_json::to_vec(&v).unwrap();
-                call.header("x-event-key", "pullrequest:created")
-                    .header("x-request-uuid", &delivery)
-                    .header("x-hub-signature", &sign(&body))
-                    .raw_body(body)
+                call.header(
+                    "x-event-key",
+                    if pushed {
+                        "pullrequest:updated"
+                    } else {
+                        "pullrequest:created"
+                    },
+                )
+                .header("x-request-uuid", &delivery)
+                .header("x-hub-signature", &sign(&body))
+                .raw_body(body)
             }
             other => panic!("no delivery for {other}"),
         };
@@ -933,6 +968,171 @@ async fn gitlab_azure_and_bitbucket_get_the_exact_review_posted_once() {
         assert!(!llm[0]["body"].to_string().contains(TOKEN));
         let url = job["reviewUrl"].as_str().unwrap_or_default();
         assert!(!url.is_empty(), "{provider}: a link to the posted summary");
+    }
+}
+
+/// Bitbucket reports 12-character hashes, in webhooks and in its API.
+fn newer_for(provider: &str) -> &'static str {
+    if provider == "bitbucket" { &NEWER[..12] } else { NEWER }
+}
+
+/// `src/new.rs`, added by a later push, in the provider's shape.
+fn new_rs(provider: &str) -> Value {
+    if provider == "azure" {
+        json!({"filename": "src/new.rs", "status": "added", "new": "fn main() {}\nfn added_later() {}\n"})
+    } else {
+        json!({"filename": "src/new.rs", "status": "added", "patch": "@@ -0,0 +1,2 @@\n+fn main() {}\n+fn added_later() {}"})
+    }
+}
+
+/// The GETs a provider's incremental review makes: the ancestry check (Azure DevOps: none
+/// of its own, the iteration list the PR read fetches anyway) and the changes since.
+fn incremental_requests(env: &Env, head: &str, since: &str) -> (Option<String>, String) {
+    match env.provider {
+        "gitlab" => (
+            Some(format!("/repository/merge_base?refs%5B%5D={since}&refs%5B%5D={head}")),
+            format!("/repository/compare?from={since}&to={head}&straight=false"),
+        ),
+        "azure" => (None, "$compareTo=".into()),
+        "bitbucket" => (
+            Some(format!("/merge-base/{head}..{since}")),
+            format!("/diff/{head}..{since}?topic=true"),
+        ),
+        other => panic!("{other}"),
+    }
+}
+
+#[tokio::test]
+async fn a_new_push_is_reviewed_incrementally_on_gitlab_azure_and_bitbucket() {
+    for provider in PROVIDERS {
+        let env = opened_pr(provider).await;
+        assert_eq!(env.review().await, (1, 1, 0), "{provider}");
+        let (head, newer) = (head_for(provider), newer_for(provider));
+        env.serve_provider_history(
+            newer,
+            json!({}),
+            json!({"since": {"from": head, "files": [new_rs(provider)]}}),
+        )
+        .await;
+        env.standin
+            .llm_answers(&[json!({"summary": "Small follow-up.", "comments": [
+                {"path": "src/new.rs", "line": 2, "body": "Needs a test.", "severity": "minor"}]})])
+            .await;
+        env.deliver_pushed(newer).await;
+        assert_eq!(env.review().await, (1, 1, 0), "{provider}");
+
+        let (ancestry, changes) = incremental_requests(&env, newer, head);
+        if let Some(ancestry) = ancestry {
+            assert_eq!(
+                env.standin.requests_to("GET", &ancestry).await.len(),
+                1,
+                "{provider}: {ancestry}"
+            );
+        }
+        let changes = if provider == "azure" {
+            "/iterations/2/changes?$compareTo=1&".to_owned()
+        } else {
+            changes
+        };
+        assert_eq!(
+            env.standin.requests_to("GET", &changes).await.len(),
+            1,
+            "{provider}: {changes}"
+        );
+        let llm = env.standin.requests_to("POST", "/v1/chat/completions").await;
+        let prompt = llm[1]["body"]["messages"][1]["content"].as_str().unwrap();
+        assert!(
+            prompt.contains("incremental review") && prompt.contains("     2 +fn added_later() {}"),
+            "{provider}: {prompt}"
+        );
+        assert!(
+            !prompt.contains("src/parse.rs"),
+            "{provider}: only what changed since the last review"
+        );
+        let job = &env.history().await[0];
+        assert_eq!(
+            (
+                job["action"].as_str(),
+                job["status"].as_str(),
+                job["diffBaseSha"].as_str()
+            ),
+            (Some("synchronize"), Some("posted"), Some(head)),
+            "{provider}: {job}"
+        );
+        let posts = env.provider_posts().await;
+        assert_eq!(
+            posts.len(),
+            3 + 2,
+            "{provider}: the first review, then one inline + summary"
+        );
+        assert!(posts[3]["body"].to_string().contains("Needs a test."), "{provider}");
+        assert!(posts[3]["body"].to_string().contains("src/new.rs"), "{provider}");
+    }
+}
+
+#[tokio::test]
+async fn a_force_push_or_no_checkpoint_gives_a_full_review_on_gitlab_azure_and_bitbucket() {
+    const GONE: &str = "9999999999999999999999999999999999999999";
+    for provider in PROVIDERS {
+        let env = setup_for(provider, &[]).await;
+        let (head, newer) = (head_for(provider), newer_for(provider));
+        let reviewed_in_full = |n: usize| {
+            let env = &env;
+            async move {
+                assert_eq!(env.review().await, (1, 1, 0), "{provider}");
+                let llm = env.standin.requests_to("POST", "/v1/chat/completions").await;
+                let prompt = llm[n]["body"]["messages"][1]["content"].as_str().unwrap().to_owned();
+                assert!(
+                    prompt.contains("    11 +let b = a.checked().unwrap();") && !prompt.contains("incremental review"),
+                    "{provider}: the whole pull request: {prompt}"
+                );
+                let job = env.history().await[0].clone();
+                assert_eq!(
+                    (job["action"].as_str(), job["status"].as_str()),
+                    (Some("synchronize"), Some("posted")),
+                    "{provider}: {job}"
+                );
+                assert!(job["diffBaseSha"].is_null(), "{provider}: {job}");
+            }
+        };
+        // Any incremental diff request (GitLab compare, Azure `$compareTo`, Bitbucket revspec diff).
+        let incremental_diff = match provider {
+            "gitlab" => "/repository/compare",
+            "azure" => "$compareTo=",
+            _ => "?topic=true",
+        };
+
+        // A push before any review: no checkpoint, no question to the host.
+        env.serve_provider_pr(head, json!({})).await;
+        env.deliver_pushed(head).await;
+        reviewed_in_full(0).await;
+        let (ancestry, _) = incremental_requests(&env, head, head);
+        if let Some(ancestry) = ancestry {
+            assert!(env.standin.requests_to("GET", &ancestry).await.is_empty(), "{provider}");
+        }
+
+        // A force push: the reviewed head is no longer in the new head's history.
+        env.serve_provider_history(newer, json!({}), json!({"rewritten": [head]}))
+            .await;
+        env.deliver_pushed(newer).await;
+        reviewed_in_full(1).await;
+        if let (Some(ancestry), _) = incremental_requests(&env, newer, head) {
+            assert_eq!(
+                env.standin.requests_to("GET", &ancestry).await.len(),
+                1,
+                "{provider}: asked"
+            );
+        }
+
+        // A checkpoint the host does not know (`newer` is gone from the repository).
+        let gone = if provider == "bitbucket" { &GONE[..12] } else { GONE };
+        env.serve_provider_pr(gone, json!({})).await;
+        env.deliver_pushed(gone).await;
+        reviewed_in_full(2).await;
+        assert!(
+            env.standin.requests_to("GET", incremental_diff).await.is_empty(),
+            "{provider}: never an incremental diff"
+        );
     }
 }
 

@@ -362,7 +362,7 @@ async fn review(
         if same_commit(&last, &pr.head_sha) {
             return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("already_reviewed"))));
         }
-        if let Some(changed) = host!(p, host.files_since(&target, &last, &pr.head_sha), "compare") {
+        if let Some(changed) = host!(p, host.files_since(&target, &pr, &last), "compare") {
             since = Some(last);
             files = Some(changed);
         }

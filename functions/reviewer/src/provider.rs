@@ -115,6 +115,9 @@ pub struct Posting<'a> {
 
 pub type HostFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, CallError>> + Send + 'a>>;
 
+/// What [`CodeHost::files_since`] gives: the changed files, or `None` for a full review.
+pub type Since<'a> = HostFuture<'a, Option<Vec<ChangedFile>>>;
+
 /// A code host's REST API, as the review engine uses it.
 pub trait CodeHost: Send + Sync + std::fmt::Debug {
     fn provider(&self) -> Provider;
@@ -125,16 +128,10 @@ pub trait CodeHost: Send + Sync + std::fmt::Debug {
     /// Its changed files with unified-diff hunks.
     fn files<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest) -> HostFuture<'a, Vec<ChangedFile>>;
 
-    /// The files changed from `since` to `head` if `head` descends from `since`; `None`:
-    /// review everything (the default for hosts without a compare API here).
-    fn files_since<'a>(
-        &'a self,
-        _t: &'a Target<'a>,
-        _since: &'a str,
-        _head: &'a str,
-    ) -> HostFuture<'a, Option<Vec<ChangedFile>>> {
-        Box::pin(async { Ok(None) })
-    }
+    /// The files changed from `since` (the last reviewed head) to the pull request's head,
+    /// if the head descends from `since`; `None` (a force push, a rebase, or `since` no
+    /// longer known to the host): review everything.
+    fn files_since<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest, since: &'a str) -> Since<'a>;
 
     /// A review of this job's already on the pull request (its hidden marker).
     fn find_marker<'a>(&'a self, t: &'a Target<'a>, job_id: &'a str) -> HostFuture<'a, Option<Posted>>;
@@ -206,6 +203,9 @@ pub trait CommentHost: Send + Sync + std::fmt::Debug {
 
     fn fetch_files<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest) -> HostFuture<'a, Vec<ChangedFile>>;
 
+    /// [`CodeHost::files_since`].
+    fn fetch_files_since<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest, since: &'a str) -> Since<'a>;
+
     /// Every comment on the pull request (for the markers).
     fn notes<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, Vec<Note>>;
 
@@ -236,6 +236,10 @@ impl<H: CommentHost> CodeHost for H {
 
     fn files<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest) -> HostFuture<'a, Vec<ChangedFile>> {
         self.fetch_files(t, pr)
+    }
+
+    fn files_since<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest, since: &'a str) -> Since<'a> {
+        self.fetch_files_since(t, pr, since)
     }
 
     fn can_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool> {
