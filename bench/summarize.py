@@ -43,6 +43,11 @@ def main() -> int:
     out += ["", "## Auth primitives (mean)", "", "| operation | time |", "|---|---|"]
     for b in ("argon2id_hash_m19456_t2_p1", "argon2id_verify_m19456_t2_p1", "jwt_issue", "jwt_verify", "api_key_verify_format_and_hash"):
         out.append(f"| {b} | {fmt(estimate('auth', b))} |")
+    out += ["", "## Review engine: one job's own work, 50-file PR (mean CPU; peak RSS of the process)", "",
+            "| measure | value | budget |", "|---|---|---|",
+            f"| CPU per job (excluding provider and LLM latency) | {fmt(estimate('review', 'job_cpu_50_files'))} | 5 ms |"]
+    for e in (e for e in extra if e.get("kind") == "review_memory"):
+        out.append(f"| peak RSS after {e['jobs']} jobs in one process | {e['peak_rss_kib'] / 1024:.1f} MiB | 64 MiB |")
     cold = [e for e in extra if e.get("kind") == "cold_start" and "function" in e]
     if cold:
         out += ["", "## Cold start (process start → first invocation handled) and memory", "",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: criterion benchmarks (intake hot path per provider and size with its floor
-# components; argon2id; JWT; API keys), the Node peer baseline on the same payloads, and
-# cold starts of the function bootstraps. Prints tables; writes target/bench-summary.md
+# components; argon2id; JWT; API keys; the review engine's own work per 50-file job) and
+# the reviewer's peak memory, the Node peer baseline on the same payloads, and cold starts
+# of the function bootstraps. Prints tables; writes target/bench-summary.md
 # and the raw results under target/criterion/ and target/bench-extra.jsonl.
 set -euo pipefail
 source "$(dirname "$0")/../localstack/config.sh"
@@ -13,6 +14,9 @@ echo "==> criterion (cargo bench -p agnus-bench)" >&2
 cargo bench -p agnus-bench --bench intake --bench auth --bench review -- --noplot > "$AGNUS_ROOT/target/criterion-run.log" 2>&1 \
   || { tail -30 "$AGNUS_ROOT/target/criterion-run.log" >&2; exit 1; }
 grep -E "time:" -B1 "$AGNUS_ROOT/target/criterion-run.log" | grep -v "^--" >&2 || true
+
+echo "==> reviewer peak memory (bench/examples/review_peak_rss.rs: 200 jobs of a 50-file PR, VmHWM)" >&2
+cargo run -q --profile bench -p agnus-bench --example review_peak_rss | tee -a "$extra" >&2
 
 echo "==> Node peer baseline (bench/peer, from the npm registry)" >&2
 if command -v node >/dev/null && command -v npm >/dev/null; then

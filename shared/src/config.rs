@@ -149,11 +149,15 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ),
     (
         "AGNUS_LLM_PROVIDER",
-        "openai: any OpenAI-compatible Chat Completions endpoint",
+        "openai: any OpenAI-compatible Chat Completions endpoint; bedrock: Amazon Bedrock Converse",
     ),
     (
         "AGNUS_LLM_BASE_URL",
-        "https://api.openai.com/v1 (e.g. a local Ollama/vLLM .../v1)",
+        "https://api.openai.com/v1 (e.g. a local Ollama/vLLM .../v1); openai only",
+    ),
+    (
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+        "unset: Bedrock Runtime endpoint (then AWS_ENDPOINT_URL, then https://bedrock-runtime.{region}.amazonaws.com)",
     ),
     (
         "AGNUS_LLM_MODEL",
@@ -574,11 +578,84 @@ impl WorkerConfig {
     }
 }
 
-/// Which LLM API the reviewer asks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LlmProvider {
-    /// An OpenAI-compatible Chat Completions endpoint.
-    OpenAi,
+/// Which LLM API the reviewer asks, and where.
+#[derive(Debug, Clone)]
+pub enum LlmApi {
+    /// An OpenAI-compatible Chat Completions endpoint (`AGNUS_LLM_BASE_URL`, bearer key).
+    OpenAi {
+        base_url: String,
+        api_key: Option<SecretString>,
+    },
+    /// Amazon Bedrock's Converse API, signed with the function's AWS credentials (SigV4).
+    Bedrock {
+        endpoint: BedrockEndpoint,
+        region: AwsRegion,
+    },
+}
+
+/// The Bedrock Runtime endpoint (`https://bedrock-runtime.{region}.amazonaws.com`, or an
+/// override: `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`, then `AWS_ENDPOINT_URL`), no trailing `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BedrockEndpoint(String);
+
+impl BedrockEndpoint {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An AWS region name (`us-east-1`): the SigV4 credential scope and the default endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsRegion(String);
+
+impl AwsRegion {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl LlmApi {
+    /// `AGNUS_LLM_PROVIDER`: `openai` (default) or `bedrock`.
+    fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        match src.get("AGNUS_LLM_PROVIDER").as_deref().map(str::trim) {
+            None | Some("openai") => Ok(LlmApi::OpenAi {
+                base_url: base_url(src, "AGNUS_LLM_BASE_URL", "https://api.openai.com/v1")?,
+                api_key: src.get("AGNUS_LLM_API_KEY").map(SecretString::from),
+            }),
+            Some("bedrock") => {
+                let (name, region) = match (src.get("AWS_REGION"), src.get("AWS_DEFAULT_REGION")) {
+                    (Some(r), _) => ("AWS_REGION", r),
+                    (None, Some(r)) => ("AWS_DEFAULT_REGION", r),
+                    (None, None) => {
+                        return Err(ConfigError::Missing {
+                            name: "AWS_REGION",
+                            hint: "the region of the Bedrock model (Lambda sets it)",
+                        });
+                    }
+                };
+                let region = region.trim().to_owned();
+                if region.is_empty() || !region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                    return Err(ConfigError::Invalid {
+                        name,
+                        reason: format!("expected a region name such as us-east-1, got {region:?}"),
+                    });
+                }
+                let default = format!("https://bedrock-runtime.{region}.amazonaws.com");
+                let endpoint = match src.get("AWS_ENDPOINT_URL_BEDROCK_RUNTIME") {
+                    Some(_) => base_url(src, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", &default)?,
+                    None => base_url(src, "AWS_ENDPOINT_URL", &default)?,
+                };
+                Ok(LlmApi::Bedrock {
+                    endpoint: BedrockEndpoint(endpoint),
+                    region: AwsRegion(region),
+                })
+            }
+            Some(other) => Err(ConfigError::Invalid {
+                name: "AGNUS_LLM_PROVIDER",
+                reason: format!("expected openai or bedrock, got {other:?}"),
+            }),
+        }
+    }
 }
 
 /// Configuration of the review engine (`functions/reviewer`).
@@ -586,10 +663,10 @@ pub enum LlmProvider {
 pub struct ReviewerConfig {
     pub table_name: String,
     pub queue_url: String,
-    pub llm_provider: LlmProvider,
-    pub llm_base_url: String,
+    /// The LLM API (OpenAI-compatible or Bedrock) and its endpoint.
+    pub llm: LlmApi,
+    /// The model name (OpenAI) or model id (Bedrock, e.g. `anthropic.claude-3-5-haiku-20241022-v1:0`).
     pub llm_model: String,
-    pub llm_api_key: Option<SecretString>,
     pub llm_timeout: Duration,
     pub providers: ProviderApis,
     pub max_diff_bytes: usize,
@@ -658,23 +735,13 @@ impl ReviewerConfig {
     }
 
     pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
-        let llm_provider = match src.get("AGNUS_LLM_PROVIDER").as_deref().map(str::trim) {
-            None | Some("openai") => LlmProvider::OpenAi,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: "AGNUS_LLM_PROVIDER",
-                    reason: format!("expected openai (Bedrock Converse is not implemented yet), got {other:?}"),
-                });
-            }
-        };
+        let llm = LlmApi::from_source(src)?;
         let positive = |name: &'static str, default: usize| positive(src, name, default);
         Ok(Self {
             table_name: required(src, "AGNUS_TABLE_NAME", "the DynamoDB table name")?,
             queue_url: required(src, "AGNUS_REVIEW_JOBS_QUEUE_URL", "the review-jobs queue URL")?,
-            llm_provider,
-            llm_base_url: base_url(src, "AGNUS_LLM_BASE_URL", "https://api.openai.com/v1")?,
+            llm,
             llm_model: src.get("AGNUS_LLM_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_owned()),
-            llm_api_key: src.get("AGNUS_LLM_API_KEY").map(SecretString::from),
             llm_timeout: Duration::from_secs(positive("AGNUS_LLM_TIMEOUT_SECS", 120)? as u64),
             providers: ProviderApis::from_source(src)?,
             max_diff_bytes: positive("AGNUS_REVIEW_MAX_DIFF_BYTES", 60_000)?,
@@ -800,12 +867,13 @@ mod tests {
         let base = [("AGNUS_TABLE_NAME", "t"), ("AGNUS_REVIEW_JOBS_QUEUE_URL", "http://q")];
         let c = ReviewerConfig::from_source(&src(&base)).unwrap();
         assert_eq!(c.providers.github_api_url, "https://api.github.com");
-        assert_eq!(c.llm_base_url, "https://api.openai.com/v1");
+        assert!(
+            matches!(&c.llm, LlmApi::OpenAi { base_url, api_key: None } if base_url == "https://api.openai.com/v1")
+        );
         assert_eq!(
             (c.max_comments, c.max_comments_per_file, c.max_diff_bytes),
             (25, 5, 60_000)
         );
-        assert!(c.llm_api_key.is_none());
         let mut with = base.to_vec();
         with.push(("AGNUS_GITHUB_API_URL", "https://ghe.example.com/api/v3/"));
         with.push(("AGNUS_LLM_API_KEY", "sk-secret-value"));
@@ -815,6 +883,7 @@ mod tests {
         for bad in [
             ("AGNUS_LLM_BASE_URL", "ftp://x"),
             ("AGNUS_LLM_PROVIDER", "bedrock"),
+            ("AGNUS_LLM_PROVIDER", "anthropic"),
             ("AGNUS_REVIEW_MAX_COMMENTS", "0"),
         ] {
             let mut v = base.to_vec();
@@ -822,5 +891,50 @@ mod tests {
             assert!(ReviewerConfig::from_source(&src(&v)).is_err(), "{bad:?}");
         }
         assert!(ReviewerConfig::from_source(&src(&base[..1])).is_err(), "queue required");
+    }
+
+    #[test]
+    fn bedrock_endpoint_follows_the_sdk_convention() {
+        let base = [
+            ("AGNUS_TABLE_NAME", "t"),
+            ("AGNUS_REVIEW_JOBS_QUEUE_URL", "http://q"),
+            ("AGNUS_LLM_PROVIDER", "bedrock"),
+            ("AGNUS_LLM_MODEL", "anthropic.claude-3-5-haiku-20241022-v1:0"),
+            ("AWS_REGION", "eu-west-1"),
+        ];
+        let endpoint = |extra: &[(&str, &str)]| {
+            let mut v = base.to_vec();
+            v.extend_from_slice(extra);
+            match ReviewerConfig::from_source(&src(&v)).unwrap().llm {
+                LlmApi::Bedrock { endpoint, region } => (endpoint.as_str().to_owned(), region.as_str().to_owned()),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(
+            endpoint(&[]),
+            (
+                "https://bedrock-runtime.eu-west-1.amazonaws.com".into(),
+                "eu-west-1".into()
+            )
+        );
+        assert_eq!(
+            endpoint(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:4566/")]).0,
+            "http://127.0.0.1:4566"
+        );
+        assert_eq!(
+            endpoint(&[
+                ("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"),
+                ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "http://127.0.0.1:8089"),
+            ])
+            .0,
+            "http://127.0.0.1:8089",
+            "the service-specific variable wins"
+        );
+        let mut v = base.to_vec();
+        v.retain(|(k, _)| *k != "AWS_REGION");
+        let err = ReviewerConfig::from_source(&src(&v)).unwrap_err();
+        assert!(err.to_string().contains("AWS_REGION"), "{err}");
+        v.push(("AWS_DEFAULT_REGION", "us-west-2"));
+        assert!(ReviewerConfig::from_source(&src(&v)).is_ok());
     }
 }

@@ -118,6 +118,7 @@ pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
             "sqs:ChangeMessageVisibility", // retry later, honouring Retry-After
             "kms:Decrypt",                 // repository tokens; the encrypted queue and table
             "kms:GenerateDataKey",
+            "bedrock:InvokeModel", // Converse, only when LlmProvider is bedrock (a template condition)
         ],
     ),
     // The console serves embedded files only: no AWS call at all.

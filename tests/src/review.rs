@@ -89,11 +89,18 @@ impl Standin {
     /// Serves a pull request of another provider (`gitlab`, `azure`, `bitbucket`) in that
     /// provider's documented shapes; see tests/standins/standin.py for the fields.
     pub async fn pr_for(&self, provider: &str, repo: &str, number: u64, pr: Value, files: Value) {
-        self.control(
-            "/_control/pr",
-            json!({"provider": provider, "repo": repo, "number": number, "pr": pr, "files": files}),
-        )
-        .await;
+        self.pr_history(provider, repo, number, pr, files, json!({})).await;
+    }
+
+    /// Like [`Standin::pr_for`], with the PR's history: `since` (`{"from": sha, "files"}`:
+    /// the head descends from `from`, `files` changed since) and `rewritten` (commits the
+    /// head no longer descends from: a force push).
+    pub async fn pr_history(&self, provider: &str, repo: &str, number: u64, pr: Value, files: Value, history: Value) {
+        let mut body = json!({"provider": provider, "repo": repo, "number": number, "pr": pr, "files": files});
+        for (k, v) in history.as_object().expect("history is an object") {
+            body[k] = v.clone();
+        }
+        self.control("/_control/pr", body).await;
     }
 
     /// Like [`Standin::pr`], with an answer for `compare/{base}...{head}` too.
@@ -107,9 +114,16 @@ impl Standin {
 
     /// The next `times` requests with `method` whose path contains `contains` fail.
     pub async fn fail(&self, method: &str, contains: &str, status: u16, headers: Value, times: u32) {
+        self.fail_with(method, contains, status, headers, Value::Null, times)
+            .await;
+    }
+
+    /// Like [`Standin::fail`], answering `body` (e.g. an AWS error's `{"message"}`).
+    pub async fn fail_with(&self, method: &str, contains: &str, status: u16, headers: Value, body: Value, times: u32) {
         self.control(
             "/_control/fail",
-            json!({"method": method, "contains": contains, "status": status, "headers": headers, "times": times}),
+            json!({"method": method, "contains": contains, "status": status, "headers": headers,
+                   "body": body, "times": times}),
         )
         .await;
     }

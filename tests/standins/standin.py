@@ -11,19 +11,26 @@ One HTTP server plays:
       GET  /repos/{owner}/{repo}/compare/{base}...{head}
   * an OpenAI-compatible Chat Completions endpoint: POST /v1/chat/completions, whose
     answers the test scripts.
+  * Amazon Bedrock Runtime's Converse (tests/fixtures/bedrock/converse.rest.json):
+      POST /model/{modelId}/converse   SigV4-signed for the `bedrock` service (else 403);
+    the same scripted answers, a JSON answer as the forced tool call's `input`.
   * the GitLab REST API v4 (tests/fixtures/gitlab/*.rest.json):
       GET  /api/v4/projects/{url-encoded path}/merge_requests/{iid}
+      GET  /api/v4/projects/{url-encoded path}/repository/merge_base?refs[]&refs[]
+      GET  /api/v4/projects/{url-encoded path}/repository/compare?from&to&straight
       GET  …/merge_requests/{iid}/diffs?per_page&page
       GET  …/merge_requests/{iid}/notes?per_page&page
       POST …/merge_requests/{iid}/notes, POST …/merge_requests/{iid}/discussions
   * the Azure DevOps REST API 7.1 (tests/fixtures/azure/*.rest.json):
       GET  /{org}/{project}/_apis/git/repositories/{repo}/pullRequests/{id}
-      GET  …/pullRequests/{id}/iterations, …/pullRequests/{id}/iterations/{n}/changes
+      GET  …/pullRequests/{id}/iterations, …/pullRequests/{id}/iterations/{n}/changes[?$compareTo=m]
       GET  /{org}/{project}/_apis/git/repositories/{repo}/items?path&includeContent&versionDescriptor.version
       GET  …/pullRequests/{id}/threads, POST …/pullRequests/{id}/threads
   * the Bitbucket Cloud REST API 2.0 (tests/fixtures/bitbucket/):
       GET  /2.0/repositories/{workspace}/{repo}/pullrequests/{id}
       GET  …/pullrequests/{id}/diff  (302 to /2.0/repositories/{workspace}/{repo}/diff/{spec}, as Bitbucket does)
+      GET  /2.0/repositories/{workspace}/{repo}/merge-base/{head}..{since}
+      GET  /2.0/repositories/{workspace}/{repo}/diff/{head}..{since}?topic=true
       GET  …/pullrequests/{id}/comments, POST …/pullrequests/{id}/comments
   * the providers' "may this token write to this repository?" answers (the repos function
     asks before a repository is connected), for the tokens a test granted:
@@ -37,11 +44,16 @@ and records every request it receives.
 
 Control (used by the tests and scripts/smoke.sh):
   POST /_control/pr      {"provider" (default github), "repo", "number", "pr": {field overrides},
-                          "files": [...], "compare": {...}}
+                          "files": [...], "compare": {...}, "since": {...}, "rewritten": [...]}
                          files: {"filename", "status", "patch"}; Azure DevOps files carry
                          "old"/"new" contents instead of a patch (it serves contents, not diffs)
+                         compare (GitHub): the compare answer's overrides ("status", "files")
+                         since (GitLab, Azure DevOps, Bitbucket): {"from": sha, "files": [...]}:
+                         the head descends from `from` and `files` changed since
+                         rewritten: commits that exist but the head no longer descends from
+                         (a force push); any other commit is unknown to the repository
   POST /_control/access  {"provider" (default github), "repo", "token", "permission": "read"|"write"|"admin"}
-  POST /_control/fail    {"method", "contains", "status", "headers": {}, "times"}  next matching requests fail
+  POST /_control/fail    {"method", "contains", "status", "headers": {}, "body": {}, "times"}  next matching requests fail
   POST /_control/llm     {"answers": [<message content string>, …]}  queued answers (then the default)
   GET  /_requests        every request so far: [{"method", "path", "headers", "body"}]
 
@@ -83,6 +95,16 @@ AZ_THREAD = load("threads.create.rest.json", "azure")
 AZ_ITEM = load("items.get.rest.json", "azure")["value"][0]
 BB_PULL = load("pullrequest.created.json", "bitbucket")["pullrequest"]
 BB_COMMENT = load("comment.rest.json", "bitbucket")
+CONVERSE = load("converse.rest.json", "bedrock")
+GL_COMPARE = load("repository.compare.rest.json", "gitlab")
+GL_MERGE_BASE = load("repository.merge_base.rest.json", "gitlab")
+BB_MERGE_BASE = load("merge-base.rest.json", "bitbucket")
+# What a SigV4 `Authorization` header for Bedrock looks like (credential scope
+# `<key id>/<yyyymmdd>/<region>/bedrock/aws4_request`).
+SIGV4_BEDROCK = re.compile(
+    r"^AWS4-HMAC-SHA256 Credential=[^/\s]+/\d{8}/[a-z0-9-]+/bedrock/aws4_request, "
+    r"SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$"
+)
 
 DEFAULT_ANSWER = json.dumps({"summary": "No issues found.", "comments": []})
 
@@ -100,6 +122,31 @@ def pr_key(provider, repo, number):
 
 def pr_state(repo, number, provider="github"):
     return STATE["prs"].get(pr_key(provider, repo, number))
+
+
+def same(a, b):
+    """Same commit (Bitbucket abbreviates hashes to 12 characters)."""
+    a, b = (a or "").lower(), (b or "").lower()
+    return bool(a) and bool(b) and (a.startswith(b) or b.startswith(a)) and min(len(a), len(b)) >= 7
+
+
+def merge_base(state, a, b):
+    """The merge base of commits `a` and `b` for a PR's history: (sha or None if a commit
+    is unknown). The head descends from since.from and from the PR's base; a rewritten
+    commit shares only the base with the head."""
+    pr = state.get("pr", {})
+    head, base = pr.get("head_sha"), pr.get("base_sha")
+    since = (state.get("since") or {}).get("from")
+    rewritten = state.get("rewritten", [])
+    known = lambda c: same(c, head) or same(c, base) or same(c, since) or any(same(c, r) for r in rewritten)
+    if not (known(a) and known(b)):
+        return None
+    if same(a, b):
+        return a
+    for x, y in ((a, b), (b, a)):
+        if same(x, head) and (same(y, since) or same(y, base)):
+            return y
+    return base
 
 
 def page_of(items, query, size_name="per_page", default=100):
@@ -151,9 +198,12 @@ class Handler(BaseHTTPRequestHandler):
             for rule in STATE["fail"]:
                 if rule["times"] > 0 and rule["method"] == method and rule["contains"] in self.path:
                     rule["times"] -= 1
-                    return self.reply(rule["status"], {"message": "stand-in failure"}, rule.get("headers"))
+                    return self.reply(rule["status"], rule.get("body") or {"message": "stand-in failure"},
+                                      rule.get("headers"))
         if path.endswith("/chat/completions") and method == "POST":
             return self.chat(body)
+        if method == "POST" and re.match(r"^/model/[^/]+/converse$", path):
+            return self.converse(body)
         access = self.access(method, path, url.query)
         if access is not None:
             return access
@@ -206,6 +256,31 @@ class Handler(BaseHTTPRequestHandler):
                 "usage": {"prompt_tokens": 1200, "completion_tokens": 80, "total_tokens": 1280},
             },
         )
+
+    def converse(self, body):
+        """Bedrock Converse: refuses requests without a SigV4 signature for `bedrock`;
+        answers the next scripted answer as the forced tool call (prose: a text block)."""
+        auth = self.headers.get("authorization") or ""
+        if not SIGV4_BEDROCK.match(auth) or not self.headers.get("x-amz-date"):
+            return self.reply(403, {"message": "Missing or invalid SigV4 signature for bedrock"},
+                              {"x-amzn-ErrorType": "AccessDeniedException"})
+        with LOCK:
+            content = STATE["llm"].pop(0) if STATE["llm"] else DEFAULT_ANSWER
+        tools = ((body or {}).get("toolConfig") or {}).get("tools") or [{}]
+        name = (tools[0].get("toolSpec") or {}).get("name", "standin")
+        out = copy.deepcopy(CONVERSE)
+        try:
+            answer = json.loads(content)
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict):
+            block = out["output"]["message"]["content"][0]["toolUse"]
+            block.update(name=name, input=answer)
+        else:
+            out["output"]["message"]["content"] = [{"text": content}]
+            out["stopReason"] = "end_turn"
+        out["usage"] = {"inputTokens": 1200, "outputTokens": 80, "totalTokens": 1280}
+        return self.reply(200, out)
 
     def github(self, method, path, query, body):
         path = re.sub(r"^/api/v3", "", path)
@@ -331,7 +406,48 @@ class Handler(BaseHTTPRequestHandler):
         STATE["reviews"][key].append(item)
         return STATE["next_id"]
 
+    def gitlab_repository(self, repo, tail, query):
+        """`…/repository/merge_base` and `…/repository/compare` of the repository's PRs."""
+        q = {}
+        for part in query.split("&"):
+            if "=" in part:
+                k, v = part.split("=", 1)
+                q.setdefault(unquote(k), []).append(unquote(v))
+        with LOCK:
+            states = [st for k, st in STATE["prs"].items() if k.startswith(f"gitlab:{repo.lower()}#")]
+        if tail == "merge_base":
+            refs = q.get("refs[]", [])
+            for st in states:
+                found = merge_base(st, *refs[:2]) if len(refs) == 2 else None
+                if found:
+                    out = copy.deepcopy(GL_MERGE_BASE)
+                    out.update(id=found, short_id=found[:8])
+                    return self.reply(200, out)
+            return self.reply(400, {"message": f"Could not find refs: {', '.join(refs)}"})
+        src, dst = q.get("from", [""])[0], q.get("to", [""])[0]
+        for st in states:
+            since = st.get("since") or {}
+            if same(dst, st.get("pr", {}).get("head_sha")) and same(src, since.get("from")):
+                out = copy.deepcopy(GL_COMPARE)
+                out["commit"].update(id=dst, short_id=dst[:11])
+                out["commits"] = [dict(out["commits"][0], id=dst, short_id=dst[:11])]
+                diffs = []
+                for f in since.get("files", []):
+                    d = copy.deepcopy(GL_COMPARE["diffs"][0])
+                    name = f["filename"]
+                    d.update(old_path=f.get("old_path", name), new_path=name,
+                             diff=f"--- a/{name}\n+++ b/{name}\n" + (f.get("patch") or ""),
+                             new_file=f.get("status") == "added", deleted_file=f.get("status") == "removed",
+                             renamed_file=f.get("status") == "renamed")
+                    diffs.append(d)
+                out["diffs"] = diffs
+                return self.reply(200, out)
+        return self.reply(404, {"message": "404 Ref Not Found"})
+
     def gitlab(self, method, path, query, body):
+        r = re.match(r"^/api/v4/projects/([^/]+)/repository/(merge_base|compare)$", path)
+        if r and method == "GET":
+            return self.gitlab_repository(unquote(r.group(1)), r.group(2), query)
         m = re.match(r"^/api/v4/projects/([^/]+)/merge_requests/(\d+)(/diffs|/notes|/discussions)?$", path)
         if not m:
             return self.reply(404, {"message": "404 Project Not Found"})
@@ -393,7 +509,11 @@ class Handler(BaseHTTPRequestHandler):
                     if not k.startswith(f"azure:{repo.lower()}#"):
                         continue
                     head = st.get("pr", {}).get("head_sha")
-                    for f in st.get("files", []):
+                    since = st.get("since") or {}
+                    # The files changed since the last reviewed head (contents at `from`
+                    # and at the head), then the pull request's.
+                    candidates = (since.get("files", []) if version in (head, since.get("from")) else [])
+                    for f in candidates + st.get("files", []):
                         if f["filename"] == want or f.get("old_path") == want:
                             side = "new" if version == head else "old"
                             if f.get(side) is None:
@@ -424,16 +544,32 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(200, pull)
             if tail == "/iterations" and method == "GET":
                 iterations = copy.deepcopy(AZ_ITERATIONS)
-                last = iterations["value"][-1]
+                first, last = iterations["value"][0], iterations["value"][-1]
                 if "head_sha" in over:
                     last["sourceRefCommit"]["commitId"] = over["head_sha"]
                 if "base_sha" in over:
-                    last["commonRefCommit"]["commitId"] = last["targetRefCommit"]["commitId"] = over["base_sha"]
+                    for it in (first, last):
+                        it["commonRefCommit"]["commitId"] = it["targetRefCommit"]["commitId"] = over["base_sha"]
+                # The first iteration is the last reviewed head: pushed on (`since`), or
+                # force-pushed away (`rewritten`).
+                since = (state.get("since") or {}).get("from")
+                if since:
+                    first["sourceRefCommit"]["commitId"] = since
+                    first["reason"], last["reason"] = "create", "push"
+                elif state.get("rewritten"):
+                    first["sourceRefCommit"]["commitId"] = state["rewritten"][0]
+                    first["reason"], last["reason"] = "create", "forcePush"
                 return self.reply(200, iterations)
             if tail and tail.endswith("/changes") and method == "GET":
                 kinds = {"added": "add", "modified": "edit", "removed": "delete", "renamed": "rename"}
                 entries = []
-                for n, f in enumerate(state.get("files", []), start=1):
+                files = state.get("files", [])
+                if "$compareTo" in q and q["$compareTo"] != "0":
+                    since = state.get("since")
+                    if not since:
+                        return self.reply(400, {"message": "stand-in: no changes since that iteration"})
+                    files = since.get("files", [])
+                for n, f in enumerate(files, start=1):
                     change = copy.deepcopy(AZ_CHANGE)
                     change.update(changeTrackingId=n, changeId=n, changeType=kinds.get(f.get("status"), "edit"))
                     change["item"]["path"] = "/" + f["filename"]
@@ -459,7 +595,24 @@ class Handler(BaseHTTPRequestHandler):
 
     def bitbucket(self, method, path, query, body):
         d = re.match(r"^/2.0/repositories/([^/]+)/([^/]+)/diff/([^/]+)$", path)
+        mb = re.match(r"^/2.0/repositories/([^/]+)/([^/]+)/merge-base/([^/.]+)\.\.([^/.]+)$", path)
         m = re.match(r"^/2.0/repositories/([^/]+)/([^/]+)/pullrequests/(\d+)(/diff|/comments)?$", path)
+        revspec = re.match(r"^([0-9a-fA-F]+)\.\.([0-9a-fA-F]+)$", unquote(d.group(3))) if d else None
+        if mb or revspec:
+            # `{head}..{since}`: the merge base, or the diff of the head from it (topic).
+            hit = mb or d
+            repo = f"{unquote(hit.group(1))}/{unquote(hit.group(2))}"
+            a, b = (mb.group(3), mb.group(4)) if mb else (revspec.group(1), revspec.group(2))
+            with LOCK:
+                states = [st for k, st in STATE["prs"].items() if k.startswith(f"bitbucket:{repo.lower()}#")]
+            for st in states:
+                found = merge_base(st, a, b)
+                if found and mb:
+                    return self.reply(200, dict(copy.deepcopy(BB_MERGE_BASE), hash=found))
+                since = st.get("since") or {}
+                if found and same(a, st.get("pr", {}).get("head_sha")) and same(b, since.get("from")):
+                    return self.reply(200, git_diff(since.get("files", [])).encode(), {"content-type": "text/plain"})
+            return self.reply(404, {"type": "error", "error": {"message": "Commit not found"}})
         if d:
             repo = f"{unquote(d.group(1))}/{unquote(d.group(2))}"
             q = dict(p.split("=", 1) for p in query.split("&") if "=" in p)

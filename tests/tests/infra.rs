@@ -55,6 +55,11 @@ fn every_role_grants_exactly_what_its_function_calls() {
         let mut granted = BTreeSet::new();
         for policy in resource["Properties"]["Policies"].as_sequence().unwrap() {
             for statement in policy["Statement"].as_sequence().unwrap() {
+                // `!If [Condition, statement, !Ref AWS::NoValue]`: granted under the condition.
+                let statement = match tag_of(statement) {
+                    Some((tag, args)) if tag == "!If" => &args[1],
+                    _ => statement,
+                };
                 assert_eq!(statement["Effect"], "Allow");
                 granted.extend(as_strings(&statement["Action"]));
                 let resources = &statement["Resource"];
@@ -223,6 +228,47 @@ fn the_reviewer_runs_one_job_at_a_time_from_its_own_queue_with_a_dlq() {
     assert!(t["Resources"]["ReviewJobsDeadLetterQueueAlarm"]["Type"] == "AWS::CloudWatch::Alarm");
 }
 
+#[test]
+fn the_reviewer_may_invoke_exactly_the_configured_bedrock_model_and_only_with_bedrock() {
+    let t = load("template.yaml");
+    let reviewer = functions(&t).into_iter().find(|(n, _)| n == "reviewer").unwrap().1;
+    let statements = reviewer["Properties"]["Policies"][0]["Statement"]
+        .as_sequence()
+        .unwrap();
+    let conditional: Vec<_> = statements
+        .iter()
+        .filter_map(|s| tag_of(s).filter(|(t, _)| t == "!If"))
+        .collect();
+    assert_eq!(conditional.len(), 1, "one conditional statement");
+    let args = conditional[0].1.as_sequence().unwrap();
+    assert_eq!(args[0], "UsesBedrock");
+    assert_eq!(as_strings(&args[1]["Action"]), ["bedrock:InvokeModel"]);
+    let (tag, arn) = tag_of(&args[1]["Resource"]).unwrap();
+    assert_eq!(
+        (tag.as_str(), arn.as_str()),
+        (
+            "!Sub",
+            Some("arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/${LlmModel}")
+        )
+    );
+    let (tag, no_value) = tag_of(&args[2]).unwrap();
+    assert_eq!((tag.as_str(), no_value.as_str()), ("!Ref", Some("AWS::NoValue")));
+    let (tag, condition) = tag_of(&t["Conditions"]["UsesBedrock"]).unwrap();
+    assert_eq!(tag, "!Equals");
+    let (tag, param) = tag_of(&condition[0]).unwrap();
+    assert_eq!(
+        (tag.as_str(), param.as_str(), condition[1].as_str()),
+        ("!Ref", Some("LlmProvider"), Some("bedrock"))
+    );
+    assert_eq!(t["Parameters"]["LlmProvider"]["Default"], "openai");
+    let (_, provider) = tag_of(&reviewer["Properties"]["Environment"]["Variables"]["AGNUS_LLM_PROVIDER"]).unwrap();
+    assert_eq!(provider.as_str(), Some("LlmProvider"));
+    // No other statement names Bedrock.
+    for s in statements.iter().filter(|s| tag_of(s).is_none()) {
+        assert!(!as_strings(&s["Action"]).iter().any(|a| a.starts_with("bedrock:")));
+    }
+}
+
 #[tokio::test]
 async fn the_emulator_runs_the_resources_stateful_yaml_defines() {
     let s = load("stateful.yaml");
@@ -341,4 +387,144 @@ fn no_function_links_the_migration_writers() {
         checked += 1;
     }
     assert!(checked >= 8, "found only {checked} function manifests");
+}
+
+/// The modules of one crate's `src/` and which of them each refers to (`crate::x`, and
+/// `super::x` between siblings), leaving out comments and `#[cfg(test)] mod tests`.
+fn module_graph(src: &std::path::Path) -> HashMap<String, BTreeSet<String>> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(src, &mut files);
+    let mut texts = HashMap::new();
+    for f in &files {
+        let rel = f.strip_prefix(src).unwrap().with_extension("");
+        let mut parts: Vec<String> = rel.iter().map(|s| s.to_string_lossy().into_owned()).collect();
+        if matches!(parts.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+            parts.pop();
+        }
+        let text = std::fs::read_to_string(f).unwrap();
+        let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or_default();
+        let code: String = code
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        texts.insert(parts.join("::"), code);
+    }
+    let names: BTreeSet<String> = texts.keys().cloned().collect();
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '_' || c.is_ascii_digit())
+            .collect()
+    };
+    let mut graph: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for (m, code) in &texts {
+        let edges = graph.entry(m.clone()).or_default();
+        for (i, _) in code.match_indices("crate::") {
+            let rest = &code[i + 7..];
+            let first = ident(rest);
+            let second = rest
+                .strip_prefix(first.as_str())
+                .and_then(|r| r.strip_prefix("::"))
+                .map(ident)
+                .unwrap_or_default();
+            let nested = format!("{first}::{second}");
+            let target = if names.contains(&nested) { nested } else { first };
+            if names.contains(&target) && &target != m && !m.starts_with(&format!("{target}::")) {
+                edges.insert(target);
+            }
+        }
+        if let Some((parent, _)) = m.rsplit_once("::") {
+            for (i, _) in code.match_indices("super::") {
+                let target = format!("{parent}::{}", ident(&code[i + 7..]));
+                if names.contains(&target) && &target != m {
+                    edges.insert(target);
+                }
+            }
+        }
+    }
+    graph
+}
+
+/// A cycle in `graph` (each edge mapped through `group`), if there is one.
+fn find_cycle(
+    graph: &HashMap<String, BTreeSet<String>>,
+    group: impl Fn(&str) -> Option<String>,
+) -> Option<Vec<String>> {
+    let mut g: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for (a, bs) in graph {
+        for b in bs {
+            if let (Some(ga), Some(gb)) = (group(a), group(b))
+                && ga != gb
+            {
+                g.entry(ga).or_default().insert(gb);
+            }
+        }
+    }
+    fn visit(
+        n: &str,
+        g: &HashMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|p| p == n) {
+            let mut cycle = path[i..].to_vec();
+            cycle.push(n.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(n) {
+            return None;
+        }
+        path.push(n.to_owned());
+        for next in g.get(n).into_iter().flatten() {
+            if let Some(c) = visit(next, g, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(n.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    let starts: Vec<String> = g.keys().cloned().collect();
+    starts.iter().find_map(|s| visit(s, &g, &mut Vec::new(), &mut done))
+}
+
+/// Dependencies between modules point one way: no module of the shared library (nor of
+/// any function) reaches itself through its imports, at the top level or inside `store`
+/// and `crypto`.
+#[test]
+fn no_module_imports_itself_in_a_circle() {
+    let root = repo_root();
+    let mut crates = vec![root.join("shared/src"), root.join("cli/src"), root.join("migrate/src")];
+    for e in std::fs::read_dir(root.join("functions")).unwrap() {
+        crates.push(e.unwrap().path().join("src"));
+    }
+    let mut checked = 0;
+    for src in crates {
+        let graph = module_graph(&src);
+        checked += graph.len();
+        let top = find_cycle(&graph, |m| Some(m.split("::").next().unwrap_or(m).to_owned()));
+        assert!(top.is_none(), "{}: import circle {:?}", src.display(), top.unwrap());
+        for inner in ["store", "crypto"] {
+            let prefix = format!("{inner}::");
+            let cycle = find_cycle(&graph, |m| m.starts_with(&prefix).then(|| m.to_owned()));
+            assert!(cycle.is_none(), "{}: import circle {:?}", src.display(), cycle.unwrap());
+        }
+    }
+    assert!(checked > 60, "the walk found the modules ({checked})");
+    // The check sees a circle when there is one.
+    let mut g: HashMap<String, BTreeSet<String>> = HashMap::new();
+    g.entry("a".into()).or_default().insert("b".into());
+    g.entry("b".into()).or_default().insert("a".into());
+    assert!(find_cycle(&g, |m| Some(m.to_owned())).is_some());
 }

@@ -72,6 +72,9 @@ async fn setup_for(provider: &'static str, extra: &[(&str, &str)]) -> Env {
         ("AGNUS_LLM_BASE_URL", llm_url.as_str()),
         ("AGNUS_LLM_MODEL", MODEL),
         ("AGNUS_LLM_API_KEY", LLM_KEY),
+        // Used when a test chooses Bedrock (AGNUS_LLM_PROVIDER=bedrock): its stand-in.
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", standin.url.as_str()),
     ];
     overrides.extend_from_slice(extra);
     let api = Api::new(&overrides).await;
@@ -85,6 +88,7 @@ async fn setup_for(provider: &'static str, extra: &[(&str, &str)]) -> Env {
         Store::new(aws_sdk_dynamodb::Client::new(&sdk), table_name()),
         sealer,
         aws_sdk_sqs::Client::new(&sdk),
+        sdk.credentials_provider().expect("the emulator's credentials"),
     ));
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let hooks = EventSourceMapping::new(sqs.clone(), &hooks_queue, 10, 0).await.unwrap();
@@ -542,6 +546,131 @@ async fn a_new_push_is_reviewed_incrementally_from_the_last_reviewed_head() {
     assert_eq!(job["status"], "posted");
 }
 
+// ---- Amazon Bedrock Converse as the LLM --------------------------------------------------
+
+const BEDROCK_MODEL: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
+
+fn bedrock() -> [(&'static str, &'static str); 2] {
+    [("AGNUS_LLM_PROVIDER", "bedrock"), ("AGNUS_LLM_MODEL", BEDROCK_MODEL)]
+}
+
+#[tokio::test]
+async fn bedrock_converse_gets_the_exact_request_and_its_tool_call_becomes_the_posted_review() {
+    let env = setup(&bedrock()).await;
+    env.serve_pr(json!({"head_sha": HEAD, "base_sha": BASE, "title": "Checked parse"}))
+        .await;
+    env.standin.llm_answers(&[answer()]).await;
+    env.deliver("pull_request.opened.json", HEAD).await;
+    assert_eq!(env.review().await, (1, 1, 0));
+
+    assert!(env.standin.requests_to("POST", "/chat/completions").await.is_empty());
+    let calls = env.standin.requests_to("POST", "/converse").await;
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0]["path"],
+        "/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/converse"
+    );
+    // Signed with the function's AWS credentials for `bedrock` in the region; no API key.
+    let auth = calls[0]["headers"]["authorization"].as_str().unwrap();
+    assert!(
+        auth.starts_with("AWS4-HMAC-SHA256 Credential=") && auth.contains("/us-east-1/bedrock/aws4_request"),
+        "{auth}"
+    );
+    assert!(
+        !calls[0].to_string().contains(LLM_KEY),
+        "the OpenAI key is not sent to Bedrock"
+    );
+    let body = &calls[0]["body"];
+    let user = body["messages"][0]["content"][0]["text"].as_str().unwrap();
+    assert!(user.contains("    11 +let b = a.checked().unwrap();"), "{user}");
+    assert!(
+        !body.to_string().contains(TOKEN),
+        "the repository token never reaches the prompt"
+    );
+    assert_eq!(
+        body,
+        &json!({
+            "messages": [{"role": "user", "content": [{"text": user}]}],
+            "system": [{"text": agnus_reviewer::prompt::SYSTEM_PROMPT}],
+            "inferenceConfig": {"maxTokens": 4096, "temperature": 0},
+            "toolConfig": {
+                "tools": [{"toolSpec": {
+                    "name": "code_review",
+                    "description": "Record the review of the pull request: a summary and comments on new-side lines of the diff.",
+                    "inputSchema": {"json": agnus_reviewer::prompt::answer_schema()}
+                }}],
+                "toolChoice": {"tool": {"name": "code_review"}}
+            }
+        })
+    );
+
+    // The tool call's input went through the same validation as an OpenAI answer.
+    let job = &env.history().await[0];
+    let job_id = job["id"].as_str().unwrap();
+    let posted = env.posted().await;
+    assert_eq!(posted.len(), 1, "exactly one review");
+    assert_eq!(
+        posted[0]["body"],
+        json!({
+            "commit_id": HEAD,
+            "body": format!(
+                "Adds a checked parse. Ping @\u{200B}octocat.\n\n**Notes on lines outside the diff:**\n\
+                 - `src/parse.rs` line 400: **minor**: Unrelated line.\n\
+                 - `src/other.rs`: **nit**: Not in this PR.\n\n\
+                 <sub>AgnusAI review of ec26c3e · {BEDROCK_MODEL}</sub>\n<!-- agnus-review:{job_id} -->"
+            ),
+            "event": "COMMENT",
+            "comments": [
+                {"path": "src/parse.rs", "line": 11, "side": "RIGHT", "body": "**major**: `unwrap` still panics on bad input."}
+            ]
+        })
+    );
+    assert_eq!(job["status"], "posted");
+    assert_eq!(job["model"], BEDROCK_MODEL);
+    assert_eq!(
+        (job["promptTokens"].as_u64(), job["completionTokens"].as_u64()),
+        (Some(1200), Some(80))
+    );
+}
+
+#[tokio::test]
+async fn bedrock_throttling_then_success_posts_once() {
+    let env = setup(&bedrock()).await;
+    env.serve_pr(json!({"head_sha": HEAD, "base_sha": BASE})).await;
+    env.standin
+        .fail_with(
+            "POST",
+            "/converse",
+            429,
+            json!({"x-amzn-ErrorType": "ThrottlingException"}),
+            json!({"message": "Too many requests, please wait before trying again."}),
+            1,
+        )
+        .await;
+    env.standin.llm_answers(&[answer()]).await;
+    env.deliver("pull_request.opened.json", HEAD).await;
+    assert_eq!(env.review().await, (1, 1, 0));
+    assert_eq!(env.standin.requests_to("POST", "/converse").await.len(), 2, "one retry");
+    assert_eq!(env.posted().await.len(), 1, "posted once");
+    let job = &env.history().await[0];
+    assert_eq!(job["status"], "posted");
+    assert_eq!(job["commentCount"], 1);
+    assert_eq!(job["promptTokens"], 1200, "the throttled call billed nothing");
+}
+
+#[tokio::test]
+async fn bedrock_prose_twice_fails_the_job_visibly() {
+    let env = setup(&bedrock()).await;
+    env.serve_pr(json!({"head_sha": HEAD, "base_sha": BASE})).await;
+    env.standin
+        .llm_answers(&[json!("I think it is fine"), json!("Still fine")])
+        .await;
+    env.deliver("pull_request.opened.json", HEAD).await;
+    env.reviewed_as("failed", "llm_invalid_answer").await;
+    assert_eq!(env.standin.requests_to("POST", "/converse").await.len(), 2);
+    assert!(env.posted().await.is_empty());
+}
+
 // ---- GitLab, Azure DevOps, Bitbucket Cloud ---------------------------------------------
 
 const PROVIDERS: [&str; 3] = ["gitlab", "azure", "bitbucket"];
@@ -579,6 +708,11 @@ fn provider_answer() -> Value {
 impl Env {
     /// Serves PR 2 (head `head`) in the provider's shapes: `src/parse.rs` changed, a lock file.
     async fn serve_provider_pr(&self, head: &str, overrides: Value) {
+        self.serve_provider_history(head, overrides, json!({})).await;
+    }
+
+    /// [`Env::serve_provider_pr`] with the PR's history (`since`, `rewritten`).
+    async fn serve_provider_history(&self, head: &str, overrides: Value, history: Value) {
         let mut pr = json!({"head_sha": head, "base_sha": BASE, "title": "Checked parse"});
         for (k, v) in overrides.as_object().unwrap() {
             pr[k] = v.clone();
@@ -590,12 +724,24 @@ impl Env {
             json!([{"filename": "src/parse.rs", "status": "modified", "patch": PATCH},
                    {"filename": "Cargo.lock", "status": "modified", "patch": "@@ -1 +1 @@\n-a\n+b"}])
         };
-        self.standin.pr_for(self.provider, &self.repo, 2, pr, files).await;
+        self.standin
+            .pr_history(self.provider, &self.repo, 2, pr, files, history)
+            .await;
     }
 
     /// A signed "pull request opened" delivery of the provider's published example, made
     /// to point at our repository, PR 2 and `head`; the worker turns it into a job.
     async fn deliver_opened(&self, head: &str) {
+        self.deliver_pr_event(head, false).await;
+    }
+
+    /// The same for a push to the pull request (a `synchronize` job): GitLab's `update`
+    /// with `oldrev`, Azure DevOps' `git.pullrequest.updated`, Bitbucket's `pullrequest:updated`.
+    async fn deliver_pushed(&self, head: &str) {
+        self.deliver_pr_event(head, true).await;
+    }
+
+    async fn deliver_pr_event(&self, head: &str, pushed: bool) {
         let secret = &self.user.secrets[self.provider];
         let delivery = uuid::Uuid::new_v4().to_string();
         let sign = |body: &[u8]| {
@@ -611,13 +757,21 @@ impl Env {
                 v["project"]["path_with_namespace"] = json!(self.repo);
                 v["object_attributes"]["iid"] = json!(2);
                 v["object_attributes"]["last_commit"]["id"] = json!(head);
+                if pushed {
+                    v["object_attributes"]["action"] = json!("update");
+                    v["object_attributes"]["oldrev"] = json!(BASE);
+                }
                 call.header("x-gitlab-event", "Merge Request Hook")
                     .header("idempotency-key", &delivery)
                     .header("x-gitlab-token", secret)
                     .raw_body(serde_json::to_vec(&v).unwrap())
             }
             "azure" => {
-                let mut v = fixture("azure/git.pullrequest.created.json");
+                let mut v = fixture(if pushed {
+                    "azure/git.pullrequest.updated.json"
+                } else {
+                    "azure/git.pullrequest.created.json"
+                });
                 let mut parts = self.repo.splitn(3, '/');
                 let (org, project, name) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
                 v["notificationId"] = json!(rand_u32());
@@ -626,6 +780,9 @@ impl Env {
                     json!(format!("https://dev.azure.com/{org}/{project}/_git/{name}"));
                 v["resource"]["pullRequestId"] = json!(2);
                 v["resource"]["lastMergeSourceCommit"]["commitId"] = json!(head);
+                // The documented "updated" example completes the PR; a push is the same
+                // event on an active one.
+                v["resource"]["status"] = json!("active");
                 call.header(
                     "authorization",
                     &format!(
@@ -641,10 +798,17 @@ impl Env {
                 v["pullrequest"]["id"] = json!(2);
                 v["pullrequest"]["source"]["commit"]["hash"] = json!(head);
                 let body = serde_json::to_vec(&v).unwrap();
-                call.header("x-event-key", "pullrequest:created")
-                    .header("x-request-uuid", &delivery)
-                    .header("x-hub-signature", &sign(&body))
-                    .raw_body(body)
+                call.header(
+                    "x-event-key",
+                    if pushed {
+                        "pullrequest:updated"
+                    } else {
+                        "pullrequest:created"
+                    },
+                )
+                .header("x-request-uuid", &delivery)
+                .header("x-hub-signature", &sign(&body))
+                .raw_body(body)
             }
             other => panic!("no delivery for {other}"),
         };
@@ -807,6 +971,171 @@ async fn gitlab_azure_and_bitbucket_get_the_exact_review_posted_once() {
         assert!(!llm[0]["body"].to_string().contains(TOKEN));
         let url = job["reviewUrl"].as_str().unwrap_or_default();
         assert!(!url.is_empty(), "{provider}: a link to the posted summary");
+    }
+}
+
+/// Bitbucket reports 12-character hashes, in webhooks and in its API.
+fn newer_for(provider: &str) -> &'static str {
+    if provider == "bitbucket" { &NEWER[..12] } else { NEWER }
+}
+
+/// `src/new.rs`, added by a later push, in the provider's shape.
+fn new_rs(provider: &str) -> Value {
+    if provider == "azure" {
+        json!({"filename": "src/new.rs", "status": "added", "new": "fn main() {}\nfn added_later() {}\n"})
+    } else {
+        json!({"filename": "src/new.rs", "status": "added", "patch": "@@ -0,0 +1,2 @@\n+fn main() {}\n+fn added_later() {}"})
+    }
+}
+
+/// The GETs a provider's incremental review makes: the ancestry check (Azure DevOps: none
+/// of its own, the iteration list the PR read fetches anyway) and the changes since.
+fn incremental_requests(env: &Env, head: &str, since: &str) -> (Option<String>, String) {
+    match env.provider {
+        "gitlab" => (
+            Some(format!("/repository/merge_base?refs%5B%5D={since}&refs%5B%5D={head}")),
+            format!("/repository/compare?from={since}&to={head}&straight=false"),
+        ),
+        "azure" => (None, "$compareTo=".into()),
+        "bitbucket" => (
+            Some(format!("/merge-base/{head}..{since}")),
+            format!("/diff/{head}..{since}?topic=true"),
+        ),
+        other => panic!("{other}"),
+    }
+}
+
+#[tokio::test]
+async fn a_new_push_is_reviewed_incrementally_on_gitlab_azure_and_bitbucket() {
+    for provider in PROVIDERS {
+        let env = opened_pr(provider).await;
+        assert_eq!(env.review().await, (1, 1, 0), "{provider}");
+        let (head, newer) = (head_for(provider), newer_for(provider));
+        env.serve_provider_history(
+            newer,
+            json!({}),
+            json!({"since": {"from": head, "files": [new_rs(provider)]}}),
+        )
+        .await;
+        env.standin
+            .llm_answers(&[json!({"summary": "Small follow-up.", "comments": [
+                {"path": "src/new.rs", "line": 2, "body": "Needs a test.", "severity": "minor"}]})])
+            .await;
+        env.deliver_pushed(newer).await;
+        assert_eq!(env.review().await, (1, 1, 0), "{provider}");
+
+        let (ancestry, changes) = incremental_requests(&env, newer, head);
+        if let Some(ancestry) = ancestry {
+            assert_eq!(
+                env.standin.requests_to("GET", &ancestry).await.len(),
+                1,
+                "{provider}: {ancestry}"
+            );
+        }
+        let changes = if provider == "azure" {
+            "/iterations/2/changes?$compareTo=1&".to_owned()
+        } else {
+            changes
+        };
+        assert_eq!(
+            env.standin.requests_to("GET", &changes).await.len(),
+            1,
+            "{provider}: {changes}"
+        );
+        let llm = env.standin.requests_to("POST", "/v1/chat/completions").await;
+        let prompt = llm[1]["body"]["messages"][1]["content"].as_str().unwrap();
+        assert!(
+            prompt.contains("incremental review") && prompt.contains("     2 +fn added_later() {}"),
+            "{provider}: {prompt}"
+        );
+        assert!(
+            !prompt.contains("src/parse.rs"),
+            "{provider}: only what changed since the last review"
+        );
+        let job = &env.history().await[0];
+        assert_eq!(
+            (
+                job["action"].as_str(),
+                job["status"].as_str(),
+                job["diffBaseSha"].as_str()
+            ),
+            (Some("synchronize"), Some("posted"), Some(head)),
+            "{provider}: {job}"
+        );
+        let posts = env.provider_posts().await;
+        assert_eq!(
+            posts.len(),
+            3 + 2,
+            "{provider}: the first review, then one inline + summary"
+        );
+        assert!(posts[3]["body"].to_string().contains("Needs a test."), "{provider}");
+        assert!(posts[3]["body"].to_string().contains("src/new.rs"), "{provider}");
+    }
+}
+
+#[tokio::test]
+async fn a_force_push_or_no_checkpoint_gives_a_full_review_on_gitlab_azure_and_bitbucket() {
+    const GONE: &str = "9999999999999999999999999999999999999999";
+    for provider in PROVIDERS {
+        let env = setup_for(provider, &[]).await;
+        let (head, newer) = (head_for(provider), newer_for(provider));
+        let reviewed_in_full = |n: usize| {
+            let env = &env;
+            async move {
+                assert_eq!(env.review().await, (1, 1, 0), "{provider}");
+                let llm = env.standin.requests_to("POST", "/v1/chat/completions").await;
+                let prompt = llm[n]["body"]["messages"][1]["content"].as_str().unwrap().to_owned();
+                assert!(
+                    prompt.contains("    11 +let b = a.checked().unwrap();") && !prompt.contains("incremental review"),
+                    "{provider}: the whole pull request: {prompt}"
+                );
+                let job = env.history().await[0].clone();
+                assert_eq!(
+                    (job["action"].as_str(), job["status"].as_str()),
+                    (Some("synchronize"), Some("posted")),
+                    "{provider}: {job}"
+                );
+                assert!(job["diffBaseSha"].is_null(), "{provider}: {job}");
+            }
+        };
+        // Any incremental diff request (GitLab compare, Azure `$compareTo`, Bitbucket revspec diff).
+        let incremental_diff = match provider {
+            "gitlab" => "/repository/compare",
+            "azure" => "$compareTo=",
+            _ => "?topic=true",
+        };
+
+        // A push before any review: no checkpoint, no question to the host.
+        env.serve_provider_pr(head, json!({})).await;
+        env.deliver_pushed(head).await;
+        reviewed_in_full(0).await;
+        let (ancestry, _) = incremental_requests(&env, head, head);
+        if let Some(ancestry) = ancestry {
+            assert!(env.standin.requests_to("GET", &ancestry).await.is_empty(), "{provider}");
+        }
+
+        // A force push: the reviewed head is no longer in the new head's history.
+        env.serve_provider_history(newer, json!({}), json!({"rewritten": [head]}))
+            .await;
+        env.deliver_pushed(newer).await;
+        reviewed_in_full(1).await;
+        if let (Some(ancestry), _) = incremental_requests(&env, newer, head) {
+            assert_eq!(
+                env.standin.requests_to("GET", &ancestry).await.len(),
+                1,
+                "{provider}: asked"
+            );
+        }
+
+        // A checkpoint the host does not know (`newer` is gone from the repository).
+        let gone = if provider == "bitbucket" { &GONE[..12] } else { GONE };
+        env.serve_provider_pr(gone, json!({})).await;
+        env.deliver_pushed(gone).await;
+        reviewed_in_full(2).await;
+        assert!(
+            env.standin.requests_to("GET", incremental_diff).await.is_empty(),
+            "{provider}: never an incremental diff"
+        );
     }
 }
 

@@ -3,8 +3,8 @@
 //! read the review history. Everything happens inside the active org only: the
 //! `X-Org-Slug` header, the caller's only org, or the org of the API key.
 
+use agnus_reviewer::hosts::Hosts;
 use agnus_reviewer::http::CallError;
-use agnus_reviewer::provider::Hosts;
 use agnus_shared::aws::{DynamoClient, KmsClient, S3Client, SqsClient};
 use agnus_shared::config::ReposConfig;
 use agnus_shared::crypto::{SecretBox, SessionTokens};

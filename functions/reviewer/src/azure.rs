@@ -9,6 +9,12 @@
 //! `threadContext` {filePath, rightFileStart, rightFileEnd} on the new side, and the summary
 //! as a thread without context. Credentials: a personal access token (HTTP Basic, empty
 //! user name).
+//!
+//! Incremental reviews: every push makes a new iteration. The last reviewed head is the
+//! `sourceRefCommit` of an earlier iteration; the changes of the iterations after it are
+//! `…/iterations/{latest}/changes?$compareTo={that one}`, diffed between the two commits.
+//! An iteration made by a force push or a rebase (`reason`) in between, or no iteration
+//! with that commit: full review.
 
 use agnus_shared::domain::Provider;
 use base64::Engine as _;
@@ -19,7 +25,7 @@ use serde_json::json;
 
 use crate::diff::{ChangedFile, unified_diff};
 use crate::http::{self, CallError, encode, send};
-use crate::provider::{CommentHost, HostFuture, Note, Posted, Posting, PullRequest, Target};
+use crate::provider::{CommentHost, HostFuture, Note, Posted, Posting, PullRequest, Since, Target, same_commit};
 use crate::validate::InlineComment;
 
 const API_VERSION: &str = "api-version=7.1";
@@ -76,6 +82,24 @@ struct Iteration {
     source_ref_commit: CommitRef,
     #[serde(default)]
     common_ref_commit: CommitRef,
+    /// `IterationReason` (flags): `push`, `forcePush`, `create`, `rebase`, … — as names
+    /// (`"forcePush"`, `"push, forcePush"`) or as the number.
+    #[serde(default)]
+    reason: serde_json::Value,
+}
+
+impl Iteration {
+    /// Made by a push that rewrote history (force push or rebase: flags 1 and 4).
+    fn rewrote_history(&self) -> bool {
+        match &self.reason {
+            serde_json::Value::String(s) => {
+                let s = s.to_ascii_lowercase();
+                s.contains("forcepush") || s.contains("rebase")
+            }
+            serde_json::Value::Number(n) => n.as_u64().is_some_and(|n| n & (1 | 4) != 0),
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,14 +198,19 @@ impl Azure {
         http::decode(&body, "Azure DevOps")
     }
 
+    async fn iterations(&self, t: &Target<'_>) -> Result<Vec<Iteration>, CallError> {
+        let list: List<Iteration> = self
+            .get_json(t.token, &format!("{}/iterations?{API_VERSION}", self.pr_path(t)))
+            .await?;
+        Ok(list.value)
+    }
+
     async fn pull(&self, t: &Target<'_>) -> Result<PullRequest, CallError> {
         let pr: PullJson = self
             .get_json(t.token, &format!("{}?{API_VERSION}", self.pr_path(t)))
             .await?;
-        let iterations: List<Iteration> = self
-            .get_json(t.token, &format!("{}/iterations?{API_VERSION}", self.pr_path(t)))
-            .await?;
-        let last = iterations.value.iter().max_by_key(|i| i.id);
+        let iterations = self.iterations(t).await?;
+        let last = iterations.iter().max_by_key(|i| i.id);
         let head = last
             .map(|i| i.source_ref_commit.commit_id.clone())
             .filter(|c| !c.is_empty())
@@ -240,11 +269,54 @@ impl Azure {
         let Some(iteration) = pr.iteration else {
             return Ok(Vec::new());
         };
+        self.changes_between(t, pr, iteration, None, &pr.base_sha).await
+    }
+
+    /// What changed in the iterations after the one whose source commit is `since`.
+    async fn changes_since(
+        &self,
+        t: &Target<'_>,
+        pr: &PullRequest,
+        since: &str,
+    ) -> Result<Option<Vec<ChangedFile>>, CallError> {
+        let Some(latest) = pr.iteration else {
+            return Ok(None);
+        };
+        let iterations = self.iterations(t).await?;
+        let Some(reviewed) = iterations
+            .iter()
+            .filter(|i| same_commit(&i.source_ref_commit.commit_id, since))
+            .map(|i| i.id)
+            .max()
+        else {
+            return Ok(None);
+        };
+        let rewritten = iterations
+            .iter()
+            .any(|i| i.id > reviewed && i.id <= latest && i.rewrote_history());
+        if reviewed >= latest || rewritten {
+            return Ok(None);
+        }
+        let files = self.changes_between(t, pr, latest, Some(reviewed), since).await?;
+        Ok(Some(files))
+    }
+
+    /// The changes of `iteration` (against `compare_to`, else the merge base), each file
+    /// diffed from its content at `old_commit` to the head's.
+    async fn changes_between(
+        &self,
+        t: &Target<'_>,
+        pr: &PullRequest,
+        iteration: u64,
+        compare_to: Option<u64>,
+        old_commit: &str,
+    ) -> Result<Vec<ChangedFile>, CallError> {
+        let compare = compare_to.map(|c| format!("$compareTo={c}&")).unwrap_or_default();
         let mut entries = Vec::new();
         let mut skip = 0;
         for _ in 0..MAX_PAGES {
             let url = format!(
-                "{}/iterations/{iteration}/changes?$top={PAGE}&$skip={skip}&{API_VERSION}",
+                "{}/iterations/{iteration}/changes?{compare}$top={PAGE}&$skip={skip}&{API_VERSION}",
                 self.pr_path(t)
             );
             let page: Changes = self.get_json(t.token, &url).await?;
@@ -280,7 +352,7 @@ impl Azure {
                 let old = if status == "added" {
                     Some(String::new())
                 } else {
-                    self.content(t, old_path.as_deref().unwrap_or(&path), &pr.base_sha)
+                    self.content(t, old_path.as_deref().unwrap_or(&path), old_commit)
                         .await?
                 };
                 match (old, new) {
@@ -344,6 +416,10 @@ impl CommentHost for Azure {
 
     fn fetch_files<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest) -> HostFuture<'a, Vec<ChangedFile>> {
         Box::pin(self.changes(t, pr))
+    }
+
+    fn fetch_files_since<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest, since: &'a str) -> Since<'a> {
+        Box::pin(self.changes_since(t, pr, since))
     }
 
     fn notes<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, Vec<Note>> {

@@ -4,6 +4,13 @@
 //! `GET …/pullrequests/{id}/comments` (the markers), and `POST …/pullrequests/{id}/comments`
 //! with `content.raw` and, inline, `inline: {path, to}` (`to`: the new-side line).
 //! Credentials: a repository/workspace access token (`Authorization: Bearer`).
+//!
+//! Incremental reviews: `GET /repositories/{ws}/{repo}/merge-base/{head}..{since}` must
+//! answer `since` itself (the head descends from the last reviewed one; a force push gives
+//! an older merge base, an unknown commit a 404: full review), then
+//! `GET /repositories/{ws}/{repo}/diff/{head}..{since}?topic=true` is the diff of what was
+//! pushed since (Bitbucket's spec is `source..destination`; `topic=true`: from their merge
+//! base, which is `since` here).
 
 use agnus_shared::domain::Provider;
 use secrecy::{ExposeSecret, SecretString};
@@ -11,8 +18,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::diff::{ChangedFile, parse_git_diff};
-use crate::http::{self, CallError, encode, send};
-use crate::provider::{CommentHost, HostFuture, Note, Posted, Posting, PullRequest, Target};
+use crate::http::{self, CallError, encode, send, send_found};
+use crate::provider::{CommentHost, HostFuture, Note, Posted, Posting, PullRequest, Since, Target, same_commit};
 use crate::validate::InlineComment;
 
 #[derive(Debug, Clone)]
@@ -98,6 +105,12 @@ struct Page {
     next: Option<String>,
 }
 
+/// `GET …/merge-base/{revspec}`: the best common ancestor, a commit.
+#[derive(Debug, Deserialize)]
+struct MergeBase {
+    hash: String,
+}
+
 #[derive(Debug, Deserialize)]
 struct RepoPermission {
     #[serde(default)]
@@ -120,15 +133,13 @@ impl Bitbucket {
         }
     }
 
-    fn pr_path(&self, t: &Target<'_>) -> String {
+    fn repo_path(&self, t: &Target<'_>) -> String {
         let (workspace, repo) = t.full_name.split_once('/').unwrap_or((t.full_name, ""));
-        format!(
-            "{}/repositories/{}/{}/pullrequests/{}",
-            self.base,
-            encode(workspace),
-            encode(repo),
-            t.pr
-        )
+        format!("{}/repositories/{}/{}", self.base, encode(workspace), encode(repo))
+    }
+
+    fn pr_path(&self, t: &Target<'_>) -> String {
+        format!("{}/pullrequests/{}", self.repo_path(t), t.pr)
     }
 
     fn get(&self, token: &SecretString, url: &str) -> reqwest::RequestBuilder {
@@ -159,6 +170,27 @@ impl Bitbucket {
     async fn diff(&self, t: &Target<'_>) -> Result<Vec<ChangedFile>, CallError> {
         let (_, body) = send(self.get(t.token, &format!("{}/diff", self.pr_path(t)))).await?;
         Ok(parse_git_diff(&String::from_utf8_lossy(&body)))
+    }
+
+    /// What changed from `since` to the head, if the head descends from `since`.
+    async fn diff_since(
+        &self,
+        t: &Target<'_>,
+        pr: &PullRequest,
+        since: &str,
+    ) -> Result<Option<Vec<ChangedFile>>, CallError> {
+        let spec = format!("{}..{}", encode(&pr.head_sha), encode(since));
+        let url = format!("{}/merge-base/{spec}", self.repo_path(t));
+        let Some(body) = send_found(self.get(t.token, &url)).await? else {
+            return Ok(None);
+        };
+        let base: MergeBase = http::decode(&body, "Bitbucket")?;
+        if !same_commit(&base.hash, since) {
+            return Ok(None);
+        }
+        let url = format!("{}/diff/{spec}?topic=true", self.repo_path(t));
+        let diff = send_found(self.get(t.token, &url)).await?;
+        Ok(diff.map(|body| parse_git_diff(&String::from_utf8_lossy(&body))))
     }
 
     async fn comments(&self, t: &Target<'_>) -> Result<Vec<Note>, CallError> {
@@ -207,6 +239,10 @@ impl CommentHost for Bitbucket {
 
     fn fetch_files<'a>(&'a self, t: &'a Target<'a>, _pr: &'a PullRequest) -> HostFuture<'a, Vec<ChangedFile>> {
         Box::pin(self.diff(t))
+    }
+
+    fn fetch_files_since<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest, since: &'a str) -> Since<'a> {
+        Box::pin(self.diff_since(t, pr, since))
     }
 
     fn notes<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, Vec<Note>> {

@@ -12,7 +12,7 @@ use agnus_shared::domain::Provider;
 
 use crate::diff::ChangedFile;
 use crate::http::{self, CallError, send};
-use crate::provider::{CodeHost, HostFuture, Posted, Posting, PullRequest, Target, marker};
+use crate::provider::{CodeHost, HostFuture, Posted, Posting, PullRequest, Since, Target, marker};
 use crate::validate::ValidReview;
 
 #[derive(Debug, Clone)]
@@ -265,13 +265,8 @@ impl CodeHost for Github {
         Box::pin(self.files(t.token, t.full_name, t.pr))
     }
 
-    fn files_since<'a>(
-        &'a self,
-        t: &'a Target<'a>,
-        since: &'a str,
-        head: &'a str,
-    ) -> HostFuture<'a, Option<Vec<ChangedFile>>> {
-        Box::pin(self.files_since(t.token, t.full_name, since, head))
+    fn files_since<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest, since: &'a str) -> Since<'a> {
+        Box::pin(self.files_since(t.token, t.full_name, since, &pr.head_sha))
     }
 
     fn find_marker<'a>(&'a self, t: &'a Target<'a>, job_id: &'a str) -> HostFuture<'a, Option<Posted>> {

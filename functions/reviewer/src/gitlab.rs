@@ -5,6 +5,12 @@
 //! side (base/start/head sha, paths, `new_line`, and `old_line` for an unchanged line),
 //! and the summary as `POST …/merge_requests/:iid/notes`. `:id` is the project's
 //! URL-encoded path (`group%2Fsub%2Fproject`).
+//!
+//! Incremental reviews: `GET /projects/:id/repository/merge_base?refs[]={since}&refs[]={head}`
+//! must answer `since` itself (the new head descends from the last reviewed one; a force
+//! push or rebase gives an older merge base, an unknown commit a 400/404: full review),
+//! then `GET /projects/:id/repository/compare?from={since}&to={head}&straight=false` gives
+//! the diffs of what was pushed since.
 
 use agnus_shared::domain::Provider;
 use secrecy::{ExposeSecret, SecretString};
@@ -12,8 +18,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::diff::{ChangedFile, old_line_of};
-use crate::http::{self, CallError, encode, send};
-use crate::provider::{CommentHost, HostFuture, Note, Posted, Posting, PullRequest, Target};
+use crate::http::{self, CallError, encode, send, send_found};
+use crate::provider::{CommentHost, HostFuture, Note, Posted, Posting, PullRequest, Since, Target, same_commit};
 use crate::validate::InlineComment;
 
 #[derive(Debug, Clone)]
@@ -77,6 +83,24 @@ struct Diff {
     deleted_file: bool,
     #[serde(default)]
     too_large: Option<bool>,
+}
+
+/// `GET …/repository/compare`: the commits and diffs from `from` to `to`.
+#[derive(Debug, Deserialize)]
+struct Compare {
+    #[serde(default)]
+    commits: Vec<serde_json::Value>,
+    #[serde(default)]
+    diffs: Vec<Diff>,
+    /// The comparison hit GitLab's limits: `diffs` may be incomplete.
+    #[serde(default)]
+    compare_timeout: bool,
+}
+
+/// `GET …/repository/merge_base`: the common ancestor commit.
+#[derive(Debug, Deserialize)]
+struct Commit {
+    id: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -183,27 +207,45 @@ impl Gitlab {
 
     async fn diffs(&self, t: &Target<'_>) -> Result<Vec<ChangedFile>, CallError> {
         let diffs: Vec<Diff> = self.pages(t, "diffs").await?;
-        Ok(diffs
-            .into_iter()
-            .map(|d| {
-                let status = if d.new_file {
-                    "added"
-                } else if d.deleted_file {
-                    "removed"
-                } else if d.renamed_file {
-                    "renamed"
-                } else {
-                    "modified"
-                };
-                ChangedFile {
-                    // Binary and too-large files come with an empty `diff`.
-                    patch: (!d.diff.is_empty() && d.too_large != Some(true)).then_some(d.diff),
-                    old_path: (d.old_path != d.new_path && !d.old_path.is_empty()).then_some(d.old_path),
-                    path: d.new_path,
-                    status: status.to_owned(),
-                }
-            })
-            .collect())
+        Ok(diffs.into_iter().map(into_changed).collect())
+    }
+
+    /// What changed from `since` to the head, if the head descends from `since`.
+    async fn diffs_since(
+        &self,
+        t: &Target<'_>,
+        pr: &PullRequest,
+        since: &str,
+    ) -> Result<Option<Vec<ChangedFile>>, CallError> {
+        let repository = format!("{}/projects/{}/repository", self.api, encode(t.full_name));
+        let url = format!(
+            "{repository}/merge_base?refs%5B%5D={}&refs%5B%5D={}",
+            encode(since),
+            encode(&pr.head_sha)
+        );
+        let base = match send_found(self.get(t.token, url)).await {
+            Ok(Some(body)) => http::decode::<Commit>(&body, "GitLab")?,
+            // No common ancestor (404), an unknown commit (400 "Could not find ref").
+            Ok(None) | Err(CallError::Rejected { status: 400, .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if !same_commit(&base.id, since) {
+            return Ok(None);
+        }
+        let url = format!(
+            "{repository}/compare?from={}&to={}&straight=false",
+            encode(since),
+            encode(&pr.head_sha)
+        );
+        let Some(body) = send_found(self.get(t.token, url)).await? else {
+            return Ok(None);
+        };
+        let compare: Compare = http::decode(&body, "GitLab")?;
+        // No commits: GitLab could not resolve one side; a timeout: the diffs are partial.
+        if compare.commits.is_empty() || compare.compare_timeout {
+            return Ok(None);
+        }
+        Ok(Some(compare.diffs.into_iter().map(into_changed).collect()))
     }
 
     async fn all_notes(&self, t: &Target<'_>) -> Result<Vec<Note>, CallError> {
@@ -242,6 +284,31 @@ impl Gitlab {
     }
 }
 
+/// A GitLab diff entry as a changed file (the compare API's `diff` may start with the
+/// `---`/`+++` lines: the hunks start at the first `@@`).
+fn into_changed(d: Diff) -> ChangedFile {
+    let status = if d.new_file {
+        "added"
+    } else if d.deleted_file {
+        "removed"
+    } else if d.renamed_file {
+        "renamed"
+    } else {
+        "modified"
+    };
+    let hunks = match d.diff.find("@@") {
+        Some(0) | None => d.diff,
+        Some(at) => d.diff[at..].to_owned(),
+    };
+    ChangedFile {
+        // Binary and too-large files come with an empty `diff`.
+        patch: (!hunks.is_empty() && d.too_large != Some(true)).then_some(hunks),
+        old_path: (d.old_path != d.new_path && !d.old_path.is_empty()).then_some(d.old_path),
+        path: d.new_path,
+        status: status.to_owned(),
+    }
+}
+
 impl CommentHost for Gitlab {
     fn provider(&self) -> Provider {
         Provider::Gitlab
@@ -265,6 +332,10 @@ impl CommentHost for Gitlab {
 
     fn fetch_files<'a>(&'a self, t: &'a Target<'a>, _pr: &'a PullRequest) -> HostFuture<'a, Vec<ChangedFile>> {
         Box::pin(self.diffs(t))
+    }
+
+    fn fetch_files_since<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest, since: &'a str) -> Since<'a> {
+        Box::pin(self.diffs_since(t, pr, since))
     }
 
     fn notes<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, Vec<Note>> {

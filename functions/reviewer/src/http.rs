@@ -51,6 +51,16 @@ pub fn decode<T: serde::de::DeserializeOwned>(body: &[u8], host: &str) -> Result
     serde_json::from_slice(body).map_err(|e| CallError::unreadable(format!("unexpected {host} answer: {e}")))
 }
 
+/// A request whose 404 means "no such thing" (an unknown commit), not a failure: the body
+/// of a success, `None` for a 404, any other failure as it is.
+pub async fn send_found(request: reqwest::RequestBuilder) -> Result<Option<Vec<u8>>, CallError> {
+    match send(request).await {
+        Ok((_, body)) => Ok(Some(body)),
+        Err(CallError::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Percent-encodes one URL path segment or query value (RFC 3986 unreserved kept).
 pub fn encode(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len() + 8);

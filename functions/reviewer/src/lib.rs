@@ -18,10 +18,12 @@
 //! token_invalid`; 404 → `failed: pr_not_found`.
 
 pub mod azure;
+pub mod bedrock;
 pub mod bitbucket;
 pub mod diff;
 pub mod github;
 pub mod gitlab;
+pub mod hosts;
 pub mod http;
 pub mod llm;
 pub mod prompt;
@@ -41,13 +43,15 @@ use agnus_shared::review_settings::{Depth, ReviewSettings, Severity};
 use agnus_shared::reviewer::JobMessage;
 use agnus_shared::rules;
 use agnus_shared::store::{JobClaim, PostedComment, QueueScope, ReviewJob, ReviewOutcome, Store, StoreError, now_secs};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use secrecy::SecretString;
 use tracing::Instrument;
 
+use crate::hosts::Hosts;
 use crate::http::CallError;
 use crate::llm::{Llm, LlmError};
-use crate::provider::{Hosts, Posted, Posting, Target, review_body, same_commit};
+use crate::provider::{Posted, Posting, Target, review_body, same_commit};
 use crate::validate::Limits;
 
 /// How long a claim holds a job: longer than the function's timeout (300 s), shorter
@@ -66,16 +70,19 @@ pub struct ReviewerState {
 }
 
 impl ReviewerState {
-    pub fn new(config: ReviewerConfig, store: Store, sealer: SecretBox, sqs: SqsClient) -> Self {
+    /// `aws_credentials`: the function's own (the SDK configuration's), which sign Bedrock
+    /// requests when the LLM is Bedrock.
+    pub fn new(
+        config: ReviewerConfig,
+        store: Store,
+        sealer: SecretBox,
+        sqs: SqsClient,
+        aws_credentials: SharedCredentialsProvider,
+    ) -> Self {
         let llm_http = http::client(config.llm_timeout);
         Self {
             hosts: Hosts::new(&config.providers, config.max_diff_bytes),
-            llm: Llm::new(
-                llm_http,
-                &config.llm_base_url,
-                &config.llm_model,
-                config.llm_api_key.clone(),
-            ),
+            llm: Llm::from_config(llm_http, &config.llm, &config.llm_model, aws_credentials),
             config,
             store,
             sealer,
@@ -358,7 +365,7 @@ async fn review(
         if same_commit(&last, &pr.head_sha) {
             return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("already_reviewed"))));
         }
-        if let Some(changed) = host!(p, host.files_since(&target, &last, &pr.head_sha), "compare") {
+        if let Some(changed) = host!(p, host.files_since(&target, &pr, &last), "compare") {
             since = Some(last);
             files = Some(changed);
         }

@@ -1,15 +1,20 @@
 //! The system-level LLM: an OpenAI-compatible Chat Completions endpoint
 //! (`POST {AGNUS_LLM_BASE_URL}/chat/completions`) asked for structured output with
-//! `response_format: {"type": "json_schema", …}`. One retry on a transient failure or an
-//! unreadable answer; tokens used come back for the job record.
+//! `response_format: {"type": "json_schema", …}`, or Amazon Bedrock's Converse API with a
+//! forced tool call (`bedrock.rs`). Either way: one retry on a transient failure or an
+//! unreadable answer, the same validation of the answer, and the tokens used come back for
+//! the job record (and the org's monthly usage).
 
 use std::time::Duration;
 
+use agnus_shared::config::LlmApi;
 use agnus_shared::metrics::{self, LlmCall};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::bedrock::{Converse, ModelId};
 use crate::http::{CallError, send};
 use crate::prompt::{SYSTEM_PROMPT, answer_schema};
 use crate::validate::{RawAnswer, parse};
@@ -17,10 +22,22 @@ use crate::validate::{RawAnswer, parse};
 #[derive(Debug, Clone)]
 pub struct Llm {
     http: reqwest::Client,
-    base_url: String,
     model: String,
-    api_key: Option<SecretString>,
+    api: Api,
 }
+
+/// The API asked, with what it needs.
+#[derive(Debug, Clone)]
+enum Api {
+    OpenAi {
+        base_url: String,
+        api_key: Option<SecretString>,
+    },
+    Bedrock(Converse),
+}
+
+/// What one call gives: the answer (or why it is unusable) and the tokens billed.
+type Answered = (Result<RawAnswer, String>, u64, u64);
 
 /// A usable answer.
 #[derive(Debug, Clone)]
@@ -83,12 +100,42 @@ fn error_kind(e: &CallError) -> &'static str {
 const MAX_TOKENS: u32 = 4_096;
 
 impl Llm {
+    /// An OpenAI-compatible Chat Completions endpoint.
     pub fn new(http: reqwest::Client, base_url: &str, model: &str, api_key: Option<SecretString>) -> Self {
         Self {
             http,
-            base_url: base_url.trim_end_matches('/').to_owned(),
             model: model.to_owned(),
-            api_key,
+            api: Api::OpenAi {
+                base_url: base_url.trim_end_matches('/').to_owned(),
+                api_key,
+            },
+        }
+    }
+
+    /// Bedrock Converse (requests signed with `credentials`).
+    pub fn bedrock(http: reqwest::Client, converse: Converse, model: &str) -> Self {
+        Self {
+            http,
+            model: model.to_owned(),
+            api: Api::Bedrock(converse),
+        }
+    }
+
+    /// The configured API; `credentials`: the function's AWS credentials (Bedrock signs
+    /// with them; unused for OpenAI).
+    pub fn from_config(
+        http: reqwest::Client,
+        api: &LlmApi,
+        model: &str,
+        credentials: SharedCredentialsProvider,
+    ) -> Self {
+        match api {
+            LlmApi::OpenAi { base_url, api_key } => Self::new(http, base_url, model, api_key.clone()),
+            LlmApi::Bedrock { endpoint, region } => Self::bedrock(
+                http,
+                Converse::new(endpoint.clone(), region.clone(), credentials),
+                model,
+            ),
         }
     }
 
@@ -98,24 +145,30 @@ impl Llm {
 
     /// The request body (public for the tests that assert the exact shape).
     pub fn request_body(&self, user: &str) -> serde_json::Value {
-        json!({
-            "model": self.model,
-            "messages": [
-                {"role": "system", "content": SYSTEM_PROMPT},
-                {"role": "user", "content": user},
-            ],
-            "temperature": 0,
-            "max_tokens": MAX_TOKENS,
-            "response_format": {
-                "type": "json_schema",
-                "json_schema": {"name": "code_review", "strict": true, "schema": answer_schema()},
-            },
-        })
+        match &self.api {
+            Api::Bedrock(_) => Converse::request_body(user, MAX_TOKENS),
+            Api::OpenAi { .. } => json!({
+                "model": self.model,
+                "messages": [
+                    {"role": "system", "content": SYSTEM_PROMPT},
+                    {"role": "user", "content": user},
+                ],
+                "temperature": 0,
+                "max_tokens": MAX_TOKENS,
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": "code_review", "strict": true, "schema": answer_schema()},
+                },
+            }),
+        }
     }
 
     /// One call, counted in the LLM metrics (requests, tokens, errors by kind).
-    async fn once(&self, body: &serde_json::Value) -> Result<(Result<RawAnswer, String>, u64, u64), CallError> {
-        let result = self.call(body).await;
+    async fn once(&self, body: &serde_json::Value) -> Result<Answered, CallError> {
+        let result = match &self.api {
+            Api::OpenAi { base_url, api_key } => self.chat(base_url, api_key.as_ref(), body).await,
+            Api::Bedrock(converse) => converse.call(&self.http, &ModelId::new(&self.model), body).await,
+        };
         let call = match &result {
             Ok((Ok(_), input_tokens, output_tokens)) => LlmCall::Ok {
                 input_tokens: *input_tokens,
@@ -130,9 +183,14 @@ impl Llm {
         result
     }
 
-    async fn call(&self, body: &serde_json::Value) -> Result<(Result<RawAnswer, String>, u64, u64), CallError> {
-        let mut request = self.http.post(format!("{}/chat/completions", self.base_url)).json(body);
-        if let Some(key) = &self.api_key {
+    async fn chat(
+        &self,
+        base_url: &str,
+        api_key: Option<&SecretString>,
+        body: &serde_json::Value,
+    ) -> Result<Answered, CallError> {
+        let mut request = self.http.post(format!("{base_url}/chat/completions")).json(body);
+        if let Some(key) = api_key {
             request = request.bearer_auth(key.expose_secret());
         }
         let (_, bytes) = send(request).await?;

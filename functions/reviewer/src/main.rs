@@ -20,7 +20,11 @@ async fn main() -> Result<(), Error> {
     // Opening needs no key id (the ciphertext names its key); sealing an org's feedback key
     // uses the project key. The encryption context binds org and purpose.
     let sealer = SecretBox::new(aws::kms(&sdk), config.kms_key_id.clone());
-    let state = Arc::new(ReviewerState::new(config, store, sealer, aws::sqs(&sdk)));
+    // The function's AWS credentials (its role in Lambda) also sign Bedrock requests.
+    let credentials = sdk
+        .credentials_provider()
+        .ok_or("no AWS credentials provider in the SDK configuration")?;
+    let state = Arc::new(ReviewerState::new(config, store, sealer, aws::sqs(&sdk), credentials));
     // Metrics of each job (reviews, LLM calls and tokens, provider API errors), written as
     // EMF on stdout when the invocation ends.
     let metrics = metrics::Emitter::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;

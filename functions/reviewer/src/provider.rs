@@ -11,16 +11,11 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use agnus_shared::config::ProviderApis;
 use agnus_shared::domain::Provider;
 use secrecy::SecretString;
 
-use crate::azure::Azure;
-use crate::bitbucket::Bitbucket;
 use crate::diff::ChangedFile;
-use crate::github::Github;
-use crate::gitlab::Gitlab;
-use crate::http::{self, CallError};
+use crate::http::CallError;
 use crate::validate::{InlineComment, ValidReview};
 
 /// A pull request as the host reports it now.
@@ -115,6 +110,9 @@ pub struct Posting<'a> {
 
 pub type HostFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, CallError>> + Send + 'a>>;
 
+/// What [`CodeHost::files_since`] gives: the changed files, or `None` for a full review.
+pub type Since<'a> = HostFuture<'a, Option<Vec<ChangedFile>>>;
+
 /// A code host's REST API, as the review engine uses it.
 pub trait CodeHost: Send + Sync + std::fmt::Debug {
     fn provider(&self) -> Provider;
@@ -125,16 +123,10 @@ pub trait CodeHost: Send + Sync + std::fmt::Debug {
     /// Its changed files with unified-diff hunks.
     fn files<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest) -> HostFuture<'a, Vec<ChangedFile>>;
 
-    /// The files changed from `since` to `head` if `head` descends from `since`; `None`:
-    /// review everything (the default for hosts without a compare API here).
-    fn files_since<'a>(
-        &'a self,
-        _t: &'a Target<'a>,
-        _since: &'a str,
-        _head: &'a str,
-    ) -> HostFuture<'a, Option<Vec<ChangedFile>>> {
-        Box::pin(async { Ok(None) })
-    }
+    /// The files changed from `since` (the last reviewed head) to the pull request's head,
+    /// if the head descends from `since`; `None` (a force push, a rebase, or `since` no
+    /// longer known to the host): review everything.
+    fn files_since<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest, since: &'a str) -> Since<'a>;
 
     /// A review of this job's already on the pull request (its hidden marker).
     fn find_marker<'a>(&'a self, t: &'a Target<'a>, job_id: &'a str) -> HostFuture<'a, Option<Posted>>;
@@ -147,55 +139,6 @@ pub trait CodeHost: Send + Sync + std::fmt::Debug {
     fn can_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool>;
 }
 
-/// One client per provider, sharing one HTTP client.
-#[derive(Debug, Clone)]
-pub struct Hosts {
-    pub github: Github,
-    pub gitlab: Gitlab,
-    pub azure: Azure,
-    pub bitbucket: Bitbucket,
-}
-
-impl Hosts {
-    /// `max_diff_bytes`: how much Azure DevOps content is fetched (the review budget).
-    pub fn new(apis: &ProviderApis, max_diff_bytes: usize) -> Self {
-        let client = http::client(apis.timeout);
-        Self {
-            github: Github::new(client.clone(), &apis.github_api_url),
-            gitlab: Gitlab::new(client.clone(), &apis.gitlab_url),
-            azure: Azure::new(client.clone(), &apis.azure_devops_url, max_diff_bytes),
-            bitbucket: Bitbucket::new(client, &apis.bitbucket_api_url),
-        }
-    }
-
-    /// [`CodeHost::can_write`] of `provider`, dispatched statically: a caller that only
-    /// checks access (the repos function) links no review code (a `dyn CodeHost` would
-    /// keep every method of every host in its binary).
-    pub async fn can_write(
-        &self,
-        provider: Provider,
-        full_name: &str,
-        token: &SecretString,
-    ) -> Result<bool, CallError> {
-        match provider {
-            Provider::Github => CodeHost::can_write(&self.github, full_name, token).await,
-            Provider::Gitlab => CodeHost::can_write(&self.gitlab, full_name, token).await,
-            Provider::Azure => CodeHost::can_write(&self.azure, full_name, token).await,
-            Provider::Bitbucket => CodeHost::can_write(&self.bitbucket, full_name, token).await,
-        }
-    }
-
-    /// The REST client of `provider`.
-    pub fn get(&self, provider: Provider) -> &dyn CodeHost {
-        match provider {
-            Provider::Github => &self.github,
-            Provider::Gitlab => &self.gitlab,
-            Provider::Azure => &self.azure,
-            Provider::Bitbucket => &self.bitbucket,
-        }
-    }
-}
-
 /// Hosts that post a review as separate comments (GitLab, Azure DevOps, Bitbucket):
 /// each says how to read and how one comment looks; the posting protocol (markers,
 /// resumption, the summary last) is [`CodeHost`]'s, shared below.
@@ -205,6 +148,9 @@ pub trait CommentHost: Send + Sync + std::fmt::Debug {
     fn fetch_pull<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, PullRequest>;
 
     fn fetch_files<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest) -> HostFuture<'a, Vec<ChangedFile>>;
+
+    /// [`CodeHost::files_since`].
+    fn fetch_files_since<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest, since: &'a str) -> Since<'a>;
 
     /// Every comment on the pull request (for the markers).
     fn notes<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, Vec<Note>>;
@@ -236,6 +182,10 @@ impl<H: CommentHost> CodeHost for H {
 
     fn files<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest) -> HostFuture<'a, Vec<ChangedFile>> {
         self.fetch_files(t, pr)
+    }
+
+    fn files_since<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest, since: &'a str) -> Since<'a> {
+        self.fetch_files_since(t, pr, since)
     }
 
     fn can_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool> {

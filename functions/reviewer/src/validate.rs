@@ -81,6 +81,11 @@ pub fn parse(content: &str) -> Result<RawAnswer, InvalidAnswer> {
     serde_json::from_str(unfenced).map_err(|e| InvalidAnswer(e.to_string()))
 }
 
+/// Reads an answer the API already parsed as JSON (Bedrock's tool input).
+pub fn parse_value(value: serde_json::Value) -> Result<RawAnswer, InvalidAnswer> {
+    serde_json::from_value(value).map_err(|e| InvalidAnswer(e.to_string()))
+}
+
 fn clip(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_owned();

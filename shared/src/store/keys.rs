@@ -94,6 +94,14 @@ pub(crate) fn review_prefix(repo_id: &str) -> String {
 pub(crate) fn review_sk(repo_id: &str, at_millis: i64, job_id: &str) -> String {
     format!("{REVIEW_PREFIX}{repo_id}#{at_millis:015}#{job_id}")
 }
+/// The last reviewed head of a pull request (incremental reviews).
+pub(crate) fn review_ckpt_sk(repo_id: &str, pr: u64) -> String {
+    format!("REVIEWCKPT#{repo_id}#{pr}")
+}
+/// An org's LLM token usage in a month (`yyyy-mm`).
+pub(crate) fn usage_sk(month: &str) -> String {
+    format!("USAGE#{month}")
+}
 pub(crate) fn processed_sk(provider: Provider, delivery_id: &str) -> String {
     format!("PROCESSED#{provider}#{delivery_id}")
 }

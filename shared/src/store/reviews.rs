@@ -68,13 +68,6 @@ impl ReviewOutcome {
     }
 }
 
-fn review_ckpt_sk(repo_id: &str, pr: u64) -> String {
-    format!("REVIEWCKPT#{repo_id}#{pr}")
-}
-
-fn usage_sk(month: &str) -> String {
-    format!("USAGE#{month}")
-}
 
 /// `yyyy-mm` (UTC) of a unix time.
 pub fn month_of(unix_secs: i64) -> String {

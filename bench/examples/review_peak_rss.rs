@@ -1,0 +1,33 @@
+//! Peak memory of the review engine's own work: a 50-file pull request reviewed 200 times
+//! in this process (`benches/review_job.rs`), then the process's peak resident set
+//! (`VmHWM` in /proc/self/status) as one JSON line for `make bench`'s summary.
+
+#[path = "../benches/common/review_job.rs"]
+mod review_job;
+
+fn status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn main() {
+    let before = status_kib("VmHWM:");
+    let fx = review_job::Fixture::new();
+    let mut produced = 0;
+    for _ in 0..200 {
+        produced += std::hint::black_box(review_job::job(&fx));
+    }
+    let peak = status_kib("VmHWM:");
+    #[allow(clippy::print_stdout)]
+    {
+        println!(
+            "{}",
+            serde_json::json!({"kind": "review_memory", "function": "reviewer job (50 files, in process)",
+                "peak_rss_kib": peak, "baseline_rss_kib": before, "jobs": 200, "bytes": produced})
+        );
+    }
+}
