@@ -68,7 +68,6 @@ impl ReviewOutcome {
     }
 }
 
-
 /// `yyyy-mm` (UTC) of a unix time.
 pub fn month_of(unix_secs: i64) -> String {
     // Howard Hinnant's civil-from-days.

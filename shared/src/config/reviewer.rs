@@ -1,0 +1,195 @@
+//! The review engine's configuration: the LLM (an OpenAI-compatible endpoint or Amazon
+//! Bedrock), the providers' API base URLs, the review limits.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use super::{ConfigError, ProcessEnv, Source, app_base_url, kms_key_id, number, required};
+
+/// Which LLM API the reviewer asks, and where.
+#[derive(Debug, Clone)]
+pub enum LlmApi {
+    /// An OpenAI-compatible Chat Completions endpoint (`AGNUS_LLM_BASE_URL`, bearer key).
+    OpenAi {
+        base_url: String,
+        api_key: Option<SecretString>,
+    },
+    /// Amazon Bedrock's Converse API, signed with the function's AWS credentials (SigV4).
+    Bedrock {
+        endpoint: BedrockEndpoint,
+        region: AwsRegion,
+    },
+}
+
+/// The Bedrock Runtime endpoint (`https://bedrock-runtime.{region}.amazonaws.com`, or an
+/// override: `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`, then `AWS_ENDPOINT_URL`), no trailing `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BedrockEndpoint(String);
+
+impl BedrockEndpoint {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An AWS region name (`us-east-1`): the SigV4 credential scope and the default endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsRegion(String);
+
+impl AwsRegion {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl LlmApi {
+    /// `AGNUS_LLM_PROVIDER`: `openai` (default) or `bedrock`.
+    fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        match src.get("AGNUS_LLM_PROVIDER").as_deref().map(str::trim) {
+            None | Some("openai") => Ok(LlmApi::OpenAi {
+                base_url: base_url(src, "AGNUS_LLM_BASE_URL", "https://api.openai.com/v1")?,
+                api_key: src.get("AGNUS_LLM_API_KEY").map(SecretString::from),
+            }),
+            Some("bedrock") => {
+                let (name, region) = match (src.get("AWS_REGION"), src.get("AWS_DEFAULT_REGION")) {
+                    (Some(r), _) => ("AWS_REGION", r),
+                    (None, Some(r)) => ("AWS_DEFAULT_REGION", r),
+                    (None, None) => {
+                        return Err(ConfigError::Missing {
+                            name: "AWS_REGION",
+                            hint: "the region of the Bedrock model (Lambda sets it)",
+                        });
+                    }
+                };
+                let region = region.trim().to_owned();
+                if region.is_empty() || !region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                    return Err(ConfigError::Invalid {
+                        name,
+                        reason: format!("expected a region name such as us-east-1, got {region:?}"),
+                    });
+                }
+                let default = format!("https://bedrock-runtime.{region}.amazonaws.com");
+                let endpoint = match src.get("AWS_ENDPOINT_URL_BEDROCK_RUNTIME") {
+                    Some(_) => base_url(src, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", &default)?,
+                    None => base_url(src, "AWS_ENDPOINT_URL", &default)?,
+                };
+                Ok(LlmApi::Bedrock {
+                    endpoint: BedrockEndpoint(endpoint),
+                    region: AwsRegion(region),
+                })
+            }
+            Some(other) => Err(ConfigError::Invalid {
+                name: "AGNUS_LLM_PROVIDER",
+                reason: format!("expected openai or bedrock, got {other:?}"),
+            }),
+        }
+    }
+}
+
+/// Configuration of the review engine (`functions/reviewer`).
+#[derive(Debug, Clone)]
+pub struct ReviewerConfig {
+    pub table_name: String,
+    pub queue_url: String,
+    /// The LLM API (OpenAI-compatible or Bedrock) and its endpoint.
+    pub llm: LlmApi,
+    /// The model name (OpenAI) or model id (Bedrock, e.g. `anthropic.claude-3-5-haiku-20241022-v1:0`).
+    pub llm_model: String,
+    pub llm_timeout: Duration,
+    pub providers: ProviderApis,
+    pub max_diff_bytes: usize,
+    pub max_comments: usize,
+    pub max_comments_per_file: usize,
+    pub ignore_paths: Vec<String>,
+    pub max_attempts: u32,
+    pub mention: String,
+    /// The console's origin: posted comments link to `…/api/feedback` under it (no
+    /// links without it).
+    pub app_base_url: Option<String>,
+    /// The key that seals each org's feedback-link key (made on its first review).
+    pub kms_key_id: String,
+}
+
+fn base_url(src: &dyn Source, name: &'static str, default: &str) -> Result<String, ConfigError> {
+    let url = src.get(name).unwrap_or_else(|| default.to_owned());
+    let url = url.trim().trim_end_matches('/').to_owned();
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(ConfigError::Invalid {
+            name,
+            reason: format!("expected an http(s) URL, got {url:?}"),
+        });
+    }
+    Ok(url)
+}
+
+/// A number setting of at least 1.
+fn positive(src: &dyn Source, name: &'static str, default: usize) -> Result<usize, ConfigError> {
+    match number(src, name, default)? {
+        0 => Err(ConfigError::Invalid {
+            name,
+            reason: "must be at least 1".into(),
+        }),
+        n => Ok(n),
+    }
+}
+
+/// Where the providers' REST APIs are, and how long a request to them may take (the
+/// review engine, and the repos function that checks a token's access on connect).
+#[derive(Debug, Clone)]
+pub struct ProviderApis {
+    pub github_api_url: String,
+    pub gitlab_url: String,
+    pub azure_devops_url: String,
+    pub bitbucket_api_url: String,
+    pub timeout: Duration,
+}
+
+impl ProviderApis {
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let timeout = positive(src, "AGNUS_PROVIDER_TIMEOUT_SECS", 30)?;
+        Ok(Self {
+            github_api_url: base_url(src, "AGNUS_GITHUB_API_URL", "https://api.github.com")?,
+            gitlab_url: base_url(src, "AGNUS_GITLAB_URL", "https://gitlab.com")?,
+            azure_devops_url: base_url(src, "AGNUS_AZURE_DEVOPS_URL", "https://dev.azure.com")?,
+            bitbucket_api_url: base_url(src, "AGNUS_BITBUCKET_API_URL", "https://api.bitbucket.org/2.0")?,
+            timeout: Duration::from_secs(timeout as u64),
+        })
+    }
+}
+
+impl ReviewerConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let llm = LlmApi::from_source(src)?;
+        let positive = |name: &'static str, default: usize| positive(src, name, default);
+        Ok(Self {
+            table_name: required(src, "AGNUS_TABLE_NAME", "the DynamoDB table name")?,
+            queue_url: required(src, "AGNUS_REVIEW_JOBS_QUEUE_URL", "the review-jobs queue URL")?,
+            llm,
+            llm_model: src.get("AGNUS_LLM_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_owned()),
+            llm_timeout: Duration::from_secs(positive("AGNUS_LLM_TIMEOUT_SECS", 120)? as u64),
+            providers: ProviderApis::from_source(src)?,
+            max_diff_bytes: positive("AGNUS_REVIEW_MAX_DIFF_BYTES", 60_000)?,
+            max_comments: positive("AGNUS_REVIEW_MAX_COMMENTS", 25)?,
+            max_comments_per_file: positive("AGNUS_REVIEW_MAX_COMMENTS_PER_FILE", 5)?,
+            ignore_paths: src
+                .get("AGNUS_REVIEW_IGNORE_PATHS")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            max_attempts: positive("AGNUS_REVIEW_MAX_ATTEMPTS", 5)? as u32,
+            mention: src.get("AGNUS_REVIEW_MENTION").unwrap_or_else(|| "@agnus".to_owned()),
+            app_base_url: app_base_url(src),
+            kms_key_id: kms_key_id(src)?,
+        })
+    }
+}

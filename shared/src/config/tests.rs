@@ -1,0 +1,149 @@
+use std::collections::HashMap;
+
+use super::*;
+
+fn src(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut m: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    m.entry("AGNUS_KMS_KEY_ID".into())
+        .or_insert_with(|| "alias/test".into());
+    m
+}
+
+const KEY: &str = "0123456789abcdef0123456789abcdef";
+
+#[test]
+fn missing_required_names_the_variable() {
+    let err = AuthConfig::from_source(&src(&[("AGNUS_JWT_SECRET", KEY)])).unwrap_err();
+    assert!(err.to_string().contains("AGNUS_TABLE_NAME"), "{err}");
+    let err = AuthConfig::from_source(&src(&[("AGNUS_TABLE_NAME", "t")])).unwrap_err();
+    assert!(err.to_string().contains("AGNUS_JWT_SECRET"), "{err}");
+}
+
+#[test]
+fn short_jwt_key_is_refused() {
+    let err = AuthConfig::from_source(&src(&[("AGNUS_TABLE_NAME", "t"), ("AGNUS_JWT_SECRET", "short")])).unwrap_err();
+    assert!(matches!(
+        err,
+        ConfigError::Invalid {
+            name: "AGNUS_JWT_SECRET",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn defaults_and_overrides() {
+    let c = AuthConfig::from_source(&src(&[("AGNUS_TABLE_NAME", "t"), ("AGNUS_JWT_SECRET", KEY)])).unwrap();
+    assert_eq!(c.signup_per_ip, RateLimit::hourly(10));
+    assert_eq!(c.session_ttl, Duration::from_secs(43_200));
+    assert!(c.admin.is_none());
+    let c = AuthConfig::from_source(&src(&[
+        ("AGNUS_TABLE_NAME", "t"),
+        ("AGNUS_JWT_SECRET", KEY),
+        ("AGNUS_SIGNUP_RATE_LIMIT_PER_IP", "0"),
+    ]))
+    .unwrap();
+    assert!(c.signup_per_ip.is_disabled());
+    let err = AuthConfig::from_source(&src(&[
+        ("AGNUS_TABLE_NAME", "t"),
+        ("AGNUS_JWT_SECRET", KEY),
+        ("AGNUS_SIGNUP_RATE_LIMIT_PER_IP", "ten"),
+    ]))
+    .unwrap_err();
+    assert!(err.to_string().contains("AGNUS_SIGNUP_RATE_LIMIT_PER_IP"));
+}
+
+#[test]
+fn weak_argon2_parameters_are_refused() {
+    let err = AuthConfig::from_source(&src(&[
+        ("AGNUS_TABLE_NAME", "t"),
+        ("AGNUS_JWT_SECRET", KEY),
+        ("AGNUS_ARGON2_MEMORY_KIB", "4096"),
+    ]))
+    .unwrap_err();
+    assert!(err.to_string().contains("AGNUS_ARGON2"), "{err}");
+}
+
+#[test]
+fn admin_needs_both_values() {
+    let err = AuthConfig::from_source(&src(&[
+        ("AGNUS_TABLE_NAME", "t"),
+        ("AGNUS_JWT_SECRET", KEY),
+        ("ADMIN_EMAIL", "root@example.com"),
+    ]))
+    .unwrap_err();
+    assert!(err.to_string().contains("ADMIN_EMAIL/ADMIN_PASSWORD"));
+}
+#[test]
+fn reviewer_defaults_and_refusals() {
+    let base = [("AGNUS_TABLE_NAME", "t"), ("AGNUS_REVIEW_JOBS_QUEUE_URL", "http://q")];
+    let c = ReviewerConfig::from_source(&src(&base)).unwrap();
+    assert_eq!(c.providers.github_api_url, "https://api.github.com");
+    assert!(matches!(&c.llm, LlmApi::OpenAi { base_url, api_key: None } if base_url == "https://api.openai.com/v1"));
+    assert_eq!(
+        (c.max_comments, c.max_comments_per_file, c.max_diff_bytes),
+        (25, 5, 60_000)
+    );
+    let mut with = base.to_vec();
+    with.push(("AGNUS_GITHUB_API_URL", "https://ghe.example.com/api/v3/"));
+    with.push(("AGNUS_LLM_API_KEY", "sk-secret-value"));
+    let c = ReviewerConfig::from_source(&src(&with)).unwrap();
+    assert_eq!(c.providers.github_api_url, "https://ghe.example.com/api/v3");
+    assert!(!format!("{c:?}").contains("sk-secret-value"), "the key never prints");
+    for bad in [
+        ("AGNUS_LLM_BASE_URL", "ftp://x"),
+        ("AGNUS_LLM_PROVIDER", "bedrock"),
+        ("AGNUS_LLM_PROVIDER", "anthropic"),
+        ("AGNUS_REVIEW_MAX_COMMENTS", "0"),
+    ] {
+        let mut v = base.to_vec();
+        v.push(bad);
+        assert!(ReviewerConfig::from_source(&src(&v)).is_err(), "{bad:?}");
+    }
+    assert!(ReviewerConfig::from_source(&src(&base[..1])).is_err(), "queue required");
+}
+
+#[test]
+fn bedrock_endpoint_follows_the_sdk_convention() {
+    let base = [
+        ("AGNUS_TABLE_NAME", "t"),
+        ("AGNUS_REVIEW_JOBS_QUEUE_URL", "http://q"),
+        ("AGNUS_LLM_PROVIDER", "bedrock"),
+        ("AGNUS_LLM_MODEL", "anthropic.claude-3-5-haiku-20241022-v1:0"),
+        ("AWS_REGION", "eu-west-1"),
+    ];
+    let endpoint = |extra: &[(&str, &str)]| {
+        let mut v = base.to_vec();
+        v.extend_from_slice(extra);
+        match ReviewerConfig::from_source(&src(&v)).unwrap().llm {
+            LlmApi::Bedrock { endpoint, region } => (endpoint.as_str().to_owned(), region.as_str().to_owned()),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(
+        endpoint(&[]),
+        (
+            "https://bedrock-runtime.eu-west-1.amazonaws.com".into(),
+            "eu-west-1".into()
+        )
+    );
+    assert_eq!(
+        endpoint(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:4566/")]).0,
+        "http://127.0.0.1:4566"
+    );
+    assert_eq!(
+        endpoint(&[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"),
+            ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "http://127.0.0.1:8089"),
+        ])
+        .0,
+        "http://127.0.0.1:8089",
+        "the service-specific variable wins"
+    );
+    let mut v = base.to_vec();
+    v.retain(|(k, _)| *k != "AWS_REGION");
+    let err = ReviewerConfig::from_source(&src(&v)).unwrap_err();
+    assert!(err.to_string().contains("AWS_REGION"), "{err}");
+    v.push(("AWS_DEFAULT_REGION", "us-west-2"));
+    assert!(ReviewerConfig::from_source(&src(&v)).is_ok());
+}
