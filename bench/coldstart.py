@@ -1,27 +1,35 @@
 """Cold start of the function bootstraps under a minimal Lambda Runtime API emulator.
 
 For each binary: start it with AWS_LAMBDA_RUNTIME_API pointing here, hand it one event on
-its first /invocation/next, and time process start -> its response to that event (config
-read, SDK clients built, first invocation handled). Also records the process's peak RSS
-and the binary's size. Runs each binary `--runs` times and prints JSON lines (median).
+each of its first `--invocations` /invocation/next calls, and time process start -> its
+response to the first event (config read, SDK clients built, first invocation handled),
+plus each invocation's own time (event handed over -> response), so the first invocation
+can be compared with the second. Also records the process's peak RSS and the binary's
+size. Runs each binary `--runs` times and prints JSON lines (median). A run whose process
+dies or never answers is reported on stderr with its exit status and the tail of its log,
+counted in `failures`, and makes the script exit 1 after all runs.
 
-Usage: coldstart.py --bin intake=target/bench/intake --bin auth=... [--runs 10] [--env-file F]
+Usage: coldstart.py --bin intake=target/bench/intake --bin auth=... [--runs 10]
+                    [--invocations 2] [--env-file F]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.server
 import json
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 EVENTS = {
-    # A delivery for an org that does not exist: one DynamoDB lookup, then 401.
+    # A delivery for an org that does not exist: one DynamoDB lookup, then 401 (each
+    # invocation names another org, so each one makes its lookup: see `event_for`).
     "intake": {
         "version": "2.0", "routeKey": "POST /api/webhooks/{provider}/{orgSlug}",
         "rawPath": "/api/webhooks/github/no-such-org", "rawQueryString": "",
@@ -34,7 +42,8 @@ EVENTS = {
                            "time": "23/Nov/2026:00:00:00 +0000", "timeEpoch": 0},
         "body": "{\"action\":\"opened\"}", "isBase64Encoded": False,
     },
-    # Who am I, without a session: 401 (no AWS call).
+    # Who am I, with a well-formed API key that does not exist: one DynamoDB lookup, then 401
+    # (the key is set per invocation: see `event_for`).
     "auth": {
         "version": "2.0", "routeKey": "GET /api/auth/me", "rawPath": "/api/auth/me", "rawQueryString": "",
         "headers": {}, "requestContext": {"accountId": "1", "apiId": "a", "domainName": "d", "domainPrefix": "d",
@@ -69,47 +78,85 @@ def http_get_event(path: str) -> dict:
 EVENTS["console"] = http_get_event("/orgs/acme/members")
 
 
+def api_key(seed: str) -> str:
+    """A well-formed API key (prefix, 32 characters, checksum) that no org has."""
+    body = "agn_" + hashlib.sha256(seed.encode()).hexdigest()[:32]
+    return body + hashlib.sha256(body.encode()).hexdigest()[:8]
+
+
+def event_for(name: str, invocation: int) -> dict:
+    """The event of the `invocation`-th call (0-based): the same request, but one that
+    cannot be answered from the previous call's warm cache."""
+    event = json.loads(json.dumps(EVENTS[name]))
+    if name == "intake":
+        path = f"/api/webhooks/github/no-such-org-{invocation}"
+        event["rawPath"] = path
+        event["requestContext"]["http"]["path"] = path
+    elif name == "auth":
+        event["headers"] = {"authorization": f"Bearer {api_key(f'bench-{invocation}')}"}
+    return event
+
+
 class Runtime(http.server.BaseHTTPRequestHandler):
-    event: bytes = b"{}"
-    served = False
-    done_at: float | None = None
+    # HTTP/1.1 with keep-alive and Content-Length, as Lambda's Runtime API speaks it. (The
+    # HTTP/1.0 default closes the connection after every answer; the runtime's pooled
+    # client then sometimes sends its next request on a connection being closed, gets
+    # `IncompleteMessage` and the bootstrap exits: a failure of the probe, not of the code.)
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes
+    events: list[bytes] = []
+
+    served_at: list[float] = []
+    done_at: list[float] = []
+    errors = 0
     done = threading.Event()
 
     def log_message(self, *args):  # quiet
         pass
 
     def do_GET(self):  # /2018-06-01/runtime/invocation/next
-        if Runtime.served:
+        i = len(Runtime.served_at)
+        if i >= len(Runtime.events):
             time.sleep(5)  # the process is killed meanwhile
             return
-        Runtime.served = True
+        Runtime.served_at.append(time.perf_counter())
         self.send_response(200)
-        self.send_header("Lambda-Runtime-Aws-Request-Id", "req-1")
+        self.send_header("Lambda-Runtime-Aws-Request-Id", f"req-{i + 1}")
         self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + 30000))
         self.send_header("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:1:function:bench")
         self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(Runtime.events[i])))
         self.end_headers()
-        self.wfile.write(Runtime.event)
+        self.wfile.write(Runtime.events[i])
 
-    def do_POST(self):  # .../response or .../error
+    def do_POST(self):  # .../response, .../error or /runtime/init/error
         length = int(self.headers.get("Content-Length", 0))
         self.rfile.read(length)
-        Runtime.done_at = time.perf_counter()
+        Runtime.done_at.append(time.perf_counter())
+        if self.path.endswith("/error"):
+            Runtime.errors += 1
         self.send_response(202)
+        self.send_header("Content-Length", "0")
         self.end_headers()
-        Runtime.done.set()
+        if len(Runtime.done_at) >= len(Runtime.events) or "/init/" in self.path:
+            Runtime.done.set()
 
 
-def run_once(path: str, event: dict, env: dict) -> tuple[float, int]:
-    Runtime.event = json.dumps(event).encode()
-    Runtime.served = False
-    Runtime.done_at = None
+class NoResponse(Exception):
+    pass
+
+
+def run_once(path: str, events: list[dict], env: dict) -> tuple[float, list[float], int]:
+    """(process start -> first response in ms, each invocation's own ms, peak RSS KiB)."""
+    Runtime.events = [json.dumps(e).encode() for e in events]
+    Runtime.served_at, Runtime.done_at, Runtime.errors = [], [], 0
     Runtime.done.clear()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Runtime)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     child_env = dict(env, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}")
+    log = tempfile.TemporaryFile()
     start = time.perf_counter()
-    proc = subprocess.Popen([path], env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([path], env=child_env, stdout=log, stderr=subprocess.STDOUT)
     ok = Runtime.done.wait(20)
     peak_kib = 0
     try:
@@ -118,18 +165,24 @@ def run_once(path: str, event: dict, env: dict) -> tuple[float, int]:
                 peak_kib = int(line.split()[1])
     except OSError:
         pass
+    status = proc.poll()  # None: still running, as a Lambda function should be
     proc.kill()
     proc.wait()
     server.shutdown()
-    if not ok or Runtime.done_at is None:
-        raise SystemExit(f"{path}: no response to the first invocation")
-    return (Runtime.done_at - start) * 1000, peak_kib
+    if not ok or len(Runtime.done_at) < len(events) or Runtime.errors:
+        log.seek(0)
+        tail = log.read().decode(errors="replace")[-2000:]
+        raise NoResponse(f"{path}: {len(Runtime.done_at)} of {len(events)} invocations answered "
+                         f"({Runtime.errors} errors); exit status {status}; log tail:\n{tail}")
+    own = [(d - s) * 1000 for s, d in zip(Runtime.served_at, Runtime.done_at)]
+    return (Runtime.done_at[0] - start) * 1000, own, peak_kib
 
 
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--bin", action="append", required=True, help="name=path")
     p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--invocations", type=int, default=2, help="events per process (first, second, ...)")
     p.add_argument("--env-file")
     args = p.parse_args()
     env = dict(os.environ)
@@ -145,16 +198,34 @@ def main() -> int:
     env.update({"AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512", "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/bench",
                 "AWS_LAMBDA_LOG_STREAM_NAME": "bench"})
+    failed = 0
     for spec in args.bin:
         name, path = spec.split("=", 1)
-        times, rss = [], []
+        events = [event_for(name, i) for i in range(args.invocations)]
+        times, rss, own, failures = [], [], [], 0
         for _ in range(args.runs):
-            ms, kib = run_once(path, EVENTS[name], env)
+            try:
+                ms, each, kib = run_once(path, events, env)
+            except NoResponse as e:
+                print(f"coldstart: {e}", file=sys.stderr)
+                failures += 1
+                continue
             times.append(ms)
+            own.append(each)
             rss.append(kib)
-        print(json.dumps({"kind": "cold_start", "function": name, "median_ms": round(statistics.median(times), 2),
-                          "min_ms": round(min(times), 2), "max_ms": round(max(times), 2),
-                          "peak_rss_kib": max(rss), "binary_bytes": os.path.getsize(path)}))
+        failed += failures
+        if not times:
+            print(json.dumps({"kind": "cold_start", "function": name, "failures": failures}))
+            continue
+        line = {"kind": "cold_start", "function": name, "median_ms": round(statistics.median(times), 2),
+                "min_ms": round(min(times), 2), "max_ms": round(max(times), 2),
+                "peak_rss_kib": max(rss), "binary_bytes": os.path.getsize(path), "runs": len(times),
+                "failures": failures}
+        for i in range(args.invocations):
+            line[f"invocation_{i + 1}_median_ms"] = round(statistics.median(o[i] for o in own), 2)
+        print(json.dumps(line))
+    if failed:
+        return 1
     return 0
 
 

@@ -41,6 +41,7 @@ def cpu_per_render(binary, n):
 
     class Runtime(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as two writes
 
         def log_message(self, *args):
             pass

@@ -1,5 +1,10 @@
-"""Turns criterion's results (target/criterion) and the peer/cold-start JSON lines into
-the tables `make bench` prints and writes to target/bench-summary.md."""
+"""Turns criterion's results and the peer/cold-start JSON lines into the tables `make bench`
+prints and writes to <target>/bench/summary.md.
+
+Usage: summarize.py EXTRA_JSONL CRITERION_DIR [COMPARISON_CRITERION_DIR]
+CRITERION_DIR holds the run of the shipped settings (`[profile.release]`, which the bench
+profile inherits unchanged); the optional second one a run of the same benches built with
+the `bench-o3` profile (opt-level 3, thin LTO), for the ratio shipped / opt-level 3."""
 
 from __future__ import annotations
 
@@ -7,13 +12,16 @@ import json
 import pathlib
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-CRITERION = ROOT / "target" / "criterion"
 SIZES = {1024: "1 KiB", 25600: "25 KiB", 262144: "256 KiB", 4194304: "4 MiB"}
+PROVIDERS = ("github", "gitlab", "azure", "bitbucket")
+FLOORS = ("hmac_sha256", "event_parse", "json_escape", "sha256", "sum", "sqs_send_serialize_sign")
 
 
-def estimate(*parts: str) -> float | None:
-    f = CRITERION.joinpath(*parts) / "new" / "estimates.json"
+def estimate(root: pathlib.Path | None, *parts: str) -> float | None:
+    """Mean in µs of one criterion benchmark, or None when it was not run."""
+    if root is None:
+        return None
+    f = root.joinpath(*parts) / "new" / "estimates.json"
     if not f.exists():
         return None
     return json.loads(f.read_text())["mean"]["point_estimate"] / 1000.0  # ns -> µs
@@ -25,40 +33,78 @@ def fmt(us: float | None) -> str:
     return f"{us / 1000:.2f} ms" if us >= 1000 else f"{us:.1f} µs"
 
 
+def ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}×" if a and b else "–"
+
+
 def main() -> int:
-    extra = [json.loads(l) for l in pathlib.Path(sys.argv[1]).read_text().splitlines() if l.startswith("{")] if len(sys.argv) > 1 else []
+    extra_path, crit = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+    o3 = pathlib.Path(sys.argv[3]) if len(sys.argv) > 3 else None
+    extra = [json.loads(l) for l in extra_path.read_text().splitlines() if l.startswith("{")] if extra_path.exists() else []
     peer = {e["bytes"]: e for e in extra if e.get("kind") == "intake"}
-    out = ["## Intake hot path, in process, warm caches (mean CPU per delivery, one core)", ""]
-    out.append("| size | github | gitlab | azure | bitbucket | HMAC-SHA256 | event parse | SQS send (serialize+sign) | Node peer (github) | peer / ours |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|")
-    for size, label in SIZES.items():
-        row = [estimate(f"intake_{p}", str(size)) for p in ("github", "gitlab", "azure", "bitbucket")]
-        floors = [estimate("floor", b, str(size)) for b in ("hmac_sha256", "event_parse", "sqs_send_serialize_sign")]
+    sizes = {s: l for s, l in SIZES.items() if estimate(crit, "intake_github", str(s)) is not None}
+    out = ["## Intake hot path, shipped settings, in process, warm caches (mean CPU per delivery, one core)", ""]
+    out.append("| size | github | gitlab | azure | bitbucket | Node peer (github) | peer / ours |")
+    out.append("|---|---|---|---|---|---|---|")
+    for size, label in sizes.items():
+        row = [estimate(crit, f"intake_{p}", str(size)) for p in PROVIDERS]
         p = peer.get(size, {}).get("cpu_us_per_delivery")
-        ratio = f"{p / row[0]:.1f}×" if p and row[0] else "–"
-        out.append(f"| {label} | " + " | ".join(fmt(x) for x in row + floors) + f" | {fmt(p)} | {ratio} |")
+        out.append(f"| {label} | " + " | ".join(fmt(x) for x in row) + f" | {fmt(p)} | {ratio(p, row[0])} |")
+    out += ["", "## The floor (same bytes): HMAC + event parse + one JSON-escape pass + one SHA-256 pass", "",
+            "| size | HMAC-SHA256 | event parse | JSON escape | SHA-256 | floor (`floor/sum`) | SQS send (SDK: serialize+sign) | github intake | intake / floor |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for size, label in sizes.items():
+        parts = [estimate(crit, "floor", b, str(size)) for b in FLOORS]
+        intake = estimate(crit, "intake_github", str(size))
+        out.append(f"| {label} | " + " | ".join(fmt(x) for x in parts) + f" | {fmt(intake)} | {ratio(intake, parts[4])} |")
+    if o3 is not None and o3.exists():
+        out += ["", "## Shipped settings vs opt-level 3 (bench-o3 profile), same run", "",
+                "| size | benchmark | opt-level 3 | shipped | shipped / opt 3 |", "|---|---|---|---|---|"]
+        for size, label in sizes.items():
+            for name, parts in [("github intake", ("intake_github",)), ("gitlab intake", ("intake_gitlab",)),
+                                ("HMAC-SHA256", ("floor", "hmac_sha256")), ("event parse", ("floor", "event_parse")),
+                                ("SQS send", ("floor", "sqs_send_serialize_sign")), ("floor", ("floor", "sum"))]:
+                a, b = estimate(o3, *parts, str(size)), estimate(crit, *parts, str(size))
+                if a is not None or b is not None:
+                    out.append(f"| {label} | {name} | {fmt(a)} | {fmt(b)} | {ratio(b, a)} |")
     out += ["", "## Warm org lookup with 1 and 10,000 orgs cached (mean)", "", "| orgs | time |", "|---|---|"]
     for orgs in ("1", "10000"):
-        out.append(f"| {orgs} | {fmt(estimate('org_lookup_cached', orgs))} |")
+        out.append(f"| {orgs} | {fmt(estimate(crit, 'org_lookup_cached', orgs))} |")
     out += ["", "## Auth primitives (mean)", "", "| operation | time |", "|---|---|"]
     for b in ("argon2id_hash_m19456_t2_p1", "argon2id_verify_m19456_t2_p1", "jwt_issue", "jwt_verify", "api_key_verify_format_and_hash"):
-        out.append(f"| {b} | {fmt(estimate('auth', b))} |")
+        out.append(f"| {b} | {fmt(estimate(crit, 'auth', b))} |")
     out += ["", "## Review engine: one job's own work, 50-file PR (mean CPU; peak RSS of the process)", "",
             "| measure | value | budget |", "|---|---|---|",
-            f"| CPU per job (excluding provider and LLM latency) | {fmt(estimate('review', 'job_cpu_50_files'))} | 5 ms |"]
+            f"| CPU per job (excluding provider and LLM latency) | {fmt(estimate(crit, 'review', 'job_cpu_50_files'))} | 5 ms |"]
     for e in (e for e in extra if e.get("kind") == "review_memory"):
         out.append(f"| peak RSS after {e['jobs']} jobs in one process | {e['peak_rss_kib'] / 1024:.1f} MiB | 64 MiB |")
     cold = [e for e in extra if e.get("kind") == "cold_start" and "function" in e]
     if cold:
         out += ["", "## Cold start (process start → first invocation handled) and memory", "",
-                "| process | median | min | max | peak RSS | binary |", "|---|---|---|---|---|---|"]
+                "| process | median | min | max | 1st invocation | 2nd invocation | peak RSS | binary | failed runs |",
+                "|---|---|---|---|---|---|---|---|---|"]
         for e in cold:
-            size = f"{e['binary_bytes'] / 1e6:.1f} MB" if e.get("binary_bytes") else "–"
+            if "median_ms" not in e:
+                out.append(f"| {e['function']} | – | – | – | – | – | – | – | {e.get('failures', '?')} (all) |")
+                continue
+            size = f"{e['binary_bytes'] / 1e6:.2f} MB" if e.get("binary_bytes") else "–"
+            first, second = e.get("invocation_1_median_ms"), e.get("invocation_2_median_ms")
             out.append(f"| {e['function']} | {e['median_ms']} ms | {e['min_ms']} ms | {e['max_ms']} ms | "
-                       f"{e['peak_rss_kib'] / 1024:.1f} MiB | {size} |")
+                       f"{f'{first} ms' if first is not None else '–'} | {f'{second} ms' if second is not None else '–'} | "
+                       f"{e['peak_rss_kib'] / 1024:.1f} MiB | {size} | {e.get('failures', 0)} |")
+    render = [e for e in extra if e.get("kind") == "console_render"]
+    assets = [e for e in extra if e.get("kind") == "console_assets"]
+    if render or assets:
+        out += ["", "## Console", "", "| budget | measured |", "|---|---|"]
+        if assets:
+            a = assets[-1]
+            out.append(f"| JS + CSS per page ≤ 40 KB gzipped | {a['gzip_bytes'] / 1000:.1f} KB ({a['files']} files, {a['raw_bytes'] / 1000:.1f} KB raw) |")
+        if render:
+            r = render[-1]
+            out.append(f"| server render ≤ 2 ms CPU per page | {r['cpu_ms_per_page']} ms ({r['requests']} requests) |")
     text = "\n".join(out) + "\n"
     print(text)
-    (ROOT / "target" / "bench-summary.md").write_text(text)
+    (extra_path.parent / "summary.md").write_text(text)
     return 0
 
 

@@ -1,19 +1,58 @@
 #!/usr/bin/env bash
-# `make bench`: criterion benchmarks (intake hot path per provider and size with its floor
-# components; argon2id; JWT; API keys; the review engine's own work per 50-file job) and
-# the reviewer's peak memory, the Node peer baseline on the same payloads, and cold starts
-# of the function bootstraps. Prints tables; writes target/bench-summary.md
-# and the raw results under target/criterion/ and target/bench-extra.jsonl.
+# `make bench`: criterion benchmarks (intake hot path per provider and size, its floor and
+# floor components; argon2id; JWT; API keys), the Node peer baseline on the same payloads,
+# cold starts and peak memory of the function bootstraps, the console budgets. Everything is
+# built with the settings that ship (`[profile.release]`: the bench profile inherits it
+# unchanged), so the figures describe the deployed code (native architecture).
+# AGNUS_BENCH_COMPARE=1 also builds the intake benches with opt-level 3 (`bench-o3` profile)
+# and reports shipped / opt-level-3 ratios from the same run (a second optimized build).
+# Prints tables; writes <target>/bench/summary.md, the raw results under
+# <target>/bench/criterion*/ and <target>/bench/extra.jsonl (<target>: CARGO_TARGET_DIR or target).
 set -euo pipefail
 source "$(dirname "$0")/../localstack/config.sh"
 cd "$AGNUS_ROOT"
-extra="$AGNUS_ROOT/target/bench-extra.jsonl"
-mkdir -p target && : > "$extra"
+target="${CARGO_TARGET_DIR:-$AGNUS_ROOT/target}"
+out="$target/bench"
+extra="$out/extra.jsonl"
+mkdir -p "$out" && : > "$extra"
+# aws-lc without the jitter entropy source, as `make build` ships it (no stall on the first
+# random number in a cold start).
+export AWS_LC_SYS_NO_JITTER_ENTROPY=1
 
-echo "==> criterion (cargo bench -p agnus-bench)" >&2
-cargo bench -p agnus-bench --bench intake --bench auth --bench review -- --noplot > "$AGNUS_ROOT/target/criterion-run.log" 2>&1 \
-  || { tail -30 "$AGNUS_ROOT/target/criterion-run.log" >&2; exit 1; }
-grep -E "time:" -B1 "$AGNUS_ROOT/target/criterion-run.log" | grep -v "^--" >&2 || true
+# The criterion executable of bench target $2 built with profile $1 (builds it).
+bench_exe() {
+  cargo bench --profile "$1" -p agnus-bench --bench "$2" --no-run --message-format=json 2>"$out/build-$1.log" \
+    | python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == sys.argv[1] and m.get("executable"):
+        print(m["executable"])' "$2" | tail -1
+}
+
+echo "==> build: criterion benches (shipped settings: opt-level z, fat LTO; several minutes)" >&2
+for b in intake auth review; do
+  exe=$(bench_exe bench "$b" || true)
+  [[ -x "$exe" ]] || { tail -30 "$out/build-bench.log" >&2; exit 1; }
+  printf -v "${b}_exe" '%s' "$exe"
+done
+o3_exe=
+if [[ "${AGNUS_BENCH_COMPARE:-0}" == 1 ]]; then
+  echo "==> build: intake bench with opt-level 3 (bench-o3 profile, for the ratio)" >&2
+  o3_exe=$(bench_exe bench-o3 intake || true)
+  [[ -x "$o3_exe" ]] || { tail -30 "$out/build-bench-o3.log" >&2; exit 1; }
+fi
+echo "==> build: bootstraps (release profile, native)" >&2
+cargo build -q --release --bin intake --bin auth --bin worker --bin console
+
+echo "==> criterion" >&2
+run_criterion() { # criterion-home executable
+  CRITERION_HOME="$1" "$2" --bench --noplot >> "$out/criterion-run.log" 2>&1 || { tail -30 "$out/criterion-run.log" >&2; exit 1; }
+}
+: > "$out/criterion-run.log"
+run_criterion "$out/criterion" "$intake_exe"
+if [[ -n "$o3_exe" ]]; then run_criterion "$out/criterion-o3" "$o3_exe"; fi
+run_criterion "$out/criterion" "$auth_exe"
+run_criterion "$out/criterion" "$review_exe"
 
 echo "==> reviewer peak memory (bench/examples/review_peak_rss.rs: 200 jobs of a 50-file PR, VmHWM)" >&2
 cargo run -q --profile bench -p agnus-bench --example review_peak_rss | tee -a "$extra" >&2
@@ -21,7 +60,6 @@ cargo run -q --profile bench -p agnus-bench --example review_peak_rss | tee -a "
 echo "==> Node peer baseline (bench/peer, from the npm registry)" >&2
 if command -v node >/dev/null && command -v npm >/dev/null; then
   (cd bench/peer && npm ci --silent --no-audit --no-fund >/dev/null 2>&1 || npm install --silent --no-audit --no-fund >/dev/null)
-  start=$(date +%s%N)
   node bench/peer/intake.mjs --warmup 300 >> "$extra"
   python3 - "$extra" <<'PY'
 import json, sys
@@ -35,18 +73,16 @@ else
   echo "bench: node/npm not found; skipping the peer baseline" >&2
 fi
 
-echo "==> cold starts (native bootstraps, bench profile -> target/release, Runtime API emulator)" >&2
-cargo build -q --profile bench --bin intake --bin auth --bin worker
+echo "==> cold starts (release bootstraps, Runtime API emulator, first and second invocation)" >&2
 localstack/start.sh >/dev/null 2>&1
 "$AGNUS_VENV/bin/python" localstack/provision.py --env-out "$AGNUS_STATE_DIR/outputs.env" >/dev/null
 { cat "$AGNUS_STATE_DIR/outputs.env"; echo "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"; echo "AWS_REGION=$AWS_REGION";
   echo "AWS_ACCESS_KEY_ID=test"; echo "AWS_SECRET_ACCESS_KEY=test"; } > "$AGNUS_STATE_DIR/bench.env"
-python3 bench/coldstart.py --runs 10 --env-file "$AGNUS_STATE_DIR/bench.env" \
-  --bin intake=target/release/intake --bin auth=target/release/auth --bin worker=target/release/worker >> "$extra"
+python3 bench/coldstart.py --runs 20 --env-file "$AGNUS_STATE_DIR/bench.env" \
+  --bin intake="$target/release/intake" --bin auth="$target/release/auth" --bin worker="$target/release/worker" \
+  --bin console="$target/release/console" >> "$extra"
 
-echo "==> console: JS+CSS per page (gzip), CPU per page render, cold start (bench/console.py)" >&2
-cargo build -q --profile bench --bin console
-python3 bench/console.py --bin target/release/console | tee -a "$extra" >&2
-python3 bench/coldstart.py --runs 10 --bin console=target/release/console >> "$extra"
+echo "==> console: JS+CSS per page (gzip), CPU per page render (bench/console.py)" >&2
+python3 bench/console.py --bin "$target/release/console" | tee -a "$extra" >&2
 
-python3 bench/summarize.py "$extra"
+python3 bench/summarize.py "$extra" "$out/criterion" "$out/criterion-o3"

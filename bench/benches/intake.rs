@@ -3,11 +3,13 @@
 //! verification, delivery metadata and ledger key, to the SQS request as the SDK sends it
 //! (serialized and SigV4-signed; claim check to S3 when too large) — excluding only the
 //! network (the SDK's HTTP client answers in process). Beside it, the floor components on
-//! the same bytes: bare HMAC-SHA256, parsing the event JSON, and the SDK send alone.
+//! the same bytes: bare HMAC-SHA256, parsing the event JSON, and the SDK send alone; and
+//! the floor itself (`floor/sum`): exactly HMAC + event parse + one JSON-escape pass over
+//! the body + one SHA-256 pass over the escaped bytes, what any intake must do at least.
 
 use std::hint::black_box;
 
-use agnus_shared::crypto::{WebhookSecret, hmac_sha256};
+use agnus_shared::crypto::{WebhookSecret, hmac_sha256, sha256_hex};
 use agnus_shared::domain::{OrgId, Provider};
 use agnus_shared::queue::{DeliveryAttributes, Enqueuer};
 use agnus_shared::webhooks;
@@ -176,6 +178,28 @@ fn bench_floors(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("event_parse", size), &ev, |b, ev| {
             b.iter(|| lambda_http::request::from_str(black_box(ev)).unwrap())
+        });
+        let mut escaped = Vec::with_capacity(body.len() * 2 + 2);
+        group.bench_with_input(BenchmarkId::new("json_escape", size), &body, |b, body| {
+            b.iter(|| {
+                escaped.clear();
+                serde_json::to_writer(&mut escaped, black_box(body.as_str())).unwrap();
+                escaped.len()
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("sha256", size), &body, |b, body| {
+            b.iter(|| sha256_hex(black_box(body.as_bytes())))
+        });
+        // The floor: the four essential passes in sequence, on the same bytes.
+        group.bench_with_input(BenchmarkId::new("sum", size), &ev, |b, ev| {
+            b.iter(|| {
+                let req = lambda_http::request::from_str(black_box(ev)).unwrap();
+                let body: &[u8] = req.body().as_ref();
+                let mac = hmac_sha256(secret.hmac_key(), &[body]);
+                escaped.clear();
+                serde_json::to_writer(&mut escaped, std::str::from_utf8(body).unwrap()).unwrap();
+                black_box((mac, sha256_hex(&escaped)))
+            })
         });
         let attrs = DeliveryAttributes {
             org_id: org,

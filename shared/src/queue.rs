@@ -86,9 +86,18 @@ pub struct ClaimCheck {
 }
 
 /// SQS accepts #x9 #xA #xD #x20–#xD7FF #xE000–#xFFFD #x10000–#x10FFFF.
+///
+/// Checked on the bytes of the (valid UTF-8) text rather than char by char: on the intake's
+/// hot path this pass runs over every inline payload. A `&str` holds no surrogates, so the
+/// only characters refused are the C0 controls other than tab, LF and CR (single bytes
+/// below 0x20) and U+FFFE / U+FFFF, whose encodings are exactly `EF BF BE` / `EF BF BF`
+/// (0xEF only ever starts a three-byte sequence, so those bytes mean those characters).
 fn sqs_safe(text: &str) -> bool {
-    text.chars().all(|c| {
-        matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+    let bytes = text.as_bytes();
+    !bytes.iter().enumerate().any(|(i, &b)| match b {
+        0..=0x1F => !matches!(b, b'\t' | b'\n' | b'\r'),
+        0xEF => bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)),
+        _ => false,
     })
 }
 
@@ -243,6 +252,7 @@ pub async fn fetch_claim_check(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn inline_only_when_small_and_representable() {
@@ -252,5 +262,31 @@ mod tests {
         assert!(fits_inline(&[0xff, 0xfe], 100).is_none(), "not UTF-8");
         assert!(fits_inline(b"nul \0 byte", 100).is_none(), "SQS refuses NUL");
         assert!(fits_inline("\u{FFFF}".as_bytes(), 100).is_none());
+        assert!(fits_inline("a\u{FFFE}".as_bytes(), 100).is_none());
+        assert!(fits_inline("\u{FFFD}\u{EFFF}\u{10FFFF}\t\r\n\u{7f}".as_bytes(), 100).is_some());
+    }
+
+    /// The definition SQS documents, character by character.
+    fn sqs_safe_by_char(text: &str) -> bool {
+        text.chars().all(|c| {
+            matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn byte_scan_agrees_with_the_character_definition(
+            text in prop::collection::vec(
+                prop_oneof![
+                    prop::char::range('\u{0}', '\u{7f}'),
+                    prop::char::range('\u{fff0}', '\u{ffff}'),
+                    prop::char::range('\u{e000}', '\u{f000}'),
+                    any::<char>(),
+                ],
+                0..24,
+            ).prop_map(|cs| cs.into_iter().collect::<String>())
+        ) {
+            prop_assert_eq!(sqs_safe(&text), sqs_safe_by_char(&text));
+        }
     }
 }

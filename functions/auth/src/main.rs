@@ -19,6 +19,8 @@ async fn main() -> Result<(), Error> {
     let sdk = aws::load().await;
     let mailer = agnus_shared::email::sender(&sdk, config.mail_from.as_deref());
     let state = Arc::new(AuthState::new(config, aws::dynamodb(&sdk), aws::kms(&sdk)).with_mailer(mailer));
+    // Connection opened during init: the first request pays no connect (see Store::warm_up).
+    state.store.warm_up().await;
     bootstrap_admin(&state).await?;
     // The unknown-email login path's dummy hash, made where Lambda gives init CPU.
     state.hasher.warm_up().await?;

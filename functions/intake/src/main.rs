@@ -18,6 +18,8 @@ async fn main() -> Result<(), Error> {
         aws::sqs(&sdk),
         aws::s3(&sdk, config.s3_path_style),
     ));
+    // Connection opened during init: the first request pays no connect (see Store::warm_up).
+    state.store.warm_up().await;
     // Metrics of each invocation, written as EMF on stdout when it ends.
     let metrics = metrics::Emitter::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     lambda_http::run(service_fn(move |req: Request| {

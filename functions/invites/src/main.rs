@@ -14,6 +14,8 @@ async fn main() -> Result<(), Error> {
     // Invitations go out through SES from AGNUS_MAIL_FROM (unset: not sent; the admin gets the link).
     let mailer = agnus_shared::email::sender(&sdk, config.mail_from.as_deref());
     let state = Arc::new(InvitesState::new(config, aws::dynamodb(&sdk), mailer));
+    // Connection opened during init: the first request pays no connect (see Store::warm_up).
+    state.store.warm_up().await;
     // Metrics of each invocation, written as EMF on stdout when it ends.
     let metrics = metrics::Emitter::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     lambda_http::run(service_fn(move |req: Request| {

@@ -14,6 +14,8 @@ async fn main() -> Result<(), Error> {
     // Membership mail goes out through SES from AGNUS_MAIL_FROM (unset: not sent).
     let mailer = agnus_shared::email::sender(&sdk, config.mail_from.as_deref());
     let state = Arc::new(OrgsState::new(config, aws::dynamodb(&sdk), aws::kms(&sdk)).with_mailer(mailer));
+    // Connection opened during init: the first request pays no connect (see Store::warm_up).
+    state.store.warm_up().await;
     lambda_http::run(service_fn(move |req: Request| {
         let state = Arc::clone(&state);
         async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }

@@ -17,6 +17,8 @@ async fn main() -> Result<(), Error> {
     let config = ReviewerConfig::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let sdk = aws::load().await;
     let store = Store::new(aws::dynamodb(&sdk), config.table_name.clone());
+    // Connection opened during init: the first batch pays no connect (see Store::warm_up).
+    store.warm_up().await;
     // Opening needs no key id (the ciphertext names its key); sealing an org's feedback key
     // uses the project key. The encryption context binds org and purpose.
     let sealer = SecretBox::new(aws::kms(&sdk), config.kms_key_id.clone());

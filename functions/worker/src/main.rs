@@ -15,6 +15,8 @@ async fn main() -> Result<(), Error> {
     let config = WorkerConfig::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let sdk = aws::load().await;
     let store = Store::new(aws::dynamodb(&sdk), config.table_name.clone());
+    // Connection opened during init: the first batch pays no connect (see Store::warm_up).
+    store.warm_up().await;
     let reviewer = Arc::new(QueueReviewer::new(
         store.clone(),
         aws::sqs(&sdk),

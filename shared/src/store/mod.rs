@@ -253,6 +253,9 @@ pub(crate) fn decode_cursor(cursor: Option<&str>, pk: &str, sk_prefix: &str) -> 
     ])))
 }
 
+/// How long a cold start waits for [`Store::warm_up`].
+pub const WARM_UP_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// The store; cheap to clone (the SDK client is reference-counted).
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -270,6 +273,27 @@ impl Store {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// Opens the table's connection during a cold start (Lambda's init phase), so the first
+    /// invocation pays neither the connection (TCP + TLS in AWS) nor the SDK's one-time work
+    /// (credentials, endpoint resolution): one eventually consistent `GetItem` of a key no
+    /// item has (an org partition no org id can name, inside every function's
+    /// `dynamodb:LeadingKeys` grant). Best effort: an error or a slow answer (bounded by
+    /// `WARM_UP_TIMEOUT`) only means the first request opens the connection itself.
+    pub async fn warm_up(&self) {
+        let get = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S("ORG#~warm-up".to_owned()))
+            .key("sk", AttributeValue::S("~warm-up".to_owned()))
+            .send();
+        match tokio::time::timeout(WARM_UP_TIMEOUT, get).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::debug!(error = %classify(e), "warm-up read failed"),
+            Err(_) => tracing::debug!("warm-up read timed out"),
+        }
     }
 
     pub(crate) async fn get(&self, item_key: Item) -> Result<Option<Item>, StoreError> {
