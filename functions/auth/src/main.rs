@@ -22,8 +22,6 @@ async fn main() -> Result<(), Error> {
     // Connection opened during init: the first request pays no connect (see Store::warm_up).
     state.store.warm_up().await;
     bootstrap_admin(&state).await?;
-    // The unknown-email login path's dummy hash, made where Lambda gives init CPU.
-    state.hasher.warm_up().await?;
     // Metrics of each invocation, written as EMF on stdout when it ends.
     let metrics = metrics::Emitter::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     lambda_http::run(service_fn(move |req: Request| {

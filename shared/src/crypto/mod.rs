@@ -19,7 +19,6 @@ use std::sync::Arc;
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use tokio::sync::OnceCell;
 
 use crate::domain::{Password, SessionId, UserId};
 
@@ -99,16 +98,36 @@ pub enum Verified {
 #[derive(Debug, Clone)]
 pub struct PasswordHasher {
     params: PasswordParams,
-    /// A hash of a random password, verified against when the email is unknown so that
-    /// "no such user" and "wrong password" take the same time.
-    dummy: Arc<OnceCell<PasswordHashString>>,
+    /// What an unknown email is verified against, so that "no such user" and "wrong
+    /// password" take the same time: an argon2id PHC string with the configured cost, a
+    /// random salt and a random output. Verifying it runs one full argon2id computation,
+    /// exactly as for a real account, and never matches; making it costs nothing, so a
+    /// cold start does no hashing (it used to hash a random password at init).
+    dummy: Arc<PasswordHashString>,
+}
+
+/// A PHC string that costs what a real hash with `params` costs to verify and matches no
+/// password (its "output" is random bytes, not the hash of anything).
+fn dummy_phc(params: PasswordParams) -> PasswordHashString {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD_NO_PAD;
+    let salt: [u8; 16] = secrets::random_bytes();
+    let output: [u8; 32] = secrets::random_bytes();
+    PasswordHashString(format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.memory_kib,
+        params.iterations,
+        params.parallelism,
+        STANDARD_NO_PAD.encode(salt),
+        STANDARD_NO_PAD.encode(output)
+    ))
 }
 
 impl PasswordHasher {
     pub fn new(params: PasswordParams) -> Self {
         Self {
             params,
-            dummy: Arc::new(OnceCell::new()),
+            dummy: Arc::new(dummy_phc(params)),
         }
     }
 
@@ -153,29 +172,9 @@ impl PasswordHasher {
         .await?
     }
 
-    /// Makes the dummy hash now (call at init), so the first unknown-email login after a
-    /// cold start does not also pay for hashing — which would tell it apart from a real one.
-    pub async fn warm_up(&self) -> Result<(), CryptoError> {
-        self.dummy_hash().await.map(|_| ())
-    }
-
-    async fn dummy_hash(&self) -> Result<PasswordHashString, CryptoError> {
-        Ok(self
-            .dummy
-            .get_or_try_init(|| async {
-                let random = uuid::Uuid::new_v4().to_string() + &uuid::Uuid::new_v4().to_string();
-                let pw =
-                    Password::parse(secrecy::SecretString::from(random)).map_err(|e| CryptoError::Hash(e.message))?;
-                self.hash(&pw).await
-            })
-            .await?
-            .clone())
-    }
-
     /// Spends the same work as a real verification, for unknown accounts.
     pub async fn verify_dummy(&self, password: &str) -> Result<(), CryptoError> {
-        let dummy = self.dummy_hash().await?;
-        let _ = self.verify(password, &dummy).await?;
+        let _ = self.verify(password, &self.dummy).await?;
         Ok(())
     }
 }
@@ -278,6 +277,29 @@ mod tests {
                 .unwrap(),
             Verified::Wrong
         );
+    }
+
+    #[tokio::test]
+    async fn the_dummy_has_the_configured_cost_and_matches_nothing() {
+        let params = PasswordParams::new(19_456, 3, 1).unwrap();
+        let h = PasswordHasher::new(params);
+        let parsed = PasswordHash::new(h.dummy.as_str()).expect("a valid PHC string");
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
+        let cost = Params::try_from(&parsed).unwrap();
+        assert_eq!((cost.m_cost(), cost.t_cost(), cost.p_cost()), (19_456, 3, 1));
+        assert_eq!(
+            parsed.hash.map(|o| o.len()),
+            Some(32),
+            "a full-length output: full work to verify"
+        );
+        // It verifies (one full argon2id run) and never matches; another hasher's differs.
+        assert_eq!(h.verify("", &h.dummy).await.unwrap(), Verified::Wrong);
+        assert_eq!(
+            h.verify("correct horse battery", &h.dummy).await.unwrap(),
+            Verified::Wrong
+        );
+        h.verify_dummy("anything").await.unwrap();
+        assert_ne!(h.dummy.as_str(), PasswordHasher::new(params).dummy.as_str());
     }
 
     #[tokio::test]
