@@ -1,8 +1,10 @@
 //! The library every AgnusAI Lambda links.
 //!
-//! A request's way through: API Gateway event → [`http`] authenticates and parses →
-//! the handler asks [`store`] for what it needs (keys are built only there) →
-//! [`crypto`] hashes and signs → an [`error::ApiError`] or a JSON body goes back.
+//! A request's way through: API Gateway event → [`pipeline`] routes it on the function's
+//! route enum ([`routes`]), applies the CSRF rule and opens the span → the function's
+//! adapter parses the body and calls a use case in [`services`] (or the [`store`] for a
+//! plain read; keys are built only there) → [`crypto`] hashes and signs → an
+//! [`error::ApiError`] or a JSON body goes back.
 
 pub mod aws;
 pub mod cache;
@@ -18,6 +20,7 @@ pub mod http;
 pub mod metrics;
 pub mod openapi;
 pub mod permissions;
+pub mod pipeline;
 pub mod policy;
 pub mod principal;
 pub mod queue;
@@ -26,6 +29,7 @@ pub mod review_settings;
 pub mod reviewer;
 pub mod routes;
 pub mod rules;
+pub mod services;
 pub mod session;
 pub mod store;
 pub mod telemetry;

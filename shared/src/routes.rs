@@ -1,6 +1,9 @@
-//! The route table: every HTTP route, the function that serves it. `make dev`'s gateway
-//! (`agnus gateway`) routes with it and infra/template.yaml must list exactly these
-//! (tests/tests/routes.rs proves it).
+//! The route table: every HTTP route, the function that serves it, and the name the
+//! function dispatches on. `make dev`'s gateway (`agnus gateway`) routes with it,
+//! infra/template.yaml must list exactly these routes (tests/tests/routes.rs proves it),
+//! and each function gets an enum of its own routes ([`AuthRoute`], [`OrgsRoute`], …) so
+//! its dispatch is an exhaustive `match`: a route added here without a handler does not
+//! compile.
 
 use std::collections::HashMap;
 
@@ -16,93 +19,152 @@ const fn route(method: &'static str, path: &'static str, function: &'static str)
     Route { method, path, function }
 }
 
-pub const ROUTES: &[Route] = &[
-    route("POST", "/api/auth/signup", "auth"),
-    route("POST", "/api/auth/login", "auth"),
-    route("POST", "/api/auth/logout", "auth"),
-    route("POST", "/api/auth/logout-all", "auth"),
-    route("GET", "/api/auth/me", "auth"),
-    // The caller's own sessions: list (created, last seen) and end one.
-    route("GET", "/api/auth/sessions", "auth"),
-    route("DELETE", "/api/auth/sessions/{id}", "auth"),
-    route("POST", "/api/auth/verify-email", "auth"),
-    route("POST", "/api/auth/change-email", "auth"),
-    route("POST", "/api/auth/resend-verification", "auth"),
-    route("POST", "/api/auth/password-reset", "auth"),
-    route("POST", "/api/auth/password-reset/confirm", "auth"),
-    route("GET", "/api/orgs/me", "orgs"),
-    // System admins: every organization (search by slug or name, paginated).
-    route("GET", "/api/admin/orgs", "orgs"),
-    route("POST", "/api/orgs", "orgs"),
-    route("GET", "/api/orgs/{slug}", "orgs"),
-    route("PATCH", "/api/orgs/{slug}", "orgs"),
-    route("DELETE", "/api/orgs/{slug}", "orgs"),
-    route("POST", "/api/orgs/{slug}/restore", "orgs"),
-    route("POST", "/api/orgs/{slug}/transfer", "orgs"),
-    route("GET", "/api/orgs/{slug}/members", "orgs"),
-    // Adding a member is an invitation they accept (never membership without consent).
-    route("POST", "/api/orgs/{slug}/members", "invites"),
-    route("PATCH", "/api/orgs/{slug}/members/{userId}", "orgs"),
-    route("DELETE", "/api/orgs/{slug}/members/{userId}", "orgs"),
-    route("POST", "/api/orgs/{slug}/leave", "orgs"),
-    route("GET", "/api/orgs/{slug}/audit", "orgs"),
-    route("GET", "/api/orgs/{slug}/webhooks", "orgs"),
-    route("POST", "/api/orgs/{slug}/webhooks/rotate", "orgs"),
-    route("GET", "/api/orgs/{slug}/api-keys", "orgs"),
-    route("POST", "/api/orgs/{slug}/api-keys", "orgs"),
-    route("DELETE", "/api/orgs/{slug}/api-keys/{id}", "orgs"),
-    route("GET", "/api/orgs/{slug}/review-settings", "orgs"),
-    route("PATCH", "/api/orgs/{slug}/review-settings", "orgs"),
-    route("GET", "/api/orgs/{slug}/review-settings/{repoId}", "orgs"),
-    route("PATCH", "/api/orgs/{slug}/review-settings/{repoId}", "orgs"),
-    route("GET", "/api/orgs/{slug}/rules", "orgs"),
-    route("POST", "/api/orgs/{slug}/rules", "orgs"),
-    route("GET", "/api/orgs/{slug}/rules/{id}", "orgs"),
-    route("PATCH", "/api/orgs/{slug}/rules/{id}", "orgs"),
-    route("DELETE", "/api/orgs/{slug}/rules/{id}", "orgs"),
-    // The feedback loop: a rule's violations (30 days), helpful shares, and the signed
-    // link on every posted comment (no session).
-    route("GET", "/api/orgs/{slug}/rules/{id}/violations", "orgs"),
-    route("GET", "/api/orgs/{slug}/feedback", "orgs"),
-    route("GET", "/api/feedback", "orgs"),
-    route("POST", "/api/orgs/{slug}/invites", "invites"),
-    route("GET", "/api/orgs/{slug}/invites", "invites"),
-    route("DELETE", "/api/orgs/{slug}/invites/{id}", "invites"),
-    route("POST", "/api/orgs/{slug}/invites/{id}/resend", "invites"),
-    route("GET", "/api/invites/{token}", "invites"),
-    route("POST", "/api/auth/accept-invite", "invites"),
-    route("GET", "/api/repos", "repos"),
-    route("POST", "/api/repos", "repos"),
-    route("GET", "/api/repos/{id}", "repos"),
-    route("DELETE", "/api/repos/{id}", "repos"),
-    route("POST", "/api/repos/{id}/review", "repos"),
-    route("GET", "/api/repos/{id}/reviews", "repos"),
-    route("POST", "/api/webhooks/{provider}/{orgSlug}", "intake"),
-    // Single-tenant URLs (github, azure), aliases of /default until the sunset (product §10).
-    route("POST", "/api/webhooks/{provider}", "intake"),
-    // The OpenAPI 3.1 description of every /api route (shared/src/openapi.rs).
-    route("GET", "/api/openapi.json", "console"),
-    // The web console (functions/console): pages and their assets, same origin as the API.
-    route("GET", "/", "console"),
-    route("GET", "/login", "console"),
-    route("GET", "/signup", "console"),
-    route("GET", "/forgot-password", "console"),
-    route("GET", "/account", "console"),
-    route("GET", "/invite/{token}", "console"),
-    route("GET", "/verify-email/{token}", "console"),
-    route("GET", "/reset-password/{token}", "console"),
-    route("GET", "/orgs/new", "console"),
-    route("GET", "/orgs/{slug}", "console"),
-    route("GET", "/orgs/{slug}/{page}", "console"),
-    route("GET", "/orgs/{slug}/repos/{id}", "console"),
-    route("GET", "/admin/orgs", "console"),
-    route("GET", "/assets/{file}", "console"),
-];
+/// The routes one function serves, as a closed set it can `match` on.
+pub trait FunctionRoutes: Copy + std::fmt::Debug + Send + Sync + 'static {
+    /// The function's name in the table (and in infra/template.yaml).
+    const FUNCTION: &'static str;
+    /// Every route of the function, in table order.
+    const ALL: &'static [Self];
+    /// The method and path of this route.
+    fn route(self) -> Route;
+}
+
+/// Declares the table once: the per-function enums and [`ROUTES`] follow from it.
+macro_rules! table {
+    ($(
+        $(#[$edoc:meta])*
+        $function:literal => $Enum:ident {
+            $( $(#[$doc:meta])* $Variant:ident = $method:literal $path:literal, )*
+        }
+    )*) => {
+        $(
+            $(#[$edoc])*
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+            pub enum $Enum {
+                $( $(#[$doc])* #[doc = concat!("`", $method, " ", $path, "`")] $Variant, )*
+            }
+
+            impl FunctionRoutes for $Enum {
+                const FUNCTION: &'static str = $function;
+                const ALL: &'static [Self] = &[ $( Self::$Variant, )* ];
+                fn route(self) -> Route {
+                    match self {
+                        $( Self::$Variant => route($method, $path, $function), )*
+                    }
+                }
+            }
+        )*
+
+        /// Every route, grouped by function.
+        pub const ROUTES: &[Route] = &[ $( $( route($method, $path, $function), )* )* ];
+    };
+}
+
+table! {
+    /// Identity: accounts, sessions, addresses.
+    "auth" => AuthRoute {
+        Signup = "POST" "/api/auth/signup",
+        Login = "POST" "/api/auth/login",
+        Logout = "POST" "/api/auth/logout",
+        LogoutAll = "POST" "/api/auth/logout-all",
+        Me = "GET" "/api/auth/me",
+        /// The caller's own sessions: list (created, last seen) and end one.
+        Sessions = "GET" "/api/auth/sessions",
+        EndSession = "DELETE" "/api/auth/sessions/{id}",
+        VerifyEmail = "POST" "/api/auth/verify-email",
+        ChangeEmail = "POST" "/api/auth/change-email",
+        ResendVerification = "POST" "/api/auth/resend-verification",
+        PasswordReset = "POST" "/api/auth/password-reset",
+        PasswordResetConfirm = "POST" "/api/auth/password-reset/confirm",
+    }
+    /// Organizations, members, credentials, review rules and settings, feedback.
+    "orgs" => OrgsRoute {
+        MyOrgs = "GET" "/api/orgs/me",
+        /// System admins: every organization (search by slug or name, paginated).
+        AllOrgs = "GET" "/api/admin/orgs",
+        CreateOrg = "POST" "/api/orgs",
+        OrgDetail = "GET" "/api/orgs/{slug}",
+        UpdateOrg = "PATCH" "/api/orgs/{slug}",
+        DeleteOrg = "DELETE" "/api/orgs/{slug}",
+        RestoreOrg = "POST" "/api/orgs/{slug}/restore",
+        Transfer = "POST" "/api/orgs/{slug}/transfer",
+        Members = "GET" "/api/orgs/{slug}/members",
+        ChangeRole = "PATCH" "/api/orgs/{slug}/members/{userId}",
+        RemoveMember = "DELETE" "/api/orgs/{slug}/members/{userId}",
+        Leave = "POST" "/api/orgs/{slug}/leave",
+        Audit = "GET" "/api/orgs/{slug}/audit",
+        Webhooks = "GET" "/api/orgs/{slug}/webhooks",
+        RotateWebhook = "POST" "/api/orgs/{slug}/webhooks/rotate",
+        ApiKeys = "GET" "/api/orgs/{slug}/api-keys",
+        CreateApiKey = "POST" "/api/orgs/{slug}/api-keys",
+        RevokeApiKey = "DELETE" "/api/orgs/{slug}/api-keys/{id}",
+        OrgSettings = "GET" "/api/orgs/{slug}/review-settings",
+        UpdateOrgSettings = "PATCH" "/api/orgs/{slug}/review-settings",
+        RepoSettings = "GET" "/api/orgs/{slug}/review-settings/{repoId}",
+        UpdateRepoSettings = "PATCH" "/api/orgs/{slug}/review-settings/{repoId}",
+        Rules = "GET" "/api/orgs/{slug}/rules",
+        CreateRule = "POST" "/api/orgs/{slug}/rules",
+        Rule = "GET" "/api/orgs/{slug}/rules/{id}",
+        UpdateRule = "PATCH" "/api/orgs/{slug}/rules/{id}",
+        DeleteRule = "DELETE" "/api/orgs/{slug}/rules/{id}",
+        /// The feedback loop: a rule's violations (30 days), helpful shares, and the
+        /// signed link on every posted comment (no session).
+        RuleViolations = "GET" "/api/orgs/{slug}/rules/{id}/violations",
+        FeedbackStats = "GET" "/api/orgs/{slug}/feedback",
+        FeedbackLink = "GET" "/api/feedback",
+    }
+    /// Invitations (adding a member is an invitation they accept: never membership
+    /// without consent).
+    "invites" => InvitesRoute {
+        AddMember = "POST" "/api/orgs/{slug}/members",
+        Create = "POST" "/api/orgs/{slug}/invites",
+        List = "GET" "/api/orgs/{slug}/invites",
+        Revoke = "DELETE" "/api/orgs/{slug}/invites/{id}",
+        Resend = "POST" "/api/orgs/{slug}/invites/{id}/resend",
+        Preview = "GET" "/api/invites/{token}",
+        Accept = "POST" "/api/auth/accept-invite",
+    }
+    /// Repositories, manual reviews, review history.
+    "repos" => ReposRoute {
+        List = "GET" "/api/repos",
+        Connect = "POST" "/api/repos",
+        Get = "GET" "/api/repos/{id}",
+        Delete = "DELETE" "/api/repos/{id}",
+        Review = "POST" "/api/repos/{id}/review",
+        Reviews = "GET" "/api/repos/{id}/reviews",
+    }
+    /// Webhook deliveries.
+    "intake" => IntakeRoute {
+        Delivery = "POST" "/api/webhooks/{provider}/{orgSlug}",
+        /// Single-tenant URLs (github, azure), aliases of /default until the sunset
+        /// (product §10).
+        LegacyDelivery = "POST" "/api/webhooks/{provider}",
+    }
+    /// The web console: pages and their assets, same origin as the API, and the OpenAPI
+    /// 3.1 description of every /api route (shared/src/openapi.rs).
+    "console" => ConsoleRoute {
+        OpenApi = "GET" "/api/openapi.json",
+        Home = "GET" "/",
+        Login = "GET" "/login",
+        Signup = "GET" "/signup",
+        ForgotPassword = "GET" "/forgot-password",
+        Account = "GET" "/account",
+        Invite = "GET" "/invite/{token}",
+        VerifyEmail = "GET" "/verify-email/{token}",
+        ResetPassword = "GET" "/reset-password/{token}",
+        NewOrg = "GET" "/orgs/new",
+        Org = "GET" "/orgs/{slug}",
+        OrgPage = "GET" "/orgs/{slug}/{page}",
+        Repo = "GET" "/orgs/{slug}/repos/{id}",
+        AdminOrgs = "GET" "/admin/orgs",
+        Asset = "GET" "/assets/{file}",
+    }
+}
 
 /// Result of matching a request against the table.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Matched {
-    Route(Route, HashMap<String, String>),
+pub enum Matched<R = Route> {
+    Route(R, HashMap<String, String>),
     /// The path exists but not with this method (405).
     WrongMethod,
     NotFound,
@@ -132,6 +194,18 @@ fn match_path(pattern: &str, path: &str) -> Option<HashMap<String, String>> {
 /// parameters (so `/api/orgs/me` is not `/api/orgs/{slug}`).
 pub fn find(function: &str, method: &str, path: &str) -> Matched {
     find_in(ROUTES.iter().filter(|r| r.function == function), method, path)
+}
+
+/// [`find`] for the function whose routes are `R`, answering the route's name.
+pub fn find_typed<R: FunctionRoutes>(method: &str, path: &str) -> Matched<R> {
+    match find(R::FUNCTION, method, path) {
+        Matched::Route(found, params) => match R::ALL.iter().find(|r| r.route() == found) {
+            Some(r) => Matched::Route(*r, params),
+            None => Matched::NotFound,
+        },
+        Matched::WrongMethod => Matched::WrongMethod,
+        Matched::NotFound => Matched::NotFound,
+    }
 }
 
 /// Finds the route serving `method path` in the whole table, as API Gateway does (the
@@ -214,6 +288,30 @@ mod tests {
         assert_eq!(p["userId"], "42");
         assert!(match_path("/api/orgs/{slug}", "/api/orgs/").is_none());
         assert!(match_path("/api/orgs/{slug}", "/api/orgs/a/b").is_none());
+    }
+
+    #[test]
+    fn each_function_enum_is_its_slice_of_the_table() {
+        fn check<R: FunctionRoutes>() {
+            let mine: Vec<Route> = ROUTES.iter().filter(|r| r.function == R::FUNCTION).copied().collect();
+            let named: Vec<Route> = R::ALL.iter().map(|r| r.route()).collect();
+            assert_eq!(mine, named, "{}", R::FUNCTION);
+        }
+        check::<AuthRoute>();
+        check::<OrgsRoute>();
+        check::<InvitesRoute>();
+        check::<ReposRoute>();
+        check::<IntakeRoute>();
+        check::<ConsoleRoute>();
+        assert!(matches!(
+            find_typed::<OrgsRoute>("GET", "/api/orgs/me"),
+            Matched::Route(OrgsRoute::MyOrgs, _)
+        ));
+        assert!(
+            matches!(find_typed::<OrgsRoute>("GET", "/api/orgs/acme"), Matched::Route(OrgsRoute::OrgDetail, p) if p["slug"] == "acme")
+        );
+        assert_eq!(find_typed::<ReposRoute>("PUT", "/api/repos"), Matched::WrongMethod);
+        assert_eq!(find_typed::<ReposRoute>("GET", "/api/orgs/me"), Matched::NotFound);
     }
 
     #[test]

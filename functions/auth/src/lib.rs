@@ -9,23 +9,24 @@ use std::sync::Arc;
 use agnus_shared::aws::DynamoClient;
 use agnus_shared::config::AuthConfig;
 use agnus_shared::crypto::{PasswordHasher, SecretBox, SessionTokens, Verified};
-use agnus_shared::domain::{Email, OrgId, OrgName, Password, Plan, SessionId, Slug, UserId};
+use agnus_shared::domain::{Email, OrgId, Password, Plan, SessionId, UserId};
 use agnus_shared::email::{EmailSender, MailStatus, NoEmailSender};
 use agnus_shared::error::ApiError;
-use agnus_shared::http::{self, check_csrf, client_ip, json_body, json_response};
+use agnus_shared::http::{self, client_ip, json_body, json_response};
+use agnus_shared::pipeline::{self, Call};
 use agnus_shared::principal::Principal;
-use agnus_shared::routes::{self, Matched};
-use agnus_shared::session;
-use agnus_shared::store::{
-    Actor, AuditEvent, Conflict, MembershipView, NewAccount, OrgRecord, RateDecision, Store, StoreError, UserRecord,
-    now_secs,
+use agnus_shared::routes::AuthRoute;
+use agnus_shared::services::{
+    self,
+    orgs::{Founded, Founder, OrgRequest},
 };
+use agnus_shared::session;
+use agnus_shared::store::{Conflict, MembershipView, RateDecision, Store, StoreError, UserRecord, now_secs};
 use agnus_shared::webhooks;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use tracing::Instrument;
 
 use crate::addresses::send_verification;
 
@@ -61,50 +62,26 @@ impl AuthState {
     }
 }
 
-const FUNCTION: &str = "auth";
-
 /// Entry point for every HTTP request routed to this function.
 pub async fn handle(state: &AuthState, req: Request) -> Response<Body> {
-    let span = tracing::info_span!(
-        "request",
-        request_id = %http::request_id(&req),
-        method = %req.method(),
-        path = %req.uri().path(),
-        user_id = tracing::field::Empty,
-    );
-    async move {
-        let result = route(state, &req).await;
-        let response = result.unwrap_or_else(ApiError::into_response);
-        tracing::info!(status = response.status().as_u16(), "handled");
-        response
-    }
-    .instrument(span)
-    .await
+    pipeline::serve(&req, |call| route(state, call)).await
 }
 
-async fn route(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (route, params) = match routes::find(FUNCTION, req.method().as_str(), req.uri().path()) {
-        Matched::Route(route, params) => (route, params),
-        Matched::WrongMethod => return Err(ApiError::MethodNotAllowed),
-        Matched::NotFound => return Err(ApiError::NotFound),
-    };
-    check_csrf(req)?;
-    match route.path {
-        "/api/auth/signup" => signup(state, req).await,
-        "/api/auth/login" => login(state, req).await,
-        "/api/auth/logout" => logout(state, req).await,
-        "/api/auth/logout-all" => logout_all(state, req).await,
-        "/api/auth/me" => me(state, req).await,
-        "/api/auth/sessions" => list_sessions(state, req).await,
-        "/api/auth/sessions/{id}" => {
-            end_session(state, req, params.get("id").map(String::as_str).unwrap_or_default()).await
-        }
-        "/api/auth/verify-email" => addresses::verify_email(state, req).await,
-        "/api/auth/change-email" => addresses::change_email(state, req).await,
-        "/api/auth/resend-verification" => addresses::resend_verification(state, req).await,
-        "/api/auth/password-reset" => addresses::password_reset(state, req).await,
-        "/api/auth/password-reset/confirm" => addresses::password_reset_confirm(state, req).await,
-        _ => Err(ApiError::NotFound),
+async fn route(state: &AuthState, call: Call<'_, AuthRoute>) -> Result<Response<Body>, ApiError> {
+    let req = call.req;
+    match call.route {
+        AuthRoute::Signup => signup(state, req).await,
+        AuthRoute::Login => login(state, req).await,
+        AuthRoute::Logout => logout(state, req).await,
+        AuthRoute::LogoutAll => logout_all(state, req).await,
+        AuthRoute::Me => me(state, req).await,
+        AuthRoute::Sessions => list_sessions(state, req).await,
+        AuthRoute::EndSession => end_session(state, req, call.param("id")).await,
+        AuthRoute::VerifyEmail => addresses::verify_email(state, req).await,
+        AuthRoute::ChangeEmail => addresses::change_email(state, req).await,
+        AuthRoute::ResendVerification => addresses::resend_verification(state, req).await,
+        AuthRoute::PasswordReset => addresses::password_reset(state, req).await,
+        AuthRoute::PasswordResetConfirm => addresses::password_reset_confirm(state, req).await,
     }
 }
 
@@ -186,11 +163,7 @@ async fn signup(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
     let body: SignupBody = json_body(req)?;
     let email = Email::parse(&body.email)?;
     let password = Password::parse(body.password)?;
-    let org_name = OrgName::parse(&body.org_name)?;
-    let (mut slug, slug_was_given) = match body.org_slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(raw) => (Slug::parse(raw)?, true),
-        None => (Slug::suggest(org_name.as_str()), false),
-    };
+    let request = OrgRequest::parse(&body.org_name, body.org_slug.as_deref())?;
     state.config.policy.check_org_creation(&email)?;
     limited(
         state
@@ -211,44 +184,17 @@ async fn signup(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
         email_verified: false,
     };
     let issued = session::issue(&state.tokens, &user, state.config.session_ttl)?;
-    let org = OrgRecord::new(slug.clone(), org_name, now);
-    let secrets = webhooks::new_org_secrets(&state.sealer, &org.id)
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let audit = AuditEvent::new("org.created", Actor::user(&user))
-        .target(org.id)
-        .details(serde_json::json!({ "slug": org.slug.as_str(), "via": "signup" }));
-    let mut account = NewAccount {
-        org,
-        user,
-        session: issued.record,
-        webhooks: secrets.iter().map(|(_, sealed)| sealed.clone()).collect(),
-        audit,
+    let founder = Founder::Signup {
+        user: &user,
+        session: &issued.record,
     };
-    // A suggested slug that happens to be taken gets a random suffix; a chosen one is a 409.
-    let mut attempts = 0;
-    loop {
-        match state.store.create_account(&account).await {
-            Ok(()) => break,
-            Err(StoreError::Conflict(Conflict::SlugTaken)) if !slug_was_given && attempts < 3 => {
-                attempts += 1;
-                slug = slug.with_random_suffix();
-                account.org.slug = slug.clone();
-            }
-            Err(StoreError::Conflict(Conflict::SlugTaken)) => {
-                return Err(ApiError::Conflict {
-                    code: "slug_taken",
-                    message: format!("the organization slug '{slug}' is taken; choose another"),
-                });
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    tracing::Span::current().record("user_id", tracing::field::display(account.user.id));
-    tracing::info!(org_id = %account.org.id, "signed up");
+    let Founded { org, secrets } =
+        services::orgs::create_org(&state.store, &state.sealer, founder, request, now).await?;
+    tracing::Span::current().record("user_id", tracing::field::display(user.id));
+    tracing::info!(org_id = %org.id, "signed up");
     agnus_shared::metrics::signup();
     // The account exists whatever happens to the mail; a failure can be resent.
-    let verification = match send_verification(state, &account.user).await {
+    let verification = match send_verification(state, &user).await {
         Ok(status) => status,
         Err(e) => {
             tracing::warn!(error = %e, "verification link not created");
@@ -256,14 +202,14 @@ async fn signup(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
         }
     };
     let membership = MembershipView {
-        org: account.org,
+        org,
         role: agnus_shared::domain::Role::Owner,
         joined_at: now,
     };
     let response = json_response(
         StatusCode::CREATED,
         &serde_json::json!({
-            "user": UserView::from(&account.user),
+            "user": UserView::from(&user),
             "emailVerification": { "mailStatus": verification },
             "org": OrgView::from(&membership),
             // Shown in full this once; afterwards only previews (GET /api/orgs/{slug}/webhooks).

@@ -3,18 +3,19 @@
 //! or with the account they are logged in with (which must have that email). Tokens are
 //! 256 random bits, shown once in the accept link; only their SHA-256 is stored.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use agnus_shared::aws::DynamoClient;
 use agnus_shared::config::InvitesConfig;
 use agnus_shared::crypto::{PasswordHasher, SessionTokens, sha256_hex};
-use agnus_shared::domain::{Email, Password, Role, Slug, UserId};
+use agnus_shared::domain::{Email, Password, Role, UserId};
 use agnus_shared::email::{self, EmailSender, InviteEmail, Mail, MailStatus};
 use agnus_shared::error::ApiError;
-use agnus_shared::http::{self, check_csrf, json_body, json_response, page_json, page_request};
+use agnus_shared::http::{self, json_body, json_response, page_json, page_request};
+use agnus_shared::pipeline::{self, Call};
 use agnus_shared::principal::Principal;
-use agnus_shared::routes::{self, Matched};
+use agnus_shared::routes::InvitesRoute;
+use agnus_shared::services::access::{self, require_admin};
 use agnus_shared::session;
 use agnus_shared::store::{
     Acceptor, Actor, AuditEvent, Conflict, InviteRecord, InviteStatus, OrgRecord, OrgScope, RateDecision, Store,
@@ -25,7 +26,6 @@ use lambda_http::{Body, Request, Response};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tracing::Instrument;
 
 /// Everything a request needs, built once per cold start.
 #[derive(Debug)]
@@ -49,86 +49,34 @@ impl InvitesState {
     }
 }
 
-const FUNCTION: &str = "invites";
-
 pub async fn handle(state: &InvitesState, req: Request) -> Response<Body> {
-    let span = tracing::info_span!(
-        "request",
-        request_id = %http::request_id(&req),
-        method = %req.method(),
-        route = tracing::field::Empty,
-        org_id = tracing::field::Empty,
-    );
-    async move {
-        let response = route(state, &req).await.unwrap_or_else(ApiError::into_response);
-        tracing::info!(status = response.status().as_u16(), "handled");
-        response
-    }
-    .instrument(span)
-    .await
+    pipeline::serve(&req, |call| route(state, call)).await
 }
 
-async fn route(state: &InvitesState, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (route, params) = match routes::find(FUNCTION, req.method().as_str(), req.uri().path()) {
-        Matched::Route(route, params) => (route, params),
-        Matched::WrongMethod => return Err(ApiError::MethodNotAllowed),
-        Matched::NotFound => return Err(ApiError::NotFound),
+async fn route(state: &InvitesState, call: Call<'_, InvitesRoute>) -> Result<Response<Body>, ApiError> {
+    let req = call.req;
+    let route = match call.route {
+        InvitesRoute::Preview => return preview(state, call.param("token")).await,
+        InvitesRoute::Accept => return accept(state, req).await,
+        other => other,
     };
-    // Paths carrying a token are never logged with it: record the route pattern only.
-    tracing::Span::current().record("route", route.path);
-    check_csrf(req)?;
-    match (route.method, route.path) {
-        ("GET", "/api/invites/{token}") => preview(state, &params).await,
-        ("POST", "/api/auth/accept-invite") => accept(state, req).await,
-        _ => {
-            let principal = session::require(&state.store, &state.tokens, req).await?;
-            if route.method != "GET" && principal.user().is_none() {
-                // Inviting is adding people: an API key must not (SECURITY #28).
-                return Err(ApiError::Forbidden {
-                    code: "session_required",
-                    message: "this route needs a logged-in person: API keys cannot manage members or invitations"
-                        .into(),
-                });
-            }
-            let scope = admin_scope(state, &principal, &params).await?;
-            if scope.via_system_admin() && route.method == "GET" {
-                let event = scope.audit("system_admin.read").details(json!({ "path": route.path }));
-                state.store.append_audit(&scope, &event).await?;
-            }
-            match (route.method, route.path) {
-                // Adding a member by email is inviting them: the same answer whether or not
-                // the address has an account, and no membership until they accept.
-                ("POST", "/api/orgs/{slug}/invites" | "/api/orgs/{slug}/members") => create(state, req, &scope).await,
-                ("GET", "/api/orgs/{slug}/invites") => list(state, req, &scope).await,
-                ("DELETE", "/api/orgs/{slug}/invites/{id}") => revoke(state, &scope, &params).await,
-                ("POST", "/api/orgs/{slug}/invites/{id}/resend") => resend(state, &scope, &params).await,
-                _ => Err(ApiError::NotFound),
-            }
-        }
+    let principal = call.principal(&state.store, &state.tokens).await?;
+    if call.req.method() != "GET" {
+        // Inviting is adding people: an API key must not (SECURITY #28).
+        access::require_person(&principal)?;
     }
-}
-
-/// The org in the path, for an admin of that org (rights are checked for this org only,
-/// whatever the body says).
-async fn admin_scope(
-    state: &InvitesState,
-    principal: &Principal,
-    params: &HashMap<String, String>,
-) -> Result<OrgScope, ApiError> {
-    let slug = Slug::system(params.get("slug").map(String::as_str).unwrap_or_default())
-        .map_err(|_| ApiError::org_not_found())?;
-    let scope = state
-        .store
-        .scope(principal, &slug, false)
-        .await?
-        .ok_or_else(ApiError::org_not_found)?;
-    tracing::Span::current().record("org_id", tracing::field::display(scope.org_id()));
-    if !scope.is_admin() {
-        return Err(ApiError::forbidden(
-            "only owners and admins of this organization can manage invitations",
-        ));
+    // Rights are checked for the org in the path only, whatever the body says.
+    let scope = call.org_scope(&state.store, &principal, false).await?;
+    require_admin(&scope)?;
+    match route {
+        // Adding a member by email is inviting them: the same answer whether or not the
+        // address has an account, and no membership until they accept.
+        InvitesRoute::AddMember | InvitesRoute::Create => create(state, req, &scope).await,
+        InvitesRoute::List => list(state, req, &scope).await,
+        InvitesRoute::Revoke => revoke(state, &scope, call.param("id")).await,
+        InvitesRoute::Resend => resend(state, &scope, call.param("id")).await,
+        InvitesRoute::Preview | InvitesRoute::Accept => Err(ApiError::NotFound),
     }
-    Ok(scope)
 }
 
 fn accept_url(state: &InvitesState, token: &str) -> String {
@@ -233,12 +181,7 @@ async fn list(state: &InvitesState, req: &Request, scope: &OrgScope) -> Result<R
     Ok(json_response(StatusCode::OK, &page_json("invites", &page)))
 }
 
-async fn find_invite(
-    state: &InvitesState,
-    scope: &OrgScope,
-    params: &HashMap<String, String>,
-) -> Result<InviteRecord, ApiError> {
-    let id = params.get("id").map(String::as_str).unwrap_or_default();
+async fn find_invite(state: &InvitesState, scope: &OrgScope, id: &str) -> Result<InviteRecord, ApiError> {
     state
         .store
         .invite(scope, id)
@@ -249,12 +192,8 @@ async fn find_invite(
         })
 }
 
-async fn revoke(
-    state: &InvitesState,
-    scope: &OrgScope,
-    params: &HashMap<String, String>,
-) -> Result<Response<Body>, ApiError> {
-    let invite = find_invite(state, scope, params).await?;
+async fn revoke(state: &InvitesState, scope: &OrgScope, id: &str) -> Result<Response<Body>, ApiError> {
+    let invite = find_invite(state, scope, id).await?;
     let event = scope
         .audit("invite.revoked")
         .target(&invite.id)
@@ -263,12 +202,8 @@ async fn revoke(
     Ok(http::empty_response(StatusCode::NO_CONTENT))
 }
 
-async fn resend(
-    state: &InvitesState,
-    scope: &OrgScope,
-    params: &HashMap<String, String>,
-) -> Result<Response<Body>, ApiError> {
-    let invite = find_invite(state, scope, params).await?;
+async fn resend(state: &InvitesState, scope: &OrgScope, id: &str) -> Result<Response<Body>, ApiError> {
+    let invite = find_invite(state, scope, id).await?;
     if invite.status != InviteStatus::Pending {
         return Err(StoreError::Conflict(Conflict::InviteNotPending).into());
     }
@@ -310,8 +245,7 @@ async fn live_invite(state: &InvitesState, token: &str) -> Result<(InviteRecord,
     }
 }
 
-async fn preview(state: &InvitesState, params: &HashMap<String, String>) -> Result<Response<Body>, ApiError> {
-    let token = params.get("token").map(String::as_str).unwrap_or_default();
+async fn preview(state: &InvitesState, token: &str) -> Result<Response<Body>, ApiError> {
     let (invite, org) = live_invite(state, token).await?;
     Ok(json_response(
         StatusCode::OK,

@@ -147,7 +147,7 @@ pub(crate) async fn create_api_key(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiE
 pub(crate) async fn revoke_api_key(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let scope = ctx.scope(false).await?;
     require_admin(&scope)?;
-    let id = ctx.params.get("id").map(String::as_str).unwrap_or_default();
+    let id = ctx.param("id");
     let record = ctx
         .state
         .store

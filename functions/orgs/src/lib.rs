@@ -9,26 +9,29 @@ mod members;
 mod rules;
 mod settings;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use agnus_shared::aws::DynamoClient;
 use agnus_shared::config::OrgsConfig;
 use agnus_shared::crypto::{SecretBox, SessionTokens};
-use agnus_shared::domain::{OrgName, Plan, Provider, Role, Slug, UserId};
+use agnus_shared::domain::{OrgName, Plan, Provider, Role, UserId};
 use agnus_shared::email::{self, EmailSender, Mail, NoEmailSender};
 use agnus_shared::error::ApiError;
-use agnus_shared::http::{self, check_csrf, json_body, json_response, page_json, page_request};
+use agnus_shared::http::{self, json_body, json_response, page_json, page_request};
+use agnus_shared::pipeline::{self, Call};
 use agnus_shared::principal::Principal;
-use agnus_shared::routes::{self, Matched};
-use agnus_shared::session;
+use agnus_shared::routes::OrgsRoute;
+use agnus_shared::services::access::{self, require_admin};
+use agnus_shared::services::{
+    self,
+    orgs::{Founded, Founder, OrgRequest},
+};
 use agnus_shared::store::{Conflict, MembershipView, OrgRecord, OrgScope, Store, StoreError, now_secs};
 use agnus_shared::webhooks;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tracing::Instrument;
 
 /// Everything a request needs, built once per cold start.
 #[derive(Debug)]
@@ -76,69 +79,40 @@ impl OrgsState {
     }
 }
 
-const FUNCTION: &str = "orgs";
-
 pub async fn handle(state: &OrgsState, req: Request) -> Response<Body> {
-    let span = tracing::info_span!(
-        "request",
-        request_id = %http::request_id(&req),
-        method = %req.method(),
-        path = %req.uri().path(),
-        user_id = tracing::field::Empty,
-        org_id = tracing::field::Empty,
-    );
-    async move {
-        let response = route(state, &req).await.unwrap_or_else(ApiError::into_response);
-        tracing::info!(status = response.status().as_u16(), "handled");
-        response
-    }
-    .instrument(span)
-    .await
+    pipeline::serve(&req, |call| route(state, call)).await
 }
 
 /// A request in flight: who, and the path parameters.
 struct Ctx<'a> {
     state: &'a OrgsState,
     req: &'a Request,
+    call: Call<'a, OrgsRoute>,
     principal: Principal,
-    params: HashMap<String, String>,
 }
 
 impl Ctx<'_> {
     /// The org named in the path, if the caller may act in it (404 otherwise, the same
-    /// answer whether the org exists or not). A system admin's access is audited.
+    /// answer whether the org exists or not). A system admin's read is audited.
     async fn scope(&self, include_deleted: bool) -> Result<OrgScope, ApiError> {
-        let raw = self.params.get("slug").map(String::as_str).unwrap_or_default();
-        let slug = Slug::system(raw).map_err(|_| ApiError::org_not_found())?;
-        let scope = self
-            .state
-            .store
-            .scope(&self.principal, &slug, include_deleted)
-            .await?
-            .ok_or_else(ApiError::org_not_found)?;
-        tracing::Span::current().record("org_id", tracing::field::display(scope.org_id()));
-        if scope.via_system_admin() && self.req.method() == "GET" {
-            let event = scope
-                .audit("system_admin.read")
-                .details(json!({ "path": self.req.uri().path() }));
-            self.state.store.append_audit(&scope, &event).await?;
-        }
-        Ok(scope)
+        self.call
+            .org_scope(&self.state.store, &self.principal, include_deleted)
+            .await
+    }
+
+    fn param(&self, name: &str) -> &str {
+        self.call.param(name)
     }
 
     fn user_param(&self) -> Result<UserId, ApiError> {
-        self.params
-            .get("userId")
-            .and_then(|u| u.parse().ok())
-            .ok_or_else(|| StoreError::Conflict(Conflict::NotMember).into())
+        self.param("userId")
+            .parse()
+            .map_err(|_| StoreError::Conflict(Conflict::NotMember).into())
     }
 
     /// The person calling (account-level routes are not for API keys).
     fn person(&self) -> Result<&agnus_shared::store::UserRecord, ApiError> {
-        self.principal.user().ok_or_else(|| ApiError::Forbidden {
-            code: "session_required",
-            message: "this route needs a logged-in person: API keys cannot manage members or keys".into(),
-        })
+        access::require_person(&self.principal)
     }
 
     fn me(&self) -> Option<UserId> {
@@ -148,83 +122,65 @@ impl Ctx<'_> {
 
 /// Routes that change who is in an org or mint/revoke credentials: a person's session
 /// only. An API key that could do these could outlive its maker's rights (SECURITY #28).
-fn manages_people_or_keys(method: &str, path: &str) -> bool {
+fn manages_people_or_keys(route: OrgsRoute) -> bool {
     matches!(
-        (method, path),
-        ("POST", "/api/orgs/{slug}/transfer")
-            | ("PATCH" | "DELETE", "/api/orgs/{slug}/members/{userId}")
-            | ("POST", "/api/orgs/{slug}/leave")
-            | (_, "/api/orgs/{slug}/api-keys" | "/api/orgs/{slug}/api-keys/{id}")
+        route,
+        OrgsRoute::Transfer
+            | OrgsRoute::ChangeRole
+            | OrgsRoute::RemoveMember
+            | OrgsRoute::Leave
+            | OrgsRoute::ApiKeys
+            | OrgsRoute::CreateApiKey
+            | OrgsRoute::RevokeApiKey
     )
 }
 
-fn require_admin(scope: &OrgScope) -> Result<(), ApiError> {
-    if scope.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "only owners and admins of this organization can do this",
-        ))
-    }
-}
-
-async fn route(state: &OrgsState, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (route, params) = match routes::find(FUNCTION, req.method().as_str(), req.uri().path()) {
-        Matched::Route(route, params) => (route, params),
-        Matched::WrongMethod => return Err(ApiError::MethodNotAllowed),
-        Matched::NotFound => return Err(ApiError::NotFound),
-    };
-    if route.path == "/api/feedback" {
+async fn route<'a>(state: &'a OrgsState, call: Call<'a, OrgsRoute>) -> Result<Response<Body>, ApiError> {
+    let req = call.req;
+    let route = call.route;
+    if route == OrgsRoute::FeedbackLink {
         // A signed link, no session (see `feedback`).
         return Ok(feedback::handle(state, req).await);
     }
-    check_csrf(req)?;
-    let principal = session::require(&state.store, &state.tokens, req).await?;
-    if let Some(user) = principal.user() {
-        tracing::Span::current().record("user_id", tracing::field::display(user.id));
-    }
+    let principal = call.principal(&state.store, &state.tokens).await?;
     let ctx = Ctx {
         state,
         req,
+        call,
         principal,
-        params,
     };
-    if manages_people_or_keys(route.method, route.path) {
+    if manages_people_or_keys(route) {
         ctx.person()?;
     }
-    match (route.method, route.path) {
-        ("GET", "/api/orgs/me") => my_orgs(&ctx).await,
-        ("GET", "/api/admin/orgs") => all_orgs(&ctx).await,
-        ("POST", "/api/orgs") => create_org(&ctx).await,
-        ("GET", "/api/orgs/{slug}") => org_detail(&ctx).await,
-        ("PATCH", "/api/orgs/{slug}") => update_org(&ctx).await,
-        ("DELETE", "/api/orgs/{slug}") => delete_org(&ctx).await,
-        ("POST", "/api/orgs/{slug}/restore") => restore_org(&ctx).await,
-        ("POST", "/api/orgs/{slug}/transfer") => members::transfer(&ctx).await,
-        ("GET", "/api/orgs/{slug}/members") => members::list_members(&ctx).await,
-        ("PATCH", "/api/orgs/{slug}/members/{userId}") => members::change_role(&ctx).await,
-        ("DELETE", "/api/orgs/{slug}/members/{userId}") => members::remove_member(&ctx).await,
-        ("POST", "/api/orgs/{slug}/leave") => members::leave(&ctx).await,
-        ("GET", "/api/orgs/{slug}/audit") => audit_log(&ctx).await,
-        ("GET", "/api/orgs/{slug}/webhooks") => credentials::list_webhooks(&ctx).await,
-        ("POST", "/api/orgs/{slug}/webhooks/rotate") => credentials::rotate_webhook(&ctx).await,
-        ("GET", "/api/orgs/{slug}/api-keys") => credentials::list_api_keys(&ctx).await,
-        ("POST", "/api/orgs/{slug}/api-keys") => credentials::create_api_key(&ctx).await,
-        ("DELETE", "/api/orgs/{slug}/api-keys/{id}") => credentials::revoke_api_key(&ctx).await,
-        ("GET", "/api/orgs/{slug}/review-settings" | "/api/orgs/{slug}/review-settings/{repoId}") => {
-            settings::get(&ctx).await
-        }
-        ("PATCH", "/api/orgs/{slug}/review-settings" | "/api/orgs/{slug}/review-settings/{repoId}") => {
-            settings::update(&ctx).await
-        }
-        ("GET", "/api/orgs/{slug}/rules") => rules::list(&ctx).await,
-        ("POST", "/api/orgs/{slug}/rules") => rules::create(&ctx).await,
-        ("GET", "/api/orgs/{slug}/rules/{id}") => rules::get(&ctx).await,
-        ("PATCH", "/api/orgs/{slug}/rules/{id}") => rules::update(&ctx).await,
-        ("DELETE", "/api/orgs/{slug}/rules/{id}") => rules::delete(&ctx).await,
-        ("GET", "/api/orgs/{slug}/rules/{id}/violations") => feedback::violations(&ctx).await,
-        ("GET", "/api/orgs/{slug}/feedback") => feedback::stats(&ctx).await,
-        _ => Err(ApiError::NotFound),
+    match route {
+        OrgsRoute::MyOrgs => my_orgs(&ctx).await,
+        OrgsRoute::AllOrgs => all_orgs(&ctx).await,
+        OrgsRoute::CreateOrg => create_org(&ctx).await,
+        OrgsRoute::OrgDetail => org_detail(&ctx).await,
+        OrgsRoute::UpdateOrg => update_org(&ctx).await,
+        OrgsRoute::DeleteOrg => delete_org(&ctx).await,
+        OrgsRoute::RestoreOrg => restore_org(&ctx).await,
+        OrgsRoute::Transfer => members::transfer(&ctx).await,
+        OrgsRoute::Members => members::list_members(&ctx).await,
+        OrgsRoute::ChangeRole => members::change_role(&ctx).await,
+        OrgsRoute::RemoveMember => members::remove_member(&ctx).await,
+        OrgsRoute::Leave => members::leave(&ctx).await,
+        OrgsRoute::Audit => audit_log(&ctx).await,
+        OrgsRoute::Webhooks => credentials::list_webhooks(&ctx).await,
+        OrgsRoute::RotateWebhook => credentials::rotate_webhook(&ctx).await,
+        OrgsRoute::ApiKeys => credentials::list_api_keys(&ctx).await,
+        OrgsRoute::CreateApiKey => credentials::create_api_key(&ctx).await,
+        OrgsRoute::RevokeApiKey => credentials::revoke_api_key(&ctx).await,
+        OrgsRoute::OrgSettings | OrgsRoute::RepoSettings => settings::get(&ctx).await,
+        OrgsRoute::UpdateOrgSettings | OrgsRoute::UpdateRepoSettings => settings::update(&ctx).await,
+        OrgsRoute::Rules => rules::list(&ctx).await,
+        OrgsRoute::CreateRule => rules::create(&ctx).await,
+        OrgsRoute::Rule => rules::get(&ctx).await,
+        OrgsRoute::UpdateRule => rules::update(&ctx).await,
+        OrgsRoute::DeleteRule => rules::delete(&ctx).await,
+        OrgsRoute::RuleViolations => feedback::violations(&ctx).await,
+        OrgsRoute::FeedbackStats => feedback::stats(&ctx).await,
+        OrgsRoute::FeedbackLink => Err(ApiError::NotFound),
     }
 }
 
@@ -302,12 +258,8 @@ async fn all_orgs(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
 
 async fn create_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let body: CreateOrgBody = json_body(ctx.req)?;
-    let user = ctx.person()?.clone();
-    let name = OrgName::parse(&body.name)?;
-    let (mut slug, given) = match body.slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(raw) => (Slug::parse(raw)?, true),
-        None => (Slug::suggest(name.as_str()), false),
-    };
+    let user = ctx.person()?;
+    let request = OrgRequest::parse(&body.name, body.slug.as_deref())?;
     if !user.is_system_admin {
         // With an allow list set, the address counts only once verified (README, "Verified addresses").
         ctx.state
@@ -326,25 +278,12 @@ async fn create_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
             }
         }
     }
-    let mut org = OrgRecord::new(slug.clone(), name, now_secs());
-    let secrets = webhooks::new_org_secrets(&ctx.state.sealer, &org.id)
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let sealed: Vec<_> = secrets.iter().map(|(_, s)| s.clone()).collect();
-    for attempt in 0.. {
-        let event = agnus_shared::store::AuditEvent::new("org.created", ctx.principal.actor())
-            .target(org.id)
-            .details(json!({ "slug": org.slug.as_str() }));
-        match ctx.state.store.create_org(&org, &user, &sealed, &event).await {
-            Ok(()) => break,
-            Err(StoreError::Conflict(Conflict::SlugTaken)) if !given && attempt < 3 => {
-                slug = slug.with_random_suffix();
-                org.slug = slug.clone();
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    tracing::info!(org_id = %org.id, "organization created");
+    let founder = Founder::Member {
+        user,
+        actor: ctx.principal.actor(),
+    };
+    let Founded { org, secrets } =
+        services::orgs::create_org(&ctx.state.store, &ctx.state.sealer, founder, request, now_secs()).await?;
     Ok(json_response(
         StatusCode::CREATED,
         &json!({

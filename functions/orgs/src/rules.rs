@@ -79,7 +79,7 @@ pub(crate) async fn delete(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
 }
 
 pub(crate) async fn find(ctx: &Ctx<'_>, scope: &OrgScope) -> Result<RuleRecord, ApiError> {
-    let id = ctx.params.get("id").map(String::as_str).unwrap_or_default();
+    let id = ctx.param("id");
     let not_found = || ApiError::NotFoundWhat {
         code: "rule_not_found",
         message: "no such rule in this organization".into(),

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::{Ctx, ok, require_admin};
 
 fn repo_param<'a>(ctx: &'a Ctx<'_>) -> Result<Option<&'a str>, ApiError> {
-    match ctx.params.get("repoId").map(String::as_str) {
+    match ctx.call.params().get("repoId").map(String::as_str) {
         None => Ok(None),
         Some(id) if !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric()) => Ok(Some(id)),
         Some(_) => Err(ApiError::NotFoundWhat {

@@ -10,17 +10,17 @@ use agnus_shared::config::ReposConfig;
 use agnus_shared::crypto::{SecretBox, SessionTokens};
 use agnus_shared::domain::{Provider, RepoRef};
 use agnus_shared::error::ApiError;
-use agnus_shared::http::{self, check_csrf, json_body, json_response, page_json, page_request};
+use agnus_shared::http::{self, json_body, json_response, page_json, page_request};
+use agnus_shared::pipeline::{self, Call};
 use agnus_shared::queue::{DeliveryAttributes, Enqueuer};
-use agnus_shared::routes::{self, Matched};
-use agnus_shared::session;
+use agnus_shared::routes::ReposRoute;
+use agnus_shared::services::access::require_admin;
 use agnus_shared::store::{OrgScope, RepoRecord, Store, now_secs};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
-use tracing::Instrument;
 
 #[derive(Debug)]
 pub struct ReposState {
@@ -52,53 +52,26 @@ impl ReposState {
     }
 }
 
-const FUNCTION: &str = "repos";
-
 pub async fn handle(state: &ReposState, req: Request) -> Response<Body> {
-    let span = tracing::info_span!(
-        "request",
-        request_id = %http::request_id(&req),
-        method = %req.method(),
-        path = %req.uri().path(),
-        org_id = tracing::field::Empty,
-    );
-    async move {
-        let response = route(state, &req).await.unwrap_or_else(ApiError::into_response);
-        tracing::info!(status = response.status().as_u16(), "handled");
-        response
-    }
-    .instrument(span)
-    .await
+    pipeline::serve(&req, |call| route(state, call)).await
 }
 
-async fn route(state: &ReposState, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (route, params) = match routes::find(FUNCTION, req.method().as_str(), req.uri().path()) {
-        Matched::Route(route, params) => (route, params),
-        Matched::WrongMethod => return Err(ApiError::MethodNotAllowed),
-        Matched::NotFound => return Err(ApiError::NotFound),
-    };
-    check_csrf(req)?;
-    let principal = session::require(&state.store, &state.tokens, req).await?;
-    let scope = session::active_scope(&state.store, &principal, req).await?;
-    tracing::Span::current().record("org_id", tracing::field::display(scope.org_id()));
-    if scope.via_system_admin() && req.method() == "GET" {
-        let event = scope
-            .audit("system_admin.read")
-            .details(json!({ "path": req.uri().path() }));
-        state.store.append_audit(&scope, &event).await?;
-    }
-    let id = params.get("id").map(String::as_str).unwrap_or_default();
-    match (route.method, route.path) {
-        ("GET", "/api/repos") => {
+async fn route(state: &ReposState, call: Call<'_, ReposRoute>) -> Result<Response<Body>, ApiError> {
+    let req = call.req;
+    let principal = call.principal(&state.store, &state.tokens).await?;
+    let scope = call.active_scope(&state.store, &principal).await?;
+    let id = call.param("id");
+    match call.route {
+        ReposRoute::List => {
             let page = state.store.repos(&scope, &page_request(req)?).await?;
             Ok(json_response(StatusCode::OK, &page_json("repos", &page)))
         }
-        ("POST", "/api/repos") => connect(state, req, &scope).await,
-        ("GET", "/api/repos/{id}") => {
+        ReposRoute::Connect => connect(state, req, &scope).await,
+        ReposRoute::Get => {
             let repo = find(state, &scope, id).await?;
             Ok(json_response(StatusCode::OK, &json!({ "repo": repo })))
         }
-        ("DELETE", "/api/repos/{id}") => {
+        ReposRoute::Delete => {
             require_admin(&scope)?;
             let repo = find(state, &scope, id).await?;
             let event = scope
@@ -108,23 +81,12 @@ async fn route(state: &ReposState, req: &Request) -> Result<Response<Body>, ApiE
             state.store.delete_repo(&scope, &repo, &event).await?;
             Ok(http::empty_response(StatusCode::NO_CONTENT))
         }
-        ("POST", "/api/repos/{id}/review") => manual_review(state, req, &scope, id).await,
-        ("GET", "/api/repos/{id}/reviews") => {
+        ReposRoute::Review => manual_review(state, req, &scope, id).await,
+        ReposRoute::Reviews => {
             let repo = find(state, &scope, id).await?;
             let page = state.store.reviews(&scope, &repo.id, &page_request(req)?).await?;
             Ok(json_response(StatusCode::OK, &page_json("reviews", &page)))
         }
-        _ => Err(ApiError::NotFound),
-    }
-}
-
-fn require_admin(scope: &OrgScope) -> Result<(), ApiError> {
-    if scope.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "only owners and admins of this organization can do this",
-        ))
     }
 }
 
