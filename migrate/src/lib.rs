@@ -18,7 +18,7 @@ use agnus_shared::domain::{OrgId, OrgName, Provider, Role, UserId};
 use agnus_shared::store::migration::{
     self, ImportedCheckpoint, ImportedInvite, ImportedReview, MigratedKind, RepoMetadata,
 };
-use agnus_shared::store::{Conflict, OrgRecord, RepoRecord, SealedSecret, Store, StoreError, now_secs};
+use agnus_shared::store::{Conflict, OrgRecord, RepoRecord, SealedSecret, Store, StoreError};
 use agnus_shared::webhooks;
 use secrecy::ExposeSecret;
 
@@ -186,7 +186,7 @@ pub async fn migrate_from(
             .ok_or_else(|| MigrateError::Data("the recorded default org is missing".into()))?,
         None => {
             let name = OrgName::parse(&options.default_org_name).map_err(|e| MigrateError::Data(e.message))?;
-            let org = migration::default_org(&name)?;
+            let org = migration::default_org(&name, store.now_secs())?;
             let secrets = default_org_secrets(sealer, &org.id, options.webhook_secret.as_ref()).await?;
             run.spend()?;
             store.create_default_org(&org, &secrets).await?;
@@ -214,7 +214,7 @@ pub async fn migrate_from(
     }
 
     // 3. Unused invites: invitations of `default`, old links valid for 7 more days.
-    let expires_at = now_secs() + INVITE_GRACE_SECS;
+    let expires_at = store.now_secs() + INVITE_GRACE_SECS;
     for invite in &plan.invites {
         let (invited_by, invited_by_email) = match invite.created_by.as_ref().and_then(|c| user_ids.get(c)) {
             Some(id) => (
@@ -368,7 +368,7 @@ pub async fn migrate_from(
     let current = store.legacy_webhooks().await?;
     let sunset = match (options.legacy_webhooks_until, &current) {
         (Some(until), _) => Some(until),
-        (None, None) => Some(now_secs() + DEFAULT_LEGACY_WEBHOOKS_SECS),
+        (None, None) => Some(store.now_secs() + DEFAULT_LEGACY_WEBHOOKS_SECS),
         (None, Some(_)) => None,
     };
     if let Some(sunset) = sunset

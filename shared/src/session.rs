@@ -11,7 +11,7 @@ use crate::domain::{SessionId, UserId};
 use crate::error::ApiError;
 use crate::http::session_token;
 use crate::principal::Principal;
-use crate::store::{OrgScope, SessionRecord, Store, UserRecord, now_secs};
+use crate::store::{OrgScope, SessionRecord, Store, UserRecord};
 
 /// A new session: the record to store and the token to put in the cookie.
 #[derive(Debug)]
@@ -21,8 +21,7 @@ pub struct IssuedSession {
 }
 
 /// Builds a session for `user` (not yet stored: signup stores it in its transaction).
-pub fn issue(tokens: &SessionTokens, user: &UserRecord, ttl: Duration) -> Result<IssuedSession, ApiError> {
-    let now = now_secs();
+pub fn issue(tokens: &SessionTokens, user: &UserRecord, ttl: Duration, now: i64) -> Result<IssuedSession, ApiError> {
     let record = SessionRecord {
         id: SessionId::new(),
         user_id: user.id,
@@ -84,7 +83,7 @@ pub async fn current(store: &Store, tokens: &SessionTokens, req: &Request) -> Re
     let Some((session, user)) = store.get_session_and_user(&claims.sub, &claims.sid).await? else {
         return Ok(None);
     };
-    let now = now_secs();
+    let now = store.now_secs();
     let live = session.expires_at > now && session.epoch == user.session_epoch && claims.ep == session.epoch;
     // "Last seen" for the sessions list: written only when the stored one is a minute old.
     if live && session.last_seen_at.unwrap_or(session.created_at) < now - 60 {

@@ -339,6 +339,9 @@ pub struct Api {
     pub invites: Arc<agnus_invites::InvitesState>,
     pub repos: Arc<agnus_repos::ReposState>,
     pub worker: Arc<agnus_worker::WorkerState>,
+    /// Every function's clock: a test moves time forward (`api.clock.advance(..)`) to
+    /// expire things, instead of editing items.
+    pub clock: agnus_shared::clock::Clock,
 }
 
 impl Api {
@@ -355,26 +358,40 @@ impl Api {
             }
         }
         let intake_config = agnus_shared::config::IntakeConfig::from_source(&env).expect("intake config");
+        let clock = agnus_shared::clock::Clock::manual();
+        let timed = |store: &mut agnus_shared::store::Store| *store = store.clone().with_clock(clock.clone());
         Self {
-            auth: Arc::new(AuthState::new(
-                AuthConfig::from_source(&env).expect("auth config"),
-                ddb.clone(),
-                kms.clone(),
-            )),
-            orgs: Arc::new(agnus_orgs::OrgsState::new(
-                agnus_shared::config::OrgsConfig::from_source(&env).expect("orgs config"),
-                ddb.clone(),
-                kms.clone(),
-            )),
-            repos: Arc::new(agnus_repos::ReposState::new(
-                agnus_shared::config::ReposConfig::from_source(&env).expect("repos config"),
-                ddb.clone(),
-                kms.clone(),
-                aws_sdk_sqs::Client::new(&sdk),
-                agnus_shared::aws::s3(&sdk, true),
-            )),
+            auth: Arc::new({
+                let mut s = AuthState::new(
+                    AuthConfig::from_source(&env).expect("auth config"),
+                    ddb.clone(),
+                    kms.clone(),
+                );
+                timed(&mut s.store);
+                s
+            }),
+            orgs: Arc::new({
+                let mut s = agnus_orgs::OrgsState::new(
+                    agnus_shared::config::OrgsConfig::from_source(&env).expect("orgs config"),
+                    ddb.clone(),
+                    kms.clone(),
+                );
+                timed(&mut s.store);
+                s
+            }),
+            repos: Arc::new({
+                let mut s = agnus_repos::ReposState::new(
+                    agnus_shared::config::ReposConfig::from_source(&env).expect("repos config"),
+                    ddb.clone(),
+                    kms.clone(),
+                    aws_sdk_sqs::Client::new(&sdk),
+                    agnus_shared::aws::s3(&sdk, true),
+                );
+                timed(&mut s.store);
+                s
+            }),
             worker: {
-                let store = agnus_shared::store::Store::new(ddb.clone(), table_name());
+                let store = agnus_shared::store::Store::new(ddb.clone(), table_name()).with_clock(clock.clone());
                 Arc::new(agnus_worker::WorkerState::new(
                     agnus_shared::config::WorkerConfig::from_source(&env).expect("worker config"),
                     store.clone(),
@@ -386,18 +403,27 @@ impl Api {
                     )),
                 ))
             },
-            invites: Arc::new(agnus_invites::InvitesState::new(
-                agnus_shared::config::InvitesConfig::from_source(&env).expect("invites config"),
-                ddb.clone(),
-                Arc::new(agnus_shared::email::NoEmailSender),
-            )),
-            intake: Arc::new(agnus_intake::IntakeState::new(
-                intake_config,
-                ddb,
-                kms,
-                aws_sdk_sqs::Client::new(&sdk),
-                agnus_shared::aws::s3(&sdk, true),
-            )),
+            invites: Arc::new({
+                let mut s = agnus_invites::InvitesState::new(
+                    agnus_shared::config::InvitesConfig::from_source(&env).expect("invites config"),
+                    ddb.clone(),
+                    Arc::new(agnus_shared::email::NoEmailSender),
+                );
+                timed(&mut s.store);
+                s
+            }),
+            intake: Arc::new({
+                let mut s = agnus_intake::IntakeState::new(
+                    intake_config,
+                    ddb,
+                    kms,
+                    aws_sdk_sqs::Client::new(&sdk),
+                    agnus_shared::aws::s3(&sdk, true),
+                );
+                timed(&mut s.store);
+                s
+            }),
+            clock,
         }
     }
 
@@ -461,6 +487,20 @@ impl Api {
     }
 
     /// A system admin (seeded like ADMIN_EMAIL/ADMIN_PASSWORD would), logged in.
+    /// `user` with a fresh session (after the clock moved past the old one's end).
+    pub async fn log_in_again(&self, user: TestUser) -> TestUser {
+        let a = self
+            .call(Call::post("/api/auth/login").json(&serde_json::json!({
+                "email": user.email, "password": user.password
+            })))
+            .await;
+        assert_eq!(a.status, 200, "login failed: {}", String::from_utf8_lossy(&a.body));
+        TestUser {
+            cookie: a.session_cookie().expect("cookie"),
+            ..user
+        }
+    }
+
     pub async fn system_admin(&self) -> TestUser {
         let email = unique_email("root");
         let password = "system admin password".to_owned();

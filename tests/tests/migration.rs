@@ -274,7 +274,7 @@ async fn a_single_tenant_postgres_install_moves_into_the_default_org_and_keeps_w
     let legacy = seed(&db, 24, 3, 4, MEMBERS).await;
     let database = DatabaseUrl::new(url);
     let Stack { env, store, sealer } = stack().await;
-    let until = agnus_shared::store::now_secs() + 30 * 86_400;
+    let until = agnus_shared::clock::Clock::system().now_secs() + 30 * 86_400;
     let options = options(until);
 
     // Dry run: the full summary, nothing written.
@@ -516,7 +516,7 @@ async fn a_single_tenant_postgres_install_moves_into_the_default_org_and_keeps_w
 
     // Moving the sunset is a re-run with another date (no redeploy): once the intake's
     // cache turns over, the legacy URL answers 410 with the new URL.
-    let past = agnus_shared::store::now_secs() - 1;
+    let past = agnus_shared::clock::Clock::system().now_secs() - 1;
     let moved = agnus_migrate::migrate(&database, &store, &sealer, &self::options(past))
         .await
         .unwrap();
@@ -564,7 +564,7 @@ async fn measure_migration_of_1000_repos_20000_reviews_100000_comments() {
         &sealer,
         &Options {
             progress: true,
-            ..options(agnus_shared::store::now_secs() + 86_400)
+            ..options(agnus_shared::clock::Clock::system().now_secs() + 86_400)
         },
     )
     .await
@@ -587,7 +587,7 @@ async fn measure_migration_of_1000_repos_20000_reviews_100000_comments() {
         &database,
         &store,
         &sealer,
-        &options(agnus_shared::store::now_secs() + 86_400),
+        &options(agnus_shared::clock::Clock::system().now_secs() + 86_400),
     )
     .await
     .unwrap();

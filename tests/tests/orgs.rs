@@ -763,7 +763,7 @@ async fn delete_hides_the_org_restore_brings_it_back_and_purge_erases_it() {
     // Delete again; purge before the grace period ends does nothing, after it erases all.
     assert_eq!(api.call(delete(&format!("/api/orgs/{s}"), &owner)).await.status, 200);
     let store = &api.orgs.store;
-    let now = agnus_shared::store::now_secs();
+    let now = api.clock.now_secs();
     agnus_purge::run(store, now).await.unwrap();
     assert!(
         items_in_partition(&format!("ORG#{id}")).await > 0,

@@ -21,7 +21,7 @@ use agnus_shared::services::{
     orgs::{Founded, Founder, OrgRequest},
 };
 use agnus_shared::session;
-use agnus_shared::store::{Conflict, MembershipView, RateDecision, Store, StoreError, UserRecord, now_secs};
+use agnus_shared::store::{Conflict, MembershipView, RateDecision, Store, StoreError, UserRecord};
 use agnus_shared::webhooks;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
@@ -173,7 +173,7 @@ async fn signup(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
     )?;
 
     let password_hash = state.hasher.hash(&password).await?;
-    let now = now_secs();
+    let now = state.store.now_secs();
     let user = UserRecord {
         id: UserId::new(),
         email,
@@ -183,7 +183,7 @@ async fn signup(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
         created_at: now,
         email_verified: false,
     };
-    let issued = session::issue(&state.tokens, &user, state.config.session_ttl)?;
+    let issued = session::issue(&state.tokens, &user, state.config.session_ttl, state.store.now_secs())?;
     let founder = Founder::Signup {
         user: &user,
         session: &issued.record,
@@ -288,7 +288,7 @@ async fn login(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiEr
         return Err(ApiError::InvalidCredentials);
     };
     tracing::Span::current().record("user_id", tracing::field::display(user.id));
-    let issued = session::issue(&state.tokens, &user, state.config.session_ttl)?;
+    let issued = session::issue(&state.tokens, &user, state.config.session_ttl, state.store.now_secs())?;
     state.store.create_session(&issued.record).await?;
     let orgs = state.store.memberships_of(&user.id).await?;
     tracing::info!("logged in");
@@ -348,7 +348,7 @@ async fn logout_all(state: &AuthState, req: &Request) -> Result<Response<Body>, 
 /// when a request last used it (to the minute), when it expires. Ids only, never tokens.
 async fn list_sessions(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
     let (user, current) = session::require_user(&state.store, &state.tokens, req).await?;
-    let now = now_secs();
+    let now = state.store.now_secs();
     let sessions: Vec<serde_json::Value> = state
         .store
         .sessions_of(&user.id)
@@ -380,7 +380,7 @@ async fn end_session(state: &AuthState, req: &Request, id: &str) -> Result<Respo
         message: "no such session of yours".into(),
     };
     let id: SessionId = id.parse().map_err(|_| not_found())?;
-    let now = now_secs();
+    let now = state.store.now_secs();
     let live = state
         .store
         .sessions_of(&user.id)
@@ -460,7 +460,7 @@ pub async fn bootstrap_admin(state: &AuthState) -> Result<(), ApiError> {
             password_hash: state.hasher.hash(&seed.password).await?,
             is_system_admin: true,
             session_epoch: 0,
-            created_at: now_secs(),
+            created_at: state.store.now_secs(),
             // The operator chose this address and password: it needs no mailed proof.
             email_verified: true,
         };

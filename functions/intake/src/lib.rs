@@ -20,7 +20,7 @@ use agnus_shared::http::{self, json_response};
 use agnus_shared::queue::{DeliveryAttributes, Enqueuer};
 use agnus_shared::routes::{self, Matched};
 use agnus_shared::store::legacy::LegacyWebhooks;
-use agnus_shared::store::{Actor, AuditEvent, Claim, IntakeTarget, RateDecision, Store, now_secs};
+use agnus_shared::store::{Actor, AuditEvent, Claim, IntakeTarget, RateDecision, Store};
 use agnus_shared::webhooks;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
@@ -216,12 +216,12 @@ async fn deliver(state: &IntakeState, req: &Request, params: HashMap<String, Str
     };
     tracing::Span::current().record("org_id", tracing::field::display(target.org_id()));
 
-    let mut verdict = webhooks::verify(provider, req.headers(), body, &secrets, now_secs());
+    let mut verdict = webhooks::verify(provider, req.headers(), body, &secrets, state.store.now_secs());
     if verdict.is_err() && cached && reload_allowed(state, &slug, provider) {
         // The secret may have been rotated since it was cached: look once more.
         match lookup(state, &slug, provider, true).await {
             Ok(Some((fresh, secrets, _))) => {
-                verdict = webhooks::verify(provider, req.headers(), body, &secrets, now_secs());
+                verdict = webhooks::verify(provider, req.headers(), body, &secrets, state.store.now_secs());
                 target = fresh;
             }
             Ok(None) => return unauthorized(),
@@ -283,7 +283,7 @@ async fn deliver(state: &IntakeState, req: &Request, params: HashMap<String, Str
         provider,
         event: meta.event.clone(),
         delivery_id: meta.delivery_id.clone(),
-        received_at: now_secs(),
+        received_at: state.store.now_secs(),
         source: "webhook",
     };
     let message_id = match state.enqueuer.enqueue(&attributes, body).await {
@@ -340,7 +340,7 @@ async fn legacy_alias(state: &IntakeState, req: &Request, params: &HashMap<Strin
     };
     let sunset = settings.sunset_at;
     let new_path = format!("/api/webhooks/{provider}/default");
-    if now_secs() >= sunset {
+    if state.store.now_secs() >= sunset {
         return json_response(
             StatusCode::GONE,
             &json!({ "error": { "code": "gone",
@@ -394,7 +394,7 @@ async fn lookup(
         state.unknown.insert(key, ());
         return Ok(None);
     };
-    let now = now_secs();
+    let now = state.store.now_secs();
     let hook = target.webhook();
     let mut secrets = Vec::with_capacity(2);
     let mut sealed = vec![hook.ciphertext.as_slice()];

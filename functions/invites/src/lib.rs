@@ -19,7 +19,7 @@ use agnus_shared::services::access::{self, require_admin};
 use agnus_shared::session;
 use agnus_shared::store::{
     Acceptor, Actor, AuditEvent, Conflict, InviteRecord, InviteStatus, OrgRecord, OrgScope, RateDecision, Store,
-    StoreError, TokenLookup, UserRecord, now_secs,
+    StoreError, TokenLookup, UserRecord,
 };
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -236,7 +236,7 @@ async fn live_invite(state: &InvitesState, token: &str) -> Result<(InviteRecord,
         TokenLookup::Spent => Err(gone()),
         TokenLookup::Live(found) => {
             let (invite, org) = *found;
-            if invite.status != InviteStatus::Pending || invite.is_expired(now_secs()) || org.is_deleted() {
+            if invite.status != InviteStatus::Pending || invite.is_expired(state.store.now_secs()) || org.is_deleted() {
                 Err(gone())
             } else {
                 Ok((invite, org))
@@ -334,11 +334,11 @@ async fn accept(state: &InvitesState, req: &Request) -> Result<Response<Body>, A
         password_hash: state.hasher.hash(&password).await?,
         is_system_admin: false,
         session_epoch: 0,
-        created_at: now_secs(),
+        created_at: state.store.now_secs(),
         // The invitee proved the address by receiving the link.
         email_verified: true,
     };
-    let issued = session::issue(&state.tokens, &user, state.config.session_ttl)?;
+    let issued = session::issue(&state.tokens, &user, state.config.session_ttl, state.store.now_secs())?;
     state
         .store
         .accept_invite(&invite, &org, Acceptor::New(&user, &issued.record), &event(&user))

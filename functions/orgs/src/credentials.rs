@@ -4,7 +4,7 @@
 use agnus_shared::domain::Provider;
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{json_body, json_response, page_json, page_request};
-use agnus_shared::store::{Conflict, StoreError, now_secs};
+use agnus_shared::store::{Conflict, StoreError};
 use agnus_shared::webhooks;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -18,7 +18,7 @@ pub(crate) async fn list_webhooks(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiEr
     let scope = ctx.scope(false).await?;
     require_admin(&scope)?;
     let base = ctx.state.config.public_base_url.as_deref();
-    let now = now_secs();
+    let now = ctx.state.store.now_secs();
     let hooks: Vec<Value> = ctx
         .state
         .store
@@ -67,7 +67,7 @@ pub(crate) async fn rotate_webhook(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiE
     let (secret, sealed) = webhooks::new_sealed_secret(&ctx.state.sealer, scope.org_id(), provider)
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let overlap_until = now_secs() + ctx.state.config.rotation_overlap.as_secs() as i64;
+    let overlap_until = ctx.state.store.now_secs() + ctx.state.config.rotation_overlap.as_secs() as i64;
     let event = scope
         .audit("webhook.secret_rotated")
         .target(provider)
@@ -116,7 +116,7 @@ pub(crate) async fn create_api_key(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiE
     let role = assignable_role(&body.role)?;
     let expires_at = match body.expires_in_days {
         None => None,
-        Some(days @ 1..=3650) => Some(now_secs() + i64::from(days) * 86_400),
+        Some(days @ 1..=3650) => Some(ctx.state.store.now_secs() + i64::from(days) * 86_400),
         Some(_) => {
             return Err(ApiError::bad_request(
                 "invalid_expiry",

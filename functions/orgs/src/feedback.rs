@@ -14,7 +14,7 @@ use agnus_shared::crypto::{FeedbackKey, KmsError};
 use agnus_shared::error::ApiError;
 use agnus_shared::feedback::{FeedbackLink, Signal};
 use agnus_shared::http::{client_ip, json_response, security_headers};
-use agnus_shared::store::{RateDecision, SignalRecorded, now_secs};
+use agnus_shared::store::{RateDecision, SignalRecorded};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::json;
@@ -53,7 +53,7 @@ async fn record(state: &OrgsState, req: &Request) -> Result<(Signal, SignalRecor
         Err(e @ KmsError::Unavailable(_)) => return Err(ApiError::Unavailable(e.to_string())),
     };
     let scope = target.verify(&key, &link).ok_or_else(forged)?;
-    if link.comment.link_expired(now_secs()) {
+    if link.comment.link_expired(state.store.now_secs()) {
         return Err(ApiError::Gone {
             code: "feedback_link_expired",
             message: "feedback links work for 90 days after the review".into(),

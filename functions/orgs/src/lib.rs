@@ -26,7 +26,7 @@ use agnus_shared::services::{
     self,
     orgs::{Founded, Founder, OrgRequest},
 };
-use agnus_shared::store::{Conflict, MembershipView, OrgRecord, OrgScope, Store, StoreError, now_secs};
+use agnus_shared::store::{Conflict, MembershipView, OrgRecord, OrgScope, Store, StoreError};
 use agnus_shared::webhooks;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -282,8 +282,14 @@ async fn create_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
         user,
         actor: ctx.principal.actor(),
     };
-    let Founded { org, secrets } =
-        services::orgs::create_org(&ctx.state.store, &ctx.state.sealer, founder, request, now_secs()).await?;
+    let Founded { org, secrets } = services::orgs::create_org(
+        &ctx.state.store,
+        &ctx.state.sealer,
+        founder,
+        request,
+        ctx.state.store.now_secs(),
+    )
+    .await?;
     Ok(json_response(
         StatusCode::CREATED,
         &json!({

@@ -1,7 +1,7 @@
 //! Purge Lambda entrypoint (EventBridge schedule).
 
 use agnus_shared::config::PurgeConfig;
-use agnus_shared::store::{Store, now_secs};
+use agnus_shared::store::Store;
 use agnus_shared::{aws, telemetry};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::{Value, json};
@@ -15,7 +15,7 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| {
         let store = store.clone();
         async move {
-            let report = agnus_purge::run(&store, now_secs()).await?;
+            let report = agnus_purge::run(&store, store.now_secs()).await?;
             Ok::<_, Error>(json!({ "orgs": report.orgs, "items": report.items }))
         }
     }))

@@ -15,7 +15,7 @@ use agnus_shared::pipeline::{self, Call};
 use agnus_shared::queue::{DeliveryAttributes, Enqueuer};
 use agnus_shared::routes::ReposRoute;
 use agnus_shared::services::access::require_admin;
-use agnus_shared::store::{OrgScope, RepoRecord, Store, now_secs};
+use agnus_shared::store::{OrgScope, RepoRecord, Store};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use secrecy::{ExposeSecret, SecretString};
@@ -163,7 +163,7 @@ async fn connect(state: &ReposState, req: &Request, scope: &OrgScope) -> Result<
         full_name: repo_ref.full_name,
         url: body.url.clone(),
         token_preview,
-        created_at: now_secs(),
+        created_at: state.store.now_secs(),
         created_by: scope.actor().id.clone(),
         token_ciphertext,
     };
@@ -233,7 +233,7 @@ async fn manual_review(
         provider: repo.provider,
         event: "manual_review".into(),
         delivery_id: delivery_id.clone(),
-        received_at: now_secs(),
+        received_at: state.store.now_secs(),
         source: "manual",
     };
     state

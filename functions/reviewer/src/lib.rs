@@ -42,7 +42,7 @@ use agnus_shared::queue::QueuedOrg;
 use agnus_shared::review_settings::{Depth, ReviewSettings, Severity};
 use agnus_shared::reviewer::JobMessage;
 use agnus_shared::rules;
-use agnus_shared::store::{JobClaim, PostedComment, QueueScope, ReviewJob, ReviewOutcome, Store, StoreError, now_secs};
+use agnus_shared::store::{JobClaim, PostedComment, QueueScope, ReviewJob, ReviewOutcome, Store, StoreError};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use secrecy::SecretString;
@@ -180,7 +180,7 @@ pub async fn process(state: &ReviewerState, message: &SqsMessage) -> Result<Hand
         JobClaim::Missing => return Ok(Handled::Done("missing".into())),
         JobClaim::Busy { lease_until } => {
             return Ok(Handled::RetryLater(Duration::from_secs(
-                (lease_until - now_secs()).max(1) as u64 + 1,
+                (lease_until - state.store.now_secs()).max(1) as u64 + 1,
             )));
         }
     };

@@ -5,12 +5,10 @@ use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
 use serde::Serialize;
 
 use super::keys::*;
+use super::records::AuditEvent;
 use super::records::put_new;
-use super::records::{AuditEvent, audit_put};
 use super::tenancy::OrgScope;
-use super::{
-    Conflict, Item, Page, PageRequest, Store, StoreError, get_n, get_opt_n, get_opt_s, get_s, n, now_secs, parse, s,
-};
+use super::{Conflict, Item, Page, PageRequest, Store, StoreError, get_n, get_opt_n, get_opt_s, get_s, n, parse, s};
 use crate::domain::{OrgId, Role, UserId};
 
 /// A stored API key (never the key itself).
@@ -65,7 +63,7 @@ impl Store {
         preview: &str,
         event: &AuditEvent,
     ) -> Result<ApiKeyRecord, StoreError> {
-        let now = now_secs();
+        let now = self.now_secs();
         let id = uuid::Uuid::new_v4().simple().to_string();
         let record = ApiKeyRecord {
             id: id.clone(),
@@ -106,7 +104,7 @@ impl Store {
         ];
         items.push(self.key_maker_check(scope)?);
         items.push(self.org_live_check(scope)?);
-        items.push((audit_put(&self.table, scope.org_id(), event)?, None));
+        items.push((self.audit_put(scope.org_id(), event)?, None));
         self.transact(items).await?;
         Ok(record)
     }
@@ -166,7 +164,7 @@ impl Store {
             .set_key(Some(key(org_pk(org), api_key_sk(&record.id))))
             .update_expression("SET revoked_at = :now REMOVE companion_pk, companion_sk")
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(revoked_at)")
-            .expression_attribute_values(":now", n(now_secs()))
+            .expression_attribute_values(":now", n(self.now_secs()))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let delete = Delete::builder()
@@ -254,7 +252,7 @@ impl Store {
         let [update, delete] = self.key_revocation(scope.org_id(), record)?;
         let mut items = vec![(update, Some(Conflict::Vanished)), (delete, None)];
         items.extend(self.actor_admin_check(scope)?);
-        items.push((audit_put(&self.table, scope.org_id(), event)?, None));
+        items.push((self.audit_put(scope.org_id(), event)?, None));
         self.transact(items).await
     }
 
@@ -263,7 +261,7 @@ impl Store {
         let Some(item) = self.get(key(api_key_hash_pk(key_hash), API_KEY_HASH_SK)).await? else {
             return Ok(None);
         };
-        if get_opt_n::<i64>(&item, "key_expires_at").is_some_and(|exp| exp <= now_secs()) {
+        if get_opt_n::<i64>(&item, "key_expires_at").is_some_and(|exp| exp <= self.now_secs()) {
             return Ok(None);
         }
         Ok(Some(ApiKeyAuth {

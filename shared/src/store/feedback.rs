@@ -16,9 +16,7 @@ use serde::Serialize;
 
 use super::keys::*;
 use super::repos::QueueScope;
-use super::{
-    Conflict, Item, OrgScope, Store, StoreError, build, classify, get_opt_n, get_opt_s, get_s, n, now_millis, s,
-};
+use super::{Conflict, Item, OrgScope, Store, StoreError, build, classify, get_opt_n, get_opt_s, get_s, n, s};
 use crate::crypto::FeedbackKey;
 use crate::domain::OrgId;
 use crate::feedback::{CommentId, FeedbackLink, LINK_TTL_SECS, Signal, VIOLATION_WINDOW_SECS};
@@ -186,7 +184,7 @@ impl Store {
         let mut item = key(org_pk(scope.org_id()), FEEDBACK_KEY_SK);
         item.insert("type".into(), s("feedback_key"));
         item.insert("sealed".into(), AttributeValue::B(sealed.clone().into()));
-        item.insert("created_at".into(), n(super::now_secs()));
+        item.insert("created_at".into(), n(self.now_secs()));
         let result = self
             .client
             .put_item()
@@ -306,7 +304,7 @@ impl Store {
         previous: Option<Signal>,
         signal: Signal,
     ) -> Result<(), StoreError> {
-        let now = now_millis();
+        let now = self.now_millis();
         let repo_id = get_s(comment_item, "repo_id")?;
         let rule_id = get_opt_s(comment_item, "rule_id");
         let example_sk = feedback_example_sk(repo_id, signal.as_str(), now, comment.as_str());
@@ -379,7 +377,7 @@ impl Store {
         rule_id: &str,
         limit: i32,
     ) -> Result<Vec<RuleViolation>, StoreError> {
-        let since = now_millis() - VIOLATION_WINDOW_SECS * 1000;
+        let since = self.now_millis() - VIOLATION_WINDOW_SECS * 1000;
         let prefix = rule_hit_prefix(rule_id);
         let out = self
             .client

@@ -6,10 +6,10 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use serde::Serialize;
 
 use super::keys::*;
-use super::records::{AuditEvent, audit_put, member_items};
+use super::records::{AuditEvent, member_items};
 use super::records::{OrgRecord, SessionRecord, UserRecord, email_claim, put_new};
 use super::tenancy::OrgScope;
-use super::{Conflict, Item, Page, PageRequest, Store, StoreError, get_n, get_opt_s, get_s, n, now_secs, parse, s};
+use super::{Conflict, Item, Page, PageRequest, Store, StoreError, get_n, get_opt_s, get_s, n, parse, s};
 use crate::domain::{Email, OrgId, Role, UserId};
 use crate::email::MailStatus;
 
@@ -133,7 +133,7 @@ impl Store {
         token_hash: &str,
         event: &AuditEvent,
     ) -> Result<InviteRecord, StoreError> {
-        let now = now_secs();
+        let now = self.now_secs();
         let id = uuid::Uuid::new_v4().simple().to_string();
         let record = InviteRecord {
             id: id.clone(),
@@ -176,7 +176,7 @@ impl Store {
         ];
         items.extend(self.actor_admin_check(scope)?);
         items.push(self.org_live_check(scope)?);
-        items.push((audit_put(&self.table, scope.org_id(), event)?, None));
+        items.push((self.audit_put(scope.org_id(), event)?, None));
         self.transact(items).await?;
         Ok(record)
     }
@@ -200,7 +200,7 @@ impl Store {
         let (items, next_cursor) = self
             .query_page(&org_pk(scope.org_id()), INVITE_PREFIX, page, false, None)
             .await?;
-        let now = now_secs();
+        let now = self.now_secs();
         let items = items
             .iter()
             .map(InviteRecord::from_item)
@@ -236,7 +236,7 @@ impl Store {
             spend_token(&self.table, &invite.token_hash, Conflict::InviteNotPending)?,
         ];
         items.extend(self.actor_admin_check(scope)?);
-        items.push((audit_put(&self.table, scope.org_id(), event)?, None));
+        items.push((self.audit_put(scope.org_id(), event)?, None));
         self.transact(items).await
     }
 
@@ -248,7 +248,7 @@ impl Store {
         new_token_hash: &str,
         event: &AuditEvent,
     ) -> Result<InviteRecord, StoreError> {
-        let now = now_secs();
+        let now = self.now_secs();
         let expires_at = now + INVITE_TTL_SECS;
         let update = Update::builder()
             .table_name(&self.table)
@@ -279,7 +279,7 @@ impl Store {
         ];
         items.extend(self.actor_admin_check(scope)?);
         items.push(self.org_live_check(scope)?);
-        items.push((audit_put(&self.table, scope.org_id(), event)?, None));
+        items.push((self.audit_put(scope.org_id(), event)?, None));
         self.transact(items).await?;
         Ok(InviteRecord {
             expires_at,
@@ -318,7 +318,7 @@ impl Store {
         acceptor: Acceptor<'_>,
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let now = now_secs();
+        let now = self.now_secs();
         let user = match acceptor {
             Acceptor::Existing(u) | Acceptor::New(u, _) => u,
         };
@@ -354,7 +354,7 @@ impl Store {
                 TransactWriteItem::builder().condition_check(live).build(),
                 Some(Conflict::OrgDeleted),
             ),
-            (audit_put(&self.table, &org.id, event)?, None),
+            (self.audit_put(&org.id, event)?, None),
         ];
         if let Acceptor::Existing(user) = acceptor {
             // Receiving the link proved the address.

@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update}
 
 use super::keys::*;
 use super::records::{UserRecord, email_claim, put_new};
-use super::{Conflict, Item, Store, StoreError, get_n, get_opt_s, get_s, n, now_secs, parse, s};
+use super::{Conflict, Item, Store, StoreError, get_n, get_opt_s, get_s, n, parse, s};
 use crate::crypto::{PasswordHashString, sha256_hex};
 use crate::domain::{Email, UserId};
 
@@ -110,7 +110,7 @@ impl Store {
         user: &UserRecord,
         new_email: Option<&Email>,
     ) -> Result<i64, StoreError> {
-        let valid_until = now_secs() + purpose.ttl();
+        let valid_until = self.now_secs() + purpose.ttl();
         let mut item: Item = key(mail_token_pk(token_hash), MAIL_TOKEN_SK);
         item.insert("type".into(), s("mail_token"));
         item.insert("purpose".into(), s(purpose.as_str()));
@@ -174,7 +174,7 @@ impl Store {
     /// Spends a verification token and marks its account's address verified (if the
     /// account still has the address the token was sent to), in one transaction.
     pub async fn verify_email_with_token(&self, token_hash: &str) -> Result<TokenUse, StoreError> {
-        let now = now_secs();
+        let now = self.now_secs();
         let token = match self.live_token(MailTokenPurpose::VerifyEmail, token_hash, now).await? {
             Ok(token) => token,
             Err(used) => return Ok(used),
@@ -207,7 +207,7 @@ impl Store {
         token_hash: &str,
         new_hash: &PasswordHashString,
     ) -> Result<TokenUse, StoreError> {
-        let now = now_secs();
+        let now = self.now_secs();
         let token = match self
             .live_token(MailTokenPurpose::PasswordReset, token_hash, now)
             .await?
@@ -243,7 +243,7 @@ impl Store {
     /// (409 if another account took it meanwhile), and every membership's copy of the
     /// address follows — one transaction. Answers the old address, for the notice.
     pub async fn change_email_with_token(&self, token_hash: &str) -> Result<(TokenUse, Option<Email>), StoreError> {
-        let now = now_secs();
+        let now = self.now_secs();
         let token = match self.live_token(MailTokenPurpose::ChangeEmail, token_hash, now).await? {
             Ok(token) => token,
             Err(used) => return Ok((used, None)),

@@ -9,7 +9,7 @@ use super::keys::*;
 use super::orgs::Needs;
 use super::records::{AuditEvent, UserRecord, member_items};
 use super::tenancy::OrgScope;
-use super::{Conflict, Store, StoreError, build, n, now_secs, s};
+use super::{Conflict, Store, StoreError, build, n, s};
 use crate::domain::{OrgId, Role, UserId};
 
 /// Attempts at a membership change whose member made a key meanwhile.
@@ -119,7 +119,7 @@ impl Store {
         role: Role,
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let (member, mirror) = member_items(scope.org(), user, role, now_secs());
+        let (member, mirror) = member_items(scope.org(), user, role, self.now_secs());
         let mut items = vec![
             (
                 super::records::put_new(&self.table, member)?,

@@ -16,12 +16,11 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use serde::Serialize;
 
 use super::keys::*;
-use super::records::{Actor, AuditEvent, audit_put, member_items};
+use super::records::{Actor, AuditEvent, member_items};
 use super::records::{OrgRecord, UserRecord, email_claim, put_new};
 use super::records::{SealedSecret, webhook_item};
 use super::{
-    Conflict, Item, RepoRecord, Store, StoreError, build, classify, get_n, get_opt_n, get_opt_s, get_s, n, now_secs,
-    parse, s,
+    Conflict, Item, RepoRecord, Store, StoreError, build, classify, get_n, get_opt_n, get_opt_s, get_s, n, parse, s,
 };
 use crate::crypto::PasswordHashString;
 use crate::domain::{Email, OrgId, Provider, Role, UserId};
@@ -220,32 +219,36 @@ pub struct ImportedCheckpoint {
     pub updated_at: i64,
 }
 
-fn marker_item(kind: MigratedKind, source_id: &str, target: Option<&str>) -> Item {
+fn marker_item(kind: MigratedKind, source_id: &str, target: Option<&str>, now: i64) -> Item {
     let mut item = key(migrated_pk(kind.as_str()), source_id);
     item.insert("type".into(), s("migrated"));
     if let Some(t) = target {
         item.insert("target".into(), s(t));
     }
-    item.insert("migrated_at".into(), n(now_secs()));
+    item.insert("migrated_at".into(), n(now));
     item
 }
 
-fn marker_put(
-    table: &str,
-    kind: MigratedKind,
-    source_id: &str,
-    target: Option<&str>,
-) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
-    Ok((
-        put_new(table, marker_item(kind, source_id, target))?,
-        Some(Conflict::AlreadyProcessed),
-    ))
+impl Store {
+    /// The "already migrated" marker of one source row, refused if it exists (a re-run
+    /// skips what a previous run wrote).
+    fn marker_put(
+        &self,
+        kind: MigratedKind,
+        source_id: &str,
+        target: Option<&str>,
+    ) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
+        Ok((
+            put_new(&self.table, marker_item(kind, source_id, target, self.now_secs()))?,
+            Some(Conflict::AlreadyProcessed),
+        ))
+    }
 }
 
 /// The default org a migration creates (slug `default`, reserved for it).
-pub fn default_org(name: &crate::domain::OrgName) -> Result<OrgRecord, StoreError> {
+pub fn default_org(name: &crate::domain::OrgName, now: i64) -> Result<OrgRecord, StoreError> {
     let slug = crate::domain::Slug::system("default").map_err(|e| StoreError::Corrupt(e.message))?;
-    Ok(OrgRecord::new(slug, name.clone(), now_secs()))
+    Ok(OrgRecord::new(slug, name.clone(), now))
 }
 
 impl Store {
@@ -272,7 +275,7 @@ impl Store {
             .set_key(Some(key(SCHEMA_PK.to_owned(), VERSION_SK)))
             .update_expression("SET version = :v, updated_at = :now")
             .expression_attribute_values(":v", n(version))
-            .expression_attribute_values(":now", n(now_secs()))
+            .expression_attribute_values(":now", n(self.now_secs()))
             .send()
             .await
             .map_err(classify)?;
@@ -301,7 +304,7 @@ impl Store {
         let mut schema = key(SCHEMA_PK.to_owned(), VERSION_SK);
         schema.insert("version".into(), n(1));
         schema.insert("default_org_id".into(), s(org.id.to_string()));
-        schema.insert("updated_at".into(), n(now_secs()));
+        schema.insert("updated_at".into(), n(self.now_secs()));
         let schema_put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(schema))
@@ -314,8 +317,7 @@ impl Store {
                 Some(Conflict::AlreadyProcessed),
             ),
             (
-                audit_put(
-                    &self.table,
+                self.audit_put(
                     &org.id,
                     &AuditEvent::new("org.created", Actor::system("migration"))
                         .details(serde_json::json!({ "slug": "default", "source": "single-tenant upgrade" })),
@@ -353,7 +355,7 @@ impl Store {
                 true,
             ),
         };
-        let now = now_secs();
+        let now = self.now_secs();
         let mut items = Vec::new();
         if create {
             let mut profile = record.to_item();
@@ -368,12 +370,7 @@ impl Store {
             items.push((put_new(&self.table, member)?, Some(Conflict::AlreadyMember)));
             items.push((put_new(&self.table, mirror)?, Some(Conflict::AlreadyMember)));
         }
-        items.push(marker_put(
-            &self.table,
-            MigratedKind::User,
-            &user.source_id,
-            Some(&record.id.to_string()),
-        )?);
+        items.push(self.marker_put(MigratedKind::User, &user.source_id, Some(&record.id.to_string()))?);
         self.transact(items).await?;
         Ok((record.id, create))
     }
@@ -411,7 +408,7 @@ impl Store {
         self.transact(vec![
             (put_new(&self.table, item)?, None),
             (put_new(&self.table, token)?, Some(Conflict::InviteNotPending)),
-            marker_put(&self.table, MigratedKind::Invite, &invite.source_id, Some(&id))?,
+            self.marker_put(MigratedKind::Invite, &invite.source_id, Some(&id))?,
         ])
         .await
     }
@@ -458,7 +455,7 @@ impl Store {
         self.transact(vec![
             (put_new(&self.table, item)?, None),
             (put_new(&self.table, claim)?, Some(Conflict::RepoTaken)),
-            marker_put(&self.table, MigratedKind::Repo, source_id, Some(&repo.id))?,
+            self.marker_put(MigratedKind::Repo, source_id, Some(&repo.id))?,
         ])
         .await
     }
@@ -512,7 +509,7 @@ impl Store {
                 items.push((put_new(&self.table, item)?, None));
             }
             let (kind, marker) = r.marker();
-            items.push(marker_put(&self.table, kind, &marker, Some(&job_id))?);
+            items.push(self.marker_put(kind, &marker, Some(&job_id))?);
         }
         self.transact(items).await
     }
@@ -544,7 +541,7 @@ impl Store {
             item.insert("last_reviewed_iteration".into(), n(c.last_reviewed_iteration));
             item.insert("updated_at".into(), n(c.updated_at));
             items.push((put_new(&self.table, item)?, None));
-            items.push(marker_put(&self.table, MigratedKind::Checkpoint, &c.source_id, None)?);
+            items.push(self.marker_put(MigratedKind::Checkpoint, &c.source_id, None)?);
         }
         self.transact(items).await
     }
@@ -567,11 +564,11 @@ impl Store {
         let mut item = key(org_pk(org), REVIEW_SETTINGS_SK);
         item.insert("type".into(), s("review_settings"));
         item.insert("review_depth".into(), s(depth));
-        item.insert("updated_at".into(), n(now_secs()));
+        item.insert("updated_at".into(), n(self.now_secs()));
         item.insert("updated_by".into(), s("migration"));
         self.transact(vec![
             (put_new(&self.table, item)?, None),
-            marker_put(&self.table, MigratedKind::Setting, "review_depth", None)?,
+            self.marker_put(MigratedKind::Setting, "review_depth", None)?,
         ])
         .await
     }
@@ -616,7 +613,7 @@ impl Store {
         self.transact(vec![
             (put_new(&self.table, item)?, None),
             (put_new(&self.table, lookup)?, Some(Conflict::Unknown)),
-            marker_put(&self.table, MigratedKind::ApiKey, source_id, Some(&id))?,
+            self.marker_put(MigratedKind::ApiKey, source_id, Some(&id))?,
         ])
         .await?;
         Ok(id)
@@ -635,7 +632,7 @@ impl Store {
             .expression_attribute_values(":t", s("legacy_webhooks"))
             .expression_attribute_values(":o", s(org.to_string()))
             .expression_attribute_values(":s", n(sunset_at))
-            .expression_attribute_values(":now", n(now_secs()))
+            .expression_attribute_values(":now", n(self.now_secs()))
             .send()
             .await
             .map_err(classify)?;

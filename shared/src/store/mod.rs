@@ -31,12 +31,13 @@ mod users;
 mod webhooks;
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+
+use crate::clock::Clock;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -162,20 +163,6 @@ pub(crate) fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::D
     }
 }
 
-pub fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
-}
-
-pub(crate) fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
-
 // ---- attribute helpers ----
 
 /// An SDK builder's error (a missing required field: a bug here) as a store error.
@@ -261,6 +248,7 @@ pub const WARM_UP_TIMEOUT: std::time::Duration = std::time::Duration::from_milli
 pub struct Store {
     client: Client,
     table: String,
+    clock: Clock,
 }
 
 impl Store {
@@ -268,7 +256,28 @@ impl Store {
         Self {
             client,
             table: table.into(),
+            clock: Clock::system(),
         }
+    }
+
+    /// The same store reading time from `clock` (tests move a [`Clock::manual`]).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Unix seconds by this store's clock: every expiry, lease and window uses it.
+    pub fn now_secs(&self) -> i64 {
+        self.clock.now_secs()
+    }
+
+    pub(crate) fn now_millis(&self) -> i64 {
+        self.clock.now_millis()
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     pub fn table(&self) -> &str {
@@ -371,7 +380,7 @@ impl Store {
     /// Sets `attr` of the item at `item_key` to now, at most once a minute (a conditional
     /// write that usually fails cheaply); never fails the caller, only logs.
     pub(crate) async fn touch_once_a_minute(&self, item_key: Item, attr: &str, what: &str) {
-        let now = now_secs();
+        let now = self.now_secs();
         let result = self
             .client
             .update_item()

@@ -13,13 +13,13 @@ use serde::Serialize;
 
 use super::keys::*;
 use super::records::SealedSecret;
-use super::records::{Actor, AuditEvent, audit_put};
-use super::records::{OrgRecord, UserRecord, new_org_items};
+use super::records::{Actor, AuditEvent};
+use super::records::{OrgRecord, UserRecord};
 use super::tenancy::Principal;
 use super::tenancy::{Access, OrgScope};
 use super::{
-    Conflict, Item, Page, PageRequest, Store, StoreError, build, classify, get_bool, get_n, get_opt_s, get_s, n,
-    now_secs, parse, s,
+    Conflict, Item, Page, PageRequest, Store, StoreError, build, classify, get_bool, get_n, get_opt_s, get_s, n, parse,
+    s,
 };
 use crate::domain::{OrgId, OrgName, Plan, Role, Slug, UserId};
 
@@ -160,7 +160,7 @@ impl Store {
         webhooks: &[SealedSecret],
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let items = new_org_items(&self.table, org, owner, webhooks, audit)?;
+        let items = self.new_org_items(org, owner, webhooks, audit)?;
         self.transact(items).await
     }
 
@@ -246,7 +246,7 @@ impl Store {
         scope: &OrgScope,
         event: &AuditEvent,
     ) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
-        Ok((audit_put(&self.table, scope.org_id(), event)?, None))
+        Ok((self.audit_put(scope.org_id(), event)?, None))
     }
 
     /// Appends an audit entry on its own (a system admin's reads), in the scope's org.
@@ -298,7 +298,7 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(key(org_pk(scope.org_id()), META)))
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
-            .expression_attribute_values(":now", n(now_secs()));
+            .expression_attribute_values(":now", n(self.now_secs()));
         if let Some(name) = name {
             expr.push("#name = :name");
             update = update
@@ -331,7 +331,7 @@ impl Store {
         grace: Duration,
         event: &AuditEvent,
     ) -> Result<OrgRecord, StoreError> {
-        let now = now_secs();
+        let now = self.now_secs();
         let purge_after = now + grace.as_secs() as i64;
         let update = Update::builder()
             .table_name(&self.table)
@@ -363,7 +363,7 @@ impl Store {
             .condition_expression(
                 "attribute_exists(deleted_at) AND purge_after > :now AND attribute_not_exists(purging)",
             )
-            .expression_attribute_values(":now", n(now_secs()));
+            .expression_attribute_values(":now", n(self.now_secs()));
         let mut items = vec![(
             TransactWriteItem::builder().update(build(update.build())?).build(),
             Some(Conflict::NotRestorable),

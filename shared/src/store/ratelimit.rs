@@ -4,7 +4,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 
 use super::keys::{key, rate_pk, rate_sk};
-use super::{Store, StoreError, classify, get_opt_n, n, now_secs};
+use super::{Store, StoreError, classify, get_opt_n, n};
 use crate::config::RateLimit;
 
 /// Outcome of a rate-limit hit.
@@ -14,8 +14,7 @@ pub enum RateDecision {
     Limited { retry_after_secs: u64 },
 }
 
-fn window(limit: RateLimit) -> (i64, u64) {
-    let now = now_secs();
+fn window(limit: RateLimit, now: i64) -> (i64, u64) {
     let len = limit.window.as_secs().max(1) as i64;
     let start = now - now.rem_euclid(len);
     (start, (start + len - now).max(1) as u64)
@@ -33,7 +32,7 @@ impl Store {
         if limit.is_disabled() {
             return Ok(RateDecision::Allowed);
         }
-        let (window_start, retry_after) = window(limit);
+        let (window_start, retry_after) = window(limit, self.now_secs());
         let result = self
             .client
             .update_item()
@@ -70,7 +69,7 @@ impl Store {
         if limit.is_disabled() {
             return Ok(RateDecision::Allowed);
         }
-        let (window_start, retry_after) = window(limit);
+        let (window_start, retry_after) = window(limit, self.now_secs());
         let item = self.get(key(rate_pk(bucket, subject), rate_sk(window_start))).await?;
         let hits: u32 = item.as_ref().and_then(|i| get_opt_n(i, "hits")).unwrap_or(0);
         Ok(if hits >= limit.limit {

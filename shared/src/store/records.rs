@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::Serialize;
 
 use super::keys::*;
-use super::{Conflict, Item, StoreError, get_bool, get_n, get_opt_n, get_s, n, now_millis, parse, s};
+use super::{Conflict, Item, Store, StoreError, get_bool, get_n, get_opt_n, get_s, n, parse, s};
 use crate::crypto::PasswordHashString;
 use crate::domain::{Email, OrgId, OrgName, Plan, Provider, Role, SessionId, Slug, UserId};
 
@@ -192,25 +192,33 @@ pub(crate) fn slug_claim(org: &OrgRecord) -> Item {
 
 /// The transaction items that create an org with its owner (shared by signup and
 /// `POST /api/orgs`).
-pub(crate) fn new_org_items(
-    table: &str,
-    org: &OrgRecord,
-    owner: &UserRecord,
-    webhooks: &[SealedSecret],
-    audit: &AuditEvent,
-) -> Result<Vec<(TransactWriteItem, Option<Conflict>)>, StoreError> {
-    let (member, mirror) = member_items(org, owner, Role::Owner, org.created_at);
-    let mut items = vec![
-        (put_new(table, org.to_item())?, None),
-        (put_new(table, slug_claim(org))?, Some(Conflict::SlugTaken)),
-        (put_new(table, member)?, None),
-        (put_new(table, mirror)?, None),
-        (audit_put(table, &org.id, audit)?, None),
-    ];
-    for secret in webhooks {
-        items.push((put_new(table, webhook_item(&org.id, secret, org.created_at))?, None));
+impl Store {
+    pub(crate) fn new_org_items(
+        &self,
+        org: &OrgRecord,
+        owner: &UserRecord,
+        webhooks: &[SealedSecret],
+        audit: &AuditEvent,
+    ) -> Result<Vec<(TransactWriteItem, Option<Conflict>)>, StoreError> {
+        let table = &self.table;
+        let (member, mirror) = member_items(org, owner, Role::Owner, org.created_at);
+        let mut items = vec![
+            (put_new(table, org.to_item())?, None),
+            (put_new(table, slug_claim(org))?, Some(Conflict::SlugTaken)),
+            (put_new(table, member)?, None),
+            (put_new(table, mirror)?, None),
+            (self.audit_put(&org.id, audit)?, None),
+        ];
+        for secret in webhooks {
+            items.push((put_new(table, webhook_item(&org.id, secret, org.created_at))?, None));
+        }
+        Ok(items)
     }
-    Ok(items)
+
+    /// The audit entry of a write, put in the write's own transaction.
+    pub(crate) fn audit_put(&self, org: &OrgId, event: &AuditEvent) -> Result<TransactWriteItem, StoreError> {
+        audit_put_at(&self.table, org, event, self.now_millis())
+    }
 }
 
 /// Who did something, as recorded in the audit log.
@@ -271,8 +279,7 @@ impl AuditEvent {
     }
 }
 
-pub(crate) fn audit_put(table: &str, org: &OrgId, event: &AuditEvent) -> Result<TransactWriteItem, StoreError> {
-    let at = now_millis();
+fn audit_put_at(table: &str, org: &OrgId, event: &AuditEvent, at: i64) -> Result<TransactWriteItem, StoreError> {
     let id = uuid::Uuid::new_v4();
     let mut item = key(org_pk(org), audit_sk(at, &id));
     item.insert("type".into(), s("audit"));

@@ -8,12 +8,11 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 use serde::Serialize;
 
 use super::keys::*;
+use super::records::AuditEvent;
 use super::records::put_new;
-use super::records::{AuditEvent, audit_put};
 use super::tenancy::OrgScope;
 use super::{
-    Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_n, get_opt_n, get_opt_s, get_s, n, now_millis,
-    now_secs, parse, s,
+    Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_n, get_opt_n, get_opt_s, get_s, n, parse, s,
 };
 use crate::domain::{OrgId, Provider, RepoRef};
 use crate::events::PrAction;
@@ -213,7 +212,7 @@ impl Store {
         ];
         items.extend(self.actor_admin_check(scope)?);
         items.push(self.org_live_check(scope)?);
-        items.push((audit_put(&self.table, scope.org_id(), event)?, None));
+        items.push((self.audit_put(scope.org_id(), event)?, None));
         self.transact(items).await
     }
 
@@ -270,7 +269,7 @@ impl Store {
             ),
         ];
         items.extend(self.actor_admin_check(scope)?);
-        items.push((audit_put(&self.table, scope.org_id(), event)?, None));
+        items.push((self.audit_put(scope.org_id(), event)?, None));
         self.transact(items).await
     }
 
@@ -375,9 +374,9 @@ impl Store {
     /// Records a review job and the delivery's processing marker in one transaction;
     /// `Conflict::AlreadyProcessed` if the delivery was processed before.
     pub async fn record_review_job(&self, scope: &QueueScope, job: &NewReviewJob<'_>) -> Result<ReviewJob, StoreError> {
-        let now = now_secs();
+        let now = self.now_secs();
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let sk = review_sk(&job.repo.id, now_millis(), &id);
+        let sk = review_sk(&job.repo.id, self.now_millis(), &id);
         let action = serde_json::to_value(job.action)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
@@ -424,7 +423,7 @@ impl Store {
         delivery_id: &str,
         reason: &str,
     ) -> Result<(), StoreError> {
-        let now = now_secs();
+        let now = self.now_secs();
         let mut marker = key(org_pk(&scope.org_id), processed_sk(provider, delivery_id));
         marker.insert("type".into(), s("processed"));
         marker.insert("skip_reason".into(), s(reason));
@@ -468,7 +467,7 @@ impl Store {
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":s", s(status))
-            .expression_attribute_values(":now", n(now_secs()))
+            .expression_attribute_values(":now", n(self.now_secs()))
             .send()
             .await
             .map_err(classify)?;

@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Up
 
 use super::keys::*;
 use super::repos::{QueueScope, ReviewJob};
-use super::{Conflict, OrgScope, Store, StoreError, classify, get_opt_n, get_opt_s, n, now_secs, s};
+use super::{Conflict, OrgScope, Store, StoreError, classify, get_opt_n, get_opt_s, n, s};
 use crate::domain::Provider;
 
 /// What a claim found.
@@ -118,7 +118,7 @@ impl Store {
         if !job_key.starts_with(REVIEW_PREFIX) {
             return Ok(JobClaim::Missing);
         }
-        let now = now_secs();
+        let now = self.now_secs();
         let result = self
             .client
             .update_item()
@@ -204,7 +204,7 @@ impl Store {
         job: &ReviewJob,
         outcome: &ReviewOutcome,
     ) -> Result<(), StoreError> {
-        let now = now_secs();
+        let now = self.now_secs();
         let mut values: Vec<(&str, AttributeValue)> = vec![
             (":status", s(outcome.status)),
             (":now", n(now)),

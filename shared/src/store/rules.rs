@@ -6,13 +6,11 @@ use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
 use serde::Serialize;
 
 use super::keys::*;
+use super::records::AuditEvent;
 use super::records::put_new;
-use super::records::{AuditEvent, audit_put};
 use super::repos::QueueScope;
 use super::tenancy::OrgScope;
-use super::{
-    Conflict, Item, Page, PageRequest, Store, StoreError, build, get_n, get_opt_s, get_s, n, now_secs, parse, s,
-};
+use super::{Conflict, Item, Page, PageRequest, Store, StoreError, build, get_n, get_opt_s, get_s, n, parse, s};
 use crate::rules::{ApplicableRule, PathGlob, RuleCategory, RuleDescription};
 
 /// A stored rule: what an admin wrote, and who wrote it when.
@@ -144,7 +142,7 @@ impl Store {
         max_rules: u32,
         event: &AuditEvent,
     ) -> Result<RuleRecord, StoreError> {
-        let now = now_secs();
+        let now = self.now_secs();
         let record = RuleRecord {
             id: uuid::Uuid::new_v4().simple().to_string(),
             fields,
@@ -183,7 +181,7 @@ impl Store {
         let record = RuleRecord {
             fields,
             updated_by: scope.actor().id.clone(),
-            updated_at: now_secs(),
+            updated_at: self.now_secs(),
             ..current.clone()
         };
         let put = Put::builder()
@@ -217,7 +215,7 @@ impl Store {
             (TransactWriteItem::builder().update(build(count.build())?).build(), None),
         ];
         items.extend(self.actor_admin_check(scope)?);
-        items.push((audit_put(&self.table, scope.org_id(), event)?, None));
+        items.push((self.audit_put(scope.org_id(), event)?, None));
         self.transact(items).await
     }
 
@@ -235,7 +233,7 @@ impl Store {
         }
         items.extend(self.actor_admin_check(scope)?);
         items.push(self.org_live_check(scope)?);
-        items.push((audit_put(&self.table, scope.org_id(), event)?, None));
+        items.push((self.audit_put(scope.org_id(), event)?, None));
         Ok(items)
     }
 }

@@ -5,10 +5,10 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
 use super::keys::*;
-use super::records::{AuditEvent, audit_put};
+use super::records::AuditEvent;
 use super::repos::QueueScope;
 use super::tenancy::OrgScope;
-use super::{Item, Store, StoreError, get_opt_n, get_opt_s, n, now_secs, s};
+use super::{Item, Store, StoreError, get_opt_n, get_opt_s, n, s};
 use crate::domain::OrgId;
 use crate::review_settings::SettingsLayer;
 use crate::rules::PathGlob;
@@ -39,7 +39,7 @@ fn layer_from_item(item: &Item) -> SettingsLayer {
     }
 }
 
-fn layer_to_item(org: &OrgId, sort_key: String, layer: &SettingsLayer, actor: &str) -> Item {
+fn layer_to_item(org: &OrgId, sort_key: String, layer: &SettingsLayer, actor: &str, now: i64) -> Item {
     let mut item = key(org_pk(org), sort_key);
     item.insert("type".into(), s("review_settings"));
     let flags = [
@@ -68,7 +68,7 @@ fn layer_to_item(org: &OrgId, sort_key: String, layer: &SettingsLayer, actor: &s
     if let Some(v) = &layer.mention {
         item.insert("mention".into(), s(v));
     }
-    item.insert("updated_at".into(), n(now_secs()));
+    item.insert("updated_at".into(), n(now));
     item.insert("updated_by".into(), s(actor));
     item
 }
@@ -112,7 +112,13 @@ impl Store {
         layer: &SettingsLayer,
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let item = layer_to_item(scope.org_id(), sort_key(repo_id), layer, &scope.actor().id);
+        let item = layer_to_item(
+            scope.org_id(),
+            sort_key(repo_id),
+            layer,
+            &scope.actor().id,
+            self.now_secs(),
+        );
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -124,7 +130,7 @@ impl Store {
         }
         items.extend(self.actor_admin_check(scope)?);
         items.push(self.org_live_check(scope)?);
-        items.push((audit_put(&self.table, scope.org_id(), event)?, None));
+        items.push((self.audit_put(scope.org_id(), event)?, None));
         self.transact(items).await
     }
 }

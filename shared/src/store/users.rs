@@ -6,9 +6,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use super::keys::*;
-use super::records::{
-    MembershipView, NewAccount, OrgRecord, SessionRecord, UserRecord, email_claim, new_org_items, put_new,
-};
+use super::records::{MembershipView, NewAccount, OrgRecord, SessionRecord, UserRecord, email_claim, put_new};
 use super::{Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_n, get_s, n, parse, s};
 use crate::crypto::PasswordHashString;
 use crate::domain::{Email, OrgId, Role, SessionId, UserId};
@@ -26,13 +24,7 @@ impl Store {
             ),
             (put_new(&self.table, account.session.to_item())?, None),
         ];
-        items.extend(new_org_items(
-            &self.table,
-            &account.org,
-            &account.user,
-            &account.webhooks,
-            &account.audit,
-        )?);
+        items.extend(self.new_org_items(&account.org, &account.user, &account.webhooks, &account.audit)?);
         self.transact(items).await
     }
 

@@ -11,7 +11,7 @@ use super::records::AuditEvent;
 use super::records::OrgRecord;
 use super::records::SealedSecret;
 use super::tenancy::OrgScope;
-use super::{Conflict, Item, Store, StoreError, classify, get_n, get_opt_n, get_opt_s, get_s, n, now_secs, s};
+use super::{Conflict, Item, Store, StoreError, classify, get_n, get_opt_n, get_opt_s, get_s, n, s};
 use crate::domain::{OrgId, Provider, Slug};
 
 /// A provider's webhook configuration and delivery status in one org.
@@ -128,7 +128,7 @@ impl Store {
         overlap_until: i64,
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let now = now_secs();
+        let now = self.now_secs();
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(org_pk(scope.org_id()), webhook_sk(new.provider))))
@@ -151,7 +151,7 @@ impl Store {
         )];
         items.extend(self.actor_admin_check(scope)?);
         items.push(self.org_live_check(scope)?);
-        items.push((super::records::audit_put(&self.table, scope.org_id(), event)?, None));
+        items.push((self.audit_put(scope.org_id(), event)?, None));
         self.transact(items).await
     }
 
@@ -189,7 +189,7 @@ impl Store {
         delivery_id: &str,
         lease_secs: i64,
     ) -> Result<Claim, StoreError> {
-        let now = now_secs();
+        let now = self.now_secs();
         let mut item = key(org_pk(&target.org_id), delivery_sk(target.provider, delivery_id));
         item.insert("type".into(), s("delivery"));
         item.insert("status".into(), s("pending"));
@@ -288,7 +288,7 @@ impl Store {
             .set_key(Some(key(org_pk(&target.org_id), webhook_sk(target.provider))))
             .update_expression("SET last_delivery_at = :now, last_delivery_outcome = :o, last_delivery_id = :d")
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":now", n(now_secs()))
+            .expression_attribute_values(":now", n(self.now_secs()))
             .expression_attribute_values(":o", s(outcome))
             .expression_attribute_values(":d", s(delivery_id))
             .send()
@@ -306,7 +306,7 @@ impl Store {
             .set_key(Some(key(org_pk(&target.org_id), webhook_sk(target.provider))))
             .update_expression("SET last_rejected_at = :now, last_rejected_reason = :r ADD rejected_count :c")
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":now", n(now_secs()))
+            .expression_attribute_values(":now", n(self.now_secs()))
             .expression_attribute_values(":r", s(reason))
             .expression_attribute_values(":c", n(count))
             .send()
@@ -317,10 +317,7 @@ impl Store {
 
     /// Appends an audit entry about a delivery to the org the intake verified it for.
     pub async fn append_intake_audit(&self, target: &IntakeTarget, event: &AuditEvent) -> Result<(), StoreError> {
-        self.transact(vec![(
-            super::records::audit_put(&self.table, &target.org_id, event)?,
-            None,
-        )])
-        .await
+        self.transact(vec![(self.audit_put(&target.org_id, event)?, None)])
+            .await
     }
 }
