@@ -1,9 +1,10 @@
 //! The intake hot path in process, warm caches, per provider and payload size: from the
 //! API Gateway event as Lambda hands it over (JSON text), through the event parse,
-//! verification, delivery metadata and ledger key, to the SQS request as the SDK sends it
-//! (serialized and SigV4-signed; claim check to S3 when too large) — excluding only the
-//! network (the SDK's HTTP client answers in process). Beside it, the floor components on
-//! the same bytes: bare HMAC-SHA256, parsing the event JSON, and the SDK send alone; and
+//! verification, delivery metadata and ledger key, to the SQS request as the intake sends it
+//! (the lean SendMessage of `agnus-sqs`, serialized and SigV4-signed; claim check to S3 when
+//! too large) — excluding only the network (the SDK's HTTP client answers in process).
+//! Beside it, the floor components on the same bytes: bare HMAC-SHA256, parsing the event
+//! JSON, the send alone (lean, and the SDK's SendMessage it replaced); and
 //! the floor itself (`floor/sum`): exactly HMAC + event parse + one JSON-escape pass over
 //! the body + one SHA-256 pass over the escaped bytes, what any intake must do at least.
 
@@ -13,6 +14,7 @@ use agnus_shared::crypto::{WebhookSecret, hmac_sha256, sha256_hex};
 use agnus_shared::domain::{OrgId, Provider};
 use agnus_shared::queue::{DeliveryAttributes, Enqueuer};
 use agnus_shared::webhooks;
+use aws_sdk_sqs::types::MessageAttributeValue;
 use aws_smithy_http_client::test_util::infallible_client_fn;
 use base64::Engine as _;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -67,26 +69,9 @@ fn event(provider: Provider, secret: &WebhookSecret, body: &str) -> String {
     .to_string()
 }
 
-/// SQS and S3 clients whose HTTP client answers in process: requests are fully built,
-/// serialized and signed, nothing leaves the process.
+/// The SQS sender and S3 client, with an HTTP client that answers in process: requests are
+/// fully built, serialized and signed, nothing leaves the process.
 fn enqueuer() -> Enqueuer {
-    let http = infallible_client_fn(|req| {
-        let body = if req.uri().to_string().contains("sqs") {
-            r#"{"MessageId":"5fea7756-0ea4-451a-a703-a558b933e274","MD5OfMessageBody":"00"}"#
-        } else {
-            ""
-        };
-        http::Response::builder().status(200).body(body).unwrap()
-    });
-    let creds = aws_sdk_sqs::config::Credentials::new("AKIDEXAMPLE", "secret", None, None, "bench");
-    let sqs = aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::Config::builder()
-            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-            .credentials_provider(creds.clone())
-            .http_client(http.clone())
-            .build(),
-    );
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::Config::builder()
             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
@@ -98,16 +83,42 @@ fn enqueuer() -> Enqueuer {
                 None,
                 "bench",
             ))
-            .http_client(http)
+            .http_client(in_process_http())
             .build(),
     );
     Enqueuer::new(
-        sqs,
+        agnus_shared::aws::sqs_sender(&sdk_config()).unwrap(),
         s3,
-        "https://sqs.us-east-1.amazonaws.com/123456789012/agnus-reviews",
+        QUEUE_URL,
         "agnus-payloads",
         240 * 1024,
     )
+}
+
+const QUEUE_URL: &str = "https://sqs.us-east-1.amazonaws.com/123456789012/agnus-reviews";
+
+/// Answers every request at once: SQS with a SendMessage result, S3 with an empty 200.
+fn in_process_http() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    infallible_client_fn(|req| {
+        let body = if req.uri().to_string().contains("sqs") {
+            r#"{"MessageId":"5fea7756-0ea4-451a-a703-a558b933e274","MD5OfMessageBody":"00"}"#
+        } else {
+            ""
+        };
+        http::Response::builder().status(200).body(body).unwrap()
+    })
+}
+
+/// What the functions' SDK configuration holds, with the in-process HTTP client.
+fn sdk_config() -> aws_types::SdkConfig {
+    aws_types::SdkConfig::builder()
+        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_sdk_sqs::config::Credentials::new("AKIDEXAMPLE", "secret", None, None, "bench"),
+        ))
+        .http_client(in_process_http())
+        .build()
 }
 
 fn bench_intake(c: &mut Criterion) {
@@ -165,6 +176,7 @@ fn bench_floors(c: &mut Criterion) {
         .build()
         .unwrap();
     let enqueuer = enqueuer();
+    let sdk_sqs = aws_sdk_sqs::Client::new(&sdk_config());
     let org = OrgId::new();
     let secret = WebhookSecret::generate(Provider::Github);
     let mut group = c.benchmark_group("floor");
@@ -215,6 +227,41 @@ fn bench_floors(c: &mut Criterion) {
                     .unwrap()
             })
         });
+        // The same message through the SDK's SendMessage, the path the lean one replaced.
+        if size <= 240 * 1024 {
+            let attributes: std::collections::HashMap<String, MessageAttributeValue> = [
+                ("org_id", org.to_string()),
+                ("provider", "github".to_owned()),
+                ("event", "pull_request".to_owned()),
+                ("delivery_id", attrs.delivery_id.clone()),
+                ("received_at", "0".to_owned()),
+                ("encoding", "inline".to_owned()),
+                ("source", "webhook".to_owned()),
+            ]
+            .into_iter()
+            .map(|(k, v)| {
+                let value = MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value(v)
+                    .build()
+                    .unwrap();
+                (k.to_owned(), value)
+            })
+            .collect();
+            group.bench_with_input(BenchmarkId::new("sqs_send_sdk", size), &body, |b, body| {
+                b.iter(|| {
+                    rt.block_on(
+                        sdk_sqs
+                            .send_message()
+                            .queue_url(QUEUE_URL)
+                            .message_body(black_box(body.as_str()))
+                            .set_message_attributes(Some(attributes.clone()))
+                            .send(),
+                    )
+                    .unwrap()
+                })
+            });
+        }
     }
     group.finish();
 }

@@ -21,6 +21,7 @@ pub type DynamoClient = aws_sdk_dynamodb::Client;
 pub type KmsClient = aws_sdk_kms::Client;
 pub type SqsClient = aws_sdk_sqs::Client;
 pub type S3Client = aws_sdk_s3::Client;
+pub use agnus_sqs::SqsSender;
 
 /// Loads the shared SDK configuration once per cold start, with the functions' timeouts
 /// ([`timeouts`]; `AGNUS_AWS_ATTEMPT_TIMEOUT_MS` / `AGNUS_AWS_OPERATION_TIMEOUT_MS`
@@ -64,6 +65,12 @@ pub fn kms(config: &SdkConfig) -> aws_sdk_kms::Client {
 
 pub fn sqs(config: &SdkConfig) -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::new(config)
+}
+
+/// The intake's lean SendMessage path (`agnus-sqs`): the same credentials, endpoint, HTTP
+/// client, retries and timeouts as [`sqs`] would use.
+pub fn sqs_sender(config: &SdkConfig) -> Result<SqsSender, agnus_sqs::SetupError> {
+    SqsSender::from_sdk(config)
 }
 
 /// `path_style`: bucket in the path rather than the host name, which emulators on

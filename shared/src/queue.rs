@@ -6,10 +6,8 @@
 //! (invalid UTF-8, characters SQS refuses) — goes to S3 (claim check: encrypted bucket,
 //! lifecycle expiry) and the message body carries a small JSON pointer instead.
 
-use std::collections::HashMap;
-
+use agnus_sqs::{Message, SqsSender};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_sqs::types::MessageAttributeValue;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::sha256_hex;
@@ -109,18 +107,11 @@ pub fn fits_inline(body: &[u8], inline_max: usize) -> Option<&str> {
     std::str::from_utf8(body).ok().filter(|t| sqs_safe(t))
 }
 
-fn attr(value: impl Into<String>) -> MessageAttributeValue {
-    MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value(value)
-        .build()
-        .unwrap_or_else(|_| unreachable!("data_type is set"))
-}
-
 /// Sends deliveries to the review queue (and oversized payloads to the claim-check bucket).
 #[derive(Debug, Clone)]
 pub struct Enqueuer {
-    sqs: aws_sdk_sqs::Client,
+    /// The lean SendMessage (`agnus-sqs`): the SDK's request without its per-call cost.
+    sqs: SqsSender,
     s3: aws_sdk_s3::Client,
     queue_url: String,
     bucket: String,
@@ -129,7 +120,7 @@ pub struct Enqueuer {
 
 impl Enqueuer {
     pub fn new(
-        sqs: aws_sdk_sqs::Client,
+        sqs: SqsSender,
         s3: aws_sdk_s3::Client,
         queue_url: impl Into<String>,
         bucket: impl Into<String>,
@@ -152,35 +143,36 @@ impl Enqueuer {
     /// error: the caller must not acknowledge the delivery.
     pub async fn enqueue(&self, meta: &DeliveryAttributes, body: &[u8]) -> Result<String, QueueError> {
         let started = std::time::Instant::now();
+        let claim_json;
         let (message_body, encoding) = match fits_inline(body, self.inline_max) {
-            Some(text) => (text.to_owned(), ENCODING_INLINE),
+            Some(text) => (text, ENCODING_INLINE),
             None => {
                 let claim = self.store_claim_check(meta, body).await?;
-                let json = serde_json::to_string(&claim).map_err(|e| QueueError::Unavailable(e.to_string()))?;
-                (json, ENCODING_CLAIM_CHECK)
+                claim_json = serde_json::to_string(&claim).map_err(|e| QueueError::Unavailable(e.to_string()))?;
+                (claim_json.as_str(), ENCODING_CLAIM_CHECK)
             }
         };
-        let attributes = HashMap::from([
-            (ATTR_ORG_ID.to_owned(), attr(meta.org_id.to_string())),
-            (ATTR_PROVIDER.to_owned(), attr(meta.provider.as_str())),
-            (ATTR_EVENT.to_owned(), attr(meta.event.clone())),
-            (ATTR_DELIVERY_ID.to_owned(), attr(meta.delivery_id.clone())),
-            (ATTR_RECEIVED_AT.to_owned(), attr(meta.received_at.to_string())),
-            (ATTR_ENCODING.to_owned(), attr(encoding)),
-            (ATTR_SOURCE.to_owned(), attr(meta.source)),
-        ]);
-        let out = self
+        let (org_id, received_at) = (meta.org_id.to_string(), meta.received_at.to_string());
+        // One fixed order: the request (and its signature) depends on the delivery alone.
+        let attributes = [
+            (ATTR_ORG_ID, org_id.as_str()),
+            (ATTR_PROVIDER, meta.provider.as_str()),
+            (ATTR_EVENT, meta.event.as_str()),
+            (ATTR_DELIVERY_ID, meta.delivery_id.as_str()),
+            (ATTR_RECEIVED_AT, received_at.as_str()),
+            (ATTR_ENCODING, encoding),
+            (ATTR_SOURCE, meta.source),
+        ];
+        let message = Message {
+            queue_url: &self.queue_url,
+            body: message_body,
+            attributes: &attributes,
+        };
+        let id = self
             .sqs
-            .send_message()
-            .queue_url(&self.queue_url)
-            .message_body(message_body)
-            .set_message_attributes(Some(attributes))
-            .send()
+            .send_message(&message)
             .await
-            .map_err(|e| QueueError::Unavailable(format!("{e:?}")))?;
-        let id = out
-            .message_id
-            .ok_or_else(|| QueueError::Unavailable("SQS returned no message id".into()))?;
+            .map_err(|e| QueueError::Unavailable(e.to_string()))?;
         crate::metrics::enqueued(meta.source, started.elapsed(), encoding == ENCODING_CLAIM_CHECK);
         Ok(id)
     }

@@ -384,7 +384,7 @@ impl Api {
                     agnus_shared::config::ReposConfig::from_source(&env).expect("repos config"),
                     ddb.clone(),
                     kms.clone(),
-                    aws_sdk_sqs::Client::new(&sdk),
+                    agnus_shared::aws::sqs_sender(&sdk).expect("SQS sender"),
                     agnus_shared::aws::s3(&sdk, true),
                 );
                 timed(&mut s.store);
@@ -417,7 +417,7 @@ impl Api {
                     intake_config,
                     ddb,
                     kms,
-                    aws_sdk_sqs::Client::new(&sdk),
+                    agnus_shared::aws::sqs_sender(&sdk).expect("SQS sender"),
                     agnus_shared::aws::s3(&sdk, true),
                 );
                 timed(&mut s.store);

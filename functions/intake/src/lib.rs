@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use agnus_shared::aws::{DynamoClient, KmsClient, S3Client, SqsClient};
+use agnus_shared::aws::{DynamoClient, KmsClient, S3Client, SqsSender};
 use agnus_shared::cache::TtlCache;
 use agnus_shared::config::{IntakeConfig, RateLimit};
 use agnus_shared::crypto::{KmsError, SecretBox, WebhookSecret};
@@ -74,7 +74,7 @@ pub struct IntakeState {
 }
 
 impl IntakeState {
-    pub fn new(config: IntakeConfig, dynamodb: DynamoClient, kms: KmsClient, sqs: SqsClient, s3: S3Client) -> Self {
+    pub fn new(config: IntakeConfig, dynamodb: DynamoClient, kms: KmsClient, sqs: SqsSender, s3: S3Client) -> Self {
         Self {
             store: Store::new(dynamodb, config.table_name.clone()),
             // Decrypt needs no key id: the ciphertext names its key.

@@ -15,7 +15,7 @@ async fn main() -> Result<(), Error> {
         config.clone(),
         aws::dynamodb(&sdk),
         aws::kms(&sdk),
-        aws::sqs(&sdk),
+        aws::sqs_sender(&sdk).inspect_err(|e| tracing::error!(error = %e, "invalid SQS configuration"))?,
         aws::s3(&sdk, config.s3_path_style),
     ));
     // Connection opened during init: the first request pays no connect (see Store::warm_up).

@@ -5,7 +5,7 @@
 
 use agnus_reviewer::hosts::Hosts;
 use agnus_reviewer::http::CallError;
-use agnus_shared::aws::{DynamoClient, KmsClient, S3Client, SqsClient};
+use agnus_shared::aws::{DynamoClient, KmsClient, S3Client, SqsSender};
 use agnus_shared::config::ReposConfig;
 use agnus_shared::crypto::{SecretBox, SessionTokens};
 use agnus_shared::domain::{Provider, RepoRef};
@@ -34,7 +34,7 @@ pub struct ReposState {
 }
 
 impl ReposState {
-    pub fn new(config: ReposConfig, dynamodb: DynamoClient, kms: KmsClient, sqs: SqsClient, s3: S3Client) -> Self {
+    pub fn new(config: ReposConfig, dynamodb: DynamoClient, kms: KmsClient, sqs: SqsSender, s3: S3Client) -> Self {
         Self {
             store: Store::new(dynamodb, config.table_name.clone()),
             tokens: SessionTokens::new(config.jwt_key()),

@@ -16,7 +16,7 @@ async fn main() -> Result<(), Error> {
         config,
         aws::dynamodb(&sdk),
         aws::kms(&sdk),
-        aws::sqs(&sdk),
+        aws::sqs_sender(&sdk).inspect_err(|e| tracing::error!(error = %e, "invalid SQS configuration"))?,
         s3,
     ));
     // Connection opened during init: the first request pays no connect (see Store::warm_up).
