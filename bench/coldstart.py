@@ -4,8 +4,10 @@ For each binary: start it with AWS_LAMBDA_RUNTIME_API pointing here, hand it one
 each of its first `--invocations` /invocation/next calls, and time process start -> its
 response to the first event (config read, SDK clients built, first invocation handled),
 plus each invocation's own time (event handed over -> response), so the first invocation
-can be compared with the second. Also records the process's peak RSS and the binary's
-size. Runs each binary `--runs` times and prints JSON lines (median). A run whose process
+can be compared with the second. Also records the init alone (process start -> its first
+/invocation/next), the CPU time the process used (all its threads, by the end of the last
+invocation: work, apart from waiting on the emulator), the process's peak RSS and the
+binary's size. Runs each binary `--runs` times and prints JSON lines (median). A run whose process
 dies or never answers is reported on stderr with its exit status and the tail of its log,
 counted in `failures`, and makes the script exit 1 after all runs.
 
@@ -76,6 +78,18 @@ def http_get_event(path: str) -> dict:
 
 
 EVENTS["console"] = http_get_event("/orgs/acme/members")
+# The other HTTP functions, each with a request that costs one DynamoDB lookup and is then
+# refused: orgs and repos with a well-formed API key no org has (401), invites the preview
+# of an invitation token that does not exist (404). Key and token change per invocation.
+EVENTS["orgs"] = http_get_event("/api/orgs/me")
+EVENTS["repos"] = http_get_event("/api/repos")
+EVENTS["invites"] = http_get_event("/api/invites/no-such-invite")
+# The review engine: one SQS record whose body is no job (a batch item failure, no AWS call).
+EVENTS["reviewer"] = EVENTS["worker"]
+# The nightly purge (EventBridge schedule): one pass over the org registry (DynamoDB).
+EVENTS["purge"] = {"version": "0", "id": "e", "detail-type": "Scheduled Event", "source": "aws.events",
+                   "account": "1", "time": "2026-11-24T00:00:00Z", "region": "us-east-1",
+                   "resources": [], "detail": {}}
 
 
 def api_key(seed: str) -> str:
@@ -92,8 +106,12 @@ def event_for(name: str, invocation: int) -> dict:
         path = f"/api/webhooks/github/no-such-org-{invocation}"
         event["rawPath"] = path
         event["requestContext"]["http"]["path"] = path
-    elif name == "auth":
+    elif name in ("auth", "orgs", "repos"):
         event["headers"] = {"authorization": f"Bearer {api_key(f'bench-{invocation}')}"}
+    elif name == "invites":
+        path = f"/api/invites/no-such-invite-{invocation}"
+        event["rawPath"] = path
+        event["requestContext"]["http"]["path"] = path
     return event
 
 
@@ -146,8 +164,10 @@ class NoResponse(Exception):
     pass
 
 
-def run_once(path: str, events: list[dict], env: dict) -> tuple[float, list[float], int]:
-    """(process start -> first response in ms, each invocation's own ms, peak RSS KiB)."""
+def run_once(path: str, events: list[dict], env: dict) -> tuple[float, list[float], int, float, float]:
+    """(process start -> first response in ms, each invocation's own ms, peak RSS KiB,
+    process start -> its first /invocation/next in ms (the init alone), CPU ms of the
+    process's live threads by the end of the last invocation)."""
     Runtime.events = [json.dumps(e).encode() for e in events]
     Runtime.served_at, Runtime.done_at, Runtime.errors = [], [], 0
     Runtime.done.clear()
@@ -158,11 +178,14 @@ def run_once(path: str, events: list[dict], env: dict) -> tuple[float, list[floa
     start = time.perf_counter()
     proc = subprocess.Popen([path], env=child_env, stdout=log, stderr=subprocess.STDOUT)
     ok = Runtime.done.wait(20)
-    peak_kib = 0
+    peak_kib, cpu_ns = 0, 0
     try:
         for line in open(f"/proc/{proc.pid}/status"):
             if line.startswith("VmHWM:"):
                 peak_kib = int(line.split()[1])
+        # CPU time of every live thread (schedstat: ns on a CPU), apart from waiting time.
+        for task in os.listdir(f"/proc/{proc.pid}/task"):
+            cpu_ns += int(open(f"/proc/{proc.pid}/task/{task}/schedstat").read().split()[0])
     except OSError:
         pass
     status = proc.poll()  # None: still running, as a Lambda function should be
@@ -175,7 +198,7 @@ def run_once(path: str, events: list[dict], env: dict) -> tuple[float, list[floa
         raise NoResponse(f"{path}: {len(Runtime.done_at)} of {len(events)} invocations answered "
                          f"({Runtime.errors} errors); exit status {status}; log tail:\n{tail}")
     own = [(d - s) * 1000 for s, d in zip(Runtime.served_at, Runtime.done_at)]
-    return (Runtime.done_at[0] - start) * 1000, own, peak_kib
+    return (Runtime.done_at[0] - start) * 1000, own, peak_kib, (Runtime.served_at[0] - start) * 1000, cpu_ns / 1e6
 
 
 def main() -> int:
@@ -202,10 +225,10 @@ def main() -> int:
     for spec in args.bin:
         name, path = spec.split("=", 1)
         events = [event_for(name, i) for i in range(args.invocations)]
-        times, rss, own, failures = [], [], [], 0
+        times, rss, own, inits, cpus, failures = [], [], [], [], [], 0
         for _ in range(args.runs):
             try:
-                ms, each, kib = run_once(path, events, env)
+                ms, each, kib, init, cpu = run_once(path, events, env)
             except NoResponse as e:
                 print(f"coldstart: {e}", file=sys.stderr)
                 failures += 1
@@ -213,12 +236,16 @@ def main() -> int:
             times.append(ms)
             own.append(each)
             rss.append(kib)
+            inits.append(init)
+            cpus.append(cpu)
         failed += failures
         if not times:
             print(json.dumps({"kind": "cold_start", "function": name, "failures": failures}))
             continue
         line = {"kind": "cold_start", "function": name, "median_ms": round(statistics.median(times), 2),
                 "min_ms": round(min(times), 2), "max_ms": round(max(times), 2),
+                "init_median_ms": round(statistics.median(inits), 2),
+                "cpu_median_ms": round(statistics.median(cpus), 2),
                 "peak_rss_kib": max(rss), "binary_bytes": os.path.getsize(path), "runs": len(times),
                 "failures": failures}
         for i in range(args.invocations):

@@ -81,15 +81,17 @@ def main() -> int:
     cold = [e for e in extra if e.get("kind") == "cold_start" and "function" in e]
     if cold:
         out += ["", "## Cold start (process start → first invocation handled) and memory", "",
-                "| process | median | min | max | 1st invocation | 2nd invocation | peak RSS | binary | failed runs |",
-                "|---|---|---|---|---|---|---|---|---|"]
+                "| process | median | min | max | init | CPU | 1st invocation | 2nd invocation | peak RSS | binary | failed runs |",
+                "|---|---|---|---|---|---|---|---|---|---|---|"]
         for e in cold:
             if "median_ms" not in e:
-                out.append(f"| {e['function']} | – | – | – | – | – | – | – | {e.get('failures', '?')} (all) |")
+                out.append(f"| {e['function']} | – | – | – | – | – | – | – | – | – | {e.get('failures', '?')} (all) |")
                 continue
             size = f"{e['binary_bytes'] / 1e6:.2f} MB" if e.get("binary_bytes") else "–"
             first, second = e.get("invocation_1_median_ms"), e.get("invocation_2_median_ms")
+            init, cpu = e.get("init_median_ms"), e.get("cpu_median_ms")
             out.append(f"| {e['function']} | {e['median_ms']} ms | {e['min_ms']} ms | {e['max_ms']} ms | "
+                       f"{f'{init} ms' if init is not None else '–'} | {f'{cpu} ms' if cpu is not None else '–'} | "
                        f"{f'{first} ms' if first is not None else '–'} | {f'{second} ms' if second is not None else '–'} | "
                        f"{e['peak_rss_kib'] / 1024:.1f} MiB | {size} | {e.get('failures', 0)} |")
     render = [e for e in extra if e.get("kind") == "console_render"]

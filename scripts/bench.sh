@@ -42,7 +42,8 @@ if [[ "${AGNUS_BENCH_COMPARE:-0}" == 1 ]]; then
   [[ -x "$o3_exe" ]] || { tail -30 "$out/build-bench-o3.log" >&2; exit 1; }
 fi
 echo "==> build: bootstraps (release profile, native)" >&2
-cargo build -q --release --bin intake --bin auth --bin worker --bin console
+cargo build -q --release --bin intake --bin auth --bin worker --bin console \
+  --bin orgs --bin invites --bin repos --bin reviewer --bin purge
 
 echo "==> criterion" >&2
 run_criterion() { # criterion-home executable
@@ -80,7 +81,8 @@ localstack/start.sh >/dev/null 2>&1
   echo "AWS_ACCESS_KEY_ID=test"; echo "AWS_SECRET_ACCESS_KEY=test"; } > "$AGNUS_STATE_DIR/bench.env"
 python3 bench/coldstart.py --runs 20 --env-file "$AGNUS_STATE_DIR/bench.env" \
   --bin intake="$target/release/intake" --bin auth="$target/release/auth" --bin worker="$target/release/worker" \
-  --bin console="$target/release/console" >> "$extra"
+  --bin console="$target/release/console" --bin orgs="$target/release/orgs" --bin invites="$target/release/invites" \
+  --bin repos="$target/release/repos" --bin reviewer="$target/release/reviewer" --bin purge="$target/release/purge" >> "$extra"
 
 echo "==> console: JS+CSS per page (gzip), CPU per page render (bench/console.py)" >&2
 python3 bench/console.py --bin "$target/release/console" | tee -a "$extra" >&2

@@ -3,8 +3,6 @@
 //! read the review history. Everything happens inside the active org only: the
 //! `X-Org-Slug` header, the caller's only org, or the org of the API key.
 
-use agnus_reviewer::hosts::Hosts;
-use agnus_reviewer::http::CallError;
 use agnus_shared::aws::{DynamoClient, KmsClient, S3Client, SqsSender};
 use agnus_shared::config::ReposConfig;
 use agnus_shared::crypto::{SecretBox, SessionTokens};
@@ -12,7 +10,9 @@ use agnus_shared::domain::{Provider, RepoRef};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, json_body, json_response, page_json, page_request};
 use agnus_shared::pipeline::{self, Call};
+use agnus_shared::provider_api::CallError;
 use agnus_shared::queue::{DeliveryAttributes, Enqueuer};
+use agnus_shared::repo_access::RepoAccess;
 use agnus_shared::routes::ReposRoute;
 use agnus_shared::services::access::require_admin;
 use agnus_shared::store::{OrgScope, RepoRecord, Store};
@@ -28,8 +28,8 @@ pub struct ReposState {
     pub tokens: SessionTokens,
     pub sealer: SecretBox,
     pub enqueuer: Enqueuer,
-    /// Provider REST clients (a token's access is checked before a repository is claimed).
-    pub hosts: Hosts,
+    /// The providers' APIs (a token's access is checked before a repository is claimed).
+    pub access: RepoAccess,
     pub config: ReposConfig,
 }
 
@@ -46,7 +46,7 @@ impl ReposState {
                 config.bucket.clone(),
                 config.inline_max_bytes,
             ),
-            hosts: Hosts::new(&config.providers, 0),
+            access: RepoAccess::new(&config.providers),
             config,
         }
     }
@@ -186,7 +186,7 @@ async fn prove_access(state: &ReposState, provider: Provider, full_name: &str, t
                   connect it with a token that can"
             .into(),
     };
-    match state.hosts.can_write(provider, full_name, &token).await {
+    match state.access.can_write(provider, full_name, &token).await {
         Ok(true) => Ok(()),
         Ok(false) | Err(CallError::Unauthorized(_) | CallError::NotFound) => Err(denied()),
         Err(CallError::Rejected { status, .. }) if (400..500).contains(&status) => Err(denied()),

@@ -169,19 +169,7 @@ impl Azure {
     }
 
     fn repo_path(&self, t: &Target<'_>) -> String {
-        let mut parts = t.full_name.splitn(3, '/');
-        let (org, project, repo) = (
-            parts.next().unwrap_or_default(),
-            parts.next().unwrap_or_default(),
-            parts.next().unwrap_or_default(),
-        );
-        format!(
-            "{}/{}/{}/_apis/git/repositories/{}",
-            self.base,
-            encode(org),
-            encode(project),
-            encode(repo)
-        )
+        agnus_shared::provider_api::azure_repository(&self.base, t.full_name)
     }
 
     fn pr_path(&self, t: &Target<'_>) -> String {
@@ -393,21 +381,6 @@ impl Azure {
 impl CommentHost for Azure {
     fn provider(&self) -> Provider {
         Provider::Azure
-    }
-
-    /// `GET {org}/{project}/_apis/git/repositories/{repo}` answered for the token (Azure
-    /// DevOps shows no per-repository write permission to a personal access token).
-    fn check_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool> {
-        Box::pin(async move {
-            let t = Target {
-                full_name,
-                pr: 0,
-                token,
-            };
-            let url = format!("{}?{API_VERSION}", self.repo_path(&t));
-            send(self.auth(token, self.http.get(url))).await?;
-            Ok(true)
-        })
     }
 
     fn fetch_pull<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, PullRequest> {

@@ -111,18 +111,6 @@ struct MergeBase {
     hash: String,
 }
 
-#[derive(Debug, Deserialize)]
-struct RepoPermission {
-    #[serde(default)]
-    permission: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Permissions {
-    #[serde(default)]
-    values: Vec<RepoPermission>,
-}
-
 const MAX_PAGES: usize = 30;
 
 impl Bitbucket {
@@ -217,20 +205,6 @@ impl Bitbucket {
 impl CommentHost for Bitbucket {
     fn provider(&self) -> Provider {
         Provider::Bitbucket
-    }
-
-    /// `GET /user/permissions/repositories?q=repository.full_name="ws/repo"`: `write` or `admin`.
-    fn check_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool> {
-        Box::pin(async move {
-            let q = encode(&format!("repository.full_name=\"{full_name}\""));
-            let url = format!("{}/user/permissions/repositories?q={q}", self.base);
-            let (_, body) = send(self.get(token, &url)).await?;
-            let found: Permissions = http::decode(&body, "Bitbucket")?;
-            Ok(found
-                .values
-                .iter()
-                .any(|v| v.permission == "write" || v.permission == "admin"))
-        })
     }
 
     fn fetch_pull<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, PullRequest> {

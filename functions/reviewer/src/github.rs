@@ -79,22 +79,6 @@ struct Review {
     html_url: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Permissions {
-    #[serde(default)]
-    admin: bool,
-    #[serde(default)]
-    maintain: bool,
-    #[serde(default)]
-    push: bool,
-}
-
-#[derive(Debug, Deserialize)]
-struct Repository {
-    #[serde(default)]
-    permissions: Permissions,
-}
-
 /// Files per page (GitHub's maximum) and pages read (GitHub lists at most 3000 files).
 const PER_PAGE: usize = 100;
 const MAX_PAGES: usize = 30;
@@ -275,15 +259,5 @@ impl CodeHost for Github {
 
     fn post<'a>(&'a self, t: &'a Target<'a>, p: &'a Posting<'a>) -> HostFuture<'a, Posted> {
         Box::pin(self.post_review(t.token, t.full_name, t.pr, &p.pr.head_sha, p.review, p.body))
-    }
-
-    /// `GET /repos/{owner}/{repo}`: `permissions.push` (or maintain/admin) for the token.
-    fn can_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool> {
-        Box::pin(async move {
-            let (_, body) = send(self.get(token, &format!("/repos/{full_name}"))).await?;
-            let repo: Repository = decode(&body)?;
-            let p = repo.permissions;
-            Ok(p.push || p.maintain || p.admin)
-        })
     }
 }

@@ -115,29 +115,6 @@ struct Created {
     id: serde_json::Value,
 }
 
-#[derive(Debug, Deserialize)]
-struct AccessLevel {
-    #[serde(default)]
-    access_level: u32,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ProjectPermissions {
-    #[serde(default)]
-    project_access: Option<AccessLevel>,
-    #[serde(default)]
-    group_access: Option<AccessLevel>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Project {
-    #[serde(default)]
-    permissions: ProjectPermissions,
-}
-
-/// GitLab's Developer role: may comment on and push to merge requests.
-const DEVELOPER: u32 = 30;
-
 const PER_PAGE: usize = 100;
 const MAX_PAGES: usize = 30;
 
@@ -151,13 +128,10 @@ fn is_bot(author: &Author) -> bool {
 impl Gitlab {
     /// `base`: the instance (`https://gitlab.com`), with or without `/api/v4`.
     pub fn new(http: reqwest::Client, base: &str) -> Self {
-        let base = base.trim_end_matches('/');
-        let api = if base.ends_with("/api/v4") {
-            base.to_owned()
-        } else {
-            format!("{base}/api/v4")
-        };
-        Self { http, api }
+        Self {
+            http,
+            api: agnus_shared::provider_api::gitlab_api(base),
+        }
     }
 
     fn mr_path(&self, t: &Target<'_>) -> String {
@@ -312,18 +286,6 @@ fn into_changed(d: Diff) -> ChangedFile {
 impl CommentHost for Gitlab {
     fn provider(&self) -> Provider {
         Provider::Gitlab
-    }
-
-    /// `GET /projects/:id`: the token's project or group access level is Developer (30) or more.
-    fn check_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool> {
-        Box::pin(async move {
-            let url = format!("{}/projects/{}", self.api, encode(full_name));
-            let (_, body) = send(self.get(token, url)).await?;
-            let project: Project = http::decode(&body, "GitLab")?;
-            let p = project.permissions;
-            let level = |a: Option<AccessLevel>| a.map_or(0, |a| a.access_level);
-            Ok(level(p.project_access).max(level(p.group_access)) >= DEVELOPER)
-        })
     }
 
     fn fetch_pull<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, PullRequest> {

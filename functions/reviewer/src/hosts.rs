@@ -4,13 +4,12 @@
 
 use agnus_shared::config::ProviderApis;
 use agnus_shared::domain::Provider;
-use secrecy::SecretString;
 
 use crate::azure::Azure;
 use crate::bitbucket::Bitbucket;
 use crate::github::Github;
 use crate::gitlab::Gitlab;
-use crate::http::{self, CallError};
+use crate::http;
 use crate::provider::CodeHost;
 
 /// One client per provider, sharing one HTTP client.
@@ -31,23 +30,6 @@ impl Hosts {
             gitlab: Gitlab::new(client.clone(), &apis.gitlab_url),
             azure: Azure::new(client.clone(), &apis.azure_devops_url, max_diff_bytes),
             bitbucket: Bitbucket::new(client, &apis.bitbucket_api_url),
-        }
-    }
-
-    /// [`CodeHost::can_write`] of `provider`, dispatched statically: a caller that only
-    /// checks access (the repos function) links no review code (a `dyn CodeHost` would
-    /// keep every method of every host in its binary).
-    pub async fn can_write(
-        &self,
-        provider: Provider,
-        full_name: &str,
-        token: &SecretString,
-    ) -> Result<bool, CallError> {
-        match provider {
-            Provider::Github => CodeHost::can_write(&self.github, full_name, token).await,
-            Provider::Gitlab => CodeHost::can_write(&self.gitlab, full_name, token).await,
-            Provider::Azure => CodeHost::can_write(&self.azure, full_name, token).await,
-            Provider::Bitbucket => CodeHost::can_write(&self.bitbucket, full_name, token).await,
         }
     }
 

@@ -133,10 +133,6 @@ pub trait CodeHost: Send + Sync + std::fmt::Debug {
 
     /// Posts the review on the head commit.
     fn post<'a>(&'a self, t: &'a Target<'a>, posting: &'a Posting<'a>) -> HostFuture<'a, Posted>;
-
-    /// May `token` write to the repository `full_name` (what posting a review needs)?
-    /// `Ok(false)`: it can read only; 401/403/404: it cannot see the repository.
-    fn can_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool>;
 }
 
 /// Hosts that post a review as separate comments (GitLab, Azure DevOps, Bitbucket):
@@ -166,9 +162,6 @@ pub trait CommentHost: Send + Sync + std::fmt::Debug {
         inline: bool,
         payload: serde_json::Value,
     ) -> HostFuture<'a, Posted>;
-
-    /// [`CodeHost::can_write`].
-    fn check_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool>;
 }
 
 impl<H: CommentHost> CodeHost for H {
@@ -186,10 +179,6 @@ impl<H: CommentHost> CodeHost for H {
 
     fn files_since<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest, since: &'a str) -> Since<'a> {
         self.fetch_files_since(t, pr, since)
-    }
-
-    fn can_write<'a>(&'a self, full_name: &'a str, token: &'a SecretString) -> HostFuture<'a, bool> {
-        self.check_write(full_name, token)
     }
 
     fn find_marker<'a>(&'a self, t: &'a Target<'a>, job_id: &'a str) -> HostFuture<'a, Option<Posted>> {
