@@ -6,6 +6,7 @@
 //! (invalid UTF-8, characters SQS refuses) — goes to S3 (claim check: encrypted bucket,
 //! lifecycle expiry) and the message body carries a small JSON pointer instead.
 
+use agnus_sqs::body::sqs_safe;
 use agnus_sqs::{Message, SqsSender};
 use aws_sdk_s3::primitives::ByteStream;
 use serde::{Deserialize, Serialize};
@@ -81,22 +82,6 @@ pub struct ClaimCheck {
     pub key: String,
     pub bytes: u64,
     pub sha256: String,
-}
-
-/// SQS accepts #x9 #xA #xD #x20–#xD7FF #xE000–#xFFFD #x10000–#x10FFFF.
-///
-/// Checked on the bytes of the (valid UTF-8) text rather than char by char: on the intake's
-/// hot path this pass runs over every inline payload. A `&str` holds no surrogates, so the
-/// only characters refused are the C0 controls other than tab, LF and CR (single bytes
-/// below 0x20) and U+FFFE / U+FFFF, whose encodings are exactly `EF BF BE` / `EF BF BF`
-/// (0xEF only ever starts a three-byte sequence, so those bytes mean those characters).
-fn sqs_safe(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    !bytes.iter().enumerate().any(|(i, &b)| match b {
-        0..=0x1F => !matches!(b, b'\t' | b'\n' | b'\r'),
-        0xEF => bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)),
-        _ => false,
-    })
 }
 
 /// Whether a payload travels inline: within `inline_max` bytes and representable.
@@ -244,7 +229,6 @@ pub async fn fetch_claim_check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     #[test]
     fn inline_only_when_small_and_representable() {
@@ -256,29 +240,5 @@ mod tests {
         assert!(fits_inline("\u{FFFF}".as_bytes(), 100).is_none());
         assert!(fits_inline("a\u{FFFE}".as_bytes(), 100).is_none());
         assert!(fits_inline("\u{FFFD}\u{EFFF}\u{10FFFF}\t\r\n\u{7f}".as_bytes(), 100).is_some());
-    }
-
-    /// The definition SQS documents, character by character.
-    fn sqs_safe_by_char(text: &str) -> bool {
-        text.chars().all(|c| {
-            matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
-        })
-    }
-
-    proptest! {
-        #[test]
-        fn byte_scan_agrees_with_the_character_definition(
-            text in prop::collection::vec(
-                prop_oneof![
-                    prop::char::range('\u{0}', '\u{7f}'),
-                    prop::char::range('\u{fff0}', '\u{ffff}'),
-                    prop::char::range('\u{e000}', '\u{f000}'),
-                    any::<char>(),
-                ],
-                0..24,
-            ).prop_map(|cs| cs.into_iter().collect::<String>())
-        ) {
-            prop_assert_eq!(sqs_safe(&text), sqs_safe_by_char(&text));
-        }
     }
 }

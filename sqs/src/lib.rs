@@ -333,11 +333,27 @@ fn default_http_client(config: &SdkConfig) -> Option<SharedHttpClient> {
 }
 
 /// Lambda's X-Ray trace id, passed on as the SDK's recursion-detection interceptor does
-/// (unsigned: the header is excluded from SigV4).
+/// (unsigned: the header is excluded from SigV4). SQS keeps it as `AWSTraceHeader`.
 fn trace_header() -> Option<http::HeaderValue> {
-    std::env::var_os("AWS_LAMBDA_FUNCTION_NAME")?;
-    let trace = std::env::var("_X_AMZN_TRACE_ID").ok()?;
-    http::HeaderValue::from_str(&trace).ok()
+    trace_header_of(
+        std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some(),
+        std::env::var("_X_AMZN_TRACE_ID").ok().as_deref(),
+    )
+}
+
+/// In a Lambda only; control characters and non-ASCII percent-encoded (`%XX`), as the SDK.
+fn trace_header_of(in_lambda: bool, trace: Option<&str>) -> Option<http::HeaderValue> {
+    use std::fmt::Write as _;
+    let trace = trace.filter(|_| in_lambda)?;
+    let mut encoded = String::with_capacity(trace.len());
+    for &b in trace.as_bytes() {
+        if !(0x20..0x7F).contains(&b) {
+            let _ = write!(encoded, "%{b:02X}");
+        } else {
+            encoded.push(char::from(b));
+        }
+    }
+    http::HeaderValue::from_str(&encoded).ok()
 }
 
 #[derive(serde::Deserialize)]

@@ -416,3 +416,17 @@ async fn a_configuration_without_an_http_client_gets_the_sdks_default() {
         Err(SetupError::NoRegion)
     ));
 }
+
+#[test]
+fn the_lambda_trace_id_is_passed_on_encoded_as_the_sdk_does() {
+    assert_eq!(
+        trace_header_of(false, Some("Root=1-5759e988-bd862e3fe1be46a994272793")),
+        None
+    );
+    assert_eq!(trace_header_of(true, None), None);
+    assert_eq!(
+        trace_header_of(true, Some("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")).unwrap(),
+        "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"
+    );
+    assert_eq!(trace_header_of(true, Some("a\nb\u{7f}é")).unwrap(), "a%0Ab%7F%C3%A9");
+}
