@@ -160,27 +160,7 @@ impl Enqueuer {
                 (json, ENCODING_CLAIM_CHECK)
             }
         };
-        let attributes = HashMap::from([
-            (ATTR_ORG_ID.to_owned(), attr(meta.org_id.to_string())),
-            (ATTR_PROVIDER.to_owned(), attr(meta.provider.as_str())),
-            (ATTR_EVENT.to_owned(), attr(meta.event.clone())),
-            (ATTR_DELIVERY_ID.to_owned(), attr(meta.delivery_id.clone())),
-            (ATTR_RECEIVED_AT.to_owned(), attr(meta.received_at.to_string())),
-            (ATTR_ENCODING.to_owned(), attr(encoding)),
-            (ATTR_SOURCE.to_owned(), attr(meta.source)),
-        ]);
-        let out = self
-            .sqs
-            .send_message()
-            .queue_url(&self.queue_url)
-            .message_body(message_body)
-            .set_message_attributes(Some(attributes))
-            .send()
-            .await
-            .map_err(|e| QueueError::Unavailable(format!("{e:?}")))?;
-        let id = out
-            .message_id
-            .ok_or_else(|| QueueError::Unavailable("SQS returned no message id".into()))?;
+        let id = send(&self.sqs, &self.queue_url, meta, message_body, encoding).await?;
         crate::metrics::enqueued(meta.source, started.elapsed(), encoding == ENCODING_CLAIM_CHECK);
         Ok(id)
     }
@@ -212,6 +192,67 @@ impl Enqueuer {
     /// Reads a claim-checked payload back, checking its hash.
     pub async fn fetch_claim_check(&self, claim: &ClaimCheck) -> Result<Vec<u8>, QueueError> {
         fetch_claim_check(&self.s3, claim, &self.bucket).await
+    }
+}
+
+/// Sends one message (`message_body`: the payload itself, or a claim check's pointer);
+/// returns its SQS message id.
+async fn send(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    meta: &DeliveryAttributes,
+    message_body: String,
+    encoding: &'static str,
+) -> Result<String, QueueError> {
+    let attributes = HashMap::from([
+        (ATTR_ORG_ID.to_owned(), attr(meta.org_id.to_string())),
+        (ATTR_PROVIDER.to_owned(), attr(meta.provider.as_str())),
+        (ATTR_EVENT.to_owned(), attr(meta.event.clone())),
+        (ATTR_DELIVERY_ID.to_owned(), attr(meta.delivery_id.clone())),
+        (ATTR_RECEIVED_AT.to_owned(), attr(meta.received_at.to_string())),
+        (ATTR_ENCODING.to_owned(), attr(encoding)),
+        (ATTR_SOURCE.to_owned(), attr(meta.source)),
+    ]);
+    let out = sqs
+        .send_message()
+        .queue_url(queue_url)
+        .message_body(message_body)
+        .set_message_attributes(Some(attributes))
+        .send()
+        .await
+        .map_err(|e| QueueError::Unavailable(format!("{e:?}")))?;
+    out.message_id
+        .ok_or_else(|| QueueError::Unavailable("SQS returned no message id".into()))
+}
+
+/// Sends small messages only (the repos function's manual-review requests, ~100 bytes):
+/// no claim-check bucket, so a function that uses it links no S3 client — the S3 client
+/// alone would put the repos bootstrap over its 6 MB budget (BENCHMARKS.md).
+#[derive(Debug, Clone)]
+pub struct InlineEnqueuer {
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    inline_max: usize,
+}
+
+impl InlineEnqueuer {
+    pub fn new(sqs: aws_sdk_sqs::Client, queue_url: impl Into<String>, inline_max: usize) -> Self {
+        Self {
+            sqs,
+            queue_url: queue_url.into(),
+            inline_max,
+        }
+    }
+
+    /// [`Enqueuer::enqueue`] for a payload that fits in the message; any other is refused
+    /// (`Invalid`) instead of being claim-checked.
+    pub async fn enqueue(&self, meta: &DeliveryAttributes, body: &[u8]) -> Result<String, QueueError> {
+        let started = std::time::Instant::now();
+        let text = fits_inline(body, self.inline_max)
+            .ok_or_else(|| QueueError::Invalid("payload does not fit in a queue message".into()))?;
+        let id = send(&self.sqs, &self.queue_url, meta, text.to_owned(), ENCODING_INLINE).await?;
+        crate::metrics::enqueued(meta.source, started.elapsed(), false);
+        Ok(id)
     }
 }
 

@@ -371,7 +371,6 @@ impl Api {
                 ddb.clone(),
                 kms.clone(),
                 aws_sdk_sqs::Client::new(&sdk),
-                agnus_shared::aws::s3(&sdk, true),
             )),
             worker: {
                 let store = agnus_shared::store::Store::new(ddb.clone(), table_name());
