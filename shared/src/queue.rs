@@ -137,27 +137,7 @@ impl Enqueuer {
                 (claim_json.as_str(), ENCODING_CLAIM_CHECK)
             }
         };
-        let (org_id, received_at) = (meta.org_id.to_string(), meta.received_at.to_string());
-        // One fixed order: the request (and its signature) depends on the delivery alone.
-        let attributes = [
-            (ATTR_ORG_ID, org_id.as_str()),
-            (ATTR_PROVIDER, meta.provider.as_str()),
-            (ATTR_EVENT, meta.event.as_str()),
-            (ATTR_DELIVERY_ID, meta.delivery_id.as_str()),
-            (ATTR_RECEIVED_AT, received_at.as_str()),
-            (ATTR_ENCODING, encoding),
-            (ATTR_SOURCE, meta.source),
-        ];
-        let message = Message {
-            queue_url: &self.queue_url,
-            body: message_body,
-            attributes: &attributes,
-        };
-        let id = self
-            .sqs
-            .send_message(&message)
-            .await
-            .map_err(|e| QueueError::Unavailable(e.to_string()))?;
+        let id = send(&self.sqs, &self.queue_url, meta, message_body, encoding).await?;
         crate::metrics::enqueued(meta.source, started.elapsed(), encoding == ENCODING_CLAIM_CHECK);
         Ok(id)
     }
@@ -189,6 +169,67 @@ impl Enqueuer {
     /// Reads a claim-checked payload back, checking its hash.
     pub async fn fetch_claim_check(&self, claim: &ClaimCheck) -> Result<Vec<u8>, QueueError> {
         fetch_claim_check(&self.s3, claim, &self.bucket).await
+    }
+}
+
+/// Sends one message (`message_body`: the payload itself, or a claim check's pointer);
+/// returns its SQS message id.
+async fn send(
+    sqs: &SqsSender,
+    queue_url: &str,
+    meta: &DeliveryAttributes,
+    message_body: &str,
+    encoding: &'static str,
+) -> Result<String, QueueError> {
+    let (org_id, received_at) = (meta.org_id.to_string(), meta.received_at.to_string());
+    // One fixed order: the request (and its signature) depends on the delivery alone.
+    let attributes = [
+        (ATTR_ORG_ID, org_id.as_str()),
+        (ATTR_PROVIDER, meta.provider.as_str()),
+        (ATTR_EVENT, meta.event.as_str()),
+        (ATTR_DELIVERY_ID, meta.delivery_id.as_str()),
+        (ATTR_RECEIVED_AT, received_at.as_str()),
+        (ATTR_ENCODING, encoding),
+        (ATTR_SOURCE, meta.source),
+    ];
+    let message = Message {
+        queue_url,
+        body: message_body,
+        attributes: &attributes,
+    };
+    sqs.send_message(&message)
+        .await
+        .map_err(|e| QueueError::Unavailable(e.to_string()))
+}
+
+/// Sends small messages only (the repos function's manual-review requests, ~100 bytes):
+/// no claim-check bucket, so a function that uses it links no S3 client — the S3 client
+/// alone would put the repos bootstrap over its 6 MB budget (BENCHMARKS.md).
+#[derive(Debug, Clone)]
+pub struct InlineEnqueuer {
+    sqs: SqsSender,
+    queue_url: String,
+    inline_max: usize,
+}
+
+impl InlineEnqueuer {
+    pub fn new(sqs: SqsSender, queue_url: impl Into<String>, inline_max: usize) -> Self {
+        Self {
+            sqs,
+            queue_url: queue_url.into(),
+            inline_max,
+        }
+    }
+
+    /// [`Enqueuer::enqueue`] for a payload that fits in the message; any other is refused
+    /// (`Invalid`) instead of being claim-checked.
+    pub async fn enqueue(&self, meta: &DeliveryAttributes, body: &[u8]) -> Result<String, QueueError> {
+        let started = std::time::Instant::now();
+        let text = fits_inline(body, self.inline_max)
+            .ok_or_else(|| QueueError::Invalid("payload does not fit in a queue message".into()))?;
+        let id = send(&self.sqs, &self.queue_url, meta, text, ENCODING_INLINE).await?;
+        crate::metrics::enqueued(meta.source, started.elapsed(), false);
+        Ok(id)
     }
 }
 

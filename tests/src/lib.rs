@@ -385,7 +385,6 @@ impl Api {
                     ddb.clone(),
                     kms.clone(),
                     agnus_shared::aws::sqs_sender(&sdk).expect("SQS sender"),
-                    agnus_shared::aws::s3(&sdk, true),
                 );
                 timed(&mut s.store);
                 s

@@ -3,7 +3,7 @@
 //! read the review history. Everything happens inside the active org only: the
 //! `X-Org-Slug` header, the caller's only org, or the org of the API key.
 
-use agnus_shared::aws::{DynamoClient, KmsClient, S3Client, SqsSender};
+use agnus_shared::aws::{DynamoClient, KmsClient, SqsSender};
 use agnus_shared::config::ReposConfig;
 use agnus_shared::crypto::{SecretBox, SessionTokens};
 use agnus_shared::domain::{Provider, RepoRef};
@@ -11,7 +11,7 @@ use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, json_body, json_response, page_json, page_request};
 use agnus_shared::pipeline::{self, Call};
 use agnus_shared::provider_api::CallError;
-use agnus_shared::queue::{DeliveryAttributes, Enqueuer};
+use agnus_shared::queue::{DeliveryAttributes, InlineEnqueuer};
 use agnus_shared::repo_access::RepoAccess;
 use agnus_shared::routes::ReposRoute;
 use agnus_shared::services::access::require_admin;
@@ -27,25 +27,20 @@ pub struct ReposState {
     pub store: Store,
     pub tokens: SessionTokens,
     pub sealer: SecretBox,
-    pub enqueuer: Enqueuer,
+    /// Manual-review requests (small: no claim check, so no S3 client in this function).
+    pub enqueuer: InlineEnqueuer,
     /// The providers' APIs (a token's access is checked before a repository is claimed).
     pub access: RepoAccess,
     pub config: ReposConfig,
 }
 
 impl ReposState {
-    pub fn new(config: ReposConfig, dynamodb: DynamoClient, kms: KmsClient, sqs: SqsSender, s3: S3Client) -> Self {
+    pub fn new(config: ReposConfig, dynamodb: DynamoClient, kms: KmsClient, sqs: SqsSender) -> Self {
         Self {
             store: Store::new(dynamodb, config.table_name.clone()),
             tokens: SessionTokens::new(config.jwt_key()),
             sealer: SecretBox::new(kms, config.kms_key_id.clone()),
-            enqueuer: Enqueuer::new(
-                sqs,
-                s3,
-                config.queue_url.clone(),
-                config.bucket.clone(),
-                config.inline_max_bytes,
-            ),
+            enqueuer: InlineEnqueuer::new(sqs, config.queue_url.clone(), config.inline_max_bytes),
             access: RepoAccess::new(&config.providers),
             config,
         }

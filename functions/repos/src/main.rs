@@ -11,13 +11,11 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = ReposConfig::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let sdk = aws::load().await;
-    let s3 = aws::s3(&sdk, config.s3_path_style);
     let state = Arc::new(ReposState::new(
         config,
         aws::dynamodb(&sdk),
         aws::kms(&sdk),
         aws::sqs_sender(&sdk).inspect_err(|e| tracing::error!(error = %e, "invalid SQS configuration"))?,
-        s3,
     ));
     // Connection opened during init: the first request pays no connect (see Store::warm_up).
     state.store.warm_up().await;

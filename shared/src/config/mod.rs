@@ -525,9 +525,8 @@ pub struct ReposConfig {
     pub jwt_secret: SecretString,
     pub kms_key_id: String,
     pub queue_url: String,
-    pub bucket: String,
+    /// Manual-review messages are small: always inline, never claim-checked.
     pub inline_max_bytes: usize,
-    pub s3_path_style: bool,
     /// Connecting a repository checks the token against its provider here.
     pub providers: ProviderApis,
 }
@@ -543,9 +542,7 @@ impl ReposConfig {
             jwt_secret: jwt_secret(src)?,
             kms_key_id: kms_key_id(src)?,
             queue_url: required(src, "AGNUS_REVIEW_QUEUE_URL", "the review queue URL")?,
-            bucket: required(src, "AGNUS_PAYLOAD_BUCKET", "the claim-check bucket")?,
             inline_max_bytes: number(src, "AGNUS_SQS_INLINE_MAX_BYTES", 240 * 1024)?,
-            s3_path_style: flag(src, "AGNUS_S3_FORCE_PATH_STYLE")?,
             providers: ProviderApis::from_source(src)?,
         })
     }
