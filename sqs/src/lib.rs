@@ -3,8 +3,8 @@
 //! char-by-char JSON escaping plus ~85 µs of fixed cost per call).
 //!
 //! The request is the SDK's, byte for byte (the tests capture both and compare): the
-//! awsJson1_0 body written in one pass ([`body`]), its SHA-256 computed once, SigV4 by the
-//! SDK's own signer (`aws-sigv4`) with credentials from the SDK's credentials provider
+//! awsJson1_0 body written in one pass ([`body`]), its SHA-256 computed once, SigV4 for this
+//! one request shape ([`sigv4`], proven equal to the SDK's signer `aws-sigv4`) with credentials from the SDK's credentials provider
 //! through its identity cache (Lambda's session token, refresh before expiry), sent with the
 //! SDK's own HTTP client (its connection pool, TLS and connect timeout), to the endpoint the
 //! SDK would resolve ([`endpoint`]). Retries and timeouts follow the configuration the SDK
@@ -14,12 +14,12 @@
 pub mod body;
 pub mod endpoint;
 pub mod retry;
+mod sigv4;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
+use aws_credential_types::Credentials;
 use aws_smithy_async::rt::sleep::{SharedAsyncSleep, default_async_sleep};
 use aws_smithy_async::time::SharedTimeSource;
 use aws_smithy_runtime::client::auth::no_auth::{NO_AUTH_SCHEME_ID, NoAuthScheme};
@@ -54,13 +54,6 @@ use retry::RetryPolicy;
 
 /// SigV4 signing name of SQS.
 const SIGNING_NAME: &str = "sqs";
-/// The awsJson1_0 operation and content type, and the header that asks SQS for the
-/// query-compatible error code (`x-amzn-query-error`), as the SDK sends them.
-const HEADERS: [(&str, &str); 3] = [
-    ("content-type", "application/x-amz-json-1.0"),
-    ("x-amz-target", "AmazonSQS.SendMessage"),
-    ("x-amzn-query-mode", "true"),
-];
 
 /// A configuration the lean path cannot serve.
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +120,7 @@ pub struct SqsSender {
 struct Inner {
     endpoint: Endpoint,
     uri: http::Uri,
+    signer: sigv4::Signer,
     identity_cache: SharedIdentityCache,
     credentials: SharedIdentityResolver,
     /// What the SDK's HTTP client and identity cache read (time, sleep); nothing else in it
@@ -184,10 +178,12 @@ impl SqsSender {
                 max_backoff: r.max_backoff(),
             },
         );
+        let signer = sigv4::Signer::new(&uri, &endpoint.region, SIGNING_NAME)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 endpoint,
                 uri,
+                signer,
                 identity_cache,
                 credentials,
                 components,
@@ -274,6 +270,9 @@ impl SqsSender {
         self.signed(identity, time, body, &payload_hash)
     }
 
+    /// The request as the SDK sends it: the awsJson1_0 operation and content type, the
+    /// header that asks SQS for the query-compatible error code (`x-amzn-query-error`), and
+    /// the SigV4 headers.
     fn signed(
         &self,
         identity: &Identity,
@@ -281,42 +280,37 @@ impl SqsSender {
         body: Bytes,
         payload_hash: &str,
     ) -> Result<http::Request<Bytes>, SendError> {
+        use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue};
+        let credentials = identity
+            .data::<Credentials>()
+            .ok_or_else(|| SendError::Signing("the identity is not AWS credentials".into()))?;
         let length = body.len().to_string();
-        let headers = HEADERS.into_iter().chain([("content-length", length.as_str())]);
-        let params = v4::SigningParams::builder()
-            .identity(identity)
-            .region(&self.inner.endpoint.region)
-            .name(SIGNING_NAME)
-            .time(time)
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| SendError::Signing(e.to_string()))?
-            .into();
-        let signable = SignableRequest::new(
-            "POST",
-            self.inner.endpoint.uri.as_str(),
-            headers.clone(),
-            SignableBody::Precomputed(payload_hash.to_owned()),
-        )
-        .map_err(|e| SendError::Signing(e.to_string()))?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|e| SendError::Signing(e.to_string()))?
-            .into_parts();
+        let signature = self.inner.signer.sign(credentials, time, &length, payload_hash);
+        let value = |text: String| HeaderValue::try_from(text).map_err(|e| SendError::Signing(e.to_string()));
         let mut request = http::Request::builder()
             .method(http::Method::POST)
-            .uri(self.inner.uri.clone());
-        for (name, value) in headers {
-            request = request.header(name, value);
-        }
-        let (signature, _) = instructions.into_parts();
-        for header in signature {
-            let mut value =
-                http::HeaderValue::from_str(header.value()).map_err(|e| SendError::Signing(e.to_string()))?;
-            value.set_sensitive(header.sensitive());
-            request = request.header(header.name(), value);
+            .uri(self.inner.uri.clone())
+            .header(CONTENT_TYPE, HeaderValue::from_static(sigv4::CONTENT_TYPE))
+            .header(
+                HeaderName::from_static("x-amz-target"),
+                HeaderValue::from_static(sigv4::TARGET),
+            )
+            .header(
+                HeaderName::from_static("x-amzn-query-mode"),
+                HeaderValue::from_static(sigv4::QUERY_MODE),
+            )
+            .header(CONTENT_LENGTH, value(length)?)
+            .header(HeaderName::from_static("x-amz-date"), value(signature.amz_date)?);
+        let mut authorization = value(signature.authorization)?;
+        authorization.set_sensitive(true);
+        request = request.header(AUTHORIZATION, authorization);
+        if let Some(token) = credentials.session_token() {
+            let mut token = HeaderValue::from_str(token).map_err(|e| SendError::Signing(e.to_string()))?;
+            token.set_sensitive(true);
+            request = request.header(HeaderName::from_static("x-amz-security-token"), token);
         }
         if let Some(trace) = trace_header() {
-            request = request.header("x-amzn-trace-id", trace);
+            request = request.header(HeaderName::from_static("x-amzn-trace-id"), trace);
         }
         request.body(body).map_err(|e| SendError::Signing(e.to_string()))
     }
