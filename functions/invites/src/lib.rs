@@ -7,20 +7,18 @@ use std::sync::Arc;
 
 use agnus_shared::aws::DynamoClient;
 use agnus_shared::config::InvitesConfig;
-use agnus_shared::crypto::{PasswordHasher, SessionTokens, sha256_hex};
+use agnus_shared::crypto::{PasswordHasher, SessionTokens};
 use agnus_shared::domain::{Email, Password, Role, UserId};
-use agnus_shared::email::{self, EmailSender, InviteEmail, Mail, MailStatus};
+use agnus_shared::email::{EmailSender, MailStatus};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, json_body, json_response, page_json, page_request};
 use agnus_shared::pipeline::{self, Call};
 use agnus_shared::principal::Principal;
 use agnus_shared::routes::InvitesRoute;
-use agnus_shared::services::access::{self, require_admin};
+use agnus_shared::services::access;
+use agnus_shared::services::invites::{Accepting, Invitations, Issued};
 use agnus_shared::session;
-use agnus_shared::store::{
-    Acceptor, Actor, AuditEvent, Conflict, InviteRecord, InviteStatus, OrgRecord, OrgScope, RateDecision, Store,
-    StoreError, TokenLookup, UserRecord,
-};
+use agnus_shared::store::{Store, UserRecord};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use secrecy::{ExposeSecret, SecretString};
@@ -65,78 +63,50 @@ async fn route(state: &InvitesState, call: Call<'_, InvitesRoute>) -> Result<Res
         // Inviting is adding people: an API key must not (SECURITY #28).
         access::require_person(&principal)?;
     }
-    // Rights are checked for the org in the path only, whatever the body says.
+    // Rights are checked for the org in the path only, whatever the body says (the
+    // admin rule in the use cases).
     let scope = call.org_scope(&state.store, &principal, false).await?;
-    require_admin(&scope)?;
+    let invitations = invitations(state);
     match route {
         // Adding a member by email is inviting them: the same answer whether or not the
         // address has an account, and no membership until they accept.
-        InvitesRoute::AddMember | InvitesRoute::Create => create(state, req, &scope).await,
-        InvitesRoute::List => list(state, req, &scope).await,
-        InvitesRoute::Revoke => revoke(state, &scope, call.param("id")).await,
-        InvitesRoute::Resend => resend(state, &scope, call.param("id")).await,
+        InvitesRoute::AddMember | InvitesRoute::Create => {
+            let body: CreateBody = json_body(req)?;
+            let email = Email::parse(&body.email)?;
+            let role = body.role.parse::<Role>()?;
+            let issued = invitations.invite(&scope, &email, role).await?;
+            Ok(json_response(StatusCode::CREATED, &issued_json(&issued)))
+        }
+        InvitesRoute::List => {
+            let page = invitations.pending(&scope, &page_request(req)?).await?;
+            Ok(json_response(StatusCode::OK, &page_json("invites", &page)))
+        }
+        InvitesRoute::Revoke => {
+            invitations.revoke(&scope, call.param("id")).await?;
+            Ok(http::empty_response(StatusCode::NO_CONTENT))
+        }
+        InvitesRoute::Resend => {
+            let issued = invitations.resend(&scope, call.param("id")).await?;
+            Ok(json_response(StatusCode::OK, &issued_json(&issued)))
+        }
         InvitesRoute::Preview | InvitesRoute::Accept => Err(ApiError::NotFound),
     }
 }
 
-fn accept_url(state: &InvitesState, token: &str) -> String {
-    format!(
-        "{}/invite/{token}",
-        state.config.app_base_url.as_deref().unwrap_or_default()
-    )
-}
-
-fn invite_json(invite: &InviteRecord) -> Value {
-    serde_json::to_value(invite).unwrap_or_default()
-}
-
-async fn quota(state: &InvitesState, scope: &OrgScope) -> Result<(), ApiError> {
-    match state
-        .store
-        .rate_limit_hit(
-            "invites-org",
-            &scope.org_id().to_string(),
-            state.config.invites_per_org_per_day,
-        )
-        .await?
-    {
-        RateDecision::Allowed => Ok(()),
-        RateDecision::Limited { retry_after_secs } => Err(ApiError::RateLimited { retry_after_secs }),
+fn invitations(state: &InvitesState) -> Invitations<'_> {
+    Invitations {
+        store: &state.store,
+        mailer: state.mailer.as_ref(),
+        app_base_url: state.config.app_base_url.as_deref().unwrap_or_default(),
+        per_org_per_day: state.config.invites_per_org_per_day,
     }
 }
 
-/// Mails the invitation and records whether it went out on the invite (the admin sees
-/// "not sent — resend"). The invitation stands either way; the link is never logged.
-async fn deliver(state: &InvitesState, scope: &OrgScope, invite: &mut InviteRecord, url: &str, resent: bool) {
-    let status = match Email::parse(&invite.email) {
-        Ok(to) => {
-            let mail = Mail::invitation(&InviteEmail {
-                to: &to,
-                org_name: scope.org().name.as_str(),
-                inviter: invite.invited_by_email.as_deref(),
-                role: invite.role,
-                accept_url: url,
-                expires_at: invite.expires_at,
-                resent,
-            });
-            email::deliver(state.mailer.as_ref(), &mail).await
-        }
-        Err(_) => MailStatus::Failed,
-    };
-    if status == MailStatus::Failed {
-        tracing::warn!(invite_id = %invite.id, "invitation not sent; the admin can resend it");
-    }
-    if let Err(e) = state.store.set_invite_mail_status(invite, status).await {
-        tracing::warn!(invite_id = %invite.id, error = %e, "mail status not recorded");
-    }
-    invite.mail_status = Some(status);
-}
-
-fn invite_answer(invite: &InviteRecord, url: &str) -> Value {
+fn issued_json(issued: &Issued) -> Value {
     json!({
-        "invite": invite_json(invite),
-        "acceptUrl": url,
-        "mailSent": invite.mail_status == Some(MailStatus::Sent),
+        "invite": serde_json::to_value(&issued.invite).unwrap_or_default(),
+        "acceptUrl": issued.accept_url,
+        "mailSent": issued.invite.mail_status == Some(MailStatus::Sent),
     })
 }
 
@@ -146,107 +116,8 @@ struct CreateBody {
     role: String,
 }
 
-async fn create(state: &InvitesState, req: &Request, scope: &OrgScope) -> Result<Response<Body>, ApiError> {
-    let body: CreateBody = json_body(req)?;
-    let email = Email::parse(&body.email)?;
-    let role = match body.role.parse::<Role>()? {
-        Role::Owner => {
-            return Err(ApiError::bad_request(
-                "invalid_role",
-                "invite as admin or member; ownership moves only by transfer",
-            ));
-        }
-        r => r,
-    };
-    if let Some(user) = state.store.find_user_by_email(&email).await?
-        && state.store.is_member(scope, &user.id).await?
-    {
-        return Err(StoreError::Conflict(Conflict::AlreadyMember).into());
-    }
-    quota(state, scope).await?;
-    let (token, hash) = email::new_link_token();
-    let event = scope
-        .audit("invite.created")
-        .details(json!({ "email": email.as_str(), "role": role }));
-    let mut invite = state.store.create_invite(scope, &email, role, &hash, &event).await?;
-    let url = accept_url(state, token.expose_secret());
-    deliver(state, scope, &mut invite, &url, false).await;
-    tracing::info!(invite_id = %invite.id, "invitation created");
-    agnus_shared::metrics::invitation_sent();
-    Ok(json_response(StatusCode::CREATED, &invite_answer(&invite, &url)))
-}
-
-async fn list(state: &InvitesState, req: &Request, scope: &OrgScope) -> Result<Response<Body>, ApiError> {
-    let page = state.store.pending_invites(scope, &page_request(req)?).await?;
-    Ok(json_response(StatusCode::OK, &page_json("invites", &page)))
-}
-
-async fn find_invite(state: &InvitesState, scope: &OrgScope, id: &str) -> Result<InviteRecord, ApiError> {
-    state
-        .store
-        .invite(scope, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFoundWhat {
-            code: "invite_not_found",
-            message: "no such invitation in this organization".into(),
-        })
-}
-
-async fn revoke(state: &InvitesState, scope: &OrgScope, id: &str) -> Result<Response<Body>, ApiError> {
-    let invite = find_invite(state, scope, id).await?;
-    let event = scope
-        .audit("invite.revoked")
-        .target(&invite.id)
-        .details(json!({ "email": invite.email }));
-    state.store.revoke_invite(scope, &invite, &event).await?;
-    Ok(http::empty_response(StatusCode::NO_CONTENT))
-}
-
-async fn resend(state: &InvitesState, scope: &OrgScope, id: &str) -> Result<Response<Body>, ApiError> {
-    let invite = find_invite(state, scope, id).await?;
-    if invite.status != InviteStatus::Pending {
-        return Err(StoreError::Conflict(Conflict::InviteNotPending).into());
-    }
-    quota(state, scope).await?;
-    let (token, hash) = email::new_link_token();
-    let event = scope
-        .audit("invite.resent")
-        .target(&invite.id)
-        .details(json!({ "email": invite.email }));
-    agnus_shared::metrics::invitation_sent();
-    let mut invite = state.store.resend_invite(scope, &invite, &hash, &event).await?;
-    let url = accept_url(state, token.expose_secret());
-    deliver(state, scope, &mut invite, &url, true).await;
-    Ok(json_response(StatusCode::OK, &invite_answer(&invite, &url)))
-}
-
-/// A token's live invitation, or the right error: 404 never issued, 410 used / revoked /
-/// replaced / expired / org deleted.
-async fn live_invite(state: &InvitesState, token: &str) -> Result<(InviteRecord, OrgRecord), ApiError> {
-    let gone = || ApiError::from(StoreError::Conflict(Conflict::InviteNotPending));
-    let not_found = || ApiError::NotFoundWhat {
-        code: "invite_not_found",
-        message: "this invitation link is not valid".into(),
-    };
-    if token.is_empty() || token.len() > 128 {
-        return Err(not_found());
-    }
-    match state.store.lookup_invite_token(&sha256_hex(token.as_bytes())).await? {
-        TokenLookup::Unknown => Err(not_found()),
-        TokenLookup::Spent => Err(gone()),
-        TokenLookup::Live(found) => {
-            let (invite, org) = *found;
-            if invite.status != InviteStatus::Pending || invite.is_expired(state.store.now_secs()) || org.is_deleted() {
-                Err(gone())
-            } else {
-                Ok((invite, org))
-            }
-        }
-    }
-}
-
 async fn preview(state: &InvitesState, token: &str) -> Result<Response<Body>, ApiError> {
-    let (invite, org) = live_invite(state, token).await?;
+    let (invite, org) = invitations(state).live(token).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({
@@ -260,18 +131,6 @@ async fn preview(state: &InvitesState, token: &str) -> Result<Response<Body>, Ap
     ))
 }
 
-/// "You were added to {org}" to the new member, once the membership exists. A failed
-/// send is logged (kind and recipient domain) and never undoes the acceptance.
-async fn welcome(state: &InvitesState, to: &Email, invite: &InviteRecord, org: &OrgRecord) {
-    let url = format!(
-        "{}/orgs/{}",
-        state.config.app_base_url.as_deref().unwrap_or_default(),
-        org.slug.as_str()
-    );
-    let mail = Mail::member_added(to, org.name.as_str(), invite.role, &url);
-    email::deliver(state.mailer.as_ref(), &mail).await;
-}
-
 #[derive(Deserialize)]
 struct AcceptBody {
     token: String,
@@ -280,16 +139,12 @@ struct AcceptBody {
 }
 
 async fn accept(state: &InvitesState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let invitations = invitations(state);
     let body: AcceptBody = json_body(req)?;
-    let (invite, org) = live_invite(state, body.token.trim()).await?;
+    let (invite, org) = invitations.live(body.token.trim()).await?;
     tracing::Span::current().record("org_id", tracing::field::display(org.id));
     let invited = Email::parse(&invite.email)?;
     state.config.policy.check_account(&invited)?;
-    let event = |user: &UserRecord| {
-        AuditEvent::new("invite.accepted", Actor::user(user))
-            .target(&invite.id)
-            .details(json!({ "email": invite.email, "role": invite.role }))
-    };
     let org_json = json!({ "id": org.id, "slug": org.slug.as_str(), "name": org.name.as_str(), "role": invite.role });
 
     if let Some(principal) = session::current(&state.store, &state.tokens, req).await? {
@@ -299,31 +154,14 @@ async fn accept(state: &InvitesState, req: &Request) -> Result<Response<Body>, A
                 message: "an invitation is accepted by a person, not an API key".into(),
             });
         };
-        if user.email != invited {
-            return Err(ApiError::Forbidden {
-                code: "invite_email_mismatch",
-                message: "this invitation was sent to another email address; log in with that address, or ask for an invitation to yours".into(),
-            });
-        }
-        state
-            .store
-            .accept_invite(&invite, &org, Acceptor::Existing(&user), &event(&user))
-            .await?;
-        tracing::info!(user_id = %user.id, "invitation accepted by an existing account");
-        agnus_shared::metrics::invitation_accepted();
-        welcome(state, &user.email, &invite, &org).await;
+        invitations.accept(&invite, &org, Accepting::Existing(&user)).await?;
         return Ok(json_response(
             StatusCode::OK,
             &json!({ "org": org_json, "user": { "id": user.id, "email": user.email.as_str() } }),
         ));
     }
 
-    if state.store.find_user_by_email(&invited).await?.is_some() {
-        return Err(ApiError::Conflict {
-            code: "account_exists",
-            message: "an account with the invited email exists; log in with it, then accept the invitation".into(),
-        });
-    }
+    invitations.require_no_account(&invited).await?;
     let password = body
         .password
         .ok_or_else(|| ApiError::bad_request("password_required", "choose a password for your new account"))?;
@@ -339,13 +177,11 @@ async fn accept(state: &InvitesState, req: &Request) -> Result<Response<Body>, A
         email_verified: true,
     };
     let issued = session::issue(&state.tokens, &user, state.config.session_ttl, state.store.now_secs())?;
-    state
-        .store
-        .accept_invite(&invite, &org, Acceptor::New(&user, &issued.record), &event(&user))
-        .await?;
-    tracing::info!(user_id = %user.id, "invitation accepted with a new account");
-    agnus_shared::metrics::invitation_accepted();
-    welcome(state, &user.email, &invite, &org).await;
+    let new = Accepting::New {
+        user: &user,
+        session: &issued.record,
+    };
+    invitations.accept(&invite, &org, new).await?;
     let mut response = json_response(
         StatusCode::CREATED,
         &json!({ "org": org_json, "user": { "id": user.id, "email": user.email.as_str() } }),

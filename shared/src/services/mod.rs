@@ -9,4 +9,5 @@
 //! keeps the arrows from turning back.
 
 pub mod access;
+pub mod invites;
 pub mod orgs;
