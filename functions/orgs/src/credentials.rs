@@ -4,7 +4,7 @@
 use agnus_shared::domain::Provider;
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{json_body, json_response, page_json, page_request};
-use agnus_shared::store::{Conflict, StoreError};
+use agnus_shared::services::webhooks::rotate_secret;
 use agnus_shared::webhooks;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -55,41 +55,21 @@ pub(crate) async fn rotate_webhook(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiE
     let body: RotateBody = json_body(ctx.req)?;
     let provider: Provider = body.provider.parse()?;
     let scope = ctx.scope(false).await?;
-    require_admin(&scope)?;
-    let current = ctx
-        .state
-        .store
-        .webhooks(&scope)
-        .await?
-        .into_iter()
-        .find(|h| h.provider == provider)
-        .ok_or(ApiError::NotFound)?;
-    let (secret, sealed) = webhooks::new_sealed_secret(&ctx.state.sealer, scope.org_id(), provider)
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let overlap_until = ctx.state.store.now_secs() + ctx.state.config.rotation_overlap.as_secs() as i64;
-    let event = scope
-        .audit("webhook.secret_rotated")
-        .target(provider)
-        .details(json!({ "previousValidUntil": overlap_until, "preview": sealed.preview }));
-    ctx.state
-        .store
-        .rotate_webhook(&scope, &current, &sealed, overlap_until, &event)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(Conflict::Unknown) => ApiError::Conflict {
-                code: "rotation_conflict",
-                message: "the secret was rotated concurrently; list the webhooks and retry".into(),
-            },
-            other => other.into(),
-        })?;
-    tracing::info!(provider = %provider, "webhook secret rotated");
+    let state = ctx.state;
+    let rotated = rotate_secret(
+        &state.store,
+        &state.sealer,
+        &scope,
+        provider,
+        state.config.rotation_overlap,
+    )
+    .await?;
     ok(&json!({
         "provider": provider,
-        "url": webhooks::webhook_url(ctx.state.config.public_base_url.as_deref(), provider, &scope.org().slug),
+        "url": webhooks::webhook_url(state.config.public_base_url.as_deref(), provider, &scope.org().slug),
         // Shown in full this once.
-        "secret": secret.expose(),
-        "previousSecretValidUntil": overlap_until,
+        "secret": rotated.secret.expose(),
+        "previousSecretValidUntil": rotated.previous_valid_until,
     }))
 }
 

@@ -11,3 +11,5 @@
 pub mod access;
 pub mod invites;
 pub mod orgs;
+pub mod repos;
+pub mod webhooks;

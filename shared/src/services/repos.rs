@@ -1,0 +1,178 @@
+//! Repositories of an org (product §8): connecting one (its access token proven at the
+//! provider, then sealed by KMS under an org- and repo-bound context), disconnecting it,
+//! and asking for a review by hand. The rights, the token rules and the audit entries are
+//! here once, whatever the entry point.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+
+use crate::crypto::SecretBox;
+use crate::domain::{Provider, RepoRef};
+use crate::error::ApiError;
+use crate::provider_api::CallError;
+use crate::queue::{DeliveryAttributes, InlineEnqueuer};
+use crate::repo_access::RepoAccess;
+use crate::services::access::require_admin;
+use crate::store::{OrgScope, RepoRecord, Store};
+
+/// A repository to connect, as the admin asked for it.
+#[derive(Debug)]
+pub struct ConnectRequest<'a> {
+    pub repo: RepoRef,
+    /// The address the admin gave, kept for display.
+    pub url: Option<String>,
+    /// The access token as sent (checked here: present, at most 1,024 characters).
+    pub token: Option<&'a SecretString>,
+}
+
+/// Connects a repository: admins only; the token must be able to write reviews there
+/// (asked of the provider before the repository is claimed, so "taken" is never answered
+/// to someone without access); one conditional write with its audit entry.
+pub async fn connect_repo(
+    store: &Store,
+    sealer: &SecretBox,
+    access: &RepoAccess,
+    scope: &OrgScope,
+    request: ConnectRequest<'_>,
+) -> Result<RepoRecord, ApiError> {
+    require_admin(scope)?;
+    let provider = request.repo.provider;
+    let token = request
+        .token
+        .map(|t| t.expose_secret().trim())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "token_required",
+                "send the repository's access token: it must be able to write reviews there",
+            )
+        })?;
+    if token.len() > 1024 {
+        return Err(ApiError::bad_request(
+            "invalid_token",
+            "the access token must be 1-1024 characters",
+        ));
+    }
+    prove_access(access, provider, &request.repo.full_name, token).await?;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let org = scope.org_id().to_string();
+    let context = [
+        ("orgId", org.as_str()),
+        ("purpose", "repo-token"),
+        ("repoId", id.as_str()),
+    ];
+    let sealed = sealer
+        .seal(&context, token.as_bytes())
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let record = RepoRecord {
+        id,
+        provider,
+        full_name: request.repo.full_name,
+        url: request.url,
+        token_preview: Some(crate::crypto::preview_tail(token)),
+        created_at: store.now_secs(),
+        created_by: scope.actor().id.clone(),
+        token_ciphertext: Some(sealed),
+    };
+    let event = scope
+        .audit("repo.connected")
+        .target(&record.id)
+        .details(json!({ "provider": provider, "fullName": record.full_name }));
+    store.create_repo(scope, &record, &event).await?;
+    Ok(record)
+}
+
+/// Asks the provider whether `token` may write to `full_name`: no (or no such repository
+/// for this token, or a refused token) → 403 `repo_access_denied`; the provider
+/// unreachable → 503.
+async fn prove_access(access: &RepoAccess, provider: Provider, full_name: &str, token: &str) -> Result<(), ApiError> {
+    let token = SecretString::from(token.to_owned());
+    let denied = || ApiError::Forbidden {
+        code: "repo_access_denied",
+        message: "the token cannot write to this repository at the provider (or cannot see it); \
+                  connect it with a token that can"
+            .into(),
+    };
+    match access.can_write(provider, full_name, &token).await {
+        Ok(true) => Ok(()),
+        Ok(false) | Err(CallError::Unauthorized(_) | CallError::NotFound) => Err(denied()),
+        Err(CallError::Rejected { status, .. }) if (400..500).contains(&status) => Err(denied()),
+        Err(e) => {
+            crate::metrics::provider_api_error(provider, e.status());
+            Err(ApiError::Unavailable(format!("{provider} access check: {e}")))
+        }
+    }
+}
+
+/// One of the org's repositories, or 404 `repo_not_found`.
+pub async fn find_repo(store: &Store, scope: &OrgScope, id: &str) -> Result<RepoRecord, ApiError> {
+    store.repo(scope, id).await?.ok_or_else(|| ApiError::NotFoundWhat {
+        code: "repo_not_found",
+        message: "no such repository in this organization".into(),
+    })
+}
+
+/// Disconnects a repository (admins only); its sealed token goes with it.
+pub async fn disconnect_repo(store: &Store, scope: &OrgScope, id: &str) -> Result<(), ApiError> {
+    require_admin(scope)?;
+    let repo = find_repo(store, scope, id).await?;
+    let event = scope
+        .audit("repo.deleted")
+        .target(&repo.id)
+        .details(json!({ "provider": repo.provider, "fullName": repo.full_name }));
+    store.delete_repo(scope, &repo, &event).await?;
+    Ok(())
+}
+
+/// A review asked for by hand: pull request `pr_number` (at `head_sha`, else its head).
+#[derive(Debug)]
+pub struct ReviewRequest {
+    pub pr_number: u64,
+    pub head_sha: Option<String>,
+}
+
+impl ReviewRequest {
+    pub fn parse(pr_number: u64, head_sha: Option<String>) -> Result<Self, ApiError> {
+        if pr_number == 0 {
+            return Err(ApiError::bad_request(
+                "invalid_pr",
+                "prNumber must be a positive integer",
+            ));
+        }
+        if head_sha
+            .as_deref()
+            .is_some_and(|s| s.len() > 64 || !s.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            return Err(ApiError::bad_request("invalid_sha", "headSha must be a hex commit id"));
+        }
+        Ok(Self { pr_number, head_sha })
+    }
+}
+
+/// Queues a manual review of one of the org's repositories (any member may ask); the
+/// delivery id it is known by.
+pub async fn request_review(
+    store: &Store,
+    enqueuer: &InlineEnqueuer,
+    scope: &OrgScope,
+    id: &str,
+    request: &ReviewRequest,
+) -> Result<String, ApiError> {
+    let repo = find_repo(store, scope, id).await?;
+    let delivery_id = format!("manual-{}", uuid::Uuid::new_v4().simple());
+    let payload = json!({ "repoId": repo.id, "prNumber": request.pr_number, "headSha": request.head_sha });
+    let attributes = DeliveryAttributes {
+        org_id: *scope.org_id(),
+        provider: repo.provider,
+        event: "manual_review".into(),
+        delivery_id: delivery_id.clone(),
+        received_at: store.now_secs(),
+        source: "manual",
+    };
+    enqueuer
+        .enqueue(&attributes, payload.to_string().as_bytes())
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(delivery_id)
+}
