@@ -3,7 +3,7 @@
 
 help:
 	@echo "make dev        emulator + resources + every HTTP route on http://127.0.0.1:3000 (Ctrl-C stops)"
-	@echo "make test       fmt, clippy, cfn-lint, unit, black-box and smoke tests"
+	@echo "make test       fmt, structure check, clippy, cfn-lint, unit, black-box and smoke tests"
 	@echo "make stop       stop a running 'make dev' and the emulator"
 	@echo "make build      release bootstraps for Lambda (arm64) in target/lambda/<fn>/bootstrap"
 	@echo "make lint-infra cfn-lint + checkov on infra/"

@@ -57,7 +57,7 @@ def _sent_mail() -> bytes:
     """The messages SES accepted, shaped like `/moto-api/data.json`'s `ses.Message` list.
 
     data.json serializes every backend (all DynamoDB items included) and takes minutes once
-    the tests have filled the table; `agnus mail` and tests/tests/mail.rs read this instead."""
+    the tests have filled the table; `agnus mail` and tests/tests/mail/ read this instead."""
     from moto.ses.models import ses_backends
 
     messages = []

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: everything CI checks, on a fresh clone.
-#   format, lints (clippy -D warnings, cfn-lint), unit tests, black-box tests against
-#   the emulator (started when needed), smoke tests through the `make dev` gateway, the
-#   web console in Chromium (tests/browser, Playwright + axe-core).
+#   format, lints (structure check, clippy -D warnings, cfn-lint), unit tests, black-box
+#   tests against the emulator (started when needed), smoke tests through the `make dev`
+#   gateway, the web console in Chromium (tests/browser, Playwright + axe-core).
 set -euo pipefail
 source "$(dirname "$0")/../localstack/config.sh"
 cd "$AGNUS_ROOT"
@@ -13,6 +13,9 @@ localstack/venv.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+
+step "structure: no import circle in shared/src, no .rs file over 700 lines"
+python3 scripts/check-structure.py
 
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings

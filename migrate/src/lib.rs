@@ -8,6 +8,8 @@
 //! and prints the same summary without writing.
 
 pub mod plan;
+pub mod report;
+mod rfc3339;
 pub mod source;
 
 use std::collections::HashMap;
@@ -22,7 +24,7 @@ use agnus_shared::store::{Conflict, OrgRecord, RepoRecord, SealedSecret, Store, 
 use agnus_shared::webhooks;
 use secrecy::ExposeSecret;
 
-pub use plan::{Kind, Report};
+pub use report::{Kind, Report};
 pub use source::{DatabaseUrl, Legacy, SourceError};
 
 /// How long imported invitations (and so the old invite links) stay valid.
@@ -476,5 +478,5 @@ pub async fn down(store: &Store) -> Result<usize, MigrateError> {
 
 /// Parses `--legacy-webhooks-until` (RFC 3339, or a date `YYYY-MM-DD` meaning midnight UTC).
 pub fn parse_until(raw: &str) -> Result<i64, String> {
-    plan::parse_rfc3339(raw).ok_or_else(|| format!("not an RFC 3339 date: {raw}"))
+    rfc3339::parse_rfc3339(raw).ok_or_else(|| format!("not an RFC 3339 date: {raw}"))
 }

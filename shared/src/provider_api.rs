@@ -1,8 +1,8 @@
 //! What every call to a provider's REST API shares, whichever HTTP client makes it: the
 //! outcome ([`CallError`]), the classification of a refusal, URL encoding, and the URLs
 //! more than one client builds. The review engine's clients (`functions/reviewer`, over
-//! `reqwest`) and the repository-access check ([`crate::repo_access`], over the AWS SDK's
-//! own HTTP client) both use it, so a refusal means the same thing to both.
+//! `reqwest`) and the repository-access check (`repo_access.rs`, over the AWS SDK's own
+//! HTTP client) both use it, so a refusal means the same thing to both.
 
 use std::time::{Duration, SystemTime};
 

@@ -24,13 +24,9 @@ pub const ATTR_SOURCE: &str = "source";
 pub const ENCODING_INLINE: &str = "inline";
 pub const ENCODING_CLAIM_CHECK: &str = "claim-check";
 
-/// An org named by a message read from one of our own queues: the review queue (written by
-/// the intake after verifying the delivery against that org's secret, or by the repos
-/// function for a member's request) or the review-jobs queue (written by the worker). IAM
-/// lets nobody else send to them. The only input [`crate::store::Store::queue_scope`]
-/// accepts, so no raw id turns into a scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueuedOrg(OrgId);
+/// An org named by a message of our own queues (defined with the scopes it opens, in the
+/// store's tenancy module).
+pub use crate::store::QueuedOrg;
 
 impl QueuedOrg {
     /// The org of a review-queue message (its `org_id` attribute).
@@ -40,16 +36,7 @@ impl QueuedOrg {
             .get(ATTR_ORG_ID)
             .and_then(|a| a.string_value.as_deref())
             .and_then(|v| v.parse().ok())
-            .map(Self)
-    }
-
-    /// For the other trusted producer, the review-jobs message (`reviewer.rs`).
-    pub(crate) fn from_trusted(org: OrgId) -> Self {
-        Self(org)
-    }
-
-    pub fn id(&self) -> &OrgId {
-        &self.0
+            .map(Self::from_trusted)
     }
 }
 

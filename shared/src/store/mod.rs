@@ -55,7 +55,7 @@ pub use records::{Actor, AuditEvent, MembershipView, NewAccount, OrgRecord, Seal
 pub use repos::{NewReviewJob, Processed, QueueScope, RepoLookup, RepoRecord, ReviewJob};
 pub use reviews::{JobClaim, ReviewOutcome, month_of};
 pub use rules::{RuleFields, RuleRecord, valid_id as valid_rule_id};
-pub use tenancy::{Access, OrgScope, Principal};
+pub use tenancy::{Access, OrgScope, Principal, QueuedOrg};
 pub use webhooks::{Claim, IntakeTarget, WebhookRecord};
 
 pub(crate) type Item = HashMap<String, AttributeValue>;

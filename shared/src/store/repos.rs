@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::keys::*;
 use super::records::AuditEvent;
 use super::records::put_new;
-use super::tenancy::OrgScope;
+use super::tenancy::{OrgScope, QueuedOrg};
 use super::{
     Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_n, get_opt_n, get_opt_s, get_s, n, parse, s,
 };
@@ -307,7 +307,7 @@ impl Store {
     }
 
     /// The worker's scope for an org named by a queue message: `None` if the org is gone.
-    pub async fn queue_scope(&self, org: &crate::queue::QueuedOrg) -> Result<Option<QueueScope>, StoreError> {
+    pub async fn queue_scope(&self, org: &QueuedOrg) -> Result<Option<QueueScope>, StoreError> {
         Ok(self
             .org_by_id(org.id())
             .await?

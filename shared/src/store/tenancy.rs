@@ -116,3 +116,24 @@ impl OrgScope {
         }
     }
 }
+
+/// An org named by a message read from one of our own queues: the review queue (written by
+/// the intake after verifying the delivery against that org's secret, or by the repos
+/// function for a member's request) or the review-jobs queue (written by the worker). IAM
+/// lets nobody else send to them. The only input [`super::Store::queue_scope`] accepts, so
+/// no raw id turns into a scope. Read from a message by the queue module (`of_message`) and
+/// the reviewer module (`of_job`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueuedOrg(OrgId);
+
+impl QueuedOrg {
+    /// For the trusted producers' messages only: the review queue's `org_id` attribute and
+    /// the review-jobs message.
+    pub(crate) fn from_trusted(org: OrgId) -> Self {
+        Self(org)
+    }
+
+    pub fn id(&self) -> &OrgId {
+        &self.0
+    }
+}

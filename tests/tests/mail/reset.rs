@@ -1,0 +1,154 @@
+//! Password reset: it ends every session and every other reset link, and it is rate limited.
+
+use super::*;
+
+#[tokio::test]
+async fn a_password_reset_ends_every_session() {
+    let api = mail_api(&[]).await;
+    let user = api.user().await;
+    let second = api
+        .call(post(
+            "/api/auth/login",
+            None,
+            json!({"email": user.email, "password": user.password}),
+        ))
+        .await
+        .session_cookie()
+        .unwrap();
+    let asked = api
+        .call(post("/api/auth/password-reset", None, json!({"email": user.email})))
+        .await;
+    let nobody = unique_email("nobody");
+    let asked_for_nobody = api
+        .call(post("/api/auth/password-reset", None, json!({"email": nobody})))
+        .await;
+    assert_eq!((asked.status, asked_for_nobody.status), (202, 202));
+    assert_eq!(
+        asked.body, asked_for_nobody.body,
+        "same answer whether or not the account exists"
+    );
+    assert!(inbox(&nobody).await.is_empty());
+    let mail = inbox(&user.email)
+        .await
+        .into_iter()
+        .find(|m| m.subject.contains("Reset"))
+        .expect("a reset mail");
+    let token = token_in(&mail, "reset-password");
+
+    let short = api
+        .call(post(
+            "/api/auth/password-reset/confirm",
+            None,
+            json!({"token": token, "password": "short"}),
+        ))
+        .await;
+    assert_eq!(short.status, 400, "password rules apply; the token is not spent");
+    let new_password = "a brand new long password";
+    let reset = api
+        .call(post(
+            "/api/auth/password-reset/confirm",
+            None,
+            json!({"token": token, "password": new_password}),
+        ))
+        .await;
+    assert_eq!(reset.status, 200, "{:?}", reset.json());
+    assert_eq!(
+        reset.json()["user"]["emailVerified"],
+        true,
+        "the link reached the address"
+    );
+    assert!(reset.set_cookie().unwrap().contains("Max-Age=0"));
+    for cookie in [&user.cookie, &second] {
+        assert_eq!(me(&api, cookie).await.status, 401, "every session ended");
+    }
+    let old = api
+        .call(post(
+            "/api/auth/login",
+            None,
+            json!({"email": user.email, "password": user.password}),
+        ))
+        .await;
+    assert_eq!(old.status, 401);
+    let new = api
+        .call(post(
+            "/api/auth/login",
+            None,
+            json!({"email": user.email, "password": new_password}),
+        ))
+        .await;
+    assert_eq!(new.status, 200);
+    let reused = api
+        .call(post(
+            "/api/auth/password-reset/confirm",
+            None,
+            json!({"token": token, "password": "yet another long password"}),
+        ))
+        .await;
+    assert_eq!((reused.status, reused.error_code().as_str()), (410, "token_gone"));
+}
+
+#[tokio::test]
+async fn a_reset_kills_the_other_reset_links() {
+    let api = mail_api(&[]).await;
+    let user = api.user().await;
+    for _ in 0..2 {
+        let a = api
+            .call(post("/api/auth/password-reset", None, json!({"email": user.email})))
+            .await;
+        assert_eq!(a.status, 202);
+    }
+    let tokens: Vec<String> = inbox(&user.email)
+        .await
+        .iter()
+        .filter(|m| m.subject.contains("Reset"))
+        .map(|m| token_in(m, "reset-password"))
+        .collect();
+    assert_eq!(tokens.len(), 2);
+    let confirm = |t: &str| {
+        post(
+            "/api/auth/password-reset/confirm",
+            None,
+            json!({"token": t, "password": "a brand new long password"}),
+        )
+    };
+    assert_eq!(api.call(confirm(&tokens[1])).await.status, 200);
+    assert_eq!(
+        api.call(confirm(&tokens[0])).await.status,
+        410,
+        "issued before the reset"
+    );
+}
+
+#[tokio::test]
+async fn reset_requests_are_limited_per_address_and_per_ip() {
+    let api = mail_api(&[
+        ("AGNUS_PASSWORD_RESET_PER_EMAIL", "2"),
+        ("AGNUS_PASSWORD_RESET_PER_IP", "3"),
+    ])
+    .await;
+    let user = api.user().await;
+    let ip = random_ip();
+    let ask = |ip: &str| post("/api/auth/password-reset", None, json!({"email": user.email})).from_ip(ip);
+    let mut bodies = Vec::new();
+    for _ in 0..3 {
+        let a = api.call(ask(&ip)).await;
+        assert_eq!(a.status, 202);
+        bodies.push(a.body);
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "the answer never changes");
+    let limited = api.call(ask(&ip)).await;
+    assert_eq!(limited.status, 429, "per source IP");
+    assert!(limited.headers.contains_key("retry-after"));
+    // From elsewhere: still 202, but the address gets no more than its limit.
+    assert_eq!(api.call(ask(&random_ip())).await.status, 202);
+    let resets = inbox(&user.email)
+        .await
+        .into_iter()
+        .filter(|m| m.subject.contains("Reset"))
+        .count();
+    assert_eq!(resets, 2, "per address");
+    let invalid = api
+        .call(post("/api/auth/password-reset", None, json!({"email": "not an email"})))
+        .await;
+    assert_eq!(invalid.status, 400);
+}
