@@ -111,6 +111,17 @@ impl Enqueuer {
         &self.queue_url
     }
 
+    /// Opens the SQS connection during a cold start's init (credentials, signing key, TLS:
+    /// see [`SqsSender::warm_up`]), so the first delivery sends like the second. At most
+    /// [`crate::store::WARM_UP_TIMEOUT`]; a failure only means the first delivery connects.
+    pub async fn warm_up(&self) {
+        match self.sqs.warm_up(crate::store::WARM_UP_TIMEOUT).await {
+            agnus_sqs::WarmUp::Answered => {}
+            agnus_sqs::WarmUp::TimedOut => tracing::debug!("SQS warm-up timed out"),
+            agnus_sqs::WarmUp::Failed(e) => tracing::debug!(error = %e, "SQS warm-up failed"),
+        }
+    }
+
     /// Enqueues one delivery durably; returns the SQS message id. Any failure is an
     /// error: the caller must not acknowledge the delivery.
     pub async fn enqueue(&self, meta: &DeliveryAttributes, body: &[u8]) -> Result<String, QueueError> {

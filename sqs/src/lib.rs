@@ -110,6 +110,18 @@ impl SendError {
     }
 }
 
+/// The warm-up request's body: a `SendMessage` naming no queue, refused by SQS.
+const WARM_UP_BODY: &[u8] = b"{}";
+
+/// What [`SqsSender::warm_up`] found.
+#[derive(Debug)]
+pub enum WarmUp {
+    /// SQS answered (the expected 4xx refusal): credentials, signing and connection work.
+    Answered,
+    TimedOut,
+    Failed(SendError),
+}
+
 /// Sends messages to SQS; cheap to clone (one shared state).
 #[derive(Debug, Clone)]
 pub struct SqsSender {
@@ -212,6 +224,23 @@ impl SqsSender {
                 .await
                 .unwrap_or(Err(SendError::Timeout)),
             None => attempts.await,
+        }
+    }
+
+    /// Does during a cold start's init what the first delivery would otherwise do: resolve
+    /// the credentials, derive the day's signing key, open the connection (TLS included)
+    /// and read an answer — with a `SendMessage` of the empty object `{}`, which SQS refuses
+    /// (400, no `QueueUrl`) without storing anything. One attempt, cut at `limit`; the
+    /// outcome only says whether the path works (logged by the caller, never fatal).
+    pub async fn warm_up(&self, limit: Duration) -> WarmUp {
+        let body = Bytes::from_static(WARM_UP_BODY);
+        let payload_hash = hex::encode(Sha256::digest(&body));
+        match tokio::time::timeout(limit, self.attempt(body, &payload_hash)).await {
+            Err(_) => WarmUp::TimedOut,
+            // The expected refusal: the request reached SQS and was answered.
+            Ok(Err(SendError::Service { status, .. })) if (400..500).contains(&status) => WarmUp::Answered,
+            Ok(Ok(_)) => WarmUp::Answered,
+            Ok(Err(e)) => WarmUp::Failed(e),
         }
     }
 

@@ -430,3 +430,56 @@ fn the_lambda_trace_id_is_passed_on_encoded_as_the_sdk_does() {
     );
     assert_eq!(trace_header_of(true, Some("a\nb\u{7f}é")).unwrap(), "a%0Ab%7F%C3%A9");
 }
+
+#[tokio::test]
+async fn warm_up_sends_one_signed_request_that_sqs_refuses_and_stores_nothing() {
+    use std::sync::Mutex;
+    /// Each request's headers and body, as sent.
+    type Seen = Arc<Mutex<Vec<(http::HeaderMap, Vec<u8>)>>>;
+    let seen: Seen = Arc::default();
+    let record = Arc::clone(&seen);
+    let http = aws_smithy_http_client::test_util::infallible_client_fn(move |request| {
+        let body = request.body().bytes().unwrap_or_default().to_vec();
+        record.lock().unwrap().push((request.headers().clone(), body));
+        http::Response::builder()
+            .status(400)
+            .header("x-amzn-query-error", "AWS.SimpleQueueService.MissingParameter;Sender")
+            .body(r#"{"__type":"com.amazonaws.sqs#MissingRequiredParameterException","message":"QueueUrl"}"#)
+            .unwrap()
+    });
+    let sender = SqsSender::from_sdk(&fast_retry_config(http)).unwrap();
+    assert!(matches!(
+        sender.warm_up(Duration::from_secs(1)).await,
+        crate::WarmUp::Answered
+    ));
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "one attempt, the refusal is not retried");
+    let (headers, body) = &seen[0];
+    assert_eq!(body, b"{}", "names no queue and carries no message");
+    assert_eq!(headers["x-amz-target"], "AmazonSQS.SendMessage");
+    assert!(
+        headers["authorization"]
+            .to_str()
+            .unwrap()
+            .starts_with("AWS4-HMAC-SHA256 Credential="),
+        "signed like a delivery"
+    );
+}
+
+#[tokio::test]
+async fn warm_up_reports_a_failing_or_hanging_service_without_retrying() {
+    let (http, calls) = answering(vec![(500, "", None)]);
+    let sender = SqsSender::from_sdk(&fast_retry_config(http)).unwrap();
+    assert!(matches!(
+        sender.warm_up(Duration::from_secs(1)).await,
+        crate::WarmUp::Failed(SendError::Service { status: 500, .. })
+    ));
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    let http = aws_smithy_http_client::test_util::NeverClient::new();
+    let sender = SqsSender::from_sdk(&config(None, true, http)).unwrap();
+    assert!(matches!(
+        sender.warm_up(Duration::from_millis(20)).await,
+        crate::WarmUp::TimedOut
+    ));
+}

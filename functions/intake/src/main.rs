@@ -18,8 +18,9 @@ async fn main() -> Result<(), Error> {
         aws::sqs_sender(&sdk).inspect_err(|e| tracing::error!(error = %e, "invalid SQS configuration"))?,
         aws::s3(&sdk, config.s3_path_style),
     ));
-    // Connection opened during init: the first request pays no connect (see Store::warm_up).
-    state.store.warm_up().await;
+    // Connections opened during init, both at once: the first delivery pays no connect,
+    // credential resolution or signing-key derivation (Store::warm_up, Enqueuer::warm_up).
+    tokio::join!(state.store.warm_up(), state.enqueuer.warm_up());
     // Metrics of each invocation, written as EMF on stdout when it ends.
     let metrics = metrics::Emitter::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     lambda_http::run(service_fn(move |req: Request| {

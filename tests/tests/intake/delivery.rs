@@ -221,3 +221,23 @@ async fn queue_failure_is_503_and_a_retry_succeeds_later() {
     assert_eq!(b.json()["status"], "accepted");
     assert_eq!(drain(&queue).await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_cold_start_warm_up_reaches_sqs_and_enqueues_nothing() {
+    let (api, queue) = api_with_queue(&[]).await;
+    // The emulator answers the warm-up request as SQS does: a refusal, nothing stored.
+    let sender = agnus_shared::aws::sqs_sender(&agnus_tests::sdk().await).unwrap();
+    let outcome = sender.warm_up(std::time::Duration::from_secs(5)).await;
+    assert!(matches!(outcome, agnus_sqs::WarmUp::Answered), "{outcome:?}");
+    api.intake.enqueuer.warm_up().await;
+    assert!(drain(&queue).await.is_empty(), "the warm-up must not enqueue anything");
+
+    // The first delivery after it goes through as usual.
+    let alice = api.user().await;
+    let body = payload_for("github", 1);
+    let a = api
+        .call(signed("github", &alice.slug, &alice.secrets["github"], "warm-1", &body))
+        .await;
+    assert_eq!(a.status, 202, "{:?}", a.json());
+    assert_eq!(drain(&queue).await.len(), 1);
+}
