@@ -30,10 +30,31 @@ pub async fn load() -> SdkConfig {
     let attempt = env_ms("AGNUS_AWS_ATTEMPT_TIMEOUT_MS").unwrap_or(ATTEMPT_TIMEOUT);
     let operation = env_ms("AGNUS_AWS_OPERATION_TIMEOUT_MS").unwrap_or(OPERATION_TIMEOUT);
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .retry_config(RetryConfig::standard().with_max_attempts(4))
         .timeout_config(timeouts_of(attempt, operation))
         .load()
         .await
+}
+
+/// One HTTPS client for every SDK client of a function (and the lean SendMessage), the
+/// same as the SDK's default (hyper, rustls over aws-lc, proxy settings from the
+/// environment). Without it each SDK client makes its own default client, and each of those
+/// builds its TLS configuration and trust anchors from the system's root certificates on
+/// its first request — three or four times per cold start (BENCHMARKS.md, "Cold start").
+/// Shared, clients with the same timeouts also share one connector and its connection pool.
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig, tls};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }
 
 /// The SDK configuration for operator tools (the CLI's event-source mapping long-polls SQS
