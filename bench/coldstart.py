@@ -11,6 +11,11 @@ binary's size. Runs each binary `--runs` times and prints JSON lines (median). A
 dies or never answers is reported on stderr with its exit status and the tail of its log,
 counted in `failures`, and makes the script exit 1 after all runs.
 
+`--bin intake-accepted=<intake>` (with `--bin auth=<auth>`) measures the intake on the path
+that enqueues: each invocation a signed GitHub delivery for another org (so each one looks
+its org up, opens its secret with KMS, claims the delivery in the ledger and sends to SQS,
+as a first delivery does); the orgs are signed up beforehand through the auth bootstrap.
+
 Usage: coldstart.py --bin intake=target/bench/intake --bin auth=... [--runs 10]
                     [--invocations 2] [--env-file F]
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import hmac
 import http.server
 import json
 import os
@@ -28,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 
 EVENTS = {
     # A delivery for an org that does not exist: one DynamoDB lookup, then 401 (each
@@ -115,6 +122,53 @@ def event_for(name: str, invocation: int) -> dict:
     return event
 
 
+def signup_event(n: int) -> dict:
+    """`POST /api/auth/signup` of a fresh account and org (each from its own address)."""
+    tag = uuid.uuid4().hex[:12]
+    body = json.dumps({"email": f"bench-{tag}@example.com", "password": "bench password " + tag,
+                       "orgName": f"Bench {tag}", "orgSlug": f"bench-{tag}"})
+    event = http_get_event("/api/auth/signup")
+    event["routeKey"] = "POST /api/auth/signup"
+    event["requestContext"]["http"]["method"] = "POST"
+    event["requestContext"]["http"]["sourceIp"] = f"198.51.100.{n % 250 + 1}"
+    event["headers"] = {"content-type": "application/json"}
+    event["body"] = body
+    return event
+
+
+def sign_up_orgs(auth_path: str, count: int, env: dict) -> list[tuple[str, str]]:
+    """(slug, GitHub webhook secret) of `count` new orgs, signed up through the auth
+    bootstrap itself (the secret is shown in full only in the signup answer)."""
+    run_once(auth_path, [signup_event(n) for n in range(count)], dict(env, AGNUS_SIGNUP_RATE_LIMIT_PER_IP="0"))
+    orgs = []
+    for raw in Runtime.responses:
+        answer = json.loads(raw)
+        body = json.loads(answer["body"])
+        if answer.get("statusCode") != 201:
+            raise SystemExit(f"coldstart: signup refused: {answer.get('statusCode')} {body}")
+        github = next(w for w in body["webhooks"] if w["provider"] == "github")
+        orgs.append((body["org"]["slug"], github["secret"]))
+    return orgs
+
+
+def accepted_delivery(slug: str, secret: str) -> dict:
+    """A GitHub `pull_request` delivery for `slug`, signed with its secret (a new delivery id)."""
+    body = json.dumps({"action": "opened", "number": 1, "pull_request": {"title": "bench", "head": {"sha": "0" * 40}}})
+    path = f"/api/webhooks/github/{slug}"
+    event = json.loads(json.dumps(EVENTS["intake"]))
+    event["rawPath"] = path
+    event["requestContext"]["http"]["path"] = path
+    event["headers"] = {"content-type": "application/json", "x-github-event": "pull_request",
+                        "x-github-delivery": str(uuid.uuid4()),
+                        "x-hub-signature-256": "sha256=" + hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()}
+    event["body"] = body
+    return event
+
+
+def accepted(raw: bytes) -> bool:
+    return json.loads(raw).get("statusCode") == 202
+
+
 class Runtime(http.server.BaseHTTPRequestHandler):
     # HTTP/1.1 with keep-alive and Content-Length, as Lambda's Runtime API speaks it. (The
     # HTTP/1.0 default closes the connection after every answer; the runtime's pooled
@@ -126,6 +180,7 @@ class Runtime(http.server.BaseHTTPRequestHandler):
 
     served_at: list[float] = []
     done_at: list[float] = []
+    responses: list[bytes] = []
     errors = 0
     done = threading.Event()
 
@@ -149,7 +204,7 @@ class Runtime(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):  # .../response, .../error or /runtime/init/error
         length = int(self.headers.get("Content-Length", 0))
-        self.rfile.read(length)
+        Runtime.responses.append(self.rfile.read(length))
         Runtime.done_at.append(time.perf_counter())
         if self.path.endswith("/error"):
             Runtime.errors += 1
@@ -169,7 +224,7 @@ def run_once(path: str, events: list[dict], env: dict) -> tuple[float, list[floa
     process start -> its first /invocation/next in ms (the init alone), CPU ms of the
     process's live threads by the end of the last invocation)."""
     Runtime.events = [json.dumps(e).encode() for e in events]
-    Runtime.served_at, Runtime.done_at, Runtime.errors = [], [], 0
+    Runtime.served_at, Runtime.done_at, Runtime.responses, Runtime.errors = [], [], [], 0
     Runtime.done.clear()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Runtime)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -222,13 +277,23 @@ def main() -> int:
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512", "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/bench",
                 "AWS_LAMBDA_LOG_STREAM_NAME": "bench"})
     failed = 0
-    for spec in args.bin:
-        name, path = spec.split("=", 1)
-        events = [event_for(name, i) for i in range(args.invocations)]
+    bins = dict(spec.split("=", 1) for spec in args.bin)
+    for name, path in bins.items():
+        orgs = []
+        if name == "intake-accepted":
+            if "auth" not in bins:
+                raise SystemExit("coldstart: intake-accepted needs --bin auth=<auth> to sign its orgs up")
+            orgs = sign_up_orgs(bins["auth"], args.runs * args.invocations, env)
         times, rss, own, inits, cpus, failures = [], [], [], [], [], 0
-        for _ in range(args.runs):
+        for run in range(args.runs):
+            if orgs:
+                events = [accepted_delivery(*orgs[run * args.invocations + i]) for i in range(args.invocations)]
+            else:
+                events = [event_for(name, i) for i in range(args.invocations)]
             try:
                 ms, each, kib, init, cpu = run_once(path, events, env)
+                if orgs and not all(accepted(r) for r in Runtime.responses):
+                    raise NoResponse(f"{path}: a delivery was not accepted: {Runtime.responses[:1]}")
             except NoResponse as e:
                 print(f"coldstart: {e}", file=sys.stderr)
                 failures += 1
