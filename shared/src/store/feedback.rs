@@ -255,8 +255,11 @@ impl Store {
         Ok(examples)
     }
 
-    /// The org a feedback link names, if it exists, is not deleted and has a key.
-    pub async fn feedback_target(&self, org: &OrgId) -> Result<Option<FeedbackTarget>, StoreError> {
+    /// The org a feedback link names, if it exists, is not deleted and has a key. Takes the
+    /// link, not an org id: there is no scope before the link is verified, and only the
+    /// org the link names may be read to verify it.
+    pub async fn feedback_target(&self, link: &FeedbackLink) -> Result<Option<FeedbackTarget>, StoreError> {
+        let org = &link.org;
         match self.org_by_id(org).await? {
             Some(record) if record.deleted_at.is_none() => {}
             _ => return Ok(None),

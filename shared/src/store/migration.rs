@@ -167,6 +167,15 @@ impl Store {
         Ok(())
     }
 
+    /// The default org the schema item records (the upgrade runs before anyone could hold
+    /// a scope of it).
+    pub async fn recorded_default_org(&self, schema: &SchemaVersion) -> Result<Option<OrgRecord>, StoreError> {
+        match &schema.default_org {
+            Some(id) => self.org_by_id(id).await,
+            None => Ok(None),
+        }
+    }
+
     /// The source ids of `kind` already migrated, each with its target id (if any).
     pub async fn migrated(&self, kind: MigratedKind) -> Result<HashMap<String, Option<String>>, StoreError> {
         self.query_all(&migrated_pk(kind.as_str()), None)

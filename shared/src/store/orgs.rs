@@ -236,7 +236,10 @@ impl Store {
         self.transact(tx).await
     }
 
-    pub async fn org_by_id(&self, org: &OrgId) -> Result<Option<OrgRecord>, StoreError> {
+    /// An org by raw id: for the store's own lookups before a scope exists (a scope, a
+    /// queue message's org, a feedback link's org, an API key's org); handlers read their
+    /// org from their scope.
+    pub(crate) async fn org_by_id(&self, org: &OrgId) -> Result<Option<OrgRecord>, StoreError> {
         self.get(key(org_pk(org), META))
             .await?
             .map(|i| OrgRecord::from_item(&i))
