@@ -182,8 +182,8 @@ pub async fn migrate_from(
     // 1. The default org, with WEBHOOK_SECRET as its GitHub and Azure DevOps secret (the
     //    providers' existing configuration keeps verifying), new secrets for the others.
     let org = match schema.default_org {
-        Some(id) => store
-            .org_by_id(&id)
+        Some(_) => store
+            .recorded_default_org(&schema)
             .await?
             .ok_or_else(|| MigrateError::Data("the recorded default org is missing".into()))?,
         None => {

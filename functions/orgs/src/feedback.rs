@@ -46,7 +46,7 @@ async fn record(state: &OrgsState, req: &Request) -> Result<(Signal, SignalRecor
     tracing::Span::current().record("org_id", tracing::field::display(link.org));
     // The same answer for an unknown org, a deleted one and a forged signature.
     let forged = || link_error("invalid_signature", "this feedback link is not valid");
-    let target = state.store.feedback_target(&link.org).await?.ok_or_else(forged)?;
+    let target = state.store.feedback_target(&link).await?.ok_or_else(forged)?;
     let key = match FeedbackKey::open(&state.sealer, target.org_id(), target.sealed_key()).await {
         Ok(key) => key,
         Err(KmsError::Invalid) => return Err(ApiError::Internal("the org's feedback key does not open".into())),

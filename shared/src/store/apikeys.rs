@@ -1,13 +1,14 @@
 //! Org API keys: stored as SHA-256 only, bound to one org and one role, revocable with
 //! immediate effect (revocation deletes the hash lookup every request reads).
 
-use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, Update};
 use serde::Serialize;
 
 use super::keys::*;
 use super::records::AuditEvent;
 use super::records::put_new;
 use super::tenancy::OrgScope;
+use super::tx::Tx;
 use super::{Conflict, Item, Page, PageRequest, Store, StoreError, get_n, get_opt_n, get_opt_s, get_s, n, parse, s};
 use crate::domain::{OrgId, Role, UserId};
 
@@ -98,21 +99,20 @@ impl Store {
             // Clean-up only; expiry is checked on read.
             lookup.insert("expires_at".into(), n(exp + 86_400));
         }
-        let mut items = vec![
-            (put_new(&self.table, item)?, None),
-            (put_new(&self.table, lookup)?, None),
-        ];
-        items.push(self.key_maker_check(scope)?);
-        items.push(self.org_live_check(scope)?);
-        items.push((self.audit_put(scope.org_id(), event)?, None));
-        self.transact(items).await?;
+        let mut tx = Tx::new();
+        tx.put(put_new(&self.table, item)?)?;
+        tx.put(put_new(&self.table, lookup)?)?;
+        self.key_maker_check(&mut tx, scope)?;
+        self.org_live_check(&mut tx, scope)?;
+        self.audit(&mut tx, scope, event)?;
+        self.transact(tx).await?;
         Ok(record)
     }
 
     /// The maker of a key must be a person with admin rights at the moment of the write.
     /// A member maker's item counts the keys it made, so removing or demoting that member
     /// (which revokes or reduces those keys) conflicts with a key created concurrently.
-    fn key_maker_check(&self, scope: &OrgScope) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
+    fn key_maker_check(&self, tx: &mut Tx, scope: &OrgScope) -> Result<(), StoreError> {
         if scope.actor_key().is_some() {
             // API keys never make keys (a key could otherwise outlive its own revocation).
             return Err(StoreError::Conflict(Conflict::ActorLacksRights));
@@ -130,14 +130,9 @@ impl Store {
                     .expression_attribute_values(":admin", s(Role::Admin.as_str()))
                     .build()
                     .map_err(|e| StoreError::Backend(e.to_string()))?;
-                Ok((
-                    TransactWriteItem::builder().update(update).build(),
-                    Some(Conflict::ActorLacksRights),
-                ))
+                tx.update_if(update, Conflict::ActorLacksRights)
             }
-            _ => self
-                .actor_admin_check(scope)?
-                .ok_or(StoreError::Conflict(Conflict::ActorLacksRights)),
+            _ => self.actor_admin_check(tx, scope),
         }
     }
 
@@ -154,11 +149,7 @@ impl Store {
     }
 
     /// The writes that revoke `record` (its lookup goes, so the next request is a 401).
-    pub(crate) fn key_revocation(
-        &self,
-        org: &OrgId,
-        record: &ApiKeyRecord,
-    ) -> Result<[TransactWriteItem; 2], StoreError> {
+    pub(crate) fn key_revocation(&self, org: &OrgId, record: &ApiKeyRecord) -> Result<(Update, Delete), StoreError> {
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(org_pk(org), api_key_sk(&record.id))))
@@ -172,10 +163,7 @@ impl Store {
             .set_key(Some(key(api_key_hash_pk(&record.key_hash), API_KEY_HASH_SK)))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        Ok([
-            TransactWriteItem::builder().update(update).build(),
-            TransactWriteItem::builder().delete(delete).build(),
-        ])
+        Ok((update, delete))
     }
 
     /// The writes that lower `record`'s role to `role` (the lookup every request reads,
@@ -185,7 +173,7 @@ impl Store {
         org: &OrgId,
         record: &ApiKeyRecord,
         role: Role,
-    ) -> Result<[TransactWriteItem; 2], StoreError> {
+    ) -> Result<[Update; 2], StoreError> {
         let mut ops = Vec::with_capacity(2);
         for k in [
             key(org_pk(org), api_key_sk(&record.id)),
@@ -200,9 +188,9 @@ impl Store {
                 .expression_attribute_values(":role", s(role.as_str()))
                 .build()
                 .map_err(|e| StoreError::Backend(e.to_string()))?;
-            ops.push(TransactWriteItem::builder().update(update).build());
+            ops.push(update);
         }
-        let [a, b]: [TransactWriteItem; 2] = ops
+        let [a, b]: [Update; 2] = ops
             .try_into()
             .map_err(|_| StoreError::Backend("two updates expected".into()))?;
         Ok([a, b])
@@ -249,11 +237,13 @@ impl Store {
         if scope.actor_key().is_some() {
             return Err(StoreError::Conflict(Conflict::ActorLacksRights));
         }
-        let [update, delete] = self.key_revocation(scope.org_id(), record)?;
-        let mut items = vec![(update, Some(Conflict::Vanished)), (delete, None)];
-        items.extend(self.actor_admin_check(scope)?);
-        items.push((self.audit_put(scope.org_id(), event)?, None));
-        self.transact(items).await
+        let (update, delete) = self.key_revocation(scope.org_id(), record)?;
+        let mut tx = Tx::new();
+        tx.update_if(update, Conflict::Vanished)?;
+        tx.delete(delete)?;
+        self.actor_admin_check(&mut tx, scope)?;
+        self.audit(&mut tx, scope, event)?;
+        self.transact(tx).await
     }
 
     /// Authenticates a key by its hash: `None` if unknown, revoked or expired.

@@ -11,11 +11,12 @@
 //! A signal changes the comment, its example and both counters in one transaction,
 //! conditioned on the signal it replaces, so concurrent clicks never double-count.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, Update};
 use serde::Serialize;
 
 use super::keys::*;
 use super::repos::QueueScope;
+use super::tx::{MAX_OPS, Tx};
 use super::{Conflict, Item, OrgScope, Store, StoreError, build, classify, get_opt_n, get_opt_s, get_s, n, s};
 use crate::crypto::FeedbackKey;
 use crate::domain::OrgId;
@@ -120,10 +121,8 @@ fn clip(text: &str, max_chars: usize) -> String {
     }
 }
 
-fn put(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
-    Ok(TransactWriteItem::builder()
-        .put(build(Put::builder().table_name(table).set_item(Some(item)).build())?)
-        .build())
+fn put(table: &str, item: Item) -> Result<Put, StoreError> {
+    build(Put::builder().table_name(table).set_item(Some(item)).build())
 }
 
 impl PostedComment {
@@ -212,12 +211,12 @@ impl Store {
     pub async fn record_comments(&self, scope: &QueueScope, comments: &[PostedComment]) -> Result<(), StoreError> {
         let pk = org_pk(scope.org_id());
         let items: Vec<Item> = comments.iter().flat_map(|c| c.items(&pk)).collect();
-        for chunk in items.chunks(100) {
-            let writes = chunk
-                .iter()
-                .map(|item| Ok((put(&self.table, item.clone())?, None)))
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            self.transact(writes).await?;
+        for chunk in items.chunks(MAX_OPS) {
+            let mut tx = Tx::new();
+            for item in chunk {
+                tx.put(put(&self.table, item.clone())?)?;
+            }
+            self.transact(tx).await?;
         }
         Ok(())
     }
@@ -256,8 +255,11 @@ impl Store {
         Ok(examples)
     }
 
-    /// The org a feedback link names, if it exists, is not deleted and has a key.
-    pub async fn feedback_target(&self, org: &OrgId) -> Result<Option<FeedbackTarget>, StoreError> {
+    /// The org a feedback link names, if it exists, is not deleted and has a key. Takes the
+    /// link, not an org id: there is no scope before the link is verified, and only the
+    /// org the link names may be read to verify it.
+    pub async fn feedback_target(&self, link: &FeedbackLink) -> Result<Option<FeedbackTarget>, StoreError> {
+        let org = &link.org;
         match self.org_by_id(org).await? {
             Some(record) if record.deleted_at.is_none() => {}
             _ => return Ok(None),
@@ -322,17 +324,16 @@ impl Store {
                 .expression_attribute_values(":prev", s(p.as_str())),
             None => update.condition_expression("attribute_exists(pk) AND attribute_not_exists(#signal)"),
         };
-        let mut writes = vec![(
-            TransactWriteItem::builder().update(build(update.build())?).build(),
-            Some(Conflict::Unknown),
-        )];
+        // A failed condition: another signal came first (the caller reads again).
+        let mut tx = Tx::new();
+        tx.update_if(build(update.build())?, Conflict::Unknown)?;
         let mut example = key(pk.to_owned(), example_sk);
         example.insert("type".into(), s("feedback_example"));
         for attr in ["comment_id", "path", "excerpt"] {
             example.insert(attr.into(), s(get_s(comment_item, attr)?));
         }
         example.insert("expires_at".into(), n(now / 1000 + 180 * 86_400));
-        writes.push((put(&self.table, example)?, None));
+        tx.put(put(&self.table, example)?)?;
         if let Some(old) = get_opt_s(comment_item, "example_sk").filter(|_| previous.is_some()) {
             let delete = build(
                 Delete::builder()
@@ -340,7 +341,7 @@ impl Store {
                     .set_key(Some(key(pk.to_owned(), old)))
                     .build(),
             )?;
-            writes.push((TransactWriteItem::builder().delete(delete).build(), None));
+            tx.delete(delete)?;
         }
         let mut counters = vec![("repo", repo_id, repo_feedback_stats_sk(repo_id))];
         if let Some(rule) = rule_id {
@@ -364,9 +365,9 @@ impl Store {
             }
             expr.push_str(" SET kind = :kind, subject_id = :id, #type = :type");
             u = u.update_expression(expr).expression_attribute_names("#type", "type");
-            writes.push((TransactWriteItem::builder().update(build(u.build())?).build(), None));
+            tx.update(build(u.build())?)?;
         }
-        self.transact(writes).await
+        self.transact(tx).await
     }
 
     /// The comments attributed to `rule_id` over the last 30 days, newest first (at most

@@ -2,13 +2,14 @@
 //! (`INVITETOKEN#<hash>`) is the single-use switch, consumed by a conditional write in the
 //! same transaction that creates the membership (and the account, for a new user).
 
-use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::Update;
 use serde::Serialize;
 
 use super::keys::*;
 use super::records::{AuditEvent, member_items};
 use super::records::{OrgRecord, SessionRecord, UserRecord, email_claim, put_new};
 use super::tenancy::OrgScope;
+use super::tx::Tx;
 use super::{Conflict, Item, Page, PageRequest, Store, StoreError, get_n, get_opt_s, get_s, n, parse, s};
 use crate::domain::{Email, OrgId, Role, UserId};
 use crate::email::MailStatus;
@@ -105,11 +106,8 @@ fn token_item(token_hash: &str, org: &OrgId, invite_id: &str, expires_at: i64) -
     item
 }
 
-fn spend_token(
-    table: &str,
-    token_hash: &str,
-    conflict: Conflict,
-) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
+/// Spends a live invitation token (a spent one is `InviteNotPending`).
+fn spend_token(tx: &mut Tx, table: &str, token_hash: &str) -> Result<(), StoreError> {
     let update = Update::builder()
         .table_name(table)
         .set_key(Some(key(invite_token_pk(token_hash), INVITE_TOKEN_SK)))
@@ -120,7 +118,7 @@ fn spend_token(
         .expression_attribute_values(":live", s("live"))
         .build()
         .map_err(|e| StoreError::Backend(e.to_string()))?;
-    Ok((TransactWriteItem::builder().update(update).build(), Some(conflict)))
+    tx.update_if(update, Conflict::InviteNotPending)
 }
 
 impl Store {
@@ -164,20 +162,14 @@ impl Store {
         item.insert("token_hash".into(), s(token_hash));
         item.insert("companion_pk".into(), s(invite_token_pk(token_hash)));
         item.insert("companion_sk".into(), s(INVITE_TOKEN_SK));
-        let mut items = vec![
-            (put_new(&self.table, item)?, None),
-            (
-                put_new(
-                    &self.table,
-                    token_item(token_hash, scope.org_id(), &id, record.expires_at),
-                )?,
-                None,
-            ),
-        ];
-        items.extend(self.actor_admin_check(scope)?);
-        items.push(self.org_live_check(scope)?);
-        items.push((self.audit_put(scope.org_id(), event)?, None));
-        self.transact(items).await?;
+        let mut tx = Tx::new();
+        tx.put(put_new(&self.table, item)?)?;
+        let token = token_item(token_hash, scope.org_id(), &id, record.expires_at);
+        tx.put(put_new(&self.table, token)?)?;
+        self.actor_admin_check(&mut tx, scope)?;
+        self.org_live_check(&mut tx, scope)?;
+        self.audit(&mut tx, scope, event)?;
+        self.transact(tx).await?;
         Ok(record)
     }
 
@@ -228,16 +220,12 @@ impl Store {
             .expression_attribute_values(":pending", s("pending"))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let mut items = vec![
-            (
-                TransactWriteItem::builder().update(update).build(),
-                Some(Conflict::InviteNotPending),
-            ),
-            spend_token(&self.table, &invite.token_hash, Conflict::InviteNotPending)?,
-        ];
-        items.extend(self.actor_admin_check(scope)?);
-        items.push((self.audit_put(scope.org_id(), event)?, None));
-        self.transact(items).await
+        let mut tx = Tx::new();
+        tx.update_if(update, Conflict::InviteNotPending)?;
+        spend_token(&mut tx, &self.table, &invite.token_hash)?;
+        self.actor_admin_check(&mut tx, scope)?;
+        self.audit(&mut tx, scope, event)?;
+        self.transact(tx).await
     }
 
     /// Replaces a pending invitation's token (the old one dies) and restarts its expiry.
@@ -263,24 +251,15 @@ impl Store {
             .expression_attribute_values(":old", s(&invite.token_hash))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let mut items = vec![
-            (
-                TransactWriteItem::builder().update(update).build(),
-                Some(Conflict::InviteNotPending),
-            ),
-            spend_token(&self.table, &invite.token_hash, Conflict::InviteNotPending)?,
-            (
-                put_new(
-                    &self.table,
-                    token_item(new_token_hash, scope.org_id(), &invite.id, expires_at),
-                )?,
-                None,
-            ),
-        ];
-        items.extend(self.actor_admin_check(scope)?);
-        items.push(self.org_live_check(scope)?);
-        items.push((self.audit_put(scope.org_id(), event)?, None));
-        self.transact(items).await?;
+        let mut tx = Tx::new();
+        tx.update_if(update, Conflict::InviteNotPending)?;
+        spend_token(&mut tx, &self.table, &invite.token_hash)?;
+        let token = token_item(new_token_hash, scope.org_id(), &invite.id, expires_at);
+        tx.put(put_new(&self.table, token)?)?;
+        self.actor_admin_check(&mut tx, scope)?;
+        self.org_live_check(&mut tx, scope)?;
+        self.audit(&mut tx, scope, event)?;
+        self.transact(tx).await?;
         Ok(InviteRecord {
             expires_at,
             token_hash: new_token_hash.to_owned(),
@@ -342,20 +321,13 @@ impl Store {
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let mut items = vec![
-            spend_token(&self.table, &invite.token_hash, Conflict::InviteNotPending)?,
-            (
-                TransactWriteItem::builder().update(update).build(),
-                Some(Conflict::InviteNotPending),
-            ),
-            (put_new(&self.table, member)?, Some(Conflict::AlreadyMember)),
-            (put_new(&self.table, mirror)?, Some(Conflict::AlreadyMember)),
-            (
-                TransactWriteItem::builder().condition_check(live).build(),
-                Some(Conflict::OrgDeleted),
-            ),
-            (self.audit_put(&org.id, event)?, None),
-        ];
+        let mut tx = Tx::new();
+        spend_token(&mut tx, &self.table, &invite.token_hash)?;
+        tx.update_if(update, Conflict::InviteNotPending)?;
+        tx.put_if(put_new(&self.table, member)?, Conflict::AlreadyMember)?;
+        tx.put_if(put_new(&self.table, mirror)?, Conflict::AlreadyMember)?;
+        tx.check(live, Conflict::OrgDeleted)?;
+        tx.put(self.audit_put(&org.id, event)?)?;
         if let Acceptor::Existing(user) = acceptor {
             // Receiving the link proved the address.
             let verified = Update::builder()
@@ -367,14 +339,14 @@ impl Store {
                 .expression_attribute_values(":e", s(user.email.as_str()))
                 .build()
                 .map_err(|e| StoreError::Backend(e.to_string()))?;
-            items.push((TransactWriteItem::builder().update(verified).build(), None));
+            tx.update(verified)?;
         }
         if let Acceptor::New(user, session) = acceptor {
-            items.push((put_new(&self.table, user.to_item())?, None));
-            items.push((put_new(&self.table, email_claim(user))?, Some(Conflict::EmailTaken)));
-            items.push((put_new(&self.table, session.to_item())?, None));
+            tx.put(put_new(&self.table, user.to_item())?)?;
+            tx.put_if(put_new(&self.table, email_claim(user))?, Conflict::EmailTaken)?;
+            tx.put(put_new(&self.table, session.to_item())?)?;
         }
-        self.transact(items).await
+        self.transact(tx).await
     }
 
     /// Records whether the mail of the invite's current token went out (a later resend's

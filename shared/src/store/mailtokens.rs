@@ -9,10 +9,11 @@
 //! session epoch: the reset bumps the epoch (ending every session), which also kills every
 //! other reset link issued before it.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Update};
 
 use super::keys::*;
 use super::records::{UserRecord, email_claim, put_new};
+use super::tx::Tx;
 use super::{Conflict, Item, Store, StoreError, get_n, get_opt_s, get_s, n, parse, s};
 use crate::crypto::{PasswordHashString, sha256_hex};
 use crate::domain::{Email, UserId};
@@ -66,8 +67,8 @@ struct Stored {
     new_email: Option<String>,
 }
 
-fn spend(table: &str, token_hash: &str, now: i64) -> Result<TransactWriteItem, StoreError> {
-    let update = Update::builder()
+fn spend(table: &str, token_hash: &str, now: i64) -> Result<Update, StoreError> {
+    Update::builder()
         .table_name(table)
         .set_key(Some(key(mail_token_pk(token_hash), MAIL_TOKEN_SK)))
         .update_expression("SET #status = :spent, spent_at = :now")
@@ -77,8 +78,7 @@ fn spend(table: &str, token_hash: &str, now: i64) -> Result<TransactWriteItem, S
         .expression_attribute_values(":live", s("live"))
         .expression_attribute_values(":now", n(now))
         .build()
-        .map_err(|e| StoreError::Backend(e.to_string()))?;
-    Ok(TransactWriteItem::builder().update(update).build())
+        .map_err(|e| StoreError::Backend(e.to_string()))
 }
 
 impl Store {
@@ -123,7 +123,9 @@ impl Store {
         item.insert("status".into(), s("live"));
         item.insert("valid_until".into(), n(valid_until));
         item.insert("expires_at".into(), n(valid_until + KEEP_SECS));
-        self.transact(vec![(put_new(&self.table, item)?, None)]).await?;
+        let mut tx = Tx::new();
+        tx.put(put_new(&self.table, item)?)?;
+        self.transact(tx).await?;
         Ok(valid_until)
     }
 
@@ -188,11 +190,10 @@ impl Store {
             .expression_attribute_values(":e", s(token.user.email.as_str()))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let items = vec![
-            (spend(&self.table, token_hash, now)?, None),
-            (TransactWriteItem::builder().update(user).build(), None),
-        ];
-        match self.transact(items).await {
+        let mut tx = Tx::new();
+        tx.update(spend(&self.table, token_hash, now)?)?;
+        tx.update(user)?;
+        match self.transact(tx).await {
             Ok(()) => Ok(TokenUse::Done(token.user.id)),
             Err(StoreError::Conflict(_)) => Ok(TokenUse::Gone),
             Err(e) => Err(e),
@@ -227,11 +228,10 @@ impl Store {
             .expression_attribute_values(":ep", n(token.epoch))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let items = vec![
-            (spend(&self.table, token_hash, now)?, None),
-            (TransactWriteItem::builder().update(user).build(), None),
-        ];
-        match self.transact(items).await {
+        let mut tx = Tx::new();
+        tx.update(spend(&self.table, token_hash, now)?)?;
+        tx.update(user)?;
+        match self.transact(tx).await {
             Ok(()) => Ok(TokenUse::Done(token.user.id)),
             Err(StoreError::Conflict(_)) => Ok(TokenUse::Gone),
             Err(e) => Err(e),
@@ -272,18 +272,11 @@ impl Store {
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let mut moved = token.user.clone();
         moved.email = new_email;
-        let mut items = vec![
-            (spend(&self.table, token_hash, now)?, Some(Conflict::Vanished)),
-            (
-                TransactWriteItem::builder().update(user).build(),
-                Some(Conflict::Vanished),
-            ),
-            (
-                TransactWriteItem::builder().delete(release).build(),
-                Some(Conflict::Vanished),
-            ),
-            (put_new(&self.table, email_claim(&moved))?, Some(Conflict::EmailTaken)),
-        ];
+        let mut tx = Tx::new();
+        tx.update_if(spend(&self.table, token_hash, now)?, Conflict::Vanished)?;
+        tx.update_if(user, Conflict::Vanished)?;
+        tx.delete_if(release, Conflict::Vanished)?;
+        tx.put_if(put_new(&self.table, email_claim(&moved))?, Conflict::EmailTaken)?;
         for membership in self.memberships_of(&token.user.id).await? {
             let member = Update::builder()
                 .table_name(&self.table)
@@ -293,12 +286,9 @@ impl Store {
                 .expression_attribute_values(":new", s(moved.email.as_str()))
                 .build()
                 .map_err(|e| StoreError::Backend(e.to_string()))?;
-            items.push((
-                TransactWriteItem::builder().update(member).build(),
-                Some(Conflict::Vanished),
-            ));
+            tx.update_if(member, Conflict::Vanished)?;
         }
-        match self.transact(items).await {
+        match self.transact(tx).await {
             Ok(()) => Ok((TokenUse::Done(token.user.id), Some(old))),
             Err(StoreError::Conflict(Conflict::EmailTaken)) => Err(StoreError::Conflict(Conflict::EmailTaken)),
             Err(StoreError::Conflict(_)) => Ok((TokenUse::Gone, None)),

@@ -3,12 +3,13 @@
 //! member made, guarded by the member's count of keys made (a key made concurrently makes
 //! the change retry).
 
-use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, Update};
 
 use super::keys::*;
 use super::orgs::Needs;
 use super::records::{AuditEvent, UserRecord, member_items};
 use super::tenancy::OrgScope;
+use super::tx::{Rule, Tx};
 use super::{Conflict, Store, StoreError, build, n, s};
 use crate::domain::{OrgId, Role, UserId};
 
@@ -30,25 +31,28 @@ impl KeysSeen {
             Some(KeysSeen(Some(count))) => (format!("{condition} AND api_keys_created = :kc"), Some(n(count))),
         }
     }
-}
 
-/// What a failed membership change should do next.
-enum Retry {
-    Again,
-    Fail(StoreError),
+    /// The rule of the target's member item: the item as it was tells a member gone, the
+    /// owner and a key made meanwhile apart.
+    fn rule(self) -> Rule {
+        Rule::MemberTarget { keys_seen: self.0 }
+    }
 }
 
 impl Store {
+    /// Sets `user`'s role on the member item (when `condition` holds, else `rule`) and on
+    /// its mirror.
     #[allow(clippy::too_many_arguments)]
     fn set_role(
         &self,
+        tx: &mut Tx,
         org: &OrgId,
         user: &UserId,
         role: Role,
         condition: &str,
-        conflict: Conflict,
+        rule: Rule,
         keys_seen: Option<KeysSeen>,
-    ) -> Result<[(TransactWriteItem, Option<Conflict>); 2], StoreError> {
+    ) -> Result<(), StoreError> {
         let (condition, kc) = KeysSeen::guard(condition, keys_seen);
         let member = Update::builder()
             .table_name(&self.table)
@@ -69,16 +73,8 @@ impl Store {
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":role", s(role.as_str()));
-        Ok([
-            (
-                TransactWriteItem::builder().update(build(member.build())?).build(),
-                Some(conflict),
-            ),
-            (
-                TransactWriteItem::builder().update(build(mirror.build())?).build(),
-                Some(Conflict::NotMember),
-            ),
-        ])
+        tx.update_if(build(member.build())?, rule)?;
+        tx.update_if(build(mirror.build())?, Conflict::NotMember)
     }
 
     /// Hands ownership from the acting owner to another member (who must exist); the old
@@ -96,19 +92,22 @@ impl Store {
             return Err(StoreError::Conflict(Conflict::NotOwner));
         }
         let org = *scope.org_id();
-        let mut items = Vec::new();
-        items.extend(self.set_role(&org, &from, Role::Admin, "#role = :owner", Conflict::NotOwner, None)?);
-        items.extend(self.set_role(
+        let mut tx = Tx::new();
+        let owner_only = Conflict::NotOwner.into();
+        self.set_role(&mut tx, &org, &from, Role::Admin, "#role = :owner", owner_only, None)?;
+        let condition = "attribute_exists(pk) AND #role <> :owner";
+        self.set_role(
+            &mut tx,
             &org,
             to,
             Role::Owner,
-            "attribute_exists(pk) AND #role <> :owner",
-            Conflict::NotMember,
+            condition,
+            Conflict::NotMember.into(),
             None,
-        )?);
-        items.push(self.org_live_check(scope)?);
-        items.push(self.audit_item(scope, event)?);
-        self.transact(items).await
+        )?;
+        self.org_live_check(&mut tx, scope)?;
+        self.audit(&mut tx, scope, event)?;
+        self.transact(tx).await
     }
 
     /// Adds an existing user with `role` (admin or member).
@@ -120,20 +119,13 @@ impl Store {
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
         let (member, mirror) = member_items(scope.org(), user, role, self.now_secs());
-        let mut items = vec![
-            (
-                super::records::put_new(&self.table, member)?,
-                Some(Conflict::AlreadyMember),
-            ),
-            (
-                super::records::put_new(&self.table, mirror)?,
-                Some(Conflict::AlreadyMember),
-            ),
-        ];
-        items.extend(self.actor_check(scope, Needs::Admin)?);
-        items.push(self.org_live_check(scope)?);
-        items.push(self.audit_item(scope, event)?);
-        self.transact(items).await
+        let mut tx = Tx::new();
+        tx.put_if(super::records::put_new(&self.table, member)?, Conflict::AlreadyMember)?;
+        tx.put_if(super::records::put_new(&self.table, mirror)?, Conflict::AlreadyMember)?;
+        self.actor_check(&mut tx, scope, Needs::Admin)?;
+        self.org_live_check(&mut tx, scope)?;
+        self.audit(&mut tx, scope, event)?;
+        self.transact(tx).await
     }
 
     /// Changes a non-owner member's role to admin or member. Demoting to member reduces
@@ -148,21 +140,17 @@ impl Store {
         let org = *scope.org_id();
         for _ in 0..MEMBER_KEY_RETRIES {
             let (seen, keys) = self.keys_of_member(scope, target).await?;
-            let mut items = Vec::new();
-            items.extend(self.set_role(
-                &org,
-                target,
-                role,
-                "attribute_exists(pk) AND #role <> :owner",
-                Conflict::TargetIsOwner,
-                Some(seen),
-            )?);
+            let mut tx = Tx::new();
+            let condition = "attribute_exists(pk) AND #role <> :owner";
+            self.set_role(&mut tx, &org, target, role, condition, seen.rule(), Some(seen))?;
             if role == Role::Member {
                 for k in keys.iter().filter(|k| k.role.is_admin()) {
-                    items.extend(self.key_reduction(&org, k, Role::Member)?.map(|op| (op, None)));
+                    for op in self.key_reduction(&org, k, Role::Member)? {
+                        tx.update(op)?;
+                    }
                 }
             }
-            if self.commit_admin_change(scope, target, seen, items, event).await? {
+            if self.commit_admin_change(scope, tx, event).await? {
                 return Ok(());
             }
         }
@@ -170,26 +158,13 @@ impl Store {
     }
 
     /// Adds the admin's rights check, the org-is-live check and the audit entry to a change
-    /// of `target`'s membership and commits it; `Ok(false)`: the member made a key since
-    /// their keys were read (read again and retry).
-    async fn commit_admin_change(
-        &self,
-        scope: &OrgScope,
-        target: &UserId,
-        seen: KeysSeen,
-        mut items: Vec<(TransactWriteItem, Option<Conflict>)>,
-        event: &AuditEvent,
-    ) -> Result<bool, StoreError> {
-        items.extend(self.actor_check(scope, Needs::Admin)?);
-        items.push(self.org_live_check(scope)?);
-        items.push(self.audit_item(scope, event)?);
-        match self.transact(items).await {
-            Ok(()) => Ok(true),
-            Err(e) => match self.explain_target(scope, target, seen, e).await {
-                Retry::Again => Ok(false),
-                Retry::Fail(e) => Err(e),
-            },
-        }
+    /// of a member and commits it; `Ok(false)`: the member made a key since their keys
+    /// were read (read again and retry).
+    async fn commit_admin_change(&self, scope: &OrgScope, mut tx: Tx, event: &AuditEvent) -> Result<bool, StoreError> {
+        self.actor_check(&mut tx, scope, Needs::Admin)?;
+        self.org_live_check(&mut tx, scope)?;
+        self.audit(&mut tx, scope, event)?;
+        self.transact_unless_stale(tx).await
     }
 
     /// The member's key counter as read now, and the live keys they made.
@@ -214,13 +189,15 @@ impl Store {
         Ok((seen, keys))
     }
 
+    /// Deletes `user`'s member item (if it still exists, is not the owner and made no key
+    /// since `keys_seen`) and its mirror.
     fn membership_deletes(
         &self,
+        tx: &mut Tx,
         org: &OrgId,
         user: &UserId,
-        conflict: Conflict,
         keys_seen: KeysSeen,
-    ) -> Result<[(TransactWriteItem, Option<Conflict>); 2], StoreError> {
+    ) -> Result<(), StoreError> {
         let (condition, kc) = KeysSeen::guard("attribute_exists(pk) AND #role <> :owner", Some(keys_seen));
         let member = Delete::builder()
             .table_name(&self.table)
@@ -235,16 +212,8 @@ impl Store {
         let mirror = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key(user_pk(user), user_org_sk(org))));
-        Ok([
-            (
-                TransactWriteItem::builder().delete(build(member.build())?).build(),
-                Some(conflict),
-            ),
-            (
-                TransactWriteItem::builder().delete(build(mirror.build())?).build(),
-                None,
-            ),
-        ])
+        tx.delete_if(build(member.build())?, keys_seen.rule())?;
+        tx.delete(build(mirror.build())?)
     }
 
     /// Removes a non-owner member (not the actor: leaving is [`Store::leave_org`]), and
@@ -252,12 +221,14 @@ impl Store {
     pub async fn remove_member(&self, scope: &OrgScope, target: &UserId, event: &AuditEvent) -> Result<(), StoreError> {
         for _ in 0..MEMBER_KEY_RETRIES {
             let (seen, keys) = self.keys_of_member(scope, target).await?;
-            let mut items = Vec::new();
-            items.extend(self.membership_deletes(scope.org_id(), target, Conflict::TargetIsOwner, seen)?);
+            let mut tx = Tx::new();
+            self.membership_deletes(&mut tx, scope.org_id(), target, seen)?;
             for k in &keys {
-                items.extend(self.key_revocation(scope.org_id(), k)?.map(|op| (op, None)));
+                let (update, delete) = self.key_revocation(scope.org_id(), k)?;
+                tx.update(update)?;
+                tx.delete(delete)?;
             }
-            if self.commit_admin_change(scope, target, seen, items, event).await? {
+            if self.commit_admin_change(scope, tx, event).await? {
                 return Ok(());
             }
         }
@@ -274,46 +245,19 @@ impl Store {
         }
         for _ in 0..MEMBER_KEY_RETRIES {
             let (seen, keys) = self.keys_of_member(scope, &user).await?;
-            let mut items = Vec::new();
-            items.extend(self.membership_deletes(scope.org_id(), &user, Conflict::TargetIsOwner, seen)?);
+            let mut tx = Tx::new();
+            self.membership_deletes(&mut tx, scope.org_id(), &user, seen)?;
             for k in &keys {
-                items.extend(self.key_revocation(scope.org_id(), k)?.map(|op| (op, None)));
+                let (update, delete) = self.key_revocation(scope.org_id(), k)?;
+                tx.update(update)?;
+                tx.delete(delete)?;
             }
-            items.push(self.org_live_check(scope)?);
-            items.push(self.audit_item(scope, event)?);
-            match self.transact(items).await {
-                Err(e) => match self.explain_target(scope, &user, seen, e).await {
-                    Retry::Again => continue,
-                    Retry::Fail(e) => return Err(e),
-                },
-                Ok(()) => return Ok(()),
+            self.org_live_check(&mut tx, scope)?;
+            self.audit(&mut tx, scope, event)?;
+            if self.transact_unless_stale(tx).await? {
+                return Ok(());
             }
         }
         Err(StoreError::Unavailable("your keys kept changing; retry".into()))
-    }
-
-    /// The member item's condition ("exists, not owner, no key made since we looked")
-    /// failed: a re-read tells which part, and whether another attempt can succeed.
-    async fn explain_target(&self, scope: &OrgScope, target: &UserId, seen: KeysSeen, e: StoreError) -> Retry {
-        match e {
-            StoreError::Conflict(Conflict::TargetIsOwner) => {
-                match self.get(key(org_pk(scope.org_id()), member_sk(target))).await {
-                    Ok(None) => Retry::Fail(StoreError::Conflict(Conflict::NotMember)),
-                    Ok(Some(item)) => {
-                        let owner = super::get_opt_s(&item, "role") == Some(Role::Owner.as_str());
-                        let now = KeysSeen(super::get_opt_n::<i64>(&item, "api_keys_created"));
-                        if owner {
-                            Retry::Fail(StoreError::Conflict(Conflict::TargetIsOwner))
-                        } else if now != seen {
-                            Retry::Again
-                        } else {
-                            Retry::Fail(StoreError::Conflict(Conflict::Unknown))
-                        }
-                    }
-                    Err(read) => Retry::Fail(read),
-                }
-            }
-            other => Retry::Fail(other),
-        }
     }
 }

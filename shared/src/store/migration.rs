@@ -12,13 +12,14 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put};
 use serde::Serialize;
 
 use super::keys::*;
 use super::records::{Actor, AuditEvent, member_items};
 use super::records::{OrgRecord, UserRecord, email_claim, put_new};
 use super::records::{SealedSecret, webhook_item};
+use super::tx::Tx;
 use super::{
     Conflict, Item, RepoRecord, Store, StoreError, build, classify, get_n, get_opt_n, get_opt_s, get_s, n, parse, s,
 };
@@ -30,7 +31,7 @@ mod history;
 pub use history::{ImportedCheckpoint, ImportedReview, ReviewComment};
 
 /// Most items one transaction may hold (DynamoDB's limit).
-pub const MAX_TRANSACTION_ITEMS: usize = 100;
+pub const MAX_TRANSACTION_ITEMS: usize = super::tx::MAX_OPS;
 /// A budget for one transaction's payload (DynamoDB allows 4 MB).
 pub const MAX_TRANSACTION_BYTES: usize = 3_000_000;
 
@@ -119,14 +120,13 @@ impl Store {
     /// skips what a previous run wrote).
     fn marker_put(
         &self,
+        tx: &mut Tx,
         kind: MigratedKind,
         source_id: &str,
         target: Option<&str>,
-    ) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
-        Ok((
-            put_new(&self.table, marker_item(kind, source_id, target, self.now_secs()))?,
-            Some(Conflict::AlreadyProcessed),
-        ))
+    ) -> Result<(), StoreError> {
+        let marker = marker_item(kind, source_id, target, self.now_secs());
+        tx.put_if(put_new(&self.table, marker)?, Conflict::AlreadyProcessed)
     }
 }
 
@@ -167,6 +167,15 @@ impl Store {
         Ok(())
     }
 
+    /// The default org the schema item records (the upgrade runs before anyone could hold
+    /// a scope of it).
+    pub async fn recorded_default_org(&self, schema: &SchemaVersion) -> Result<Option<OrgRecord>, StoreError> {
+        match &schema.default_org {
+            Some(id) => self.org_by_id(id).await,
+            None => Ok(None),
+        }
+    }
+
     /// The source ids of `kind` already migrated, each with its target id (if any).
     pub async fn migrated(&self, kind: MigratedKind) -> Result<HashMap<String, Option<String>>, StoreError> {
         self.query_all(&migrated_pk(kind.as_str()), None)
@@ -194,29 +203,17 @@ impl Store {
             .table_name(&self.table)
             .set_item(Some(schema))
             .condition_expression("attribute_not_exists(default_org_id)");
-        let mut items = vec![
-            (put_new(&self.table, org.to_item())?, None),
-            (put_new(&self.table, claim)?, Some(Conflict::SlugTaken)),
-            (
-                TransactWriteItem::builder().put(build(schema_put.build())?).build(),
-                Some(Conflict::AlreadyProcessed),
-            ),
-            (
-                self.audit_put(
-                    &org.id,
-                    &AuditEvent::new("org.created", Actor::system("migration"))
-                        .details(serde_json::json!({ "slug": "default", "source": "single-tenant upgrade" })),
-                )?,
-                None,
-            ),
-        ];
+        let audit = AuditEvent::new("org.created", Actor::system("migration"))
+            .details(serde_json::json!({ "slug": "default", "source": "single-tenant upgrade" }));
+        let mut tx = Tx::new();
+        tx.put(put_new(&self.table, org.to_item())?)?;
+        tx.put_if(put_new(&self.table, claim)?, Conflict::SlugTaken)?;
+        tx.put_if(build(schema_put.build())?, Conflict::AlreadyProcessed)?;
+        tx.put(self.audit_put(&org.id, &audit)?)?;
         for secret in secrets {
-            items.push((
-                put_new(&self.table, webhook_item(&org.id, secret, org.created_at))?,
-                None,
-            ));
+            tx.put(put_new(&self.table, webhook_item(&org.id, secret, org.created_at))?)?;
         }
-        self.transact(items).await?;
+        self.transact(tx).await?;
         Ok(org.id)
     }
 
@@ -241,22 +238,27 @@ impl Store {
             ),
         };
         let now = self.now_secs();
-        let mut items = Vec::new();
+        let mut tx = Tx::new();
         if create {
             let mut profile = record.to_item();
             profile.insert("migrated_from".into(), s(&user.source_id));
             profile.insert("email_verified_at".into(), n(now));
-            items.push((put_new(&self.table, profile)?, None));
-            items.push((put_new(&self.table, email_claim(&record))?, Some(Conflict::EmailTaken)));
+            tx.put(put_new(&self.table, profile)?)?;
+            tx.put_if(put_new(&self.table, email_claim(&record))?, Conflict::EmailTaken)?;
         }
         if !self.member_exists(&org.id, &record.id).await? {
             let (mut member, mirror) = member_items(org, &record, user.role, now);
             member.insert("created_by".into(), s("migration"));
-            items.push((put_new(&self.table, member)?, Some(Conflict::AlreadyMember)));
-            items.push((put_new(&self.table, mirror)?, Some(Conflict::AlreadyMember)));
+            tx.put_if(put_new(&self.table, member)?, Conflict::AlreadyMember)?;
+            tx.put_if(put_new(&self.table, mirror)?, Conflict::AlreadyMember)?;
         }
-        items.push(self.marker_put(MigratedKind::User, &user.source_id, Some(&record.id.to_string()))?);
-        self.transact(items).await?;
+        self.marker_put(
+            &mut tx,
+            MigratedKind::User,
+            &user.source_id,
+            Some(&record.id.to_string()),
+        )?;
+        self.transact(tx).await?;
         Ok((record.id, create))
     }
 
@@ -290,12 +292,11 @@ impl Store {
         token.insert("invite_id".into(), s(&id));
         token.insert("status".into(), s("live"));
         token.insert("expires_at".into(), n(invite.expires_at + super::INVITE_TTL_SECS));
-        self.transact(vec![
-            (put_new(&self.table, item)?, None),
-            (put_new(&self.table, token)?, Some(Conflict::InviteNotPending)),
-            self.marker_put(MigratedKind::Invite, &invite.source_id, Some(&id))?,
-        ])
-        .await
+        let mut tx = Tx::new();
+        tx.put(put_new(&self.table, item)?)?;
+        tx.put_if(put_new(&self.table, token)?, Conflict::InviteNotPending)?;
+        self.marker_put(&mut tx, MigratedKind::Invite, &invite.source_id, Some(&id))?;
+        self.transact(tx).await
     }
 
     /// A repository (token sealed by the caller) of the default org, with the old
@@ -337,12 +338,11 @@ impl Store {
         let mut claim = key(ident, REPO_IDENT_SK);
         claim.insert("org_id".into(), s(org.to_string()));
         claim.insert("repo_id".into(), s(&repo.id));
-        self.transact(vec![
-            (put_new(&self.table, item)?, None),
-            (put_new(&self.table, claim)?, Some(Conflict::RepoTaken)),
-            self.marker_put(MigratedKind::Repo, source_id, Some(&repo.id))?,
-        ])
-        .await
+        let mut tx = Tx::new();
+        tx.put(put_new(&self.table, item)?)?;
+        tx.put_if(put_new(&self.table, claim)?, Conflict::RepoTaken)?;
+        self.marker_put(&mut tx, MigratedKind::Repo, source_id, Some(&repo.id))?;
+        self.transact(tx).await
     }
 
     /// A repository's indexing metadata (`None`: not an imported repository or none kept).
@@ -364,11 +364,10 @@ impl Store {
         item.insert("review_depth".into(), s(depth));
         item.insert("updated_at".into(), n(self.now_secs()));
         item.insert("updated_by".into(), s("migration"));
-        self.transact(vec![
-            (put_new(&self.table, item)?, None),
-            self.marker_put(MigratedKind::Setting, "review_depth", None)?,
-        ])
-        .await
+        let mut tx = Tx::new();
+        tx.put(put_new(&self.table, item)?)?;
+        self.marker_put(&mut tx, MigratedKind::Setting, "review_depth", None)?;
+        self.transact(tx).await
     }
 
     pub async fn review_depth(&self, org: &OrgId) -> Result<Option<String>, StoreError> {
@@ -408,12 +407,11 @@ impl Store {
         lookup.insert("org_id".into(), s(org.to_string()));
         lookup.insert("role".into(), s(role.as_str()));
         lookup.insert("legacy".into(), AttributeValue::Bool(true));
-        self.transact(vec![
-            (put_new(&self.table, item)?, None),
-            (put_new(&self.table, lookup)?, Some(Conflict::Unknown)),
-            self.marker_put(MigratedKind::ApiKey, source_id, Some(&id))?,
-        ])
-        .await?;
+        let mut tx = Tx::new();
+        tx.put(put_new(&self.table, item)?)?;
+        tx.put_if(put_new(&self.table, lookup)?, Conflict::Unknown)?;
+        self.marker_put(&mut tx, MigratedKind::ApiKey, source_id, Some(&id))?;
+        self.transact(tx).await?;
         Ok(id)
     }
 
@@ -445,24 +443,22 @@ impl Store {
     pub async fn unimport_users(&self, org: &OrgId) -> Result<usize, StoreError> {
         let mut removed = 0;
         for (source, target) in self.migrated(MigratedKind::User).await? {
-            let mut items = Vec::new();
+            let mut tx = Tx::new();
             if let Some(user) = target.and_then(|t| t.parse::<UserId>().ok()) {
                 for k in [
                     key(org_pk(org), member_sk(&user)),
                     key(user_pk(&user), user_org_sk(org)),
                 ] {
-                    let d = Delete::builder().table_name(&self.table).set_key(Some(k));
-                    items.push((TransactWriteItem::builder().delete(build(d.build())?).build(), None));
+                    tx.delete(build(
+                        Delete::builder().table_name(&self.table).set_key(Some(k)).build(),
+                    )?)?;
                 }
             }
             let marker = Delete::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(migrated_pk(MigratedKind::User.as_str()), source)));
-            items.push((
-                TransactWriteItem::builder().delete(build(marker.build())?).build(),
-                None,
-            ));
-            self.transact(items).await?;
+            tx.delete(build(marker.build())?)?;
+            self.transact(tx).await?;
             removed += 1;
         }
         Ok(removed)

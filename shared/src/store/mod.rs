@@ -6,7 +6,7 @@
 //!
 //! Uniqueness is enforced with conditional writes; multi-item changes use
 //! `TransactWriteItems` (with the audit entry inside the same transaction), never
-//! read-then-write. The key layout is documented in docs/data-model.md.
+//! read-then-write, built with `tx::Tx`: each condition names the rule it stands for. The key layout is documented in docs/data-model.md.
 
 mod apikeys;
 mod feedback;
@@ -27,6 +27,7 @@ mod reviews;
 mod rules;
 mod settings;
 mod tenancy;
+mod tx;
 mod users;
 mod webhooks;
 
@@ -34,8 +35,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::clock::Clock;
 use base64::Engine as _;
@@ -105,31 +105,9 @@ pub enum StoreError {
     #[error("invalid pagination cursor")]
     BadCursor,
     /// A transaction would touch one item twice (the request names the same thing twice,
-    /// e.g. an admin inviting themselves).
+    /// e.g. an admin inviting themselves): refused while the transaction is built.
     #[error("one transaction touches {0} twice")]
     DuplicateTarget(String),
-}
-
-/// The `pk|sk` of an item two operations of `items` touch, if any.
-fn duplicate_target(items: &[(TransactWriteItem, Option<Conflict>)]) -> Option<String> {
-    let mut seen = std::collections::HashSet::new();
-    for (item, _) in items {
-        let key = if let Some(p) = item.put() {
-            Some((p.item().get("pk"), p.item().get("sk")))
-        } else if let Some(u) = item.update() {
-            Some((u.key().get("pk"), u.key().get("sk")))
-        } else if let Some(d) = item.delete() {
-            Some((d.key().get("pk"), d.key().get("sk")))
-        } else {
-            item.condition_check().map(|c| (c.key().get("pk"), c.key().get("sk")))
-        };
-        if let Some((Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk)))) = key
-            && !seen.insert((pk.clone(), sk.clone()))
-        {
-            return Some(format!("{pk}|{sk}"));
-        }
-    }
-    None
 }
 
 /// Throttling, timeouts, 5xx and transaction conflicts are worth a retry by the client
@@ -399,44 +377,6 @@ impl Store {
                 .is_some_and(|se| se.is_conditional_check_failed_exception())
         {
             tracing::warn!(error = %classify(e), "could not record {what}");
-        }
-    }
-
-    /// Runs a transaction; when an item's condition fails, answers that item's conflict.
-    /// Two operations on one item are refused before sending (DynamoDB would answer a
-    /// ValidationException, a 500): the caller names the rule that makes them collide.
-    pub(crate) async fn transact(&self, items: Vec<(TransactWriteItem, Option<Conflict>)>) -> Result<(), StoreError> {
-        if let Some(dup) = duplicate_target(&items) {
-            return Err(StoreError::DuplicateTarget(dup));
-        }
-        let (writes, conflicts): (Vec<_>, Vec<_>) = items.into_iter().unzip();
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(se)) => match se.err() {
-                TransactWriteItemsError::TransactionCanceledException(tce) => {
-                    let reasons = tce.cancellation_reasons();
-                    for (i, reason) in reasons.iter().enumerate() {
-                        if reason.code() == Some("ConditionalCheckFailed") {
-                            return Err(StoreError::Conflict(
-                                conflicts.get(i).copied().flatten().unwrap_or(Conflict::Unknown),
-                            ));
-                        }
-                    }
-                    if reasons.is_empty() {
-                        return Err(StoreError::Conflict(Conflict::Unknown));
-                    }
-                    // Cancelled by a concurrent transaction on the same items: retryable.
-                    Err(StoreError::Unavailable(format!("transaction cancelled: {tce:?}")))
-                }
-                _ => Err(classify(SdkError::ServiceError(se))),
-            },
-            Err(e) => Err(classify(e)),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Update};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -17,6 +17,7 @@ use super::records::{Actor, AuditEvent};
 use super::records::{OrgRecord, UserRecord};
 use super::tenancy::Principal;
 use super::tenancy::{Access, OrgScope};
+use super::tx::Tx;
 use super::{
     Conflict, Item, Page, PageRequest, Store, StoreError, build, classify, get_bool, get_n, get_opt_s, get_s, n, parse,
     s,
@@ -160,16 +161,13 @@ impl Store {
         webhooks: &[SealedSecret],
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let items = self.new_org_items(org, owner, webhooks, audit)?;
-        self.transact(items).await
+        let mut tx = Tx::new();
+        self.new_org_items(&mut tx, org, owner, webhooks, audit)?;
+        self.transact(tx).await
     }
 
     /// Re-checks the actor's rights inside the transaction.
-    pub(super) fn actor_check(
-        &self,
-        scope: &OrgScope,
-        needs: Needs,
-    ) -> Result<Option<(TransactWriteItem, Option<Conflict>)>, StoreError> {
+    pub(super) fn actor_check(&self, tx: &mut Tx, scope: &OrgScope, needs: Needs) -> Result<(), StoreError> {
         if let Some(key_hash) = &scope.actor_key {
             // API keys administer (admin role) but never act as owner.
             if needs != Needs::Admin {
@@ -182,12 +180,7 @@ impl Store {
                 .expression_attribute_names("#role", "role")
                 .expression_attribute_values(":owner", s(Role::Owner.as_str()))
                 .expression_attribute_values(":admin", s(Role::Admin.as_str()));
-            return Ok(Some((
-                TransactWriteItem::builder()
-                    .condition_check(build(check.build())?)
-                    .build(),
-                Some(Conflict::ActorLacksRights),
-            )));
+            return tx.check(build(check.build())?, Conflict::ActorLacksRights);
         }
         let Some(user) = scope.actor_user else {
             return Err(StoreError::Conflict(Conflict::ActorLacksRights));
@@ -214,47 +207,39 @@ impl Store {
                 }
             }
         };
-        Ok(Some((
-            TransactWriteItem::builder()
-                .condition_check(build(check.build())?)
-                .build(),
-            Some(Conflict::ActorLacksRights),
-        )))
+        tx.check(build(check.build())?, Conflict::ActorLacksRights)
     }
 
-    pub(crate) fn actor_admin_check(
-        &self,
-        scope: &OrgScope,
-    ) -> Result<Option<(TransactWriteItem, Option<Conflict>)>, StoreError> {
-        self.actor_check(scope, Needs::Admin)
+    pub(crate) fn actor_admin_check(&self, tx: &mut Tx, scope: &OrgScope) -> Result<(), StoreError> {
+        self.actor_check(tx, scope, Needs::Admin)
     }
 
-    pub(crate) fn org_live_check(&self, scope: &OrgScope) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
+    /// The org exists and is not deleted, checked inside the transaction.
+    pub(crate) fn org_live_check(&self, tx: &mut Tx, scope: &OrgScope) -> Result<(), StoreError> {
         let check = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(key(org_pk(scope.org_id()), META)))
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
             .build();
-        Ok((
-            TransactWriteItem::builder().condition_check(build(check)?).build(),
-            Some(Conflict::OrgDeleted),
-        ))
+        tx.check(build(check)?, Conflict::OrgDeleted)
     }
 
-    pub(super) fn audit_item(
-        &self,
-        scope: &OrgScope,
-        event: &AuditEvent,
-    ) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
-        Ok((self.audit_put(scope.org_id(), event)?, None))
+    /// The write's audit entry in the scope's org, in the write's transaction.
+    pub(crate) fn audit(&self, tx: &mut Tx, scope: &OrgScope, event: &AuditEvent) -> Result<(), StoreError> {
+        tx.put(self.audit_put(scope.org_id(), event)?)
     }
 
     /// Appends an audit entry on its own (a system admin's reads), in the scope's org.
     pub async fn append_audit(&self, scope: &OrgScope, event: &AuditEvent) -> Result<(), StoreError> {
-        self.transact(vec![self.audit_item(scope, event)?]).await
+        let mut tx = Tx::new();
+        self.audit(&mut tx, scope, event)?;
+        self.transact(tx).await
     }
 
-    pub async fn org_by_id(&self, org: &OrgId) -> Result<Option<OrgRecord>, StoreError> {
+    /// An org by raw id: for the store's own lookups before a scope exists (a scope, a
+    /// queue message's org, a feedback link's org, an API key's org); handlers read their
+    /// org from their scope.
+    pub(crate) async fn org_by_id(&self, org: &OrgId) -> Result<Option<OrgRecord>, StoreError> {
         self.get(key(org_pk(org), META))
             .await?
             .map(|i| OrgRecord::from_item(&i))
@@ -312,13 +297,11 @@ impl Store {
                 .expression_attribute_values(":plan", s(plan.as_str()));
         }
         let update = update.update_expression(format!("SET {}", expr.join(", ")));
-        let mut items = vec![(
-            TransactWriteItem::builder().update(build(update.build())?).build(),
-            Some(Conflict::OrgDeleted),
-        )];
-        items.extend(self.actor_check(scope, Needs::Admin)?);
-        items.push(self.audit_item(scope, event)?);
-        self.transact(items).await?;
+        let mut tx = Tx::new();
+        tx.update_if(build(update.build())?, Conflict::OrgDeleted)?;
+        self.actor_check(&mut tx, scope, Needs::Admin)?;
+        self.audit(&mut tx, scope, event)?;
+        self.transact(tx).await?;
         self.org_by_id(scope.org_id())
             .await?
             .ok_or_else(|| StoreError::Corrupt("org vanished after update".into()))
@@ -342,13 +325,11 @@ impl Store {
             .expression_attribute_values(":pa", n(purge_after))
             .expression_attribute_values(":g", s(DELETED_ORGS))
             .expression_attribute_values(":gs", s(format!("{purge_after:012}#{}", scope.org_id())));
-        let mut items = vec![(
-            TransactWriteItem::builder().update(build(update.build())?).build(),
-            Some(Conflict::OrgDeleted),
-        )];
-        items.extend(self.actor_check(scope, Needs::OwnerOrSystemAdmin)?);
-        items.push(self.audit_item(scope, event)?);
-        self.transact(items).await?;
+        let mut tx = Tx::new();
+        tx.update_if(build(update.build())?, Conflict::OrgDeleted)?;
+        self.actor_check(&mut tx, scope, Needs::OwnerOrSystemAdmin)?;
+        self.audit(&mut tx, scope, event)?;
+        self.transact(tx).await?;
         self.org_by_id(scope.org_id())
             .await?
             .ok_or_else(|| StoreError::Corrupt("org vanished after delete".into()))
@@ -364,13 +345,11 @@ impl Store {
                 "attribute_exists(deleted_at) AND purge_after > :now AND attribute_not_exists(purging)",
             )
             .expression_attribute_values(":now", n(self.now_secs()));
-        let mut items = vec![(
-            TransactWriteItem::builder().update(build(update.build())?).build(),
-            Some(Conflict::NotRestorable),
-        )];
-        items.extend(self.actor_check(scope, Needs::OwnerOrSystemAdmin)?);
-        items.push(self.audit_item(scope, event)?);
-        self.transact(items).await?;
+        let mut tx = Tx::new();
+        tx.update_if(build(update.build())?, Conflict::NotRestorable)?;
+        self.actor_check(&mut tx, scope, Needs::OwnerOrSystemAdmin)?;
+        self.audit(&mut tx, scope, event)?;
+        self.transact(tx).await?;
         self.org_by_id(scope.org_id())
             .await?
             .ok_or_else(|| StoreError::Corrupt("org vanished after restore".into()))

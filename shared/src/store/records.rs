@@ -4,10 +4,11 @@
 //! other in a circle.
 
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put};
 use serde::Serialize;
 
 use super::keys::*;
+use super::tx::Tx;
 use super::{Conflict, Item, Store, StoreError, get_bool, get_n, get_opt_n, get_s, n, parse, s};
 use crate::crypto::PasswordHashString;
 use crate::domain::{Email, OrgId, OrgName, Plan, Provider, Role, SessionId, Slug, UserId};
@@ -168,14 +169,14 @@ pub struct NewAccount {
     pub audit: AuditEvent,
 }
 
-pub(crate) fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder()
+/// A put of an item that must not exist yet.
+pub(crate) fn put_new(table: &str, item: Item) -> Result<Put, StoreError> {
+    Put::builder()
         .table_name(table)
         .set_item(Some(item))
         .condition_expression("attribute_not_exists(pk)")
         .build()
-        .map_err(|e| StoreError::Backend(e.to_string()))?;
-    Ok(TransactWriteItem::builder().put(put).build())
+        .map_err(|e| StoreError::Backend(e.to_string()))
 }
 
 pub(crate) fn email_claim(user: &UserRecord) -> Item {
@@ -190,33 +191,32 @@ pub(crate) fn slug_claim(org: &OrgRecord) -> Item {
     item
 }
 
-/// The transaction items that create an org with its owner (shared by signup and
-/// `POST /api/orgs`).
 impl Store {
+    /// Adds the items that create an org with its owner (shared by signup and
+    /// `POST /api/orgs`) to `tx`.
     pub(crate) fn new_org_items(
         &self,
+        tx: &mut Tx,
         org: &OrgRecord,
         owner: &UserRecord,
         webhooks: &[SealedSecret],
         audit: &AuditEvent,
-    ) -> Result<Vec<(TransactWriteItem, Option<Conflict>)>, StoreError> {
+    ) -> Result<(), StoreError> {
         let table = &self.table;
         let (member, mirror) = member_items(org, owner, Role::Owner, org.created_at);
-        let mut items = vec![
-            (put_new(table, org.to_item())?, None),
-            (put_new(table, slug_claim(org))?, Some(Conflict::SlugTaken)),
-            (put_new(table, member)?, None),
-            (put_new(table, mirror)?, None),
-            (self.audit_put(&org.id, audit)?, None),
-        ];
+        tx.put(put_new(table, org.to_item())?)?;
+        tx.put_if(put_new(table, slug_claim(org))?, Conflict::SlugTaken)?;
+        tx.put(put_new(table, member)?)?;
+        tx.put(put_new(table, mirror)?)?;
+        tx.put(self.audit_put(&org.id, audit)?)?;
         for secret in webhooks {
-            items.push((put_new(table, webhook_item(&org.id, secret, org.created_at))?, None));
+            tx.put(put_new(table, webhook_item(&org.id, secret, org.created_at))?)?;
         }
-        Ok(items)
+        Ok(())
     }
 
     /// The audit entry of a write, put in the write's own transaction.
-    pub(crate) fn audit_put(&self, org: &OrgId, event: &AuditEvent) -> Result<TransactWriteItem, StoreError> {
+    pub(crate) fn audit_put(&self, org: &OrgId, event: &AuditEvent) -> Result<Put, StoreError> {
         audit_put_at(&self.table, org, event, self.now_millis())
     }
 }
@@ -279,7 +279,7 @@ impl AuditEvent {
     }
 }
 
-fn audit_put_at(table: &str, org: &OrgId, event: &AuditEvent, at: i64) -> Result<TransactWriteItem, StoreError> {
+fn audit_put_at(table: &str, org: &OrgId, event: &AuditEvent, at: i64) -> Result<Put, StoreError> {
     let id = uuid::Uuid::new_v4();
     let mut item = key(org_pk(org), audit_sk(at, &id));
     item.insert("type".into(), s("audit"));
@@ -298,13 +298,7 @@ fn audit_put_at(table: &str, org: &OrgId, event: &AuditEvent, at: i64) -> Result
         item.insert("details".into(), s(event.details.to_string()));
     }
     item.insert("via_system_admin".into(), AttributeValue::Bool(event.via_system_admin));
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(pk)")
-        .build()
-        .map_err(|e| StoreError::Backend(e.to_string()))?;
-    Ok(TransactWriteItem::builder().put(put).build())
+    put_new(table, item)
 }
 
 /// The membership item (in the org's partition) and its mirror under the user.

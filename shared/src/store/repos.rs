@@ -4,13 +4,14 @@
 //! delivery processed twice yields one job.
 
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete};
 use serde::Serialize;
 
 use super::keys::*;
 use super::records::AuditEvent;
 use super::records::put_new;
 use super::tenancy::{OrgScope, QueuedOrg};
+use super::tx::Tx;
 use super::{
     Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_n, get_opt_n, get_opt_s, get_s, n, parse, s,
 };
@@ -206,14 +207,13 @@ impl Store {
         let mut claim = key(ident, REPO_IDENT_SK);
         claim.insert("org_id".into(), s(scope.org_id().to_string()));
         claim.insert("repo_id".into(), s(&record.id));
-        let mut items = vec![
-            (put_new(&self.table, item)?, None),
-            (put_new(&self.table, claim)?, Some(Conflict::RepoTaken)),
-        ];
-        items.extend(self.actor_admin_check(scope)?);
-        items.push(self.org_live_check(scope)?);
-        items.push((self.audit_put(scope.org_id(), event)?, None));
-        self.transact(items).await
+        let mut tx = Tx::new();
+        tx.put(put_new(&self.table, item)?)?;
+        tx.put_if(put_new(&self.table, claim)?, Conflict::RepoTaken)?;
+        self.actor_admin_check(&mut tx, scope)?;
+        self.org_live_check(&mut tx, scope)?;
+        self.audit(&mut tx, scope, event)?;
+        self.transact(tx).await
     }
 
     pub async fn repos(&self, scope: &OrgScope, page: &PageRequest) -> Result<Page<RepoRecord>, StoreError> {
@@ -258,19 +258,12 @@ impl Store {
             .expression_attribute_values(":org", s(scope.org_id().to_string()))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let mut items = vec![
-            (
-                TransactWriteItem::builder().delete(repo).build(),
-                Some(Conflict::Unknown),
-            ),
-            (
-                TransactWriteItem::builder().delete(claim).build(),
-                Some(Conflict::Unknown),
-            ),
-        ];
-        items.extend(self.actor_admin_check(scope)?);
-        items.push((self.audit_put(scope.org_id(), event)?, None));
-        self.transact(items).await
+        let mut tx = Tx::new();
+        tx.delete_if(repo, Conflict::Unknown)?;
+        tx.delete_if(claim, Conflict::Unknown)?;
+        self.actor_admin_check(&mut tx, scope)?;
+        self.audit(&mut tx, scope, event)?;
+        self.transact(tx).await
     }
 
     /// A repository's review history, newest first.
@@ -289,21 +282,14 @@ impl Store {
 
     /// In a transaction: `repo_id` names one of the scope's org's repositories (a write that
     /// points at a repository — a rule, a settings override — fails with `RepoNotFound`).
-    pub(crate) fn repo_exists_check(
-        &self,
-        scope: &OrgScope,
-        repo_id: &str,
-    ) -> Result<(TransactWriteItem, Option<Conflict>), StoreError> {
+    pub(crate) fn repo_exists_check(&self, tx: &mut Tx, scope: &OrgScope, repo_id: &str) -> Result<(), StoreError> {
         let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(key(org_pk(scope.org_id()), repo_sk(repo_id))))
             .condition_expression("attribute_exists(pk)")
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        Ok((
-            TransactWriteItem::builder().condition_check(check).build(),
-            Some(Conflict::RepoNotFound),
-        ))
+        tx.check(check, Conflict::RepoNotFound)
     }
 
     /// The worker's scope for an org named by a queue message: `None` if the org is gone.
@@ -407,11 +393,10 @@ impl Store {
         marker.insert("job_sk".into(), s(&sk));
         marker.insert("processed_at".into(), n(now));
         marker.insert("expires_at".into(), n(now + DELIVERY_RETENTION_SECS));
-        self.transact(vec![
-            (put_new(&self.table, marker)?, Some(Conflict::AlreadyProcessed)),
-            (put_new(&self.table, item.clone())?, None),
-        ])
-        .await?;
+        let mut tx = Tx::new();
+        tx.put_if(put_new(&self.table, marker)?, Conflict::AlreadyProcessed)?;
+        tx.put(put_new(&self.table, item.clone())?)?;
+        self.transact(tx).await?;
         ReviewJob::from_item(&item)
     }
 

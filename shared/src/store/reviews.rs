@@ -8,10 +8,11 @@
 //! review, the PR's checkpoint (`REVIEWCKPT#<repoId>#<pr>`: the last reviewed head, for
 //! incremental reviews) in one transaction.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, Update};
 
 use super::keys::*;
 use super::repos::{QueueScope, ReviewJob};
+use super::tx::Tx;
 use super::{Conflict, OrgScope, Store, StoreError, classify, get_opt_n, get_opt_s, n, s};
 use crate::domain::Provider;
 
@@ -245,12 +246,9 @@ impl Store {
         for (k, v) in values {
             job_update = job_update.expression_attribute_values(k, v);
         }
-        let mut items = vec![(
-            TransactWriteItem::builder()
-                .update(job_update.build().map_err(|e| StoreError::Backend(e.to_string()))?)
-                .build(),
-            Some(Conflict::Unknown),
-        )];
+        let mut tx = Tx::new();
+        let job_update = job_update.build().map_err(|e| StoreError::Backend(e.to_string()))?;
+        tx.update_if(job_update, Conflict::Unknown)?;
         let tokens = outcome.prompt_tokens.unwrap_or(0) + outcome.completion_tokens.unwrap_or(0);
         if tokens > 0 {
             let usage = update(&self.table, key(org_pk(scope.org_id()), usage_sk(&month_of(now))))
@@ -265,7 +263,7 @@ impl Store {
                 .expression_attribute_values(":type", s("usage"))
                 .build()
                 .map_err(|e| StoreError::Backend(e.to_string()))?;
-            items.push((TransactWriteItem::builder().update(usage).build(), None));
+            tx.update(usage)?;
         }
         if let (Some(sha), "posted") = (&outcome.reviewed_sha, outcome.status) {
             let ckpt = update(
@@ -280,9 +278,9 @@ impl Store {
             .expression_attribute_values(":type", s("review_checkpoint"))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-            items.push((TransactWriteItem::builder().update(ckpt).build(), None));
+            tx.update(ckpt)?;
         }
-        self.transact(items).await
+        self.transact(tx).await
     }
 
     /// The head commit last reviewed on a PR, if any (incremental reviews start there).

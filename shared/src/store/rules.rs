@@ -2,7 +2,7 @@
 //! (`RULES#COUNT`, the per-org limit enforced by a conditional update in the same
 //! transaction as the write, so concurrent creates cannot overshoot it).
 
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, Put, Update};
 use serde::Serialize;
 
 use super::keys::*;
@@ -10,6 +10,7 @@ use super::records::AuditEvent;
 use super::records::put_new;
 use super::repos::QueueScope;
 use super::tenancy::OrgScope;
+use super::tx::Tx;
 use super::{Conflict, Item, Page, PageRequest, Store, StoreError, build, get_n, get_opt_s, get_s, n, parse, s};
 use crate::rules::{ApplicableRule, PathGlob, RuleCategory, RuleDescription};
 
@@ -158,15 +159,11 @@ impl Store {
             .condition_expression("attribute_not_exists(rule_count) OR rule_count < :max")
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":max", n(max_rules));
-        let mut items = vec![
-            (put_new(&self.table, record.to_item(org_pk(scope.org_id())))?, None),
-            (
-                TransactWriteItem::builder().update(build(count.build())?).build(),
-                Some(Conflict::TooManyRules),
-            ),
-        ];
-        items.extend(self.rule_write_guards(scope, record.fields.repo_id.as_deref(), event)?);
-        self.transact(items).await?;
+        let mut tx = Tx::new();
+        tx.put(put_new(&self.table, record.to_item(org_pk(scope.org_id())))?)?;
+        tx.update_if(build(count.build())?, Conflict::TooManyRules)?;
+        self.rule_write_guards(&mut tx, scope, record.fields.repo_id.as_deref(), event)?;
+        self.transact(tx).await?;
         Ok(record)
     }
 
@@ -188,12 +185,10 @@ impl Store {
             .table_name(&self.table)
             .set_item(Some(record.to_item(org_pk(scope.org_id()))))
             .condition_expression("attribute_exists(pk)");
-        let mut items = vec![(
-            TransactWriteItem::builder().put(build(put.build())?).build(),
-            Some(Conflict::Vanished),
-        )];
-        items.extend(self.rule_write_guards(scope, record.fields.repo_id.as_deref(), event)?);
-        self.transact(items).await?;
+        let mut tx = Tx::new();
+        tx.put_if(build(put.build())?, Conflict::Vanished)?;
+        self.rule_write_guards(&mut tx, scope, record.fields.repo_id.as_deref(), event)?;
+        self.transact(tx).await?;
         Ok(record)
     }
 
@@ -207,34 +202,29 @@ impl Store {
             .set_key(Some(key(org_pk(scope.org_id()), RULE_COUNT_SK)))
             .update_expression("ADD rule_count :minus")
             .expression_attribute_values(":minus", n(-1));
-        let mut items = vec![
-            (
-                TransactWriteItem::builder().delete(build(delete.build())?).build(),
-                Some(Conflict::Vanished),
-            ),
-            (TransactWriteItem::builder().update(build(count.build())?).build(), None),
-        ];
-        items.extend(self.actor_admin_check(scope)?);
-        items.push((self.audit_put(scope.org_id(), event)?, None));
-        self.transact(items).await
+        let mut tx = Tx::new();
+        tx.delete_if(build(delete.build())?, Conflict::Vanished)?;
+        tx.update(build(count.build())?)?;
+        self.actor_admin_check(&mut tx, scope)?;
+        self.audit(&mut tx, scope, event)?;
+        self.transact(tx).await
     }
 
     /// What every create or edit checks in its transaction: the repository (if the rule
     /// names one) is the org's, the actor is still an admin, the org is live; and the audit.
     fn rule_write_guards(
         &self,
+        tx: &mut Tx,
         scope: &OrgScope,
         repo_id: Option<&str>,
         event: &AuditEvent,
-    ) -> Result<Vec<(TransactWriteItem, Option<Conflict>)>, StoreError> {
-        let mut items = Vec::new();
+    ) -> Result<(), StoreError> {
         if let Some(repo_id) = repo_id {
-            items.push(self.repo_exists_check(scope, repo_id)?);
+            self.repo_exists_check(tx, scope, repo_id)?;
         }
-        items.extend(self.actor_admin_check(scope)?);
-        items.push(self.org_live_check(scope)?);
-        items.push((self.audit_put(scope.org_id(), event)?, None));
-        Ok(items)
+        self.actor_admin_check(tx, scope)?;
+        self.org_live_check(tx, scope)?;
+        self.audit(tx, scope, event)
     }
 }
 

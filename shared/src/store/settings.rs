@@ -2,12 +2,13 @@
 //! writes its review depth into) and per-repository overrides
 //! (`SETTINGS#REVIEW#<repoId>`), each holding only the fields it sets.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Put};
 
 use super::keys::*;
 use super::records::AuditEvent;
 use super::repos::QueueScope;
 use super::tenancy::OrgScope;
+use super::tx::Tx;
 use super::{Item, Store, StoreError, get_opt_n, get_opt_s, n, s};
 use crate::domain::OrgId;
 use crate::review_settings::SettingsLayer;
@@ -124,13 +125,14 @@ impl Store {
             .set_item(Some(item))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let mut items = vec![(TransactWriteItem::builder().put(put).build(), None)];
+        let mut tx = Tx::new();
+        tx.put(put)?;
         if let Some(repo_id) = repo_id {
-            items.push(self.repo_exists_check(scope, repo_id)?);
+            self.repo_exists_check(&mut tx, scope, repo_id)?;
         }
-        items.extend(self.actor_admin_check(scope)?);
-        items.push(self.org_live_check(scope)?);
-        items.push((self.audit_put(scope.org_id(), event)?, None));
-        self.transact(items).await
+        self.actor_admin_check(&mut tx, scope)?;
+        self.org_live_check(&mut tx, scope)?;
+        self.audit(&mut tx, scope, event)?;
+        self.transact(tx).await
     }
 }

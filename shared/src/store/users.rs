@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use super::keys::*;
 use super::records::{MembershipView, NewAccount, OrgRecord, SessionRecord, UserRecord, email_claim, put_new};
+use super::tx::Tx;
 use super::{Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_n, get_s, n, parse, s};
 use crate::crypto::PasswordHashString;
 use crate::domain::{Email, OrgId, Role, SessionId, UserId};
@@ -16,26 +17,20 @@ impl Store {
     /// org's initial items, the audit entry and the first session in one transaction:
     /// either all exist afterwards or none.
     pub async fn create_account(&self, account: &NewAccount) -> Result<(), StoreError> {
-        let mut items = vec![
-            (put_new(&self.table, account.user.to_item())?, None),
-            (
-                put_new(&self.table, email_claim(&account.user))?,
-                Some(Conflict::EmailTaken),
-            ),
-            (put_new(&self.table, account.session.to_item())?, None),
-        ];
-        items.extend(self.new_org_items(&account.org, &account.user, &account.webhooks, &account.audit)?);
-        self.transact(items).await
+        let mut tx = Tx::new();
+        tx.put(put_new(&self.table, account.user.to_item())?)?;
+        tx.put_if(put_new(&self.table, email_claim(&account.user))?, Conflict::EmailTaken)?;
+        tx.put(put_new(&self.table, account.session.to_item())?)?;
+        self.new_org_items(&mut tx, &account.org, &account.user, &account.webhooks, &account.audit)?;
+        self.transact(tx).await
     }
 
     /// Creates a user without an org (the seeded system admin), claiming the email.
     pub async fn create_user(&self, user: &UserRecord) -> Result<(), StoreError> {
-        self.transact(vec![
-            (put_new(&self.table, user.to_item())?, None),
-            (put_new(&self.table, email_claim(user))?, Some(Conflict::EmailTaken)),
-        ])
-        .await
-        .map_err(|e| match e {
+        let mut tx = Tx::new();
+        tx.put(put_new(&self.table, user.to_item())?)?;
+        tx.put_if(put_new(&self.table, email_claim(user))?, Conflict::EmailTaken)?;
+        self.transact(tx).await.map_err(|e| match e {
             StoreError::Conflict(_) => StoreError::Conflict(Conflict::EmailTaken),
             other => other,
         })

@@ -4,13 +4,14 @@
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure, Update};
 
 use super::keys::*;
 use super::records::AuditEvent;
 use super::records::OrgRecord;
 use super::records::SealedSecret;
 use super::tenancy::OrgScope;
+use super::tx::Tx;
 use super::{Conflict, Item, Store, StoreError, classify, get_n, get_opt_n, get_opt_s, get_s, n, s};
 use crate::domain::{OrgId, Provider, Slug};
 
@@ -145,14 +146,13 @@ impl Store {
             .expression_attribute_values(":v", n(current.version))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let mut items = vec![(
-            TransactWriteItem::builder().update(update).build(),
-            Some(Conflict::Unknown),
-        )];
-        items.extend(self.actor_admin_check(scope)?);
-        items.push(self.org_live_check(scope)?);
-        items.push((self.audit_put(scope.org_id(), event)?, None));
-        self.transact(items).await
+        let mut tx = Tx::new();
+        // A failed condition: another rotation came first (a 409).
+        tx.update_if(update, Conflict::Unknown)?;
+        self.actor_admin_check(&mut tx, scope)?;
+        self.org_live_check(&mut tx, scope)?;
+        self.audit(&mut tx, scope, event)?;
+        self.transact(tx).await
     }
 
     /// Resolves the org of an intake URL and its webhook record for `provider`. `None`
@@ -317,7 +317,8 @@ impl Store {
 
     /// Appends an audit entry about a delivery to the org the intake verified it for.
     pub async fn append_intake_audit(&self, target: &IntakeTarget, event: &AuditEvent) -> Result<(), StoreError> {
-        self.transact(vec![(self.audit_put(&target.org_id, event)?, None)])
-            .await
+        let mut tx = Tx::new();
+        tx.put(self.audit_put(&target.org_id, event)?)?;
+        self.transact(tx).await
     }
 }

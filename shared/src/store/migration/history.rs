@@ -7,6 +7,7 @@ use super::{MAX_TRANSACTION_ITEMS, MigratedKind};
 use crate::domain::{OrgId, Provider};
 use crate::store::keys::*;
 use crate::store::records::put_new;
+use crate::store::tx::Tx;
 use crate::store::{Item, Store, StoreError, get_n, get_opt_n, get_opt_s, get_s, n, s};
 
 /// One review comment of the history, with its feedback signal.
@@ -137,7 +138,7 @@ impl Store {
         if total > MAX_TRANSACTION_ITEMS {
             return Err(StoreError::Backend(format!("{total} items do not fit one transaction")));
         }
-        let mut items = Vec::with_capacity(total);
+        let mut tx = Tx::new();
         for r in reviews {
             let job_id = ImportedReview::job_id(r.source_id);
             if r.part == 0 {
@@ -159,16 +160,16 @@ impl Store {
                     item.insert("comment_count".into(), n(c));
                 }
                 item.insert("created_at".into(), n(r.created_at_millis / 1000));
-                items.push((put_new(&self.table, item)?, None));
+                tx.put(put_new(&self.table, item)?)?;
             }
             for (i, c) in r.comments.iter().enumerate() {
                 let item = c.to_item(org, r.repo_id, &job_id, r.pr_number, r.first_comment + i);
-                items.push((put_new(&self.table, item)?, None));
+                tx.put(put_new(&self.table, item)?)?;
             }
             let (kind, marker) = r.marker();
-            items.push(self.marker_put(kind, &marker, Some(&job_id))?);
+            self.marker_put(&mut tx, kind, &marker, Some(&job_id))?;
         }
-        self.transact(items).await
+        self.transact(tx).await
     }
 
     /// The comments of a review of the history, in order.
@@ -188,7 +189,7 @@ impl Store {
     /// The review engine's checkpoints (last reviewed iteration per pull request), each
     /// with its marker, in one transaction (at most 50).
     pub async fn import_checkpoints(&self, org: &OrgId, checkpoints: &[ImportedCheckpoint]) -> Result<(), StoreError> {
-        let mut items = Vec::with_capacity(checkpoints.len() * 2);
+        let mut tx = Tx::new();
         for c in checkpoints {
             let mut item = key(org_pk(org), checkpoint_sk(&c.repo_id, c.pr_number));
             item.insert("type".into(), s("review_checkpoint"));
@@ -197,10 +198,10 @@ impl Store {
             item.insert("pr_number".into(), n(c.pr_number));
             item.insert("last_reviewed_iteration".into(), n(c.last_reviewed_iteration));
             item.insert("updated_at".into(), n(c.updated_at));
-            items.push((put_new(&self.table, item)?, None));
-            items.push(self.marker_put(MigratedKind::Checkpoint, &c.source_id, None)?);
+            tx.put(put_new(&self.table, item)?)?;
+            self.marker_put(&mut tx, MigratedKind::Checkpoint, &c.source_id, None)?;
         }
-        self.transact(items).await
+        self.transact(tx).await
     }
 
     /// The last reviewed iteration of a pull request, if the review engine has one.
