@@ -9,7 +9,9 @@
 //! keeps the arrows from turning back.
 
 pub mod access;
+pub mod apikeys;
 pub mod invites;
+pub mod members;
 pub mod orgs;
 pub mod repos;
 pub mod webhooks;
