@@ -10,8 +10,11 @@
 
 pub mod access;
 pub mod apikeys;
+pub mod feedback;
 pub mod invites;
 pub mod members;
 pub mod orgs;
 pub mod repos;
+pub mod rules;
+pub mod settings;
 pub mod webhooks;
