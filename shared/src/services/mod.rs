@@ -9,6 +9,7 @@
 //! keeps the arrows from turning back.
 
 pub mod access;
+pub mod account;
 pub mod apikeys;
 pub mod feedback;
 pub mod invites;
