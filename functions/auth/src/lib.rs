@@ -1,5 +1,6 @@
 //! The auth function: signup, login, logout, logout everywhere, me (product §3), email
-//! verification and password reset by mailed link.
+//! verification and password reset by mailed link. The account use cases (addresses,
+//! password reset, sessions, the seeded system admin) are in `services::account`.
 //! `handle` is a plain async function of (state, request) that tests call directly.
 
 mod addresses;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use agnus_shared::aws::DynamoClient;
 use agnus_shared::config::AuthConfig;
 use agnus_shared::crypto::{PasswordHasher, SecretBox, SessionTokens, Verified};
-use agnus_shared::domain::{Email, OrgId, Password, Plan, SessionId, UserId};
+use agnus_shared::domain::{Email, OrgId, Password, Plan, UserId};
 use agnus_shared::email::{EmailSender, MailStatus, NoEmailSender};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, client_ip, json_body, json_response};
@@ -18,17 +19,16 @@ use agnus_shared::principal::Principal;
 use agnus_shared::routes::AuthRoute;
 use agnus_shared::services::{
     self,
+    account::Accounts,
     orgs::{Founded, Founder, OrgRequest},
 };
 use agnus_shared::session;
-use agnus_shared::store::{Conflict, MembershipView, RateDecision, Store, StoreError, UserRecord};
+use agnus_shared::store::{MembershipView, RateDecision, Store, UserRecord};
 use agnus_shared::webhooks;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-
-use crate::addresses::send_verification;
 
 /// Everything a request needs, built once per cold start.
 #[derive(Debug)]
@@ -59,6 +59,16 @@ impl AuthState {
     pub fn with_mailer(mut self, mailer: Arc<dyn EmailSender>) -> Self {
         self.mailer = mailer;
         self
+    }
+
+    /// The account use cases (`services::account`) over this state.
+    fn accounts(&self) -> Accounts<'_> {
+        Accounts {
+            store: &self.store,
+            hasher: &self.hasher,
+            mailer: self.mailer.as_ref(),
+            config: &self.config,
+        }
     }
 }
 
@@ -194,7 +204,7 @@ async fn signup(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
     tracing::info!(org_id = %org.id, "signed up");
     agnus_shared::metrics::signup();
     // The account exists whatever happens to the mail; a failure can be resent.
-    let verification = match send_verification(state, &user).await {
+    let verification = match state.accounts().send_verification(&user).await {
         Ok(status) => status,
         Err(e) => {
             tracing::warn!(error = %e, "verification link not created");
@@ -335,9 +345,7 @@ async fn logout(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
 
 async fn logout_all(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
     let (user, session_id) = session::require_user(&state.store, &state.tokens, req).await?;
-    state.store.bump_session_epoch(&user.id).await?;
-    session::end(&state.store, &user.id, &session_id).await?;
-    tracing::info!(user_id = %user.id, "logged out everywhere");
+    state.accounts().log_out_everywhere(&user, &session_id).await?;
     Ok(with_cookie(
         http::empty_response(StatusCode::NO_CONTENT),
         http::cleared_session_cookie(),
@@ -348,13 +356,11 @@ async fn logout_all(state: &AuthState, req: &Request) -> Result<Response<Body>, 
 /// when a request last used it (to the minute), when it expires. Ids only, never tokens.
 async fn list_sessions(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
     let (user, current) = session::require_user(&state.store, &state.tokens, req).await?;
-    let now = state.store.now_secs();
     let sessions: Vec<serde_json::Value> = state
-        .store
-        .sessions_of(&user.id)
+        .accounts()
+        .live_sessions(&user)
         .await?
         .into_iter()
-        .filter(|s| s.expires_at > now && s.epoch == user.session_epoch)
         .map(|s| {
             serde_json::json!({
                 "id": s.id,
@@ -371,27 +377,10 @@ async fn list_sessions(state: &AuthState, req: &Request) -> Result<Response<Body
     ))
 }
 
-/// Ends one of the caller's own sessions (another user's id is simply not found: the
-/// lookup is under the caller's key). Ending the current one also clears the cookie.
+/// Ends one of the caller's own sessions. Ending the current one also clears the cookie.
 async fn end_session(state: &AuthState, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
     let (user, current) = session::require_user(&state.store, &state.tokens, req).await?;
-    let not_found = || ApiError::NotFoundWhat {
-        code: "session_not_found",
-        message: "no such session of yours".into(),
-    };
-    let id: SessionId = id.parse().map_err(|_| not_found())?;
-    let now = state.store.now_secs();
-    let live = state
-        .store
-        .sessions_of(&user.id)
-        .await?
-        .into_iter()
-        .any(|s| s.id == id && s.expires_at > now && s.epoch == user.session_epoch);
-    if !live {
-        return Err(not_found());
-    }
-    session::end(&state.store, &user.id, &id).await?;
-    tracing::info!(user_id = %user.id, "session ended from the sessions list");
+    let id = state.accounts().end_session(&user, id).await?;
     let response = http::empty_response(StatusCode::NO_CONTENT);
     Ok(if id == current {
         with_cookie(response, http::cleared_session_cookie())
@@ -431,48 +420,8 @@ async fn me(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError
     ))
 }
 
-/// Seeds the system admin from `ADMIN_EMAIL`/`ADMIN_PASSWORD` (idempotent): creates the
-/// account (verified) if the email is new; an existing account is promoted, its password
-/// kept, only if its owner verified the address — otherwise it is left as it is, with a
-/// warning, and promoted when its owner verifies the address (verify-email, reset link)
-/// or at the next cold start after that.
+/// Seeds the system admin from `ADMIN_EMAIL`/`ADMIN_PASSWORD` (idempotent; see
+/// `services::account::Accounts::bootstrap_admin`).
 pub async fn bootstrap_admin(state: &AuthState) -> Result<(), ApiError> {
-    let Some(seed) = &state.config.admin else {
-        return Ok(());
-    };
-    for _ in 0..3 {
-        if let Some(user) = state.store.find_user_by_email(&seed.email).await? {
-            if !user.is_system_admin {
-                if state.store.promote_verified_admin(&user.id).await? {
-                    tracing::info!(user_id = %user.id, "existing account promoted to system admin");
-                } else {
-                    tracing::warn!(
-                        user_id = %user.id,
-                        "ADMIN_EMAIL names an existing account whose address is not verified: not promoted until its owner verifies it"
-                    );
-                }
-            }
-            return Ok(());
-        }
-        let user = UserRecord {
-            id: UserId::new(),
-            email: seed.email.clone(),
-            password_hash: state.hasher.hash(&seed.password).await?,
-            is_system_admin: true,
-            session_epoch: 0,
-            created_at: state.store.now_secs(),
-            // The operator chose this address and password: it needs no mailed proof.
-            email_verified: true,
-        };
-        match state.store.create_user(&user).await {
-            Ok(()) => {
-                tracing::info!(user_id = %user.id, "system admin created");
-                return Ok(());
-            }
-            // Another cold start created it concurrently: loop and promote/confirm.
-            Err(StoreError::Conflict(Conflict::EmailTaken)) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::Internal("could not seed the system admin".into()))
+    state.accounts().bootstrap_admin().await
 }

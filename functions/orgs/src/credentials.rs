@@ -1,9 +1,10 @@
 //! The org's credentials: webhook secrets (list with delivery health, rotate: the new secret
-//! shown once) and API keys (create: shown once; list; revoke).
+//! shown once) and API keys (create: shown once; list; revoke; the use cases in `services::apikeys`).
 
 use agnus_shared::domain::Provider;
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{json_body, json_response, page_json, page_request};
+use agnus_shared::services::apikeys::{self, NewApiKey};
 use agnus_shared::services::webhooks::rotate_secret;
 use agnus_shared::webhooks;
 use lambda_http::http::StatusCode;
@@ -11,7 +12,6 @@ use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::members::assignable_role;
 use crate::{Ctx, no_content, ok, require_admin};
 
 pub(crate) async fn list_webhooks(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
@@ -75,8 +75,7 @@ pub(crate) async fn rotate_webhook(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiE
 
 pub(crate) async fn list_api_keys(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let scope = ctx.scope(false).await?;
-    require_admin(&scope)?;
-    let page = ctx.state.store.api_keys(&scope, &page_request(ctx.req)?).await?;
+    let page = apikeys::list_api_keys(&ctx.state.store, &scope, &page_request(ctx.req)?).await?;
     ok(&page_json("apiKeys", &page))
 }
 
@@ -91,56 +90,18 @@ struct CreateApiKeyBody {
 
 pub(crate) async fn create_api_key(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let body: CreateApiKeyBody = json_body(ctx.req)?;
-    let name = agnus_shared::domain::display_name(&body.name, 100)?;
-    let name = name.as_str();
-    let role = assignable_role(&body.role)?;
-    let expires_at = match body.expires_in_days {
-        None => None,
-        Some(days @ 1..=3650) => Some(ctx.state.store.now_secs() + i64::from(days) * 86_400),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_expiry",
-                "expiresInDays must be from 1 to 3650",
-            ));
-        }
-    };
+    let request = NewApiKey::parse(&body.name, &body.role, body.expires_in_days)?;
     let scope = ctx.scope(false).await?;
-    require_admin(&scope)?;
-    let key = agnus_shared::crypto::generate_api_key();
-    let hash = agnus_shared::crypto::sha256_hex(key.as_bytes());
-    let preview = format!("agn_…{}", &key[key.len() - 4..]);
-    let event = scope
-        .audit("api_key.created")
-        .details(json!({ "name": name, "role": role, "preview": preview, "expiresAt": expires_at }));
-    let record = ctx
-        .state
-        .store
-        .create_api_key(&scope, name, role, expires_at, &hash, &preview, &event)
-        .await?;
+    let minted = apikeys::create_api_key(&ctx.state.store, &scope, &request).await?;
     Ok(json_response(
         StatusCode::CREATED,
         // The key itself is shown this once; only its hash is stored.
-        &json!({ "apiKey": record, "key": key }),
+        &json!({ "apiKey": minted.record, "key": minted.key }),
     ))
 }
 
 pub(crate) async fn revoke_api_key(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let scope = ctx.scope(false).await?;
-    require_admin(&scope)?;
-    let id = ctx.param("id");
-    let record = ctx
-        .state
-        .store
-        .api_key(&scope, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFoundWhat {
-            code: "api_key_not_found",
-            message: "no such API key in this organization".into(),
-        })?;
-    let event = scope
-        .audit("api_key.revoked")
-        .target(&record.id)
-        .details(json!({ "name": record.name, "preview": record.preview }));
-    ctx.state.store.revoke_api_key(&scope, &record, &event).await?;
+    apikeys::revoke_api_key(&ctx.state.store, &scope, ctx.param("id")).await?;
     no_content()
 }

@@ -9,65 +9,34 @@
 //! `GET /api/orgs/{slug}/feedback` (per repository and rule: helpful / not helpful) and
 //! `GET /api/orgs/{slug}/rules/{id}/violations` (comments attributed to the rule over the
 //! last 30 days) are for members, in the console.
+//!
+//! The use cases and their rules are in `services::feedback`; this parses the link and
+//! shapes the answers (HTML or JSON).
 
-use agnus_shared::crypto::{FeedbackKey, KmsError};
 use agnus_shared::error::ApiError;
 use agnus_shared::feedback::{FeedbackLink, Signal};
 use agnus_shared::http::{client_ip, json_response, security_headers};
-use agnus_shared::store::{RateDecision, SignalRecorded};
+use agnus_shared::services::feedback;
+use agnus_shared::store::SignalRecorded;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::json;
 
 use crate::{Ctx, OrgsState, ok};
 
-/// Most violations one rule's view lists.
-const VIOLATIONS_SHOWN: i32 = 200;
-
-fn link_error(code: &'static str, message: &str) -> ApiError {
-    ApiError::BadSignature {
-        code,
-        message: message.into(),
-    }
-}
-
-/// Verifies a link and records its signal.
+/// Parses the link from the query and records its signal (`services::feedback`).
 async fn record(state: &OrgsState, req: &Request) -> Result<(Signal, SignalRecorded), ApiError> {
     let query = req.query_string_parameters();
     let link = FeedbackLink::parse(|k| query.first(k).map(str::to_owned))
         .map_err(|e| ApiError::bad_request("invalid_feedback_link", e.to_string()))?;
-    if let RateDecision::Limited { retry_after_secs } = state
-        .store
-        .rate_limit_hit("feedback-ip", &client_ip(req), state.config.feedback_per_ip)
-        .await?
-    {
-        return Err(ApiError::RateLimited { retry_after_secs });
-    }
-    tracing::Span::current().record("org_id", tracing::field::display(link.org));
-    // The same answer for an unknown org, a deleted one and a forged signature.
-    let forged = || link_error("invalid_signature", "this feedback link is not valid");
-    let target = state.store.feedback_target(&link).await?.ok_or_else(forged)?;
-    let key = match FeedbackKey::open(&state.sealer, target.org_id(), target.sealed_key()).await {
-        Ok(key) => key,
-        Err(KmsError::Invalid) => return Err(ApiError::Internal("the org's feedback key does not open".into())),
-        Err(e @ KmsError::Unavailable(_)) => return Err(ApiError::Unavailable(e.to_string())),
-    };
-    let scope = target.verify(&key, &link).ok_or_else(forged)?;
-    if link.comment.link_expired(state.store.now_secs()) {
-        return Err(ApiError::Gone {
-            code: "feedback_link_expired",
-            message: "feedback links work for 90 days after the review".into(),
-        });
-    }
-    let outcome = state.store.record_signal(&scope, &link.comment, link.signal).await?;
-    if outcome == SignalRecorded::UnknownComment {
-        return Err(ApiError::NotFoundWhat {
-            code: "comment_not_found",
-            message: "this review comment is no longer known".into(),
-        });
-    }
-    tracing::info!(comment_id = %link.comment, signal = %link.signal, ?outcome, "feedback recorded");
-    Ok((link.signal, outcome))
+    feedback::record_signal(
+        &state.store,
+        &state.sealer,
+        state.config.feedback_per_ip,
+        &client_ip(req),
+        &link,
+    )
+    .await
 }
 
 fn wants_html(req: &Request) -> bool {
@@ -152,16 +121,13 @@ pub(crate) async fn handle(state: &OrgsState, req: &Request) -> Response<Body> {
 /// `GET /api/orgs/{slug}/feedback`: helpful / not-helpful counts per repository and rule.
 pub(crate) async fn stats(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let scope = ctx.scope(false).await?;
-    let stats = ctx.state.store.feedback_stats(&scope).await?;
-    let (repos, rules): (Vec<_>, Vec<_>) = stats.into_iter().partition(|s| s.kind == "repo");
-    ok(&json!({ "repos": repos, "rules": rules }))
+    let stats = feedback::feedback_stats(&ctx.state.store, &scope).await?;
+    ok(&json!({ "repos": stats.repos, "rules": stats.rules }))
 }
 
 /// `GET /api/orgs/{slug}/rules/{id}/violations`: the last 30 days, newest first.
 pub(crate) async fn violations(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let scope = ctx.scope(false).await?;
-    let rule = crate::rules::find(ctx, &scope).await?;
-    let id = rule.id.as_str();
-    let violations = ctx.state.store.rule_violations(&scope, id, VIOLATIONS_SHOWN).await?;
+    let (id, violations) = feedback::rule_violations(&ctx.state.store, &scope, ctx.param("id")).await?;
     ok(&json!({ "ruleId": id, "days": 30, "violations": violations }))
 }

@@ -15,7 +15,7 @@ use agnus_shared::aws::DynamoClient;
 use agnus_shared::config::OrgsConfig;
 use agnus_shared::crypto::{SecretBox, SessionTokens};
 use agnus_shared::domain::{OrgName, Plan, Provider, Role, UserId};
-use agnus_shared::email::{self, EmailSender, Mail, NoEmailSender};
+use agnus_shared::email::{EmailSender, NoEmailSender};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, json_body, json_response, page_json, page_request};
 use agnus_shared::pipeline::{self, Call};
@@ -61,22 +61,6 @@ impl OrgsState {
         self.mailer = mailer;
         self
     }
-
-    /// The console page of `org` (the link in membership mail).
-    fn org_url(&self, org: &OrgRecord) -> String {
-        format!(
-            "{}/orgs/{}",
-            self.config.app_base_url.as_deref().unwrap_or_default(),
-            org.slug.as_str()
-        )
-    }
-
-    /// Sends `mail` after the action it reports has been committed: a failure is logged
-    /// (kind and recipient domain only; these messages carry no token) and never undoes
-    /// or fails the action.
-    async fn notify(&self, mail: Mail) {
-        email::deliver(self.mailer.as_ref(), &mail).await;
-    }
 }
 
 pub async fn handle(state: &OrgsState, req: Request) -> Response<Body> {
@@ -105,18 +89,12 @@ impl Ctx<'_> {
     }
 
     fn user_param(&self) -> Result<UserId, ApiError> {
-        self.param("userId")
-            .parse()
-            .map_err(|_| StoreError::Conflict(Conflict::NotMember).into())
+        services::members::member_id(self.param("userId"))
     }
 
     /// The person calling (account-level routes are not for API keys).
     fn person(&self) -> Result<&agnus_shared::store::UserRecord, ApiError> {
         access::require_person(&self.principal)
-    }
-
-    fn me(&self) -> Option<UserId> {
-        self.principal.user().map(|u| u.id)
     }
 }
 

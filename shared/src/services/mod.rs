@@ -9,7 +9,13 @@
 //! keeps the arrows from turning back.
 
 pub mod access;
+pub mod account;
+pub mod apikeys;
+pub mod feedback;
 pub mod invites;
+pub mod members;
 pub mod orgs;
 pub mod repos;
+pub mod rules;
+pub mod settings;
 pub mod webhooks;

@@ -1,0 +1,83 @@
+//! The feedback loop (product §10): a developer's helpful / not-helpful signal from the
+//! signed link on a posted review comment (no session), and the members' views of the
+//! signals and of a rule's violations. The link's rules — the per-address limit, the same
+//! answer for an unknown org, a deleted one and a forged signature, 410 after 90 days, the
+//! last signal wins — are here once.
+
+use crate::config::RateLimit;
+use crate::crypto::{FeedbackKey, KmsError, SecretBox};
+use crate::error::ApiError;
+use crate::feedback::{FeedbackLink, Signal};
+use crate::services::rules::find_rule;
+use crate::store::{FeedbackStats, OrgScope, RateDecision, RuleViolation, SignalRecorded, Store};
+
+/// Most violations one rule's view lists.
+const VIOLATIONS_SHOWN: i32 = 200;
+
+/// Verifies a parsed link and records its signal (idempotent: a replay changes nothing).
+/// `client_ip` is the source address the per-address limit counts.
+pub async fn record_signal(
+    store: &Store,
+    sealer: &SecretBox,
+    per_ip: RateLimit,
+    client_ip: &str,
+    link: &FeedbackLink,
+) -> Result<(Signal, SignalRecorded), ApiError> {
+    if let RateDecision::Limited { retry_after_secs } = store.rate_limit_hit("feedback-ip", client_ip, per_ip).await? {
+        return Err(ApiError::RateLimited { retry_after_secs });
+    }
+    tracing::Span::current().record("org_id", tracing::field::display(link.org));
+    // The same answer for an unknown org, a deleted one and a forged signature.
+    let forged = || ApiError::BadSignature {
+        code: "invalid_signature",
+        message: "this feedback link is not valid".into(),
+    };
+    let target = store.feedback_target(link).await?.ok_or_else(forged)?;
+    let key = match FeedbackKey::open(sealer, target.org_id(), target.sealed_key()).await {
+        Ok(key) => key,
+        Err(KmsError::Invalid) => return Err(ApiError::Internal("the org's feedback key does not open".into())),
+        Err(e @ KmsError::Unavailable(_)) => return Err(ApiError::Unavailable(e.to_string())),
+    };
+    let scope = target.verify(&key, link).ok_or_else(forged)?;
+    if link.comment.link_expired(store.now_secs()) {
+        return Err(ApiError::Gone {
+            code: "feedback_link_expired",
+            message: "feedback links work for 90 days after the review".into(),
+        });
+    }
+    let outcome = store.record_signal(&scope, &link.comment, link.signal).await?;
+    if outcome == SignalRecorded::UnknownComment {
+        return Err(ApiError::NotFoundWhat {
+            code: "comment_not_found",
+            message: "this review comment is no longer known".into(),
+        });
+    }
+    tracing::info!(comment_id = %link.comment, signal = %link.signal, ?outcome, "feedback recorded");
+    Ok((link.signal, outcome))
+}
+
+/// Helpful / not-helpful counts, per repository and per rule (any member may read them).
+#[derive(Debug)]
+pub struct Stats {
+    pub repos: Vec<FeedbackStats>,
+    pub rules: Vec<FeedbackStats>,
+}
+
+/// The org's feedback counts (any member).
+pub async fn feedback_stats(store: &Store, scope: &OrgScope) -> Result<Stats, ApiError> {
+    let stats = store.feedback_stats(scope).await?;
+    let (repos, rules) = stats.into_iter().partition(|s| s.kind == "repo");
+    Ok(Stats { repos, rules })
+}
+
+/// The comments attributed to one of the org's rules over the last 30 days, newest first
+/// (at most 200; any member; 404 `rule_not_found`), with the rule's id.
+pub async fn rule_violations(
+    store: &Store,
+    scope: &OrgScope,
+    rule_id: &str,
+) -> Result<(String, Vec<RuleViolation>), ApiError> {
+    let rule = find_rule(store, scope, rule_id).await?;
+    let violations = store.rule_violations(scope, &rule.id, VIOLATIONS_SHOWN).await?;
+    Ok((rule.id, violations))
+}
