@@ -82,7 +82,8 @@ localstack/start.sh >/dev/null 2>&1
 python3 bench/coldstart.py --runs 20 --env-file "$AGNUS_STATE_DIR/bench.env" \
   --bin intake="$target/release/intake" --bin auth="$target/release/auth" --bin worker="$target/release/worker" \
   --bin console="$target/release/console" --bin orgs="$target/release/orgs" --bin invites="$target/release/invites" \
-  --bin repos="$target/release/repos" --bin reviewer="$target/release/reviewer" --bin purge="$target/release/purge" >> "$extra"
+  --bin repos="$target/release/repos" --bin reviewer="$target/release/reviewer" --bin purge="$target/release/purge" \
+  --bin intake-accepted="$target/release/intake" >> "$extra"
 
 echo "==> console: JS+CSS per page (gzip), CPU per page render (bench/console.py)" >&2
 python3 bench/console.py --bin "$target/release/console" | tee -a "$extra" >&2
