@@ -1,6 +1,7 @@
 //! The auth function: signup, login, logout, logout everywhere, me (product §3), email
 //! verification and password reset by mailed link. The account use cases (addresses,
-//! password reset, sessions, the seeded system admin) are in `services::account`.
+//! password reset, sessions, the seeded system admin) are in `services::account`; signup,
+//! login, logout and me in `services::sessions`. This parses, shapes JSON and sets cookies.
 //! `handle` is a plain async function of (state, request) that tests call directly.
 
 mod addresses;
@@ -9,21 +10,18 @@ use std::sync::Arc;
 
 use agnus_shared::aws::DynamoClient;
 use agnus_shared::config::AuthConfig;
-use agnus_shared::crypto::{PasswordHasher, SecretBox, SessionTokens, Verified};
+use agnus_shared::crypto::{PasswordHasher, SecretBox, SessionTokens};
 use agnus_shared::domain::{Email, OrgId, Password, Plan, UserId};
-use agnus_shared::email::{EmailSender, MailStatus, NoEmailSender};
+use agnus_shared::email::{EmailSender, NoEmailSender};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, client_ip, json_body, json_response};
 use agnus_shared::pipeline::{self, Call};
-use agnus_shared::principal::Principal;
 use agnus_shared::routes::AuthRoute;
-use agnus_shared::services::{
-    self,
-    account::Accounts,
-    orgs::{Founded, Founder, OrgRequest},
-};
+use agnus_shared::services::account::Accounts;
+use agnus_shared::services::orgs::OrgRequest;
+use agnus_shared::services::sessions::{self, LoggedIn, SignedUp, Signup};
 use agnus_shared::session;
-use agnus_shared::store::{MembershipView, RateDecision, Store, UserRecord};
+use agnus_shared::store::{MembershipView, Store, UserRecord};
 use agnus_shared::webhooks;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
@@ -66,6 +64,8 @@ impl AuthState {
         Accounts {
             store: &self.store,
             hasher: &self.hasher,
+            tokens: &self.tokens,
+            sealer: &self.sealer,
             mailer: self.mailer.as_ref(),
             config: &self.config,
         }
@@ -160,62 +160,22 @@ fn with_cookie(mut response: Response<Body>, cookie: HeaderValue) -> Response<Bo
     response
 }
 
-fn limited(decision: RateDecision) -> Result<(), ApiError> {
-    match decision {
-        RateDecision::Allowed => Ok(()),
-        RateDecision::Limited { retry_after_secs } => Err(ApiError::RateLimited { retry_after_secs }),
-    }
-}
-
 // ---- handlers ----
 
 async fn signup(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
     let body: SignupBody = json_body(req)?;
-    let email = Email::parse(&body.email)?;
-    let password = Password::parse(body.password)?;
-    let request = OrgRequest::parse(&body.org_name, body.org_slug.as_deref())?;
-    state.config.policy.check_org_creation(&email)?;
-    limited(
-        state
-            .store
-            .rate_limit_hit("signup-ip", &client_ip(req), state.config.signup_per_ip)
-            .await?,
-    )?;
-
-    let password_hash = state.hasher.hash(&password).await?;
-    let now = state.store.now_secs();
-    let user = UserRecord {
-        id: UserId::new(),
-        email,
-        password_hash,
-        is_system_admin: false,
-        session_epoch: 0,
-        created_at: now,
-        email_verified: false,
+    let signup = Signup {
+        email: Email::parse(&body.email)?,
+        password: Password::parse(body.password)?,
+        org: OrgRequest::parse(&body.org_name, body.org_slug.as_deref())?,
     };
-    let issued = session::issue(&state.tokens, &user, state.config.session_ttl, state.store.now_secs())?;
-    let founder = Founder::Signup {
-        user: &user,
-        session: &issued.record,
-    };
-    let Founded { org, secrets } =
-        services::orgs::create_org(&state.store, &state.sealer, founder, request, now).await?;
-    tracing::Span::current().record("user_id", tracing::field::display(user.id));
-    tracing::info!(org_id = %org.id, "signed up");
-    agnus_shared::metrics::signup();
-    // The account exists whatever happens to the mail; a failure can be resent.
-    let verification = match state.accounts().send_verification(&user).await {
-        Ok(status) => status,
-        Err(e) => {
-            tracing::warn!(error = %e, "verification link not created");
-            MailStatus::Failed
-        }
-    };
-    let membership = MembershipView {
-        org,
-        role: agnus_shared::domain::Role::Owner,
-        joined_at: now,
-    };
+    let SignedUp {
+        user,
+        membership,
+        secrets,
+        session,
+        verification,
+    } = state.accounts().sign_up(signup, &client_ip(req)).await?;
     let response = json_response(
         StatusCode::CREATED,
         &serde_json::json!({
@@ -228,80 +188,16 @@ async fn signup(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiE
     );
     Ok(with_cookie(
         response,
-        http::session_cookie(&issued.token, state.config.session_ttl),
+        http::session_cookie(&session.token, state.config.session_ttl),
     ))
 }
 
-/// How long each login attempt waits once an account has many failures from anywhere.
-const LOGIN_SLOWDOWN: std::time::Duration = std::time::Duration::from_secs(1);
-
 async fn login(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
     let body: LoginBody = json_body(req)?;
-    let email = Email::parse(&body.email).map_err(|_| ApiError::InvalidCredentials)?;
-    limited(
-        state
-            .store
-            .rate_limit_hit("login-ip", &client_ip(req), state.config.login_per_ip)
-            .await?,
-    )?;
-    // Lockout is per (account, source address): a stranger elsewhere cannot lock the
-    // owner out. Per account from anywhere, failures only slow attempts down.
-    let pair = format!("{}|{}", email.as_str(), client_ip(req));
-    limited(
-        state
-            .store
-            .rate_limit_peek("login-fail-pair", &pair, state.config.login_failures_per_email)
-            .await?,
-    )?;
-    if let RateDecision::Limited { .. } = state
-        .store
-        .rate_limit_peek(
-            "login-fail-email",
-            email.as_str(),
-            state.config.login_slowdown_per_email,
-        )
-        .await?
-    {
-        tokio::time::sleep(LOGIN_SLOWDOWN).await;
-    }
-    state.config.policy.check_account(&email)?;
-
-    let password = secrecy::ExposeSecret::expose_secret(&body.password);
-    let user = match state.store.find_user_by_email(&email).await? {
-        None => {
-            state.hasher.verify_dummy(password).await?;
-            None
-        }
-        Some(user) => match state.hasher.verify(password, &user.password_hash).await? {
-            Verified::Wrong => None,
-            Verified::Ok => Some(user),
-            Verified::OkNeedsRehash => {
-                upgrade_hash(state, &user, password).await;
-                Some(user)
-            }
-        },
-    };
-    let Some(user) = user else {
-        // Count the failure; the counters' limits are enforced by the peeks above.
-        let _ = state
-            .store
-            .rate_limit_hit("login-fail-pair", &pair, state.config.login_failures_per_email)
-            .await?;
-        let _ = state
-            .store
-            .rate_limit_hit(
-                "login-fail-email",
-                email.as_str(),
-                state.config.login_slowdown_per_email,
-            )
-            .await?;
-        return Err(ApiError::InvalidCredentials);
-    };
-    tracing::Span::current().record("user_id", tracing::field::display(user.id));
-    let issued = session::issue(&state.tokens, &user, state.config.session_ttl, state.store.now_secs())?;
-    state.store.create_session(&issued.record).await?;
-    let orgs = state.store.memberships_of(&user.id).await?;
-    tracing::info!("logged in");
+    let LoggedIn { user, orgs, session } = state
+        .accounts()
+        .log_in(&body.email, &body.password, &client_ip(req))
+        .await?;
     let response = json_response(
         StatusCode::OK,
         &serde_json::json!({
@@ -311,32 +207,13 @@ async fn login(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiEr
     );
     Ok(with_cookie(
         response,
-        http::session_cookie(&issued.token, state.config.session_ttl),
+        http::session_cookie(&session.token, state.config.session_ttl),
     ))
 }
 
-/// Stores a hash at the current parameters after a login with an older, weaker one.
-async fn upgrade_hash(state: &AuthState, user: &UserRecord, password: &str) {
-    let Ok(password) = Password::parse(SecretString::from(password.to_owned())) else {
-        return; // Legacy passwords outside today's length rules keep their hash.
-    };
-    let result = async {
-        let hash = state.hasher.hash(&password).await?;
-        state.store.update_password_hash(&user.id, &hash).await?;
-        Ok::<_, ApiError>(())
-    }
-    .await;
-    match result {
-        Ok(()) => tracing::info!(user_id = %user.id, "password hash upgraded to current parameters"),
-        Err(e) => tracing::warn!(user_id = %user.id, error = %e, "password hash upgrade failed; will retry next login"),
-    }
-}
-
 async fn logout(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
-    if let Some(Principal::User { user, session_id }) = session::current(&state.store, &state.tokens, req).await? {
-        session::end(&state.store, &user.id, &session_id).await?;
-        tracing::info!(user_id = %user.id, "logged out");
-    }
+    let caller = session::current(&state.store, &state.tokens, req).await?;
+    state.accounts().log_out(caller).await?;
     Ok(with_cookie(
         http::empty_response(StatusCode::NO_CONTENT),
         http::cleared_session_cookie(),
@@ -391,25 +268,12 @@ async fn end_session(state: &AuthState, req: &Request, id: &str) -> Result<Respo
 
 async fn me(state: &AuthState, req: &Request) -> Result<Response<Body>, ApiError> {
     let (user, _) = session::require_user(&state.store, &state.tokens, req).await?;
-    tracing::Span::current().record("user_id", tracing::field::display(user.id));
-    let orgs = state.store.memberships_of(&user.id).await?;
+    let orgs = state.accounts().my_orgs(&user).await?;
     let requested = req
         .headers()
         .get("x-org-slug")
-        .map(|v| v.to_str().map(str::trim).unwrap_or_default().to_owned());
-    let active = match requested {
-        Some(slug) => Some(
-            orgs.iter()
-                .find(|m| m.org.slug.as_str() == slug)
-                // Same answer whether the org exists or the caller is not a member.
-                .ok_or(ApiError::Forbidden {
-                    code: "not_a_member",
-                    message: "you are not a member of that organization".into(),
-                })?,
-        ),
-        None if orgs.len() == 1 => orgs.first(),
-        None => None,
-    };
+        .map(|v| v.to_str().map(str::trim).unwrap_or_default());
+    let active = sessions::active_org(&orgs, requested)?;
     Ok(json_response(
         StatusCode::OK,
         &serde_json::json!({

@@ -5,25 +5,21 @@ use agnus_shared::domain::Provider;
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{json_body, json_response, page_json, page_request};
 use agnus_shared::services::apikeys::{self, NewApiKey};
-use agnus_shared::services::webhooks::rotate_secret;
+use agnus_shared::services::webhooks::{list_webhooks, rotate_secret};
 use agnus_shared::webhooks;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{Ctx, no_content, ok, require_admin};
+use crate::{Ctx, no_content, ok};
 
-pub(crate) async fn list_webhooks(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn webhooks(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let scope = ctx.scope(false).await?;
-    require_admin(&scope)?;
     let base = ctx.state.config.public_base_url.as_deref();
+    let hooks = list_webhooks(&ctx.state.store, &scope).await?;
     let now = ctx.state.store.now_secs();
-    let hooks: Vec<Value> = ctx
-        .state
-        .store
-        .webhooks(&scope)
-        .await?
+    let hooks: Vec<Value> = hooks
         .iter()
         .map(|h| {
             json!({

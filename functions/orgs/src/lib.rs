@@ -1,7 +1,9 @@
 //! The org management function (product §4, §5): my orgs, create, detail, rename, plan,
 //! soft delete and restore, ownership transfer, members, leave, audit log.
 //! Rights are decided on an [`OrgScope`] read from the store on every request, and
-//! re-checked inside each write transaction.
+//! re-checked inside each write transaction. The use cases are in `services` (`orgs`,
+//! `members`, `webhooks`, `apikeys`, `rules`, `settings`, `feedback`); this parses the
+//! requests and shapes the answers.
 
 mod credentials;
 mod feedback;
@@ -14,19 +16,19 @@ use std::sync::Arc;
 use agnus_shared::aws::DynamoClient;
 use agnus_shared::config::OrgsConfig;
 use agnus_shared::crypto::{SecretBox, SessionTokens};
-use agnus_shared::domain::{OrgName, Plan, Provider, Role, UserId};
+use agnus_shared::domain::{Provider, Role, UserId};
 use agnus_shared::email::{EmailSender, NoEmailSender};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, json_body, json_response, page_json, page_request};
 use agnus_shared::pipeline::{self, Call};
 use agnus_shared::principal::Principal;
 use agnus_shared::routes::OrgsRoute;
-use agnus_shared::services::access::{self, require_admin};
+use agnus_shared::services::access;
 use agnus_shared::services::{
     self,
-    orgs::{Founded, Founder, OrgRequest},
+    orgs::{Founded, Founder, OrgChange, OrgRequest},
 };
-use agnus_shared::store::{Conflict, MembershipView, OrgRecord, OrgScope, Store, StoreError};
+use agnus_shared::store::{MembershipView, OrgRecord, OrgScope, Store};
 use agnus_shared::webhooks;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -144,7 +146,7 @@ async fn route<'a>(state: &'a OrgsState, call: Call<'a, OrgsRoute>) -> Result<Re
         OrgsRoute::RemoveMember => members::remove_member(&ctx).await,
         OrgsRoute::Leave => members::leave(&ctx).await,
         OrgsRoute::Audit => audit_log(&ctx).await,
-        OrgsRoute::Webhooks => credentials::list_webhooks(&ctx).await,
+        OrgsRoute::Webhooks => credentials::webhooks(&ctx).await,
         OrgsRoute::RotateWebhook => credentials::rotate_webhook(&ctx).await,
         OrgsRoute::ApiKeys => credentials::list_api_keys(&ctx).await,
         OrgsRoute::CreateApiKey => credentials::create_api_key(&ctx).await,
@@ -194,11 +196,7 @@ fn no_content() -> Result<Response<Body>, ApiError> {
 
 async fn my_orgs(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let user = ctx.person()?;
-    let page = ctx
-        .state
-        .store
-        .memberships_page(&user.id, &page_request(ctx.req)?)
-        .await?;
+    let page = services::orgs::my_orgs(&ctx.state.store, user, &page_request(ctx.req)?).await?;
     ok(&json!({
         "orgs": page.items.iter().map(membership_json).collect::<Vec<_>>(),
         "nextCursor": page.next_cursor,
@@ -212,24 +210,12 @@ struct CreateOrgBody {
     slug: Option<String>,
 }
 
-/// Every organization, for system admins only (`?q=` searches slug and name). Opening
-/// one is audited in that org (`system_admin.read`); the list itself is logged here.
+/// Every organization, for system admins (`?q=` searches slug and name).
 async fn all_orgs(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let user = ctx.person()?;
-    if !user.is_system_admin {
-        return Err(ApiError::Forbidden {
-            code: "system_admin_required",
-            message: "only system admins can list every organization".into(),
-        });
-    }
     let params = lambda_http::RequestExt::query_string_parameters(ctx.req);
     let search = params.first("q").map(|q| q.chars().take(100).collect::<String>());
-    let page = ctx
-        .state
-        .store
-        .all_orgs_page(search.as_deref(), &page_request(ctx.req)?)
-        .await?;
-    tracing::info!(user_id = %user.id, count = page.items.len(), "system admin listed organizations");
+    let page = services::orgs::all_orgs(&ctx.state.store, user, search.as_deref(), page_request(ctx.req)).await?;
     let orgs: Vec<Value> = page.items.iter().map(|o| org_json(o, None)).collect();
     ok(&json!({ "orgs": orgs, "nextCursor": page.next_cursor }))
 }
@@ -337,68 +323,26 @@ struct UpdateOrgBody {
 
 async fn update_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let body: UpdateOrgBody = json_body(ctx.req)?;
-    if body.slug.is_some() {
-        return Err(ApiError::bad_request(
-            "slug_immutable",
-            "an organization's slug cannot be changed (its webhook URLs depend on it); rename changes the name only",
-        ));
-    }
-    let name = body.name.as_deref().map(OrgName::parse).transpose()?;
-    let plan = body.plan.as_deref().map(str::parse::<Plan>).transpose()?;
-    if name.is_none() && plan.is_none() {
-        return Err(ApiError::bad_request("nothing_to_change", "send a name and/or a plan"));
-    }
+    let change = OrgChange::parse(body.name.as_deref(), body.plan.as_deref(), body.slug.is_some())?;
     let scope = ctx.scope(false).await?;
-    require_admin(&scope)?;
-    if plan.is_some() && !ctx.principal.is_system_admin() {
-        return Err(ApiError::Forbidden {
-            code: "system_admin_only",
-            message: "only a system admin can change an organization's plan".into(),
-        });
-    }
-    let event = scope.audit("org.updated").target(scope.org_id()).details(json!({
-        "name": name.as_ref().map(OrgName::as_str),
-        "previousName": scope.org().name.as_str(),
-        "plan": plan,
-        "previousPlan": scope.org().plan,
-    }));
-    let org = ctx.state.store.update_org(&scope, name.as_ref(), plan, &event).await?;
+    let org = services::orgs::update_org(&ctx.state.store, &scope, &ctx.principal, change).await?;
     ok(&json!({ "org": org_json(&org, scope.role()) }))
 }
 
 async fn delete_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let scope = ctx.scope(false).await?;
-    if !(scope.is_owner() || scope.via_system_admin()) {
-        return Err(StoreError::Conflict(Conflict::NotOwner).into());
-    }
-    let grace = ctx.state.config.delete_grace;
-    let event = scope
-        .audit("org.deleted")
-        .target(scope.org_id())
-        .details(json!({ "graceSeconds": grace.as_secs() }));
-    let org = ctx.state.store.soft_delete_org(&scope, grace, &event).await?;
-    tracing::info!(purge_after = org.purge_after, "organization soft-deleted");
+    let org = services::orgs::delete_org(&ctx.state.store, &scope, ctx.state.config.delete_grace).await?;
     ok(&json!({ "org": org_json(&org, scope.role()) }))
 }
 
 async fn restore_org(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let scope = ctx.scope(true).await?;
-    if !(scope.is_owner() || scope.via_system_admin()) {
-        // Other members of a deleted org have no access at all.
-        return Err(if scope.org().is_deleted() {
-            ApiError::org_not_found()
-        } else {
-            StoreError::Conflict(Conflict::NotOwner).into()
-        });
-    }
-    let event = scope.audit("org.restored").target(scope.org_id());
-    let org = ctx.state.store.restore_org(&scope, &event).await?;
+    let org = services::orgs::restore_org(&ctx.state.store, &scope).await?;
     ok(&json!({ "org": org_json(&org, scope.role()) }))
 }
 
 async fn audit_log(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let scope = ctx.scope(false).await?;
-    require_admin(&scope)?;
-    let page = ctx.state.store.audit_page(&scope, &page_request(ctx.req)?).await?;
+    let page = services::orgs::audit_log(&ctx.state.store, &scope, page_request(ctx.req)).await?;
     ok(&page_json("events", &page))
 }

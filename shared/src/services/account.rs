@@ -8,18 +8,22 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::AuthConfig;
-use crate::crypto::{PasswordHasher, Verified, sha256_hex};
+use crate::crypto::{PasswordHasher, SecretBox, SessionTokens, Verified, sha256_hex};
 use crate::domain::{Email, Password, SessionId, UserId};
 use crate::email::{self, EmailSender, Mail, MailStatus};
 use crate::error::ApiError;
 use crate::store::{Conflict, MailTokenPurpose, RateDecision, SessionRecord, Store, StoreError, TokenUse, UserRecord};
 
 /// What the account use cases need: built per request from the auth function's state (all
-/// borrowed).
+/// borrowed). Signing up, logging in and out and `me` are in `services::sessions`.
 #[derive(Debug, Clone, Copy)]
 pub struct Accounts<'a> {
     pub store: &'a Store,
     pub hasher: &'a PasswordHasher,
+    /// Signs the session tokens (`session::issue`).
+    pub tokens: &'a SessionTokens,
+    /// Seals the webhook secrets of an org founded at signup.
+    pub sealer: &'a SecretBox,
     /// Verification, address-change and password-reset mail.
     pub mailer: &'a dyn EmailSender,
     /// The limits, the access policy, `ADMIN_EMAIL` and where mail links point.
@@ -33,7 +37,7 @@ pub struct EmailChange {
     pub valid_until: i64,
 }
 
-fn limited(decision: RateDecision) -> Result<(), ApiError> {
+pub(super) fn limited(decision: RateDecision) -> Result<(), ApiError> {
     match decision {
         RateDecision::Allowed => Ok(()),
         RateDecision::Limited { retry_after_secs } => Err(ApiError::RateLimited { retry_after_secs }),

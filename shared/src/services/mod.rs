@@ -17,5 +17,6 @@ pub mod members;
 pub mod orgs;
 pub mod repos;
 pub mod rules;
+pub mod sessions;
 pub mod settings;
 pub mod webhooks;

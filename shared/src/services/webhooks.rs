@@ -1,5 +1,6 @@
-//! The org's webhook secrets: rotating one (a new secret shown once, the previous one still
-//! accepted for an overlap so providers can be updated without dropped deliveries).
+//! The org's webhook secrets: listing them with their delivery health, and rotating one (a
+//! new secret shown once, the previous one still accepted for an overlap so providers can
+//! be updated without dropped deliveries).
 
 use std::time::Duration;
 
@@ -9,8 +10,15 @@ use crate::crypto::{SecretBox, WebhookSecret};
 use crate::domain::Provider;
 use crate::error::ApiError;
 use crate::services::access::require_admin;
-use crate::store::{Conflict, OrgScope, Store, StoreError};
+use crate::store::{Conflict, OrgScope, Store, StoreError, WebhookRecord};
 use crate::webhooks::new_sealed_secret;
+
+/// The org's webhooks, one per provider (previews of the secrets, never the secrets, and
+/// the last delivery and rejection), for its admins.
+pub async fn list_webhooks(store: &Store, scope: &OrgScope) -> Result<Vec<WebhookRecord>, ApiError> {
+    require_admin(scope)?;
+    Ok(store.webhooks(scope).await?)
+}
 
 /// A rotated secret: the new one (shown in full this once) and until when the previous one
 /// still verifies deliveries.
