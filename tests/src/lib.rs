@@ -75,11 +75,15 @@ pub fn ensure_emulator() {
     });
 }
 
-/// The provisioned resources (table, queue, bucket, key) as the functions' env variables.
+/// The provisioned resources (table, queue, bucket, key) as the functions' env variables,
+/// from where `localstack/config.sh` told provisioning to write them: `$AGNUS_STATE_DIR`
+/// when the shell sets it (as the scripts honour it), else the checkout's `.local/`.
 pub fn outputs() -> HashMap<String, String> {
     ensure_emulator();
-    let text =
-        std::fs::read_to_string(repo_root().join(".local/outputs.env")).expect("provision wrote .local/outputs.env");
+    let state = std::env::var_os("AGNUS_STATE_DIR").map_or_else(|| repo_root().join(".local"), PathBuf::from);
+    let path = state.join("outputs.env");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("provisioning should have written {}: {e}", path.display()));
     text.lines()
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
