@@ -18,7 +18,9 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use serde_json::Value;
 
+pub mod logs;
 pub mod review;
+pub use logs::CapturedLogs;
 
 pub const JWT_SECRET: &str = "test-only-jwt-key-0123456789abcdef0123456789";
 

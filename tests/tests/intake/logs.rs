@@ -1,35 +1,10 @@
 //! No secret, signature, token or password in any log line.
 
-use std::sync::{Arc, Mutex};
-
 use super::*;
-
-/// A `tracing` writer that keeps everything written, for inspecting log lines.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn no_log_line_contains_a_secret_signature_token_or_password() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            "debug,aws_smithy_runtime=info,aws_smithy_runtime_api=info,hyper=info,aws_config=info",
-        ))
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = CapturedLogs::install();
 
     let (api, _queue) = api_with_queue(&[]).await;
     let alice = api.user().await;
@@ -82,7 +57,7 @@ async fn no_log_line_contains_a_secret_signature_token_or_password() {
         .await;
     assert_eq!(wrong_login.status, 401);
 
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     assert!(text.contains("delivery enqueued"), "logs were captured");
     let token = session.trim_start_matches("agnus_session=");
     let basic = STANDARD.encode(format!("agnus:{}", alice.secrets["azure"]));

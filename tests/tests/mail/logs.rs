@@ -1,36 +1,10 @@
 //! No mail token or password in any log line.
 
-use std::io::Write;
-use std::sync::Mutex;
-
 use super::*;
-
-/// Collects log output for inspection.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn captured_logs_hold_no_token() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            "debug,aws_smithy_runtime=info,aws_smithy_runtime_api=info,hyper=info,aws_config=info",
-        ))
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = CapturedLogs::install();
 
     let api = mail_api(&[]).await;
     let failing = mail_api_from(&[], Some("unverified@nowhere.example")).await;
@@ -100,7 +74,7 @@ async fn captured_logs_hold_no_token() {
         201
     );
 
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     assert!(text.contains("mail sent"), "logs were captured");
     assert!(text.contains("mail not sent"), "the failure was logged");
     for (what, token) in [
