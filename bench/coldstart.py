@@ -16,8 +16,14 @@ that enqueues: each invocation a signed GitHub delivery for another org (so each
 its org up, opens its secret with KMS, claims the delivery in the ledger and sends to SQS,
 as a first delivery does); the orgs are signed up beforehand through the auth bootstrap.
 
+The functions get the environment Lambda gives them, not the caller's shell: the Lambda
+service's variables, `--env-file`, and `SSL_CERT_FILE` naming this host's one bundle of
+root certificates, as `infra/template.yaml` names Amazon Linux 2023's (no `SSL_CERT_DIR`,
+which a developer's shell may set). `--shell-env` starts from the caller's environment
+instead, to compare.
+
 Usage: coldstart.py --bin intake=target/bench/intake --bin auth=... [--runs 10]
-                    [--invocations 2] [--env-file F]
+                    [--invocations 2] [--env-file F] [--shell-env]
 """
 
 from __future__ import annotations
@@ -256,14 +262,36 @@ def run_once(path: str, events: list[dict], env: dict) -> tuple[float, list[floa
     return (Runtime.done_at[0] - start) * 1000, own, peak_kib, (Runtime.served_at[0] - start) * 1000, cpu_ns / 1e6
 
 
+# Where distributions keep their one bundle of root certificates (the order of the
+# openssl-probe crate, which the functions' HTTPS client uses when SSL_CERT_FILE is unset).
+CERT_BUNDLES = [
+    "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",  # Amazon Linux 2023, Fedora, RHEL
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",  # openSUSE
+    "/etc/ssl/cert.pem",  # Alpine
+]
+
+
+def lambda_environment() -> dict[str, str]:
+    """What a function sees in Lambda before its own variables: no HOME, no shell settings."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "en_US.UTF-8", "TZ": ":UTC"}
+    bundle = next((b for b in CERT_BUNDLES if os.path.isfile(b)), None)
+    if bundle is None:
+        raise SystemExit(f"coldstart: no root-certificate bundle in {CERT_BUNDLES}")
+    env["SSL_CERT_FILE"] = bundle
+    return env
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--bin", action="append", required=True, help="name=path")
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--invocations", type=int, default=2, help="events per process (first, second, ...)")
     p.add_argument("--env-file")
+    p.add_argument("--shell-env", action="store_true", help="start from the caller's environment")
     args = p.parse_args()
-    env = dict(os.environ)
+    env = dict(os.environ) if args.shell_env else lambda_environment()
     if args.env_file:
         for line in open(args.env_file):
             if "=" in line:

@@ -26,15 +26,55 @@ pub use agnus_sqs::SqsSender;
 /// Loads the shared SDK configuration once per cold start, with the functions' timeouts
 /// ([`timeouts`]; `AGNUS_AWS_ATTEMPT_TIMEOUT_MS` / `AGNUS_AWS_OPERATION_TIMEOUT_MS`
 /// override them — the local emulator is far slower than AWS, so `make dev` raises them).
-pub async fn load() -> SdkConfig {
+pub async fn load() -> Result<SdkConfig, TrustBundleError> {
+    check_trust_bundle()?;
     let attempt = env_ms("AGNUS_AWS_ATTEMPT_TIMEOUT_MS").unwrap_or(ATTEMPT_TIMEOUT);
     let operation = env_ms("AGNUS_AWS_OPERATION_TIMEOUT_MS").unwrap_or(OPERATION_TIMEOUT);
-    aws_config::defaults(BehaviorVersion::latest())
+    Ok(aws_config::defaults(BehaviorVersion::latest())
         .http_client(https_client())
         .retry_config(RetryConfig::standard().with_max_attempts(4))
         .timeout_config(timeouts_of(attempt, operation))
         .load()
-        .await
+        .await)
+}
+
+/// `SSL_CERT_FILE` names the one file of root certificates the HTTPS client reads.
+///
+/// Unset, the client (`rustls-native-certs`) reads the distribution's bundle *and* every
+/// certificate directory it finds, in every cold start: on Amazon Linux 2023 a line-by-line
+/// scan of the bundle's 320 KB "trusted certificate" twin, on Debian every root decoded a
+/// second time from its own file (BENCHMARKS.md, "One certificate bundle").
+/// `infra/template.yaml` therefore sets it. A wrong path would
+/// leave the client with no roots and every AWS call failing with "unknown issuer", so
+/// the cold start checks it first and stops with this message instead.
+#[derive(Debug, thiserror::Error)]
+#[error("SSL_CERT_FILE={path} is not a readable, non-empty file ({reason})")]
+pub struct TrustBundleError {
+    path: String,
+    reason: String,
+}
+
+/// Checks `SSL_CERT_FILE` when it is set (see [`TrustBundleError`]); unset is fine.
+pub fn check_trust_bundle() -> Result<(), TrustBundleError> {
+    check_bundle(std::env::var_os("SSL_CERT_FILE").as_deref())
+}
+
+fn check_bundle(path: Option<&std::ffi::OsStr>) -> Result<(), TrustBundleError> {
+    let Some(path) = path else { return Ok(()) };
+    let unusable = |reason: String| TrustBundleError {
+        path: path.to_string_lossy().into_owned(),
+        reason,
+    };
+    let meta = std::fs::File::open(path)
+        .and_then(|f| f.metadata())
+        .map_err(|e| unusable(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(unusable("not a regular file".to_owned()));
+    }
+    if meta.len() == 0 {
+        return Err(unusable("empty".to_owned()));
+    }
+    Ok(())
 }
 
 /// One HTTPS client for every SDK client of a function (and the lean SendMessage), the
@@ -130,5 +170,39 @@ mod tests {
             "functions time out at 10 s"
         );
         assert!(ATTEMPT_TIMEOUT < OPERATION_TIMEOUT);
+    }
+
+    #[test]
+    fn an_unset_certificate_file_leaves_the_default_search() {
+        assert!(check_bundle(None).is_ok());
+    }
+
+    #[test]
+    fn a_certificate_file_that_is_missing_empty_or_a_directory_stops_the_cold_start() {
+        let dir = std::env::temp_dir().join(format!("agnus-trust-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, b"").unwrap();
+        let bundle = dir.join("bundle.pem");
+        std::fs::write(&bundle, b"-----BEGIN CERTIFICATE-----\n").unwrap();
+
+        let missing = check_bundle(Some(dir.join("missing.pem").as_os_str())).unwrap_err();
+        assert!(missing.to_string().starts_with("SSL_CERT_FILE="), "{missing}");
+        assert!(missing.to_string().contains("missing.pem"), "{missing}");
+        assert!(
+            check_bundle(Some(empty.as_os_str()))
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
+        assert!(
+            check_bundle(Some(dir.as_os_str()))
+                .unwrap_err()
+                .to_string()
+                .contains("not a regular file")
+        );
+        assert!(check_bundle(Some("".as_ref())).is_err());
+        assert!(check_bundle(Some(bundle.as_os_str())).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

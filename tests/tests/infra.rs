@@ -142,6 +142,33 @@ fn every_function_environment_satisfies_its_config() {
     }
 }
 
+/// Every function reads one root-certificate bundle, its runtime's (`aws::load` checks the
+/// file at cold start): no function changes the runtime or names another file or a
+/// directory, which would bring back the second pass over the same roots.
+#[test]
+fn every_function_trusts_the_one_certificate_bundle_of_its_runtime() {
+    let t = load("template.yaml");
+    let globals = &t["Globals"]["Function"];
+    assert_eq!(globals["Runtime"].as_str(), Some("provided.al2023"));
+    assert_eq!(
+        globals["Environment"]["Variables"]["SSL_CERT_FILE"].as_str(),
+        Some("/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem")
+    );
+    assert!(globals["Environment"]["Variables"].get("SSL_CERT_DIR").is_none());
+    let all = functions(&t);
+    assert!(all.len() >= 9, "{} functions", all.len());
+    for (name, resource) in all {
+        let props = &resource["Properties"];
+        assert!(props.get("Runtime").is_none(), "{name} changes the runtime");
+        for var in ["SSL_CERT_FILE", "SSL_CERT_DIR"] {
+            assert!(
+                props["Environment"]["Variables"].get(var).is_none(),
+                "{name} sets {var}"
+            );
+        }
+    }
+}
+
 #[test]
 fn queue_visibility_is_at_least_six_worker_timeouts_and_the_dlq_is_wired() {
     let t = load("template.yaml");

@@ -16,7 +16,9 @@ async fn main() -> Result<(), Error> {
             return Err(e.into());
         }
     };
-    let sdk = aws::load().await;
+    let sdk = aws::load()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let mailer = agnus_shared::email::sender(&sdk, config.mail_from.as_deref());
     let state = Arc::new(AuthState::new(config, aws::dynamodb(&sdk), aws::kms(&sdk)).with_mailer(mailer));
     // Connection opened during init: the first request pays no connect (see Store::warm_up).

@@ -10,7 +10,9 @@ use lambda_http::{Error, Request, service_fn};
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = IntakeConfig::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
-    let sdk = aws::load().await;
+    let sdk = aws::load()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let state = Arc::new(IntakeState::new(
         config.clone(),
         aws::dynamodb(&sdk),

@@ -10,7 +10,9 @@ use lambda_http::{Error, Request, service_fn};
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = InvitesConfig::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
-    let sdk = aws::load().await;
+    let sdk = aws::load()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     // Invitations go out through SES from AGNUS_MAIL_FROM (unset: not sent; the admin gets the link).
     let mailer = agnus_shared::email::sender(&sdk, config.mail_from.as_deref());
     let state = Arc::new(InvitesState::new(config, aws::dynamodb(&sdk), mailer));

@@ -10,7 +10,9 @@ use lambda_http::{Error, Request, service_fn};
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = OrgsConfig::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
-    let sdk = aws::load().await;
+    let sdk = aws::load()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     // Membership mail goes out through SES from AGNUS_MAIL_FROM (unset: not sent).
     let mailer = agnus_shared::email::sender(&sdk, config.mail_from.as_deref());
     let state = Arc::new(OrgsState::new(config, aws::dynamodb(&sdk), aws::kms(&sdk)).with_mailer(mailer));

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = PurgeConfig::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
-    let sdk = aws::load().await;
+    let sdk = aws::load()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let store = Store::new(aws::dynamodb(&sdk), config.table_name);
     lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| {
         let store = store.clone();

@@ -15,7 +15,9 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = ReviewerConfig::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
-    let sdk = aws::load().await;
+    let sdk = aws::load()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let store = Store::new(aws::dynamodb(&sdk), config.table_name.clone());
     // Connection opened during init: the first batch pays no connect (see Store::warm_up).
     store.warm_up().await;

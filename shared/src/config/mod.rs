@@ -201,6 +201,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "AGNUS_METRICS_NAMESPACE",
         "AgnusAI: CloudWatch namespace of the EMF metrics (read by metrics::Emitter)",
     ),
+    (
+        "SSL_CERT_FILE",
+        "unset: the one file of root certificates the AWS clients trust (read by aws::load; infra sets Amazon Linux 2023's bundle)",
+    ),
 ];
 
 fn session_ttl(src: &dyn Source) -> Result<Duration, ConfigError> {
