@@ -133,6 +133,11 @@ def check(page, watch, name):
         if width == 390:
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 1, f"{name}: page is {overflow}px wider than a 390px screen"
+            # Nor may a table hide columns behind a sideways scroll: its rows stack there.
+            hidden = page.evaluate("""[...document.querySelectorAll('.table-wrap')]
+                .filter((w) => w.scrollWidth - w.clientWidth > 1)
+                .map((w) => `${w.getAttribute('aria-label')}: ${w.scrollWidth - w.clientWidth}px`)""")
+            assert not hidden, f"{name}: tables scroll sideways at 390 px: {hidden}"
     page.set_viewport_size({"width": 1280, "height": 900})
     CHECKED.append(name)
 

@@ -124,16 +124,25 @@ export function copyable(value, label, { secret = false } = {}) {
 }
 
 export function table(caption, headers, rows) {
+  const body = h("tbody", {}, rows);
+  // On a phone each row becomes a card of "label: value" lines (app.css): every cell
+  // carries its column's name, shown before it there.
+  const labels = headers.map((t) => (t instanceof Node ? t.textContent : String(t)));
+  for (const row of body.rows) {
+    [...row.cells].forEach((cell, i) => {
+      if (labels[i] && !cell.hasAttribute("colspan")) cell.dataset.label = labels[i];
+    });
+  }
   return h(
     "div",
-    // Scrolls sideways on narrow screens: focusable, so the keyboard can scroll it.
+    // Focusable and scrollable, so the keyboard can still scroll an unusually wide cell.
     { class: "table-wrap", tabindex: "0", role: "region", "aria-label": caption },
     h(
       "table",
       {},
       h("caption", { class: "sr-only" }, caption),
       h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", {}, rows),
+      body,
     ),
   );
 }
