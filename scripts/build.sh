@@ -15,6 +15,17 @@ export AWS_LC_SYS_NO_JITTER_ENTROPY=1
 PATH="$AGNUS_VENV/bin:$PATH" cargo lambda build --release "--$arch" \
   --bin auth --bin orgs --bin invites --bin intake --bin repos --bin worker --bin reviewer --bin purge --bin console
 echo "bootstraps (budget: 6 MB each, the reviewer 7 MB):" >&2
+over=()
 for f in auth orgs invites intake repos worker reviewer purge console; do
-  printf '  %-8s %s bytes\n' "$f" "$(stat -c %s "${CARGO_TARGET_DIR:-target}/lambda/$f/bootstrap")" >&2
+  size="$(stat -c %s "${CARGO_TARGET_DIR:-target}/lambda/$f/bootstrap")"
+  budget=6000000
+  [[ "$f" == reviewer ]] && budget=7000000
+  printf '  %-8s %s bytes (%s under)\n' "$f" "$size" "$((budget - size))" >&2
+  ((size <= budget)) || over+=("$f")
 done
+# Each bootstrap is downloaded on every cold start: a size over budget is a regression to
+# look at (BENCHMARKS.md, "Bootstrap sizes"), not something to ship unnoticed.
+if ((${#over[@]})); then
+  echo "build: over budget: ${over[*]} (AGNUS_ALLOW_OVER_BUDGET=1 builds anyway)" >&2
+  [[ "${AGNUS_ALLOW_OVER_BUDGET:-0}" == 1 ]] || exit 1
+fi
