@@ -44,9 +44,9 @@ pub async fn load() -> Result<SdkConfig, TrustBundleError> {
 /// certificate directory it finds, in every cold start: on Amazon Linux 2023 a line-by-line
 /// scan of the bundle's 320 KB "trusted certificate" twin, on Debian every root decoded a
 /// second time from its own file (BENCHMARKS.md, "One certificate bundle").
-/// `infra/template.yaml` therefore sets it. A wrong path would
-/// leave the client with no roots and every AWS call failing with "unknown issuer", so
-/// the cold start checks it first and stops with this message instead.
+/// `infra/template.yaml` therefore sets it. A wrong path would leave the client with no
+/// roots and every AWS call failing with "unknown issuer", so the cold start checks it
+/// first and stops with this message instead.
 #[derive(Debug, thiserror::Error)]
 #[error("SSL_CERT_FILE={path} is not a readable, non-empty file ({reason})")]
 pub struct TrustBundleError {
