@@ -452,6 +452,7 @@ async fn import_repo(run: &Runner<'_>, org: &OrgRecord, repo: &plan::PlannedRepo
         created_at: repo.source.created_at,
         created_by: "migration".into(),
         token_ciphertext,
+        token_identity: None,
     };
     let metadata = RepoMetadata {
         repo_path: repo.source.repo_path.clone(),

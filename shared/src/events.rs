@@ -25,6 +25,22 @@ pub struct PrEvent {
     pub action: PrAction,
     pub title: Option<String>,
     pub author: Option<String>,
+    /// The comment of a [`PrAction::Mention`] candidate: whether it asks for a review is
+    /// decided with the repository's settings and identity ([`crate::trigger`]).
+    pub comment: Option<Comment>,
+}
+
+/// A comment on a pull request, as far as deciding whether it asks for a review needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub body: String,
+    /// The provider's stable id of the commenter (GitHub/GitLab user id, Bitbucket uuid,
+    /// Azure DevOps identity id), compared with the repository token's identity.
+    pub author_id: Option<String>,
+    /// The commenter's login or name (compared too, case-insensitively).
+    pub author_login: Option<String>,
+    /// The provider says the commenter is a bot or an app (see [`crate::trigger`]).
+    pub author_is_bot: bool,
 }
 
 /// The worker's verdict on an event.
@@ -52,8 +68,23 @@ fn bool_at(v: &Value, path: &[&str]) -> bool {
         .unwrap_or(false)
 }
 
-fn mentions(text: Option<&str>, mention: &str) -> bool {
-    text.is_some_and(|t| t.to_lowercase().contains(&mention.to_lowercase()))
+fn id_at(v: &Value, path: &[&str]) -> Option<String> {
+    let found = path.iter().try_fold(v, |v, k| v.get(*k))?;
+    match found {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A comment event's comment (`None`: no text, nothing can ask for a review).
+fn comment(body: Option<&str>, author_id: Option<String>, login: Option<&str>, is_bot: bool) -> Option<Comment> {
+    Some(Comment {
+        body: body?.to_owned(),
+        author_id,
+        author_login: login.map(str::to_owned),
+        author_is_bot: is_bot,
+    })
 }
 
 fn repo(provider: Provider, full_name: Option<&str>) -> Result<RepoRef, MalformedPayload> {
@@ -61,27 +92,23 @@ fn repo(provider: Provider, full_name: Option<&str>) -> Result<RepoRef, Malforme
     RepoRef::parse(provider, name).map_err(|e| MalformedPayload(e.message))
 }
 
-/// Normalizes a verified delivery. `mention` is the handle that asks for a review in a
-/// comment (e.g. `@agnus`).
-pub fn normalize(
-    provider: Provider,
-    event: &str,
-    payload: &[u8],
-    mention: &str,
-) -> Result<Normalized, MalformedPayload> {
+/// Normalizes a verified delivery. A comment comes back as a [`PrAction::Mention`]
+/// candidate with its [`Comment`]: whether it asks for a review depends on the
+/// repository's settings and identity, which the worker knows ([`crate::trigger`]).
+pub fn normalize(provider: Provider, event: &str, payload: &[u8]) -> Result<Normalized, MalformedPayload> {
     let v: Value = serde_json::from_slice(payload).map_err(|e| MalformedPayload(e.to_string()))?;
     if !v.is_object() {
         return Err(MalformedPayload("not a JSON object".into()));
     }
     match provider {
-        Provider::Github => github(event, &v, mention),
-        Provider::Gitlab => gitlab(event, &v, mention),
-        Provider::Azure => azure(&v, mention),
-        Provider::Bitbucket => bitbucket(event, &v, mention),
+        Provider::Github => github(event, &v),
+        Provider::Gitlab => gitlab(event, &v),
+        Provider::Azure => azure(&v),
+        Provider::Bitbucket => bitbucket(event, &v),
     }
 }
 
-fn github(event: &str, v: &Value, mention: &str) -> Result<Normalized, MalformedPayload> {
+fn github(event: &str, v: &Value) -> Result<Normalized, MalformedPayload> {
     match event {
         "pull_request" => {
             let action = match str_at(v, &["action"]) {
@@ -102,29 +129,40 @@ fn github(event: &str, v: &Value, mention: &str) -> Result<Normalized, Malformed
                 action,
                 title: str_at(v, &["pull_request", "title"]).map(str::to_owned),
                 author: str_at(v, &["pull_request", "user", "login"]).map(str::to_owned),
+                comment: None,
             }))
         }
         "issue_comment" => {
             if str_at(v, &["action"]) != Some("created") || v.pointer("/issue/pull_request").is_none() {
                 return Ok(Normalized::Skip("not_a_pull_request_comment"));
             }
-            if !mentions(str_at(v, &["comment", "body"]), mention) {
+            let login = str_at(v, &["comment", "user", "login"]);
+            let is_bot = str_at(v, &["comment", "user", "type"]).is_some_and(|t| !t.eq_ignore_ascii_case("User"))
+                || v.pointer("/comment/performed_via_github_app").is_some_and(|a| !a.is_null())
+                || login.is_some_and(|l| l.ends_with("[bot]"));
+            let Some(comment) = comment(
+                str_at(v, &["comment", "body"]),
+                id_at(v, &["comment", "user", "id"]),
+                login,
+                is_bot,
+            ) else {
                 return Ok(Normalized::Skip("no_mention"));
-            }
+            };
             Ok(Normalized::Review(PrEvent {
                 repo: repo(Provider::Github, str_at(v, &["repository", "full_name"]))?,
                 pr_number: u64_at(v, &["issue", "number"]).ok_or_else(|| MalformedPayload("no issue number".into()))?,
                 head_sha: None,
                 action: PrAction::Mention,
                 title: str_at(v, &["issue", "title"]).map(str::to_owned),
-                author: str_at(v, &["comment", "user", "login"]).map(str::to_owned),
+                author: login.map(str::to_owned),
+                comment: Some(comment),
             }))
         }
         _ => Ok(Normalized::Skip("unsupported_event")),
     }
 }
 
-fn gitlab(event: &str, v: &Value, mention: &str) -> Result<Normalized, MalformedPayload> {
+fn gitlab(event: &str, v: &Value) -> Result<Normalized, MalformedPayload> {
     let kind = str_at(v, &["object_kind"]).unwrap_or(event);
     match kind {
         "merge_request" | "Merge Request Hook" => {
@@ -147,15 +185,25 @@ fn gitlab(event: &str, v: &Value, mention: &str) -> Result<Normalized, Malformed
                 action,
                 title: str_at(attrs, &["title"]).map(str::to_owned),
                 author: str_at(v, &["user", "username"]).map(str::to_owned),
+                comment: None,
             }))
         }
         "note" | "Note Hook" => {
             if str_at(v, &["object_attributes", "noteable_type"]) != Some("MergeRequest") {
                 return Ok(Normalized::Skip("not_a_pull_request_comment"));
             }
-            if !mentions(str_at(v, &["object_attributes", "note"]), mention) {
+            let login = str_at(v, &["user", "username"]);
+            // GitLab's webhooks carry no bot flag; its bot users have reserved names.
+            let is_bot = login.is_some_and(crate::trigger::gitlab_bot_username)
+                || bool_at(v, &["object_attributes", "system"]);
+            let Some(comment) = comment(
+                str_at(v, &["object_attributes", "note"]),
+                id_at(v, &["user", "id"]).or_else(|| id_at(v, &["object_attributes", "author_id"])),
+                login,
+                is_bot,
+            ) else {
                 return Ok(Normalized::Skip("no_mention"));
-            }
+            };
             Ok(Normalized::Review(PrEvent {
                 repo: repo(Provider::Gitlab, str_at(v, &["project", "path_with_namespace"]))?,
                 pr_number: u64_at(v, &["merge_request", "iid"])
@@ -163,20 +211,33 @@ fn gitlab(event: &str, v: &Value, mention: &str) -> Result<Normalized, Malformed
                 head_sha: str_at(v, &["merge_request", "last_commit", "id"]).map(str::to_owned),
                 action: PrAction::Mention,
                 title: str_at(v, &["merge_request", "title"]).map(str::to_owned),
-                author: str_at(v, &["user", "username"]).map(str::to_owned),
+                author: login.map(str::to_owned),
+                comment: Some(comment),
             }))
         }
         _ => Ok(Normalized::Skip("unsupported_event")),
     }
 }
 
-fn azure(v: &Value, mention: &str) -> Result<Normalized, MalformedPayload> {
+fn azure(v: &Value) -> Result<Normalized, MalformedPayload> {
     let r = &v["resource"];
+    let mut said = None;
     let (action, pr) = match str_at(v, &["eventType"]) {
         Some("git.pullrequest.created") => (PrAction::Opened, r),
         Some("git.pullrequest.updated") => (PrAction::Synchronize, r),
         Some("ms.vss-code.git-pullrequest-comment-event") => {
-            if !mentions(str_at(r, &["comment", "content"]), mention) {
+            let author = &r["comment"]["author"];
+            // Service identities (build service, apps) have `svc.`/`s2s.` descriptors;
+            // system comments are the service's own.
+            let is_bot = str_at(author, &["descriptor"]).is_some_and(crate::trigger::azure_service_descriptor)
+                || str_at(r, &["comment", "commentType"]).is_some_and(|t| t.eq_ignore_ascii_case("system"));
+            said = comment(
+                str_at(r, &["comment", "content"]),
+                id_at(author, &["id"]),
+                str_at(author, &["uniqueName"]),
+                is_bot,
+            );
+            if said.is_none() {
                 return Ok(Normalized::Skip("no_mention"));
             }
             (PrAction::Mention, &r["pullRequest"])
@@ -197,15 +258,27 @@ fn azure(v: &Value, mention: &str) -> Result<Normalized, MalformedPayload> {
         action,
         title: str_at(pr, &["title"]).map(str::to_owned),
         author: str_at(pr, &["createdBy", "uniqueName"]).map(str::to_owned),
+        comment: said,
     }))
 }
 
-fn bitbucket(event: &str, v: &Value, mention: &str) -> Result<Normalized, MalformedPayload> {
+fn bitbucket(event: &str, v: &Value) -> Result<Normalized, MalformedPayload> {
+    let mut said = None;
     let action = match event {
         "pullrequest:created" => PrAction::Opened,
         "pullrequest:updated" => PrAction::Synchronize,
         "pullrequest:comment_created" => {
-            if !mentions(str_at(v, &["comment", "content", "raw"]), mention) {
+            let actor = &v["actor"];
+            // Bitbucket's accounts are `user`s; apps and integrations act as `app_user`
+            // (or a `team`).
+            let is_bot = str_at(actor, &["type"]).is_some_and(|t| t != "user");
+            said = comment(
+                str_at(v, &["comment", "content", "raw"]),
+                id_at(actor, &["uuid"]).or_else(|| id_at(actor, &["account_id"])),
+                str_at(actor, &["nickname"]),
+                is_bot,
+            );
+            if said.is_none() {
                 return Ok(Normalized::Skip("no_mention"));
             }
             PrAction::Mention
@@ -225,6 +298,7 @@ fn bitbucket(event: &str, v: &Value, mention: &str) -> Result<Normalized, Malfor
         author: str_at(v, &["actor", "nickname"])
             .or_else(|| str_at(v, &["actor", "display_name"]))
             .map(str::to_owned),
+        comment: said,
     }))
 }
 
@@ -237,7 +311,7 @@ mod tests {
     }
 
     fn review(provider: Provider, event: &str, path: &str) -> PrEvent {
-        match normalize(provider, event, &fixture(path), "@agnus").unwrap() {
+        match normalize(provider, event, &fixture(path)).unwrap() {
             Normalized::Review(e) => e,
             other => panic!("{path}: {other:?}"),
         }
@@ -261,11 +335,9 @@ mod tests {
         let closed = normalize(
             Provider::Github,
             "pull_request",
-            &fixture("github/pull_request.closed.json"),
-            "@agnus",
-        );
+            &fixture("github/pull_request.closed.json"));
         assert_eq!(closed.unwrap(), Normalized::Skip("unsupported_action"));
-        let ping = normalize(Provider::Github, "ping", &fixture("github/ping.json"), "@agnus");
+        let ping = normalize(Provider::Github, "ping", &fixture("github/ping.json"));
         assert_eq!(ping.unwrap(), Normalized::Skip("unsupported_event"));
     }
 
@@ -273,25 +345,44 @@ mod tests {
     fn github_drafts_and_comment_mentions() {
         let mut v: Value = serde_json::from_slice(&fixture("github/pull_request.opened.json")).unwrap();
         v["pull_request"]["draft"] = Value::Bool(true);
-        let draft = normalize(Provider::Github, "pull_request", v.to_string().as_bytes(), "@agnus").unwrap();
+        let draft = normalize(Provider::Github, "pull_request", v.to_string().as_bytes()).unwrap();
         assert_eq!(draft, Normalized::Skip("draft_pr"));
 
         let mut c: Value = serde_json::from_slice(&fixture("github/issue_comment.created.json")).unwrap();
         // The published example is an issue comment; a PR comment carries issue.pull_request.
         assert_eq!(
-            normalize(Provider::Github, "issue_comment", c.to_string().as_bytes(), "@agnus").unwrap(),
+            normalize(Provider::Github, "issue_comment", c.to_string().as_bytes()).unwrap(),
             Normalized::Skip("not_a_pull_request_comment")
         );
         c["issue"]["pull_request"] =
             serde_json::json!({"url": "https://api.github.com/repos/Codertocat/Hello-World/pulls/1"});
-        assert_eq!(
-            normalize(Provider::Github, "issue_comment", c.to_string().as_bytes(), "@agnus").unwrap(),
-            Normalized::Skip("no_mention")
-        );
         c["comment"]["body"] = Value::from("@AgnUS please review");
-        match normalize(Provider::Github, "issue_comment", c.to_string().as_bytes(), "@agnus").unwrap() {
-            Normalized::Review(e) => assert_eq!((e.action, e.pr_number, e.head_sha), (PrAction::Mention, 1, None)),
+        match normalize(Provider::Github, "issue_comment", c.to_string().as_bytes()).unwrap() {
+            Normalized::Review(e) => {
+                assert_eq!((e.action, e.pr_number, e.head_sha), (PrAction::Mention, 1, None));
+                let comment = e.comment.unwrap();
+                assert_eq!(comment.body, "@AgnUS please review");
+                assert_eq!(comment.author_login.as_deref(), Some("Codertocat"));
+                assert!(comment.author_id.is_some());
+                assert!(!comment.author_is_bot);
+            }
             other => panic!("{other:?}"),
+        }
+        // An app's or a bot account's comment is flagged as such.
+        for (field, value) in [
+            ("type", Value::from("Bot")),
+            ("app", serde_json::json!({"id": 1, "slug": "x"})),
+            ("login", Value::from("renovate[bot]")),
+        ] {
+            let mut bot = c.clone();
+            match field {
+                "app" => bot["comment"]["performed_via_github_app"] = value,
+                _ => bot["comment"]["user"][field] = value,
+            }
+            match normalize(Provider::Github, "issue_comment", bot.to_string().as_bytes()).unwrap() {
+                Normalized::Review(e) => assert!(e.comment.unwrap().author_is_bot, "{field}"),
+                other => panic!("{other:?}"),
+            }
         }
     }
 
@@ -307,9 +398,7 @@ mod tests {
             normalize(
                 Provider::Gitlab,
                 "Merge Request Hook",
-                v.to_string().as_bytes(),
-                "@agnus"
-            )
+                v.to_string().as_bytes())
             .unwrap(),
             Normalized::Skip("no_new_commits")
         );
@@ -318,9 +407,7 @@ mod tests {
             normalize(
                 Provider::Gitlab,
                 "Merge Request Hook",
-                v.to_string().as_bytes(),
-                "@agnus"
-            )
+                v.to_string().as_bytes())
             .unwrap(),
             Normalized::Review(PrEvent {
                 action: PrAction::Synchronize,
@@ -329,7 +416,7 @@ mod tests {
         ));
         let mut note: Value = serde_json::from_slice(&fixture("gitlab/note.merge_request.json")).unwrap();
         note["object_attributes"]["note"] = Value::from("hey @agnus, look");
-        match normalize(Provider::Gitlab, "Note Hook", note.to_string().as_bytes(), "@agnus").unwrap() {
+        match normalize(Provider::Gitlab, "Note Hook", note.to_string().as_bytes()).unwrap() {
             Normalized::Review(e) => assert_eq!(
                 (e.action, e.pr_number, e.repo.full_name.as_str()),
                 (PrAction::Mention, 1, "gitlab-org/gitlab-test")
@@ -352,9 +439,7 @@ mod tests {
         let updated = normalize(
             Provider::Azure,
             "git.pullrequest.updated",
-            &fixture("azure/git.pullrequest.updated.json"),
-            "@agnus",
-        );
+            &fixture("azure/git.pullrequest.updated.json"));
         assert_eq!(updated.unwrap(), Normalized::Skip("pull_request_closed"));
     }
 
@@ -370,17 +455,55 @@ mod tests {
         let other = normalize(
             Provider::Bitbucket,
             "repo:push",
-            &fixture("bitbucket/pullrequest.created.json"),
-            "@agnus",
-        );
+            &fixture("bitbucket/pullrequest.created.json"));
         assert_eq!(other.unwrap(), Normalized::Skip("unsupported_event"));
     }
 
     #[test]
+    fn every_provider_flags_comments_by_bots_apps_and_service_identities() {
+        let comment_of = |provider, event: &str, v: &Value| match normalize(provider, event, v.to_string().as_bytes()) {
+            Ok(Normalized::Review(e)) => e.comment.expect("a comment"),
+            other => panic!("{other:?}"),
+        };
+        // GitLab: a project access token's bot user; a person.
+        let mut note: Value = serde_json::from_slice(&fixture("gitlab/note.merge_request.json")).unwrap();
+        note["object_attributes"]["note"] = Value::from("@agnus");
+        let person = comment_of(Provider::Gitlab, "Note Hook", &note);
+        assert!(!person.author_is_bot);
+        assert_eq!(person.author_login.as_deref(), Some("root"));
+        note["user"]["username"] = Value::from("project_278964_bot_3f2a");
+        assert!(comment_of(Provider::Gitlab, "Note Hook", &note).author_is_bot);
+        // Bitbucket: an app user.
+        let mut bb: Value = serde_json::from_slice(&fixture("bitbucket/pullrequest.created.json")).unwrap();
+        bb["comment"] = serde_json::json!({"content": {"raw": "@agnus please"}});
+        bb["actor"]["type"] = Value::from("user");
+        assert!(!comment_of(Provider::Bitbucket, "pullrequest:comment_created", &bb).author_is_bot);
+        bb["actor"]["type"] = Value::from("app_user");
+        assert!(comment_of(Provider::Bitbucket, "pullrequest:comment_created", &bb).author_is_bot);
+        // Azure DevOps: a service identity's descriptor, a system comment.
+        let created: Value = serde_json::from_slice(&fixture("azure/git.pullrequest.created.json")).unwrap();
+        let mut az = serde_json::json!({
+            "eventType": "ms.vss-code.git-pullrequest-comment-event",
+            "resource": {
+                "comment": {"content": "@agnus", "commentType": "text",
+                            "author": {"id": "a1", "uniqueName": "ada@fabrikam.example", "descriptor": "aad.MDAw"}},
+                "pullRequest": created["resource"].clone()
+            }
+        });
+        let said = comment_of(Provider::Azure, "", &az);
+        assert_eq!((said.author_id.as_deref(), said.author_is_bot), (Some("a1"), false));
+        az["resource"]["comment"]["author"]["descriptor"] = Value::from("svc.ZmJh");
+        assert!(comment_of(Provider::Azure, "", &az).author_is_bot);
+        az["resource"]["comment"]["author"]["descriptor"] = Value::from("aad.MDAw");
+        az["resource"]["comment"]["commentType"] = Value::from("system");
+        assert!(comment_of(Provider::Azure, "", &az).author_is_bot);
+    }
+
+    #[test]
     fn malformed_payloads_are_errors_not_skips() {
-        assert!(normalize(Provider::Github, "pull_request", b"not json", "@agnus").is_err());
-        assert!(normalize(Provider::Github, "pull_request", b"[1]", "@agnus").is_err());
+        assert!(normalize(Provider::Github, "pull_request", b"not json").is_err());
+        assert!(normalize(Provider::Github, "pull_request", b"[1]").is_err());
         let no_repo = br#"{"action":"opened","pull_request":{"number":1}}"#;
-        assert!(normalize(Provider::Github, "pull_request", no_repo, "@agnus").is_err());
+        assert!(normalize(Provider::Github, "pull_request", no_repo).is_err());
     }
 }

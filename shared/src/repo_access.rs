@@ -27,6 +27,7 @@ use serde::Deserialize;
 use crate::config::ProviderApis;
 use crate::domain::Provider;
 use crate::provider_api::{CallError, azure_repository, classify, decode, encode, gitlab_api};
+use crate::trigger::TokenIdentity;
 
 const USER_AGENT: &str = concat!("agnus-repos/", env!("CARGO_PKG_VERSION"));
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -115,6 +116,66 @@ impl RepoAccess {
                     .any(|v| v.permission == "write" || v.permission == "admin"))
             }
         }
+    }
+
+    /// Who `token` acts as at `provider` (what the engine's own comments are authored
+    /// by): GitHub `GET /user`, GitLab `GET /user`, Bitbucket `GET /user`, Azure DevOps
+    /// `GET /{organization}/_apis/connectionData` (its `authenticatedUser`).
+    pub async fn identity(
+        &self,
+        provider: Provider,
+        full_name: &str,
+        token: &SecretString,
+    ) -> Result<TokenIdentity, CallError> {
+        let bearer = || ("authorization", format!("Bearer {}", token.expose_secret()));
+        let id = |v: &serde_json::Value, k: &str| match &v[k] {
+            serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        let login = |v: &serde_json::Value, k: &str| v[k].as_str().filter(|s| !s.is_empty()).map(str::to_owned);
+        Ok(match provider {
+            Provider::Github => {
+                let headers = [
+                    bearer(),
+                    ("accept", "application/vnd.github+json".into()),
+                    ("x-github-api-version", "2022-11-28".into()),
+                ];
+                let me: serde_json::Value = decode(&self.get(format!("{}/user", self.github), &headers).await?, "GitHub")?;
+                TokenIdentity {
+                    id: id(&me, "id"),
+                    login: login(&me, "login"),
+                }
+            }
+            Provider::Gitlab => {
+                let me: serde_json::Value =
+                    decode(&self.get(format!("{}/user", self.gitlab), &[bearer()]).await?, "GitLab")?;
+                TokenIdentity {
+                    id: id(&me, "id"),
+                    login: login(&me, "username"),
+                }
+            }
+            Provider::Bitbucket => {
+                let me: serde_json::Value =
+                    decode(&self.get(format!("{}/user", self.bitbucket), &[bearer()]).await?, "Bitbucket")?;
+                TokenIdentity {
+                    id: id(&me, "uuid").or_else(|| id(&me, "account_id")),
+                    login: login(&me, "nickname"),
+                }
+            }
+            Provider::Azure => {
+                let organization = full_name.split('/').next().unwrap_or_default();
+                let url = format!("{}/{}/_apis/connectionData", self.azure, encode(organization));
+                let basic = STANDARD.encode(format!(":{}", token.expose_secret()));
+                let data: serde_json::Value =
+                    decode(&self.get(url, &[("authorization", format!("Basic {basic}"))]).await?, "Azure DevOps")?;
+                let me = &data["authenticatedUser"];
+                TokenIdentity {
+                    id: id(me, "id"),
+                    login: login(me, "providerDisplayName"),
+                }
+            }
+        })
     }
 
     fn connector(&self) -> &Connector {

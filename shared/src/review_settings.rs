@@ -126,7 +126,17 @@ pub struct SettingsLayer {
     pub depth: Option<Depth>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mention: Option<String>,
+    /// LLM-backed reviews per hour for the whole org (the org default only; it can lower
+    /// the system's `AGNUS_REVIEWS_PER_ORG_PER_HOUR`, never raise it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reviews_per_hour: Option<u32>,
 }
+
+/// The most `reviewsPerHour` a setting may name.
+pub const MAX_REVIEWS_PER_HOUR: u32 = 10_000;
+
+/// Settings that only the org default may hold.
+pub const ORG_ONLY_FIELDS: [&str; 1] = ["reviewsPerHour"];
 
 impl ReviewSettings {
     /// `base` with each field the layer sets replaced.
@@ -165,7 +175,7 @@ impl ReviewSettings {
 }
 
 /// The fields a PATCH may name, in the API's spelling.
-pub const FIELDS: [&str; 8] = [
+pub const FIELDS: [&str; 9] = [
     "autoReview",
     "reviewOnPush",
     "skipDrafts",
@@ -174,6 +184,7 @@ pub const FIELDS: [&str; 8] = [
     "minSeverity",
     "depth",
     "mention",
+    "reviewsPerHour",
 ];
 
 /// Applies a PATCH body to `layer`. A field set to `null` is cleared (a repository then
@@ -238,6 +249,14 @@ pub fn patch(mut layer: SettingsLayer, body: &Map<String, Value>) -> Result<Sett
         Some(Value::Null) => layer.depth = None,
         Some(Value::String(s)) => layer.depth = Some(s.parse()?),
         Some(_) => return Err(invalid("depth", "fast, standard, deep or null")),
+    }
+    match body.get("reviewsPerHour") {
+        None => {}
+        Some(Value::Null) => layer.reviews_per_hour = None,
+        Some(v) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(n @ 1..=MAX_REVIEWS_PER_HOUR) => layer.reviews_per_hour = Some(n),
+            _ => return Err(invalid("reviewsPerHour", "a number from 1 to 10000, or null")),
+        },
     }
     match body.get("mention") {
         None => {}
@@ -322,6 +341,9 @@ mod tests {
             json!({"ignoredPaths": ["/abs"]}),
             json!({"ignoredPaths": "docs/**"}),
             json!({"autoReview": "yes"}),
+            json!({"reviewsPerHour": 0}),
+            json!({"reviewsPerHour": 10_001}),
+            json!({"reviewsPerHour": -1}),
             json!({"colour": "blue"}),
         ] {
             assert!(

@@ -93,6 +93,8 @@ table! {
         RemoveMember = "DELETE" "/api/orgs/{slug}/members/{userId}",
         Leave = "POST" "/api/orgs/{slug}/leave",
         Audit = "GET" "/api/orgs/{slug}/audit",
+        /// This month's LLM tokens against the plan's budget, this hour's reviews.
+        Usage = "GET" "/api/orgs/{slug}/usage",
         Webhooks = "GET" "/api/orgs/{slug}/webhooks",
         RotateWebhook = "POST" "/api/orgs/{slug}/webhooks/rotate",
         ApiKeys = "GET" "/api/orgs/{slug}/api-keys",

@@ -40,6 +40,14 @@ One HTTP server plays:
       GET  /{org}/{project}/_apis/git/repositories/{repo}         (Azure DevOps: answered or not)
     A token granted nothing anywhere is refused (401); one without a grant for the
     repository does not see it (404; Bitbucket: no permission listed).
+  * who a token is (the repos function learns it on connect; its comments never ask for a
+    review), in the providers' documented shapes (the fields the engine reads):
+      GET  /user                               (GitHub "Get the authenticated user": login, id, type)
+      GET  /api/v4/user                        (GitLab "Get the current user": id, username)
+      GET  /2.0/user                           (Bitbucket "Get current user": uuid, account_id, nickname, type)
+      GET  /{org}/_apis/connectionData         (Azure DevOps connection data: authenticatedUser.id)
+    A granted token is `owner-<first 6 characters of the token>` with a stable id, unless
+    its grant named `login`/`userId`.
 and records every request it receives.
 
 Control (used by the tests and scripts/smoke.sh):
@@ -52,7 +60,8 @@ Control (used by the tests and scripts/smoke.sh):
                          the head descends from `from` and `files` changed since
                          rewritten: commits that exist but the head no longer descends from
                          (a force push); any other commit is unknown to the repository
-  POST /_control/access  {"provider" (default github), "repo", "token", "permission": "read"|"write"|"admin"}
+  POST /_control/access  {"provider" (default github), "repo", "token", "permission": "read"|"write"|"admin",
+                          "login", "userId" (optional: who the token is)}
   POST /_control/fail    {"method", "contains", "status", "headers": {}, "body": {}, "times"}  next matching requests fail
   POST /_control/llm     {"answers": [<message content string>, …]}  queued answers (then the default)
   GET  /_requests        every request so far: [{"method", "path", "headers", "body"}]
@@ -109,7 +118,8 @@ SIGV4_BEDROCK = re.compile(
 DEFAULT_ANSWER = json.dumps({"summary": "No issues found.", "comments": []})
 
 LOCK = threading.Lock()
-STATE = {"prs": {}, "reviews": {}, "fail": [], "llm": [], "requests": [], "next_id": 1000, "access": {}}
+STATE = {"prs": {}, "reviews": {}, "fail": [], "llm": [], "requests": [], "next_id": 1000, "access": {},
+         "identities": {}}
 GH_REPO = load("repos.get.rest.json")
 GL_PROJECT = load("projects.get.rest.json", "gitlab")
 AZ_REPOSITORY = load("repositories.get.rest.json", "azure")
@@ -207,6 +217,9 @@ class Handler(BaseHTTPRequestHandler):
         access = self.access(method, path, url.query)
         if access is not None:
             return access
+        who = self.identity(method, path)
+        if who is not None:
+            return who
         if path.startswith("/api/v4/"):
             return self.gitlab(method, path, url.query, body)
         if "/_apis/git/" in path:
@@ -227,6 +240,8 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/_control/access":
                 key = f"{body.get('provider', 'github')}:{body['repo'].lower()}"
                 STATE["access"].setdefault(key, {})[body["token"]] = body["permission"]
+                if body.get("login") or body.get("userId"):
+                    STATE["identities"][body["token"]] = {"login": body.get("login"), "id": body.get("userId")}
                 return self.reply(200, {"ok": True})
             if path == "/_control/fail":
                 STATE["fail"].append(dict(body))
@@ -399,6 +414,37 @@ class Handler(BaseHTTPRequestHandler):
             out = copy.deepcopy(AZ_REPOSITORY)
             out["name"] = repo.rsplit("/", 1)[-1]
         return self.reply(200, out)
+
+    def identity(self, method, path):
+        """Who the request's token is; None: not such a request."""
+        if method != "GET":
+            return None
+        kind = {"/user": "github", "/api/v3/user": "github", "/api/v4/user": "gitlab", "/2.0/user": "bitbucket"}.get(path)
+        if kind is None and re.match(r"^/[^/]+/_apis/connectionData$", path):
+            kind = "azure"
+        if kind is None:
+            return None
+        token = self.token()
+        with LOCK:
+            known = any(token in grants for grants in STATE["access"].values())
+            named = STATE["identities"].get(token, {})
+        if not known:
+            return self.reply(401, {"message": "Bad credentials"})
+        login = named.get("login") or f"owner-{token[:6]}"
+        number = int(named.get("id") or (sum(token.encode()) * 7919 % 10_000_000 + 1))
+        if kind == "github":
+            return self.reply(200, {"login": login, "id": number, "node_id": f"U_{number}", "type": "User",
+                                    "site_admin": False})
+        if kind == "gitlab":
+            return self.reply(200, {"id": number, "username": login, "name": login, "state": "active"})
+        if kind == "bitbucket":
+            return self.reply(200, {"type": "user", "uuid": f"{{{number:08d}-0000-4000-8000-000000000000}}",
+                                    "account_id": f"557058:{number}", "nickname": login, "display_name": login})
+        guid = f"{number:08d}-0000-4000-8000-000000000000"
+        return self.reply(200, {"authenticatedUser": {"id": guid, "descriptor": f"aad.{number}",
+                                                      "providerDisplayName": login, "isActive": True},
+                                "authorizedUser": {"id": guid, "providerDisplayName": login},
+                                "instanceId": "00000000-0000-0000-0000-000000000001"})
 
     def posted(self, key, item):
         """Keeps what was posted (served back by the list endpoints)."""

@@ -461,13 +461,20 @@ export async function repo(ctx) {
         ? table("Reviews", ["Pull request", "Status", "Reason / event", "When", "Actions"], list.map((v) => h("tr", {},
           h("td", {}, `#${v.prNumber}`, v.title ? ` ${v.title}` : ""),
           h("td", {}, h("span", { class: `badge status-${v.status}` }, v.status)),
-          h("td", {}, v.reason || v.action || "—", v.source ? ` (${v.source})` : ""),
+          h("td", {}, REASONS[v.reason] || v.reason || v.action || "—", v.source ? ` (${v.source})` : ""),
           h("td", {}, timeEl(v.createdAt)),
           h("td", { class: "actions" }, button("Review again", again(v.prNumber, v.headSha), { kind: "small" })))))
         : h("p", {}, "No reviews yet."),
       f, line),
   ];
 }
+
+// What a skipped review's reason means, where a sentence helps.
+const REASONS = {
+  budget_exhausted: "budget exhausted: the plan's monthly LLM token budget is used up (see Review settings → Usage)",
+  rate_limited: "rate limited: the organization's reviews-per-hour limit was reached",
+  already_reviewed: "already reviewed: this head was reviewed recently",
+};
 
 // ---- API keys ----
 

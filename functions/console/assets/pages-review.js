@@ -43,6 +43,23 @@ function helpfulShare(stat, label) {
     ` ${pct}% helpful (${stat.helpful} of ${rated})`);
 }
 
+// This month's LLM tokens against the plan's budget, this hour's reviews against the limit.
+function usageCard(u) {
+  const budget = u.tokenBudget == null ? "unlimited" : u.tokenBudget.toLocaleString("en");
+  return h("section", { class: "card", "aria-labelledby": "usage-h" },
+    h("h2", { id: "usage-h" }, `Usage in ${u.month}`),
+    u.budgetExhausted
+      ? notice("warn", h("p", {}, `The ${u.plan} plan's monthly LLM token budget is used up: reviews are skipped (budget exhausted) until the month ends.`))
+      : null,
+    h("dl", { class: "facts" },
+      h("dt", {}, "Plan"), h("dd", {}, u.plan),
+      h("dt", {}, "LLM tokens this month"), h("dd", {},
+        u.tokenBudget == null ? null : h("meter", { min: 0, max: u.tokenBudget, value: Math.min(u.tokens, u.tokenBudget), "aria-label": "Share of the monthly token budget used" }),
+        ` ${u.tokens.toLocaleString("en")} of ${budget}`),
+      h("dt", {}, "Reviews this month"), h("dd", {}, String(u.llmReviews)),
+      h("dt", {}, "Reviews this hour"), h("dd", {}, `${u.reviewsThisHour} of ${u.reviewsPerHour}`)));
+}
+
 async function repoNames(org) {
   const res = await get("/api/repos?limit=100", { org: org.slug });
   return new Map((res.repos || []).map((r) => [r.id, r.fullName]));
@@ -190,7 +207,7 @@ export async function reviewSettings(ctx) {
   const repos = await repoNames(org);
   const repoId = ctx.params.get("repo") || "";
   const path = repoId ? `${base(org)}/review-settings/${enc(repoId)}` : `${base(org)}/review-settings`;
-  const res = await get(path);
+  const [res, usage] = await Promise.all([get(path), get(`${base(org)}/usage`)]);
   const s = res.settings || {};
   const inherit = repoId ? "as the organization default" : "system default";
   const admin = rights.isAdmin;
@@ -207,7 +224,9 @@ export async function reviewSettings(ctx) {
     field("Lowest severity posted", select("minSeverity", [["", inherit], ...SEVERITIES.map((x) => [x, x])], s.minSeverity || "", { disabled: !admin })),
     field("Review depth", select("depth", [["", inherit], ...DEPTHS], s.depth || "", { disabled: !admin })),
     field("Mention handle", input({ name: "mention", value: s.mention || "", maxlength: 40, autocomplete: "off", placeholder: "@agnus", disabled: !admin }),
-      "A pull request comment mentioning it asks for a fresh review."),
+      "A person's pull request comment mentioning it asks for a fresh review (bots, apps and the engine's own comments never do; a head already reviewed within the hour is not reviewed again)."),
+    repoId ? null : field("Reviews per hour", input({ type: "number", name: "reviewsPerHour", min: 1, max: 10000, value: s.reviewsPerHour ?? "", disabled: !admin }),
+      "For the whole organization; it can lower the system's limit, not raise it. Empty: the system's."),
     button("Save settings", null, { type: "submit", kind: "primary", reason: admin ? null : NOT_ADMIN }),
     line);
   onSubmit(f, line, async (data) => {
@@ -223,10 +242,12 @@ export async function reviewSettings(ctx) {
       minSeverity: data.get("minSeverity") || null,
       depth: data.get("depth") || null,
       mention: String(data.get("mention") || "").trim() || null,
+      ...(repoId ? {} : { reviewsPerHour: String(data.get("reviewsPerHour") || "").trim() ? Number(data.get("reviewsPerHour")) : null }),
     });
     showOk(line, "Settings saved. The next review uses them.");
   });
   return [
+    usageCard(usage.usage),
     h("p", {}, "Each field left at its default falls back: a repository to the organization's default, the organization to the system's."),
     h("div", { class: "inline-form" }, field("Settings for", which)),
     repoId && !repos.has(repoId) ? notice("warn", h("p", {}, "This repository is no longer connected.")) : null,

@@ -146,6 +146,7 @@ async fn route<'a>(state: &'a OrgsState, call: Call<'a, OrgsRoute>) -> Result<Re
         OrgsRoute::RemoveMember => members::remove_member(&ctx).await,
         OrgsRoute::Leave => members::leave(&ctx).await,
         OrgsRoute::Audit => audit_log(&ctx).await,
+        OrgsRoute::Usage => settings::usage(&ctx).await,
         OrgsRoute::Webhooks => credentials::webhooks(&ctx).await,
         OrgsRoute::RotateWebhook => credentials::rotate_webhook(&ctx).await,
         OrgsRoute::ApiKeys => credentials::list_api_keys(&ctx).await,

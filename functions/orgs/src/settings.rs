@@ -1,5 +1,6 @@
 //! Review settings (`/api/orgs/{slug}/review-settings[/{repoId}]`): the org default and a
-//! repository's override. The use cases and their rules are in `services::settings`; this
+//! repository's override; and the org's review usage against its limits
+//! (`/api/orgs/{slug}/usage`). The use cases and their rules are in `services::settings`; this
 //! parses the requests and shapes the answers.
 
 use agnus_shared::error::ApiError;
@@ -28,4 +29,10 @@ pub(crate) async fn update(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
     let scope = ctx.scope(false).await?;
     let layer = settings::update_review_settings(&ctx.state.store, &scope, repo_param(ctx), &body).await?;
     ok(&json!({ "settings": layer }))
+}
+
+pub(crate) async fn usage(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiError> {
+    let scope = ctx.scope(false).await?;
+    let usage = settings::review_usage(&ctx.state.store, &scope, &ctx.state.config.review_limits).await?;
+    ok(&json!({ "usage": usage }))
 }

@@ -374,9 +374,50 @@ pub fn build_view(files: &[ChangedFile], budget: usize, extra_ignores: &[String]
     view
 }
 
+/// Keeps only the lines a comment may be anchored to on the pull request's own diff
+/// (`own`): an incremental review shows the model what changed since the last reviewed
+/// head, but comments are placed on the pull request's diff, which does not show lines
+/// merged in from the base branch (GitHub refuses such a comment with 422, GitLab needs
+/// the position of the merge request's diff).
+pub fn anchor_to(view: &mut DiffView, own: &[ChangedFile]) {
+    for (path, lines) in &mut view.commentable {
+        let anchorable = own
+            .iter()
+            .find(|f| &f.path == path && f.status != "removed")
+            .and_then(|f| f.patch.as_deref())
+            .map(|p| render_patch(p, usize::MAX).lines)
+            .unwrap_or_default();
+        lines.retain(|l| anchorable.contains(l));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_incremental_view_anchors_only_to_the_pull_requests_own_lines() {
+        let file = |path: &str, patch: &str| ChangedFile {
+            path: path.into(),
+            status: "modified".into(),
+            patch: Some(patch.into()),
+            old_path: None,
+        };
+        // Since the last review: lines 1-3 of a.rs (2 of them merged in from the base) and
+        // b.rs (entirely from the base).
+        let since = [
+            file("a.rs", "@@ -1,1 +1,3 @@\n+from base\n+ours\n+from base too\n"),
+            file("b.rs", "@@ -1,0 +1,1 @@\n+base only\n"),
+        ];
+        // The pull request's own diff: a.rs line 2 only.
+        let own = [file("a.rs", "@@ -1,0 +2,1 @@\n+ours\n")];
+        let mut view = build_view(&since, 10_000, &[]);
+        assert_eq!(view.commentable["a.rs"], BTreeSet::from([1, 2, 3]));
+        anchor_to(&mut view, &own);
+        assert_eq!(view.commentable["a.rs"], BTreeSet::from([2]));
+        assert!(view.commentable["b.rs"].is_empty());
+        assert!(view.text.contains("from base"), "the model still sees what changed");
+    }
 
     const PATCH: &str = "@@ -1,3 +1,4 @@\n line one\n-old two\n+new two\n+added three\n line four\n@@ -10,2 +11,2 @@\n ctx\n-x\n+y\n\\ No newline at end of file";
 

@@ -23,11 +23,13 @@ pub mod bitbucket;
 pub mod diff;
 pub mod github;
 pub mod gitlab;
+pub mod guard;
 pub mod hosts;
 pub mod http;
 pub mod llm;
 pub mod prompt;
 pub mod provider;
+pub mod stored;
 pub mod validate;
 
 use std::time::{Duration, Instant};
@@ -186,7 +188,8 @@ pub async fn process(state: &ReviewerState, message: &SqsMessage) -> Result<Hand
     };
     let started = Instant::now();
     let mut provider = None;
-    let step = match review(state, &scope, &job, resumed, &mut provider).await {
+    let mut head = None;
+    let step = match review(state, &scope, &job, resumed, &mut provider, &mut head).await {
         Ok(step) => step,
         Err(e) => {
             // The job stays ours until the lease ends; the message comes back after the
@@ -210,6 +213,9 @@ pub async fn process(state: &ReviewerState, message: &SqsMessage) -> Result<Hand
             let mut outcome = *outcome;
             outcome.duration_ms = Some(started.elapsed().as_millis() as u64);
             let status = outcome.status.to_owned();
+            if let (Some(head), "failed") = (&head, outcome.status) {
+                guard::release(state, &scope, &job.id, head).await?;
+            }
             tracing::info!(
                 status = %status,
                 reason = outcome.reason.as_deref().unwrap_or(""),
@@ -223,6 +229,9 @@ pub async fn process(state: &ReviewerState, message: &SqsMessage) -> Result<Hand
         Step::Retry { after, reason, why } => {
             tracing::warn!(%why, attempts, "review deferred");
             if attempts >= state.config.max_attempts {
+                if let Some(head) = &head {
+                    guard::release(state, &scope, &job.id, head).await?;
+                }
                 let mut outcome = ReviewOutcome::failed(reason);
                 outcome.duration_ms = Some(started.elapsed().as_millis() as u64);
                 state.store.finish_review(&scope, &job, &outcome).await?;
@@ -238,7 +247,7 @@ pub async fn process(state: &ReviewerState, message: &SqsMessage) -> Result<Hand
 
 /// How a review attempt ended.
 #[derive(Debug)]
-enum Step {
+pub enum Step {
     Finish(Box<ReviewOutcome>),
     Retry {
         after: Option<Duration>,
@@ -302,6 +311,7 @@ async fn review(
     job: &ReviewJob,
     resumed: bool,
     provider: &mut Option<Provider>,
+    head: &mut Option<guard::HeadClaim>,
 ) -> Result<Step, ReviewerError> {
     let Some(repo) = state.store.repo_in_queue_scope(scope, &job.repo_id).await? else {
         return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("repo_disconnected"))));
@@ -336,6 +346,21 @@ async fn review(
     {
         return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("stale"))));
     }
+    // An earlier attempt stored its answer and may have posted part of it: post that
+    // answer, never a second one.
+    if let Some(stored) = job.answer.as_deref().and_then(stored::StoredAnswer::parse) {
+        if !same_commit(&stored.head_sha, &pr.head_sha) {
+            return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("stale"))));
+        }
+        *head = Some(guard::HeadClaim {
+            repo_id: job.repo_id.clone(),
+            pr: job.pr_number,
+            head_sha: pr.head_sha.clone(),
+        });
+        let files = host!(p, host.files(&target, &pr), "files");
+        // It may be partly on the pull request already.
+        return post_answer(host, &target, job, &pr, &files, &stored, true).await;
+    }
     // The org's review settings (repository override → org default → the system's).
     let (org_layer, repo_layer) = state.store.review_settings_layers(scope, &repo.id).await?;
     let settings = system_settings(&state.config).with(&org_layer).with(&repo_layer);
@@ -358,7 +383,7 @@ async fn review(
     // Incremental on a new push: only what changed since the last reviewed head, if the
     // new head descends from it (a force push or no checkpoint: everything).
     let mut since = None;
-    let mut files = None;
+    let mut changed_since = None;
     if job.action == "synchronize"
         && let Some(last) = state.store.review_checkpoint(scope, &repo.id, job.pr_number).await?
     {
@@ -367,18 +392,23 @@ async fn review(
         }
         if let Some(changed) = host!(p, host.files_since(&target, &pr, &last), "compare") {
             since = Some(last);
-            files = Some(changed);
+            changed_since = Some(changed);
         }
     }
-    let files = match files {
-        Some(f) => f,
-        None => host!(p, host.files(&target, &pr), "files"),
-    };
+    // The pull request's own diff: comments are anchored to it, whatever was reviewed.
+    let files = host!(p, host.files(&target, &pr), "files");
+    let shown = changed_since.as_deref().unwrap_or(&files);
     let budget = settings.depth.diff_budget(state.config.max_diff_bytes);
-    let reviewable: Vec<_> = files.iter().filter(|f| !settings.ignores(&f.path)).cloned().collect();
-    let view = diff::build_view(&reviewable, budget, &state.config.ignore_paths);
+    let reviewable: Vec<_> = shown.iter().filter(|f| !settings.ignores(&f.path)).cloned().collect();
+    let mut view = diff::build_view(&reviewable, budget, &state.config.ignore_paths);
+    if since.is_some() {
+        diff::anchor_to(&mut view, &files);
+    }
     if view.files_shown == 0 {
         return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("no_reviewable_changes"))));
+    }
+    if let Some(stop) = guard::admit(state, scope, job, &pr.head_sha, &org_layer, head).await? {
+        return Ok(stop);
     }
     let facts = prompt::PrFacts {
         title: pr.title.clone(),
@@ -432,29 +462,54 @@ async fn review(
     };
     let mut valid = validate::validate(completion.answer, &view, limits);
     attach_feedback(state, scope, job, &repo.id, &mut valid.comments).await?;
-    let body = review_body(&valid, state.llm.model(), &pr.head_sha, &job.id);
+    let answer = stored::StoredAnswer {
+        head_sha: pr.head_sha.clone(),
+        body: review_body(&valid, state.llm.model(), &pr.head_sha, &job.id),
+        review: valid,
+        model: state.llm.model().to_owned(),
+        prompt_tokens: completion.prompt_tokens,
+        completion_tokens: completion.completion_tokens,
+        since,
+    };
+    state
+        .store
+        .save_review_answer(scope, &job.sort_key, &answer.to_json())
+        .await?;
+    post_answer(host, &target, job, &pr, &files, &answer, resumed).await
+}
+
+/// Posts a stored answer on the pull request's own diff and says how the job ended.
+async fn post_answer(
+    host: &dyn provider::CodeHost,
+    target: &Target<'_>,
+    job: &ReviewJob,
+    pr: &provider::PullRequest,
+    files: &[diff::ChangedFile],
+    answer: &stored::StoredAnswer,
+    resumed: bool,
+) -> Result<Step, ReviewerError> {
     let usage = |mut o: ReviewOutcome| {
-        o.model = Some(state.llm.model().to_owned());
-        o.prompt_tokens = Some(completion.prompt_tokens);
-        o.completion_tokens = Some(completion.completion_tokens);
+        o.model = Some(answer.model.clone());
+        o.prompt_tokens = Some(answer.prompt_tokens);
+        o.completion_tokens = Some(answer.completion_tokens);
         o
     };
     let posting = Posting {
-        pr: &pr,
-        files: &files,
-        review: &valid,
-        body: &body,
+        pr,
+        files,
+        review: &answer.review,
+        body: &answer.body,
         job_id: &job.id,
         resumed,
     };
-    match host.post(&target, &posting).await {
+    match host.post(target, &posting).await {
         Ok(posted_review) => {
-            let mut outcome = usage(posted(posted_review, job, Some(valid.comments.len() as u32)));
+            let mut outcome = usage(posted(posted_review, job, Some(answer.review.comments.len() as u32)));
             outcome.reviewed_sha = Some(pr.head_sha.clone());
-            outcome.base_of_diff = since;
+            outcome.base_of_diff = answer.since.clone();
             Ok(Step::Finish(Box::new(outcome)))
         }
-        Err(e) => Ok(match host_step(e, "post", p) {
+        Err(e) => Ok(match host_step(e, "post", host.provider()) {
             Step::Finish(o) => Step::Finish(Box::new(usage(*o))),
             retry => retry,
         }),

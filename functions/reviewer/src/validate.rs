@@ -32,7 +32,7 @@ pub struct RawComment {
 }
 
 /// An inline comment ready to post.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct InlineComment {
     pub path: String,
     pub line: u32,
@@ -46,7 +46,7 @@ pub struct InlineComment {
 }
 
 /// What will be posted.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct ValidReview {
     pub summary: String,
     pub comments: Vec<InlineComment>,

@@ -14,6 +14,7 @@ use agnus_shared::domain::Provider;
 use agnus_shared::events::{self, Normalized, PrAction};
 use agnus_shared::queue::{self, ClaimCheck, QueuedOrg};
 use agnus_shared::reviewer::{HandOffError, Reviewer};
+use agnus_shared::trigger;
 use agnus_shared::store::{
     Conflict, NewReviewJob, Processed, QueueScope, RepoLookup, RepoRecord, ReviewJob, Store, StoreError,
 };
@@ -193,25 +194,58 @@ async fn process(state: &WorkerState, message: &SqsMessage) -> Result<Outcome, W
                     action: PrAction::Manual,
                     title: None,
                     author: None,
+                    comment: None,
                 };
                 (repo, pr)
             }
             None => return skip(state, &scope, provider, delivery_id, "unknown_repo").await,
         }
     } else {
-        let pr = match events::normalize(provider, event, &body, &state.config.mention) {
+        let pr = match events::normalize(provider, event, &body) {
             Err(e) => return Err(WorkerError::Poison(e.to_string())),
             Ok(Normalized::Skip(reason)) => return skip(state, &scope, provider, delivery_id, reason).await,
             Ok(Normalized::Review(pr)) => pr,
         };
         match state.store.repo_for_event(&scope, &pr.repo).await? {
-            RepoLookup::Ours(repo) => (*repo, pr),
+            RepoLookup::Ours(repo) => {
+                if let Some(reason) = refuse_comment(state, &scope, &repo, &pr).await? {
+                    return skip(state, &scope, provider, delivery_id, reason).await;
+                }
+                (*repo, pr)
+            }
             // Never processed for this org, and nothing written to the other org.
             RepoLookup::OtherOrg => return skip(state, &scope, provider, delivery_id, "repo_not_in_org").await,
             RepoLookup::Unknown => return skip(state, &scope, provider, delivery_id, "unknown_repo").await,
         }
     };
     record(state, &scope, provider, delivery_id, source, &repo, &pr).await
+}
+
+/// A comment asks for a review only if it mentions the repository's handle (its
+/// `mention` setting: repository override, org default, the system's) as a token, and
+/// is neither the engine's own nor a bot's nor the repository token's
+/// ([`agnus_shared::trigger`]).
+async fn refuse_comment(
+    state: &WorkerState,
+    scope: &QueueScope,
+    repo: &RepoRecord,
+    pr: &events::PrEvent,
+) -> Result<Option<&'static str>, WorkerError> {
+    let Some(comment) = &pr.comment else {
+        return Ok(None);
+    };
+    let (org_layer, repo_layer) = state.store.review_settings_layers(scope, &repo.id).await?;
+    let handle = repo_layer
+        .mention
+        .as_deref()
+        .or(org_layer.mention.as_deref())
+        .unwrap_or(&state.config.mention);
+    let who = trigger::Commenter {
+        id: comment.author_id.as_deref(),
+        login: comment.author_login.as_deref(),
+        is_bot: comment.author_is_bot,
+    };
+    Ok(trigger::refuse(&comment.body, who, handle, repo.token_identity.as_ref()))
 }
 
 async fn skip(

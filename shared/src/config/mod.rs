@@ -19,7 +19,7 @@ pub enum ConfigError {
 }
 
 pub use crate::env::{ProcessEnv, Source};
-pub use reviewer::{AwsRegion, BedrockEndpoint, LlmApi, ProviderApis, ReviewerConfig};
+pub use reviewer::{AwsRegion, BedrockEndpoint, LlmApi, PlanTokens, ProviderApis, ReviewLimits, ReviewerConfig};
 
 mod reviewer;
 #[cfg(test)]
@@ -146,7 +146,27 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ),
     (
         "AGNUS_REVIEW_MENTION",
-        "@agnus: a PR comment containing it asks for a review",
+        "@agnus: a PR comment mentioning it (as a whole token, outside code and quotes) asks for a review; the org's and repository's mention setting override it",
+    ),
+    (
+        "AGNUS_REVIEW_REPEAT_WINDOW_SECS",
+        "3600: a head reviewed within this window is not reviewed again by a mention or a manual request",
+    ),
+    (
+        "AGNUS_REVIEWS_PER_ORG_PER_HOUR",
+        "60: LLM-backed reviews per org per hour (an org's reviewsPerHour setting may lower it)",
+    ),
+    (
+        "AGNUS_TOKEN_BUDGET_FREE",
+        "500000: monthly LLM tokens of a free org (0: unlimited)",
+    ),
+    (
+        "AGNUS_TOKEN_BUDGET_TEAM",
+        "10000000: monthly LLM tokens of a team org (0: unlimited)",
+    ),
+    (
+        "AGNUS_TOKEN_BUDGET_ENTERPRISE",
+        "100000000: monthly LLM tokens of an enterprise org (0: unlimited)",
     ),
     (
         "AGNUS_REVIEW_JOBS_QUEUE_URL",
@@ -404,6 +424,8 @@ pub struct OrgsConfig {
     pub app_base_url: Option<String>,
     /// The verified SES identity membership mail is sent from; `None`: not sent.
     pub mail_from: Option<String>,
+    /// The review limits the org's usage page shows (the review engine enforces them).
+    pub review_limits: ReviewLimits,
 }
 
 impl OrgsConfig {
@@ -429,6 +451,7 @@ impl OrgsConfig {
             feedback_per_ip: RateLimit::hourly(number(src, "AGNUS_FEEDBACK_PER_IP_PER_HOUR", 300)?),
             app_base_url: app_base_url(src),
             mail_from: mail_from(src)?,
+            review_limits: ReviewLimits::from_source(src)?,
         })
     }
 

@@ -109,6 +109,7 @@ pub struct ReviewerConfig {
     pub app_base_url: Option<String>,
     /// The key that seals each org's feedback-link key (made on its first review).
     pub kms_key_id: String,
+    pub limits: ReviewLimits,
 }
 
 fn base_url(src: &dyn Source, name: &'static str, default: &str) -> Result<String, ConfigError> {
@@ -190,6 +191,62 @@ impl ReviewerConfig {
             mention: src.get("AGNUS_REVIEW_MENTION").unwrap_or_else(|| "@agnus".to_owned()),
             app_base_url: app_base_url(src),
             kms_key_id: kms_key_id(src)?,
+            limits: ReviewLimits::from_source(src)?,
+        })
+    }
+}
+
+/// The limits that keep reviews from being asked for without end (the review engine
+/// enforces them; the orgs function shows them on the org's usage page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReviewLimits {
+    /// A head reviewed within this many seconds is not reviewed again by a mention or a
+    /// manual request (`AGNUS_REVIEW_REPEAT_WINDOW_SECS`, default 3600).
+    pub repeat_window_secs: i64,
+    /// LLM-backed reviews per org per hour (`AGNUS_REVIEWS_PER_ORG_PER_HOUR`, default 60);
+    /// an org's `reviewsPerHour` setting may lower it, never raise it.
+    pub reviews_per_org_per_hour: u32,
+    /// Monthly LLM tokens per plan (`AGNUS_TOKEN_BUDGET_FREE` 500,000, `…_TEAM`
+    /// 10,000,000, `…_ENTERPRISE` 100,000,000; 0: unlimited).
+    pub monthly_tokens: PlanTokens,
+}
+
+/// A monthly LLM token budget per plan; 0 is unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanTokens {
+    pub free: u64,
+    pub team: u64,
+    pub enterprise: u64,
+}
+
+impl PlanTokens {
+    /// The plan's budget (`None`: unlimited).
+    pub fn of(&self, plan: crate::domain::Plan) -> Option<u64> {
+        use crate::domain::Plan;
+        let budget = match plan {
+            Plan::Free => self.free,
+            Plan::Team => self.team,
+            Plan::Enterprise => self.enterprise,
+        };
+        (budget > 0).then_some(budget)
+    }
+}
+
+impl ReviewLimits {
+    /// Reviews per hour for an org: its setting, never above the system's.
+    pub fn reviews_per_hour(&self, org_setting: Option<u32>) -> u32 {
+        org_setting.map_or(self.reviews_per_org_per_hour, |n| n.min(self.reviews_per_org_per_hour))
+    }
+
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            repeat_window_secs: number(src, "AGNUS_REVIEW_REPEAT_WINDOW_SECS", 3_600)?,
+            reviews_per_org_per_hour: positive(src, "AGNUS_REVIEWS_PER_ORG_PER_HOUR", 60)? as u32,
+            monthly_tokens: PlanTokens {
+                free: number(src, "AGNUS_TOKEN_BUDGET_FREE", 500_000)?,
+                team: number(src, "AGNUS_TOKEN_BUDGET_TEAM", 10_000_000)?,
+                enterprise: number(src, "AGNUS_TOKEN_BUDGET_ENTERPRISE", 100_000_000)?,
+            },
         })
     }
 }

@@ -147,3 +147,19 @@ fn bedrock_endpoint_follows_the_sdk_convention() {
     v.push(("AWS_DEFAULT_REGION", "us-west-2"));
     assert!(ReviewerConfig::from_source(&src(&v)).is_ok());
 }
+
+#[test]
+fn review_limits_default_per_plan_and_an_org_may_only_lower_its_hourly_limit() {
+    use crate::domain::Plan;
+    let env = std::collections::HashMap::from([("AGNUS_TOKEN_BUDGET_ENTERPRISE".to_owned(), "0".to_owned())]);
+    let limits = super::ReviewLimits::from_source(&env).unwrap();
+    assert_eq!(limits.monthly_tokens.of(Plan::Free), Some(500_000));
+    assert_eq!(limits.monthly_tokens.of(Plan::Team), Some(10_000_000));
+    assert_eq!(limits.monthly_tokens.of(Plan::Enterprise), None, "0 is unlimited");
+    assert_eq!(limits.repeat_window_secs, 3_600);
+    assert_eq!(limits.reviews_per_hour(None), 60);
+    assert_eq!(limits.reviews_per_hour(Some(5)), 5);
+    assert_eq!(limits.reviews_per_hour(Some(500)), 60);
+    let zero = std::collections::HashMap::from([("AGNUS_REVIEWS_PER_ORG_PER_HOUR".to_owned(), "0".to_owned())]);
+    assert!(super::ReviewLimits::from_source(&zero).is_err());
+}

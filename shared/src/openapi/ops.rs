@@ -229,6 +229,13 @@ pub const OPS: &[Op] = &[
     )),
     op(
         "GET",
+        "/api/orgs/{slug}/usage",
+        "Review usage: this month's LLM tokens against the plan's budget, this hour's reviews against the limit",
+        Member,
+        200,
+    ),
+    op(
+        "GET",
         "/api/orgs/{slug}/webhooks",
         "Webhook URLs, secret previews and delivery health (admins)",
         Member,

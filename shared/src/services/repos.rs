@@ -14,6 +14,7 @@ use crate::queue::{DeliveryAttributes, InlineEnqueuer};
 use crate::repo_access::RepoAccess;
 use crate::services::access::require_admin;
 use crate::store::{OrgScope, RepoRecord, Store};
+use crate::trigger::TokenIdentity;
 
 /// A repository to connect, as the admin asked for it.
 #[derive(Debug)]
@@ -47,13 +48,16 @@ pub async fn connect_repo(
                 "send the repository's access token: it must be able to write reviews there",
             )
         })?;
-    if token.len() > 1024 {
+    // A token is sent in an HTTP header: visible ASCII only (anything else could never be
+    // sent, and is refused before any provider call).
+    if token.len() > 1024 || !token.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(ApiError::bad_request(
             "invalid_token",
-            "the access token must be 1-1024 characters",
+            "the access token must be 1-1024 visible ASCII characters (no spaces)",
         ));
     }
     prove_access(access, provider, &request.repo.full_name, token).await?;
+    let token_identity = learn_identity(access, provider, &request.repo.full_name, token).await;
     let id = uuid::Uuid::new_v4().simple().to_string();
     let org = scope.org_id().to_string();
     let context = [
@@ -74,6 +78,7 @@ pub async fn connect_repo(
         created_at: store.now_secs(),
         created_by: scope.actor().id.clone(),
         token_ciphertext: Some(sealed),
+        token_identity,
     };
     let event = scope
         .audit("repo.connected")
@@ -101,6 +106,27 @@ async fn prove_access(access: &RepoAccess, provider: Provider, full_name: &str, 
         Err(e) => {
             crate::metrics::provider_api_error(provider, e.status());
             Err(ApiError::Unavailable(format!("{provider} access check: {e}")))
+        }
+    }
+}
+
+/// Who the token acts as (the author of everything the engine posts with it, whose
+/// comments never ask for a review). A provider that does not say is no reason to refuse
+/// the connection: the engine's hidden markers still keep its own comments from
+/// triggering reviews.
+async fn learn_identity(access: &RepoAccess, provider: Provider, full_name: &str, token: &str) -> Option<TokenIdentity> {
+    let token = SecretString::from(token.to_owned());
+    let mut answer = access.identity(provider, full_name, &token).await;
+    if let Err(CallError::RetryLater { .. }) = answer {
+        // Once more after a transient failure (the access check just succeeded).
+        answer = access.identity(provider, full_name, &token).await;
+    }
+    match answer {
+        Ok(who) if who.id.is_some() || who.login.is_some() => Some(who),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(%provider, error = %e, "the provider did not say who the token is");
+            None
         }
     }
 }
@@ -160,6 +186,17 @@ pub async fn request_review(
     request: &ReviewRequest,
 ) -> Result<String, ApiError> {
     let repo = find_repo(store, scope, id).await?;
+    // A head reviewed (or under review) within the repeat window is not reviewed again;
+    // without a head the review engine finds the PR's and ends the job
+    // `skipped: already_reviewed` the same way.
+    if let Some(head) = request.head_sha.as_deref()
+        && store.review_head_taken(scope, &repo.id, request.pr_number, head).await?
+    {
+        return Err(ApiError::Conflict {
+            code: "already_reviewed",
+            message: "this head of the pull request was reviewed recently; push a new commit or wait for the repeat window to pass".into(),
+        });
+    }
     let delivery_id = format!("manual-{}", uuid::Uuid::new_v4().simple());
     let payload = json!({ "repoId": repo.id, "prNumber": request.pr_number, "headSha": request.head_sha });
     let attributes = DeliveryAttributes {

@@ -66,6 +66,14 @@ pub async fn update_review_settings(
 ) -> Result<SettingsLayer, ApiError> {
     require_admin(scope)?;
     let repo = repo_id(repo)?;
+    if repo.is_some()
+        && let Some(field) = review_settings::ORG_ONLY_FIELDS.iter().find(|f| changes.contains_key(**f))
+    {
+        return Err(ApiError::bad_request(
+            "org_setting",
+            format!("{field} is set for the whole organization, not per repository"),
+        ));
+    }
     let current = store.settings_layer(scope, repo).await?;
     let layer = review_settings::patch(current, changes)?;
     let changed: Vec<&String> = changes.keys().collect();
@@ -91,4 +99,44 @@ mod tests {
             assert_eq!(repo_id(Some(bad)).unwrap_err().code(), "repo_not_found");
         }
     }
+}
+
+/// An org's review usage against its limits (any member may read it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewUsage {
+    /// `yyyy-mm` (UTC).
+    pub month: String,
+    pub plan: crate::domain::Plan,
+    /// LLM tokens this month.
+    pub tokens: u64,
+    /// The plan's monthly budget; `None`: unlimited.
+    pub token_budget: Option<u64>,
+    /// Reviews past the budget end `skipped: budget_exhausted` until the month ends.
+    pub budget_exhausted: bool,
+    pub llm_reviews: u64,
+    pub reviews_this_hour: u64,
+    /// The org's setting, at most the system's.
+    pub reviews_per_hour: u32,
+}
+
+pub async fn review_usage(
+    store: &Store,
+    scope: &OrgScope,
+    limits: &crate::config::ReviewLimits,
+) -> Result<ReviewUsage, ApiError> {
+    let usage = store.org_usage(scope).await?;
+    let org_layer = store.settings_layer(scope, None).await?;
+    let plan = scope.org().plan;
+    let token_budget = limits.monthly_tokens.of(plan);
+    Ok(ReviewUsage {
+        month: usage.month,
+        plan,
+        tokens: usage.tokens,
+        token_budget,
+        budget_exhausted: token_budget.is_some_and(|b| usage.tokens >= b),
+        llm_reviews: usage.llm_reviews,
+        reviews_this_hour: usage.reviews_this_hour,
+        reviews_per_hour: limits.reviews_per_hour(org_layer.reviews_per_hour),
+    })
 }

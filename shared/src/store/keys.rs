@@ -98,6 +98,15 @@ pub(crate) fn review_sk(repo_id: &str, at_millis: i64, job_id: &str) -> String {
 pub(crate) fn review_ckpt_sk(repo_id: &str, pr: u64) -> String {
     format!("REVIEWCKPT#{repo_id}#{pr}")
 }
+/// A pull request's head under review or reviewed within the repeat window
+/// (`REVIEWHEAD#<repoId>#<pr>#<sha>`): one review per head.
+pub(crate) fn review_head_sk(repo_id: &str, pr: u64, head_sha: &str) -> String {
+    format!("REVIEWHEAD#{repo_id}#{pr}#{}", head_sha.trim().to_ascii_lowercase())
+}
+/// An org's LLM-backed reviews in one hour (`REVIEWRATE#<hour start>`).
+pub(crate) fn review_rate_sk(hour_start: i64) -> String {
+    format!("REVIEWRATE#{hour_start}")
+}
 /// An org's LLM token usage in a month (`yyyy-mm`).
 pub(crate) fn usage_sk(month: &str) -> String {
     format!("USAGE#{month}")

@@ -15,8 +15,9 @@ use super::tx::Tx;
 use super::{
     Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_n, get_opt_n, get_opt_s, get_s, n, parse, s,
 };
-use crate::domain::{OrgId, Provider, RepoRef};
+use crate::domain::{OrgId, Plan, Provider, RepoRef};
 use crate::events::PrAction;
+use crate::trigger::TokenIdentity;
 
 /// A connected repository.
 #[derive(Debug, Clone, Serialize)]
@@ -31,6 +32,9 @@ pub struct RepoRecord {
     pub created_by: String,
     #[serde(skip)]
     pub token_ciphertext: Option<Vec<u8>>,
+    /// Who the token acts as at the provider (its comments never ask for a review).
+    #[serde(skip)]
+    pub token_identity: Option<TokenIdentity>,
 }
 
 impl RepoRecord {
@@ -47,6 +51,13 @@ impl RepoRecord {
                 .get("token_ciphertext")
                 .and_then(|v| v.as_b().ok())
                 .map(|b| b.as_ref().to_vec()),
+            token_identity: match (get_opt_s(item, "token_user_id"), get_opt_s(item, "token_login")) {
+                (None, None) => None,
+                (id, login) => Some(TokenIdentity {
+                    id: id.map(str::to_owned),
+                    login: login.map(str::to_owned),
+                }),
+            },
         })
     }
 
@@ -99,6 +110,10 @@ pub struct ReviewJob {
     pub finished_at: Option<i64>,
     #[serde(skip)]
     pub sort_key: String,
+    /// The validated answer an attempt stored before posting (a retry posts it and never
+    /// asks the LLM again).
+    #[serde(skip)]
+    pub answer: Option<String>,
 }
 
 impl ReviewJob {
@@ -127,6 +142,7 @@ impl ReviewJob {
             diff_base_sha: get_opt_s(item, "diff_base_sha").map(str::to_owned),
             finished_at: get_opt_n(item, "finished_at"),
             sort_key: get_s(item, "sk")?.to_owned(),
+            answer: get_opt_s(item, "answer").map(str::to_owned),
         })
     }
 }
@@ -137,11 +153,16 @@ impl ReviewJob {
 #[derive(Debug, Clone)]
 pub struct QueueScope {
     org_id: OrgId,
+    plan: Plan,
 }
 
 impl QueueScope {
     pub fn org_id(&self) -> &OrgId {
         &self.org_id
+    }
+    /// The org's plan when the message was taken (its monthly LLM token budget).
+    pub fn plan(&self) -> Plan {
+        self.plan
     }
 }
 
@@ -199,6 +220,14 @@ impl Store {
         if let (Some(c), Some(p)) = (&record.token_ciphertext, &record.token_preview) {
             item.insert("token_ciphertext".into(), AttributeValue::B(Blob::new(c.clone())));
             item.insert("token_preview".into(), s(p));
+        }
+        if let Some(who) = &record.token_identity {
+            if let Some(id) = &who.id {
+                item.insert("token_user_id".into(), s(id));
+            }
+            if let Some(login) = &who.login {
+                item.insert("token_login".into(), s(login));
+            }
         }
         item.insert("created_at".into(), n(record.created_at));
         item.insert("created_by".into(), s(&record.created_by));
@@ -298,7 +327,10 @@ impl Store {
             .org_by_id(org.id())
             .await?
             .filter(|o| !o.is_deleted())
-            .map(|o| QueueScope { org_id: o.id }))
+            .map(|o| QueueScope {
+                org_id: o.id,
+                plan: o.plan,
+            }))
     }
 
     /// Finds the repository of an event, checking it belongs to the event's org.

@@ -197,6 +197,24 @@ impl Store {
         }
     }
 
+    /// Stores the validated answer of a claimed job before anything is posted, so a retry
+    /// after a partial post posts the same answer (never a second one from the LLM).
+    pub async fn save_review_answer(&self, scope: &QueueScope, job_key: &str, answer: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(scope.org_id()), job_key)))
+            .update_expression("SET answer = :answer")
+            .condition_expression("#status = :reviewing")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":answer", s(answer))
+            .expression_attribute_values(":reviewing", s("reviewing"))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
     /// Records how a claimed review ended (see the module docs); `Conflict::Unknown` if
     /// the job is no longer `reviewing`.
     pub async fn finish_review(
@@ -240,7 +258,7 @@ impl Store {
             }
         }
         let mut job_update = update(&self.table, key(org_pk(scope.org_id()), &job.sort_key))
-            .update_expression(format!("SET {} REMOVE lease_until", clauses.join(", ")))
+            .update_expression(format!("SET {} REMOVE lease_until, answer", clauses.join(", ")))
             .condition_expression("#status = :reviewing")
             .expression_attribute_names("#status", "status");
         for (k, v) in values {

@@ -37,6 +37,7 @@ fn layer_from_item(item: &Item) -> SettingsLayer {
         // The single-tenant upgrade's word for it, too.
         depth: get_opt_s(item, "review_depth").and_then(|v| v.parse().ok()),
         mention: get_opt_s(item, "mention").map(str::to_owned),
+        reviews_per_hour: get_opt_n(item, "reviews_per_hour"),
     }
 }
 
@@ -68,6 +69,9 @@ fn layer_to_item(org: &OrgId, sort_key: String, layer: &SettingsLayer, actor: &s
     }
     if let Some(v) = &layer.mention {
         item.insert("mention".into(), s(v));
+    }
+    if let Some(v) = layer.reviews_per_hour {
+        item.insert("reviews_per_hour".into(), n(v));
     }
     item.insert("updated_at".into(), n(now));
     item.insert("updated_by".into(), s(actor));

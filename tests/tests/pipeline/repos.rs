@@ -93,6 +93,17 @@ async fn connecting_proves_write_access_before_a_repository_is_claimed() {
         )
         .await;
     assert_eq!(denied(&none), (400, "token_required".to_owned()));
+    // A token that can never be an HTTP header value is refused before any provider call.
+    let asked = standin.requests_to("GET", &name).await.len();
+    for bad in ["x\u{20ac}yy", "tok en", "tab\there"] {
+        let refused = connect_with(&api, &squatter, "github", &name, bad).await;
+        assert_eq!(denied(&refused), (400, "invalid_token".to_owned()), "{bad:?}");
+    }
+    assert_eq!(
+        standin.requests_to("GET", &name).await.len(),
+        asked,
+        "no provider call for a bad token"
+    );
     let listed = api
         .call(
             Call::get("/api/repos")

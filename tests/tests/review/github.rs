@@ -262,18 +262,24 @@ async fn a_new_push_is_reviewed_incrementally_from_the_last_reviewed_head() {
     assert_eq!(env.review().await, (1, 1, 0));
 
     let only_new = "@@ -1,1 +1,2 @@\n fn main() {}\n+fn added_later() {}";
+    // "Update branch" merged the base in: src/base.rs changed since the last review, but
+    // it is not part of the pull request's own diff.
+    let from_base = "@@ -1,1 +1,2 @@\n fn base() {}\n+fn merged_from_base() {}";
     env.standin
         .pr_with_compare(
             &env.repo,
             2,
             json!({"head_sha": NEWER, "base_sha": BASE}),
-            json!([{"filename": "src/parse.rs", "status": "modified", "patch": PATCH}]),
-            json!({"status": "ahead", "files": [{"filename": "src/new.rs", "status": "added", "patch": only_new}]}),
+            json!([{"filename": "src/parse.rs", "status": "modified", "patch": PATCH},
+                   {"filename": "src/new.rs", "status": "added", "patch": only_new}]),
+            json!({"status": "ahead", "files": [{"filename": "src/new.rs", "status": "added", "patch": only_new},
+                                                {"filename": "src/base.rs", "status": "modified", "patch": from_base}]}),
         )
         .await;
     env.standin
         .llm_answers(&[json!({"summary": "Small follow-up.", "comments": [
-            {"path": "src/new.rs", "line": 2, "body": "Needs a test.", "severity": "minor"}]})])
+            {"path": "src/new.rs", "line": 2, "body": "Needs a test.", "severity": "minor"},
+            {"path": "src/base.rs", "line": 2, "body": "Base change.", "severity": "minor"}]})])
         .await;
     env.deliver("pull_request.synchronize.json", NEWER).await;
     assert_eq!(env.review().await, (1, 1, 0));
@@ -294,8 +300,11 @@ async fn a_new_push_is_reviewed_incrementally_from_the_last_reviewed_head() {
     assert_eq!(posted[1]["body"]["commit_id"], NEWER);
     assert_eq!(
         posted[1]["body"]["comments"],
-        json!([{"path": "src/new.rs", "line": 2, "side": "RIGHT", "body": "**minor**: Needs a test."}])
+        json!([{"path": "src/new.rs", "line": 2, "side": "RIGHT", "body": "**minor**: Needs a test."}]),
+        "only lines of the pull request's own diff are commented inline"
     );
+    let summary = posted[1]["body"]["body"].as_str().unwrap();
+    assert!(summary.contains("Base change."), "folded into the summary: {summary}");
     let job = &env.history().await[0];
     assert_eq!(job["action"], "synchronize");
     assert_eq!(job["diffBaseSha"], HEAD);

@@ -19,6 +19,7 @@ use sha2::Sha256;
 mod bedrock;
 mod feedback;
 mod github;
+mod limits;
 mod providers;
 mod settings;
 

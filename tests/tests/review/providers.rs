@@ -43,17 +43,23 @@ impl Env {
 
     /// [`Env::serve_provider_pr`] with the PR's history (`since`, `rewritten`).
     async fn serve_provider_history(&self, head: &str, overrides: Value, history: Value) {
+        self.serve_provider_files(head, overrides, &[], history).await;
+    }
+
+    /// [`Env::serve_provider_history`] with more files in the pull request's own diff.
+    async fn serve_provider_files(&self, head: &str, overrides: Value, more: &[Value], history: Value) {
         let mut pr = json!({"head_sha": head, "base_sha": BASE, "title": "Checked parse"});
         for (k, v) in overrides.as_object().unwrap() {
             pr[k] = v.clone();
         }
-        let files = if self.provider == "azure" {
+        let mut files = if self.provider == "azure" {
             json!([{"filename": "src/parse.rs", "status": "modified", "old": parse_rs(false), "new": parse_rs(true)},
                    {"filename": "Cargo.lock", "status": "modified", "old": "a\n", "new": "b\n"}])
         } else {
             json!([{"filename": "src/parse.rs", "status": "modified", "patch": PATCH},
                    {"filename": "Cargo.lock", "status": "modified", "patch": "@@ -1 +1 @@\n-a\n+b"}])
         };
+        files.as_array_mut().unwrap().extend(more.iter().cloned());
         self.standin
             .pr_history(self.provider, &self.repo, 2, pr, files, history)
             .await;
@@ -341,15 +347,24 @@ async fn a_new_push_is_reviewed_incrementally_on_gitlab_azure_and_bitbucket() {
         let env = opened_pr(provider).await;
         assert_eq!(env.review().await, (1, 1, 0), "{provider}");
         let (head, newer) = (head_for(provider), newer_for(provider));
-        env.serve_provider_history(
+        // The pull request's own diff has src/new.rs; so does what changed since the last
+        // review, with src/base.rs merged in from the base (not in the PR's diff).
+        let from_base = if provider == "azure" {
+            json!({"filename": "src/base.rs", "status": "added", "new": "fn base() {}\nfn merged() {}\n"})
+        } else {
+            json!({"filename": "src/base.rs", "status": "added", "patch": "@@ -0,0 +1,2 @@\n+fn base() {}\n+fn merged() {}"})
+        };
+        env.serve_provider_files(
             newer,
             json!({}),
-            json!({"since": {"from": head, "files": [new_rs(provider)]}}),
+            &[new_rs(provider)],
+            json!({"since": {"from": head, "files": [new_rs(provider), from_base]}}),
         )
         .await;
         env.standin
             .llm_answers(&[json!({"summary": "Small follow-up.", "comments": [
-                {"path": "src/new.rs", "line": 2, "body": "Needs a test.", "severity": "minor"}]})])
+                {"path": "src/new.rs", "line": 2, "body": "Needs a test.", "severity": "minor"},
+                {"path": "src/base.rs", "line": 2, "body": "From the base.", "severity": "minor"}]})])
             .await;
         env.deliver_pushed(newer).await;
         assert_eq!(env.review().await, (1, 1, 0), "{provider}");
@@ -400,6 +415,10 @@ async fn a_new_push_is_reviewed_incrementally_on_gitlab_azure_and_bitbucket() {
         );
         assert!(posts[3]["body"].to_string().contains("Needs a test."), "{provider}");
         assert!(posts[3]["body"].to_string().contains("src/new.rs"), "{provider}");
+        assert!(
+            posts[4]["body"].to_string().contains("From the base."),
+            "{provider}: a line outside the PR's own diff is folded into the summary"
+        );
     }
 }
 

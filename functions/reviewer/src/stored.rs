@@ -1,0 +1,66 @@
+//! The answer a job posts, stored on the job before the first post: a retry after a
+//! partial post (hosts that post comment by comment resume by their markers
+//! `<jobId>:n`) posts exactly this answer again — comment *n* is the same comment — and
+//! never asks the LLM a second time.
+
+use serde::{Deserialize, Serialize};
+
+use crate::validate::ValidReview;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredAnswer {
+    /// The head the answer reviewed (a newer head makes it stale).
+    pub head_sha: String,
+    pub review: ValidReview,
+    /// The summary with footer and marker, as posted.
+    pub body: String,
+    pub model: String,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// Incremental review: the head the diff started from.
+    pub since: Option<String>,
+}
+
+impl StoredAnswer {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// A stored answer (one that does not read is ignored: the job is reviewed afresh).
+    pub fn parse(raw: &str) -> Option<Self> {
+        serde_json::from_str(raw).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::InlineComment;
+    use agnus_shared::review_settings::Severity;
+
+    #[test]
+    fn a_stored_answer_reads_back_the_same() {
+        let answer = StoredAnswer {
+            head_sha: "abc1234".into(),
+            review: ValidReview {
+                summary: "s".into(),
+                comments: vec![InlineComment {
+                    path: "a.rs".into(),
+                    line: 3,
+                    body: "**major**: x".into(),
+                    severity: Severity::Major,
+                    rule_id: Some("r1".into()),
+                    text: "x".into(),
+                }],
+            },
+            body: "s\n<!-- agnus-review:j -->".into(),
+            model: "m".into(),
+            prompt_tokens: 10,
+            completion_tokens: 5,
+            since: None,
+        };
+        assert_eq!(StoredAnswer::parse(&answer.to_json()), Some(answer));
+        assert_eq!(StoredAnswer::parse("{not json"), None);
+    }
+}
