@@ -43,6 +43,9 @@ pub async fn admit(
             head_sha,
             &job.id,
             limits.repeat_window_secs,
+            // What the provider's own events ask for is reviewed; mentions and manual
+            // requests (anyone who can comment, or any member) are what repeats.
+            !matches!(job.action.as_str(), "mention" | "manual"),
         )
         .await?;
     if !taken {

@@ -117,8 +117,9 @@ async fn prove_access(access: &RepoAccess, provider: Provider, full_name: &str, 
 async fn learn_identity(access: &RepoAccess, provider: Provider, full_name: &str, token: &str) -> Option<TokenIdentity> {
     let token = SecretString::from(token.to_owned());
     let mut answer = access.identity(provider, full_name, &token).await;
-    if let Err(CallError::RetryLater { .. }) = answer {
-        // Once more after a transient failure (the access check just succeeded).
+    if answer.is_err() {
+        // Once more: the access check just succeeded with this token, so a failure here is
+        // most likely transient.
         answer = access.identity(provider, full_name, &token).await;
     }
     match answer {

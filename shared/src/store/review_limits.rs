@@ -2,10 +2,12 @@
 //! can comment can make it review without limit"), all in the org's partition:
 //!
 //! - **one review per head**: `REVIEWHEAD#<repoId>#<pr>#<sha>` is taken by the job that
-//!   reviews that head (a conditional put: free, expired, or already this job's) and kept
-//!   for the repeat window; a mention or a manual request for the same head in that
-//!   window ends `skipped: already_reviewed` (a manual request naming the head: 409). A
-//!   job that fails gives it back, so a retry by hand is not blocked;
+//!   reviews that head and kept for the repeat window; a mention or a manual request takes
+//!   it only if it is free, expired or already its own (a conditional put), so one for a
+//!   head reviewed in that window ends `skipped: already_reviewed` (a manual request
+//!   naming the head: 409). The provider's own events (opened, reopened, a push) are
+//!   reviewed and take it. A job that fails gives it back, so a retry by hand is not
+//!   blocked;
 //! - **reviews per org per hour**: `REVIEWRATE#<hour>` counts the reviews that reach the
 //!   LLM, refused atomically at the limit (`skipped: rate_limited`);
 //! - **the monthly token budget** of the org's plan: `USAGE#<yyyy-mm>` (written by
@@ -24,7 +26,9 @@ use crate::domain::OrgId;
 
 impl Store {
     /// Takes `head` of a pull request for `job_id` until `now + window_secs`; `false`: another
-    /// job reviews it or reviewed it within the window.
+    /// job reviews it or reviewed it within the window. `always`: take it whoever has it (a
+    /// review the provider's own event asked for: opened, reopened, a push).
+    #[allow(clippy::too_many_arguments)]
     pub async fn claim_review_head(
         &self,
         scope: &QueueScope,
@@ -33,6 +37,7 @@ impl Store {
         head_sha: &str,
         job_id: &str,
         window_secs: i64,
+        always: bool,
     ) -> Result<bool, StoreError> {
         let now = self.now_secs();
         let mut item = key(org_pk(scope.org_id()), review_head_sk(repo_id, pr, head_sha));
@@ -42,17 +47,15 @@ impl Store {
         item.insert("until".into(), n(now + window_secs));
         // TTL removes it a day after the window.
         item.insert("expires_at".into(), n(now + window_secs + 86_400));
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR #until < :now OR job_id = :job")
-            .expression_attribute_names("#until", "until")
-            .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":job", s(job_id))
-            .send()
-            .await;
+        let mut put = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        if !always {
+            put = put
+                .condition_expression("attribute_not_exists(pk) OR #until < :now OR job_id = :job")
+                .expression_attribute_names("#until", "until")
+                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":job", s(job_id));
+        }
+        let result = put.send().await;
         match result {
             Ok(_) => Ok(true),
             Err(SdkError::ServiceError(se)) if matches!(se.err(), PutItemError::ConditionalCheckFailedException(_)) => {
