@@ -152,24 +152,7 @@ impl PasswordHasher {
         let params = self.params;
         let bytes = zeroizing_copy(password);
         let stored = stored.0.clone();
-        tokio::task::spawn_blocking(move || {
-            if is_bcrypt(&stored) {
-                return Ok(verify_bcrypt(&bytes, &stored));
-            }
-            let Ok(parsed) = PasswordHash::new(&stored) else {
-                return Ok(Verified::Wrong);
-            };
-            // Verification uses the parameters embedded in the stored hash.
-            if params.argon2().verify_password(&bytes, &parsed).is_err() {
-                return Ok(Verified::Wrong);
-            }
-            let weaker = parsed.algorithm.as_str() != "argon2id"
-                || Params::try_from(&parsed).map_or(true, |p| {
-                    p.m_cost() < params.memory_kib || p.t_cost() < params.iterations || p.p_cost() < params.parallelism
-                });
-            Ok(if weaker { Verified::OkNeedsRehash } else { Verified::Ok })
-        })
-        .await?
+        Ok(tokio::task::spawn_blocking(move || verify_one(params, &bytes, &stored).0).await?)
     }
 
     /// Spends the same work as a real verification, for unknown accounts.
@@ -177,7 +160,65 @@ impl PasswordHasher {
         let _ = self.verify(password, &self.dummy).await?;
         Ok(())
     }
+
+    /// A login's password check: against the account's hash, or (`None`: no such account)
+    /// against the dummy.
+    pub async fn check_login(
+        &self,
+        password: &str,
+        stored: Option<&PasswordHashString>,
+    ) -> Result<Verified, CryptoError> {
+        Ok(self.check_login_work(password, stored).await?.0)
+    }
+
+    /// [`Self::check_login`], and the hash computations it ran.
+    async fn check_login_work(
+        &self,
+        password: &str,
+        stored: Option<&PasswordHashString>,
+    ) -> Result<(Verified, HashWork), CryptoError> {
+        let params = self.params;
+        let bytes = zeroizing_copy(password);
+        let stored = stored.unwrap_or(&self.dummy).0.clone();
+        Ok(tokio::task::spawn_blocking(move || verify_one(params, &bytes, &stored)).await?)
+    }
 }
+
+/// The hash computations a check ran (each counted only if it ran to the end).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct HashWork {
+    argon2id: u32,
+    bcrypt: u32,
+}
+
+/// Checks `password` against one stored hash (argon2id PHC or imported bcrypt).
+fn verify_one(params: PasswordParams, password: &[u8], stored: &str) -> (Verified, HashWork) {
+    let mut work = HashWork::default();
+    if is_bcrypt(stored) {
+        let verified = verify_bcrypt(password, stored, &mut work);
+        return (verified, work);
+    }
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return (Verified::Wrong, work);
+    };
+    // Verification uses the parameters embedded in the stored hash.
+    match params.argon2().verify_password(password, &parsed) {
+        Ok(()) => work.argon2id += 1,
+        Err(argon2::password_hash::Error::PasswordInvalid) => {
+            work.argon2id += 1;
+            return (Verified::Wrong, work);
+        }
+        Err(_) => return (Verified::Wrong, work),
+    }
+    let weaker = parsed.algorithm.as_str() != "argon2id"
+        || Params::try_from(&parsed).map_or(true, |p| {
+            p.m_cost() < params.memory_kib || p.t_cost() < params.iterations || p.p_cost() < params.parallelism
+        });
+    (if weaker { Verified::OkNeedsRehash } else { Verified::Ok }, work)
+}
+
+/// The bcrypt cost of the hashes imported from the single-tenant install (bcryptjs' default).
+pub const LEGACY_BCRYPT_COST: u32 = 10;
 
 /// A bcrypt hash (`$2a$`/`$2b$`/`$2y$`), as the single-tenant AgnusAI stored them
 /// (bcryptjs, cost 10); only accounts imported by the upgrade carry one.
@@ -187,10 +228,17 @@ fn is_bcrypt(stored: &str) -> bool {
 
 /// Checks a password against an imported bcrypt hash. A match always asks for a rehash:
 /// the caller stores an argon2id hash at that login, so bcrypt is verified once.
-fn verify_bcrypt(password: &[u8], stored: &str) -> Verified {
+fn verify_bcrypt(password: &[u8], stored: &str, work: &mut HashWork) -> Verified {
     match bcrypt::verify(password, stored) {
-        Ok(true) => Verified::OkNeedsRehash,
-        _ => Verified::Wrong,
+        Ok(true) => {
+            work.bcrypt += 1;
+            Verified::OkNeedsRehash
+        }
+        Ok(false) => {
+            work.bcrypt += 1;
+            Verified::Wrong
+        }
+        Err(_) => Verified::Wrong,
     }
 }
 
@@ -339,6 +387,30 @@ mod tests {
                 .unwrap(),
             Verified::Wrong
         );
+    }
+
+    /// An unknown address, an argon2id account and an imported bcrypt account (at the
+    /// single-tenant install's cost) cost a login the same hash computations, right or
+    /// wrong password: work, not time, is compared (timing is measured in BENCHMARKS.md).
+    #[tokio::test]
+    async fn a_login_runs_the_same_hashes_whether_or_not_the_account_exists() {
+        let h = PasswordHasher::new(PasswordParams::OWASP_MIN);
+        let argon = h.hash(&pw("correct horse battery")).await.unwrap();
+        let bcrypt = PasswordHashString::from_stored(
+            bcrypt::hash_with_result("correct horse battery", LEGACY_BCRYPT_COST)
+                .unwrap()
+                .format_for_version(bcrypt::Version::TwoA),
+        );
+        let unknown = h.check_login_work("correct horse battery", None).await.unwrap();
+        assert_eq!(unknown.0, Verified::Wrong);
+        for (stored, right) in [(&argon, Verified::Ok), (&bcrypt, Verified::OkNeedsRehash)] {
+            for (password, expected) in [("correct horse battery", right), ("wrong horse battery", Verified::Wrong)] {
+                let (verified, work) = h.check_login_work(password, Some(stored)).await.unwrap();
+                assert_eq!(verified, expected);
+                assert_eq!(work, unknown.1, "{}… with {password:?}", &stored.as_str()[..7]);
+            }
+        }
+        assert!(unknown.1.argon2id >= 1, "{:?}", unknown.1);
     }
 
     #[tokio::test]

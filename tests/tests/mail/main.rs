@@ -19,6 +19,7 @@ mod logs;
 mod membership;
 mod reset;
 mod verification;
+mod voided;
 
 const APP: &str = "http://console.test";
 const PASSWORD: &str = "correct horse battery staple";
