@@ -104,6 +104,9 @@ pub struct PasswordHasher {
     /// exactly as for a real account, and never matches; making it costs nothing, so a
     /// cold start does no hashing (it used to hash a random password at init).
     dummy: Arc<PasswordHashString>,
+    /// Its bcrypt counterpart at the imported accounts' cost ([`LEGACY_BCRYPT_COST`]), made
+    /// the same way (random salt and output: full work to verify, matches nothing).
+    bcrypt_dummy: Arc<PasswordHashString>,
 }
 
 /// A PHC string that costs what a real hash with `params` costs to verify and matches no
@@ -123,11 +126,26 @@ fn dummy_phc(params: PasswordParams) -> PasswordHashString {
     ))
 }
 
+/// A bcrypt hash at [`LEGACY_BCRYPT_COST`] that matches no password: a random salt and a
+/// random output, in bcrypt's own base64.
+fn dummy_bcrypt() -> PasswordHashString {
+    use base64::Engine as _;
+    let engine = base64::engine::GeneralPurpose::new(&base64::alphabet::BCRYPT, base64::engine::general_purpose::NO_PAD);
+    let salt: [u8; 16] = secrets::random_bytes();
+    let output: [u8; 23] = secrets::random_bytes();
+    PasswordHashString(format!(
+        "$2b${LEGACY_BCRYPT_COST:02}${}{}",
+        engine.encode(salt),
+        engine.encode(output)
+    ))
+}
+
 impl PasswordHasher {
     pub fn new(params: PasswordParams) -> Self {
         Self {
             params,
             dummy: Arc::new(dummy_phc(params)),
+            bcrypt_dummy: Arc::new(dummy_bcrypt()),
         }
     }
 
@@ -162,7 +180,10 @@ impl PasswordHasher {
     }
 
     /// A login's password check: against the account's hash, or (`None`: no such account)
-    /// against the dummy.
+    /// against the dummy. Every check runs one argon2id and one bcrypt verification at the
+    /// imported accounts' cost — the account's own hash and a dummy of the other algorithm
+    /// (both dummies for an unknown address) — so an unknown address, an argon2id account
+    /// and an account imported with a bcrypt hash cost the same.
     pub async fn check_login(
         &self,
         password: &str,
@@ -179,8 +200,21 @@ impl PasswordHasher {
     ) -> Result<(Verified, HashWork), CryptoError> {
         let params = self.params;
         let bytes = zeroizing_copy(password);
-        let stored = stored.unwrap_or(&self.dummy).0.clone();
-        Ok(tokio::task::spawn_blocking(move || verify_one(params, &bytes, &stored)).await?)
+        let (real, other) = match stored {
+            Some(hash) if is_bcrypt(&hash.0) => (hash.0.clone(), self.dummy.0.clone()),
+            Some(hash) => (hash.0.clone(), self.bcrypt_dummy.0.clone()),
+            None => (self.dummy.0.clone(), self.bcrypt_dummy.0.clone()),
+        };
+        Ok(tokio::task::spawn_blocking(move || {
+            let (verified, work) = verify_one(params, &bytes, &real);
+            let (_, more) = verify_one(params, &bytes, &other);
+            let work = HashWork {
+                argon2id: work.argon2id + more.argon2id,
+                bcrypt: work.bcrypt + more.bcrypt,
+            };
+            (verified, work)
+        })
+        .await?)
     }
 }
 
@@ -410,7 +444,8 @@ mod tests {
                 assert_eq!(work, unknown.1, "{}… with {password:?}", &stored.as_str()[..7]);
             }
         }
-        assert!(unknown.1.argon2id >= 1, "{:?}", unknown.1);
+        assert_eq!(unknown.1, HashWork { argon2id: 1, bcrypt: 1 });
+        assert!(h.bcrypt_dummy.as_str().starts_with("$2b$10$"), "the imported accounts' cost");
     }
 
     #[tokio::test]
