@@ -18,6 +18,7 @@ mod invitations;
 mod logs;
 mod membership;
 mod reset;
+mod timing;
 mod verification;
 mod voided;
 
