@@ -130,7 +130,8 @@ fn dummy_phc(params: PasswordParams) -> PasswordHashString {
 /// random output, in bcrypt's own base64.
 fn dummy_bcrypt() -> PasswordHashString {
     use base64::Engine as _;
-    let engine = base64::engine::GeneralPurpose::new(&base64::alphabet::BCRYPT, base64::engine::general_purpose::NO_PAD);
+    let engine =
+        base64::engine::GeneralPurpose::new(&base64::alphabet::BCRYPT, base64::engine::general_purpose::NO_PAD);
     let salt: [u8; 16] = secrets::random_bytes();
     let output: [u8; 23] = secrets::random_bytes();
     PasswordHashString(format!(
@@ -438,14 +439,20 @@ mod tests {
         let unknown = h.check_login_work("correct horse battery", None).await.unwrap();
         assert_eq!(unknown.0, Verified::Wrong);
         for (stored, right) in [(&argon, Verified::Ok), (&bcrypt, Verified::OkNeedsRehash)] {
-            for (password, expected) in [("correct horse battery", right), ("wrong horse battery", Verified::Wrong)] {
+            for (password, expected) in [
+                ("correct horse battery", right),
+                ("wrong horse battery", Verified::Wrong),
+            ] {
                 let (verified, work) = h.check_login_work(password, Some(stored)).await.unwrap();
                 assert_eq!(verified, expected);
                 assert_eq!(work, unknown.1, "{}… with {password:?}", &stored.as_str()[..7]);
             }
         }
         assert_eq!(unknown.1, HashWork { argon2id: 1, bcrypt: 1 });
-        assert!(h.bcrypt_dummy.as_str().starts_with("$2b$10$"), "the imported accounts' cost");
+        assert!(
+            h.bcrypt_dummy.as_str().starts_with("$2b$10$"),
+            "the imported accounts' cost"
+        );
     }
 
     #[tokio::test]

@@ -82,7 +82,9 @@ pub async fn send_verification(
     user: &UserRecord,
 ) -> Result<MailStatus, ApiError> {
     let (token, hash) = email::new_link_token();
-    store.create_mail_token(MailTokenPurpose::VerifyEmail, &hash, user).await?;
+    store
+        .create_mail_token(MailTokenPurpose::VerifyEmail, &hash, user)
+        .await?;
     let url = format!("{app_base_url}/verify-email/{}", token.expose_secret());
     Ok(email::deliver(mailer, &Mail::verify_email(&user.email, &url)).await)
 }

@@ -69,19 +69,7 @@ async fn invitation_mail_reaches_the_invitee_and_its_link_previews_the_invite() 
     let who = me(&api, &cookie).await.json();
     assert_eq!(who["user"]["emailVerified"], false);
     assert_eq!(who["orgs"][0]["slug"], owner.slug.as_str());
-    let mail = inbox(&invitee)
-        .await
-        .into_iter()
-        .find(|m| m.subject.contains("Verify"))
-        .expect("a verification mail to the invitee");
-    let verified = api
-        .call(post(
-            "/api/auth/verify-email",
-            None,
-            json!({"token": token_in(&mail, "verify-email")}),
-        ))
-        .await;
-    assert_eq!(verified.status, 200);
+    assert_eq!(verify_address(&api, &invitee).await.status, 200);
     assert_eq!(me(&api, &cookie).await.json()["user"]["emailVerified"], true);
 }
 
@@ -164,18 +152,7 @@ async fn an_invitation_never_verifies_an_address_its_invitee_has_not_proved() {
     assert_eq!(me(&seeded, &cookie).await.json()["user"]["isSystemAdmin"], false);
 
     // The address's owner, with the mail sent only to it, verifies it (and is the admin).
-    let mail = inbox(&ceo)
-        .await
-        .into_iter()
-        .find(|m| m.subject.contains("Verify"))
-        .expect("a verification mail to the invited address");
-    let verified = seeded
-        .call(post(
-            "/api/auth/verify-email",
-            None,
-            json!({"token": token_in(&mail, "verify-email")}),
-        ))
-        .await;
+    let verified = verify_address(&seeded, &ceo).await;
     assert_eq!(verified.status, 200);
     assert_eq!(verified.json()["user"]["isSystemAdmin"], true);
 }

@@ -186,7 +186,11 @@ async fn a_reset_request_does_the_same_work_whether_or_not_the_account_exists() 
     }
     // The same steps on both paths: one reset token stored for the address…
     let (mine, nobodys) = (reset_tokens_for(&user.email).await, reset_tokens_for(&nobody).await);
-    assert_eq!((mine.len(), nobodys.len()), (1, 1), "one token each: {mine:?} {nobodys:?}");
+    assert_eq!(
+        (mine.len(), nobodys.len()),
+        (1, 1),
+        "one token each: {mine:?} {nobodys:?}"
+    );
     // …and one reset mail carrying its link: to the account's owner, or, for no account,
     // to the SES mailbox simulator — never to the address.
     let to_owner: Vec<_> = inbox(&user.email)

@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::*;
 
+#[allow(clippy::print_stdout)] // a measurement prints its numbers
 fn summary(name: &str, mut runs: Vec<Duration>) {
     runs.sort_unstable();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -68,7 +69,13 @@ async fn measure_reset_and_login_for_known_imported_and_unknown_accounts() {
     };
     let wrong = |email: &str| {
         let email = email.to_owned();
-        move || post("/api/auth/login", None, json!({"email": email, "password": "not the password at all"}))
+        move || {
+            post(
+                "/api/auth/login",
+                None,
+                json!({"email": email, "password": "not the password at all"}),
+            )
+        }
     };
     let rounds = std::env::var("AGNUS_TIMING_ROUNDS").map_or(40, |n| n.parse().unwrap());
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); 5];
@@ -85,6 +92,44 @@ async fn measure_reset_and_login_for_known_imported_and_unknown_accounts() {
         "wrong password, argon2id account",
         "wrong password, imported bcrypt account",
         "login, unknown address",
+    ];
+    for (name, runs) in names.into_iter().zip(times) {
+        summary(name, runs);
+    }
+}
+
+/// The password work alone, at the shipped parameters: one argon2id verification (what a
+/// login cost before every check also ran bcrypt) and `check_login` for each kind of
+/// account.
+#[tokio::test]
+#[ignore = "a measurement, run on demand (see BENCHMARKS.md)"]
+async fn measure_login_checks() {
+    use agnus_shared::crypto::{PasswordHashString, PasswordHasher, PasswordParams};
+    let hasher = PasswordHasher::new(PasswordParams::OWASP_MIN);
+    let password = agnus_shared::domain::Password::parse(PASSWORD.to_owned().into()).unwrap();
+    let argon = hasher.hash(&password).await.unwrap();
+    let bcrypt = PasswordHashString::from_stored(
+        bcrypt::hash_with_result(PASSWORD, 10)
+            .unwrap()
+            .format_for_version(bcrypt::Version::TwoA),
+    );
+    let rounds = std::env::var("AGNUS_TIMING_ROUNDS").map_or(40, |n| n.parse().unwrap());
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); 4];
+    for _ in 0..rounds {
+        let start = Instant::now();
+        hasher.verify("not the password", &argon).await.unwrap();
+        times[0].push(start.elapsed());
+        for (i, stored) in [None, Some(&argon), Some(&bcrypt)].into_iter().enumerate() {
+            let start = Instant::now();
+            hasher.check_login("not the password", stored).await.unwrap();
+            times[i + 1].push(start.elapsed());
+        }
+    }
+    let names = [
+        "one argon2id verification",
+        "check_login, unknown address",
+        "check_login, argon2id account",
+        "check_login, imported bcrypt account",
     ];
     for (name, runs) in names.into_iter().zip(times) {
         summary(name, runs);

@@ -104,8 +104,14 @@ async fn logging_out_everywhere_voids_every_pending_link() {
     assert!(out.status < 300, "{:?}", out.json());
 
     for (what, call) in [
-        ("verification", post("/api/auth/verify-email", None, json!({"token": verification}))),
-        ("address change", post("/api/auth/verify-email", None, json!({"token": change}))),
+        (
+            "verification",
+            post("/api/auth/verify-email", None, json!({"token": verification})),
+        ),
+        (
+            "address change",
+            post("/api/auth/verify-email", None, json!({"token": change})),
+        ),
         (
             "reset",
             post(
