@@ -369,6 +369,12 @@ pub fn sender(sdk: &aws_config::SdkConfig, mail_from: Option<&str>) -> std::sync
     }
 }
 
+/// Where a password reset asked for an address no account uses sends its stand-in mail:
+/// the SES mailbox simulator's "success" address, which accepts and drops it. The request
+/// then does the same steps (a token stored, a reset mail sent) whether or not the account
+/// exists, and no one's inbox gets mail they did not ask for.
+pub const DECOY_RECIPIENT: &str = "success@simulator.amazonses.com";
+
 /// A token for a mailed link (invitation, verification, reset): 256 bits from the OS RNG
 /// as base64url, and its SHA-256 (hex) — the only form that is stored.
 pub fn new_link_token() -> (secrecy::SecretString, String) {

@@ -221,6 +221,10 @@ impl From<StoreError> for ApiError {
                     code: "not_found",
                     message: "it no longer exists (revoked or deleted meanwhile)".into(),
                 },
+                Conflict::TokenVoided => Self::Gone {
+                    code: "token_gone",
+                    message: "this link was used already or has expired; ask for a new one".into(),
+                },
                 Conflict::Unknown => conflict("conflict", "the request conflicts with the current state"),
             },
             StoreError::BadCursor => Self::bad_request("invalid_cursor", "the pagination cursor is invalid"),

@@ -173,18 +173,23 @@ async fn accept(state: &InvitesState, req: &Request) -> Result<Response<Body>, A
         is_system_admin: false,
         session_epoch: 0,
         created_at: state.store.now_secs(),
-        // The invitee proved the address by receiving the link.
-        email_verified: true,
+        // Not proved: the accept link was shown to the inviting admin too. A verification
+        // mail goes to the address (`Invitations::accept`).
+        email_verified: false,
     };
     let issued = session::issue(&state.tokens, &user, state.config.session_ttl, state.store.now_secs())?;
     let new = Accepting::New {
         user: &user,
         session: &issued.record,
     };
-    invitations.accept(&invite, &org, new).await?;
+    let verification = invitations.accept(&invite, &org, new).await?;
     let mut response = json_response(
         StatusCode::CREATED,
-        &json!({ "org": org_json, "user": { "id": user.id, "email": user.email.as_str() } }),
+        &json!({
+            "org": org_json,
+            "user": { "id": user.id, "email": user.email.as_str() },
+            "emailVerification": { "mailStatus": verification.unwrap_or(MailStatus::Failed) },
+        }),
     );
     response.headers_mut().append(
         lambda_http::http::header::SET_COOKIE,

@@ -104,6 +104,9 @@ pub struct PasswordHasher {
     /// exactly as for a real account, and never matches; making it costs nothing, so a
     /// cold start does no hashing (it used to hash a random password at init).
     dummy: Arc<PasswordHashString>,
+    /// Its bcrypt counterpart at the imported accounts' cost ([`LEGACY_BCRYPT_COST`]), made
+    /// the same way (random salt and output: full work to verify, matches nothing).
+    bcrypt_dummy: Arc<PasswordHashString>,
 }
 
 /// A PHC string that costs what a real hash with `params` costs to verify and matches no
@@ -123,11 +126,27 @@ fn dummy_phc(params: PasswordParams) -> PasswordHashString {
     ))
 }
 
+/// A bcrypt hash at [`LEGACY_BCRYPT_COST`] that matches no password: a random salt and a
+/// random output, in bcrypt's own base64.
+fn dummy_bcrypt() -> PasswordHashString {
+    use base64::Engine as _;
+    let engine =
+        base64::engine::GeneralPurpose::new(&base64::alphabet::BCRYPT, base64::engine::general_purpose::NO_PAD);
+    let salt: [u8; 16] = secrets::random_bytes();
+    let output: [u8; 23] = secrets::random_bytes();
+    PasswordHashString(format!(
+        "$2b${LEGACY_BCRYPT_COST:02}${}{}",
+        engine.encode(salt),
+        engine.encode(output)
+    ))
+}
+
 impl PasswordHasher {
     pub fn new(params: PasswordParams) -> Self {
         Self {
             params,
             dummy: Arc::new(dummy_phc(params)),
+            bcrypt_dummy: Arc::new(dummy_bcrypt()),
         }
     }
 
@@ -152,24 +171,7 @@ impl PasswordHasher {
         let params = self.params;
         let bytes = zeroizing_copy(password);
         let stored = stored.0.clone();
-        tokio::task::spawn_blocking(move || {
-            if is_bcrypt(&stored) {
-                return Ok(verify_bcrypt(&bytes, &stored));
-            }
-            let Ok(parsed) = PasswordHash::new(&stored) else {
-                return Ok(Verified::Wrong);
-            };
-            // Verification uses the parameters embedded in the stored hash.
-            if params.argon2().verify_password(&bytes, &parsed).is_err() {
-                return Ok(Verified::Wrong);
-            }
-            let weaker = parsed.algorithm.as_str() != "argon2id"
-                || Params::try_from(&parsed).map_or(true, |p| {
-                    p.m_cost() < params.memory_kib || p.t_cost() < params.iterations || p.p_cost() < params.parallelism
-                });
-            Ok(if weaker { Verified::OkNeedsRehash } else { Verified::Ok })
-        })
-        .await?
+        Ok(tokio::task::spawn_blocking(move || verify_one(params, &bytes, &stored).0).await?)
     }
 
     /// Spends the same work as a real verification, for unknown accounts.
@@ -177,7 +179,81 @@ impl PasswordHasher {
         let _ = self.verify(password, &self.dummy).await?;
         Ok(())
     }
+
+    /// A login's password check: against the account's hash, or (`None`: no such account)
+    /// against the dummy. Every check runs one argon2id and one bcrypt verification at the
+    /// imported accounts' cost — the account's own hash and a dummy of the other algorithm
+    /// (both dummies for an unknown address) — so an unknown address, an argon2id account
+    /// and an account imported with a bcrypt hash cost the same.
+    pub async fn check_login(
+        &self,
+        password: &str,
+        stored: Option<&PasswordHashString>,
+    ) -> Result<Verified, CryptoError> {
+        Ok(self.check_login_work(password, stored).await?.0)
+    }
+
+    /// [`Self::check_login`], and the hash computations it ran.
+    async fn check_login_work(
+        &self,
+        password: &str,
+        stored: Option<&PasswordHashString>,
+    ) -> Result<(Verified, HashWork), CryptoError> {
+        let params = self.params;
+        let bytes = zeroizing_copy(password);
+        let (real, other) = match stored {
+            Some(hash) if is_bcrypt(&hash.0) => (hash.0.clone(), self.dummy.0.clone()),
+            Some(hash) => (hash.0.clone(), self.bcrypt_dummy.0.clone()),
+            None => (self.dummy.0.clone(), self.bcrypt_dummy.0.clone()),
+        };
+        Ok(tokio::task::spawn_blocking(move || {
+            let (verified, work) = verify_one(params, &bytes, &real);
+            let (_, more) = verify_one(params, &bytes, &other);
+            let work = HashWork {
+                argon2id: work.argon2id + more.argon2id,
+                bcrypt: work.bcrypt + more.bcrypt,
+            };
+            (verified, work)
+        })
+        .await?)
+    }
 }
+
+/// The hash computations a check ran (each counted only if it ran to the end).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct HashWork {
+    argon2id: u32,
+    bcrypt: u32,
+}
+
+/// Checks `password` against one stored hash (argon2id PHC or imported bcrypt).
+fn verify_one(params: PasswordParams, password: &[u8], stored: &str) -> (Verified, HashWork) {
+    let mut work = HashWork::default();
+    if is_bcrypt(stored) {
+        let verified = verify_bcrypt(password, stored, &mut work);
+        return (verified, work);
+    }
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return (Verified::Wrong, work);
+    };
+    // Verification uses the parameters embedded in the stored hash.
+    match params.argon2().verify_password(password, &parsed) {
+        Ok(()) => work.argon2id += 1,
+        Err(argon2::password_hash::Error::PasswordInvalid) => {
+            work.argon2id += 1;
+            return (Verified::Wrong, work);
+        }
+        Err(_) => return (Verified::Wrong, work),
+    }
+    let weaker = parsed.algorithm.as_str() != "argon2id"
+        || Params::try_from(&parsed).map_or(true, |p| {
+            p.m_cost() < params.memory_kib || p.t_cost() < params.iterations || p.p_cost() < params.parallelism
+        });
+    (if weaker { Verified::OkNeedsRehash } else { Verified::Ok }, work)
+}
+
+/// The bcrypt cost of the hashes imported from the single-tenant install (bcryptjs' default).
+pub const LEGACY_BCRYPT_COST: u32 = 10;
 
 /// A bcrypt hash (`$2a$`/`$2b$`/`$2y$`), as the single-tenant AgnusAI stored them
 /// (bcryptjs, cost 10); only accounts imported by the upgrade carry one.
@@ -187,10 +263,17 @@ fn is_bcrypt(stored: &str) -> bool {
 
 /// Checks a password against an imported bcrypt hash. A match always asks for a rehash:
 /// the caller stores an argon2id hash at that login, so bcrypt is verified once.
-fn verify_bcrypt(password: &[u8], stored: &str) -> Verified {
+fn verify_bcrypt(password: &[u8], stored: &str, work: &mut HashWork) -> Verified {
     match bcrypt::verify(password, stored) {
-        Ok(true) => Verified::OkNeedsRehash,
-        _ => Verified::Wrong,
+        Ok(true) => {
+            work.bcrypt += 1;
+            Verified::OkNeedsRehash
+        }
+        Ok(false) => {
+            work.bcrypt += 1;
+            Verified::Wrong
+        }
+        Err(_) => Verified::Wrong,
     }
 }
 
@@ -338,6 +421,37 @@ mod tests {
                 .await
                 .unwrap(),
             Verified::Wrong
+        );
+    }
+
+    /// An unknown address, an argon2id account and an imported bcrypt account (at the
+    /// single-tenant install's cost) cost a login the same hash computations, right or
+    /// wrong password: work, not time, is compared (timing is measured in BENCHMARKS.md).
+    #[tokio::test]
+    async fn a_login_runs_the_same_hashes_whether_or_not_the_account_exists() {
+        let h = PasswordHasher::new(PasswordParams::OWASP_MIN);
+        let argon = h.hash(&pw("correct horse battery")).await.unwrap();
+        let bcrypt = PasswordHashString::from_stored(
+            bcrypt::hash_with_result("correct horse battery", LEGACY_BCRYPT_COST)
+                .unwrap()
+                .format_for_version(bcrypt::Version::TwoA),
+        );
+        let unknown = h.check_login_work("correct horse battery", None).await.unwrap();
+        assert_eq!(unknown.0, Verified::Wrong);
+        for (stored, right) in [(&argon, Verified::Ok), (&bcrypt, Verified::OkNeedsRehash)] {
+            for (password, expected) in [
+                ("correct horse battery", right),
+                ("wrong horse battery", Verified::Wrong),
+            ] {
+                let (verified, work) = h.check_login_work(password, Some(stored)).await.unwrap();
+                assert_eq!(verified, expected);
+                assert_eq!(work, unknown.1, "{}… with {password:?}", &stored.as_str()[..7]);
+            }
+        }
+        assert_eq!(unknown.1, HashWork { argon2id: 1, bcrypt: 1 });
+        assert!(
+            h.bcrypt_dummy.as_str().starts_with("$2b$10$"),
+            "the imported accounts' cost"
         );
     }
 

@@ -71,6 +71,24 @@ fn token_outcome(used: TokenUse) -> Result<UserId, ApiError> {
     }
 }
 
+/// Creates a verification token for `user`'s address and mails its link
+/// (`{app_base_url}/verify-email/{token}`): the only way an address becomes verified besides
+/// a reset or address-change link, which are mailed there too. Sent at signup, on request,
+/// and to an account created by accepting an invitation.
+pub async fn send_verification(
+    store: &Store,
+    mailer: &dyn EmailSender,
+    app_base_url: &str,
+    user: &UserRecord,
+) -> Result<MailStatus, ApiError> {
+    let (token, hash) = email::new_link_token();
+    store
+        .create_mail_token(MailTokenPurpose::VerifyEmail, &hash, user)
+        .await?;
+    let url = format!("{app_base_url}/verify-email/{}", token.expose_secret());
+    Ok(email::deliver(mailer, &Mail::verify_email(&user.email, &url)).await)
+}
+
 /// Whether a session still works: not expired, and not ended by a "log out everywhere".
 fn is_live(session: &SessionRecord, user: &UserRecord, now: i64) -> bool {
     session.expires_at > now && session.epoch == user.session_epoch
@@ -89,12 +107,8 @@ impl Accounts<'_> {
     /// Creates a verification token for the user's address and mails its link (at signup
     /// and on request).
     pub async fn send_verification(&self, user: &UserRecord) -> Result<MailStatus, ApiError> {
-        let (token, hash) = email::new_link_token();
-        self.store
-            .create_mail_token(MailTokenPurpose::VerifyEmail, &hash, user)
-            .await?;
-        let url = self.link("verify-email", &token);
-        Ok(email::deliver(self.mailer, &Mail::verify_email(&user.email, &url)).await)
+        let base = self.config.app_base_url.as_deref().unwrap_or_default();
+        send_verification(self.store, self.mailer, base, user).await
     }
 
     /// Verifies an address with a link's token: the signup's (or a re-sent) link, or the
@@ -186,8 +200,11 @@ impl Accounts<'_> {
 
     /// Mails a password-reset link if an account uses `email`. The caller learns nothing
     /// either way: per source address over the limit is a 429, but per address over the
-    /// limit (or for no account, or one the policy refuses) nothing is sent and the answer
-    /// does not change, so an address can neither be flooded nor probed.
+    /// limit (or for one the policy refuses) nothing is sent and the answer does not change,
+    /// so an address can neither be flooded nor probed. Nor can it be probed by timing:
+    /// for an address no account uses, the same steps run — a token is stored (naming no
+    /// account) and a reset mail is sent, to the SES mailbox simulator
+    /// ([`email::DECOY_RECIPIENT`]) instead of the address.
     pub async fn request_password_reset(&self, email: &Email, client_ip: &str) -> Result<(), ApiError> {
         limited(
             self.store
@@ -200,17 +217,25 @@ impl Accounts<'_> {
                 .await?,
             RateDecision::Allowed
         );
-        if address_allowed
-            && self.config.policy.check_account(email).is_ok()
-            && let Some(user) = self.store.find_user_by_email(email).await?
-        {
-            let (token, hash) = email::new_link_token();
-            self.store
-                .create_mail_token(MailTokenPurpose::PasswordReset, &hash, &user)
-                .await?;
-            let url = self.link("reset-password", &token);
-            email::deliver(self.mailer, &Mail::password_reset(&user.email, &url)).await;
+        if !address_allowed || self.config.policy.check_account(email).is_err() {
+            return Ok(());
         }
+        let found = self.store.find_user_by_email(email).await?;
+        let (token, hash) = email::new_link_token();
+        let to = match &found {
+            Some(user) => {
+                self.store
+                    .create_mail_token(MailTokenPurpose::PasswordReset, &hash, user)
+                    .await?;
+                user.email.clone()
+            }
+            None => {
+                self.store.create_stand_in_reset_token(&hash, email).await?;
+                Email::parse(email::DECOY_RECIPIENT).map_err(|_| ApiError::Internal("the stand-in recipient".into()))?
+            }
+        };
+        let url = self.link("reset-password", &token);
+        email::deliver(self.mailer, &Mail::password_reset(&to, &url)).await;
         Ok(())
     }
 

@@ -13,6 +13,7 @@ use crate::domain::{Email, Role};
 use crate::email::{self, EmailSender, InviteEmail, Mail, MailStatus};
 use crate::error::ApiError;
 use crate::services::access::require_admin;
+use crate::services::account::send_verification;
 use crate::store::{
     Acceptor, Actor, AuditEvent, Conflict, InviteRecord, InviteStatus, OrgRecord, OrgScope, Page, PageRequest,
     RateDecision, SessionRecord, Store, StoreError, TokenLookup, UserRecord,
@@ -159,8 +160,15 @@ impl Invitations<'_> {
     }
 
     /// Makes the person a member with the invited role (the invitation is spent in the same
-    /// transaction), then welcomes them by mail.
-    pub async fn accept(&self, invite: &InviteRecord, org: &OrgRecord, who: Accepting<'_>) -> Result<(), ApiError> {
+    /// transaction), then welcomes them by mail. Accepting verifies no address (the link
+    /// was shown to the admin too): a new account gets a verification mail, as at signup,
+    /// and its status is answered (`None` for an existing account).
+    pub async fn accept(
+        &self,
+        invite: &InviteRecord,
+        org: &OrgRecord,
+        who: Accepting<'_>,
+    ) -> Result<Option<MailStatus>, ApiError> {
         let (user, acceptor) = match who {
             Accepting::Existing(user) => {
                 if Email::parse(&invite.email).map_or(true, |invited| invited != user.email) {
@@ -180,7 +188,19 @@ impl Invitations<'_> {
         tracing::info!(user_id = %user.id, new_account = matches!(who, Accepting::New { .. }), "invitation accepted");
         crate::metrics::invitation_accepted();
         self.welcome(&user.email, invite, org).await;
-        Ok(())
+        if !matches!(who, Accepting::New { .. }) {
+            return Ok(None);
+        }
+        // The account exists whatever happens to this mail; a failure can be resent.
+        Ok(Some(
+            match send_verification(self.store, self.mailer, self.app_base_url, user).await {
+                Ok(status) => status,
+                Err(e) => {
+                    tracing::warn!(error = %e, "verification link not created");
+                    MailStatus::Failed
+                }
+            },
+        ))
     }
 
     async fn find(&self, scope: &OrgScope, id: &str) -> Result<InviteRecord, ApiError> {

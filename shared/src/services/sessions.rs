@@ -1,7 +1,7 @@
 //! Signing up (the account, its first session and its org in one transaction), logging in
-//! (the per-address limit, the lockout per account and source address, the slowdown per
-//! account, the same answer and timing for an unknown address and a wrong password, the
-//! hash upgrade), logging out, and `me` (the caller's orgs and the active one). The
+//! (the per-address limit, the lockout per account and source address counted before the
+//! check, the slowdown per account, the same answer and work for an unknown address and a
+//! wrong password, the hash upgrade), logging out, and `me` (the caller's orgs and the active one). The
 //! password hasher and the session token signing stay in `crypto` and `session`; the
 //! cookie is the adapter's.
 
@@ -100,10 +100,13 @@ impl Accounts<'_> {
         })
     }
 
-    /// Logs in. Any malformed address, unknown address or wrong password is the same 401
-    /// (with a dummy verification, so the timing matches). Lockout is per (account, source
-    /// address): a stranger elsewhere cannot lock the owner out; per account from
-    /// anywhere, failures only slow attempts down. A hash at older parameters is upgraded.
+    /// Logs in. Any malformed address, unknown address or wrong password is the same 401,
+    /// after the same password work (`PasswordHasher::check_login`). Lockout is per
+    /// (account, source address): a stranger elsewhere cannot lock the owner out; per
+    /// account from anywhere, failures only slow attempts down. Each attempt is counted
+    /// before its password is checked, by an increment that refuses past the limit, so
+    /// parallel attempts get no more checks than the limit allows; a success gives its
+    /// count back. A hash at older parameters is upgraded.
     pub async fn log_in(&self, email: &str, password: &SecretString, client_ip: &str) -> Result<LoggedIn, ApiError> {
         let email = Email::parse(email).map_err(|_| ApiError::InvalidCredentials)?;
         limited(
@@ -111,48 +114,39 @@ impl Accounts<'_> {
                 .rate_limit_hit("login-ip", client_ip, self.config.login_per_ip)
                 .await?,
         )?;
+        self.config.policy.check_account(&email)?;
         let pair = format!("{}|{}", email.as_str(), client_ip);
-        limited(
-            self.store
-                .rate_limit_peek("login-fail-pair", &pair, self.config.login_failures_per_email)
-                .await?,
-        )?;
-        if let RateDecision::Limited { .. } = self
+        let (decision, pair_count) = self
             .store
-            .rate_limit_peek("login-fail-email", email.as_str(), self.config.login_slowdown_per_email)
-            .await?
-        {
+            .rate_limit_count("login-fail-pair", &pair, self.config.login_failures_per_email)
+            .await?;
+        limited(decision)?;
+        let (decision, account_count) = self
+            .store
+            .rate_limit_count("login-fail-email", email.as_str(), self.config.login_slowdown_per_email)
+            .await?;
+        if let RateDecision::Limited { .. } = decision {
             tokio::time::sleep(LOGIN_SLOWDOWN).await;
         }
-        self.config.policy.check_account(&email)?;
 
         let password = password.expose_secret();
-        let user = match self.store.find_user_by_email(&email).await? {
-            None => {
-                self.hasher.verify_dummy(password).await?;
-                None
+        let found = self.store.find_user_by_email(&email).await?;
+        let verified = self
+            .hasher
+            .check_login(password, found.as_ref().map(|u| &u.password_hash))
+            .await?;
+        let user = match (found, verified) {
+            (Some(user), Verified::Ok) => user,
+            (Some(user), Verified::OkNeedsRehash) => {
+                self.upgrade_hash(&user, password).await;
+                user
             }
-            Some(user) => match self.hasher.verify(password, &user.password_hash).await? {
-                Verified::Wrong => None,
-                Verified::Ok => Some(user),
-                Verified::OkNeedsRehash => {
-                    self.upgrade_hash(&user, password).await;
-                    Some(user)
-                }
-            },
+            // The attempt stays counted as a failure.
+            _ => return Err(ApiError::InvalidCredentials),
         };
-        let Some(user) = user else {
-            // Count the failure; the counters' limits are enforced by the peeks above.
-            let _ = self
-                .store
-                .rate_limit_hit("login-fail-pair", &pair, self.config.login_failures_per_email)
-                .await?;
-            let _ = self
-                .store
-                .rate_limit_hit("login-fail-email", email.as_str(), self.config.login_slowdown_per_email)
-                .await?;
-            return Err(ApiError::InvalidCredentials);
-        };
+        for counted in [pair_count, account_count].iter().flatten() {
+            self.store.rate_limit_refund(counted).await?;
+        }
         tracing::Span::current().record("user_id", tracing::field::display(user.id));
         let session = session::issue(self.tokens, &user, self.config.session_ttl, self.store.now_secs())?;
         self.store.create_session(&session.record).await?;

@@ -289,7 +289,9 @@ impl Store {
     }
 
     /// Accepts an invitation: spends the token, marks the invite accepted and creates the
-    /// membership (and, for a new user, the account and session) in one transaction.
+    /// membership (and, for a new user, the account and session) in one transaction. The
+    /// address is not marked verified: the accept link is also shown to the inviting admin,
+    /// so using it proves nothing about the inbox.
     pub async fn accept_invite(
         &self,
         invite: &InviteRecord,
@@ -328,19 +330,6 @@ impl Store {
         tx.put_if(put_new(&self.table, mirror)?, Conflict::AlreadyMember)?;
         tx.check(live, Conflict::OrgDeleted)?;
         tx.put(self.audit_put(&org.id, event)?)?;
-        if let Acceptor::Existing(user) = acceptor {
-            // Receiving the link proved the address.
-            let verified = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(user_pk(&user.id), PROFILE)))
-                .update_expression("SET email_verified = :t")
-                .condition_expression("attribute_exists(pk) AND email = :e")
-                .expression_attribute_values(":t", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
-                .expression_attribute_values(":e", s(user.email.as_str()))
-                .build()
-                .map_err(|e| StoreError::Backend(e.to_string()))?;
-            tx.update(verified)?;
-        }
         if let Acceptor::New(user, session) = acceptor {
             tx.put(put_new(&self.table, user.to_item())?)?;
             tx.put_if(put_new(&self.table, email_claim(user))?, Conflict::EmailTaken)?;

@@ -3,11 +3,13 @@
 //! SHA-256 stored (`MAILTOKEN#<hash>`), spent by a conditional write in the same
 //! transaction that changes the account, so a token works once even under races.
 //!
-//! A verification token names the address it verifies (as its SHA-256, so the token item
-//! holds no address): if the account's address changed since, it no longer verifies
-//! anything. A reset token carries the account's
-//! session epoch: the reset bumps the epoch (ending every session), which also kills every
-//! other reset link issued before it.
+//! A token names the address it was issued for (as its SHA-256, so the token item holds no
+//! address): if the account's address changed since, it no longer does anything. Every
+//! token also carries the account's session epoch, and the transaction that spends it
+//! requires the account to be at that epoch still ([`Conflict::TokenVoided`]): a password
+//! reset or "log out everywhere" bumps the epoch (ending every session), which voids every
+//! verification, address-change and reset link issued before it — an address change asked
+//! for by someone who held a session does not survive the owner's recovery.
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Update};
 
@@ -67,6 +69,11 @@ struct Stored {
     new_email: Option<String>,
 }
 
+/// The condition on the account a token changes: it exists, still has the address (`:e`)
+/// and the session epoch (`:ep`) the token was issued for. Its failure is
+/// [`Conflict::TokenVoided`].
+const STILL_ISSUED_FOR: &str = "attribute_exists(pk) AND email = :e AND session_epoch = :ep";
+
 fn spend(table: &str, token_hash: &str, now: i64) -> Result<Update, StoreError> {
     Update::builder()
         .table_name(table)
@@ -89,7 +96,17 @@ impl Store {
         token_hash: &str,
         user: &UserRecord,
     ) -> Result<i64, StoreError> {
-        self.put_mail_token(purpose, token_hash, user, None).await
+        self.put_mail_token(purpose, token_hash, (&user.id, &user.email, user.session_epoch), None)
+            .await
+    }
+
+    /// Stores a reset token for an address no account uses — the same write as for an
+    /// account, so a reset request costs the same whether or not the account exists. It
+    /// names a user id that exists nowhere: using it resets nothing (410).
+    pub async fn create_stand_in_reset_token(&self, token_hash: &str, email: &Email) -> Result<i64, StoreError> {
+        let nobody = UserId::new();
+        self.put_mail_token(MailTokenPurpose::PasswordReset, token_hash, (&nobody, email, 0), None)
+            .await
     }
 
     /// Stores a token that moves `user` to `new_email` once used (it was mailed there).
@@ -99,24 +116,26 @@ impl Store {
         user: &UserRecord,
         new_email: &Email,
     ) -> Result<i64, StoreError> {
-        self.put_mail_token(MailTokenPurpose::ChangeEmail, token_hash, user, Some(new_email))
+        let owner = (&user.id, &user.email, user.session_epoch);
+        self.put_mail_token(MailTokenPurpose::ChangeEmail, token_hash, owner, Some(new_email))
             .await
     }
 
+    /// `owner`: the account's id, the address the token is sent for and the session epoch.
     async fn put_mail_token(
         &self,
         purpose: MailTokenPurpose,
         token_hash: &str,
-        user: &UserRecord,
+        (user_id, address, epoch): (&UserId, &Email, u64),
         new_email: Option<&Email>,
     ) -> Result<i64, StoreError> {
         let valid_until = self.now_secs() + purpose.ttl();
         let mut item: Item = key(mail_token_pk(token_hash), MAIL_TOKEN_SK);
         item.insert("type".into(), s("mail_token"));
         item.insert("purpose".into(), s(purpose.as_str()));
-        item.insert("user_id".into(), s(user.id.to_string()));
-        item.insert("address_sha256".into(), s(sha256_hex(user.email.as_str().as_bytes())));
-        item.insert("epoch".into(), n(user.session_epoch));
+        item.insert("user_id".into(), s(user_id.to_string()));
+        item.insert("address_sha256".into(), s(sha256_hex(address.as_str().as_bytes())));
+        item.insert("epoch".into(), n(epoch));
         if let Some(new_email) = new_email {
             item.insert("new_email".into(), s(new_email.as_str()));
         }
@@ -129,8 +148,9 @@ impl Store {
         Ok(valid_until)
     }
 
-    /// `None`: no token issued for `purpose`; `Some(None)`: issued, but its account is gone
-    /// or no longer has the address it was sent to; else the token and its account.
+    /// `None`: no token issued for `purpose`; `Some(None)`: issued, but its account is gone,
+    /// no longer has the address it was sent to, or moved to another session epoch; else
+    /// the token and its account. (A read: the spending transaction checks it again.)
     async fn mail_token(
         &self,
         purpose: MailTokenPurpose,
@@ -146,12 +166,14 @@ impl Store {
         let Some(user) = self.get_user(&user_id).await? else {
             return Ok(Some(None));
         };
-        if sha256_hex(user.email.as_str().as_bytes()) != get_s(&item, "address_sha256")? {
+        let epoch: u64 = get_n(&item, "epoch")?;
+        if sha256_hex(user.email.as_str().as_bytes()) != get_s(&item, "address_sha256")? || epoch != user.session_epoch
+        {
             return Ok(Some(None));
         }
         Ok(Some(Some(Stored {
             user,
-            epoch: get_n(&item, "epoch")?,
+            epoch,
             valid_until: get_n(&item, "valid_until")?,
             new_email: get_opt_s(&item, "new_email").map(str::to_owned),
         })))
@@ -174,7 +196,8 @@ impl Store {
     }
 
     /// Spends a verification token and marks its account's address verified (if the
-    /// account still has the address the token was sent to), in one transaction.
+    /// account still has the address the token was sent to, at the token's session epoch),
+    /// in one transaction.
     pub async fn verify_email_with_token(&self, token_hash: &str) -> Result<TokenUse, StoreError> {
         let now = self.now_secs();
         let token = match self.live_token(MailTokenPurpose::VerifyEmail, token_hash, now).await? {
@@ -185,14 +208,15 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(key(user_pk(&token.user.id), PROFILE)))
             .update_expression("SET email_verified = :t")
-            .condition_expression("attribute_exists(pk) AND email = :e")
+            .condition_expression(STILL_ISSUED_FOR)
             .expression_attribute_values(":t", AttributeValue::Bool(true))
             .expression_attribute_values(":e", s(token.user.email.as_str()))
+            .expression_attribute_values(":ep", n(token.epoch))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let mut tx = Tx::new();
-        tx.update(spend(&self.table, token_hash, now)?)?;
-        tx.update(user)?;
+        tx.update_if(spend(&self.table, token_hash, now)?, Conflict::Vanished)?;
+        tx.update_if(user, Conflict::TokenVoided)?;
         match self.transact(tx).await {
             Ok(()) => Ok(TokenUse::Done(token.user.id)),
             Err(StoreError::Conflict(_)) => Ok(TokenUse::Gone),
@@ -220,7 +244,7 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(key(user_pk(&token.user.id), PROFILE)))
             .update_expression("SET password_hash = :h, email_verified = :t ADD session_epoch :one")
-            .condition_expression("attribute_exists(pk) AND email = :e AND session_epoch = :ep")
+            .condition_expression(STILL_ISSUED_FOR)
             .expression_attribute_values(":h", s(new_hash.as_str()))
             .expression_attribute_values(":t", AttributeValue::Bool(true))
             .expression_attribute_values(":one", n(1))
@@ -229,8 +253,8 @@ impl Store {
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let mut tx = Tx::new();
-        tx.update(spend(&self.table, token_hash, now)?)?;
-        tx.update(user)?;
+        tx.update_if(spend(&self.table, token_hash, now)?, Conflict::Vanished)?;
+        tx.update_if(user, Conflict::TokenVoided)?;
         match self.transact(tx).await {
             Ok(()) => Ok(TokenUse::Done(token.user.id)),
             Err(StoreError::Conflict(_)) => Ok(TokenUse::Gone),
@@ -238,8 +262,9 @@ impl Store {
         }
     }
 
-    /// Spends an address-change token: the account moves to the new address (verified:
-    /// the link reached it), the old address's claim is released, the new one claimed
+    /// Spends an address-change token: the account (still at the address and session
+    /// epoch the token was issued for) moves to the new address (verified: the link
+    /// reached it), the old address's claim is released, the new one claimed
     /// (409 if another account took it meanwhile), and every membership's copy of the
     /// address follows — one transaction. Answers the old address, for the notice.
     pub async fn change_email_with_token(&self, token_hash: &str) -> Result<(TokenUse, Option<Email>), StoreError> {
@@ -256,9 +281,10 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(key(user_pk(&token.user.id), PROFILE)))
             .update_expression("SET email = :new, email_verified = :t, updated_at = :now")
-            .condition_expression("attribute_exists(pk) AND email = :old")
+            .condition_expression(STILL_ISSUED_FOR)
             .expression_attribute_values(":new", s(new_email.as_str()))
-            .expression_attribute_values(":old", s(old.as_str()))
+            .expression_attribute_values(":e", s(old.as_str()))
+            .expression_attribute_values(":ep", n(token.epoch))
             .expression_attribute_values(":t", AttributeValue::Bool(true))
             .expression_attribute_values(":now", n(now))
             .build()
@@ -274,7 +300,7 @@ impl Store {
         moved.email = new_email;
         let mut tx = Tx::new();
         tx.update_if(spend(&self.table, token_hash, now)?, Conflict::Vanished)?;
-        tx.update_if(user, Conflict::Vanished)?;
+        tx.update_if(user, Conflict::TokenVoided)?;
         tx.delete_if(release, Conflict::Vanished)?;
         tx.put_if(put_new(&self.table, email_claim(&moved))?, Conflict::EmailTaken)?;
         for membership in self.memberships_of(&token.user.id).await? {

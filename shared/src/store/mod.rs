@@ -51,7 +51,7 @@ pub use invites::{Acceptor, INVITE_TTL_SECS, InviteRecord, InviteStatus, TokenLo
 pub use mailtokens::{MailTokenPurpose, RESET_TTL_SECS, TokenUse, VERIFY_TTL_SECS};
 pub use orgs::{AuditRecord, MemberRecord};
 pub use purge::PurgeReport;
-pub use ratelimit::RateDecision;
+pub use ratelimit::{Counted, RateDecision};
 pub use records::{Actor, AuditEvent, MembershipView, NewAccount, OrgRecord, SealedSecret, SessionRecord, UserRecord};
 pub use repos::{NewReviewJob, Processed, QueueScope, RepoLookup, RepoRecord, ReviewJob};
 pub use review_limits::OrgUsage;
@@ -90,6 +90,10 @@ pub enum Conflict {
     RepoNotFound,
     /// The item the request names is gone (revoked, deleted) by the time of the write.
     Vanished,
+    /// A mailed token's account moved on since the token was issued: its address changed,
+    /// or its session epoch did (a password reset or "log out everywhere" voids every
+    /// pending link).
+    TokenVoided,
     /// A condition failed but the backend did not say which.
     Unknown,
 }

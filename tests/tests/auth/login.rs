@@ -76,6 +76,63 @@ async fn repeated_login_failures_lock_out_that_source_only() {
 }
 
 #[tokio::test]
+async fn parallel_wrong_passwords_get_no_more_checks_than_the_lockout_allows() {
+    let state = auth_state(&[("AGNUS_LOGIN_RATE_LIMIT_PER_EMAIL", "3")]).await;
+    let (email, password, _, _) = signup(&state).await;
+    let attacker = random_ip();
+    // Ten guesses sent at once: each is counted before its password is checked, so only
+    // three are checked (401) and the rest are lockout answers, however they interleave.
+    let mut guesses = tokio::task::JoinSet::new();
+    for i in 0..10 {
+        let (state, email, ip) = (state.clone(), email.clone(), attacker.clone());
+        guesses.spawn(async move {
+            let call = Call::post("/api/auth/login")
+                .json(&json!({"email": email, "password": format!("wrong password {i}")}))
+                .from_ip(&ip);
+            call_auth(&state, call).await.status
+        });
+    }
+    let mut statuses = guesses.join_all().await;
+    statuses.sort_unstable();
+    assert_eq!(statuses, [vec![401; 3], vec![429; 7]].concat());
+    // The lockout holds for the right password too; elsewhere, the owner logs in.
+    let locked = call_auth(
+        &state,
+        Call::post("/api/auth/login")
+            .json(&json!({"email": email, "password": password}))
+            .from_ip(&attacker),
+    )
+    .await;
+    assert_eq!(locked.status, 429);
+    let owner = call_auth(
+        &state,
+        Call::post("/api/auth/login").json(&json!({"email": email, "password": password})),
+    )
+    .await;
+    assert_eq!(owner.status, 200);
+}
+
+#[tokio::test]
+async fn a_successful_login_does_not_use_up_the_failure_allowance() {
+    let state = auth_state(&[("AGNUS_LOGIN_RATE_LIMIT_PER_EMAIL", "2")]).await;
+    let (email, password, _, _) = signup(&state).await;
+    let ip = random_ip();
+    let login = |password: &str| {
+        Call::post("/api/auth/login")
+            .json(&json!({"email": email, "password": password}))
+            .from_ip(&ip)
+    };
+    // Attempts are counted before the check; a success gives its count back.
+    for _ in 0..3 {
+        assert_eq!(call_auth(&state, login(&password)).await.status, 200);
+    }
+    assert_eq!(call_auth(&state, login("wrong password!!")).await.status, 401);
+    assert_eq!(call_auth(&state, login(&password)).await.status, 200);
+    assert_eq!(call_auth(&state, login("wrong password!!")).await.status, 401);
+    assert_eq!(call_auth(&state, login(&password)).await.status, 429);
+}
+
+#[tokio::test]
 async fn login_attempts_per_ip_are_rate_limited() {
     let state = auth_state(&[("AGNUS_LOGIN_RATE_LIMIT_PER_IP", "2")]).await;
     let ip = random_ip();

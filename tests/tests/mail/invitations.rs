@@ -1,5 +1,5 @@
-//! Invitation mail: its link previews the invitation, accepting verifies the address, a failed
-//! send keeps the invitation.
+//! Invitation mail: its link previews the invitation, accepting never verifies an address (a
+//! new account gets a verification mail, as at signup), a failed send keeps the invitation.
 
 use super::*;
 
@@ -54,7 +54,8 @@ async fn invitation_mail_reaches_the_invitee_and_its_link_previews_the_invite() 
     assert_ne!(new_token, token);
     assert_eq!(api.call(Call::get(&format!("/api/invites/{token}"))).await.status, 410);
 
-    // Accepting with a new account: the invitee proved the address by receiving the link.
+    // Accepting with a new account: the accept link also reached the admin, so it proves
+    // nothing about the address; the new account gets a verification mail, as at signup.
     let accepted = api
         .call(post(
             "/api/auth/accept-invite",
@@ -63,13 +64,17 @@ async fn invitation_mail_reaches_the_invitee_and_its_link_previews_the_invite() 
         ))
         .await;
     assert_eq!(accepted.status, 201, "{:?}", accepted.json());
-    let who = me(&api, &accepted.session_cookie().unwrap()).await.json();
-    assert_eq!(who["user"]["emailVerified"], true);
+    assert_eq!(accepted.json()["emailVerification"]["mailStatus"], "sent");
+    let cookie = accepted.session_cookie().unwrap();
+    let who = me(&api, &cookie).await.json();
+    assert_eq!(who["user"]["emailVerified"], false);
     assert_eq!(who["orgs"][0]["slug"], owner.slug.as_str());
+    assert_eq!(verify_address(&api, &invitee).await.status, 200);
+    assert_eq!(me(&api, &cookie).await.json()["user"]["emailVerified"], true);
 }
 
 #[tokio::test]
-async fn accepting_with_an_existing_account_verifies_its_address() {
+async fn accepting_with_an_existing_account_leaves_its_address_unverified() {
     let api = mail_api(&[]).await;
     let owner = api.user().await;
     let member = api.user().await;
@@ -95,7 +100,61 @@ async fn accepting_with_an_existing_account_verifies_its_address() {
         ))
         .await;
     assert_eq!(accepted.status, 200, "{:?}", accepted.json());
-    assert_eq!(me(&api, &member.cookie).await.json()["user"]["emailVerified"], true);
+    assert_eq!(me(&api, &member.cookie).await.json()["user"]["emailVerified"], false);
+    assert_eq!(user_item(&member.email).await["email_verified"].as_bool(), Ok(&false));
+}
+
+#[tokio::test]
+async fn an_invitation_never_verifies_an_address_its_invitee_has_not_proved() {
+    // An admin invites an address whose inbox they do not have, takes the accept link from
+    // the answer and accepts it with a password of their choosing.
+    let allow = [("AGNUS_ACCESS_ALLOWED_DOMAINS", "example.com")];
+    let api = mail_api(&allow).await;
+    let admin = api.user().await;
+    let ceo = unique_email("ceo");
+    let created = api
+        .call(post(
+            &format!("/api/orgs/{}/invites", admin.slug),
+            Some(&admin.cookie),
+            json!({"email": ceo, "role": "member"}),
+        ))
+        .await;
+    assert_eq!(created.status, 201);
+    let url = created.json()["acceptUrl"].as_str().unwrap().to_owned();
+    let accepted = api
+        .call(post(
+            "/api/auth/accept-invite",
+            None,
+            json!({"token": url.rsplit('/').next().unwrap(), "password": PASSWORD}),
+        ))
+        .await;
+    assert_eq!(accepted.status, 201, "{:?}", accepted.json());
+    let cookie = accepted.session_cookie().unwrap();
+    assert_eq!(me(&api, &cookie).await.json()["user"]["emailVerified"], false);
+    assert_eq!(user_item(&ceo).await["email_verified"].as_bool(), Ok(&false));
+
+    // The verified-address rules hold: no org under the allow list…
+    let refused = api
+        .call(post("/api/orgs", Some(&cookie), json!({"name": "Squat"})))
+        .await;
+    assert_eq!(
+        (refused.status, refused.error_code().as_str()),
+        (403, "email_not_verified")
+    );
+    // …and no system admin from an `ADMIN_EMAIL` seed naming that address.
+    let seeded = mail_api(&[
+        allow[0],
+        ("ADMIN_EMAIL", &ceo),
+        ("ADMIN_PASSWORD", "the operator's password"),
+    ])
+    .await;
+    agnus_auth::bootstrap_admin(&seeded.auth).await.unwrap();
+    assert_eq!(me(&seeded, &cookie).await.json()["user"]["isSystemAdmin"], false);
+
+    // The address's owner, with the mail sent only to it, verifies it (and is the admin).
+    let verified = verify_address(&seeded, &ceo).await;
+    assert_eq!(verified.status, 200);
+    assert_eq!(verified.json()["user"]["isSystemAdmin"], true);
 }
 
 #[tokio::test]

@@ -152,3 +152,69 @@ async fn reset_requests_are_limited_per_address_and_per_ip() {
         .await;
     assert_eq!(invalid.status, 400);
 }
+
+/// The `MAILTOKEN#` keys of the stored reset tokens that name `address` (by its SHA-256).
+async fn reset_tokens_for(address: &str) -> Vec<String> {
+    let digest = agnus_shared::crypto::sha256_hex(address.as_bytes());
+    scan_all()
+        .await
+        .into_iter()
+        .filter(|item| {
+            item.get("purpose").and_then(|v| v.as_s().ok()).map(String::as_str) == Some("password_reset")
+                && item.get("address_sha256").and_then(|v| v.as_s().ok()) == Some(&digest)
+        })
+        .map(|item| item["pk"].as_s().unwrap().clone())
+        .collect()
+}
+
+/// The key of the token in a reset mail's link.
+fn key_of_link(mail: &agnus_cli::mail::SentMail) -> String {
+    let token = token_in(mail, "reset-password");
+    format!("MAILTOKEN#{}", agnus_shared::crypto::sha256_hex(token.as_bytes()))
+}
+
+#[tokio::test]
+async fn a_reset_request_does_the_same_work_whether_or_not_the_account_exists() {
+    let api = mail_api(&[]).await;
+    let user = api.user().await;
+    let nobody = unique_email("nobody");
+    for address in [&user.email, &nobody] {
+        let asked = api
+            .call(post("/api/auth/password-reset", None, json!({"email": address})))
+            .await;
+        assert_eq!(asked.status, 202);
+    }
+    // The same steps on both paths: one reset token stored for the address…
+    let (mine, nobodys) = (reset_tokens_for(&user.email).await, reset_tokens_for(&nobody).await);
+    assert_eq!(
+        (mine.len(), nobodys.len()),
+        (1, 1),
+        "one token each: {mine:?} {nobodys:?}"
+    );
+    // …and one reset mail carrying its link: to the account's owner, or, for no account,
+    // to the SES mailbox simulator — never to the address.
+    let to_owner: Vec<_> = inbox(&user.email)
+        .await
+        .into_iter()
+        .filter(|m| m.subject.contains("Reset"))
+        .collect();
+    assert_eq!(to_owner.len(), 1);
+    assert_eq!(key_of_link(&to_owner[0]), mine[0]);
+    assert!(inbox(&nobody).await.is_empty());
+    let stand_in = inbox(agnus_shared::email::DECOY_RECIPIENT)
+        .await
+        .into_iter()
+        .filter(|m| m.subject.contains("Reset"))
+        .find(|m| key_of_link(m) == nobodys[0])
+        .expect("the stand-in reset mail");
+    assert_eq!(stand_in.subject, to_owner[0].subject);
+    // Its link resets nothing.
+    let used = api
+        .call(post(
+            "/api/auth/password-reset/confirm",
+            None,
+            json!({"token": token_in(&stand_in, "reset-password"), "password": "a brand new long password"}),
+        ))
+        .await;
+    assert_eq!(used.status, 410);
+}
