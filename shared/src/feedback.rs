@@ -44,10 +44,12 @@ impl CommentId {
 impl FromStr for CommentId {
     type Err = FeedbackParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let ok = s.len() == 30
-            && s.starts_with('c')
-            && s[1..14].bytes().all(|b| b.is_ascii_digit())
-            && s[14..].bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        // Bytes, never `&s[..]`: a multi-byte character across an index would panic.
+        let b = s.as_bytes();
+        let ok = b.len() == 30
+            && b[0] == b'c'
+            && b[1..14].iter().all(u8::is_ascii_digit)
+            && b[14..].iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         if ok {
             Ok(Self(s.to_owned()))
         } else {
