@@ -128,17 +128,19 @@ impl PathGlob {
     pub fn matches(&self, path: &str) -> bool {
         let pattern: Vec<&str> = self.0.split('/').collect();
         let path: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        match_segments(&pattern, &path)
+        match_segments(&pattern, &path, &mut 0)
     }
 }
 
-fn match_segments(pattern: &[&str], path: &[&str]) -> bool {
+/// `steps` counts the segment comparisons (the matching work, for the tests).
+fn match_segments(pattern: &[&str], path: &[&str], steps: &mut u64) -> bool {
+    *steps += 1;
     match pattern.split_first() {
         None => path.is_empty(),
-        Some((&"**", rest)) => (0..=path.len()).any(|skip| match_segments(rest, &path[skip..])),
+        Some((&"**", rest)) => (0..=path.len()).any(|skip| match_segments(rest, &path[skip..], steps)),
         Some((first, rest)) => match path.split_first() {
             Some((segment, path_rest)) => {
-                match_segment(first.as_bytes(), segment.as_bytes()) && match_segments(rest, path_rest)
+                match_segment(first.as_bytes(), segment.as_bytes()) && match_segments(rest, path_rest, steps)
             }
             None => false,
         },
@@ -335,7 +337,61 @@ mod tests {
         assert_eq!(prompt_block(&[]), "");
     }
 
+    /// The recursive matcher globs had before (cubic in the path's depth with three `**`):
+    /// the reference the linear one must agree with.
+    fn reference(pattern: &[&str], path: &[&str]) -> bool {
+        match pattern.split_first() {
+            None => path.is_empty(),
+            Some((&"**", rest)) => (0..=path.len()).any(|skip| reference(rest, &path[skip..])),
+            Some((first, rest)) => match path.split_first() {
+                Some((segment, path_rest)) => {
+                    match_segment(first.as_bytes(), segment.as_bytes()) && reference(rest, path_rest)
+                }
+                None => false,
+            },
+        }
+    }
+
+    #[test]
+    fn glob_matching_is_linear_in_the_path_depth() {
+        // The issue's input: 17.9 s with the recursive matcher (C(1503, 3) ≈ 5.7e8 steps).
+        let path = vec!["a"; 1_500];
+        for pattern in [
+            vec!["**", "**", "**", "x"],
+            vec!["**", "a", "**", "a", "**", "x"],
+            vec!["**", "*", "**", "?", "**", "b"],
+        ] {
+            let mut steps = 0;
+            assert!(!match_segments(&pattern, &path, &mut steps));
+            let bound = ((pattern.len() + 1) * (path.len() + 1)) as u64;
+            assert!(steps <= bound, "{pattern:?}: {steps} steps, bound {bound}");
+        }
+        let mut steps = 0;
+        let mut hit = path.clone();
+        hit.push("x");
+        assert!(match_segments(&["**", "**", "**", "x"], &hit, &mut steps));
+        assert!(steps <= 5 * 1_502, "{steps} steps");
+        assert!(glob("**/**/**/x").matches(&hit.join("/")));
+    }
+
+    /// Globs and paths over a small alphabet, so that matches and near-misses are common.
+    fn small_glob() -> impl Strategy<Value = Vec<String>> {
+        prop::collection::vec(prop_oneof![Just("**".to_owned()), "[ab*?]{0,3}"], 0..6)
+    }
+
     proptest! {
+        #[test]
+        fn the_linear_matcher_agrees_with_the_recursive_one(
+            pattern in small_glob(),
+            path in prop::collection::vec("[ab]{0,2}", 0..8),
+        ) {
+            let pattern: Vec<&str> = pattern.iter().map(String::as_str).collect();
+            let path: Vec<&str> = path.iter().map(String::as_str).collect();
+            let mut steps = 0;
+            prop_assert_eq!(match_segments(&pattern, &path, &mut steps), reference(&pattern, &path));
+            prop_assert!(steps <= ((pattern.len() + 1) * (path.len() + 1)) as u64);
+        }
+
         #[test]
         fn glob_matching_never_panics(pattern in "[a-z*?/]{1,20}", path in "[a-z/.]{0,40}") {
             if let Ok(g) = PathGlob::parse(&pattern) {
