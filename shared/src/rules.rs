@@ -305,6 +305,39 @@ mod tests {
         assert_eq!("security".parse::<RuleCategory>().unwrap(), RuleCategory::Security);
     }
 
+    /// Characters outside Unicode's format category (Cf) that still draw as nothing, or
+    /// as blank space: a rule could hide instructions in them from the admins reading it.
+    const INVISIBLE: [char; 8] = [
+        '\u{3164}', // HANGUL FILLER
+        '\u{2800}', // BRAILLE PATTERN BLANK
+        '\u{fe0f}', // VARIATION SELECTOR-16
+        '\u{034f}', // COMBINING GRAPHEME JOINER
+        '\u{115f}', // HANGUL CHOSEONG FILLER
+        '\u{ffa0}', // HALFWIDTH HANGUL FILLER
+        '\u{e0101}', // VARIATION SELECTOR-18
+        '\u{2028}', // LINE SEPARATOR
+    ];
+
+    #[test]
+    fn invisible_characters_are_refused_in_rule_text_names_and_globs() {
+        for c in INVISIBLE.into_iter().chain(['\u{202e}', '\u{200b}', '\u{e0041}']) {
+            let text = format!("check{c}this");
+            assert!(RuleDescription::parse(&text).is_err(), "description with {c:?}");
+            assert!(
+                crate::domain::display_name(&text, MAX_NAME_CHARS).is_err(),
+                "rule name with {c:?}"
+            );
+            assert!(PathGlob::parse(&format!("src/{c}/**")).is_err(), "glob with {c:?}");
+        }
+        for markup in ["src/<script>/**", "src/a>b", "docs/\"x\"/*"] {
+            assert!(PathGlob::parse(markup).is_err(), "{markup}");
+        }
+        // Visible text of any script still passes, emoji without a selector too.
+        assert!(RuleDescription::parse("Überprüfe 日本語 и ελληνικά 😀\n\tok").is_ok());
+        assert!(crate::domain::display_name("Équipe 日本 😀", MAX_NAME_CHARS).is_ok());
+        assert!(PathGlob::parse("src/日本/**/*.rs").is_ok());
+    }
+
     fn rule<'a>(id: &'a str, repo: Option<&'a str>, glob: Option<&'a PathGlob>, enabled: bool) -> ApplicableRule<'a> {
         ApplicableRule {
             id,
