@@ -36,4 +36,5 @@ pub mod services;
 pub mod session;
 pub mod store;
 pub mod telemetry;
+pub mod text;
 pub mod webhooks;

@@ -71,8 +71,9 @@ impl fmt::Display for RuleCategory {
 }
 
 /// What reviewers must check, in natural language: 1–2,000 characters, NFC, line breaks
-/// and tabs allowed, no other control or invisible formatting characters (which could hide
-/// instructions from the admins reading the rule).
+/// and tabs allowed, no other control character and no invisible one (format characters,
+/// default-ignorables, blanks: [`crate::text::is_invisible`]), which could hide
+/// instructions from the admins reading the rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct RuleDescription(String);
@@ -80,10 +81,8 @@ pub struct RuleDescription(String);
 impl RuleDescription {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         use unicode_normalization::UnicodeNormalization;
-        use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
         let normalized: String = raw.trim().nfc().collect();
-        let bad =
-            |c: char| (c.is_control() && c != '\n' && c != '\t') || c.general_category() == GeneralCategory::Format;
+        let bad = |c: char| (c.is_control() && c != '\n' && c != '\t') || crate::text::is_invisible(c);
         if normalized.is_empty() || normalized.chars().count() > MAX_DESCRIPTION_CHARS || normalized.chars().any(bad) {
             return Err(ValidationError::new(
                 "invalid_description",
@@ -94,13 +93,19 @@ impl RuleDescription {
         }
         Ok(Self(normalized))
     }
+    /// A description the store holds, as written (it was checked then, maybe under older
+    /// rules: a stricter check must not make an org's stored rules unreadable).
+    pub fn from_stored(stored: &str) -> Self {
+        Self(stored.to_owned())
+    }
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// A path glob over repository paths: `*` and `?` stay within one path segment, `**`
-/// spans any number of segments (`src/payments/**`, `**/*.sql`).
+/// spans any number of segments (`src/payments/**`, `**/*.sql`). No control or invisible
+/// character, and no `<`, `>` or `"` (globs are shown in the console and the prompt).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct PathGlob(String);
@@ -110,18 +115,24 @@ impl PathGlob {
         let glob = raw.trim();
         if glob.is_empty()
             || glob.chars().count() > MAX_GLOB_CHARS
-            || glob.chars().any(char::is_control)
+            || glob
+                .chars()
+                .any(|c| c.is_control() || crate::text::is_invisible(c) || matches!(c, '<' | '>' | '"'))
             || glob.starts_with('/')
             || glob.split('/').filter(|s| *s == "**").count() > MAX_DOUBLE_STARS
         {
             return Err(ValidationError::new(
                 "invalid_path_glob",
                 format!(
-                    "a path glob is 1-{MAX_GLOB_CHARS} characters with at most {MAX_DOUBLE_STARS} `**`, relative to the repository root (e.g. src/payments/**)"
+                    "a path glob is 1-{MAX_GLOB_CHARS} characters with at most {MAX_DOUBLE_STARS} `**`, relative to the repository root (e.g. src/payments/**), without control or invisible characters or <>\""
                 ),
             ));
         }
         Ok(Self(glob.to_owned()))
+    }
+    /// A glob the store holds, as written (see [`RuleDescription::from_stored`]).
+    pub fn from_stored(stored: &str) -> Self {
+        Self(stored.to_owned())
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -336,6 +347,15 @@ mod tests {
         assert!(RuleDescription::parse("Überprüfe 日本語 и ελληνικά 😀\n\tok").is_ok());
         assert!(crate::domain::display_name("Équipe 日本 😀", MAX_NAME_CHARS).is_ok());
         assert!(PathGlob::parse("src/日本/**/*.rs").is_ok());
+    }
+
+    #[test]
+    fn what_the_store_holds_reads_back_under_older_rules() {
+        // Stored before this check: a read must not turn the org's rules into an error.
+        let old = "hidden\u{2800}text";
+        assert_eq!(RuleDescription::from_stored(old).as_str(), old);
+        assert_eq!(PathGlob::from_stored("src/<a>/**").as_str(), "src/<a>/**");
+        assert!(PathGlob::from_stored("src/<a>/**").matches("src/<a>/b.rs"));
     }
 
     fn rule<'a>(id: &'a str, repo: Option<&'a str>, glob: Option<&'a PathGlob>, enabled: bool) -> ApplicableRule<'a> {
