@@ -231,6 +231,7 @@ fn bitbucket(event: &str, v: &Value, mention: &str) -> Result<Normalized, Malfor
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn fixture(path: &str) -> Vec<u8> {
         std::fs::read(format!("{}/../tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -374,6 +375,77 @@ mod tests {
             "@agnus",
         );
         assert_eq!(other.unwrap(), Normalized::Skip("unsupported_event"));
+    }
+
+    /// The providers' examples, each with the fields `normalize` reads.
+    const SHAPES: [(Provider, &str, &str, &[&str]); 7] = [
+        (Provider::Github, "pull_request", "github/pull_request.opened.json",
+         &["/action", "/pull_request/draft", "/repository/full_name", "/pull_request/number", "/pull_request/head/sha", "/pull_request/title", "/pull_request/user/login"]),
+        (Provider::Github, "issue_comment", "github/issue_comment.created.json",
+         &["/action", "/issue/pull_request", "/comment/body", "/repository/full_name", "/issue/number", "/issue/title", "/comment/user/login"]),
+        (Provider::Gitlab, "Merge Request Hook", "gitlab/merge_request.open.json",
+         &["/object_kind", "/object_attributes/action", "/object_attributes/oldrev", "/project/path_with_namespace", "/object_attributes/iid", "/object_attributes/last_commit/id", "/object_attributes/title", "/user/username"]),
+        (Provider::Gitlab, "Note Hook", "gitlab/note.merge_request.json",
+         &["/object_attributes/noteable_type", "/object_attributes/note", "/project/path_with_namespace", "/merge_request/iid", "/merge_request/last_commit/id", "/merge_request/title", "/user/username"]),
+        (Provider::Azure, "git.pullrequest.created", "azure/git.pullrequest.created.json",
+         &["/eventType", "/resource/status", "/resource/isDraft", "/resource/repository/remoteUrl", "/resource/pullRequestId", "/resource/lastMergeSourceCommit/commitId", "/resource/title", "/resource/createdBy/uniqueName"]),
+        (Provider::Azure, "git.pullrequest.updated", "azure/git.pullrequest.updated.json",
+         &["/eventType", "/resource/status", "/resource/repository/remoteUrl", "/resource/pullRequestId"]),
+        (Provider::Bitbucket, "pullrequest:created", "bitbucket/pullrequest.created.json",
+         &["/pullrequest/draft", "/repository/full_name", "/pullrequest/id", "/pullrequest/source/commit/hash", "/pullrequest/title", "/actor/nickname", "/actor/display_name"]),
+    ];
+
+    /// Any JSON value a field could hold: text of any script (and long), numbers of any
+    /// sign and size, booleans, null, arrays, objects.
+    fn any_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            any::<String>().prop_map(Value::from),
+            "\\PC{0,3}".prop_map(|s| Value::from(s.repeat(2_000))),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            any::<bool>().prop_map(Value::from),
+            Just(Value::Null),
+            Just(Value::from("https://dev.azure.com/o/p%20q/_git/r%ZZ")),
+        ];
+        leaf.prop_recursive(2, 8, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::from),
+                prop::collection::btree_map("[a-z]{1,4}", inner, 0..3)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_are_an_error_or_a_verdict(payload in prop::collection::vec(any::<u8>(), 0..200), event in any::<String>()) {
+            for provider in [Provider::Github, Provider::Gitlab, Provider::Azure, Provider::Bitbucket] {
+                let _ = normalize(provider, &event, &payload, "@agnus");
+            }
+        }
+
+        #[test]
+        fn mutated_examples_never_panic_and_keep_their_bounds(
+            shape in 0..SHAPES.len(),
+            edits in prop::collection::vec((0usize..8, any_value()), 1..4),
+            mention in prop_oneof![Just("@agnus".to_owned()), any::<String>()],
+        ) {
+            let (provider, event, file, fields) = SHAPES[shape];
+            let mut v: Value = serde_json::from_slice(&fixture(file)).unwrap();
+            for (field, value) in edits {
+                if let Some(slot) = v.pointer_mut(fields[field % fields.len()]) {
+                    *slot = value;
+                }
+            }
+            let payload = v.to_string();
+            if let Ok(Normalized::Review(e)) = normalize(provider, event, payload.as_bytes(), &mention) {
+                prop_assert!(e.title.as_ref().is_none_or(|t| t.chars().count() <= 512));
+                prop_assert!(e.author.as_ref().is_none_or(|a| a.chars().count() <= 256));
+                prop_assert!(e.head_sha.as_ref().is_none_or(|h| h.len() <= 64 && h.bytes().all(|b| b.is_ascii_alphanumeric())));
+                prop_assert!(e.repo.full_name.len() <= payload.len());
+            }
+        }
     }
 
     #[test]

@@ -472,6 +472,17 @@ mod tests {
         }
 
         #[test]
+        fn any_text_is_a_glob_or_refused_and_matches_any_path_without_a_panic(
+            raw in prop_oneof![any::<String>(), "(\\*\\*|\\*|\\?|\\PC{1,3})(/(\\*\\*|\\*|\\?|\\PC{1,3})){0,8}"],
+            path in prop_oneof![any::<String>(), "\\PC{0,3}(/\\PC{0,3}){0,40}"],
+        ) {
+            if let Ok(g) = PathGlob::parse(&raw) {
+                prop_assert!(!g.as_str().is_empty() && g.as_str().chars().count() <= MAX_GLOB_CHARS);
+                let _ = g.matches(&path);
+            }
+        }
+
+        #[test]
         fn a_literal_glob_matches_exactly_itself(path in "[a-z]{1,8}(/[a-z]{1,8}){0,3}") {
             let g = PathGlob::parse(&path).unwrap();
             prop_assert!(g.matches(&path));

@@ -408,4 +408,24 @@ mod tests {
         ));
         assert!(decode_cursor(None, "ORG#b", "MEMBER#").unwrap().is_none());
     }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A cursor is the caller's text: any string, or a well-encoded one of any length.
+        #[test]
+        fn any_cursor_is_refused_or_stays_in_its_partition_and_bounded(
+            raw in prop_oneof![
+                any::<String>(),
+                "\\PC{0,3000}".prop_map(|sk| URL_SAFE_NO_PAD.encode(format!("MEMBER#{sk}"))),
+            ],
+        ) {
+            if let Ok(Some(key)) = decode_cursor(Some(&raw), "ORG#b", "MEMBER#") {
+                prop_assert_eq!(key["pk"].as_s().unwrap(), "ORG#b");
+                let sk = key["sk"].as_s().unwrap();
+                prop_assert!(sk.starts_with("MEMBER#"));
+                prop_assert!(sk.len() <= 1_024, "a DynamoDB sort key is at most 1,024 bytes: {}", sk.len());
+            }
+        }
+    }
 }
