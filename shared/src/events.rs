@@ -39,6 +39,33 @@ pub enum Normalized {
 #[error("malformed payload: {0}")]
 pub struct MalformedPayload(pub String);
 
+/// Longest title kept (the providers allow 255–400 characters; a 4 MB delivery must not
+/// make a job record over DynamoDB's item size).
+pub const MAX_TITLE_CHARS: usize = 512;
+/// Longest author handle kept.
+pub const MAX_AUTHOR_CHARS: usize = 256;
+/// Longest head commit id kept (SHA-256 object ids are 64 hex digits); anything longer, or
+/// not alphanumeric, is no commit id and is dropped (the review then reads the head).
+pub const MAX_SHA_CHARS: usize = 64;
+
+/// The first `max` characters of `s`.
+fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((end, _)) => s[..end].to_owned(),
+        None => s.to_owned(),
+    }
+}
+
+/// Bounds what a payload may make an event carry.
+fn bounded(mut e: PrEvent) -> PrEvent {
+    e.title = e.title.map(|t| clip(&t, MAX_TITLE_CHARS));
+    e.author = e.author.map(|a| clip(&a, MAX_AUTHOR_CHARS));
+    e.head_sha = e
+        .head_sha
+        .filter(|h| !h.is_empty() && h.len() <= MAX_SHA_CHARS && h.bytes().all(|b| b.is_ascii_alphanumeric()));
+    e
+}
+
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(v, |v, k| v.get(*k))?.as_str()
 }
@@ -62,7 +89,8 @@ fn repo(provider: Provider, full_name: Option<&str>) -> Result<RepoRef, Malforme
 }
 
 /// Normalizes a verified delivery. `mention` is the handle that asks for a review in a
-/// comment (e.g. `@agnus`).
+/// comment (e.g. `@agnus`). Any bytes give an error or a verdict, never a panic; titles,
+/// authors and commit ids are bounded ([`MAX_TITLE_CHARS`]…).
 pub fn normalize(
     provider: Provider,
     event: &str,
@@ -73,12 +101,16 @@ pub fn normalize(
     if !v.is_object() {
         return Err(MalformedPayload("not a JSON object".into()));
     }
-    match provider {
+    let normalized = match provider {
         Provider::Github => github(event, &v, mention),
         Provider::Gitlab => gitlab(event, &v, mention),
         Provider::Azure => azure(&v, mention),
         Provider::Bitbucket => bitbucket(event, &v, mention),
-    }
+    }?;
+    Ok(match normalized {
+        Normalized::Review(e) => Normalized::Review(bounded(e)),
+        skip => skip,
+    })
 }
 
 fn github(event: &str, v: &Value, mention: &str) -> Result<Normalized, MalformedPayload> {
@@ -440,9 +472,9 @@ mod tests {
             }
             let payload = v.to_string();
             if let Ok(Normalized::Review(e)) = normalize(provider, event, payload.as_bytes(), &mention) {
-                prop_assert!(e.title.as_ref().is_none_or(|t| t.chars().count() <= 512));
-                prop_assert!(e.author.as_ref().is_none_or(|a| a.chars().count() <= 256));
-                prop_assert!(e.head_sha.as_ref().is_none_or(|h| h.len() <= 64 && h.bytes().all(|b| b.is_ascii_alphanumeric())));
+                prop_assert!(e.title.as_ref().is_none_or(|t| t.chars().count() <= MAX_TITLE_CHARS));
+                prop_assert!(e.author.as_ref().is_none_or(|a| a.chars().count() <= MAX_AUTHOR_CHARS));
+                prop_assert!(e.head_sha.as_ref().is_none_or(|h| h.len() <= MAX_SHA_CHARS && h.bytes().all(|b| b.is_ascii_alphanumeric())));
                 prop_assert!(e.repo.full_name.len() <= payload.len());
             }
         }

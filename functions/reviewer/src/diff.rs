@@ -88,7 +88,10 @@ pub fn render_patch(patch: &str, budget: usize) -> RenderedPatch {
     };
     let mut new_line: u32 = 0;
     for raw in patch.lines() {
-        let rendered_len = raw.len() + 8;
+        // A numbered line's number takes 6 columns up to 999,999 and more past it.
+        let numbered = !raw.starts_with("@@") && matches!(raw.as_bytes().first(), Some(b'+' | b' '));
+        let wide = if numbered { digits(new_line).saturating_sub(6) } else { 0 };
+        let rendered_len = raw.len() + 8 + wide;
         if out.text.len() + rendered_len > budget {
             out.truncated = true;
             break;
@@ -123,6 +126,10 @@ pub fn render_patch(patch: &str, budget: usize) -> RenderedPatch {
     out
 }
 
+fn digits(n: u32) -> usize {
+    n.checked_ilog10().map_or(1, |l| l as usize + 1)
+}
+
 fn push_numbered(text: &mut String, line: u32, raw: &str) {
     use std::fmt::Write as _;
     let _ = write!(text, "{line:>6} ");
@@ -153,20 +160,21 @@ pub fn old_line_of(patch: &str, wanted: u32) -> Option<u32> {
             continue;
         }
         match raw.as_bytes().first() {
+            // Saturating: a hunk header may claim any line number.
             Some(b' ') => {
                 if new == wanted {
                     return Some(old);
                 }
-                old += 1;
-                new += 1;
+                old = old.saturating_add(1);
+                new = new.saturating_add(1);
             }
             Some(b'+') => {
                 if new == wanted {
                     return None;
                 }
-                new += 1;
+                new = new.saturating_add(1);
             }
-            Some(b'-') => old += 1,
+            Some(b'-') => old = old.saturating_add(1),
             _ => {}
         }
     }
