@@ -130,7 +130,7 @@ pub fn api_key_well_formed(key: &str) -> bool {
 
 #[cfg(test)]
 mod preview_props {
-    use super::preview_tail;
+    use super::{API_KEY_PREFIX, api_key_well_formed, preview_tail};
     use proptest::prelude::*;
 
     #[test]

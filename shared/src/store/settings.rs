@@ -28,7 +28,7 @@ fn layer_from_item(item: &Item) -> SettingsLayer {
                 list.iter()
                     .filter_map(|v| v.as_s().ok())
                     // As stored: checked when written (maybe under older rules).
-                    .map(PathGlob::from_stored)
+                    .map(|g| PathGlob::from_stored(g))
                     .collect(),
             ),
             _ => None,
