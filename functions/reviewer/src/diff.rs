@@ -559,11 +559,23 @@ mod fuzz {
         prop::collection::vec(prop_oneof![header, patch_like()], 0..8).prop_map(|parts| parts.join("\n"))
     }
 
+    #[test]
+    fn wide_line_numbers_count_in_the_budget() {
+        let patch = "@@ -1 +4294967290,2 @@\n+a\n+b";
+        for budget in 0..80 {
+            let r = render_patch(patch, budget);
+            assert!(r.text.len() <= budget, "{} > {budget}: {:?}", r.text.len(), r.text);
+        }
+    }
+
     proptest! {
         #[test]
-        fn rendering_never_panics_and_keeps_its_budget(patch in patch_like(), budget in 0usize..3_000) {
-            let r = render_patch(&patch, budget);
-            prop_assert!(r.text.len() <= budget, "{} > {budget}", r.text.len());
+        fn rendering_never_panics_and_keeps_every_budget(patch in patch_like()) {
+            let whole = render_patch(&patch, usize::MAX).text.len();
+            for budget in 0..=whole.min(4_000) {
+                let r = render_patch(&patch, budget);
+                prop_assert!(r.text.len() <= budget, "{} > {budget}", r.text.len());
+            }
         }
 
         #[test]
