@@ -9,9 +9,10 @@
 export function safeNext(next) {
   if (typeof next !== "string" || !next.startsWith("/") || next.startsWith("//")) return "/";
   if (/[\\\u0000-\u001f\u007f]/.test(next)) return "/";
-  const base = "https://origin.invalid";
+  // Resolved against a stand-in origin of a special scheme (one where, as for http, `\`
+  // is `/`), the path must keep that host.
   try {
-    return new URL(next, base).origin === base ? next : "/";
+    return new URL(next, "ftp://origin.invalid").host === "origin.invalid" ? next : "/";
   } catch {
     return "/";
   }
