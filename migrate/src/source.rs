@@ -218,7 +218,9 @@ fn convert<T>(
                     .flatten()
                     .map(|id| format!(" {id:?}"))
                     .unwrap_or_default();
-                legacy.unreadable.push((table, format!("{table} row {}{id}: {why}", n + 1)));
+                legacy
+                    .unreadable
+                    .push((table, format!("{table} row {}{id}: {why}", n + 1)));
             }
         }
     }

@@ -92,7 +92,11 @@ where
                 tracing::Span::current().record("route", route.route().path);
                 // A signed-link route reads no ambient credential (see SIGNED_LINK_ROUTES).
                 let signed_link = crate::routes::SIGNED_LINK_ROUTES.contains(&route.route());
-                match if signed_link { Ok(()) } else { crate::http::check_csrf(req) } {
+                match if signed_link {
+                    Ok(())
+                } else {
+                    crate::http::check_csrf(req)
+                } {
                     Ok(()) => dispatch(Call { req, route, params }).await,
                     Err(e) => Err(e),
                 }

@@ -319,14 +319,14 @@ mod tests {
     /// Characters outside Unicode's format category (Cf) that still draw as nothing, or
     /// as blank space: a rule could hide instructions in them from the admins reading it.
     const INVISIBLE: [char; 8] = [
-        '\u{3164}', // HANGUL FILLER
-        '\u{2800}', // BRAILLE PATTERN BLANK
-        '\u{fe0f}', // VARIATION SELECTOR-16
-        '\u{034f}', // COMBINING GRAPHEME JOINER
-        '\u{115f}', // HANGUL CHOSEONG FILLER
-        '\u{ffa0}', // HALFWIDTH HANGUL FILLER
+        '\u{3164}',  // HANGUL FILLER
+        '\u{2800}',  // BRAILLE PATTERN BLANK
+        '\u{fe0f}',  // VARIATION SELECTOR-16
+        '\u{034f}',  // COMBINING GRAPHEME JOINER
+        '\u{115f}',  // HANGUL CHOSEONG FILLER
+        '\u{ffa0}',  // HALFWIDTH HANGUL FILLER
         '\u{e0101}', // VARIATION SELECTOR-18
-        '\u{2028}', // LINE SEPARATOR
+        '\u{2028}',  // LINE SEPARATOR
     ];
 
     #[test]

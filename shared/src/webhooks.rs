@@ -584,9 +584,19 @@ mod tests {
     }
 
     const NAMES: [&str; 13] = [
-        "x-hub-signature-256", "x-hub-signature", "x-gitlab-token", "webhook-signature", "webhook-id",
-        "webhook-timestamp", "authorization", "x-github-event", "x-github-delivery", "x-gitlab-event",
-        "idempotency-key", "x-event-key", "x-request-uuid",
+        "x-hub-signature-256",
+        "x-hub-signature",
+        "x-gitlab-token",
+        "webhook-signature",
+        "webhook-id",
+        "webhook-timestamp",
+        "authorization",
+        "x-github-event",
+        "x-github-delivery",
+        "x-gitlab-event",
+        "idempotency-key",
+        "x-event-key",
+        "x-request-uuid",
     ];
 
     proptest! {

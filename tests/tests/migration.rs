@@ -541,10 +541,7 @@ async fn a_null_where_the_upgrade_needs_a_value_skips_and_reports_the_row() {
     .await
     .unwrap();
     let legacy = agnus_migrate::source::read(&mut db).await.unwrap();
-    assert_eq!(
-        legacy.reviews.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-        ["ok"]
-    );
+    assert_eq!(legacy.reviews.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["ok"]);
     assert_eq!(legacy.comments.len(), 1);
     let report = agnus_migrate::plan::plan(&legacy, &Default::default(), true).report;
     for line in [
@@ -552,7 +549,11 @@ async fn a_null_where_the_upgrade_needs_a_value_skips_and_reports_the_row() {
         "reviews row 3 \"no-repo\": repo_id is NULL: skipped",
         "review_comments row 2 \"c-orphan\": review_id is NULL: skipped",
     ] {
-        assert!(report.skipped.iter().any(|s| s == line), "{line} not in {:?}", report.skipped);
+        assert!(
+            report.skipped.iter().any(|s| s == line),
+            "{line} not in {:?}",
+            report.skipped
+        );
     }
     assert_eq!(report.get(Kind::Reviews).source, 3);
     assert_eq!(report.get(Kind::Reviews).skipped, 2);

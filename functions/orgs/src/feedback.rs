@@ -54,7 +54,9 @@ fn link_from_vote(req: &Request) -> Result<FeedbackLink, ApiError> {
     match req.payload::<HashMap<String, String>>() {
         Ok(Some(fields)) => FeedbackLink::parse(|k| fields.get(k).cloned()).map_err(invalid),
         Ok(None) if req.body().is_empty() => link_from_query(req),
-        Ok(None) => Err(invalid("the body is a form (application/x-www-form-urlencoded) or JSON")),
+        Ok(None) => Err(invalid(
+            "the body is a form (application/x-www-form-urlencoded) or JSON",
+        )),
         Err(e) => Err(invalid(format!("unreadable body: {e}"))),
     }
 }
@@ -113,12 +115,8 @@ pub(crate) fn page(req: &Request) -> Response<Body> {
         Ok(link) => link,
         Err(e) => return html(e.status(), "Feedback link not valid", &e.to_string()),
     };
-    let field = |name: &str, value: &str| {
-        format!(
-            "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
-            escape(value)
-        )
-    };
+    let field =
+        |name: &str, value: &str| format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape(value));
     let label = label(link.signal);
     let body = format!(
         "<p>Mark AgnusAI's review comment <code>{c}</code> as <strong>{label}</strong>? Nothing is \
@@ -230,18 +228,31 @@ mod tests {
         let org = agnus_shared::domain::OrgId::new().to_string();
         let comment = agnus_shared::feedback::CommentId::new(1_732_000_000_000).to_string();
         let evil = "\"><script>alert(1)</script>";
-        let r = page(&get(&[("o", &org), ("c", &comment), ("s", "not_helpful"), ("sig", evil)]));
+        let r = page(&get(&[
+            ("o", &org),
+            ("c", &comment),
+            ("s", "not_helpful"),
+            ("sig", evil),
+        ]));
         assert_eq!(r.status(), StatusCode::OK);
         let html = text(&r);
         assert!(!html.contains("<script"), "{html}");
-        assert!(html.contains("value=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\""), "{html}");
+        assert!(
+            html.contains("value=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\""),
+            "{html}"
+        );
         assert!(html.contains("<form method=\"post\" action=\"/api/feedback\">"));
         assert!(html.contains(&format!("name=\"c\" value=\"{comment}\"")));
         assert!(html.contains("<strong>not helpful</strong>"));
         let csp = r.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
         assert!(csp.starts_with("default-src 'none'; form-action 'self'"), "{csp}");
         // A malformed link (a multi-byte character in the comment id): a 400 page.
-        let bad = page(&get(&[("o", &org), ("c", "c111111111111€aaaaaaaaaaaaaa"), ("s", "helpful"), ("sig", "x")]));
+        let bad = page(&get(&[
+            ("o", &org),
+            ("c", "c111111111111€aaaaaaaaaaaaaa"),
+            ("s", "helpful"),
+            ("sig", "x"),
+        ]));
         assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     }
 }

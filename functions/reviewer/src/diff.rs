@@ -90,7 +90,11 @@ pub fn render_patch(patch: &str, budget: usize) -> RenderedPatch {
     for raw in patch.lines() {
         // A numbered line's number takes 6 columns up to 999,999 and more past it.
         let numbered = !raw.starts_with("@@") && matches!(raw.as_bytes().first(), Some(b'+' | b' '));
-        let wide = if numbered { digits(new_line).saturating_sub(6) } else { 0 };
+        let wide = if numbered {
+            digits(new_line).saturating_sub(6)
+        } else {
+            0
+        };
         let rendered_len = raw.len() + 8 + wide;
         if out.text.len() + rendered_len > budget {
             out.truncated = true;
@@ -533,7 +537,13 @@ mod fuzz {
     use proptest::prelude::*;
 
     fn number() -> impl Strategy<Value = u32> {
-        prop_oneof![0u32..20, Just(u32::MAX), Just(u32::MAX - 1), Just(999_999), any::<u32>()]
+        prop_oneof![
+            0u32..20,
+            Just(u32::MAX),
+            Just(u32::MAX - 1),
+            Just(999_999),
+            any::<u32>()
+        ]
     }
 
     /// Text shaped like a patch: hunk headers with any numbers, +/-/context lines of any

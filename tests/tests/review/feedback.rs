@@ -111,14 +111,23 @@ async fn feedback_links_record_the_last_signal_and_feed_the_next_prompt() {
         assert_eq!(page.status, 200);
         assert_eq!(page.headers["content-type"], "text/html; charset=utf-8");
         let html = String::from_utf8_lossy(&page.body);
-        assert!(html.contains("<form method=\"post\" action=\"/api/feedback\">"), "{html}");
+        assert!(
+            html.contains("<form method=\"post\" action=\"/api/feedback\">"),
+            "{html}"
+        );
         for name in ["o", "c", "s", "sig"] {
             let value = query_param(link, name);
-            assert!(html.contains(&format!("name=\"{name}\" value=\"{value}\"")), "{name}: {html}");
+            assert!(
+                html.contains(&format!("name=\"{name}\" value=\"{value}\"")),
+                "{name}: {html}"
+            );
         }
         assert!(!html.contains("<script"), "{html}");
         let csp = page.headers["content-security-policy"].to_str().unwrap();
-        assert!(csp.contains("default-src 'none'") && csp.contains("form-action 'self'"), "{csp}");
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("form-action 'self'"),
+            "{csp}"
+        );
     }
     assert!(
         String::from_utf8_lossy(&env.open(&links[0].1).await.body).contains("not helpful"),
@@ -127,7 +136,11 @@ async fn feedback_links_record_the_last_signal_and_feed_the_next_prompt() {
     assert_eq!(env.get_json(format!("/api/orgs/{slug}/feedback")).await, untouched);
     for kind in ["repos", "rules"] {
         for row in untouched[kind].as_array().unwrap() {
-            assert_eq!((&row["helpful"], &row["notHelpful"]), (&json!(0), &json!(0)), "{untouched}");
+            assert_eq!(
+                (&row["helpful"], &row["notHelpful"]),
+                (&json!(0), &json!(0)),
+                "{untouched}"
+            );
         }
     }
 
