@@ -144,51 +144,46 @@ impl PathGlob {
     }
 }
 
-/// Segments as [`match_segment`] matches characters: iterative, backtracking only to the
-/// last `**` (greedy wildcard matching; a `**` before it never needs to take more, since
-/// the later one absorbs any segments). At most (pattern + 1) × (path + 1) steps: linear
-/// in the path's depth, where the recursive matcher was cubic with three `**`.
-/// `steps` counts them (for the tests).
+/// Segments as characters are matched within one: `**` any run of segments, each other
+/// pattern segment one path segment ([`match_segment`]). At most (pattern + 1) × (path + 1)
+/// steps: linear in the path's depth, where the recursive matcher was cubic with three
+/// `**`. `steps` counts them (for the tests).
 fn match_segments(pattern: &[&str], path: &[&str], steps: &mut u64) -> bool {
-    let (mut p, mut t) = (0, 0);
-    // The last `**` seen, and the path segment its next try starts after.
-    let mut star: Option<(usize, usize)> = None;
-    while t < path.len() {
-        *steps += 1;
-        match pattern.get(p) {
-            Some(&"**") => {
-                star = Some((p, t));
-                p += 1;
-            }
-            Some(segment) if match_segment(segment.as_bytes(), path[t].as_bytes()) => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern[p..].iter().all(|s| *s == "**")
+    wildcard(
+        pattern,
+        path,
+        |p| *p == "**",
+        |p, segment| match_segment(p.as_bytes(), segment.as_bytes()),
+        steps,
+    )
 }
 
-/// `*` any run of characters, `?` one character, within one segment (iterative with
-/// backtracking to the last `*`: linear in practice, no recursion on input).
+/// `*` any run of characters, `?` one character, within one segment.
 fn match_segment(pattern: &[u8], text: &[u8]) -> bool {
+    wildcard(pattern, text, |p| *p == b'*', |p, c| *p == b'?' || p == c, &mut 0)
+}
+
+/// Greedy wildcard matching, iterative, backtracking only to the last wildcard (one before
+/// it never needs to take more: the later one absorbs anything). `is_star` says which
+/// pattern items are wildcards, `one` whether an item matches one text item.
+fn wildcard<P, T>(
+    pattern: &[P],
+    text: &[T],
+    is_star: impl Fn(&P) -> bool,
+    one: impl Fn(&P, &T) -> bool,
+    steps: &mut u64,
+) -> bool {
     let (mut p, mut t) = (0, 0);
+    // The last wildcard seen, and the text item its next try starts after.
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
+        *steps += 1;
         match pattern.get(p) {
-            Some(b'*') => {
+            Some(item) if is_star(item) => {
                 star = Some((p, t));
                 p += 1;
             }
-            Some(&c) if c == b'?' || c == text[t] => {
+            Some(item) if one(item, &text[t]) => {
                 p += 1;
                 t += 1;
             }
@@ -202,7 +197,7 @@ fn match_segment(pattern: &[u8], text: &[u8]) -> bool {
             },
         }
     }
-    pattern[p..].iter().all(|&c| c == b'*')
+    pattern[p..].iter().all(is_star)
 }
 
 /// What the reviewer needs to know of a rule.
