@@ -39,6 +39,14 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
   "${sudo_[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 fi
 
+step "node (the console's pure helpers are unit-tested under node)"
+if ! command -v node >/dev/null; then
+  sudo_=()
+  [[ "$(id -u)" == 0 ]] || sudo_=(sudo)
+  "${sudo_[@]}" apt-get update -qq
+  "${sudo_[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs >/dev/null
+fi
+
 step "cargo test (unit + black-box)"
 cargo test --workspace
 

@@ -439,6 +439,22 @@ pub fn plan(legacy: &Legacy, markers: &Markers, has_webhook_secret: bool) -> Pla
             plan.import_api_key = true;
         }
     }
+    // Rows the old database could not give (a NULL where the upgrade needs a value):
+    // counted in their kind and named, never a panic (`source::read`).
+    for (table, why) in &legacy.unreadable {
+        let kind = match *table {
+            "users" => Kind::Users,
+            "invites" => Kind::Invites,
+            "repos" => Kind::Repos,
+            "reviews" => Kind::Reviews,
+            "review_comments" => Kind::Comments,
+            "pr_review_state" => Kind::Checkpoints,
+            "user_settings" => Kind::Settings,
+            _ => Kind::ApiKeys,
+        };
+        r.count(kind).source += 1;
+        r.skip(kind, format!("{why}: skipped"));
+    }
     if !has_webhook_secret {
         r.skipped.push(
             "WEBHOOK_SECRET: not set, so `default` gets new GitHub and Azure DevOps secrets and deliveries signed with the old one fail"

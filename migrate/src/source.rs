@@ -3,6 +3,7 @@
 //! milliseconds), converted by PostgreSQL, so no date library is needed.
 
 use secrecy::SecretString;
+use tokio_postgres::types::FromSql;
 use tokio_postgres::{Client, NoTls, Row};
 
 /// A connection string, kept out of logs (it may carry a password).
@@ -145,6 +146,9 @@ pub struct Legacy {
     pub system_api_key: Option<(SecretString, i64)>,
     /// Tables this install does not have.
     pub missing_tables: Vec<&'static str>,
+    /// Rows left out because a column the upgrade needs is NULL (or of another type) in
+    /// this install: the table and why, one each (never a token's value).
+    pub unreadable: Vec<(&'static str, String)>,
 }
 
 const SECS: &str = "COALESCE(extract(epoch FROM {})::bigint, 0)";
@@ -179,6 +183,50 @@ async fn rows(client: &Client, legacy: &mut Legacy, table: &'static str, sql: &s
     Ok(client.query(sql, &[]).await?)
 }
 
+/// A column the upgrade needs: NULL (a nullable column in some installs) or another type
+/// is the row's reason to be skipped, never a panic.
+fn required<'a, T: FromSql<'a>>(r: &'a Row, i: usize) -> Result<T, String> {
+    match r.try_get::<_, Option<T>>(i) {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(format!("{} is NULL", r.columns()[i].name())),
+        Err(e) => Err(format!("{} cannot be read ({e})", r.columns()[i].name())),
+    }
+}
+
+/// A column that may be NULL (another type still skips the row).
+fn optional<'a, T: FromSql<'a>>(r: &'a Row, i: usize) -> Result<Option<T>, String> {
+    r.try_get(i)
+        .map_err(|e| format!("{} cannot be read ({e})", r.columns()[i].name()))
+}
+
+/// Converts each row; a row that does not convert is recorded in `legacy.unreadable`
+/// with its position and, unless the first column is secret (`named`), its id.
+fn convert<T>(
+    legacy: &mut Legacy,
+    table: &'static str,
+    named: bool,
+    rows: &[Row],
+    each: impl Fn(&Row) -> Result<T, String>,
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(rows.len());
+    for (n, r) in rows.iter().enumerate() {
+        match each(r) {
+            Ok(v) => out.push(v),
+            Err(why) => {
+                let id = named
+                    .then(|| r.try_get::<_, Option<String>>(0).ok().flatten())
+                    .flatten()
+                    .map(|id| format!(" {id:?}"))
+                    .unwrap_or_default();
+                legacy
+                    .unreadable
+                    .push((table, format!("{table} row {}{id}: {why}", n + 1)));
+            }
+        }
+    }
+    out
+}
+
 /// Reads the whole single-tenant data set in one repeatable-read snapshot.
 pub async fn read(client: &mut Client) -> Result<Legacy, SourceError> {
     let tx = client
@@ -194,69 +242,65 @@ pub async fn read(client: &mut Client) -> Result<Legacy, SourceError> {
         "SELECT id, email, password_hash, role, {} FROM users ORDER BY created_at NULLS LAST, id",
         secs("created_at")
     );
-    legacy.users = rows(client, &mut legacy, "users", &sql)
-        .await?
-        .iter()
-        .map(|r| User {
-            id: r.get(0),
-            email: r.get(1),
-            password_hash: r.get(2),
-            role: r.get(3),
-            created_at: r.get(4),
+    let found = rows(client, &mut legacy, "users", &sql).await?;
+    legacy.users = convert(&mut legacy, "users", true, &found, |r| {
+        Ok(User {
+            id: required(r, 0)?,
+            email: required(r, 1)?,
+            password_hash: required(r, 2)?,
+            role: required(r, 3)?,
+            created_at: required(r, 4)?,
         })
-        .collect();
+    });
 
     let sql = format!(
         "SELECT token, email, created_by, used_at IS NOT NULL, {} FROM invites ORDER BY created_at NULLS LAST, token",
         secs("created_at")
     );
-    legacy.invites = rows(client, &mut legacy, "invites", &sql)
-        .await?
-        .iter()
-        .map(|r| Invite {
-            token: SecretString::from(r.get::<_, String>(0)),
-            email: r.get(1),
-            created_by: r.get(2),
-            used: r.get(3),
-            created_at: r.get(4),
+    let found = rows(client, &mut legacy, "invites", &sql).await?;
+    legacy.invites = convert(&mut legacy, "invites", false, &found, |r| {
+        Ok(Invite {
+            token: SecretString::from(required::<String>(r, 0)?),
+            email: optional(r, 1)?,
+            created_by: optional(r, 2)?,
+            used: required(r, 3)?,
+            created_at: required(r, 4)?,
         })
-        .collect();
+    });
 
     let sql = format!(
         "SELECT repo_id, repo_url, platform, token, repo_path, extract(epoch FROM indexed_at)::bigint, \
          symbol_count::bigint, {} FROM repos ORDER BY created_at NULLS LAST, repo_id",
         secs("created_at")
     );
-    legacy.repos = rows(client, &mut legacy, "repos", &sql)
-        .await?
-        .iter()
-        .map(|r| Repo {
-            id: r.get(0),
-            url: r.get(1),
-            platform: r.get(2),
-            token: r.get::<_, Option<String>>(3).map(SecretString::from),
-            repo_path: r.get(4),
-            indexed_at: r.get(5),
-            symbol_count: r.get(6),
-            created_at: r.get(7),
+    let found = rows(client, &mut legacy, "repos", &sql).await?;
+    legacy.repos = convert(&mut legacy, "repos", true, &found, |r| {
+        Ok(Repo {
+            id: required(r, 0)?,
+            url: required(r, 1)?,
+            platform: required(r, 2)?,
+            token: optional::<String>(r, 3)?.map(SecretString::from),
+            repo_path: optional(r, 4)?,
+            indexed_at: optional(r, 5)?,
+            symbol_count: optional(r, 6)?,
+            created_at: required(r, 7)?,
         })
-        .collect();
+    });
 
     let sql = "SELECT id, repo_id, pr_number::bigint, verdict, comment_count::bigint, \
                COALESCE((extract(epoch FROM created_at) * 1000)::bigint, 0) \
                FROM reviews ORDER BY repo_id, created_at NULLS LAST, id";
-    legacy.reviews = rows(client, &mut legacy, "reviews", sql)
-        .await?
-        .iter()
-        .map(|r| Review {
-            id: r.get(0),
-            repo_id: r.get(1),
-            pr_number: r.get(2),
-            verdict: r.get(3),
-            comment_count: r.get(4),
-            created_at_millis: r.get(5),
+    let found = rows(client, &mut legacy, "reviews", sql).await?;
+    legacy.reviews = convert(&mut legacy, "reviews", true, &found, |r| {
+        Ok(Review {
+            id: required(r, 0)?,
+            repo_id: required(r, 1)?,
+            pr_number: required(r, 2)?,
+            verdict: optional(r, 3)?,
+            comment_count: optional(r, 4)?,
+            created_at_millis: required(r, 5)?,
         })
-        .collect();
+    });
 
     let has_feedback = exists(client, "review_feedback").await?;
     if !has_feedback {
@@ -277,22 +321,21 @@ pub async fn read(client: &mut Client) -> Result<Legacy, SourceError> {
             secs("c.created_at")
         )
     };
-    legacy.comments = rows(client, &mut legacy, "review_comments", &sql)
-        .await?
-        .iter()
-        .map(|r| Comment {
-            id: r.get(0),
-            review_id: r.get(1),
-            path: r.get(2),
-            line: r.get(3),
-            body: r.get(4),
-            severity: r.get(5),
-            confidence: r.get(6),
-            created_at: r.get(7),
-            signal: r.get(8),
-            signal_at: r.get(9),
+    let found = rows(client, &mut legacy, "review_comments", &sql).await?;
+    legacy.comments = convert(&mut legacy, "review_comments", true, &found, |r| {
+        Ok(Comment {
+            id: required(r, 0)?,
+            review_id: required(r, 1)?,
+            path: optional(r, 2)?,
+            line: optional(r, 3)?,
+            body: optional(r, 4)?,
+            severity: optional(r, 5)?,
+            confidence: optional(r, 6)?,
+            created_at: required(r, 7)?,
+            signal: optional(r, 8)?,
+            signal_at: optional(r, 9)?,
         })
-        .collect();
+    });
     if has_feedback {
         legacy.feedback = client
             .query_one("SELECT count(*) FROM review_feedback", &[])
@@ -319,34 +362,34 @@ pub async fn read(client: &mut Client) -> Result<Legacy, SourceError> {
          FROM pr_review_state ORDER BY repo_id, pr_number, platform",
         secs("updated_at")
     );
-    legacy.pr_states = rows(client, &mut legacy, "pr_review_state", &sql)
-        .await?
-        .iter()
-        .map(|r| PrState {
-            repo_id: r.get(0),
-            pr_number: r.get(1),
-            platform: r.get(2),
-            last_reviewed_iteration: r.get(3),
-            updated_at: r.get(4),
+    let found = rows(client, &mut legacy, "pr_review_state", &sql).await?;
+    legacy.pr_states = convert(&mut legacy, "pr_review_state", true, &found, |r| {
+        Ok(PrState {
+            repo_id: required(r, 0)?,
+            pr_number: required(r, 1)?,
+            platform: required(r, 2)?,
+            last_reviewed_iteration: required(r, 3)?,
+            updated_at: required(r, 4)?,
         })
-        .collect();
+    });
 
     let sql = "SELECT review_depth, count(*) FROM user_settings WHERE review_depth IS NOT NULL \
                GROUP BY review_depth ORDER BY count(*) DESC, review_depth";
-    legacy.review_depths = rows(client, &mut legacy, "user_settings", sql)
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let found = rows(client, &mut legacy, "user_settings", sql).await?;
+    legacy.review_depths = convert(&mut legacy, "user_settings", false, &found, |r| {
+        Ok((required(r, 0)?, required(r, 1)?))
+    });
 
     let sql = format!(
         "SELECT api_key, {} FROM system_api_keys WHERE id = 1",
         secs("created_at")
     );
-    legacy.system_api_key = rows(client, &mut legacy, "system_api_keys", &sql)
-        .await?
-        .first()
-        .map(|r| (SecretString::from(r.get::<_, String>(0)), r.get(1)));
+    let found = rows(client, &mut legacy, "system_api_keys", &sql).await?;
+    legacy.system_api_key = convert(&mut legacy, "system_api_keys", false, &found, |r| {
+        Ok((SecretString::from(required::<String>(r, 0)?), required(r, 1)?))
+    })
+    .into_iter()
+    .next();
 
     tx.commit().await?;
     Ok(legacy)

@@ -634,9 +634,8 @@ mod tests {
 /// name read differently from what it is (`"evil\u{202e}gnp.exe"`) or look empty.
 pub fn display_name(raw: &str, max: usize) -> Result<String, ValidationError> {
     use unicode_normalization::UnicodeNormalization;
-    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
     let normalized: String = raw.trim().nfc().collect();
-    let bad = |c: char| c.is_control() || c.general_category() == GeneralCategory::Format;
+    let bad = |c: char| c.is_control() || crate::text::is_invisible(c);
     if normalized.is_empty() || normalized.chars().count() > max || normalized.chars().any(bad) {
         return Err(ValidationError::new(
             "invalid_name",

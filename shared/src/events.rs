@@ -55,6 +55,37 @@ pub enum Normalized {
 #[error("malformed payload: {0}")]
 pub struct MalformedPayload(pub String);
 
+/// Longest title kept (the providers allow 255–400 characters; a 4 MB delivery must not
+/// make a job record over DynamoDB's item size).
+pub const MAX_TITLE_CHARS: usize = 512;
+/// Longest author handle kept.
+pub const MAX_AUTHOR_CHARS: usize = 256;
+/// Longest head commit id kept (SHA-256 object ids are 64 hex digits); anything longer, or
+/// not alphanumeric, is no commit id and is dropped (the review then reads the head).
+pub const MAX_SHA_CHARS: usize = 64;
+
+/// The first `max` characters of `s`.
+fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((end, _)) => s[..end].to_owned(),
+        None => s.to_owned(),
+    }
+}
+
+/// Bounds what a payload may make an event carry.
+fn bounded(mut e: PrEvent) -> PrEvent {
+    e.title = e.title.map(|t| clip(&t, MAX_TITLE_CHARS));
+    e.author = e.author.map(|a| clip(&a, MAX_AUTHOR_CHARS));
+    if let Some(c) = e.comment.as_mut() {
+        c.author_login = c.author_login.as_deref().map(|a| clip(a, MAX_AUTHOR_CHARS));
+        c.author_id = c.author_id.as_deref().map(|a| clip(a, MAX_AUTHOR_CHARS));
+    }
+    e.head_sha = e
+        .head_sha
+        .filter(|h| !h.is_empty() && h.len() <= MAX_SHA_CHARS && h.bytes().all(|b| b.is_ascii_alphanumeric()));
+    e
+}
+
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(v, |v, k| v.get(*k))?.as_str()
 }
@@ -94,18 +125,24 @@ fn repo(provider: Provider, full_name: Option<&str>) -> Result<RepoRef, Malforme
 
 /// Normalizes a verified delivery. A comment comes back as a [`PrAction::Mention`]
 /// candidate with its [`Comment`]: whether it asks for a review depends on the
-/// repository's settings and identity, which the worker knows ([`crate::trigger`]).
+/// repository's settings and identity, which the worker knows ([`crate::trigger`]). Any
+/// bytes give an error or a verdict, never a panic; titles, authors and commit ids are
+/// bounded ([`MAX_TITLE_CHARS`]…).
 pub fn normalize(provider: Provider, event: &str, payload: &[u8]) -> Result<Normalized, MalformedPayload> {
     let v: Value = serde_json::from_slice(payload).map_err(|e| MalformedPayload(e.to_string()))?;
     if !v.is_object() {
         return Err(MalformedPayload("not a JSON object".into()));
     }
-    match provider {
+    let normalized = match provider {
         Provider::Github => github(event, &v),
         Provider::Gitlab => gitlab(event, &v),
         Provider::Azure => azure(&v),
         Provider::Bitbucket => bitbucket(event, &v),
-    }
+    }?;
+    Ok(match normalized {
+        Normalized::Review(e) => Normalized::Review(bounded(e)),
+        skip => skip,
+    })
 }
 
 fn github(event: &str, v: &Value) -> Result<Normalized, MalformedPayload> {
@@ -305,6 +342,7 @@ fn bitbucket(event: &str, v: &Value) -> Result<Normalized, MalformedPayload> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn fixture(path: &str) -> Vec<u8> {
         std::fs::read(format!("{}/../tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -457,6 +495,168 @@ mod tests {
             "repo:push",
             &fixture("bitbucket/pullrequest.created.json"));
         assert_eq!(other.unwrap(), Normalized::Skip("unsupported_event"));
+    }
+
+    /// The providers' examples, each with the fields `normalize` reads.
+    const SHAPES: [(Provider, &str, &str, &[&str]); 7] = [
+        (
+            Provider::Github,
+            "pull_request",
+            "github/pull_request.opened.json",
+            &[
+                "/action",
+                "/pull_request/draft",
+                "/repository/full_name",
+                "/pull_request/number",
+                "/pull_request/head/sha",
+                "/pull_request/title",
+                "/pull_request/user/login",
+            ],
+        ),
+        (
+            Provider::Github,
+            "issue_comment",
+            "github/issue_comment.created.json",
+            &[
+                "/action",
+                "/issue/pull_request",
+                "/comment/body",
+                "/repository/full_name",
+                "/issue/number",
+                "/issue/title",
+                "/comment/user/login",
+            ],
+        ),
+        (
+            Provider::Gitlab,
+            "Merge Request Hook",
+            "gitlab/merge_request.open.json",
+            &[
+                "/object_kind",
+                "/object_attributes/action",
+                "/object_attributes/oldrev",
+                "/project/path_with_namespace",
+                "/object_attributes/iid",
+                "/object_attributes/last_commit/id",
+                "/object_attributes/title",
+                "/user/username",
+            ],
+        ),
+        (
+            Provider::Gitlab,
+            "Note Hook",
+            "gitlab/note.merge_request.json",
+            &[
+                "/object_attributes/noteable_type",
+                "/object_attributes/note",
+                "/project/path_with_namespace",
+                "/merge_request/iid",
+                "/merge_request/last_commit/id",
+                "/merge_request/title",
+                "/user/username",
+            ],
+        ),
+        (
+            Provider::Azure,
+            "git.pullrequest.created",
+            "azure/git.pullrequest.created.json",
+            &[
+                "/eventType",
+                "/resource/status",
+                "/resource/isDraft",
+                "/resource/repository/remoteUrl",
+                "/resource/pullRequestId",
+                "/resource/lastMergeSourceCommit/commitId",
+                "/resource/title",
+                "/resource/createdBy/uniqueName",
+            ],
+        ),
+        (
+            Provider::Azure,
+            "git.pullrequest.updated",
+            "azure/git.pullrequest.updated.json",
+            &[
+                "/eventType",
+                "/resource/status",
+                "/resource/repository/remoteUrl",
+                "/resource/pullRequestId",
+            ],
+        ),
+        (
+            Provider::Bitbucket,
+            "pullrequest:created",
+            "bitbucket/pullrequest.created.json",
+            &[
+                "/pullrequest/draft",
+                "/repository/full_name",
+                "/pullrequest/id",
+                "/pullrequest/source/commit/hash",
+                "/pullrequest/title",
+                "/actor/nickname",
+                "/actor/display_name",
+            ],
+        ),
+    ];
+
+    /// Any JSON value a field could hold: text of any script (and long), numbers of any
+    /// sign and size, booleans, null, arrays, objects.
+    fn any_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            any::<String>().prop_map(Value::from),
+            "\\PC{0,3}".prop_map(|s| Value::from(s.repeat(2_000))),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            any::<bool>().prop_map(Value::from),
+            Just(Value::Null),
+            Just(Value::from("https://dev.azure.com/o/p%20q/_git/r%ZZ")),
+        ];
+        leaf.prop_recursive(2, 8, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::from),
+                prop::collection::btree_map("[a-z]{1,4}", inner, 0..3)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Long text of any script, and text shaped like a commit id but too long.
+    fn long_text() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            "\\PC{1,3}".prop_map(|s| Value::from(s.repeat(1_000))),
+            "[0-9a-f]{65,80}".prop_map(Value::from),
+            "[0-9a-f]{8}[^0-9a-zA-Z]".prop_map(Value::from),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_are_an_error_or_a_verdict(payload in prop::collection::vec(any::<u8>(), 0..200), event in any::<String>()) {
+            for provider in [Provider::Github, Provider::Gitlab, Provider::Azure, Provider::Bitbucket] {
+                let _ = normalize(provider, &event, &payload);
+            }
+        }
+
+        #[test]
+        fn mutated_examples_never_panic_and_keep_their_bounds(
+            shape in 0..SHAPES.len(),
+            edits in prop::collection::vec((0usize..8, prop_oneof![2 => long_text(), 3 => any_value()]), 1..4),
+        ) {
+            let (provider, event, file, fields) = SHAPES[shape];
+            let mut v: Value = serde_json::from_slice(&fixture(file)).unwrap();
+            for (field, value) in edits {
+                if let Some(slot) = v.pointer_mut(fields[field % fields.len()]) {
+                    *slot = value;
+                }
+            }
+            let payload = v.to_string();
+            if let Ok(Normalized::Review(e)) = normalize(provider, event, payload.as_bytes()) {
+                prop_assert!(e.title.as_ref().is_none_or(|t| t.chars().count() <= MAX_TITLE_CHARS));
+                prop_assert!(e.author.as_ref().is_none_or(|a| a.chars().count() <= MAX_AUTHOR_CHARS));
+                prop_assert!(e.head_sha.as_ref().is_none_or(|h| h.len() <= MAX_SHA_CHARS && h.bytes().all(|b| b.is_ascii_alphanumeric())));
+                prop_assert!(e.repo.full_name.len() <= payload.len());
+            }
+        }
     }
 
     #[test]

@@ -44,10 +44,12 @@ impl CommentId {
 impl FromStr for CommentId {
     type Err = FeedbackParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let ok = s.len() == 30
-            && s.starts_with('c')
-            && s[1..14].bytes().all(|b| b.is_ascii_digit())
-            && s[14..].bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        // Bytes, never `&s[..]`: a multi-byte character across an index would panic.
+        let b = s.as_bytes();
+        let ok = b.len() == 30
+            && b[0] == b'c'
+            && b[1..14].iter().all(u8::is_ascii_digit)
+            && b[14..].iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         if ok {
             Ok(Self(s.to_owned()))
         } else {
@@ -148,6 +150,7 @@ impl FeedbackLink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn comment_ids_carry_their_time_and_round_trip() {
@@ -192,5 +195,60 @@ mod tests {
             "o"
         );
         assert_eq!("maybe".parse::<Signal>().unwrap_err().0, "s");
+    }
+
+    #[test]
+    fn a_multi_byte_character_in_a_comment_id_is_refused_not_a_panic() {
+        // 30 bytes, `c` first, a 3-byte `€` across byte 14 (the end of the time digits).
+        let across_time = format!("c{}€{}", "1".repeat(12), "a".repeat(14));
+        assert_eq!(across_time.len(), 30);
+        let in_hex = format!("c{}é{}", "1".repeat(13), "a".repeat(14));
+        assert_eq!(in_hex.len(), 30);
+        for bad in [across_time.as_str(), in_hex.as_str(), "c€€€€€€€€€ab"] {
+            assert_eq!(bad.parse::<CommentId>().unwrap_err().0, "c", "{bad:?}");
+        }
+    }
+
+    /// Comment ids of any text, and near-misses: 30 bytes with a multi-byte character
+    /// somewhere (the shape that used to panic).
+    fn comment_id_like() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "c[0-9]{0,14}\\PC{1,3}[0-9a-f]{0,16}",
+            "\\PC{0,3}[0-9]{13}[0-9a-f]{16}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn comment_id_parsing_never_panics_and_keeps_only_ascii(raw in comment_id_like()) {
+            if let Ok(id) = raw.parse::<CommentId>() {
+                prop_assert_eq!(id.as_str().len(), 30);
+                prop_assert!(id.as_str().is_ascii());
+                prop_assert!(id.at_millis() >= 0);
+            }
+        }
+
+        #[test]
+        fn link_parsing_never_panics_and_keeps_its_bounds(
+            o in any::<String>(),
+            c in comment_id_like(),
+            s in prop_oneof![any::<String>(), Just("helpful".to_owned())],
+            sig in any::<String>(),
+            missing in 0usize..5,
+        ) {
+            let query = [("o", o), ("c", c), ("s", s), ("sig", sig)];
+            let get = |k: &str| {
+                query
+                    .iter()
+                    .enumerate()
+                    .find(|(i, (name, _))| *name == k && *i != missing)
+                    .map(|(_, (_, v))| v.clone())
+            };
+            if let Ok(link) = FeedbackLink::parse(get) {
+                prop_assert!(!link.sig.is_empty() && link.sig.len() <= 64);
+                prop_assert_eq!(link.comment.as_str().len(), 30);
+            }
+        }
     }
 }

@@ -272,4 +272,37 @@ mod tests {
         let r = req("GET", &[("x-forwarded-for", "6.6.6.6")], "");
         assert_eq!(client_ip(&r), "unknown");
     }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Cookie and Authorization headers of any bytes, `limit` and `cursor` of any text.
+        #[test]
+        fn any_credential_header_or_page_query_parses_or_is_refused(
+            cookie in prop::collection::vec(any::<u8>(), 0..120),
+            authorization in prop_oneof![prop::collection::vec(any::<u8>(), 0..80), "(Bearer|bearer|Basic) ?\\PC{0,40}".prop_map(String::into_bytes)],
+            limit in prop_oneof![any::<String>(), "-?[0-9]{1,12}"],
+            cursor in any::<String>(),
+        ) {
+            let mut r = req("GET", &[], "");
+            if let Ok(v) = HeaderValue::from_bytes(&cookie) {
+                r.headers_mut().insert(header::COOKIE, v);
+            }
+            if let Ok(v) = HeaderValue::from_bytes(&authorization) {
+                r.headers_mut().insert(header::AUTHORIZATION, v);
+            }
+            if let Some(token) = session_token(&r) {
+                prop_assert!(!token.is_empty() && token.len() <= cookie.len());
+            }
+            if let Some(bearer) = bearer_token(r.headers()) {
+                prop_assert!(bearer.len() <= authorization.len());
+            }
+            let query: std::collections::HashMap<String, String> =
+                [("limit".to_owned(), limit), ("cursor".to_owned(), cursor)].into();
+            let r = r.with_query_string_parameters(query);
+            if let Ok(page) = page_request(&r) {
+                prop_assert!((1..=PageRequest::MAX_LIMIT).contains(&page.limit));
+            }
+        }
+    }
 }

@@ -36,5 +36,6 @@ pub mod services;
 pub mod session;
 pub mod store;
 pub mod telemetry;
+pub mod text;
 pub mod trigger;
 pub mod webhooks;

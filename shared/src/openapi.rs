@@ -105,9 +105,13 @@ fn operation(o: &Op) -> Value {
     if o.path.starts_with("/api/repos") {
         params.push(json!({ "name": "x-org-slug", "in": "header", "description": "the org, for a session (an API key names its own)", "schema": { "type": "string" } }));
     }
-    if o.path == "/api/feedback" {
+    // The feedback link's parameters: the GET's query; the POST's form or JSON body, or
+    // the query string when the body is empty.
+    let feedback_link = o.path == "/api/feedback";
+    if feedback_link {
+        let required = o.method == "GET";
         for name in ["o", "c", "s", "sig"] {
-            params.push(json!({ "name": name, "in": "query", "required": true, "schema": { "type": "string" } }));
+            params.push(json!({ "name": name, "in": "query", "required": required, "schema": { "type": "string" } }));
         }
     }
     let description = match o.caller {
@@ -124,7 +128,9 @@ fn operation(o: &Op) -> Value {
         _ => "ok",
     };
     let mut ok = json!({ "description": ok_desc });
-    if o.ok != 204 {
+    if feedback_link && o.method == "GET" {
+        ok["content"] = json!({ "text/html": { "schema": { "type": "string" } } });
+    } else if o.ok != 204 {
         ok["content"] = json!({ "application/json": { "schema": { "type": "object" } } });
     }
     let mut op = json!({
@@ -139,6 +145,15 @@ fn operation(o: &Op) -> Value {
     });
     if !description.is_empty() {
         op["description"] = json!(description);
+    }
+    if feedback_link && o.method == "POST" {
+        let link = json!({ "type": "object", "properties": {
+            "o": { "type": "string" }, "c": { "type": "string" }, "s": { "type": "string" }, "sig": { "type": "string" },
+        } });
+        op["requestBody"] = json!({
+            "required": false,
+            "content": { "application/x-www-form-urlencoded": { "schema": link }, "application/json": { "schema": link } },
+        });
     }
     if !o.body.is_empty() {
         let mut props = Map::new();

@@ -110,10 +110,12 @@ table! {
         UpdateRule = "PATCH" "/api/orgs/{slug}/rules/{id}",
         DeleteRule = "DELETE" "/api/orgs/{slug}/rules/{id}",
         /// The feedback loop: a rule's violations (30 days), helpful shares, and the
-        /// signed link on every posted comment (no session).
+        /// signed link on every posted comment (no session): the GET is a page that
+        /// changes nothing, its form POSTs the vote.
         RuleViolations = "GET" "/api/orgs/{slug}/rules/{id}/violations",
         FeedbackStats = "GET" "/api/orgs/{slug}/feedback",
         FeedbackLink = "GET" "/api/feedback",
+        FeedbackVote = "POST" "/api/feedback",
     }
     /// Invitations (adding a member is an invitation they accept: never membership
     /// without consent).
@@ -162,6 +164,13 @@ table! {
         Asset = "GET" "/assets/{file}",
     }
 }
+
+/// Routes authenticated only by a signed capability in the request itself (the feedback
+/// link's HMAC over org, comment and signal), never by a cookie or an API key. The CSRF
+/// rule guards ambient credentials, which these do not read: a page that could forge such
+/// a request must already hold the signed parameters, and with them could send it itself.
+/// So they skip it, and the feedback page's plain HTML form (no script, no JSON) works.
+pub const SIGNED_LINK_ROUTES: &[Route] = &[route("POST", "/api/feedback", "orgs")];
 
 /// Result of matching a request against the table.
 #[derive(Debug, PartialEq, Eq)]
@@ -314,6 +323,13 @@ mod tests {
         );
         assert_eq!(find_typed::<ReposRoute>("PUT", "/api/repos"), Matched::WrongMethod);
         assert_eq!(find_typed::<ReposRoute>("GET", "/api/orgs/me"), Matched::NotFound);
+    }
+
+    #[test]
+    fn signed_link_routes_are_in_the_table() {
+        for r in SIGNED_LINK_ROUTES {
+            assert!(ROUTES.contains(r), "{r:?}");
+        }
     }
 
     #[test]

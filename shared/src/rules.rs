@@ -17,7 +17,8 @@ pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
 pub const MAX_NAME_CHARS: usize = 100;
 /// Longest path glob, in characters.
 pub const MAX_GLOB_CHARS: usize = 200;
-/// Most `**` segments in one glob (each multiplies the matching work).
+/// Most `**` segments in one glob (matching is linear in the path whatever their number;
+/// the cap keeps globs readable and the old bound stored globs were written under).
 pub const MAX_DOUBLE_STARS: usize = 3;
 /// Most characters of rule text one prompt carries (the rest of the rules are named only).
 pub const PROMPT_BUDGET_CHARS: usize = 12_000;
@@ -70,8 +71,9 @@ impl fmt::Display for RuleCategory {
 }
 
 /// What reviewers must check, in natural language: 1–2,000 characters, NFC, line breaks
-/// and tabs allowed, no other control or invisible formatting characters (which could hide
-/// instructions from the admins reading the rule).
+/// and tabs allowed, no other control character and no invisible one (format characters,
+/// default-ignorables, blanks: [`crate::text::is_invisible`]), which could hide
+/// instructions from the admins reading the rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct RuleDescription(String);
@@ -79,10 +81,8 @@ pub struct RuleDescription(String);
 impl RuleDescription {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         use unicode_normalization::UnicodeNormalization;
-        use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
         let normalized: String = raw.trim().nfc().collect();
-        let bad =
-            |c: char| (c.is_control() && c != '\n' && c != '\t') || c.general_category() == GeneralCategory::Format;
+        let bad = |c: char| (c.is_control() && c != '\n' && c != '\t') || crate::text::is_invisible(c);
         if normalized.is_empty() || normalized.chars().count() > MAX_DESCRIPTION_CHARS || normalized.chars().any(bad) {
             return Err(ValidationError::new(
                 "invalid_description",
@@ -93,13 +93,19 @@ impl RuleDescription {
         }
         Ok(Self(normalized))
     }
+    /// A description the store holds, as written (it was checked then, maybe under older
+    /// rules: a stricter check must not make an org's stored rules unreadable).
+    pub fn from_stored(stored: &str) -> Self {
+        Self(stored.to_owned())
+    }
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// A path glob over repository paths: `*` and `?` stay within one path segment, `**`
-/// spans any number of segments (`src/payments/**`, `**/*.sql`).
+/// spans any number of segments (`src/payments/**`, `**/*.sql`). No control or invisible
+/// character, and no `<`, `>` or `"` (globs are shown in the console and the prompt).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct PathGlob(String);
@@ -109,18 +115,24 @@ impl PathGlob {
         let glob = raw.trim();
         if glob.is_empty()
             || glob.chars().count() > MAX_GLOB_CHARS
-            || glob.chars().any(char::is_control)
+            || glob
+                .chars()
+                .any(|c| c.is_control() || crate::text::is_invisible(c) || matches!(c, '<' | '>' | '"'))
             || glob.starts_with('/')
             || glob.split('/').filter(|s| *s == "**").count() > MAX_DOUBLE_STARS
         {
             return Err(ValidationError::new(
                 "invalid_path_glob",
                 format!(
-                    "a path glob is 1-{MAX_GLOB_CHARS} characters with at most {MAX_DOUBLE_STARS} `**`, relative to the repository root (e.g. src/payments/**)"
+                    "a path glob is 1-{MAX_GLOB_CHARS} characters with at most {MAX_DOUBLE_STARS} `**`, relative to the repository root (e.g. src/payments/**), without control or invisible characters or <>\""
                 ),
             ));
         }
         Ok(Self(glob.to_owned()))
+    }
+    /// A glob the store holds, as written (see [`RuleDescription::from_stored`]).
+    pub fn from_stored(stored: &str) -> Self {
+        Self(stored.to_owned())
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -128,35 +140,50 @@ impl PathGlob {
     pub fn matches(&self, path: &str) -> bool {
         let pattern: Vec<&str> = self.0.split('/').collect();
         let path: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        match_segments(&pattern, &path)
+        match_segments(&pattern, &path, &mut 0)
     }
 }
 
-fn match_segments(pattern: &[&str], path: &[&str]) -> bool {
-    match pattern.split_first() {
-        None => path.is_empty(),
-        Some((&"**", rest)) => (0..=path.len()).any(|skip| match_segments(rest, &path[skip..])),
-        Some((first, rest)) => match path.split_first() {
-            Some((segment, path_rest)) => {
-                match_segment(first.as_bytes(), segment.as_bytes()) && match_segments(rest, path_rest)
-            }
-            None => false,
-        },
-    }
+/// Segments as characters are matched within one: `**` any run of segments, each other
+/// pattern segment one path segment ([`match_segment`]). At most (pattern + 1) × (path + 1)
+/// steps: linear in the path's depth, where the recursive matcher was cubic with three
+/// `**`. `steps` counts them (for the tests).
+fn match_segments(pattern: &[&str], path: &[&str], steps: &mut u64) -> bool {
+    wildcard(
+        pattern,
+        path,
+        |p| *p == "**",
+        |p, segment| match_segment(p.as_bytes(), segment.as_bytes()),
+        steps,
+    )
 }
 
-/// `*` any run of characters, `?` one character, within one segment (iterative with
-/// backtracking to the last `*`: linear in practice, no recursion on input).
+/// `*` any run of characters, `?` one character, within one segment.
 fn match_segment(pattern: &[u8], text: &[u8]) -> bool {
+    wildcard(pattern, text, |p| *p == b'*', |p, c| *p == b'?' || p == c, &mut 0)
+}
+
+/// Greedy wildcard matching, iterative, backtracking only to the last wildcard (one before
+/// it never needs to take more: the later one absorbs anything). `is_star` says which
+/// pattern items are wildcards, `one` whether an item matches one text item.
+fn wildcard<P, T>(
+    pattern: &[P],
+    text: &[T],
+    is_star: impl Fn(&P) -> bool,
+    one: impl Fn(&P, &T) -> bool,
+    steps: &mut u64,
+) -> bool {
     let (mut p, mut t) = (0, 0);
+    // The last wildcard seen, and the text item its next try starts after.
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
+        *steps += 1;
         match pattern.get(p) {
-            Some(b'*') => {
+            Some(item) if is_star(item) => {
                 star = Some((p, t));
                 p += 1;
             }
-            Some(&c) if c == b'?' || c == text[t] => {
+            Some(item) if one(item, &text[t]) => {
                 p += 1;
                 t += 1;
             }
@@ -170,7 +197,7 @@ fn match_segment(pattern: &[u8], text: &[u8]) -> bool {
             },
         }
     }
-    pattern[p..].iter().all(|&c| c == b'*')
+    pattern[p..].iter().all(is_star)
 }
 
 /// What the reviewer needs to know of a rule.
@@ -284,6 +311,48 @@ mod tests {
         assert_eq!("security".parse::<RuleCategory>().unwrap(), RuleCategory::Security);
     }
 
+    /// Characters outside Unicode's format category (Cf) that still draw as nothing, or
+    /// as blank space: a rule could hide instructions in them from the admins reading it.
+    const INVISIBLE: [char; 8] = [
+        '\u{3164}',  // HANGUL FILLER
+        '\u{2800}',  // BRAILLE PATTERN BLANK
+        '\u{fe0f}',  // VARIATION SELECTOR-16
+        '\u{034f}',  // COMBINING GRAPHEME JOINER
+        '\u{115f}',  // HANGUL CHOSEONG FILLER
+        '\u{ffa0}',  // HALFWIDTH HANGUL FILLER
+        '\u{e0101}', // VARIATION SELECTOR-18
+        '\u{2028}',  // LINE SEPARATOR
+    ];
+
+    #[test]
+    fn invisible_characters_are_refused_in_rule_text_names_and_globs() {
+        for c in INVISIBLE.into_iter().chain(['\u{202e}', '\u{200b}', '\u{e0041}']) {
+            let text = format!("check{c}this");
+            assert!(RuleDescription::parse(&text).is_err(), "description with {c:?}");
+            assert!(
+                crate::domain::display_name(&text, MAX_NAME_CHARS).is_err(),
+                "rule name with {c:?}"
+            );
+            assert!(PathGlob::parse(&format!("src/{c}/**")).is_err(), "glob with {c:?}");
+        }
+        for markup in ["src/<script>/**", "src/a>b", "docs/\"x\"/*"] {
+            assert!(PathGlob::parse(markup).is_err(), "{markup}");
+        }
+        // Visible text of any script still passes, emoji without a selector too.
+        assert!(RuleDescription::parse("Überprüfe 日本語 и ελληνικά 😀\n\tok").is_ok());
+        assert!(crate::domain::display_name("Équipe 日本 😀", MAX_NAME_CHARS).is_ok());
+        assert!(PathGlob::parse("src/日本/**/*.rs").is_ok());
+    }
+
+    #[test]
+    fn what_the_store_holds_reads_back_under_older_rules() {
+        // Stored before this check: a read must not turn the org's rules into an error.
+        let old = "hidden\u{2800}text";
+        assert_eq!(RuleDescription::from_stored(old).as_str(), old);
+        assert_eq!(PathGlob::from_stored("src/<a>/**").as_str(), "src/<a>/**");
+        assert!(PathGlob::from_stored("src/<a>/**").matches("src/<a>/b.rs"));
+    }
+
     fn rule<'a>(id: &'a str, repo: Option<&'a str>, glob: Option<&'a PathGlob>, enabled: bool) -> ApplicableRule<'a> {
         ApplicableRule {
             id,
@@ -335,10 +404,75 @@ mod tests {
         assert_eq!(prompt_block(&[]), "");
     }
 
+    /// The recursive matcher globs had before (cubic in the path's depth with three `**`):
+    /// the reference the linear one must agree with.
+    fn reference(pattern: &[&str], path: &[&str]) -> bool {
+        match pattern.split_first() {
+            None => path.is_empty(),
+            Some((&"**", rest)) => (0..=path.len()).any(|skip| reference(rest, &path[skip..])),
+            Some((first, rest)) => match path.split_first() {
+                Some((segment, path_rest)) => {
+                    match_segment(first.as_bytes(), segment.as_bytes()) && reference(rest, path_rest)
+                }
+                None => false,
+            },
+        }
+    }
+
+    #[test]
+    fn glob_matching_is_linear_in_the_path_depth() {
+        // The issue's input: 17.9 s with the recursive matcher (C(1503, 3) ≈ 5.7e8 steps).
+        let path = vec!["a"; 1_500];
+        for pattern in [
+            vec!["**", "**", "**", "x"],
+            vec!["**", "a", "**", "a", "**", "x"],
+            vec!["**", "*", "**", "?", "**", "b"],
+        ] {
+            let mut steps = 0;
+            assert!(!match_segments(&pattern, &path, &mut steps));
+            let bound = ((pattern.len() + 1) * (path.len() + 1)) as u64;
+            assert!(steps <= bound, "{pattern:?}: {steps} steps, bound {bound}");
+        }
+        let mut steps = 0;
+        let mut hit = path.clone();
+        hit.push("x");
+        assert!(match_segments(&["**", "**", "**", "x"], &hit, &mut steps));
+        assert!(steps <= 5 * 1_502, "{steps} steps");
+        assert!(glob("**/**/**/x").matches(&hit.join("/")));
+    }
+
+    /// Globs and paths over a small alphabet, so that matches and near-misses are common.
+    fn small_glob() -> impl Strategy<Value = Vec<String>> {
+        prop::collection::vec(prop_oneof![Just("**".to_owned()), "[ab*?]{0,3}"], 0..6)
+    }
+
     proptest! {
+        #[test]
+        fn the_linear_matcher_agrees_with_the_recursive_one(
+            pattern in small_glob(),
+            path in prop::collection::vec("[ab]{0,2}", 0..8),
+        ) {
+            let pattern: Vec<&str> = pattern.iter().map(String::as_str).collect();
+            let path: Vec<&str> = path.iter().map(String::as_str).collect();
+            let mut steps = 0;
+            prop_assert_eq!(match_segments(&pattern, &path, &mut steps), reference(&pattern, &path));
+            prop_assert!(steps <= ((pattern.len() + 1) * (path.len() + 1)) as u64);
+        }
+
         #[test]
         fn glob_matching_never_panics(pattern in "[a-z*?/]{1,20}", path in "[a-z/.]{0,40}") {
             if let Ok(g) = PathGlob::parse(&pattern) {
+                let _ = g.matches(&path);
+            }
+        }
+
+        #[test]
+        fn any_text_is_a_glob_or_refused_and_matches_any_path_without_a_panic(
+            raw in prop_oneof![any::<String>(), "(\\*\\*|\\*|\\?|\\PC{1,3})(/(\\*\\*|\\*|\\?|\\PC{1,3})){0,8}"],
+            path in prop_oneof![any::<String>(), "\\PC{0,3}(/\\PC{0,3}){0,40}"],
+        ) {
+            if let Ok(g) = PathGlob::parse(&raw) {
+                prop_assert!(!g.as_str().is_empty() && g.as_str().chars().count() <= MAX_GLOB_CHARS);
                 let _ = g.matches(&path);
             }
         }

@@ -569,4 +569,56 @@ mod tests {
         let weird = headers(&[("x-github-delivery", "a/b#c".into())]);
         assert!(meta(Provider::Github, &weird, b"x").delivery_id.starts_with("sha256:"));
     }
+
+    use proptest::prelude::*;
+
+    /// Header values as they arrive: any bytes a header may carry (visible ASCII and
+    /// obs-text, so multi-byte UTF-8 too), sometimes shaped like a signature.
+    fn header_value() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..80),
+            any::<String>().prop_map(String::into_bytes),
+            "(sha256=|sha1=|v1,|Basic |basic )\\PC{0,70}".prop_map(String::into_bytes),
+            "[0-9a-zA-Z+/=:, -]{0,90}".prop_map(String::into_bytes),
+        ]
+    }
+
+    const NAMES: [&str; 13] = [
+        "x-hub-signature-256",
+        "x-hub-signature",
+        "x-gitlab-token",
+        "webhook-signature",
+        "webhook-id",
+        "webhook-timestamp",
+        "authorization",
+        "x-github-event",
+        "x-github-delivery",
+        "x-gitlab-event",
+        "idempotency-key",
+        "x-event-key",
+        "x-request-uuid",
+    ];
+
+    proptest! {
+        #[test]
+        fn any_delivery_is_verified_or_refused_and_its_id_is_bounded(
+            values in prop::collection::vec((0..NAMES.len(), header_value()), 0..8),
+            body in prop::collection::vec(any::<u8>(), 0..200),
+            now in any::<i64>(),
+        ) {
+            let mut h = HeaderMap::new();
+            for (name, value) in values {
+                if let Ok(v) = HeaderValue::from_bytes(&value) {
+                    h.insert(NAMES[name], v);
+                }
+            }
+            let secrets = [secret("s3cret-for-the-fuzz"), secret("whsec_c2VjcmV0")];
+            for provider in [Provider::Github, Provider::Gitlab, Provider::Azure, Provider::Bitbucket] {
+                let _ = verify(provider, &h, &body, &secrets, now);
+                let m = meta(provider, &h, &body);
+                prop_assert!(m.delivery_id.len() <= 128, "{}", m.delivery_id);
+                prop_assert!(m.delivery_id.is_ascii());
+            }
+        }
+    }
 }

@@ -527,6 +527,39 @@ async fn a_single_tenant_postgres_install_moves_into_the_default_org_and_keeps_w
     assert_eq!(gone.json()["error"]["url"], "/api/webhooks/github/default");
 }
 
+/// NULLs in columns the schema allows to be NULL but the upgrade needs: each such row is
+/// skipped and named in the summary, the others are read (the read panicked before).
+#[tokio::test]
+async fn a_null_where_the_upgrade_needs_a_value_skips_and_reports_the_row() {
+    let (_url, mut db) = fresh_legacy_db().await;
+    db.batch_execute(
+        "INSERT INTO repos (repo_id, repo_url, platform) VALUES ('r1', 'https://github.com/acme/api', 'github');
+         INSERT INTO reviews (id, repo_id, pr_number, created_at) VALUES
+             ('ok', 'r1', 7, now()), ('no-repo', NULL, 8, now() + interval '1 s'), ('no-pr', 'r1', NULL, now() + interval '2 s');
+         INSERT INTO review_comments (id, review_id, body) VALUES ('c-ok', 'ok', 'fine'), ('c-orphan', NULL, 'lost');",
+    )
+    .await
+    .unwrap();
+    let legacy = agnus_migrate::source::read(&mut db).await.unwrap();
+    assert_eq!(legacy.reviews.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["ok"]);
+    assert_eq!(legacy.comments.len(), 1);
+    let report = agnus_migrate::plan::plan(&legacy, &Default::default(), true).report;
+    for line in [
+        "reviews row 2 \"no-pr\": pr_number is NULL: skipped",
+        "reviews row 3 \"no-repo\": repo_id is NULL: skipped",
+        "review_comments row 2 \"c-orphan\": review_id is NULL: skipped",
+    ] {
+        assert!(
+            report.skipped.iter().any(|s| s == line),
+            "{line} not in {:?}",
+            report.skipped
+        );
+    }
+    assert_eq!(report.get(Kind::Reviews).source, 3);
+    assert_eq!(report.get(Kind::Reviews).skipped, 2);
+    assert_eq!(report.get(Kind::Comments).skipped, 1);
+}
+
 #[tokio::test]
 async fn without_a_migration_the_legacy_urls_do_not_exist() {
     let Stack { env, .. } = stack().await;

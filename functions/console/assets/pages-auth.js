@@ -4,11 +4,8 @@
 import { h, clear, field, input, statusLine, showError, showOk, notice, button, timeEl, table } from "./dom.js";
 import { get, post, del, ApiError, enc } from "./api.js";
 import { session, loadMe } from "./layout.js";
+import { safeNext } from "./safe.js";
 
-function safeNext(params) {
-  const next = params.get("next") || "";
-  return next.startsWith("/") && !next.startsWith("//") ? next : "/";
-}
 
 function form(onsubmit, ...children) {
   const line = statusLine();
@@ -29,7 +26,7 @@ function form(onsubmit, ...children) {
 }
 
 export function login({ params, navigate }) {
-  const next = safeNext(params);
+  const next = safeNext(params.get("next"));
   return [
     form(
       async (data) => {
@@ -87,7 +84,7 @@ export function signup({ params, navigate }) {
         session.me = null;
         // The new org's webhook secrets are shown once, on its onboarding page.
         session.flash = { kind: "secrets", org: res.org.slug, webhooks: res.webhooks || [] };
-        const next = safeNext(params);
+        const next = safeNext(params.get("next"));
         navigate(next.startsWith("/invite/") ? next : `/orgs/${enc(res.org.slug)}/onboarding`, { replace: true });
       },
       field("Email", input({ type: "email", name: "email", autocomplete: "email", required: true })),

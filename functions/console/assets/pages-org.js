@@ -8,6 +8,7 @@ import {
 import { get, post, patch, del, enc, ApiError } from "./api.js";
 import { session } from "./layout.js";
 import { orgFields } from "./pages-auth.js";
+import { csvCell } from "./safe.js";
 
 export const TITLES = {
   onboarding: "Get started",
@@ -520,11 +521,6 @@ export async function apiKeys(ctx) {
 }
 
 // ---- audit log ----
-
-function csvCell(v) {
-  const s = v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
-  return /[",\n\r]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""').replace(/^([=+\-@])/, "'$1")}"` : s;
-}
 
 export async function audit(ctx) {
   const { org, rights } = ctx;

@@ -158,3 +158,41 @@ fn logs_name_the_kind_of_path_never_a_token() {
     assert_eq!(kind("/assets/app.js"), "asset");
     assert_eq!(kind("/orgs/acme"), "page");
 }
+
+/// `assets/safe.js` under node (Debian's `nodejs`; scripts/test.sh installs it): `?next=`
+/// stays on this origin whatever browsers make of `\`, tabs or schemes, and no CSV cell
+/// of the audit export can start a spreadsheet formula (OWASP's CSV injection list:
+/// `=`, `+`, `-`, `@`, tab, carriage return, also after leading blanks).
+#[test]
+fn safe_next_and_csv_cells_refuse_what_browsers_and_spreadsheets_misread() {
+    let module = format!("file://{}/assets/safe.js", env!("CARGO_MANIFEST_DIR"));
+    let script = format!(
+        r#"
+import {{ safeNext, csvCell }} from "{module}";
+const failures = [];
+const check = (got, want, what) => {{ if (got !== want) failures.push(`${{what}}: got ${{JSON.stringify(got)}}, want ${{JSON.stringify(want)}}`); }};
+for (const ok of ["/", "/orgs/acme", "/orgs/acme/audit?x=1#y", "/a/b//c", "/%5Cevil.example"]) check(safeNext(ok), ok, `next ${{JSON.stringify(ok)}}`);
+for (const bad of ["/\\evil.example", "/\\/evil.example", "\\\\evil.example", "//evil.example", "/\t/evil.example",
+                   "/\n/evil.example", "https://evil.example", "javascript:alert(1)", "/.\\evil", "", null, undefined, 7])
+  check(safeNext(bad), "/", `next ${{JSON.stringify(bad)}}`);
+const cells = [
+  ["plain", "plain"], ["", ""], [null, ""], [42, "42"], [{{ a: 1 }}, '"{{""a"":1}}"'],
+  ['a,"b"', '"a,""b"""'], ["=1+1", `"'=1+1"`], ["+1", `"'+1"`], ["-2+3", `"'-2+3"`], ["@SUM(A1)", `"'@SUM(A1)"`],
+  ["\t=cmd|' /C calc'!A0", `"'\t=cmd|' /C calc'!A0"`], ["\r=1+1", `"'\r=1+1"`], ["\tplain", `"'\tplain"`],
+  ["\r", `"'\r"`], ["  =1+1", `"'  =1+1"`], ["\n@x", `"'\n@x"`],
+];
+for (const [v, want] of cells) check(csvCell(v), want, `cell ${{JSON.stringify(v)}}`);
+if (failures.length) {{ console.error(failures.join("\n")); process.exit(1); }}
+"#
+    );
+    let out = std::process::Command::new("node")
+        .args(["--input-type=module", "-e", &script])
+        .output()
+        .expect("node runs the console's pure helpers (apt-get install nodejs)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -118,9 +118,11 @@ fn manages_people_or_keys(route: OrgsRoute) -> bool {
 async fn route<'a>(state: &'a OrgsState, call: Call<'a, OrgsRoute>) -> Result<Response<Body>, ApiError> {
     let req = call.req;
     let route = call.route;
-    if route == OrgsRoute::FeedbackLink {
-        // A signed link, no session (see `feedback`).
-        return Ok(feedback::handle(state, req).await);
+    match route {
+        // A signed link, no session (see `feedback`): the page, then the vote.
+        OrgsRoute::FeedbackLink => return Ok(feedback::page(req)),
+        OrgsRoute::FeedbackVote => return Ok(feedback::vote(state, req).await),
+        _ => {}
     }
     let principal = call.principal(&state.store, &state.tokens).await?;
     let ctx = Ctx {
@@ -161,7 +163,7 @@ async fn route<'a>(state: &'a OrgsState, call: Call<'a, OrgsRoute>) -> Result<Re
         OrgsRoute::DeleteRule => rules::delete(&ctx).await,
         OrgsRoute::RuleViolations => feedback::violations(&ctx).await,
         OrgsRoute::FeedbackStats => feedback::stats(&ctx).await,
-        OrgsRoute::FeedbackLink => Err(ApiError::NotFound),
+        OrgsRoute::FeedbackLink | OrgsRoute::FeedbackVote => Err(ApiError::NotFound),
     }
 }
 

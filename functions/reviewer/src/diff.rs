@@ -88,7 +88,14 @@ pub fn render_patch(patch: &str, budget: usize) -> RenderedPatch {
     };
     let mut new_line: u32 = 0;
     for raw in patch.lines() {
-        let rendered_len = raw.len() + 8;
+        // A numbered line's number takes 6 columns up to 999,999 and more past it.
+        let numbered = !raw.starts_with("@@") && matches!(raw.as_bytes().first(), Some(b'+' | b' '));
+        let wide = if numbered {
+            digits(new_line).saturating_sub(6)
+        } else {
+            0
+        };
+        let rendered_len = raw.len() + 8 + wide;
         if out.text.len() + rendered_len > budget {
             out.truncated = true;
             break;
@@ -123,6 +130,10 @@ pub fn render_patch(patch: &str, budget: usize) -> RenderedPatch {
     out
 }
 
+fn digits(n: u32) -> usize {
+    n.checked_ilog10().map_or(1, |l| l as usize + 1)
+}
+
 fn push_numbered(text: &mut String, line: u32, raw: &str) {
     use std::fmt::Write as _;
     let _ = write!(text, "{line:>6} ");
@@ -153,20 +164,21 @@ pub fn old_line_of(patch: &str, wanted: u32) -> Option<u32> {
             continue;
         }
         match raw.as_bytes().first() {
+            // Saturating: a hunk header may claim any line number.
             Some(b' ') => {
                 if new == wanted {
                     return Some(old);
                 }
-                old += 1;
-                new += 1;
+                old = old.saturating_add(1);
+                new = new.saturating_add(1);
             }
             Some(b'+') => {
                 if new == wanted {
                     return None;
                 }
-                new += 1;
+                new = new.saturating_add(1);
             }
-            Some(b'-') => old += 1,
+            Some(b'-') => old = old.saturating_add(1),
             _ => {}
         }
     }
@@ -555,5 +567,106 @@ mod tests {
         assert!(v.text.len() <= 2_000 + 64);
         assert!(v.commentable.contains_key("src/big.rs"));
         assert!(!v.commentable.contains_key("Cargo.lock"));
+    }
+}
+
+/// Diffs come from providers (and, through them, from whoever pushed): any text, any line
+/// numbers. Nothing here may panic or outgrow its budget.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn number() -> impl Strategy<Value = u32> {
+        prop_oneof![
+            0u32..20,
+            Just(u32::MAX),
+            Just(u32::MAX - 1),
+            Just(999_999),
+            any::<u32>()
+        ]
+    }
+
+    /// Text shaped like a patch: hunk headers with any numbers, +/-/context lines of any
+    /// script, stray lines.
+    fn patch_like() -> impl Strategy<Value = String> {
+        let line = prop_oneof![
+            (number(), number(), number(), number()).prop_map(|(a, b, c, d)| format!("@@ -{a},{b} +{c},{d} @@ fn x()")),
+            "@@\\PC{0,12}",
+            "[ +-]\\PC{0,24}",
+            any::<String>(),
+            Just("\\ No newline at end of file".to_owned()),
+        ];
+        prop::collection::vec(line, 0..24).prop_map(|lines| lines.join("\n"))
+    }
+
+    /// Text shaped like `git diff` output around patches.
+    fn git_diff_like() -> impl Strategy<Value = String> {
+        let header = prop_oneof![
+            "a/\\PC{0,8} b/\\PC{0,8}".prop_map(|h| format!("diff --git {h}")),
+            "(new file mode|deleted file mode|rename from|rename to|--- a/|\\+\\+\\+ b/|--- /dev/null|\\+\\+\\+ /dev/null) ?\\PC{0,8}",
+            any::<String>(),
+        ];
+        prop::collection::vec(prop_oneof![header, patch_like()], 0..8).prop_map(|parts| parts.join("\n"))
+    }
+
+    #[test]
+    fn wide_line_numbers_count_in_the_budget() {
+        let patch = "@@ -1 +4294967290,2 @@\n+a\n+b";
+        for budget in 0..80 {
+            let r = render_patch(patch, budget);
+            assert!(r.text.len() <= budget, "{} > {budget}: {:?}", r.text.len(), r.text);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn rendering_never_panics_and_keeps_every_budget(patch in patch_like()) {
+            let whole = render_patch(&patch, usize::MAX).text.len();
+            for budget in 0..=whole.min(4_000) {
+                let r = render_patch(&patch, budget);
+                prop_assert!(r.text.len() <= budget, "{} > {budget}", r.text.len());
+            }
+        }
+
+        #[test]
+        fn old_lines_of_any_patch(patch in patch_like(), wanted in number()) {
+            let _ = old_line_of(&patch, wanted);
+        }
+
+        #[test]
+        fn git_diffs_of_any_text(text in git_diff_like()) {
+            for f in parse_git_diff(&text) {
+                prop_assert!(f.path.len() <= text.len());
+                prop_assert!(f.patch.as_ref().is_none_or(|p| p.len() <= text.len()));
+                prop_assert!(f.old_path.as_ref().is_none_or(|p| p.len() <= text.len()));
+            }
+        }
+
+        #[test]
+        fn unified_diffs_of_any_texts(old in "(\\PC{0,4}\n){0,16}", new in "(\\PC{0,4}\n){0,16}") {
+            let d = unified_diff(&old, &new);
+            let lines = old.lines().count() + new.lines().count();
+            prop_assert!(d.len() <= old.len() + new.len() + lines * 2 + 48 * (lines + 1));
+            // Its own patch renders, numbering only lines of the new text.
+            let r = render_patch(&d, usize::MAX);
+            prop_assert!(r.lines.iter().all(|l| (*l as usize) <= new.lines().count()));
+        }
+
+        #[test]
+        fn views_keep_their_budget(
+            files in prop::collection::vec(("\\PC{0,12}", prop::option::of(patch_like()), "(added|removed|modified|\\PC{0,6})"), 0..6),
+            budget in 0usize..4_000,
+            extra in prop::collection::vec("\\PC{0,6}", 0..3),
+        ) {
+            let files: Vec<ChangedFile> = files
+                .into_iter()
+                .map(|(path, patch, status)| ChangedFile { path, status, patch, old_path: None })
+                .collect();
+            let v = build_view(&files, budget, &extra);
+            // The one truncation notice may follow the last file.
+            prop_assert!(v.text.len() <= budget + "[… this file's diff was truncated here …]\n".len());
+            prop_assert_eq!(v.files_shown + v.omitted.len() + v.ignored.len(), files.len());
+        }
     }
 }

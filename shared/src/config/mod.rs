@@ -418,7 +418,7 @@ pub struct OrgsConfig {
     pub orgs_per_user: RateLimit,
     /// Review rules one org may have.
     pub rules_per_org: u32,
-    /// Feedback-link clicks per source address (`GET /api/feedback`, no session).
+    /// Feedback votes per source address (`POST /api/feedback`, no session).
     pub feedback_per_ip: RateLimit,
     /// Base of the console links in membership mail (removed, ownership transferred).
     pub app_base_url: Option<String>,

@@ -504,4 +504,23 @@ mod tests {
         let forged = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
         assert_eq!(t.verify(&forged), None);
     }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Session tokens come from cookies: any text, or three base64url parts of anything.
+        #[test]
+        fn any_session_token_is_refused_without_a_panic(
+            token in prop_oneof![
+                any::<String>(),
+                (any::<Vec<u8>>(), any::<Vec<u8>>(), any::<Vec<u8>>()).prop_map(|(a, b, c)| {
+                    use base64::Engine as _;
+                    let e = |x: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(x);
+                    format!("{}.{}.{}", e(&a), e(&b), e(&c))
+                }),
+            ],
+        ) {
+            prop_assert!(SessionTokens::new(b"a key of the fuzz, long enough....").verify(&token).is_none());
+        }
+    }
 }

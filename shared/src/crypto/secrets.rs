@@ -130,7 +130,7 @@ pub fn api_key_well_formed(key: &str) -> bool {
 
 #[cfg(test)]
 mod preview_props {
-    use super::preview_tail;
+    use super::{API_KEY_PREFIX, api_key_well_formed, preview_tail};
     use proptest::prelude::*;
 
     #[test]
@@ -141,6 +141,15 @@ mod preview_props {
     }
 
     proptest! {
+        #[test]
+        fn any_text_is_a_well_formed_api_key_or_not(
+            s in prop_oneof![any::<String>(), "agn_\\PC{0,40}", "agn_[A-Za-z0-9_-]{32}[0-9a-f]{8}"],
+        ) {
+            if api_key_well_formed(&s) {
+                prop_assert!(s.is_ascii() && s.len() == 44 && s.starts_with(API_KEY_PREFIX));
+            }
+        }
+
         #[test]
         fn never_panics_and_keeps_at_most_four_characters(s in any::<String>()) {
             let p = preview_tail(&s);

@@ -359,7 +359,14 @@ pub const OPS: &[Op] = &[
     op(
         "GET",
         "/api/feedback",
-        "Rate a posted review comment (the signed link on the comment)",
+        "The signed link on a posted review comment: a page saying what is rated, whose form POSTs the vote (changes nothing)",
+        SignedLink,
+        200,
+    ),
+    op(
+        "POST",
+        "/api/feedback",
+        "Rate a posted review comment: the link's signed parameters as a form, JSON or the query string",
         SignedLink,
         200,
     ),

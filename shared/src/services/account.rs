@@ -381,4 +381,16 @@ mod tests {
         assert_eq!(token_outcome(TokenUse::Unknown).unwrap_err().code(), "token_not_found");
         assert_eq!(token_outcome(TokenUse::Gone).unwrap_err().code(), "token_gone");
     }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_link_token_hashes_or_is_refused(raw in prop_oneof![any::<String>(), "\\PC{120,140}"]) {
+            if let Ok(hash) = token_hash(&raw) {
+                prop_assert!(hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()));
+                prop_assert!(raw.trim().len() <= 128);
+            }
+        }
+    }
 }

@@ -203,6 +203,9 @@ impl PageRequest {
     pub const MAX_LIMIT: i32 = 100;
 }
 
+/// DynamoDB's limit on a sort key's size.
+const MAX_SORT_KEY_BYTES: usize = 1_024;
+
 /// Cursors carry only the sort key of the last item, base64url-encoded; the partition
 /// key always comes from the caller's scope, so a forged cursor cannot leave it.
 pub(crate) fn encode_cursor(last: Option<&Item>) -> Option<String> {
@@ -213,9 +216,14 @@ pub(crate) fn encode_cursor(last: Option<&Item>) -> Option<String> {
 
 pub(crate) fn decode_cursor(cursor: Option<&str>, pk: &str, sk_prefix: &str) -> Result<Option<Item>, StoreError> {
     let Some(cursor) = cursor else { return Ok(None) };
+    // A sort key is at most 1,024 bytes (4/3 of that encoded): a longer cursor is none of
+    // ours, and DynamoDB would refuse it as a server error.
+    if cursor.len() > MAX_SORT_KEY_BYTES.div_ceil(3) * 4 {
+        return Err(StoreError::BadCursor);
+    }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| StoreError::BadCursor)?;
     let sk = String::from_utf8(bytes).map_err(|_| StoreError::BadCursor)?;
-    if !sk.starts_with(sk_prefix) {
+    if sk.len() > MAX_SORT_KEY_BYTES || !sk.starts_with(sk_prefix) {
         return Err(StoreError::BadCursor);
     }
     Ok(Some(HashMap::from([
@@ -413,5 +421,25 @@ mod tests {
             Err(StoreError::BadCursor)
         ));
         assert!(decode_cursor(None, "ORG#b", "MEMBER#").unwrap().is_none());
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A cursor is the caller's text: any string, or a well-encoded one of any length.
+        #[test]
+        fn any_cursor_is_refused_or_stays_in_its_partition_and_bounded(
+            raw in prop_oneof![
+                any::<String>(),
+                "\\PC{0,3000}".prop_map(|sk| URL_SAFE_NO_PAD.encode(format!("MEMBER#{sk}"))),
+            ],
+        ) {
+            if let Ok(Some(key)) = decode_cursor(Some(&raw), "ORG#b", "MEMBER#") {
+                prop_assert_eq!(key["pk"].as_s().unwrap(), "ORG#b");
+                let sk = key["sk"].as_s().unwrap();
+                prop_assert!(sk.starts_with("MEMBER#"));
+                prop_assert!(sk.len() <= 1_024, "a DynamoDB sort key is at most 1,024 bytes: {}", sk.len());
+            }
+        }
     }
 }

@@ -55,18 +55,15 @@ impl RuleRecord {
     }
 
     fn from_item(item: &Item) -> Result<Self, StoreError> {
-        let corrupt = |e: crate::domain::ValidationError| StoreError::Corrupt(e.message);
+        // Description and glob as stored: checked when written (maybe under older rules).
         Ok(Self {
             id: get_s(item, "rule_id")?.to_owned(),
             fields: RuleFields {
                 name: get_s(item, "name")?.to_owned(),
-                description: RuleDescription::parse(get_s(item, "description")?).map_err(corrupt)?,
+                description: RuleDescription::from_stored(get_s(item, "description")?),
                 category: parse(item, "category")?,
                 repo_id: get_opt_s(item, "repo_id").map(str::to_owned),
-                path_glob: get_opt_s(item, "path_glob")
-                    .map(PathGlob::parse)
-                    .transpose()
-                    .map_err(corrupt)?,
+                path_glob: get_opt_s(item, "path_glob").map(PathGlob::from_stored),
                 enabled: super::get_bool(item, "enabled"),
             },
             created_by: get_s(item, "created_by")?.to_owned(),

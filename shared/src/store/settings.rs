@@ -27,7 +27,8 @@ fn layer_from_item(item: &Item) -> SettingsLayer {
             Some(AttributeValue::L(list)) => Some(
                 list.iter()
                     .filter_map(|v| v.as_s().ok())
-                    .filter_map(|g| PathGlob::parse(g).ok())
+                    // As stored: checked when written (maybe under older rules).
+                    .map(|g| PathGlob::from_stored(g))
                     .collect(),
             ),
             _ => None,

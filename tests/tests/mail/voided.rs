@@ -1,6 +1,6 @@
 //! A password reset and "log out everywhere" void every mailed link issued before them:
 //! an address change asked for by someone holding a session, a verification link, a reset
-//! link (SECURITY #40).
+//! link (SECURITY #41).
 
 use super::*;
 

@@ -36,8 +36,14 @@ fn query_param(link: &str, name: &str) -> String {
 }
 
 impl Env {
-    async fn click(&self, link: &str) -> Answer {
-        self.api.call(Call::get(link)).await
+    /// What a mail scanner or a click does with a link: a GET.
+    async fn open(&self, link: &str) -> Answer {
+        self.api.call(Call::get(link).header("accept", "*/*")).await
+    }
+
+    /// The vote: a POST with the link's signed parameters (here in the query string).
+    async fn vote(&self, link: &str) -> Answer {
+        self.api.call(Call::post(link)).await
     }
 
     async fn get_json(&self, path: String) -> Value {
@@ -97,28 +103,83 @@ async fn feedback_links_record_the_last_signal_and_feed_the_next_prompt() {
     let org_id = env.org_id().await;
     assert_eq!(query_param(&links[0].0, "o"), org_id);
 
-    // Helpful, no session; the same link again changes nothing.
-    let first = env.click(&links[0].0).await;
+    // Opening a link (a mail scanner prefetching it, a developer clicking it) records
+    // nothing: it is a page whose form POSTs the same signed parameters.
+    let untouched = env.get_json(format!("/api/orgs/{slug}/feedback")).await;
+    for link in [&links[0].0, &links[0].1, &links[1].0, &links[1].1] {
+        let page = env.open(link).await;
+        assert_eq!(page.status, 200);
+        assert_eq!(page.headers["content-type"], "text/html; charset=utf-8");
+        let html = String::from_utf8_lossy(&page.body);
+        assert!(
+            html.contains("<form method=\"post\" action=\"/api/feedback\">"),
+            "{html}"
+        );
+        for name in ["o", "c", "s", "sig"] {
+            let value = query_param(link, name);
+            assert!(
+                html.contains(&format!("name=\"{name}\" value=\"{value}\"")),
+                "{name}: {html}"
+            );
+        }
+        assert!(!html.contains("<script"), "{html}");
+        let csp = page.headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("form-action 'self'"),
+            "{csp}"
+        );
+    }
+    assert!(
+        String::from_utf8_lossy(&env.open(&links[0].1).await.body).contains("not helpful"),
+        "the page says what is being rated"
+    );
+    assert_eq!(env.get_json(format!("/api/orgs/{slug}/feedback")).await, untouched);
+    for kind in ["repos", "rules"] {
+        for row in untouched[kind].as_array().unwrap() {
+            assert_eq!(
+                (&row["helpful"], &row["notHelpful"]),
+                (&json!(0), &json!(0)),
+                "{untouched}"
+            );
+        }
+    }
+
+    // The page's form: the signed parameters in a form body, no session, no JSON.
+    let form = env
+        .api
+        .call(
+            Call::post("/api/feedback")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("sec-fetch-site", "same-origin")
+                .raw_body(links[0].0.split_once('?').unwrap().1.as_bytes().to_vec()),
+        )
+        .await;
     assert_eq!(
-        (first.status, first.json()),
+        (form.status, form.json()),
         (200, json!({"signal": "helpful", "changed": true}))
     );
-    let replay = env.click(&links[0].0).await;
+    // Helpful, no session; the same link again changes nothing.
+    let first = env.vote(&links[0].0).await;
+    assert_eq!(
+        (first.status, first.json()),
+        (200, json!({"signal": "helpful", "changed": false}))
+    );
+    let replay = env.vote(&links[0].0).await;
     assert_eq!(
         (replay.status, replay.json()),
         (200, json!({"signal": "helpful", "changed": false}))
     );
     // The last signal wins: not helpful replaces helpful (counted once).
-    let changed = env.click(&links[0].1).await;
+    let changed = env.vote(&links[0].1).await;
     assert_eq!(
         (changed.status, changed.json()),
         (200, json!({"signal": "not_helpful", "changed": true}))
     );
-    assert_eq!(env.click(&links[1].0).await.status, 200);
-    // A browser gets a page, not JSON.
+    assert_eq!(env.vote(&links[1].0).await.status, 200);
+    // A browser (the page's form) gets a page, not JSON.
     let page = env
         .api
-        .call(Call::get(&links[1].0).header("accept", "text/html,*/*"))
+        .call(Call::post(&links[1].0).header("accept", "text/html,*/*"))
         .await;
     assert_eq!(page.status, 200);
     let html = String::from_utf8_lossy(&page.body);
@@ -141,19 +202,20 @@ async fn feedback_links_record_the_last_signal_and_feed_the_next_prompt() {
     let tampered = links[1]
         .1
         .replace(&format!("sig={sig}"), &format!("sig={flipped}{}", &sig[1..]));
-    assert_eq!(env.click(&tampered).await.status, 401);
+    assert_eq!(env.vote(&tampered).await.status, 401);
     let other_links = feedback_links(&other.posted().await[0]);
     let other_sig = query_param(&other_links[1].1, "sig");
     let foreign = links[1].1.replace(&format!("sig={sig}"), &format!("sig={other_sig}"));
-    let refused = env.click(&foreign).await;
+    let refused = env.vote(&foreign).await;
     assert_eq!(
         refused.status, 401,
         "another org's key does not sign this org's comments"
     );
     assert_eq!(refused.json()["error"]["code"], "invalid_signature");
     let edited_signal = links[1].0.replace("s=helpful", "s=not_helpful");
-    assert_eq!(env.click(&edited_signal).await.status, 401, "the signal is signed");
-    assert_eq!(env.click("/api/feedback?o=x&c=y&s=helpful&sig=z").await.status, 400);
+    assert_eq!(env.vote(&edited_signal).await.status, 401, "the signal is signed");
+    assert_eq!(env.vote("/api/feedback?o=x&c=y&s=helpful&sig=z").await.status, 400);
+    assert_eq!(env.open("/api/feedback?o=x&c=y&s=helpful&sig=z").await.status, 400);
     let stats_after = env.get_json(format!("/api/orgs/{slug}/feedback")).await;
     assert_eq!(stats_after, stats);
 
@@ -185,7 +247,7 @@ async fn feedback_links_record_the_last_signal_and_feed_the_next_prompt() {
     let old = agnus_shared::feedback::CommentId::new(now_ms - 91 * 86_400_000);
     let signal = agnus_shared::feedback::Signal::Helpful;
     let expired = agnus_shared::feedback::FeedbackLink::url("", &org, &old, signal, &key.sign(&org, &old, signal));
-    let gone = env.click(&expired).await;
+    let gone = env.vote(&expired).await;
     assert_eq!(
         (gone.status, gone.json()["error"]["code"].as_str()),
         (410, Some("feedback_link_expired"))
