@@ -32,7 +32,9 @@ fn file(n: usize) -> String {
         "diff --git a/src/f{n}.rs b/src/f{n}.rs\nnew file mode 100644\n--- /dev/null\n+++ b/src/f{n}.rs\n@@ -0,0 +1,{LINES} @@\n"
     );
     for line in 0..LINES {
-        out.push_str(&format!("+let value_{line:04} = compute({n}, {line}); // padding padding\n"));
+        out.push_str(&format!(
+            "+let value_{line:04} = compute({n}, {line}); // padding padding\n"
+        ));
     }
     out
 }

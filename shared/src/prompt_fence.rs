@@ -152,7 +152,10 @@ mod tests {
             }
             assert!(count_tags(evil, "untrusted", true) + count_tags(evil, "untrusted", false) <= 1);
         }
-        assert_eq!(defang("let v: Vec<u8> = x << 2; a < b"), "let v: Vec<u8> = x << 2; a < b");
+        assert_eq!(
+            defang("let v: Vec<u8> = x << 2; a < b"),
+            "let v: Vec<u8> = x << 2; a < b"
+        );
         assert_eq!(attribute("a\"b<c>\nd"), "a&quot;b&lt;c&gt; d");
     }
 

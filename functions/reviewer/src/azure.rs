@@ -194,9 +194,7 @@ impl Azure {
     }
 
     async fn pull(&self, t: &Target<'_>) -> Result<PullRequest, CallError> {
-        let pr: PullJson = self
-            .get_json(t, &format!("{}?{API_VERSION}", self.pr_path(t)))
-            .await?;
+        let pr: PullJson = self.get_json(t, &format!("{}?{API_VERSION}", self.pr_path(t))).await?;
         let iterations = self.iterations(t).await?;
         let last = iterations.iter().max_by_key(|i| i.id);
         let head = last
@@ -338,27 +336,27 @@ impl Azure {
             };
             let old_path = change.original_path.map(|p| p.trim_start_matches('/').to_owned());
             // Ignored files are never fetched; past the job's download budget nothing is.
-            let patch = if status == "removed"
-                || n >= MAX_FILES
-                || used > self.max_diff_bytes
-                || t.downloads.ignores(&path)
-            {
-                None
-            } else if t.downloads.exhausted() {
-                t.downloads.too_large(&path);
-                None
-            } else {
-                let old_side = old_path.as_deref().unwrap_or(&path);
-                match self.both_sides(t, &path, old_side, status == "added", &pr.head_sha, old_commit).await {
-                    Err(CallError::TooLarge { .. }) => {
-                        t.downloads.too_large(&path);
-                        None
+            let patch =
+                if status == "removed" || n >= MAX_FILES || used > self.max_diff_bytes || t.downloads.ignores(&path) {
+                    None
+                } else if t.downloads.exhausted() {
+                    t.downloads.too_large(&path);
+                    None
+                } else {
+                    let old_side = old_path.as_deref().unwrap_or(&path);
+                    match self
+                        .both_sides(t, &path, old_side, status == "added", &pr.head_sha, old_commit)
+                        .await
+                    {
+                        Err(CallError::TooLarge { .. }) => {
+                            t.downloads.too_large(&path);
+                            None
+                        }
+                        Err(e) => return Err(e),
+                        Ok(Some((old, new))) => Some(unified_diff(&old, &new)).filter(|d| !d.is_empty()),
+                        Ok(None) => None,
                     }
-                    Err(e) => return Err(e),
-                    Ok(Some((old, new))) => Some(unified_diff(&old, &new)).filter(|d| !d.is_empty()),
-                    Ok(None) => None,
-                }
-            };
+                };
             used += patch.as_ref().map_or(0, String::len);
             files.push(ChangedFile {
                 path,

@@ -192,7 +192,9 @@ impl Converse {
         for (name, value) in signed {
             request = request.header(name, value);
         }
-        let (_, answer) = send_capped(LLM_ANSWER_CAP, request.body(bytes)).await.map_err(model_timeout_is_transient)?;
+        let (_, answer) = send_capped(LLM_ANSWER_CAP, request.body(bytes))
+            .await
+            .map_err(model_timeout_is_transient)?;
         let mut response: Response = serde_json::from_slice(&answer)
             .map_err(|e| CallError::unreadable(format!("not a Converse response: {e}")))?;
         let usage = response.usage.take().unwrap_or_default();

@@ -201,7 +201,13 @@ mod tests {
 
     #[test]
     fn files_past_the_cap_are_named_too_large_and_ignored_ones_cost_nothing() {
-        let text = [file("a.rs", 3), file("Cargo.lock", 10_000), file("big.rs", 100), file("c.rs", 2)].concat();
+        let text = [
+            file("a.rs", 3),
+            file("Cargo.lock", 10_000),
+            file("big.rs", 100),
+            file("c.rs", 2),
+        ]
+        .concat();
         let got = read(&text, 1_000, 7, true);
         let names: Vec<(&str, bool)> = got.files.iter().map(|f| (f.path.as_str(), f.patch.is_some())).collect();
         assert_eq!(
@@ -215,7 +221,11 @@ mod tests {
             Some("@@ -1,1 +1,3 @@\n+0123456789\n+0123456789\n+0123456789")
         );
         let plain = [file("a.rs", 3), file("big.rs", 100)].concat();
-        assert_eq!(read(&plain, 1 << 20, 4096, true).files, parse_git_diff(&plain), "as read at once");
+        assert_eq!(
+            read(&plain, 1 << 20, 4096, true).files,
+            parse_git_diff(&plain),
+            "as read at once"
+        );
     }
 
     #[test]

@@ -279,10 +279,21 @@ impl CodeHost for Github {
     }
 
     fn find_marker<'a>(&'a self, t: &'a Target<'a>, job_id: &'a str) -> HostFuture<'a, Option<Posted>> {
-        Box::pin(async move { self.find_marker(t.downloads, t.token, t.full_name, t.pr, &marker(job_id)).await })
+        Box::pin(async move {
+            self.find_marker(t.downloads, t.token, t.full_name, t.pr, &marker(job_id))
+                .await
+        })
     }
 
     fn post<'a>(&'a self, t: &'a Target<'a>, p: &'a Posting<'a>) -> HostFuture<'a, Posted> {
-        Box::pin(self.post_review(t.downloads, t.token, t.full_name, t.pr, &p.pr.head_sha, p.review, p.body))
+        Box::pin(self.post_review(
+            t.downloads,
+            t.token,
+            t.full_name,
+            t.pr,
+            &p.pr.head_sha,
+            p.review,
+            p.body,
+        ))
     }
 }

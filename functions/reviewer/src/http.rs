@@ -98,9 +98,9 @@ impl Downloads {
     }
 
     fn spend(&self, bytes: usize) {
-        let _ = self
-            .left
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| Some(left.saturating_sub(bytes)));
+        let _ = self.left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+            Some(left.saturating_sub(bytes))
+        });
     }
 
     fn ledger(&self) -> std::sync::MutexGuard<'_, LeftOut> {

@@ -27,10 +27,58 @@ const ZW: char = '\u{200B}';
 /// Info strings kept on a fenced code block (syntax highlighting only; everything else,
 /// such as GitHub's `suggestion` or `mermaid`, is dropped).
 const LANGUAGES: &[&str] = &[
-    "bash", "c", "c++", "cpp", "cs", "csharp", "css", "diff", "dockerfile", "go", "graphql", "haskell", "hcl", "html",
-    "ini", "java", "javascript", "js", "json", "jsx", "kotlin", "kt", "lua", "makefile", "markdown", "md", "php",
-    "powershell", "proto", "py", "python", "rb", "ruby", "rust", "rs", "scala", "scss", "sh", "shell", "sql",
-    "swift", "terraform", "text", "toml", "ts", "tsx", "txt", "typescript", "xml", "yaml", "yml", "zig",
+    "bash",
+    "c",
+    "c++",
+    "cpp",
+    "cs",
+    "csharp",
+    "css",
+    "diff",
+    "dockerfile",
+    "go",
+    "graphql",
+    "haskell",
+    "hcl",
+    "html",
+    "ini",
+    "java",
+    "javascript",
+    "js",
+    "json",
+    "jsx",
+    "kotlin",
+    "kt",
+    "lua",
+    "makefile",
+    "markdown",
+    "md",
+    "php",
+    "powershell",
+    "proto",
+    "py",
+    "python",
+    "rb",
+    "ruby",
+    "rust",
+    "rs",
+    "scala",
+    "scss",
+    "sh",
+    "shell",
+    "sql",
+    "swift",
+    "terraform",
+    "text",
+    "toml",
+    "ts",
+    "tsx",
+    "txt",
+    "typescript",
+    "xml",
+    "yaml",
+    "yml",
+    "zig",
 ];
 
 fn is_at(c: char) -> bool {
@@ -268,10 +316,7 @@ pub fn markdown(text: &str) -> String {
 /// than any backtick run inside; a name with `|` (which a table would split) as escaped
 /// text instead.
 pub fn code(text: &str) -> String {
-    let one_line: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let one_line: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     if one_line.trim().is_empty() {
         return String::new();
     }

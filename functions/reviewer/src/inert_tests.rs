@@ -121,7 +121,10 @@ fn findings_stay_readable() {
         "Fix:\n\n\n```rust\nfn f() -> Option<&str> { None }\n```\n\nDone."
     );
     assert_eq!(markdown("<!-- agnus-review:x -->"), "&lt;!-- agnus-review:x --&gt;");
-    assert_eq!(markdown("**bold** _it_ and a list:\n- one"), "**bold** _it_ and a list:\n- one");
+    assert_eq!(
+        markdown("**bold** _it_ and a list:\n- one"),
+        "**bold** _it_ and a list:\n- one"
+    );
 }
 
 #[test]

@@ -391,7 +391,11 @@ async fn review(
     diff::note_left_out(&mut view, left_out.too_large, left_out.unread);
     if view.files_shown == 0 {
         let capped = !view.too_large.is_empty() || view.unread;
-        let reason = if capped { "diff_too_large" } else { "no_reviewable_changes" };
+        let reason = if capped {
+            "diff_too_large"
+        } else {
+            "no_reviewable_changes"
+        };
         return Ok(Step::Finish(Box::new(ReviewOutcome::skipped(reason))));
     }
     let facts = prompt::PrFacts {

@@ -75,7 +75,11 @@ fn names(list: &[String]) -> String {
 pub fn user_prompt(pr: &PrFacts, view: &DiffView, max_diff_bytes: usize) -> String {
     let mut out = String::with_capacity(view.text.len() + 2_048);
     out.push_str("Review this pull request.\n\n");
-    out.push_str(&format!("Base: {}\nHead: {}\n", commit(&pr.base_sha), commit(&pr.head_sha)));
+    out.push_str(&format!(
+        "Base: {}\nHead: {}\n",
+        commit(&pr.base_sha),
+        commit(&pr.head_sha)
+    ));
     if let Some(since) = &pr.since_sha {
         out.push_str(&format!(
             "This is an incremental review: the diff shows only what changed since {}, which was reviewed before.\n",
@@ -98,10 +102,16 @@ pub fn user_prompt(pr: &PrFacts, view: &DiffView, max_diff_bytes: usize) -> Stri
     }
     let mut left_out = String::new();
     if !view.omitted.is_empty() {
-        left_out.push_str(&format!("Not shown (over the review budget): {}\n", names(&view.omitted)));
+        left_out.push_str(&format!(
+            "Not shown (over the review budget): {}\n",
+            names(&view.omitted)
+        ));
     }
     if !view.too_large.is_empty() {
-        left_out.push_str(&format!("Not downloaded (over the download cap): {}\n", names(&view.too_large)));
+        left_out.push_str(&format!(
+            "Not downloaded (over the download cap): {}\n",
+            names(&view.too_large)
+        ));
     }
     if view.unread {
         left_out.push_str("More changed files were not read (the provider's answer was over the download cap).\n");
@@ -263,7 +273,10 @@ mod tests {
             .map(|part| part.rsplit("</untrusted>").next().unwrap_or(part))
             .collect();
         for author_text in ["mallory", "x", ".lock", "big", "a.rs"] {
-            assert!(!outside.contains(author_text), "{author_text} outside a fence: {outside}");
+            assert!(
+                !outside.contains(author_text),
+                "{author_text} outside a fence: {outside}"
+            );
         }
     }
 

@@ -346,7 +346,10 @@ mod tests {
         v.commentable.insert(evil.into(), BTreeSet::from([1]));
         let answer = RawAnswer {
             summary: "Ping -@security-team and .@octocat ![x](https://evil.example/b.png)".into(),
-            comments: vec![c(evil, 99, "see <img src=x> @octocat"), c("other` @octocat `<!--", 1, "x")],
+            comments: vec![
+                c(evil, 99, "see <img src=x> @octocat"),
+                c("other` @octocat `<!--", 1, "x"),
+            ],
         };
         let r = validate(
             answer,
@@ -364,7 +367,12 @@ mod tests {
         for handle in ["@octocat", "@security-team"] {
             assert!(!r.summary.contains(handle), "{handle} is live: {}", r.summary);
         }
-        assert!(r.summary.contains("- ``docs/x` @\u{200B}octocat `<\u{200B}!--.md`` line 99"), "{}", r.summary);
+        assert!(
+            r.summary
+                .contains("- ``docs/x` @\u{200B}octocat `<\u{200B}!--.md`` line 99"),
+            "{}",
+            r.summary
+        );
     }
 
     #[test]
