@@ -103,7 +103,7 @@ pub fn user_prompt(pr: &PrFacts, view: &DiffView, max_diff_bytes: usize) -> Stri
     let mut left_out = String::new();
     if !view.omitted.is_empty() {
         left_out.push_str(&format!(
-            "Not shown (over the review budget): {}\n",
+            "Files not shown: {} (over the review budget)\n",
             names(&view.omitted)
         ));
     }
