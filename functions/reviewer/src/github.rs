@@ -217,14 +217,12 @@ impl Github {
 
     pub async fn post_review(
         &self,
-        d: &Downloads,
-        token: &SecretString,
-        repo: &str,
-        n: u64,
+        t: &Target<'_>,
         head_sha: &str,
         review: &ValidReview,
         body: &str,
     ) -> Result<Posted, CallError> {
+        let (d, token, repo, n) = (t.downloads, t.token, t.full_name, t.pr);
         let comments: Vec<_> = review
             .comments
             .iter()
@@ -286,14 +284,6 @@ impl CodeHost for Github {
     }
 
     fn post<'a>(&'a self, t: &'a Target<'a>, p: &'a Posting<'a>) -> HostFuture<'a, Posted> {
-        Box::pin(self.post_review(
-            t.downloads,
-            t.token,
-            t.full_name,
-            t.pr,
-            &p.pr.head_sha,
-            p.review,
-            p.body,
-        ))
+        Box::pin(self.post_review(t, &p.pr.head_sha, p.review, p.body))
     }
 }
