@@ -15,17 +15,12 @@ use agnus_reviewer::http::Downloads;
 use agnus_reviewer::provider::{CodeHost, PullRequest, Target};
 use secrecy::SecretString;
 
+#[path = "../benches/common/rss.rs"]
+mod rss;
+use rss::status_kib;
+
 const FILES: usize = 2_652;
 const LINES: usize = 1_000;
-
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
 
 fn file(n: usize) -> String {
     let mut out = format!(
