@@ -78,6 +78,8 @@ def main() -> int:
             f"| CPU per job (excluding provider and LLM latency) | {fmt(estimate(crit, 'review', 'job_cpu_50_files'))} | 5 ms |"]
     for e in (e for e in extra if e.get("kind") == "review_memory"):
         out.append(f"| peak RSS after {e['jobs']} jobs in one process | {e['peak_rss_kib'] / 1024:.1f} MiB | 64 MiB |")
+    for e in (e for e in extra if e.get("kind") == "review_download_memory"):
+        out.append(f"| peak RSS reading a {e['diff_bytes'] / 1e6:.0f} MB diff ({e['mode']}) | {e['peak_rss_kib'] / 1024:.1f} MiB | 256 MiB (the function) |")
     cold = [e for e in extra if e.get("kind") == "cold_start" and "function" in e]
     if cold:
         out += ["", "## Cold start (process start → first invocation handled) and memory", "",

@@ -57,6 +57,8 @@ run_criterion "$out/criterion" "$review_exe"
 
 echo "==> reviewer peak memory (bench/examples/review_peak_rss.rs: 200 jobs of a 50-file PR, VmHWM)" >&2
 cargo run -q --profile bench -p agnus-bench --example review_peak_rss | tee -a "$extra" >&2
+echo "==> reviewer peak memory reading a 150 MB Bitbucket diff under the download caps (bench/examples/review_download_peak.rs)" >&2
+cargo run -q --profile bench -p agnus-bench --example review_download_peak | tee -a "$extra" >&2
 
 echo "==> Node peer baseline (bench/peer, from the npm registry)" >&2
 if command -v node >/dev/null && command -v npm >/dev/null; then

@@ -5,14 +5,9 @@
 #[path = "../benches/common/review_job.rs"]
 mod review_job;
 
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
+#[path = "../benches/common/rss.rs"]
+mod rss;
+use rss::status_kib;
 
 fn main() {
     let before = status_kib("VmHWM:");

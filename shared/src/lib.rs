@@ -24,6 +24,7 @@ pub mod permissions;
 pub mod pipeline;
 pub mod policy;
 pub mod principal;
+pub mod prompt_fence;
 pub mod provider_api;
 pub mod queue;
 pub mod repo_access;

@@ -27,6 +27,10 @@ pub enum CallError {
     /// Any other refusal (with its HTTP status), or an answer we cannot read (status 0).
     #[error("rejected: {why}")]
     Rejected { why: String, status: u16 },
+    /// A success whose body is longer than the caller may hold (the review engine's
+    /// download caps): read up to `limit` bytes, then dropped.
+    #[error("the answer is over {limit} bytes")]
+    TooLarge { limit: usize },
 }
 
 impl CallError {
@@ -53,6 +57,7 @@ impl CallError {
             CallError::Unauthorized(s) => *s,
             CallError::NotFound => 404,
             CallError::RetryLater { status, .. } | CallError::Rejected { status, .. } => *status,
+            CallError::TooLarge { .. } => 0,
         }
     }
 }

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::diff::{ChangedFile, unified_diff};
-use crate::http::{self, CallError, encode, send};
+use crate::http::{self, CallError, encode, send, send_diff};
 use crate::provider::{CommentHost, HostFuture, Note, Posted, Posting, PullRequest, Since, Target, same_commit};
 use crate::validate::InlineComment;
 
@@ -181,22 +181,20 @@ impl Azure {
         request.header("authorization", format!("Basic {basic}"))
     }
 
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, token: &SecretString, url: &str) -> Result<T, CallError> {
-        let (_, body) = send(self.auth(token, self.http.get(url))).await?;
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, t: &Target<'_>, url: &str) -> Result<T, CallError> {
+        let (_, body) = send(t.downloads, self.auth(t.token, self.http.get(url))).await?;
         http::decode(&body, "Azure DevOps")
     }
 
     async fn iterations(&self, t: &Target<'_>) -> Result<Vec<Iteration>, CallError> {
         let list: List<Iteration> = self
-            .get_json(t.token, &format!("{}/iterations?{API_VERSION}", self.pr_path(t)))
+            .get_json(t, &format!("{}/iterations?{API_VERSION}", self.pr_path(t)))
             .await?;
         Ok(list.value)
     }
 
     async fn pull(&self, t: &Target<'_>) -> Result<PullRequest, CallError> {
-        let pr: PullJson = self
-            .get_json(t.token, &format!("{}?{API_VERSION}", self.pr_path(t)))
-            .await?;
+        let pr: PullJson = self.get_json(t, &format!("{}?{API_VERSION}", self.pr_path(t))).await?;
         let iterations = self.iterations(t).await?;
         let last = iterations.iter().max_by_key(|i| i.id);
         let head = last
@@ -238,7 +236,8 @@ impl Azure {
         })
     }
 
-    /// A file's text at a commit (`None`: absent, binary, or not text).
+    /// A file's text at a commit (`None`: absent, binary, or not text), within the job's
+    /// download caps (`TooLarge` past them).
     async fn content(&self, t: &Target<'_>, path: &str, commit: &str) -> Result<Option<String>, CallError> {
         let url = format!(
             "{}/items?path={}&includeContent=true&versionDescriptor.versionType=commit&versionDescriptor.version={}&{API_VERSION}",
@@ -246,7 +245,10 @@ impl Azure {
             encode(&format!("/{path}")),
             encode(commit)
         );
-        match self.get_json::<Content>(t.token, &url).await {
+        let answer = send_diff(t.downloads, self.auth(t.token, self.http.get(url)))
+            .await
+            .and_then(|(_, body)| http::decode::<Content>(&body, "Azure DevOps"));
+        match answer {
             Ok(c) => Ok(c.content.filter(|text| !text.contains('\0'))),
             Err(CallError::NotFound) => Ok(None),
             Err(e) => Err(e),
@@ -307,7 +309,7 @@ impl Azure {
                 "{}/iterations/{iteration}/changes?{compare}$top={PAGE}&$skip={skip}&{API_VERSION}",
                 self.pr_path(t)
             );
-            let page: Changes = self.get_json(t.token, &url).await?;
+            let page: Changes = self.get_json(t, &url).await?;
             entries.extend(page.change_entries);
             if page.next_skip == 0 {
                 break;
@@ -333,21 +335,28 @@ impl Azure {
                 "modified"
             };
             let old_path = change.original_path.map(|p| p.trim_start_matches('/').to_owned());
-            let patch = if status == "removed" || n >= MAX_FILES || used > self.max_diff_bytes {
-                None
-            } else {
-                let new = self.content(t, &path, &pr.head_sha).await?;
-                let old = if status == "added" {
-                    Some(String::new())
+            // Ignored files are never fetched; past the job's download budget nothing is.
+            let patch =
+                if status == "removed" || n >= MAX_FILES || used > self.max_diff_bytes || t.downloads.ignores(&path) {
+                    None
+                } else if t.downloads.exhausted() {
+                    t.downloads.too_large(&path);
+                    None
                 } else {
-                    self.content(t, old_path.as_deref().unwrap_or(&path), old_commit)
-                        .await?
+                    let old_side = old_path.as_deref().unwrap_or(&path);
+                    match self
+                        .both_sides(t, &path, old_side, status == "added", &pr.head_sha, old_commit)
+                        .await
+                    {
+                        Err(CallError::TooLarge { .. }) => {
+                            t.downloads.too_large(&path);
+                            None
+                        }
+                        Err(e) => return Err(e),
+                        Ok(Some((old, new))) => Some(unified_diff(&old, &new)).filter(|d| !d.is_empty()),
+                        Ok(None) => None,
+                    }
                 };
-                match (old, new) {
-                    (Some(old), Some(new)) => Some(unified_diff(&old, &new)).filter(|d| !d.is_empty()),
-                    _ => None,
-                }
-            };
             used += patch.as_ref().map_or(0, String::len);
             files.push(ChangedFile {
                 path,
@@ -359,9 +368,30 @@ impl Azure {
         Ok(files)
     }
 
+    /// A file's text before (`old_commit`, empty when added) and at the head.
+    async fn both_sides(
+        &self,
+        t: &Target<'_>,
+        path: &str,
+        old_path: &str,
+        added: bool,
+        head: &str,
+        old_commit: &str,
+    ) -> Result<Option<(String, String)>, CallError> {
+        let Some(new) = self.content(t, path, head).await? else {
+            return Ok(None);
+        };
+        let old = if added {
+            Some(String::new())
+        } else {
+            self.content(t, old_path, old_commit).await?
+        };
+        Ok(old.map(|old| (old, new)))
+    }
+
     async fn threads(&self, t: &Target<'_>) -> Result<Vec<Note>, CallError> {
         let list: List<Thread> = self
-            .get_json(t.token, &format!("{}/threads?{API_VERSION}", self.pr_path(t)))
+            .get_json(t, &format!("{}/threads?{API_VERSION}", self.pr_path(t)))
             .await?;
         Ok(list
             .value
@@ -425,7 +455,7 @@ impl CommentHost for Azure {
     ) -> HostFuture<'a, Posted> {
         Box::pin(async move {
             let url = format!("{}/threads?{API_VERSION}", self.pr_path(t));
-            let (_, body) = send(self.auth(t.token, self.http.post(url)).json(&payload)).await?;
+            let (_, body) = send(t.downloads, self.auth(t.token, self.http.post(url)).json(&payload)).await?;
             let thread: Thread = http::decode(&body, "Azure DevOps")?;
             let id = thread.id.to_string();
             Ok(Posted {

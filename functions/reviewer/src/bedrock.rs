@@ -19,7 +19,7 @@ use aws_smithy_runtime_api::client::identity::Identity;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::http::{CallError, encode, send};
+use crate::http::{CallError, LLM_ANSWER_CAP, encode, send_capped};
 use crate::prompt::{SYSTEM_PROMPT, answer_schema};
 use crate::validate::{RawAnswer, parse, parse_value};
 
@@ -192,7 +192,9 @@ impl Converse {
         for (name, value) in signed {
             request = request.header(name, value);
         }
-        let (_, answer) = send(request.body(bytes)).await.map_err(model_timeout_is_transient)?;
+        let (_, answer) = send_capped(LLM_ANSWER_CAP, request.body(bytes))
+            .await
+            .map_err(model_timeout_is_transient)?;
         let mut response: Response = serde_json::from_slice(&answer)
             .map_err(|e| CallError::unreadable(format!("not a Converse response: {e}")))?;
         let usage = response.usage.take().unwrap_or_default();

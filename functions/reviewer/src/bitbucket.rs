@@ -17,7 +17,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::diff::{ChangedFile, parse_git_diff};
+use crate::diff::ChangedFile;
+use crate::diff_stream::GitDiffReader;
 use crate::http::{self, CallError, encode, send, send_found};
 use crate::provider::{CommentHost, HostFuture, Note, Posted, Posting, PullRequest, Since, Target, same_commit};
 use crate::validate::InlineComment;
@@ -135,7 +136,7 @@ impl Bitbucket {
     }
 
     async fn pull(&self, t: &Target<'_>) -> Result<PullRequest, CallError> {
-        let (_, body) = send(self.get(t.token, &self.pr_path(t))).await?;
+        let (_, body) = send(t.downloads, self.get(t.token, &self.pr_path(t))).await?;
         let pr: PullJson = http::decode(&body, "Bitbucket")?;
         let author = pr.author.unwrap_or_default();
         let hash = |e: End| e.commit.map(|c| c.hash).unwrap_or_default();
@@ -156,8 +157,34 @@ impl Bitbucket {
     }
 
     async fn diff(&self, t: &Target<'_>) -> Result<Vec<ChangedFile>, CallError> {
-        let (_, body) = send(self.get(t.token, &format!("{}/diff", self.pr_path(t)))).await?;
-        Ok(parse_git_diff(&String::from_utf8_lossy(&body)))
+        let url = format!("{}/diff", self.pr_path(t));
+        self.stream_diff(t, &url).await
+    }
+
+    /// A `git diff` answer read as it streams in: at most the job's download budget read,
+    /// at most the per-answer cap of hunks kept, ignored files' hunks dropped; what did not
+    /// fit is noted in the job's downloads (named in the prompt and the summary).
+    async fn stream_diff(&self, t: &Target<'_>, url: &str) -> Result<Vec<ChangedFile>, CallError> {
+        let d = t.downloads;
+        let mut answer = http::open(self.get(t.token, url), d.job_left()).await?;
+        let ignore = |path: &str| d.ignores(path);
+        let mut reader = GitDiffReader::new(d.per_answer(), &ignore);
+        let complete = loop {
+            match answer.chunk(d).await {
+                Ok(Some(chunk)) => reader.push(chunk.as_ref()),
+                Ok(None) => break true,
+                Err(CallError::TooLarge { .. }) => break false,
+                Err(e) => return Err(e),
+            }
+        };
+        let streamed = reader.finish(complete);
+        for path in &streamed.too_large {
+            d.too_large(path);
+        }
+        if streamed.unread {
+            d.unread();
+        }
+        Ok(streamed.files)
     }
 
     /// What changed from `since` to the head, if the head descends from `since`.
@@ -169,7 +196,7 @@ impl Bitbucket {
     ) -> Result<Option<Vec<ChangedFile>>, CallError> {
         let spec = format!("{}..{}", encode(&pr.head_sha), encode(since));
         let url = format!("{}/merge-base/{spec}", self.repo_path(t));
-        let Some(body) = send_found(self.get(t.token, &url)).await? else {
+        let Some(body) = send_found(t.downloads, self.get(t.token, &url)).await? else {
             return Ok(None);
         };
         let base: MergeBase = http::decode(&body, "Bitbucket")?;
@@ -177,15 +204,18 @@ impl Bitbucket {
             return Ok(None);
         }
         let url = format!("{}/diff/{spec}?topic=true", self.repo_path(t));
-        let diff = send_found(self.get(t.token, &url)).await?;
-        Ok(diff.map(|body| parse_git_diff(&String::from_utf8_lossy(&body))))
+        match self.stream_diff(t, &url).await {
+            Ok(files) => Ok(Some(files)),
+            Err(CallError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     async fn comments(&self, t: &Target<'_>) -> Result<Vec<Note>, CallError> {
         let mut all = Vec::new();
         let mut url = format!("{}/comments?pagelen=100", self.pr_path(t));
         for _ in 0..MAX_PAGES {
-            let (_, body) = send(self.get(t.token, &url)).await?;
+            let (_, body) = send(t.downloads, self.get(t.token, &url)).await?;
             let page: Page = http::decode(&body, "Bitbucket")?;
             all.extend(page.values.into_iter().map(|c| Note {
                 id: c.id.to_string(),
@@ -244,7 +274,7 @@ impl CommentHost for Bitbucket {
                 .post(format!("{}/comments", self.pr_path(t)))
                 .bearer_auth(t.token.expose_secret())
                 .json(&payload);
-            let (_, body) = send(request).await?;
+            let (_, body) = send(t.downloads, request).await?;
             let c: Comment = http::decode(&body, "Bitbucket")?;
             Ok(Posted {
                 id: c.id.to_string(),

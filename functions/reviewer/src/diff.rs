@@ -346,6 +346,10 @@ pub struct DiffView {
     pub omitted: Vec<String>,
     /// Files left out on purpose (lock, generated, configured patterns, binary).
     pub ignored: Vec<String>,
+    /// Files not downloaded whole: over the download cap (per answer or per job).
+    pub too_large: Vec<String>,
+    /// The provider's list of changed files was not read to its end (over the cap).
+    pub unread: bool,
     pub truncated: bool,
     pub files_shown: usize,
 }
@@ -401,6 +405,14 @@ pub fn anchor_to(view: &mut DiffView, own: &[ChangedFile]) {
             .unwrap_or_default();
         lines.retain(|l| anchorable.contains(l));
     }
+}
+
+/// Notes in the view what the download caps left out: files not downloaded whole (named
+/// as such, not as ignored) and a listing that stopped short.
+pub fn note_left_out(view: &mut DiffView, too_large: Vec<String>, unread: bool) {
+    view.ignored.retain(|p| !too_large.contains(p));
+    view.too_large = too_large;
+    view.unread = unread;
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use serde_json::json;
 use agnus_shared::domain::Provider;
 
 use crate::diff::ChangedFile;
-use crate::http::{self, CallError, send};
+use crate::http::{self, CallError, Downloads, send, send_diff};
 use crate::provider::{CodeHost, HostFuture, Posted, Posting, PullRequest, Since, Target, marker};
 use crate::validate::ValidReview;
 
@@ -103,8 +103,14 @@ impl Github {
             .header("x-github-api-version", "2022-11-28")
     }
 
-    pub async fn pull_request(&self, token: &SecretString, repo: &str, n: u64) -> Result<PullRequest, CallError> {
-        let (_, body) = send(self.get(token, &format!("/repos/{repo}/pulls/{n}"))).await?;
+    pub async fn pull_request(
+        &self,
+        d: &Downloads,
+        token: &SecretString,
+        repo: &str,
+        n: u64,
+    ) -> Result<PullRequest, CallError> {
+        let (_, body) = send(d, self.get(token, &format!("/repos/{repo}/pulls/{n}"))).await?;
         let pull: Pull = decode(&body)?;
         let (author, kind) = pull.user.map(|u| (u.login, u.kind)).unwrap_or_default();
         Ok(PullRequest {
@@ -122,14 +128,26 @@ impl Github {
         })
     }
 
-    pub async fn files(&self, token: &SecretString, repo: &str, n: u64) -> Result<Vec<ChangedFile>, CallError> {
+    /// The changed files, page by page within the download caps (a page over them ends
+    /// the listing: the review says more files were not read).
+    pub async fn files(
+        &self,
+        d: &Downloads,
+        token: &SecretString,
+        repo: &str,
+        n: u64,
+    ) -> Result<Vec<ChangedFile>, CallError> {
         let mut all = Vec::new();
         for page in 1..=MAX_PAGES {
-            let (_, body) = send(self.get(
-                token,
-                &format!("/repos/{repo}/pulls/{n}/files?per_page={PER_PAGE}&page={page}"),
-            ))
-            .await?;
+            let url = format!("/repos/{repo}/pulls/{n}/files?per_page={PER_PAGE}&page={page}");
+            let body = match send_diff(d, self.get(token, &url)).await {
+                Ok((_, body)) => body,
+                Err(CallError::TooLarge { .. }) => {
+                    d.unread();
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
             let files: Vec<File> = decode(&body)?;
             let last = files.len() < PER_PAGE;
             all.extend(files.into_iter().map(into_changed));
@@ -144,17 +162,19 @@ impl Github {
     /// push that rewrote `since` away gives `None`: review everything).
     pub async fn files_since(
         &self,
+        d: &Downloads,
         token: &SecretString,
         repo: &str,
         since: &str,
         head: &str,
     ) -> Result<Option<Vec<ChangedFile>>, CallError> {
-        match send(self.get(token, &format!("/repos/{repo}/compare/{since}...{head}"))).await {
+        match send_diff(d, self.get(token, &format!("/repos/{repo}/compare/{since}...{head}"))).await {
             Ok((_, body)) => {
                 let compare: Compare = decode(&body)?;
                 Ok((compare.status == "ahead").then(|| compare.files.into_iter().map(into_changed).collect()))
             }
-            Err(CallError::NotFound) => Ok(None),
+            // Unknown to the host, or over the caps: review everything (page by page).
+            Err(CallError::NotFound | CallError::TooLarge { .. }) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -162,16 +182,20 @@ impl Github {
     /// A review of ours already on the PR (the hidden marker in its body).
     pub async fn find_marker(
         &self,
+        d: &Downloads,
         token: &SecretString,
         repo: &str,
         n: u64,
         marker: &str,
     ) -> Result<Option<Posted>, CallError> {
         for page in 1..=MAX_PAGES {
-            let (_, body) = send(self.get(
-                token,
-                &format!("/repos/{repo}/pulls/{n}/reviews?per_page={PER_PAGE}&page={page}"),
-            ))
+            let (_, body) = send(
+                d,
+                self.get(
+                    token,
+                    &format!("/repos/{repo}/pulls/{n}/reviews?per_page={PER_PAGE}&page={page}"),
+                ),
+            )
             .await?;
             let reviews: Vec<Review> = decode(&body)?;
             let last = reviews.len() < PER_PAGE;
@@ -193,13 +217,12 @@ impl Github {
 
     pub async fn post_review(
         &self,
-        token: &SecretString,
-        repo: &str,
-        n: u64,
+        t: &Target<'_>,
         head_sha: &str,
         review: &ValidReview,
         body: &str,
     ) -> Result<Posted, CallError> {
+        let (d, token, repo, n) = (t.downloads, t.token, t.full_name, t.pr);
         let comments: Vec<_> = review
             .comments
             .iter()
@@ -218,7 +241,7 @@ impl Github {
             .header("accept", "application/vnd.github+json")
             .header("x-github-api-version", "2022-11-28")
             .json(&payload);
-        let (_, body) = send(request).await?;
+        let (_, body) = send(d, request).await?;
         let r: Review = decode(&body)?;
         Ok(Posted {
             id: r.id.to_string(),
@@ -242,22 +265,25 @@ impl CodeHost for Github {
     }
 
     fn pull_request<'a>(&'a self, t: &'a Target<'a>) -> HostFuture<'a, PullRequest> {
-        Box::pin(self.pull_request(t.token, t.full_name, t.pr))
+        Box::pin(self.pull_request(t.downloads, t.token, t.full_name, t.pr))
     }
 
     fn files<'a>(&'a self, t: &'a Target<'a>, _pr: &'a PullRequest) -> HostFuture<'a, Vec<ChangedFile>> {
-        Box::pin(self.files(t.token, t.full_name, t.pr))
+        Box::pin(self.files(t.downloads, t.token, t.full_name, t.pr))
     }
 
     fn files_since<'a>(&'a self, t: &'a Target<'a>, pr: &'a PullRequest, since: &'a str) -> Since<'a> {
-        Box::pin(self.files_since(t.token, t.full_name, since, &pr.head_sha))
+        Box::pin(self.files_since(t.downloads, t.token, t.full_name, since, &pr.head_sha))
     }
 
     fn find_marker<'a>(&'a self, t: &'a Target<'a>, job_id: &'a str) -> HostFuture<'a, Option<Posted>> {
-        Box::pin(async move { self.find_marker(t.token, t.full_name, t.pr, &marker(job_id)).await })
+        Box::pin(async move {
+            self.find_marker(t.downloads, t.token, t.full_name, t.pr, &marker(job_id))
+                .await
+        })
     }
 
     fn post<'a>(&'a self, t: &'a Target<'a>, p: &'a Posting<'a>) -> HostFuture<'a, Posted> {
-        Box::pin(self.post_review(t.token, t.full_name, t.pr, &p.pr.head_sha, p.review, p.body))
+        Box::pin(self.post_review(t, &p.pr.head_sha, p.review, p.body))
     }
 }

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::diff::{ChangedFile, old_line_of};
-use crate::http::{self, CallError, encode, send, send_found};
+use crate::http::{self, CallError, encode, send, send_diff, send_found};
 use crate::provider::{CommentHost, HostFuture, Note, Posted, Posting, PullRequest, Since, Target, same_commit};
 use crate::validate::InlineComment;
 
@@ -142,12 +142,32 @@ impl Gitlab {
         self.http.get(url).bearer_auth(token.expose_secret())
     }
 
-    /// Every page of a listing (`tail`: `diffs`, `notes`).
-    async fn pages<T: serde::de::DeserializeOwned>(&self, t: &Target<'_>, tail: &str) -> Result<Vec<T>, CallError> {
+    /// Every page of a listing (`tail`: `diffs`, `notes`). Diffs are read within the
+    /// job's download budget: a page over the caps ends the listing (the review says more
+    /// files were not read).
+    async fn pages<T: serde::de::DeserializeOwned>(
+        &self,
+        t: &Target<'_>,
+        tail: &str,
+        diff: bool,
+    ) -> Result<Vec<T>, CallError> {
         let mut all = Vec::new();
         for page in 1..=MAX_PAGES {
             let url = format!("{}/{tail}?per_page={PER_PAGE}&page={page}", self.mr_path(t));
-            let (_, body) = send(self.get(t.token, url)).await?;
+            let request = self.get(t.token, url);
+            let read = if diff {
+                send_diff(t.downloads, request).await
+            } else {
+                send(t.downloads, request).await
+            };
+            let body = match read {
+                Ok((_, body)) => body,
+                Err(CallError::TooLarge { .. }) if diff => {
+                    t.downloads.unread();
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
             let items: Vec<T> = http::decode(&body, "GitLab")?;
             let last = items.len() < PER_PAGE;
             all.extend(items);
@@ -159,7 +179,7 @@ impl Gitlab {
     }
 
     async fn merge_request(&self, t: &Target<'_>) -> Result<PullRequest, CallError> {
-        let (_, body) = send(self.get(t.token, self.mr_path(t))).await?;
+        let (_, body) = send(t.downloads, self.get(t.token, self.mr_path(t))).await?;
         let mr: MergeRequest = http::decode(&body, "GitLab")?;
         let refs = mr.diff_refs.unwrap_or_default();
         let head = refs.head_sha.or(mr.sha).unwrap_or_default();
@@ -180,7 +200,10 @@ impl Gitlab {
     }
 
     async fn diffs(&self, t: &Target<'_>) -> Result<Vec<ChangedFile>, CallError> {
-        let diffs: Vec<Diff> = self.pages(t, "diffs").await?;
+        let diffs: Vec<Diff> = self.pages(t, "diffs", true).await?;
+        for d in diffs.iter().filter(|d| d.too_large == Some(true)) {
+            t.downloads.too_large(&d.new_path);
+        }
         Ok(diffs.into_iter().map(into_changed).collect())
     }
 
@@ -197,7 +220,7 @@ impl Gitlab {
             encode(since),
             encode(&pr.head_sha)
         );
-        let base = match send_found(self.get(t.token, url)).await {
+        let base = match send_found(t.downloads, self.get(t.token, url)).await {
             Ok(Some(body)) => http::decode::<Commit>(&body, "GitLab")?,
             // No common ancestor (404), an unknown commit (400 "Could not find ref").
             Ok(None) | Err(CallError::Rejected { status: 400, .. }) => return Ok(None),
@@ -211,8 +234,11 @@ impl Gitlab {
             encode(since),
             encode(&pr.head_sha)
         );
-        let Some(body) = send_found(self.get(t.token, url)).await? else {
-            return Ok(None);
+        // Unknown to the host, or over the caps: review everything (page by page).
+        let body = match send_diff(t.downloads, self.get(t.token, url)).await {
+            Ok((_, body)) => body,
+            Err(CallError::NotFound | CallError::TooLarge { .. }) => return Ok(None),
+            Err(e) => return Err(e),
         };
         let compare: Compare = http::decode(&body, "GitLab")?;
         // No commits: GitLab could not resolve one side; a timeout: the diffs are partial.
@@ -223,7 +249,7 @@ impl Gitlab {
     }
 
     async fn all_notes(&self, t: &Target<'_>) -> Result<Vec<Note>, CallError> {
-        let notes: Vec<NoteJson> = self.pages(t, "notes").await?;
+        let notes: Vec<NoteJson> = self.pages(t, "notes", false).await?;
         Ok(notes
             .into_iter()
             .map(|n| Note {
@@ -326,7 +352,7 @@ impl CommentHost for Gitlab {
                 .post(format!("{}/{tail}", self.mr_path(t)))
                 .bearer_auth(t.token.expose_secret())
                 .json(&payload);
-            let (_, created) = send(request).await?;
+            let (_, created) = send(t.downloads, request).await?;
             let created: Created = http::decode(&created, "GitLab")?;
             let id = match created.id {
                 serde_json::Value::String(s) => s,

@@ -21,11 +21,13 @@ pub mod azure;
 pub mod bedrock;
 pub mod bitbucket;
 pub mod diff;
+pub mod diff_stream;
 pub mod github;
 pub mod gitlab;
 pub mod guard;
 pub mod hosts;
 pub mod http;
+pub mod inert;
 pub mod llm;
 pub mod prompt;
 pub mod provider;
@@ -268,6 +270,10 @@ fn host_step(e: CallError, stage: &'static str, provider: Provider) -> Step {
             reason: "provider_unavailable",
             why: format!("{stage}: {why}"),
         },
+        CallError::TooLarge { limit } => {
+            tracing::warn!(limit, stage, "a provider answer is over the download cap");
+            Step::Finish(Box::new(ReviewOutcome::failed("provider_answer_too_large")))
+        }
         CallError::Rejected { why, .. } => {
             tracing::warn!(%why, stage, "the host refused a request");
             let reason = if stage == "post" {
@@ -325,10 +331,12 @@ async fn review(
     let Some(token) = open_token(state, scope, &repo.id, sealed).await? else {
         return Ok(Step::Finish(Box::new(ReviewOutcome::failed("token_invalid"))));
     };
+    let downloads = http::Downloads::new(state.config.max_answer_bytes, state.config.max_job_bytes);
     let target = Target {
         full_name: &repo.full_name,
         pr: job.pr_number,
         token: &token,
+        downloads: &downloads,
     };
     if resumed && let Some(found) = host!(p, host.find_marker(&target, &job.id), "find_marker") {
         // An earlier attempt posted, then stopped before recording it.
@@ -364,6 +372,8 @@ async fn review(
     // The org's review settings (repository override → org default → the system's).
     let (org_layer, repo_layer) = state.store.review_settings_layers(scope, &repo.id).await?;
     let settings = system_settings(&state.config).with(&org_layer).with(&repo_layer);
+    let (ignoring, extra) = (settings.clone(), state.config.ignore_paths.clone());
+    downloads.set_ignore(move |path| ignoring.ignores(path) || diff::is_ignored(path, &extra));
     match job.action.as_str() {
         "opened" if !settings.auto_review => {
             return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("auto_review_off"))));
@@ -401,11 +411,19 @@ async fn review(
     let budget = settings.depth.diff_budget(state.config.max_diff_bytes);
     let reviewable: Vec<_> = shown.iter().filter(|f| !settings.ignores(&f.path)).cloned().collect();
     let mut view = diff::build_view(&reviewable, budget, &state.config.ignore_paths);
+    let left_out = downloads.take_left_out();
+    diff::note_left_out(&mut view, left_out.too_large, left_out.unread);
     if since.is_some() {
         diff::anchor_to(&mut view, &files);
     }
     if view.files_shown == 0 {
-        return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("no_reviewable_changes"))));
+        let capped = !view.too_large.is_empty() || view.unread;
+        let reason = if capped {
+            "diff_too_large"
+        } else {
+            "no_reviewable_changes"
+        };
+        return Ok(Step::Finish(Box::new(ReviewOutcome::skipped(reason))));
     }
     if let Some(stop) = guard::admit(state, scope, job, &pr.head_sha, &org_layer, head).await? {
         return Ok(stop);

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::bedrock::{Converse, ModelId};
-use crate::http::{CallError, send};
+use crate::http::{CallError, LLM_ANSWER_CAP, send_capped};
 use crate::prompt::{SYSTEM_PROMPT, answer_schema};
 use crate::validate::{RawAnswer, parse};
 
@@ -92,7 +92,7 @@ fn error_kind(e: &CallError) -> &'static str {
         CallError::RetryLater { status: 0, .. } => "network",
         CallError::RetryLater { status: 429, .. } => "rate_limited",
         CallError::RetryLater { .. } => "server",
-        CallError::NotFound | CallError::Rejected { .. } => "rejected",
+        CallError::NotFound | CallError::Rejected { .. } | CallError::TooLarge { .. } => "rejected",
     }
 }
 
@@ -193,7 +193,7 @@ impl Llm {
         if let Some(key) = api_key {
             request = request.bearer_auth(key.expose_secret());
         }
-        let (_, bytes) = send(request).await?;
+        let (_, bytes) = send_capped(LLM_ANSWER_CAP, request).await?;
         let response: ChatResponse =
             serde_json::from_slice(&bytes).map_err(|e| CallError::unreadable(format!("not a chat completion: {e}")))?;
         let usage = response.usage.unwrap_or_default();

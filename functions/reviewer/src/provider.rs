@@ -15,7 +15,7 @@ use agnus_shared::domain::Provider;
 use secrecy::SecretString;
 
 use crate::diff::ChangedFile;
-use crate::http::CallError;
+use crate::http::{CallError, Downloads};
 use crate::validate::{InlineComment, ValidReview};
 
 /// A pull request as the host reports it now.
@@ -65,7 +65,8 @@ pub fn comment_marker(job_id: &str, n: usize) -> String {
 
 /// The review body: the summary, a footer, the marker.
 pub fn review_body(review: &ValidReview, model: &str, head_sha: &str, job_id: &str) -> String {
-    let short = head_sha.get(..7).unwrap_or(head_sha);
+    // The host's commit id, as hex (it is written outside the sanitized text).
+    let short: String = head_sha.chars().filter(char::is_ascii_hexdigit).take(7).collect();
     format!(
         "{}\n\n<sub>AgnusAI review of {short} · {model}</sub>\n{}",
         review.summary,
@@ -84,7 +85,8 @@ pub fn same_commit(a: &str, b: &str) -> bool {
     short.len() >= 7 && long.starts_with(short.as_str())
 }
 
-/// Repository coordinates and the opened access token.
+/// Repository coordinates, the opened access token, and the job's download caps (every
+/// answer is read within them; what they leave out is noted there).
 #[derive(Debug)]
 pub struct Target<'a> {
     /// The connected repository's name: `owner/repo` (GitHub), `group/…/project`
@@ -92,6 +94,7 @@ pub struct Target<'a> {
     pub full_name: &'a str,
     pub pr: u64,
     pub token: &'a SecretString,
+    pub downloads: &'a Downloads,
 }
 
 /// What to post, and on what.

@@ -1,7 +1,8 @@
 //! The model's answer is untrusted too: parsed against the schema, every comment checked
 //! against the diff (a path and line the diff shows on the new side, else folded into
-//! the summary), sizes capped, mentions of users/teams neutralized, duplicates dropped by
-//! a fingerprint of path, line and text, at most N comments per review and M per file.
+//! the summary), sizes capped, every text and path made inert markdown (`inert.rs`: no
+//! mention, reference, HTML, image or link), duplicates dropped by a fingerprint of path,
+//! line and text, at most N comments per review and M per file.
 
 use std::collections::{HashMap, HashSet};
 
@@ -10,6 +11,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::diff::DiffView;
+use crate::inert;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct RawAnswer {
@@ -97,25 +99,6 @@ fn clip(s: &str, max: usize) -> String {
     format!("{}…", &s[..end])
 }
 
-/// Neutralizes `@user` / `@org/team` mentions (a zero-width space after the `@`; an
-/// email address's `@` is left alone) and HTML comments (so no fake review marker).
-pub fn sanitize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut prev: Option<char> = None;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        out.push(c);
-        if c == '@'
-            && !prev.is_some_and(|p| p.is_alphanumeric() || p == '_' || p == '.' || p == '-')
-            && chars.peek().is_some_and(|n| n.is_ascii_alphanumeric())
-        {
-            out.push('\u{200B}');
-        }
-        prev = Some(c);
-    }
-    out.replace("<!--", "&lt;!--")
-}
-
 fn severity_label(s: &str) -> &'static str {
     match s.trim().to_ascii_lowercase().as_str() {
         "critical" => "critical",
@@ -155,23 +138,23 @@ pub fn validate(answer: RawAnswer, view: &DiffView, limits: Limits<'_>) -> Valid
             .rule_id
             .as_deref()
             .and_then(|id| limits.rules.iter().find(|(rid, _)| *rid == id));
-        let text = sanitize(&clip(body, MAX_BODY));
+        let text = inert::markdown(&clip(body, MAX_BODY));
         let body = match rule {
             Some((id, name)) => format!(
                 "**{}** · rule *{}* (`{id}`): {text}",
                 severity_label(&c.severity),
-                sanitize(&clip(name, 100)),
+                inert::markdown(&clip(name, 100)),
             ),
             None => format!("**{}**: {text}", severity_label(&c.severity)),
         };
         let Some((path, lines)) = view.commentable.get_key_value(c.path.trim()) else {
             // Not a file the diff shows: not posted inline.
-            folded.push(format!("`{}`: {}", sanitize(&clip(c.path.trim(), 200)), body));
+            folded.push(format!("{}: {}", inert::code(&clip(c.path.trim(), 200)), body));
             continue;
         };
         let line = u32::try_from(c.line).ok().filter(|l| lines.contains(l));
         let Some(line) = line else {
-            folded.push(format!("`{}` line {}: {}", path, c.line, body));
+            folded.push(format!("{} line {}: {}", inert::code(path), c.line, body));
             continue;
         };
         if !seen.insert(fingerprint(path, line, &body)) {
@@ -191,7 +174,7 @@ pub fn validate(answer: RawAnswer, view: &DiffView, limits: Limits<'_>) -> Valid
             text,
         });
     }
-    let mut summary = sanitize(&clip(answer.summary.trim(), MAX_SUMMARY));
+    let mut summary = inert::markdown(&clip(answer.summary.trim(), MAX_SUMMARY));
     if summary.is_empty() {
         summary = "No summary.".to_owned();
     }
@@ -206,6 +189,20 @@ pub fn validate(answer: RawAnswer, view: &DiffView, limits: Limits<'_>) -> Valid
             summary.push_str(&format!("- … and {} more\n", folded.len() - MAX_FOLDED));
         }
         summary = summary.trim_end().to_owned();
+    }
+    let capped: Vec<String> = view.too_large.iter().take(MAX_FOLDED).map(|p| inert::code(p)).collect();
+    if !capped.is_empty() || view.unread {
+        summary.push_str("\n\n**Not reviewed (over the download cap):** ");
+        summary.push_str(&capped.join(", "));
+        if view.too_large.len() > MAX_FOLDED {
+            summary.push_str(&format!(" … and {} more", view.too_large.len() - MAX_FOLDED));
+        }
+        if view.unread {
+            if !capped.is_empty() {
+                summary.push_str("; ");
+            }
+            summary.push_str("more changed files were not read.");
+        }
     }
     ValidReview { summary, comments }
 }
@@ -340,14 +337,42 @@ mod tests {
         assert_eq!(r.comments[3].path, "src/b.rs");
     }
 
+    /// Issue 29: a path named with a mention and an HTML comment opener, from the model
+    /// (a file the diff does not show) or from the repository (a line outside the diff).
     #[test]
-    fn mentions_and_markers_are_neutralized() {
-        assert_eq!(
-            sanitize("ping @octocat and @org/team"),
-            "ping @\u{200B}octocat and @\u{200B}org/team"
+    fn folded_paths_and_texts_are_inert() {
+        let evil = "docs/x` @octocat `<!--.md";
+        let mut v = view();
+        v.commentable.insert(evil.into(), BTreeSet::from([1]));
+        let answer = RawAnswer {
+            summary: "Ping -@security-team and .@octocat ![x](https://evil.example/b.png)".into(),
+            comments: vec![
+                c(evil, 99, "see <img src=x> @octocat"),
+                c("other` @octocat `<!--", 1, "x"),
+            ],
+        };
+        let r = validate(
+            answer,
+            &v,
+            Limits {
+                max_comments: 25,
+                max_per_file: 5,
+                min_severity: Severity::Nit,
+                rules: &[],
+            },
         );
-        assert_eq!(sanitize("mail a@b.com"), "mail a@b.com");
-        assert_eq!(sanitize("<!-- agnus-review:x -->"), "&lt;!-- agnus-review:x -->");
+        assert!(!r.summary.contains("<!--"), "{}", r.summary);
+        assert!(!r.summary.contains("<img"), "{}", r.summary);
+        assert!(!r.summary.contains("![x]("), "{}", r.summary);
+        for handle in ["@octocat", "@security-team"] {
+            assert!(!r.summary.contains(handle), "{handle} is live: {}", r.summary);
+        }
+        assert!(
+            r.summary
+                .contains("- ``docs/x` @\u{200B}octocat `<\u{200B}!--.md`` line 99"),
+            "{}",
+            r.summary
+        );
     }
 
     #[test]

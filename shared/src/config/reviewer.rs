@@ -99,6 +99,13 @@ pub struct ReviewerConfig {
     pub llm_timeout: Duration,
     pub providers: ProviderApis,
     pub max_diff_bytes: usize,
+    /// Bytes of one provider answer held in memory, at most (`AGNUS_REVIEW_MAX_ANSWER_BYTES`):
+    /// a diff past it is cut (the files that did not fit are named as left out), any other
+    /// answer fails the job (`provider_answer_too_large`).
+    pub max_answer_bytes: usize,
+    /// Bytes of diffs and file contents downloaded for one job, at most
+    /// (`AGNUS_REVIEW_MAX_JOB_BYTES`): past it the rest is left out and named.
+    pub max_job_bytes: usize,
     pub max_comments: usize,
     pub max_comments_per_file: usize,
     pub ignore_paths: Vec<String>,
@@ -175,6 +182,8 @@ impl ReviewerConfig {
             llm_timeout: Duration::from_secs(positive("AGNUS_LLM_TIMEOUT_SECS", 120)? as u64),
             providers: ProviderApis::from_source(src)?,
             max_diff_bytes: positive("AGNUS_REVIEW_MAX_DIFF_BYTES", 60_000)?,
+            max_answer_bytes: positive("AGNUS_REVIEW_MAX_ANSWER_BYTES", 8 << 20)?,
+            max_job_bytes: positive("AGNUS_REVIEW_MAX_JOB_BYTES", 32 << 20)?,
             max_comments: positive("AGNUS_REVIEW_MAX_COMMENTS", 25)?,
             max_comments_per_file: positive("AGNUS_REVIEW_MAX_COMMENTS_PER_FILE", 5)?,
             ignore_paths: src

@@ -3,6 +3,8 @@
 
 use super::*;
 
+mod hardening;
+
 const PROVIDERS: [&str; 3] = ["gitlab", "azure", "bitbucket"];
 
 /// Bitbucket reports 12-character hashes, in webhooks and in its API.
