@@ -2,7 +2,7 @@
 # `make test`: everything CI checks, on a fresh clone.
 #   format, lints (structure check, clippy -D warnings, cfn-lint), unit tests, black-box
 #   tests against the emulator (started when needed), smoke tests through the `make dev`
-#   gateway, the web console in Chromium (tests/browser, Playwright + axe-core).
+#   gateway, the contract fuzz of the OpenAPI document (schemathesis), the web console in Chromium (tests/browser, Playwright + axe-core).
 set -euo pipefail
 source "$(dirname "$0")/../localstack/config.sh"
 cd "$AGNUS_ROOT"
@@ -44,6 +44,9 @@ cargo test --workspace
 
 step "smoke tests through the local gateway (make dev)"
 scripts/smoke.sh
+
+step "contract fuzz of /api/openapi.json (schemathesis, time-boxed)"
+scripts/contract-test.sh
 
 step "console in a real browser (Chromium + axe-core)"
 scripts/browser-test.sh

@@ -1,0 +1,228 @@
+//! The document's constraints against the validators: values at every boundary, and
+//! random text, get the same verdict from the schema as from the code that parses them.
+
+use proptest::prelude::*;
+use regex::{Regex, RegexBuilder};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::domain::{OrgName, Password, Slug, display_name as parse_name};
+use crate::review_settings::{SettingsLayer, patch};
+use crate::rules::{PathGlob, RuleDescription};
+
+fn regex(pattern: &str) -> Regex {
+    RegexBuilder::new(pattern)
+        .size_limit(1 << 30)
+        .dfa_size_limit(1 << 30)
+        .build()
+        .unwrap_or_else(|e| panic!("{pattern}: {e}"))
+}
+
+/// Does `value` satisfy `schema`? (The keywords this module uses.)
+fn valid(schema: &Value, value: &Value) -> bool {
+    if let Some(any) = schema.get("anyOf").and_then(Value::as_array) {
+        if !any.iter().any(|s| valid(s, value)) {
+            return false;
+        }
+    }
+    if let Some(not) = schema.get("not") {
+        if valid(not, value) {
+            return false;
+        }
+    }
+    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+        if !values.contains(value) {
+            return false;
+        }
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("string") if !value.is_string() => return false,
+        Some("integer") if !value.is_i64() && !value.is_u64() => return false,
+        Some("boolean") if !value.is_boolean() => return false,
+        Some("null") if !value.is_null() => return false,
+        Some("array") if !value.is_array() => return false,
+        _ => {}
+    }
+    if let Some(s) = value.as_str() {
+        let n = s.chars().count() as u64;
+        if schema.get("minLength").and_then(Value::as_u64).is_some_and(|m| n < m)
+            || schema.get("maxLength").and_then(Value::as_u64).is_some_and(|m| n > m)
+        {
+            return false;
+        }
+        if let Some(p) = schema.get("pattern").and_then(Value::as_str) {
+            if !regex(p).is_match(s) {
+                return false;
+            }
+        }
+    }
+    if let Some(n) = value.as_f64() {
+        if schema.get("minimum").and_then(Value::as_f64).is_some_and(|m| n < m)
+            || schema.get("maximum").and_then(Value::as_f64).is_some_and(|m| n > m)
+        {
+            return false;
+        }
+    }
+    if let Some(items) = value.as_array() {
+        if schema.get("maxItems").and_then(Value::as_u64).is_some_and(|m| items.len() as u64 > m) {
+            return false;
+        }
+        if let Some(item) = schema.get("items") {
+            return items.iter().all(|v| valid(item, v));
+        }
+    }
+    true
+}
+
+fn same(schema: &Value, raw: &str, accepted: bool) {
+    assert_eq!(
+        valid(schema, &json!(raw)),
+        accepted,
+        "{raw:?}: the document says {}, the validator {}",
+        if accepted { "no" } else { "yes" },
+        if accepted { "yes" } else { "no" },
+    );
+}
+
+fn names() -> Vec<String> {
+    let mut v: Vec<String> = [
+        "", " ", "a", " a ", "\ta\n", "a b", "a\tb", "a\u{0}b", "evil\u{202e}gnp.exe", "\u{200b}", "x\u{feff}",
+        "Caf\u{e9}", "\u{1f600}", "a\u{e0001}", "\u{85}a", "a\u{a0}", "\u{3000}x\u{3000}",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    for n in [1, 2, 99, 100, 101, 1999, 2000, 2001] {
+        v.push("n".repeat(n));
+        v.push(format!("  {}  ", "é".repeat(n)));
+        v.push(format!("a{}b", " ".repeat(n.saturating_sub(2))));
+    }
+    v
+}
+
+#[test]
+fn names_agree_at_the_boundaries() {
+    let org = org_name();
+    let key = api_key_name();
+    let rule = rule_name();
+    for raw in names() {
+        same(&org, &raw, OrgName::parse(&raw).is_ok());
+        same(&key, &raw, parse_name(&raw, crate::services::apikeys::MAX_NAME_CHARS).is_ok());
+        same(&rule, &raw, parse_name(&raw, crate::rules::MAX_NAME_CHARS).is_ok());
+    }
+}
+
+#[test]
+fn descriptions_agree_at_the_boundaries() {
+    let schema = rule_description();
+    for raw in names().into_iter().chain(["a\nb".into(), "a\rb".into(), "\n".into()]) {
+        same(&schema, &raw, RuleDescription::parse(&raw).is_ok());
+    }
+}
+
+#[test]
+fn globs_agree_at_the_boundaries() {
+    let schema = path_glob();
+    let mut globs: Vec<String> = [
+        "src/**", "**/*.sql", "/abs", " /abs", "a", "**/**/**/x", "**/**/**/**", "a/**/b/**/c/**/d/**", "** /**/**/**",
+        "**/**/**/** ", " **/**/**/**", "x**/**/**/**", "**/**/**/**x", "a\tb", "a\u{7f}", "", "  ", "***/**/**/**",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    for n in [199, 200, 201] {
+        globs.push("g".repeat(n));
+        globs.push(format!(" {} ", "g".repeat(n)));
+    }
+    for raw in globs {
+        same(&schema, &raw, PathGlob::parse(&raw).is_ok());
+    }
+}
+
+#[test]
+fn slugs_agree_at_the_boundaries() {
+    let schema = new_slug();
+    let path = slug_in_path();
+    for raw in [
+        "", "ab", "abc", "acme-corp", "-acme", "acme-", "ac--me", "Acme", "ac_me", "api", "admin", "default", "a1-b2",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .chain([40, 41].map(|n| "s".repeat(n)))
+    {
+        // Empty asks for a suggested slug (`services::orgs::OrgRequest`).
+        let accepted = raw.is_empty() || Slug::parse(&raw).is_ok();
+        same(&schema, &raw, accepted);
+        same(&path, &raw, Slug::system(&raw).is_ok());
+    }
+}
+
+#[test]
+fn passwords_count_characters_like_the_validator() {
+    let schema = password();
+    for raw in ["x".repeat(11), "x".repeat(12), "é".repeat(11), "é".repeat(256), "x".repeat(257)] {
+        let ok = Password::parse(SecretString::from(raw.clone())).is_ok();
+        same(&schema, &raw, ok);
+    }
+}
+
+#[test]
+fn settings_agree_with_the_patch_rules() {
+    let fields: Vec<(&str, Value)> = vec![
+        ("maxComments", max_comments()),
+        ("ignoredPaths", ignored_paths()),
+        ("minSeverity", min_severity()),
+        ("depth", depth()),
+        ("mention", mention()),
+        ("autoReview", nullable_bool()),
+    ];
+    let values = [
+        json!(null),
+        json!(0),
+        json!(1),
+        json!(100),
+        json!(101),
+        json!(-1),
+        json!(true),
+        json!("nit"),
+        json!("critical"),
+        json!("urgent"),
+        json!("fast"),
+        json!("thorough"),
+        json!("@agnus"),
+        json!("@"),
+        json!("agnus"),
+        json!(format!("@{}", "a".repeat(39))),
+        json!(format!("@{}", "a".repeat(40))),
+        json!(["src/**"]),
+        json!(["/abs"]),
+        json!(vec!["a"; 50]),
+        json!(vec!["a"; 51]),
+        json!([1]),
+    ];
+    for (name, schema) in &fields {
+        for value in &values {
+            let body = json!({ *name: value });
+            let ok = patch(SettingsLayer::default(), body.as_object().unwrap()).is_ok();
+            assert_eq!(valid(schema, value), ok, "{name} = {value}");
+        }
+    }
+}
+
+#[test]
+fn slug_and_names_patterns_read_the_same_in_every_engine() {
+    // `\uXXXX` escapes only for the Basic Multilingual Plane; the rest literally.
+    let class = class_of(|c| c == 'a' || c == 'b' || c == '\u{1f600}', false);
+    assert_eq!(class, "[\\u0061-\\u0062\u{1f600}]");
+    assert!(regex(SLUG_PATTERN).is_match("acme-corp"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn random_names_get_the_same_verdict(raw in "\\PC{0,3}[\\s\\x00-\\x1f\u{200b}\u{202e}]?\\PC{0,3}") {
+        let schema = org_name();
+        prop_assert_eq!(valid(&schema, &json!(raw)), OrgName::parse(&raw).is_ok(), "{:?}", raw);
+    }
+}
