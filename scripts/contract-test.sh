@@ -22,4 +22,4 @@ fi
 export AGNUS_CONTRACT_VENV="$venv"
 # Connecting a repository asks the provider: the local stand-in answers.
 source "$AGNUS_ROOT/scripts/standin.sh"
-AGNUS_WITH_DEV_NAME=contract scripts/with-dev.sh tests/contract/run.sh
+AGNUS_WITH_DEV_NAME="${AGNUS_CONTRACT_NAME:-contract}" scripts/with-dev.sh tests/contract/run.sh

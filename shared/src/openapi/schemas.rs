@@ -30,7 +30,7 @@ fn class_of(pred: impl Fn(char) -> bool, negate: bool) -> String {
     }
     let mut out = String::from(if negate { "[^" } else { "[" });
     let mut run: Option<(char, char)> = None;
-    let mut flush = |out: &mut String, (a, b): (char, char)| {
+    let flush = |out: &mut String, (a, b): (char, char)| {
         one(out, a);
         if a != b {
             out.push('-');

@@ -11,12 +11,24 @@ use crate::domain::{OrgName, Password, Slug, display_name as parse_name};
 use crate::review_settings::{SettingsLayer, patch};
 use crate::rules::{PathGlob, RuleDescription};
 
+/// The compiled pattern (cached: the bounded repetitions are large).
 fn regex(pattern: &str) -> Regex {
-    RegexBuilder::new(pattern)
-        .size_limit(1 << 30)
-        .dfa_size_limit(1 << 30)
-        .build()
-        .unwrap_or_else(|e| panic!("{pattern}: {e}"))
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Regex>> = Default::default();
+    }
+    CACHE.with(|cache| {
+        cache
+            .borrow_mut()
+            .entry(pattern.to_owned())
+            .or_insert_with(|| {
+                RegexBuilder::new(pattern)
+                    .size_limit(1 << 30)
+                    .dfa_size_limit(1 << 30)
+                    .build()
+                    .unwrap_or_else(|e| panic!("{pattern}: {e}"))
+            })
+            .clone()
+    })
 }
 
 /// Does `value` satisfy `schema`? (The keywords this module uses.)
