@@ -103,6 +103,7 @@ fn path_param(path: &str, name: &str) -> Value {
         "slug" | "orgSlug" => schemas::slug_in_path(),
         "userId" => schemas::uuid(),
         "repoId" => schemas::repo_id(),
+        "token" => schemas::link_token(),
         "provider" => schemas::provider(),
         "id" if path.starts_with("/api/auth/sessions") => schemas::uuid(),
         "id" if path.starts_with("/api/repos") => schemas::repo_id(),

@@ -88,7 +88,7 @@ pub const OPS: &[Op] = &[
             Public,
             200,
         ),
-        &[("token", s::string, true)],
+        &[("token", s::link_token, true)],
     ),
     with(
         op(
@@ -125,7 +125,7 @@ pub const OPS: &[Op] = &[
             Public,
             200,
         ),
-        &[("token", s::string, true), ("password", s::password, true)],
+        &[("token", s::link_token, true), ("password", s::password, true)],
     ),
     paged(op(
         "GET",
@@ -409,7 +409,7 @@ pub const OPS: &[Op] = &[
             Public,
             200,
         ),
-        &[("token", s::string, true), ("password", s::password, false)],
+        &[("token", s::link_token, true), ("password", s::password, false)],
     ),
     paged(op(
         "GET",
@@ -430,7 +430,7 @@ pub const OPS: &[Op] = &[
             ("provider", s::provider, true),
             ("fullName", s::string, false),
             ("url", s::string, false),
-            ("token", s::string, true),
+            ("token", s::access_token, true),
         ],
     ),
     op("GET", "/api/repos/{id}", "One repository", Member, 200),

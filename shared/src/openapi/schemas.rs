@@ -193,6 +193,18 @@ pub fn password() -> Value {
     json!({ "type": "string", "format": "password", "minLength": Password::MIN_CHARS, "maxLength": Password::MAX_CHARS })
 }
 
+/// A mailed link's token (`email`: 32 random bytes, base64url), as issued; the handlers
+/// answer 404 for any other 1-128 characters and 400 `invalid_token` for none or more.
+pub fn link_token() -> Value {
+    json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$" })
+}
+
+/// A provider access token (`services::repos`: at most 1,024 bytes; 256 characters are
+/// at most that many).
+pub fn access_token() -> Value {
+    json!({ "type": "string", "minLength": 1, "maxLength": 256 })
+}
+
 pub fn string() -> Value {
     json!({ "type": "string" })
 }
