@@ -153,8 +153,10 @@ fn body_schema(o: &Op) -> Value {
         schema["minProperties"] = json!(1);
     }
     if o.path == "/api/repos" && o.method == "POST" {
-        // The repository is named by its full name or its URL (one of them).
-        schema["anyOf"] = json!([{ "required": ["fullName"] }, { "required": ["url"] }]);
+        // The repository's full name, shaped as its provider's (`url`, the clone or web
+        // URL, is kept as the repository's link; the API also reads the name from it when
+        // `fullName` is absent, which the document leaves out).
+        schema["oneOf"] = schemas::repo_full_name_by_provider();
     }
     schema
 }

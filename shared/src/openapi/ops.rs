@@ -428,7 +428,7 @@ pub const OPS: &[Op] = &[
         ),
         &[
             ("provider", s::provider, true),
-            ("fullName", s::string, false),
+            ("fullName", s::string, true),
             ("url", s::string, false),
             ("token", s::access_token, true),
         ],

@@ -205,6 +205,27 @@ pub fn access_token() -> Value {
     json!({ "type": "string", "minLength": 1, "maxLength": 256 })
 }
 
+/// One segment of a repository's full name, in the ASCII shape the document promises
+/// (`domain::RepoRef` also takes other Unicode letters and digits): no `.`/`..`, no
+/// surrounding space, at most 99 characters.
+const REPO_SEGMENT: &str = "[A-Za-z0-9_-](?:[A-Za-z0-9_. -]{0,97}[A-Za-z0-9_.-])?";
+
+/// `domain::RepoRef::parse` of a full name: how many segments each provider's names have.
+pub fn repo_full_name_by_provider() -> Value {
+    let name = |min: usize, max: usize| {
+        json!({
+            "type": "string",
+            "maxLength": 300,
+            "pattern": format!("^{REPO_SEGMENT}(?:/{REPO_SEGMENT}){{{},{}}}$", min - 1, max - 1),
+        })
+    };
+    json!([
+        { "properties": { "provider": { "enum": ["github", "bitbucket"] }, "fullName": name(2, 2) } },
+        { "properties": { "provider": { "enum": ["gitlab"] }, "fullName": name(2, 20) } },
+        { "properties": { "provider": { "enum": ["azure", "azure-devops"] }, "fullName": name(3, 3) } },
+    ])
+}
+
 pub fn string() -> Value {
     json!({ "type": "string" })
 }

@@ -238,3 +238,25 @@ proptest! {
         prop_assert_eq!(valid(&schema, &json!(raw)), OrgName::parse(&raw).is_ok(), "{:?}", raw);
     }
 }
+
+#[test]
+fn repository_names_the_document_allows_are_accepted() {
+    use crate::domain::{Provider, RepoRef};
+    let cases = repo_full_name_by_provider();
+    for case in cases.as_array().unwrap() {
+        let providers = case["properties"]["provider"]["enum"].as_array().unwrap();
+        let schema = &case["properties"]["fullName"];
+        for provider in providers {
+            let p: Provider = provider.as_str().unwrap().parse().unwrap();
+            for raw in [
+                "o/r", "o/r/x", "a.b/c d", "O-1/_r.", "./r", "../r", "o/..", "o/ r", "o /r", "o//r", "o/r/", "a/b/c/d",
+            ] {
+                if valid(schema, &json!(raw)) {
+                    assert!(RepoRef::parse(p, raw).is_ok(), "{p} {raw:?}: allowed by the document, refused");
+                }
+            }
+            let long = format!("{}/{}", "a".repeat(99), "b".repeat(99));
+            assert_eq!(valid(schema, &json!(long)), RepoRef::parse(p, &long).is_ok() && p != Provider::Azure);
+        }
+    }
+}
