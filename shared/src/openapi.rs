@@ -88,7 +88,6 @@ const fn non_empty(mut o: Op) -> Op {
 
 use Caller::{Member, Person, Provider, Public, SignedLink};
 
-
 fn security(caller: Caller) -> Value {
     match caller {
         Public | Provider | SignedLink => json!([]),
@@ -321,7 +320,9 @@ mod tests {
     #[test]
     fn constraints_are_stated() {
         let doc = document();
-        let body = |path: &str, method: &str| doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"].clone();
+        let body = |path: &str, method: &str| {
+            doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"].clone()
+        };
         let signup = body("/api/auth/signup", "post");
         assert_eq!(signup["properties"]["password"]["minLength"], 12);
         assert_eq!(signup["properties"]["email"]["format"], "email");
@@ -330,7 +331,10 @@ mod tests {
         let update = body("/api/orgs/{slug}", "patch");
         assert_eq!(update["additionalProperties"], json!(false));
         assert_eq!(update["minProperties"], json!(1));
-        assert_eq!(body("/api/orgs/{slug}/rules", "post")["required"], json!(["name", "description", "category"]));
+        assert_eq!(
+            body("/api/orgs/{slug}/rules", "post")["required"],
+            json!(["name", "description", "category"])
+        );
         let slug = &doc["paths"]["/api/orgs/{slug}"]["get"]["parameters"][0]["schema"];
         assert_eq!(slug["pattern"], schemas::SLUG_PATTERN);
         let login = &doc["paths"]["/api/auth/login"]["post"]["responses"];

@@ -142,9 +142,7 @@ pub fn rule_description() -> Value {
 /// A glob with more than [`MAX_DOUBLE_STARS`] `**` segments (found anywhere).
 fn too_many_double_stars() -> String {
     let w = &classes().space;
-    format!(
-        "(?:^{w}*|/)\\*\\*(?:/(?:[^/]*/)*\\*\\*){{{MAX_DOUBLE_STARS}}}(?:/|{w}*$)"
-    )
+    format!("(?:^{w}*|/)\\*\\*(?:/(?:[^/]*/)*\\*\\*){{{MAX_DOUBLE_STARS}}}(?:/|{w}*$)")
 }
 
 /// `rules::PathGlob`.

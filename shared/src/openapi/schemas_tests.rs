@@ -33,58 +33,45 @@ fn regex(pattern: &str) -> Regex {
 
 /// Does `value` satisfy `schema`? (The keywords this module uses.)
 fn valid(schema: &Value, value: &Value) -> bool {
-    if let Some(any) = schema.get("anyOf").and_then(Value::as_array) {
-        if !any.iter().any(|s| valid(s, value)) {
-            return false;
-        }
+    let any_of = schema.get("anyOf").and_then(Value::as_array);
+    if any_of.is_some_and(|any| !any.iter().any(|s| valid(s, value))) {
+        return false;
     }
-    if let Some(not) = schema.get("not") {
-        if valid(not, value) {
-            return false;
-        }
+    if schema.get("not").is_some_and(|not| valid(not, value)) {
+        return false;
     }
-    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-        if !values.contains(value) {
-            return false;
-        }
+    let values = schema.get("enum").and_then(Value::as_array);
+    if values.is_some_and(|values| !values.contains(value)) {
+        return false;
     }
-    match schema.get("type").and_then(Value::as_str) {
-        Some("string") if !value.is_string() => return false,
-        Some("integer") if !value.is_i64() && !value.is_u64() => return false,
-        Some("boolean") if !value.is_boolean() => return false,
-        Some("null") if !value.is_null() => return false,
-        Some("array") if !value.is_array() => return false,
-        _ => {}
-    }
-    if let Some(s) = value.as_str() {
-        let n = s.chars().count() as u64;
-        if schema.get("minLength").and_then(Value::as_u64).is_some_and(|m| n < m)
-            || schema.get("maxLength").and_then(Value::as_u64).is_some_and(|m| n > m)
-        {
-            return false;
-        }
-        if let Some(p) = schema.get("pattern").and_then(Value::as_str) {
-            if !regex(p).is_match(s) {
-                return false;
-            }
-        }
-    }
-    if let Some(n) = value.as_f64() {
-        if schema.get("minimum").and_then(Value::as_f64).is_some_and(|m| n < m)
-            || schema.get("maximum").and_then(Value::as_f64).is_some_and(|m| n > m)
-        {
-            return false;
-        }
-    }
-    if let Some(items) = value.as_array() {
-        if schema.get("maxItems").and_then(Value::as_u64).is_some_and(|m| items.len() as u64 > m) {
-            return false;
-        }
-        if let Some(item) = schema.get("items") {
-            return items.iter().all(|v| valid(item, v));
-        }
-    }
-    true
+    let type_ok = match schema.get("type").and_then(Value::as_str) {
+        Some("string") => value.is_string(),
+        Some("integer") => value.is_i64() || value.is_u64(),
+        Some("boolean") => value.is_boolean(),
+        Some("null") => value.is_null(),
+        Some("array") => value.is_array(),
+        _ => true,
+    };
+    let bound = |key: &str| schema.get(key).and_then(Value::as_f64);
+    let text_ok = value.as_str().is_none_or(|s| {
+        let n = s.chars().count() as f64;
+        bound("minLength").is_none_or(|m| n >= m)
+            && bound("maxLength").is_none_or(|m| n <= m)
+            && schema
+                .get("pattern")
+                .and_then(Value::as_str)
+                .is_none_or(|p| regex(p).is_match(s))
+    });
+    let number_ok = value
+        .as_f64()
+        .is_none_or(|n| bound("minimum").is_none_or(|m| n >= m) && bound("maximum").is_none_or(|m| n <= m));
+    let items_ok = value.as_array().is_none_or(|items| {
+        bound("maxItems").is_none_or(|m| items.len() as f64 <= m)
+            && schema
+                .get("items")
+                .is_none_or(|item| items.iter().all(|v| valid(item, v)))
+    });
+    type_ok && text_ok && number_ok && items_ok
 }
 
 fn same(schema: &Value, raw: &str, accepted: bool) {
@@ -99,8 +86,23 @@ fn same(schema: &Value, raw: &str, accepted: bool) {
 
 fn names() -> Vec<String> {
     let mut v: Vec<String> = [
-        "", " ", "a", " a ", "\ta\n", "a b", "a\tb", "a\u{0}b", "evil\u{202e}gnp.exe", "\u{200b}", "x\u{feff}",
-        "Caf\u{e9}", "\u{1f600}", "a\u{e0001}", "\u{85}a", "a\u{a0}", "\u{3000}x\u{3000}",
+        "",
+        " ",
+        "a",
+        " a ",
+        "\ta\n",
+        "a b",
+        "a\tb",
+        "a\u{0}b",
+        "evil\u{202e}gnp.exe",
+        "\u{200b}",
+        "x\u{feff}",
+        "Caf\u{e9}",
+        "\u{1f600}",
+        "a\u{e0001}",
+        "\u{85}a",
+        "a\u{a0}",
+        "\u{3000}x\u{3000}",
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -120,7 +122,11 @@ fn names_agree_at_the_boundaries() {
     let rule = rule_name();
     for raw in names() {
         same(&org, &raw, OrgName::parse(&raw).is_ok());
-        same(&key, &raw, parse_name(&raw, crate::services::apikeys::MAX_NAME_CHARS).is_ok());
+        same(
+            &key,
+            &raw,
+            parse_name(&raw, crate::services::apikeys::MAX_NAME_CHARS).is_ok(),
+        );
         same(&rule, &raw, parse_name(&raw, crate::rules::MAX_NAME_CHARS).is_ok());
     }
 }
@@ -137,8 +143,24 @@ fn descriptions_agree_at_the_boundaries() {
 fn globs_agree_at_the_boundaries() {
     let schema = path_glob();
     let mut globs: Vec<String> = [
-        "src/**", "**/*.sql", "/abs", " /abs", "a", "**/**/**/x", "**/**/**/**", "a/**/b/**/c/**/d/**", "** /**/**/**",
-        "**/**/**/** ", " **/**/**/**", "x**/**/**/**", "**/**/**/**x", "a\tb", "a\u{7f}", "", "  ", "***/**/**/**",
+        "src/**",
+        "**/*.sql",
+        "/abs",
+        " /abs",
+        "a",
+        "**/**/**/x",
+        "**/**/**/**",
+        "a/**/b/**/c/**/d/**",
+        "** /**/**/**",
+        "**/**/**/** ",
+        " **/**/**/**",
+        "x**/**/**/**",
+        "**/**/**/**x",
+        "a\tb",
+        "a\u{7f}",
+        "",
+        "  ",
+        "***/**/**/**",
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -157,7 +179,19 @@ fn slugs_agree_at_the_boundaries() {
     let schema = new_slug();
     let path = slug_in_path();
     for raw in [
-        "", "ab", "abc", "acme-corp", "-acme", "acme-", "ac--me", "Acme", "ac_me", "api", "admin", "default", "a1-b2",
+        "",
+        "ab",
+        "abc",
+        "acme-corp",
+        "-acme",
+        "acme-",
+        "ac--me",
+        "Acme",
+        "ac_me",
+        "api",
+        "admin",
+        "default",
+        "a1-b2",
     ]
     .into_iter()
     .map(str::to_owned)
@@ -173,7 +207,13 @@ fn slugs_agree_at_the_boundaries() {
 #[test]
 fn passwords_count_characters_like_the_validator() {
     let schema = password();
-    for raw in ["x".repeat(11), "x".repeat(12), "é".repeat(11), "é".repeat(256), "x".repeat(257)] {
+    for raw in [
+        "x".repeat(11),
+        "x".repeat(12),
+        "é".repeat(11),
+        "é".repeat(256),
+        "x".repeat(257),
+    ] {
         let ok = Password::parse(SecretString::from(raw.clone())).is_ok();
         same(&schema, &raw, ok);
     }
@@ -252,11 +292,17 @@ fn repository_names_the_document_allows_are_accepted() {
                 "o/r", "o/r/x", "a.b/c d", "O-1/_r.", "./r", "../r", "o/..", "o/ r", "o /r", "o//r", "o/r/", "a/b/c/d",
             ] {
                 if valid(schema, &json!(raw)) {
-                    assert!(RepoRef::parse(p, raw).is_ok(), "{p} {raw:?}: allowed by the document, refused");
+                    assert!(
+                        RepoRef::parse(p, raw).is_ok(),
+                        "{p} {raw:?}: allowed by the document, refused"
+                    );
                 }
             }
             let long = format!("{}/{}", "a".repeat(99), "b".repeat(99));
-            assert_eq!(valid(schema, &json!(long)), RepoRef::parse(p, &long).is_ok() && p != Provider::Azure);
+            assert_eq!(
+                valid(schema, &json!(long)),
+                RepoRef::parse(p, &long).is_ok() && p != Provider::Azure
+            );
         }
     }
 }
