@@ -2,7 +2,8 @@
 # `make test`: everything CI checks, on a fresh clone.
 #   format, lints (structure check, clippy -D warnings, cfn-lint), unit tests, black-box
 #   tests against the emulator (started when needed), smoke tests through the `make dev`
-#   gateway, the contract fuzz of the OpenAPI document (schemathesis), the web console in Chromium (tests/browser, Playwright + axe-core).
+#   gateway, the contract fuzz of the OpenAPI document (schemathesis), the web console in
+#   Chromium (tests/browser, Playwright + axe-core).
 set -euo pipefail
 source "$(dirname "$0")/../localstack/config.sh"
 cd "$AGNUS_ROOT"
