@@ -2,7 +2,8 @@
 # `make test`: everything CI checks, on a fresh clone.
 #   format, lints (structure check, clippy -D warnings, cfn-lint), unit tests, black-box
 #   tests against the emulator (started when needed), smoke tests through the `make dev`
-#   gateway, the web console in Chromium (tests/browser, Playwright + axe-core).
+#   gateway, the web console in Chromium (tests/browser, Playwright + axe-core). The contract
+#   fuzz of the OpenAPI document (scripts/contract-test.sh) is run by hand until it is green.
 set -euo pipefail
 source "$(dirname "$0")/../localstack/config.sh"
 cd "$AGNUS_ROOT"

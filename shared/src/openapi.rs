@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 use crate::routes::ROUTES;
 
 mod ops;
+pub mod schemas;
 
 pub use ops::OPS;
 
@@ -27,8 +28,9 @@ pub enum Caller {
     SignedLink,
 }
 
-/// A JSON body field: name, JSON type, required.
-type Field = (&'static str, &'static str, bool);
+/// A JSON body field: name, its schema (`schemas`, built from the validators' constants),
+/// required.
+type Field = (&'static str, fn() -> Value, bool);
 
 /// One operation's description.
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +44,10 @@ pub struct Op {
     pub ok: u16,
     /// Lists take `limit` (1–100) and `cursor` (the previous page's `nextCursor`).
     pub paged: bool,
+    /// The body refuses fields it does not know (400 `unknown_field`/`invalid_field`).
+    pub closed: bool,
+    /// A body with no field at all is refused (400 `nothing_to_change`).
+    pub non_empty: bool,
 }
 
 const fn op(method: &'static str, path: &'static str, summary: &'static str, caller: Caller, ok: u16) -> Op {
@@ -53,6 +59,8 @@ const fn op(method: &'static str, path: &'static str, summary: &'static str, cal
         body: &[],
         ok,
         paged: false,
+        closed: false,
+        non_empty: false,
     }
 }
 
@@ -66,20 +74,19 @@ const fn paged(mut o: Op) -> Op {
     o
 }
 
-use Caller::{Member, Person, Provider, Public, SignedLink};
-
-fn schema_type(t: &str) -> Value {
-    let types: Vec<&str> = t.split('|').collect();
-    let one = |t: &str| match t {
-        "array" => json!("array"),
-        other => json!(other),
-    };
-    if types.len() == 1 {
-        json!({ "type": one(types[0]) })
-    } else {
-        json!({ "type": types.iter().map(|t| one(t)).collect::<Vec<_>>() })
-    }
+/// The body refuses unknown fields (`additionalProperties: false`).
+const fn closed(mut o: Op) -> Op {
+    o.closed = true;
+    o
 }
+
+/// The body must name at least one field (`minProperties: 1`).
+const fn non_empty(mut o: Op) -> Op {
+    o.non_empty = true;
+    o
+}
+
+use Caller::{Member, Person, Provider, Public, SignedLink};
 
 fn security(caller: Caller) -> Value {
     match caller {
@@ -89,21 +96,88 @@ fn security(caller: Caller) -> Value {
     }
 }
 
+/// The schema of path parameter `name` of `path`.
+fn path_param(path: &str, name: &str) -> Value {
+    match name {
+        "slug" | "orgSlug" => schemas::slug_in_path(),
+        "userId" => schemas::uuid(),
+        "repoId" => schemas::repo_id(),
+        "token" => schemas::link_token(),
+        "provider" => schemas::provider(),
+        "id" if path.starts_with("/api/auth/sessions") => schemas::uuid(),
+        "id" if path.starts_with("/api/repos") => schemas::repo_id(),
+        "id" => schemas::hex_id(),
+        _ => schemas::string(),
+    }
+}
+
+/// The error statuses an operation answers besides its success (each with the JSON
+/// error body), from who calls it and what it reads.
+fn error_statuses(o: &Op) -> Vec<u16> {
+    let read = o.method == "GET";
+    let mut statuses = vec![503];
+    if !(read && o.path == "/api/openapi.json") {
+        statuses.push(400);
+    }
+    if !read {
+        // 403: the CSRF rule; 409: a uniqueness or state rule; 401: bad credentials.
+        statuses.extend([401, 403, 409, 413, 429]);
+    }
+    if o.caller != Public {
+        statuses.extend([401, 403, 404]);
+    }
+    if o.path.contains('{') || o.body.iter().any(|f| f.0 == "token") {
+        // Unknown ids and links; links past their time.
+        statuses.extend([404, 410]);
+    }
+    if o.caller == SignedLink {
+        statuses.extend([401, 410, 429]);
+    }
+    statuses.sort_unstable();
+    statuses.dedup();
+    statuses
+}
+
+fn body_schema(o: &Op) -> Value {
+    let mut props = Map::new();
+    for (name, schema, _) in o.body {
+        props.insert((*name).to_owned(), schema());
+    }
+    let required: Vec<&str> = o.body.iter().filter(|f| f.2).map(|f| f.0).collect();
+    let mut schema = json!({ "type": "object", "properties": props, "required": required });
+    if o.closed {
+        schema["additionalProperties"] = json!(false);
+    }
+    if o.non_empty {
+        schema["minProperties"] = json!(1);
+    }
+    if o.path == "/api/repos" && o.method == "POST" {
+        // The repository's full name, shaped as its provider's (`url`, the clone or web
+        // URL, is kept as the repository's link; the API also reads the name from it when
+        // `fullName` is absent, which the document leaves out).
+        schema["oneOf"] = schemas::repo_full_name_by_provider();
+    }
+    schema
+}
+
 fn operation(o: &Op) -> Value {
     let mut params: Vec<Value> = o
         .path
         .split('/')
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": path_param(o.path, name) }))
         .collect();
     if o.paged {
-        params.push(
-            json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100 } }),
-        );
+        params.push(json!({ "name": "limit", "in": "query", "schema": {
+            "type": "integer", "minimum": 1, "maximum": crate::store::PageRequest::MAX_LIMIT,
+        } }));
         params.push(json!({ "name": "cursor", "in": "query", "schema": { "type": "string" } }));
     }
+    if o.path == "/api/admin/orgs" {
+        params.push(json!({ "name": "q", "in": "query", "description": "searches slug and name (the first 100 characters)", "schema": { "type": "string" } }));
+    }
     if o.path.starts_with("/api/repos") {
-        params.push(json!({ "name": "x-org-slug", "in": "header", "description": "the org, for a session (an API key names its own)", "schema": { "type": "string" } }));
+        params.push(json!({ "name": "x-org-slug", "in": "header", "description": "the org, for a session (an API key names its own)", "schema": schemas::slug_in_path() }));
     }
     // The feedback link's parameters: the GET's query; the POST's form or JSON body, or
     // the query string when the body is empty.
@@ -133,15 +207,17 @@ fn operation(o: &Op) -> Value {
     } else if o.ok != 204 {
         ok["content"] = json!({ "application/json": { "schema": { "type": "object" } } });
     }
+    let mut responses = Map::new();
+    responses.insert(o.ok.to_string(), ok);
+    for status in error_statuses(o) {
+        responses.insert(status.to_string(), json!({ "$ref": "#/components/responses/Error" }));
+    }
     let mut op = json!({
         "summary": o.summary,
         "operationId": operation_id(o),
         "security": security(o.caller),
         "parameters": params,
-        "responses": {
-            o.ok.to_string(): ok,
-            "default": { "$ref": "#/components/responses/Error" },
-        },
+        "responses": responses,
     });
     if !description.is_empty() {
         op["description"] = json!(description);
@@ -156,16 +232,9 @@ fn operation(o: &Op) -> Value {
         });
     }
     if !o.body.is_empty() {
-        let mut props = Map::new();
-        for (name, ty, _) in o.body {
-            props.insert((*name).to_owned(), schema_type(ty));
-        }
-        let required: Vec<&str> = o.body.iter().filter(|f| f.2).map(|f| f.0).collect();
         op["requestBody"] = json!({
             "required": true,
-            "content": { "application/json": { "schema": {
-                "type": "object", "properties": props, "required": required,
-            } } },
+            "content": { "application/json": { "schema": body_schema(o) } },
         });
     }
     op
@@ -207,7 +276,7 @@ pub fn document() -> Value {
             },
             "responses": {
                 "Error": {
-                    "description": "an error: 400 invalid input, 401 not authenticated, 403 not allowed, 404 not found, 409 conflict, 410 gone, 413 too large, 429 rate limited (Retry-After), 503 retry later",
+                    "description": "an error: 400 invalid input, 401 not authenticated, 403 not allowed (or the CSRF rule), 404 not found, 409 conflict, 410 gone, 413 too large, 429 rate limited (Retry-After), 503 retry later",
                     "content": { "application/json": { "schema": {
                         "type": "object",
                         "required": ["error"],
@@ -254,12 +323,39 @@ mod tests {
         let settings = &doc["paths"]["/api/orgs/{slug}/review-settings"]["patch"]["requestBody"]["content"]["application/json"]
             ["schema"];
         assert_eq!(
-            settings["properties"]["maxComments"]["type"],
-            json!(["integer", "null"])
+            settings["properties"]["maxComments"],
+            json!({ "anyOf": [{ "type": "integer", "minimum": 1, "maximum": 100 }, { "type": "null" }] })
         );
+        assert_eq!(settings["additionalProperties"], json!(false));
         assert_eq!(
             doc["paths"]["/api/auth/logout"]["post"]["responses"]["204"]["description"],
             "done (no body)"
         );
+    }
+    #[test]
+    fn constraints_are_stated() {
+        let doc = document();
+        let body = |path: &str, method: &str| {
+            doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"].clone()
+        };
+        let signup = body("/api/auth/signup", "post");
+        assert_eq!(signup["properties"]["password"]["minLength"], 12);
+        assert_eq!(signup["properties"]["email"]["format"], "email");
+        let key = body("/api/orgs/{slug}/api-keys", "post");
+        assert_eq!(key["properties"]["role"]["enum"], json!(["admin", "member"]));
+        let update = body("/api/orgs/{slug}", "patch");
+        assert_eq!(update["additionalProperties"], json!(false));
+        assert_eq!(update["minProperties"], json!(1));
+        assert_eq!(
+            body("/api/orgs/{slug}/rules", "post")["required"],
+            json!(["name", "description", "category"])
+        );
+        let slug = &doc["paths"]["/api/orgs/{slug}"]["get"]["parameters"][0]["schema"];
+        assert_eq!(slug["pattern"], schemas::SLUG_PATTERN);
+        let login = &doc["paths"]["/api/auth/login"]["post"]["responses"];
+        for status in ["200", "400", "401", "403", "429"] {
+            assert!(login.get(status).is_some(), "login lacks {status}");
+        }
+        assert!(login.get("default").is_none());
     }
 }

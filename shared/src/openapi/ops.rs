@@ -2,25 +2,32 @@
 //! status and whether it is paged.
 
 use super::Caller::{Member, Person, Provider, Public, SignedLink};
-use super::{Field, Op, op, paged, with};
+use super::schemas as s;
+use super::{Field, Op, closed, non_empty, op, paged, with};
 
-const RULE_FIELDS: &[Field] = &[
-    ("name", "string", false),
-    ("description", "string", false),
-    ("category", "string", false),
-    ("repoId", "string|null", false),
-    ("pathGlob", "string|null", false),
-    ("enabled", "boolean", false),
-];
+/// A rule's fields; a create needs the first three (`services::rules::apply`).
+const fn rule_fields(create: bool) -> [Field; 6] {
+    [
+        ("name", s::rule_name, create),
+        ("description", s::rule_description, create),
+        ("category", s::rule_category, create),
+        ("repoId", s::nullable_repo_id, false),
+        ("pathGlob", s::nullable_path_glob, false),
+        ("enabled", s::boolean, false),
+    ]
+}
+const NEW_RULE: &[Field] = &rule_fields(true);
+const RULE_CHANGE: &[Field] = &rule_fields(false);
+/// `review_settings::FIELDS`; `null` clears one.
 const SETTINGS_FIELDS: &[Field] = &[
-    ("autoReview", "boolean|null", false),
-    ("reviewOnPush", "boolean|null", false),
-    ("skipDrafts", "boolean|null", false),
-    ("ignoredPaths", "array|null", false),
-    ("maxComments", "integer|null", false),
-    ("minSeverity", "string|null", false),
-    ("depth", "string|null", false),
-    ("mention", "string|null", false),
+    ("autoReview", s::nullable_bool, false),
+    ("reviewOnPush", s::nullable_bool, false),
+    ("skipDrafts", s::nullable_bool, false),
+    ("ignoredPaths", s::ignored_paths, false),
+    ("maxComments", s::max_comments, false),
+    ("minSeverity", s::min_severity, false),
+    ("depth", s::depth, false),
+    ("mention", s::mention, false),
 ];
 
 /// Every JSON route, described.
@@ -34,10 +41,10 @@ pub const OPS: &[Op] = &[
             201,
         ),
         &[
-            ("email", "string", true),
-            ("password", "string", true),
-            ("orgName", "string", true),
-            ("orgSlug", "string", false),
+            ("email", s::email, true),
+            ("password", s::password, true),
+            ("orgName", s::org_name, true),
+            ("orgSlug", s::new_slug, false),
         ],
     ),
     with(
@@ -48,7 +55,7 @@ pub const OPS: &[Op] = &[
             Public,
             200,
         ),
-        &[("email", "string", true), ("password", "string", true)],
+        &[("email", s::string, true), ("password", s::string, true)],
     ),
     op("POST", "/api/auth/logout", "End this session", Person, 204),
     op(
@@ -81,7 +88,7 @@ pub const OPS: &[Op] = &[
             Public,
             200,
         ),
-        &[("token", "string", true)],
+        &[("token", s::link_token, true)],
     ),
     with(
         op(
@@ -91,7 +98,7 @@ pub const OPS: &[Op] = &[
             Person,
             202,
         ),
-        &[("newEmail", "string", true), ("password", "string", true)],
+        &[("newEmail", s::email, true), ("password", s::string, true)],
     ),
     op(
         "POST",
@@ -108,7 +115,7 @@ pub const OPS: &[Op] = &[
             Public,
             202,
         ),
-        &[("email", "string", true)],
+        &[("email", s::email, true)],
     ),
     with(
         op(
@@ -118,7 +125,7 @@ pub const OPS: &[Op] = &[
             Public,
             200,
         ),
-        &[("token", "string", true), ("password", "string", true)],
+        &[("token", s::link_token, true), ("password", s::password, true)],
     ),
     paged(op(
         "GET",
@@ -142,7 +149,7 @@ pub const OPS: &[Op] = &[
             Person,
             201,
         ),
-        &[("name", "string", true), ("slug", "string", false)],
+        &[("name", s::org_name, true), ("slug", s::new_slug, false)],
     ),
     op(
         "GET",
@@ -151,7 +158,7 @@ pub const OPS: &[Op] = &[
         Member,
         200,
     ),
-    with(
+    closed(non_empty(with(
         op(
             "PATCH",
             "/api/orgs/{slug}",
@@ -159,8 +166,8 @@ pub const OPS: &[Op] = &[
             Member,
             200,
         ),
-        &[("name", "string", false), ("plan", "string", false)],
-    ),
+        &[("name", s::org_name, false), ("plan", s::plan, false)],
+    ))),
     op(
         "DELETE",
         "/api/orgs/{slug}",
@@ -183,7 +190,7 @@ pub const OPS: &[Op] = &[
             Person,
             200,
         ),
-        &[("userId", "string", true)],
+        &[("userId", s::uuid, true)],
     ),
     paged(op(
         "GET",
@@ -200,7 +207,7 @@ pub const OPS: &[Op] = &[
             Person,
             201,
         ),
-        &[("email", "string", true), ("role", "string", true)],
+        &[("email", s::email, true), ("role", s::assignable_role, true)],
     ),
     with(
         op(
@@ -210,7 +217,7 @@ pub const OPS: &[Op] = &[
             Person,
             200,
         ),
-        &[("role", "string", true)],
+        &[("role", s::assignable_role, true)],
     ),
     op(
         "DELETE",
@@ -249,7 +256,7 @@ pub const OPS: &[Op] = &[
             Member,
             200,
         ),
-        &[("provider", "string", true)],
+        &[("provider", s::provider, true)],
     ),
     paged(op(
         "GET",
@@ -267,9 +274,9 @@ pub const OPS: &[Op] = &[
             201,
         ),
         &[
-            ("name", "string", true),
-            ("role", "string", true),
-            ("expiresInDays", "integer", false),
+            ("name", s::api_key_name, true),
+            ("role", s::assignable_role, true),
+            ("expiresInDays", s::expires_in_days, false),
         ],
     ),
     op(
@@ -286,7 +293,7 @@ pub const OPS: &[Op] = &[
         Member,
         200,
     ),
-    with(
+    closed(with(
         op(
             "PATCH",
             "/api/orgs/{slug}/review-settings",
@@ -295,7 +302,7 @@ pub const OPS: &[Op] = &[
             200,
         ),
         SETTINGS_FIELDS,
-    ),
+    )),
     op(
         "GET",
         "/api/orgs/{slug}/review-settings/{repoId}",
@@ -303,7 +310,7 @@ pub const OPS: &[Op] = &[
         Member,
         200,
     ),
-    with(
+    closed(with(
         op(
             "PATCH",
             "/api/orgs/{slug}/review-settings/{repoId}",
@@ -312,9 +319,9 @@ pub const OPS: &[Op] = &[
             200,
         ),
         SETTINGS_FIELDS,
-    ),
+    )),
     paged(op("GET", "/api/orgs/{slug}/rules", "Review rules", Member, 200)),
-    with(
+    closed(with(
         op(
             "POST",
             "/api/orgs/{slug}/rules",
@@ -322,10 +329,10 @@ pub const OPS: &[Op] = &[
             Member,
             201,
         ),
-        RULE_FIELDS,
-    ),
+        NEW_RULE,
+    )),
     op("GET", "/api/orgs/{slug}/rules/{id}", "One review rule", Member, 200),
-    with(
+    closed(with(
         op(
             "PATCH",
             "/api/orgs/{slug}/rules/{id}",
@@ -333,8 +340,8 @@ pub const OPS: &[Op] = &[
             Member,
             200,
         ),
-        RULE_FIELDS,
-    ),
+        RULE_CHANGE,
+    )),
     op(
         "DELETE",
         "/api/orgs/{slug}/rules/{id}",
@@ -378,7 +385,7 @@ pub const OPS: &[Op] = &[
             Person,
             201,
         ),
-        &[("email", "string", true), ("role", "string", true)],
+        &[("email", s::email, true), ("role", s::assignable_role, true)],
     ),
     paged(op(
         "GET",
@@ -416,7 +423,7 @@ pub const OPS: &[Op] = &[
             Public,
             200,
         ),
-        &[("token", "string", true), ("password", "string", false)],
+        &[("token", s::link_token, true), ("password", s::password, false)],
     ),
     paged(op(
         "GET",
@@ -434,10 +441,10 @@ pub const OPS: &[Op] = &[
             201,
         ),
         &[
-            ("provider", "string", true),
-            ("fullName", "string", false),
-            ("url", "string", false),
-            ("token", "string", true),
+            ("provider", s::provider, true),
+            ("fullName", s::string, true),
+            ("url", s::string, false),
+            ("token", s::access_token, true),
         ],
     ),
     op("GET", "/api/repos/{id}", "One repository", Member, 200),
@@ -456,7 +463,7 @@ pub const OPS: &[Op] = &[
             Member,
             202,
         ),
-        &[("prNumber", "integer", true), ("headSha", "string", false)],
+        &[("prNumber", s::pr_number, true), ("headSha", s::head_sha, false)],
     ),
     paged(op(
         "GET",

@@ -13,7 +13,7 @@ use crate::services::members::assignable_role;
 use crate::store::{ApiKeyRecord, OrgScope, Page, PageRequest, Store};
 
 /// Longest a key's name may be, in characters.
-const MAX_NAME_CHARS: usize = 100;
+pub const MAX_NAME_CHARS: usize = 100;
 
 /// A key to mint, as the admin asked for it (checked before the org is looked up).
 #[derive(Debug, Clone)]
