@@ -141,7 +141,8 @@ impl RepoAccess {
                     ("accept", "application/vnd.github+json".into()),
                     ("x-github-api-version", "2022-11-28".into()),
                 ];
-                let me: serde_json::Value = decode(&self.get(format!("{}/user", self.github), &headers).await?, "GitHub")?;
+                let me: serde_json::Value =
+                    decode(&self.get(format!("{}/user", self.github), &headers).await?, "GitHub")?;
                 TokenIdentity {
                     id: id(&me, "id"),
                     login: login(&me, "login"),
@@ -156,8 +157,10 @@ impl RepoAccess {
                 }
             }
             Provider::Bitbucket => {
-                let me: serde_json::Value =
-                    decode(&self.get(format!("{}/user", self.bitbucket), &[bearer()]).await?, "Bitbucket")?;
+                let me: serde_json::Value = decode(
+                    &self.get(format!("{}/user", self.bitbucket), &[bearer()]).await?,
+                    "Bitbucket",
+                )?;
                 TokenIdentity {
                     id: id(&me, "uuid").or_else(|| id(&me, "account_id")),
                     login: login(&me, "nickname"),
@@ -167,8 +170,10 @@ impl RepoAccess {
                 let organization = full_name.split('/').next().unwrap_or_default();
                 let url = format!("{}/{}/_apis/connectionData", self.azure, encode(organization));
                 let basic = STANDARD.encode(format!(":{}", token.expose_secret()));
-                let data: serde_json::Value =
-                    decode(&self.get(url, &[("authorization", format!("Basic {basic}"))]).await?, "Azure DevOps")?;
+                let data: serde_json::Value = decode(
+                    &self.get(url, &[("authorization", format!("Basic {basic}"))]).await?,
+                    "Azure DevOps",
+                )?;
                 let me = &data["authenticatedUser"];
                 TokenIdentity {
                     id: id(me, "id"),

@@ -135,9 +135,7 @@ pub fn gitlab_bot_username(username: &str) -> bool {
         u.strip_prefix(prefix)
             .and_then(|rest| rest.split_once("_bot"))
             .is_some_and(|(id, tail)| {
-                !id.is_empty()
-                    && id.bytes().all(|b| b.is_ascii_digit())
-                    && (tail.is_empty() || tail.starts_with('_'))
+                !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && (tail.is_empty() || tail.starts_with('_'))
             })
     });
     access_token_bot || u.starts_with("service_account_") || u.ends_with("-bot")
@@ -153,7 +151,14 @@ pub fn azure_service_descriptor(descriptor: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Provider;
+    use crate::events::{Normalized, normalize};
     use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn fixture(path: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/../tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
 
     fn person() -> Commenter<'static> {
         Commenter {
@@ -213,12 +218,18 @@ mod tests {
             id: Some("7".into()),
             login: Some("someone-else".into()),
         };
-        assert_eq!(refuse(body, person(), "@agnus", Some(&token)), Some("own_token_comment"));
+        assert_eq!(
+            refuse(body, person(), "@agnus", Some(&token)),
+            Some("own_token_comment")
+        );
         let by_login = TokenIdentity {
             id: None,
             login: Some("ADA".into()),
         };
-        assert_eq!(refuse(body, person(), "@agnus", Some(&by_login)), Some("own_token_comment"));
+        assert_eq!(
+            refuse(body, person(), "@agnus", Some(&by_login)),
+            Some("own_token_comment")
+        );
         let other = TokenIdentity {
             id: Some("8".into()),
             login: Some("ada".into()),
@@ -249,6 +260,46 @@ mod tests {
         assert!(azure_service_descriptor("svc.ZmJhM2I0"));
         assert!(azure_service_descriptor("s2s.NDM0"));
         assert!(!azure_service_descriptor("aad.MDAwMDAw"));
+    }
+
+    #[test]
+    fn every_provider_flags_comments_by_bots_apps_and_service_identities() {
+        let comment_of = |provider, event: &str, v: &Value| match normalize(provider, event, v.to_string().as_bytes()) {
+            Ok(Normalized::Review(e)) => e.comment.expect("a comment"),
+            other => panic!("{other:?}"),
+        };
+        // GitLab: a project access token's bot user; a person.
+        let mut note: Value = serde_json::from_slice(&fixture("gitlab/note.merge_request.json")).unwrap();
+        note["object_attributes"]["note"] = Value::from("@agnus");
+        let person = comment_of(Provider::Gitlab, "Note Hook", &note);
+        assert!(!person.author_is_bot);
+        assert_eq!(person.author_login.as_deref(), Some("root"));
+        note["user"]["username"] = Value::from("project_278964_bot_3f2a");
+        assert!(comment_of(Provider::Gitlab, "Note Hook", &note).author_is_bot);
+        // Bitbucket: an app user.
+        let mut bb: Value = serde_json::from_slice(&fixture("bitbucket/pullrequest.created.json")).unwrap();
+        bb["comment"] = serde_json::json!({"content": {"raw": "@agnus please"}});
+        bb["actor"]["type"] = Value::from("user");
+        assert!(!comment_of(Provider::Bitbucket, "pullrequest:comment_created", &bb).author_is_bot);
+        bb["actor"]["type"] = Value::from("app_user");
+        assert!(comment_of(Provider::Bitbucket, "pullrequest:comment_created", &bb).author_is_bot);
+        // Azure DevOps: a service identity's descriptor, a system comment.
+        let created: Value = serde_json::from_slice(&fixture("azure/git.pullrequest.created.json")).unwrap();
+        let mut az = serde_json::json!({
+            "eventType": "ms.vss-code.git-pullrequest-comment-event",
+            "resource": {
+                "comment": {"content": "@agnus", "commentType": "text",
+                            "author": {"id": "a1", "uniqueName": "ada@fabrikam.example", "descriptor": "aad.MDAw"}},
+                "pullRequest": created["resource"].clone()
+            }
+        });
+        let said = comment_of(Provider::Azure, "", &az);
+        assert_eq!((said.author_id.as_deref(), said.author_is_bot), (Some("a1"), false));
+        az["resource"]["comment"]["author"]["descriptor"] = Value::from("svc.ZmJh");
+        assert!(comment_of(Provider::Azure, "", &az).author_is_bot);
+        az["resource"]["comment"]["author"]["descriptor"] = Value::from("aad.MDAw");
+        az["resource"]["comment"]["commentType"] = Value::from("system");
+        assert!(comment_of(Provider::Azure, "", &az).author_is_bot);
     }
 
     proptest! {

@@ -14,10 +14,10 @@ use agnus_shared::domain::Provider;
 use agnus_shared::events::{self, Normalized, PrAction};
 use agnus_shared::queue::{self, ClaimCheck, QueuedOrg};
 use agnus_shared::reviewer::{HandOffError, Reviewer};
-use agnus_shared::trigger;
 use agnus_shared::store::{
     Conflict, NewReviewJob, Processed, QueueScope, RepoLookup, RepoRecord, ReviewJob, Store, StoreError,
 };
+use agnus_shared::trigger;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use serde::Deserialize;
 use tracing::Instrument;
@@ -245,7 +245,12 @@ async fn refuse_comment(
         login: comment.author_login.as_deref(),
         is_bot: comment.author_is_bot,
     };
-    Ok(trigger::refuse(&comment.body, who, handle, repo.token_identity.as_ref()))
+    Ok(trigger::refuse(
+        &comment.body,
+        who,
+        handle,
+        repo.token_identity.as_ref(),
+    ))
 }
 
 async fn skip(

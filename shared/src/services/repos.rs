@@ -114,7 +114,12 @@ async fn prove_access(access: &RepoAccess, provider: Provider, full_name: &str, 
 /// comments never ask for a review). A provider that does not say is no reason to refuse
 /// the connection: the engine's hidden markers still keep its own comments from
 /// triggering reviews.
-async fn learn_identity(access: &RepoAccess, provider: Provider, full_name: &str, token: &str) -> Option<TokenIdentity> {
+async fn learn_identity(
+    access: &RepoAccess,
+    provider: Provider,
+    full_name: &str,
+    token: &str,
+) -> Option<TokenIdentity> {
     let token = SecretString::from(token.to_owned());
     let mut answer = access.identity(provider, full_name, &token).await;
     if answer.is_err() {
@@ -191,7 +196,9 @@ pub async fn request_review(
     // without a head the review engine finds the PR's and ends the job
     // `skipped: already_reviewed` the same way.
     if let Some(head) = request.head_sha.as_deref()
-        && store.review_head_taken(scope, &repo.id, request.pr_number, head).await?
+        && store
+            .review_head_taken(scope, &repo.id, request.pr_number, head)
+            .await?
     {
         return Err(ApiError::Conflict {
             code: "already_reviewed",

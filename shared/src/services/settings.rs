@@ -67,7 +67,9 @@ pub async fn update_review_settings(
     require_admin(scope)?;
     let repo = repo_id(repo)?;
     if repo.is_some()
-        && let Some(field) = review_settings::ORG_ONLY_FIELDS.iter().find(|f| changes.contains_key(**f))
+        && let Some(field) = review_settings::ORG_ONLY_FIELDS
+            .iter()
+            .find(|f| changes.contains_key(**f))
     {
         return Err(ApiError::bad_request(
             "org_setting",

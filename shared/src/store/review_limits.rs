@@ -88,7 +88,9 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(se)) if matches!(se.err(), UpdateItemError::ConditionalCheckFailedException(_)) => {
+            Err(SdkError::ServiceError(se))
+                if matches!(se.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
+            {
                 Ok(())
             }
             Err(e) => Err(classify(e)),
@@ -132,7 +134,9 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(se)) if matches!(se.err(), UpdateItemError::ConditionalCheckFailedException(_)) => {
+            Err(SdkError::ServiceError(se))
+                if matches!(se.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
+            {
                 Ok(false)
             }
             Err(e) => Err(classify(e)),

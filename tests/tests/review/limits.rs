@@ -10,7 +10,11 @@ use super::*;
 impl Env {
     /// The worker's view of this env's org (as a queue message names it).
     async fn queue_scope(&self) -> QueueScope {
-        let me = self.api.call(Call::get("/api/auth/me").cookie(&self.user.cookie)).await.json();
+        let me = self
+            .api
+            .call(Call::get("/api/auth/me").cookie(&self.user.cookie))
+            .await
+            .json();
         let org = me["orgs"][0]["id"].as_str().unwrap().to_owned();
         let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
         let mut attribute = aws_lambda_events::event::sqs::SqsMessageAttribute::default();
@@ -182,14 +186,22 @@ async fn only_a_persons_mention_of_the_handle_asks_for_a_review() {
 
     // The org's handle replaces the system's; a repository's replaces the org's.
     assert_eq!(env.settings(None, json!({"mention": "@reviewer"})).await.status, 200);
-    assert_eq!(env.comment("@agnus review", person.clone()).await, Err("no_mention".into()));
+    assert_eq!(
+        env.comment("@agnus review", person.clone()).await,
+        Err("no_mention".into())
+    );
     assert_eq!(env.comment("hey @Reviewer, look", person.clone()).await, Ok(()));
     let repo_id = env.repo_id.clone();
     assert_eq!(
-        env.settings(Some(&repo_id), json!({"mention": "@repo-bot"})).await.status,
+        env.settings(Some(&repo_id), json!({"mention": "@repo-bot"}))
+            .await
+            .status,
         200
     );
-    assert_eq!(env.comment("@reviewer look", person.clone()).await, Err("no_mention".into()));
+    assert_eq!(
+        env.comment("@reviewer look", person.clone()).await,
+        Err("no_mention".into())
+    );
     assert_eq!(env.comment("@repo-bot look", person).await, Ok(()));
 }
 
@@ -269,10 +281,16 @@ async fn the_hourly_limit_and_the_monthly_budget_stop_reviews_before_the_llm() {
         .await;
     assert_eq!(usage.status, 200, "{:?}", usage.json());
     let u = usage.json()["usage"].clone();
-    assert_eq!((u["plan"].as_str(), u["tokenBudget"].as_u64()), (Some("free"), Some(1000)));
+    assert_eq!(
+        (u["plan"].as_str(), u["tokenBudget"].as_u64()),
+        (Some("free"), Some(1000))
+    );
     assert_eq!(u["tokens"], 1280);
     assert_eq!(u["budgetExhausted"], true);
-    assert_eq!((u["reviewsThisHour"].as_u64(), u["reviewsPerHour"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(
+        (u["reviewsThisHour"].as_u64(), u["reviewsPerHour"].as_u64()),
+        (Some(1), Some(2))
+    );
 }
 
 #[tokio::test]
@@ -353,5 +371,8 @@ async fn a_retry_after_a_partial_post_posts_the_stored_answer_without_asking_aga
     let summary = notes.last().unwrap()["body"]["body"].as_str().unwrap();
     assert!(summary.contains("First answer."), "{summary}");
     let job = &env.history().await[0];
-    assert_eq!((job["status"].as_str(), job["commentCount"].as_u64()), (Some("posted"), Some(2)));
+    assert_eq!(
+        (job["status"].as_str(), job["commentCount"].as_u64()),
+        (Some("posted"), Some(2))
+    );
 }
