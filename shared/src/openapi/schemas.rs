@@ -57,19 +57,20 @@ fn class_of(pred: impl Fn(char) -> bool, negate: bool) -> String {
     out
 }
 
-fn is_format(c: char) -> bool {
-    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
-    c.general_category() == GeneralCategory::Format
-}
-
-/// What `domain::display_name` refuses inside a name: control and format (Cf) characters.
+/// What `domain::display_name` refuses inside a name: control and invisible characters
+/// (`text::is_invisible`: format, default-ignorable, blank-looking).
 fn name_bad(c: char) -> bool {
-    c.is_control() || is_format(c)
+    c.is_control() || crate::text::is_invisible(c)
 }
 
 /// What `rules::RuleDescription` refuses: the same, but line breaks and tabs are text.
 fn description_bad(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t') || is_format(c)
+    (c.is_control() && c != '\n' && c != '\t') || crate::text::is_invisible(c)
+}
+
+/// What `rules::PathGlob` refuses anywhere: control and invisible characters, `<>"`.
+fn glob_bad(c: char) -> bool {
+    c.is_control() || crate::text::is_invisible(c) || matches!(c, '<' | '>' | '"')
 }
 
 struct Classes {
@@ -91,9 +92,9 @@ fn classes() -> &'static Classes {
         name_edge: class_of(|c| name_bad(c) || c.is_whitespace(), true),
         description_inner: class_of(description_bad, true),
         description_edge: class_of(|c| description_bad(c) || c.is_whitespace(), true),
-        glob_first: class_of(|c| c.is_control() || c.is_whitespace() || c == '/', true),
-        glob_inner: class_of(char::is_control, true),
-        glob_last: class_of(|c| c.is_control() || c.is_whitespace(), true),
+        glob_first: class_of(|c| glob_bad(c) || c.is_whitespace() || c == '/', true),
+        glob_inner: class_of(glob_bad, true),
+        glob_last: class_of(|c| glob_bad(c) || c.is_whitespace(), true),
     })
 }
 

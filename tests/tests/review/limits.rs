@@ -133,6 +133,26 @@ impl Env {
             .collect()
     }
 
+    /// Serves PRs 2 and 3 (each its own head), asks for a review of both, reviews them:
+    /// their outcomes, sorted.
+    async fn review_two_pull_requests(&self) -> Vec<(String, String)> {
+        for pr in [2, 3] {
+            self.standin
+                .pr(
+                    &self.repo,
+                    pr,
+                    json!({"head_sha": format!("{pr:040x}"), "base_sha": BASE}),
+                    json!([{"filename": "src/parse.rs", "status": "modified", "patch": PATCH}]),
+                )
+                .await;
+            assert_eq!(self.ask_review(pr, None).await.status, 202);
+        }
+        self.work().await;
+        let mut outcomes = self.review_all().await;
+        outcomes.sort();
+        outcomes
+    }
+
     async fn llm_calls(&self) -> usize {
         self.standin.requests_to("POST", "/chat/completions").await.len()
     }
@@ -252,20 +272,7 @@ async fn the_hourly_limit_and_the_monthly_budget_stop_reviews_before_the_llm() {
     assert_eq!(refused.status, 400, "an org setting, not a repository's");
     assert_eq!(refused.json()["error"]["code"], "org_setting");
     assert_eq!(env.settings(None, json!({"reviewsPerHour": 2})).await.status, 200);
-    for pr in [2, 3] {
-        env.standin
-            .pr(
-                &env.repo,
-                pr,
-                json!({"head_sha": format!("{pr:040x}"), "base_sha": BASE}),
-                json!([{"filename": "src/parse.rs", "status": "modified", "patch": PATCH}]),
-            )
-            .await;
-        assert_eq!(env.ask_review(pr, None).await.status, 202);
-    }
-    env.work().await;
-    let mut outcomes = env.review_all().await;
-    outcomes.sort();
+    let outcomes = env.review_two_pull_requests().await;
     assert_eq!(
         outcomes,
         [
@@ -297,20 +304,7 @@ async fn the_hourly_limit_and_the_monthly_budget_stop_reviews_before_the_llm() {
 async fn reviews_past_the_orgs_hourly_limit_are_skipped_as_rate_limited() {
     let env = setup(&[]).await;
     assert_eq!(env.settings(None, json!({"reviewsPerHour": 1})).await.status, 200);
-    for pr in [2, 3] {
-        env.standin
-            .pr(
-                &env.repo,
-                pr,
-                json!({"head_sha": format!("{pr:040x}"), "base_sha": BASE}),
-                json!([{"filename": "src/parse.rs", "status": "modified", "patch": PATCH}]),
-            )
-            .await;
-        assert_eq!(env.ask_review(pr, None).await.status, 202);
-    }
-    env.work().await;
-    let mut outcomes = env.review_all().await;
-    outcomes.sort();
+    let outcomes = env.review_two_pull_requests().await;
     assert_eq!(
         outcomes,
         [
