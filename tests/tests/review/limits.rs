@@ -38,31 +38,8 @@ impl Env {
         for (k, val) in user.as_object().unwrap() {
             v["comment"]["user"][k] = val.clone();
         }
-        let payload = serde_json::to_vec(&v).unwrap();
         let delivery = uuid::Uuid::new_v4().to_string();
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.user.secrets["github"].as_bytes()).unwrap();
-        mac.update(&payload);
-        let a = self
-            .api
-            .call(
-                Call::post(&format!("/api/webhooks/github/{}", self.user.slug))
-                    .header("content-type", "application/json")
-                    .header("x-github-event", "issue_comment")
-                    .header("x-github-delivery", &delivery)
-                    .header(
-                        "x-hub-signature-256",
-                        &format!("sha256={}", hex::encode(mac.finalize().into_bytes())),
-                    )
-                    .raw_body(payload),
-            )
-            .await;
-        assert_eq!(a.status, 202, "{:?}", a.json());
-        let report = self
-            .hooks
-            .poll_once(&InProcessWorker(self.api.worker.clone()))
-            .await
-            .unwrap();
-        assert_eq!((report.received, report.failed), (1, 0));
+        self.deliver_github("issue_comment", &v, &delivery).await;
         let scope = self.queue_scope().await;
         match self
             .api

@@ -141,7 +141,14 @@ impl Env {
         if v.get("after").is_some() {
             v["after"] = Value::from(head);
         }
-        let body = serde_json::to_vec(&v).unwrap();
+        let delivery = uuid::Uuid::new_v4().to_string();
+        self.deliver_github("pull_request", &v, &delivery).await;
+    }
+
+    /// Posts `payload` as a signed GitHub `event` delivery to this org's URL (202) and lets
+    /// the worker process it.
+    async fn deliver_github(&self, event: &str, payload: &Value, delivery: &str) {
+        let body = serde_json::to_vec(payload).unwrap();
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.user.secrets["github"].as_bytes()).unwrap();
         mac.update(&body);
         let a = self
@@ -149,8 +156,8 @@ impl Env {
             .call(
                 Call::post(&format!("/api/webhooks/github/{}", self.user.slug))
                     .header("content-type", "application/json")
-                    .header("x-github-event", "pull_request")
-                    .header("x-github-delivery", &uuid::Uuid::new_v4().to_string())
+                    .header("x-github-event", event)
+                    .header("x-github-delivery", delivery)
                     .header(
                         "x-hub-signature-256",
                         &format!("sha256={}", hex::encode(mac.finalize().into_bytes())),
