@@ -118,7 +118,7 @@ pub(crate) fn ref_path(raw: &str) -> String {
             break;
         }
     }
-    let mut out = out.replace("?.", ".").replace("!.", ".").replace("super().", "super.");
+    let mut out = out.replace("::::", "::").replace("?.", ".").replace("!.", ".").replace("super().", "super.");
     if let Some(rest) = out.strip_prefix("::") {
         out = rest.to_owned();
     }

@@ -118,7 +118,19 @@ pub(crate) fn build(tables: &Tables, crates: &HashMap<String, String>, f: u32) -
                                 bindings.named.entry(local.clone()).or_default().push(target(Some(member)));
                             }
                         }
-                        name => bindings.named.entry(local.clone()).or_default().push(target(Some(name.to_owned()))),
+                        name => {
+                            bindings.named.entry(local.clone()).or_default().push(target(Some(name.to_owned())));
+                            // Python `from pkg import mod`: the name may be a submodule.
+                            if file.lang == Lang::Python {
+                                let sep = if import.module.ends_with('.') { "" } else { "." };
+                                let module = format!("{}{sep}{name}", import.module);
+                                let files = tables.modules.python(file, &module);
+                                if !files.is_empty() {
+                                    let sub = Target::Files { files, member: None, module, importer: f };
+                                    bindings.named.entry(local.clone()).or_default().push(sub);
+                                }
+                            }
+                        }
                     }
                 }
             }

@@ -137,7 +137,8 @@ pub(crate) fn resolve(files: &[FileIndex], mode: ResolveMode) -> (Vec<Edge>, Vec
         ResolveMode::Scoped => resolver.all_edges(&mut edges),
         ResolveMode::BareNameOnly => bare_name_only(&tables, &mut edges),
     }
-    edges.sort_by_key(|e| (e.from, e.to, e.kind));
+    // The best resolution of duplicate edges wins (Local < Import < Qualified < BareName).
+    edges.sort_by_key(|e| (e.from, e.to, e.kind, e.resolution));
     edges.dedup_by_key(|e| (e.from, e.to, e.kind));
     (edges, file_edges)
 }

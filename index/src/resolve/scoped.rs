@@ -138,8 +138,10 @@ impl<'t, 'g> Resolver<'t, 'g> {
             }
         }
         if segs.len() == 1 {
-            if let Some(found) = self.lexical(q, from, segs[0]).and_then(|ids| self.locality(q, ids)) {
-                return Some(found);
+            match self.lexical(q, from, segs[0]) {
+                Some((ids, true)) => return Some((ids, Resolution::Local)),
+                Some((ids, false)) => return self.locality(q, ids),
+                None => {}
             }
         }
         let bindings = &self.bindings[from.file as usize];
@@ -229,8 +231,8 @@ impl<'t, 'g> Resolver<'t, 'g> {
 
     /// A plain name in the enclosing scopes of `from`, innermost first, up to the file's
     /// module (C#: on through the outer namespaces). Class bodies are scopes only in Java and
-    /// C# (members without `this`, including inherited ones).
-    fn lexical(&self, q: &Query, from: SymbolId, name: &str) -> Option<Vec<SymbolId>> {
+    /// C# (members without `this`, including inherited ones: then the flag is true).
+    fn lexical(&self, q: &Query, from: SymbolId, name: &str) -> Option<(Vec<SymbolId>, bool)> {
         let file = &self.t.files[from.file as usize];
         let implicit_this = matches!(file.lang, Lang::Java | Lang::CSharp);
         let module = normalize(&file.module);
@@ -242,12 +244,12 @@ impl<'t, 'g> Resolver<'t, 'g> {
                 let candidate = if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") };
                 let found = self.accept(q, self.t.qual(q.family, q.scope, &candidate));
                 if !found.is_empty() {
-                    return Some(found);
+                    return Some((found, class.is_some()));
                 }
                 if class.is_some() {
                     let found = self.member(q, q.scope, &prefix, name, false);
                     if !found.is_empty() {
-                        return Some(found);
+                        return Some((found, true));
                     }
                 }
             }
@@ -264,7 +266,7 @@ impl<'t, 'g> Resolver<'t, 'g> {
     /// Like [`Self::lexical`] for the head of a path, of any kind (a type, a module).
     fn lexical_any(&self, q: &Query, from: SymbolId, name: &str) -> Option<Vec<SymbolId>> {
         let any = Query { file: q.file, family: q.family, scope: q.scope, kind: RefKind::Call };
-        self.lexical(&any, from, name)
+        self.lexical(&any, from, name).map(|(ids, _)| ids)
     }
 
     /// What an import binding plus the rest of a path (`m` + `f` of `m.f`) stands for.
