@@ -76,7 +76,11 @@ pub fn parse_file(path: &str, source: &[u8], limits: &Limits) -> Option<FileInde
     let start = Instant::now();
     let deadline = start + Duration::from_micros(limits.max_parse_micros);
     let mut progress = |_: &tree_sitter::ParseState| {
-        if Instant::now() > deadline { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        if Instant::now() > deadline {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     };
     let options = tree_sitter::ParseOptions::new().progress_callback(&mut progress);
     let len = source.len();
