@@ -50,6 +50,7 @@ fn main() {
         }
     }
     let limits = Limits::default();
+    let cpu_start = cpu_seconds();
     let started = Instant::now();
     let files: Vec<_> = sources
         .iter()
@@ -58,6 +59,7 @@ fn main() {
     let parsed = started.elapsed();
     let graph = Graph::build(files, ResolveMode::Scoped);
     let total = started.elapsed();
+    let cpu = cpu_seconds().zip(cpu_start).map(|(end, start)| end - start);
     let encoded = graph.encode();
     let stats = graph.stats();
     let bare = Graph::build(graph.files.clone(), ResolveMode::BareNameOnly);
@@ -80,6 +82,10 @@ fn main() {
         secs,
         stats.lines as f64 / secs
     );
+    if let Some(cpu) = cpu {
+        let lines = stats.lines as f64 / cpu.max(0.01);
+        println!("parse+extract+resolve CPU time {cpu:.2} s: {lines:.0} lines/s per core");
+    }
     println!("encoded {} bytes", encoded.len());
     let mut by = std::collections::BTreeMap::new();
     for e in &graph.edges {
@@ -93,4 +99,13 @@ fn relative(root: &Path, path: &Path) -> String {
         .unwrap_or(path)
         .to_string_lossy()
         .replace('\\', "/")
+}
+
+/// User plus system CPU time of this process (Linux `/proc/self/stat`, 100 ticks a second).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = stat.rsplit_once(") ")?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }

@@ -5,7 +5,7 @@
 use tree_sitter::Node;
 
 use super::text::ref_path;
-use super::{Ctx, Def, Walk};
+use super::{Ctx, Walk};
 use crate::model::{RefKind, SymbolKind};
 
 fn type_kind(kind: &str) -> Option<SymbolKind> {
@@ -24,14 +24,7 @@ fn define_named(ctx: &mut Ctx, node: Node, kind: SymbolKind) {
     };
     let body = node.child_by_field_name("body");
     let doc = ctx.doc_above(node);
-    ctx.define(Def {
-        node,
-        name: ctx.text(name),
-        kind,
-        body,
-        doc,
-        qualified: None,
-    });
+    ctx.define_at(node, name, kind, body, doc);
 }
 
 /// The named type under generic arguments: `List<String>` → `List`.

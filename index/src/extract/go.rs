@@ -22,14 +22,7 @@ pub(crate) fn visit(ctx: &mut Ctx, node: Node) -> Walk {
             };
             let doc = ctx.doc_above(node);
             let body = node.child_by_field_name("body");
-            ctx.define(Def {
-                node,
-                name: ctx.text(name),
-                kind: SymbolKind::Function,
-                body,
-                doc,
-                qualified: None,
-            });
+            ctx.define_at(node, name, SymbolKind::Function, body, doc);
             ctx.receiver = None;
         }
         "method_declaration" => {

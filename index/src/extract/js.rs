@@ -5,7 +5,7 @@
 use tree_sitter::Node;
 
 use super::text::ref_path;
-use super::{Ctx, Def, Walk};
+use super::{Ctx, Walk};
 use crate::model::{RefKind, SymbolKind};
 
 pub(crate) fn visit(ctx: &mut Ctx, node: Node) -> Walk {
@@ -56,14 +56,7 @@ pub(crate) fn visit(ctx: &mut Ctx, node: Node) -> Walk {
     };
     let body = node.child_by_field_name("body");
     let doc = doc(ctx, node);
-    ctx.define(Def {
-        node,
-        name: ctx.text(name),
-        kind,
-        body,
-        doc,
-        qualified: None,
-    });
+    ctx.define_at(node, name, kind, body, doc);
     Walk::Descend
 }
 
@@ -91,14 +84,7 @@ fn declarator(ctx: &mut Ctx, node: Node) -> Walk {
         "arrow_function" | "function_expression" | "function" | "generator_function" if name.kind() == "identifier" => {
             let doc = doc(ctx, node);
             let body = value.child_by_field_name("body");
-            ctx.define(Def {
-                node,
-                name: ctx.text(name),
-                kind: SymbolKind::Function,
-                body,
-                doc,
-                qualified: None,
-            });
+            ctx.define_at(node, name, SymbolKind::Function, body, doc);
         }
         "call_expression" => {
             if let Some(module) = require_of(ctx, value) {
@@ -126,14 +112,7 @@ fn field(ctx: &mut Ctx, node: Node) -> Walk {
     {
         let doc = doc(ctx, node);
         let body = value.child_by_field_name("body");
-        ctx.define(Def {
-            node,
-            name: ctx.text(name),
-            kind: SymbolKind::Method,
-            body,
-            doc,
-            qualified: None,
-        });
+        ctx.define_at(node, name, SymbolKind::Method, body, doc);
     }
     Walk::Descend
 }

@@ -166,6 +166,26 @@ impl<'a> Ctx<'a> {
         index
     }
 
+    /// Records `node` named by the text of `name` (see [`Ctx::define`]).
+    pub fn define_at(
+        &mut self,
+        node: Node,
+        name: Node,
+        kind: SymbolKind,
+        body: Option<Node>,
+        doc: Option<String>,
+    ) -> u32 {
+        let name = self.text(name);
+        self.define(Def {
+            node,
+            name,
+            kind,
+            body,
+            doc,
+            qualified: None,
+        })
+    }
+
     /// Opens a scope that only qualifies names (a C# namespace block, a Rust `impl`).
     pub fn open_scope(&mut self, qual: String, owner: Option<String>) {
         let sym = if owner.is_some() { None } else { self.current() };

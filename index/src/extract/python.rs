@@ -4,7 +4,7 @@
 use tree_sitter::Node;
 
 use super::text::{bound, ref_path};
-use super::{Ctx, Def, Walk};
+use super::{Ctx, Walk};
 use crate::model::{RefKind, SymbolKind};
 
 pub(crate) fn visit(ctx: &mut Ctx, node: Node) -> Walk {
@@ -20,14 +20,7 @@ pub(crate) fn visit(ctx: &mut Ctx, node: Node) -> Walk {
                 SymbolKind::Function
             };
             let doc = body.and_then(|b| docstring(ctx, b));
-            ctx.define(Def {
-                node,
-                name: ctx.text(name),
-                kind,
-                body,
-                doc,
-                qualified: None,
-            });
+            ctx.define_at(node, name, kind, body, doc);
         }
         "class_definition" => {
             let Some(name) = node.child_by_field_name("name") else {
@@ -35,14 +28,7 @@ pub(crate) fn visit(ctx: &mut Ctx, node: Node) -> Walk {
             };
             let body = node.child_by_field_name("body");
             let doc = body.and_then(|b| docstring(ctx, b));
-            ctx.define(Def {
-                node,
-                name: ctx.text(name),
-                kind: SymbolKind::Class,
-                body,
-                doc,
-                qualified: None,
-            });
+            ctx.define_at(node, name, SymbolKind::Class, body, doc);
             if let Some(bases) = node.child_by_field_name("superclasses") {
                 let mut cursor = bases.walk();
                 for base in bases.named_children(&mut cursor) {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use tree_sitter::Node;
 
 use super::text::ref_path;
-use super::{Ctx, Def, Walk};
+use super::{Ctx, Walk};
 use crate::model::{RefKind, SymbolKind};
 
 pub(crate) fn visit(ctx: &mut Ctx, node: Node) -> Walk {
@@ -74,14 +74,7 @@ pub(crate) fn visit(ctx: &mut Ctx, node: Node) -> Walk {
     };
     let body = node.child_by_field_name("body");
     let doc = ctx.doc_above(node);
-    ctx.define(Def {
-        node,
-        name: ctx.text(name),
-        kind,
-        body,
-        doc,
-        qualified: None,
-    });
+    ctx.define_at(node, name, kind, body, doc);
     Walk::Descend
 }
 

@@ -143,6 +143,9 @@ fn limits_bound_size_signature_doc_and_time() {
     let big = "def f():\n    return 1\n".repeat(20_000);
     let file = parse_file("a.py", big.as_bytes(), &rushed).expect("python");
     assert!(file.symbols.len() < 20_000);
+    // The reused parser starts afresh after a cancelled parse.
+    let file = parse_file("b.py", b"def g():\n    pass\n", &Limits::default()).expect("python");
+    assert_eq!(file.symbols.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["g"]);
     assert_eq!(parse_file("a.txt", b"x", &Limits::default()), None);
     assert_eq!(Lang::from_path("a.txt"), None);
     // Invalid UTF-8 is read lossily.
