@@ -52,7 +52,10 @@ impl Graph {
         }
         let mut body = Vec::new();
         let limit = u64::try_from(max_decoded).unwrap_or(u64::MAX).saturating_add(1);
-        DeflateDecoder::new(compressed).take(limit).read_to_end(&mut body).map_err(|_| DecodeError::Compression)?;
+        DeflateDecoder::new(compressed)
+            .take(limit)
+            .read_to_end(&mut body)
+            .map_err(|_| DecodeError::Compression)?;
         if body.len() > max_decoded {
             return Err(DecodeError::TooLarge(max_decoded));
         }
@@ -67,12 +70,23 @@ impl Graph {
         let valid = |id: crate::SymbolId| symbols(id.file).is_some_and(|n| (id.symbol as usize) < n);
         let sorted = self.files.windows(2).all(|w| w[0].path < w[1].path);
         let parents = self.files.iter().all(|f| {
-            f.symbols.iter().all(|s| s.parent.is_none_or(|p| (p as usize) < f.symbols.len()))
-                && f.refs.iter().all(|r| r.from.is_none_or(|p| (p as usize) < f.symbols.len()))
+            f.symbols
+                .iter()
+                .all(|s| s.parent.is_none_or(|p| (p as usize) < f.symbols.len()))
+                && f.refs
+                    .iter()
+                    .all(|r| r.from.is_none_or(|p| (p as usize) < f.symbols.len()))
         });
         let edges = self.edges.iter().all(|e| valid(e.from) && valid(e.to));
-        let file_edges = self.file_edges.iter().all(|e| symbols(e.from).is_some() && symbols(e.to).is_some());
-        if sorted && parents && edges && file_edges { Ok(()) } else { Err(DecodeError::Dangling) }
+        let file_edges = self
+            .file_edges
+            .iter()
+            .all(|e| symbols(e.from).is_some() && symbols(e.to).is_some());
+        if sorted && parents && edges && file_edges {
+            Ok(())
+        } else {
+            Err(DecodeError::Dangling)
+        }
     }
 }
 
@@ -82,7 +96,11 @@ mod tests {
     use crate::{Limits, ResolveMode, parse_file};
 
     fn sample() -> Graph {
-        let a = parse_file("pkg/a.py", b"from pkg.b import g\n\ndef f():\n    \"\"\"Doc.\"\"\"\n    g()\n", &Limits::default());
+        let a = parse_file(
+            "pkg/a.py",
+            b"from pkg.b import g\n\ndef f():\n    \"\"\"Doc.\"\"\"\n    g()\n",
+            &Limits::default(),
+        );
         let b = parse_file("pkg/b.py", b"def g():\n    return 1\n", &Limits::default());
         Graph::build(vec![a.expect("python"), b.expect("python")], ResolveMode::Scoped)
     }
@@ -100,7 +118,10 @@ mod tests {
     fn decode_rejects_garbage_truncation_version_and_over_cap() {
         let bytes = sample().encode();
         assert_eq!(Graph::decode(b"", 1 << 20), Err(DecodeError::BadMagic));
-        assert_eq!(Graph::decode(b"nope, not an index", 1 << 20), Err(DecodeError::BadMagic));
+        assert_eq!(
+            Graph::decode(b"nope, not an index", 1 << 20),
+            Err(DecodeError::BadMagic)
+        );
         let mut other = bytes.clone();
         other[4] = 9;
         assert_eq!(Graph::decode(&other, 1 << 20), Err(DecodeError::Version(9)));

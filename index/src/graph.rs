@@ -96,14 +96,22 @@ fn count(n: usize) -> u32 {
 impl Graph {
     /// Sorts the files by path (the last of duplicate paths wins) and resolves their references.
     pub fn build(files: Vec<FileIndex>, mode: ResolveMode) -> Graph {
-        let mut graph = Graph { files: Vec::new(), edges: Vec::new(), file_edges: Vec::new(), mode };
+        let mut graph = Graph {
+            files: Vec::new(),
+            edges: Vec::new(),
+            file_edges: Vec::new(),
+            mode,
+        };
         graph.set_files(files);
         graph.resolve();
         graph
     }
 
     fn set_files(&mut self, files: Vec<FileIndex>) {
-        let mut by_path: BTreeMap<String, FileIndex> = std::mem::take(&mut self.files).into_iter().map(|f| (f.path.clone(), f)).collect();
+        let mut by_path: BTreeMap<String, FileIndex> = std::mem::take(&mut self.files)
+            .into_iter()
+            .map(|f| (f.path.clone(), f))
+            .collect();
         for file in files {
             by_path.insert(file.path.clone(), file);
         }
@@ -143,12 +151,17 @@ impl Graph {
 
     /// The index of the file at `path`.
     pub fn file_index(&self, path: &str) -> Option<u32> {
-        self.files.binary_search_by(|f| f.path.as_str().cmp(path)).ok().and_then(|i| u32::try_from(i).ok())
+        self.files
+            .binary_search_by(|f| f.path.as_str().cmp(path))
+            .ok()
+            .and_then(|i| u32::try_from(i).ok())
     }
 
     /// The symbols of `path` whose line range contains `line`, innermost (shortest range) first.
     pub fn find(&self, path: &str, line: u32) -> Vec<SymbolId> {
-        let Some(file) = self.file_index(path) else { return Vec::new() };
+        let Some(file) = self.file_index(path) else {
+            return Vec::new();
+        };
         let mut found: Vec<(u32, SymbolId)> = self.files[file as usize]
             .symbols
             .iter()
@@ -186,8 +199,12 @@ impl Graph {
 
     /// What `id` calls directly.
     pub fn callees(&self, id: SymbolId) -> Vec<SymbolId> {
-        let mut out: Vec<SymbolId> =
-            self.edges.iter().filter(|e| e.kind == EdgeKind::Calls && e.from == id).map(|e| e.to).collect();
+        let mut out: Vec<SymbolId> = self
+            .edges
+            .iter()
+            .filter(|e| e.kind == EdgeKind::Calls && e.from == id)
+            .map(|e| e.to)
+            .collect();
         out.dedup();
         out
     }

@@ -17,8 +17,16 @@ pub enum Lang {
 
 impl Lang {
     /// All languages, in declaration order.
-    pub const ALL: [Lang; 8] =
-        [Lang::TypeScript, Lang::Tsx, Lang::JavaScript, Lang::Python, Lang::Go, Lang::Java, Lang::CSharp, Lang::Rust];
+    pub const ALL: [Lang; 8] = [
+        Lang::TypeScript,
+        Lang::Tsx,
+        Lang::JavaScript,
+        Lang::Python,
+        Lang::Go,
+        Lang::Java,
+        Lang::CSharp,
+        Lang::Rust,
+    ];
 
     /// The language of a path, from its extension (case-insensitive); `None` when unsupported.
     /// TypeScript declaration files (`*.d.ts`) are TypeScript here; [`crate::skip_path`] skips them.
@@ -108,7 +116,19 @@ mod tests {
     #[test]
     fn names_are_stable_and_grammars_load() {
         let names: Vec<_> = Lang::ALL.iter().map(|l| l.name()).collect();
-        assert_eq!(names, ["typescript", "tsx", "javascript", "python", "go", "java", "csharp", "rust"]);
+        assert_eq!(
+            names,
+            [
+                "typescript",
+                "tsx",
+                "javascript",
+                "python",
+                "go",
+                "java",
+                "csharp",
+                "rust"
+            ]
+        );
         for lang in Lang::ALL {
             let mut parser = tree_sitter::Parser::new();
             parser.set_language(&lang.grammar()).expect("grammar ABI compatible");

@@ -69,14 +69,44 @@ pub fn parse_file(path: &str, source: &[u8], limits: &Limits) -> Option<FileInde
     if source.len() > limits.max_file_bytes || u32::try_from(source.len()).is_err() {
         return Some(empty());
     }
-    let mut parser = tree_sitter::Parser::new();
-    if parser.set_language(&lang.grammar()).is_err() {
-        return Some(empty());
-    }
+    PARSERS
+        .with(|parsers| {
+            let mut parsers = parsers.borrow_mut();
+            let slot = &mut parsers[lang as usize];
+            if slot.is_none() {
+                let mut parser = tree_sitter::Parser::new();
+                parser.set_language(&lang.grammar()).ok()?;
+                *slot = Some(parser);
+            }
+            let parser = slot.as_mut()?;
+            // A cancelled parse would otherwise resume on the next call.
+            parser.reset();
+            parse_with(parser, path, lang, source, limits)
+        })
+        .or_else(|| Some(empty()))
+}
+
+thread_local! {
+    /// One parser per language per thread, reused across files (creating one allocates its
+    /// stacks and lexer anew).
+    static PARSERS: std::cell::RefCell<[Option<tree_sitter::Parser>; 8]> = const { std::cell::RefCell::new([None, None, None, None, None, None, None, None]) };
+}
+
+fn parse_with(
+    parser: &mut tree_sitter::Parser,
+    path: &str,
+    lang: Lang,
+    source: &[u8],
+    limits: &Limits,
+) -> Option<FileIndex> {
     let start = Instant::now();
     let deadline = start + Duration::from_micros(limits.max_parse_micros);
     let mut progress = |_: &tree_sitter::ParseState| {
-        if Instant::now() > deadline { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        if Instant::now() > deadline {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     };
     let options = tree_sitter::ParseOptions::new().progress_callback(&mut progress);
     let len = source.len();
@@ -85,6 +115,6 @@ pub fn parse_file(path: &str, source: &[u8], limits: &Limits) -> Option<FileInde
         None,
         Some(options),
     );
-    let Some(tree) = tree else { return Some(empty()) };
+    let tree = tree?;
     Some(extract::extract(path, lang, source, &tree, limits, deadline))
 }

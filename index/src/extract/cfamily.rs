@@ -5,7 +5,7 @@
 use tree_sitter::Node;
 
 use super::text::ref_path;
-use super::{Ctx, Def, Walk};
+use super::{Ctx, Walk};
 use crate::model::{RefKind, SymbolKind};
 
 fn type_kind(kind: &str) -> Option<SymbolKind> {
@@ -19,15 +19,21 @@ fn type_kind(kind: &str) -> Option<SymbolKind> {
 }
 
 fn define_named(ctx: &mut Ctx, node: Node, kind: SymbolKind) {
-    let Some(name) = node.child_by_field_name("name") else { return };
+    let Some(name) = node.child_by_field_name("name") else {
+        return;
+    };
     let body = node.child_by_field_name("body");
     let doc = ctx.doc_above(node);
-    ctx.define(Def { node, name: ctx.text(name), kind, body, doc, qualified: None });
+    ctx.define_at(node, name, kind, body, doc);
 }
 
 /// The named type under generic arguments: `List<String>` → `List`.
 fn type_name(ctx: &Ctx, ty: Node) -> String {
-    let node = if ty.kind() == "generic_type" || ty.kind() == "generic_name" { ty.named_child(0).unwrap_or(ty) } else { ty };
+    let node = if ty.kind() == "generic_type" || ty.kind() == "generic_name" {
+        ty.named_child(0).unwrap_or(ty)
+    } else {
+        ty
+    };
     ref_path(&ctx.text(node))
 }
 
@@ -50,7 +56,10 @@ pub(crate) fn visit_java(ctx: &mut Ctx, node: Node) -> Walk {
     match node.kind() {
         "package_declaration" => {
             let mut cursor = node.walk();
-            if let Some(name) = node.named_children(&mut cursor).find(|c| matches!(c.kind(), "scoped_identifier" | "identifier")) {
+            if let Some(name) = node
+                .named_children(&mut cursor)
+                .find(|c| matches!(c.kind(), "scoped_identifier" | "identifier"))
+            {
                 ctx.module = ref_path(&ctx.text(name));
             }
             Walk::Skip
@@ -86,7 +95,12 @@ pub(crate) fn visit_java(ctx: &mut Ctx, node: Node) -> Walk {
         }
         "import_declaration" => {
             let text = ctx.text(node);
-            let path = text.trim().trim_start_matches("import").trim().trim_start_matches("static ").trim();
+            let path = text
+                .trim()
+                .trim_start_matches("import")
+                .trim()
+                .trim_start_matches("static ")
+                .trim();
             let path: String = path.trim_end_matches(';').split_whitespace().collect();
             let (module, names) = match path.strip_suffix(".*") {
                 Some(module) => (module.to_owned(), vec![("*".to_owned(), "*".to_owned())]),
@@ -141,10 +155,13 @@ pub(crate) fn visit_csharp(ctx: &mut Ctx, node: Node) -> Walk {
             for base in node.named_children(&mut cursor) {
                 let name = type_name(ctx, base);
                 let last = name.rsplit('.').next().unwrap_or(&name);
-                let looks_interface = last.len() > 1
-                    && last.starts_with('I')
-                    && last[1..].starts_with(|c: char| c.is_ascii_uppercase());
-                let kind = if looks_interface && !interface_decl { RefKind::Implements } else { RefKind::Inherits };
+                let looks_interface =
+                    last.len() > 1 && last.starts_with('I') && last[1..].starts_with(|c: char| c.is_ascii_uppercase());
+                let kind = if looks_interface && !interface_decl {
+                    RefKind::Implements
+                } else {
+                    RefKind::Inherits
+                };
                 ctx.reference(kind, name, Ctx::line(base));
             }
             Walk::Skip
@@ -163,7 +180,12 @@ pub(crate) fn visit_csharp(ctx: &mut Ctx, node: Node) -> Walk {
         }
         "using_directive" => {
             let text = ctx.text(node);
-            let body = text.trim().trim_start_matches("global").trim().trim_start_matches("using").trim();
+            let body = text
+                .trim()
+                .trim_start_matches("global")
+                .trim()
+                .trim_start_matches("using")
+                .trim();
             let body = body.trim_start_matches("static ").trim_end_matches(';');
             let (alias, target) = match body.split_once('=') {
                 Some((alias, target)) => (Some(alias.trim().to_owned()), target),

@@ -17,38 +17,68 @@ pub(crate) fn visit(ctx: &mut Ctx, node: Node) -> Walk {
             return Walk::Skip;
         }
         "function_declaration" => {
-            let Some(name) = node.child_by_field_name("name") else { return Walk::Descend };
+            let Some(name) = node.child_by_field_name("name") else {
+                return Walk::Descend;
+            };
             let doc = ctx.doc_above(node);
             let body = node.child_by_field_name("body");
-            ctx.define(Def { node, name: ctx.text(name), kind: SymbolKind::Function, body, doc, qualified: None });
+            ctx.define_at(node, name, SymbolKind::Function, body, doc);
             ctx.receiver = None;
         }
         "method_declaration" => {
-            let Some(name) = node.child_by_field_name("name") else { return Walk::Descend };
+            let Some(name) = node.child_by_field_name("name") else {
+                return Walk::Descend;
+            };
             let name = ctx.text(name);
             let receiver = node.child_by_field_name("receiver").and_then(|r| r.named_child(0));
-            let recv_type = receiver.and_then(|p| p.child_by_field_name("type")).map(|t| base_type(ctx, t));
-            let recv_name = receiver.and_then(|p| p.child_by_field_name("name")).map(|n| ctx.text(n));
+            let recv_type = receiver
+                .and_then(|p| p.child_by_field_name("type"))
+                .map(|t| base_type(ctx, t));
+            let recv_name = receiver
+                .and_then(|p| p.child_by_field_name("name"))
+                .map(|n| ctx.text(n));
             let doc = ctx.doc_above(node);
             let body = node.child_by_field_name("body");
             let qualified = recv_type.as_ref().map(|ty| {
-                let prefix = if ctx.module.is_empty() { String::new() } else { format!("{}.", ctx.module) };
+                let prefix = if ctx.module.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}.", ctx.module)
+                };
                 (format!("{prefix}{ty}.{name}"), ty.clone())
             });
-            ctx.define(Def { node, name, kind: SymbolKind::Method, body, doc, qualified });
+            ctx.define(Def {
+                node,
+                name,
+                kind: SymbolKind::Method,
+                body,
+                doc,
+                qualified,
+            });
             ctx.receiver = recv_name;
         }
         "type_spec" | "type_alias" => {
-            let Some(name) = node.child_by_field_name("name") else { return Walk::Descend };
+            let Some(name) = node.child_by_field_name("name") else {
+                return Walk::Descend;
+            };
             let ty = node.child_by_field_name("type");
             let kind = match ty.map(|t| t.kind()) {
                 Some("struct_type") => SymbolKind::Struct,
                 Some("interface_type") => SymbolKind::Interface,
                 _ => SymbolKind::Type,
             };
-            let anchor = node.parent().filter(|p| p.kind() == "type_declaration" && p.named_child_count() == 1);
+            let anchor = node
+                .parent()
+                .filter(|p| p.kind() == "type_declaration" && p.named_child_count() == 1);
             let doc = ctx.doc_above(anchor.unwrap_or(node));
-            ctx.define(Def { node, name: ctx.text(name), kind, body: ty, doc, qualified: None });
+            ctx.define(Def {
+                node,
+                name: ctx.text(name),
+                kind,
+                body: ty,
+                doc,
+                qualified: None,
+            });
         }
         // An embedded struct field (no name) or an embedded interface.
         "field_declaration" if node.child_by_field_name("name").is_none() => {
@@ -74,14 +104,20 @@ pub(crate) fn visit(ctx: &mut Ctx, node: Node) -> Walk {
             }
         }
         "import_spec" => {
-            let Some(path) = node.child_by_field_name("path") else { return Walk::Skip };
+            let Some(path) = node.child_by_field_name("path") else {
+                return Walk::Skip;
+            };
             let module = ctx.text(path).trim_matches(['"', '`']).to_owned();
             let local = match node.child_by_field_name("name") {
                 Some(alias) if alias.kind() == "dot" => "*".to_owned(),
                 Some(alias) => ctx.text(alias),
                 None => default_name(&module),
             };
-            let names = if local == "*" { vec![("*".to_owned(), "*".to_owned())] } else { vec![(String::new(), local)] };
+            let names = if local == "*" {
+                vec![("*".to_owned(), "*".to_owned())]
+            } else {
+                vec![(String::new(), local)]
+            };
             ctx.import(module, names, Ctx::line(node));
             return Walk::Skip;
         }

@@ -5,7 +5,7 @@
 use tree_sitter::Node;
 
 use super::text::ref_path;
-use super::{Ctx, Def, Walk};
+use super::{Ctx, Walk};
 use crate::model::{RefKind, SymbolKind};
 
 pub(crate) fn visit(ctx: &mut Ctx, node: Node) -> Walk {
@@ -46,11 +46,17 @@ pub(crate) fn visit(ctx: &mut Ctx, node: Node) -> Walk {
         }
         _ => return Walk::Descend,
     };
-    let Some(name) = node.child_by_field_name("name") else { return Walk::Descend };
-    let kind = if kind == SymbolKind::Method && !ctx.in_class() { SymbolKind::Function } else { kind };
+    let Some(name) = node.child_by_field_name("name") else {
+        return Walk::Descend;
+    };
+    let kind = if kind == SymbolKind::Method && !ctx.in_class() {
+        SymbolKind::Function
+    } else {
+        kind
+    };
     let body = node.child_by_field_name("body");
     let doc = doc(ctx, node);
-    ctx.define(Def { node, name: ctx.text(name), kind, body, doc, qualified: None });
+    ctx.define_at(node, name, kind, body, doc);
     Walk::Descend
 }
 
@@ -58,7 +64,10 @@ fn doc(ctx: &Ctx, node: Node) -> Option<String> {
     let mut anchor = node;
     while ctx.depth <= 256
         && let Some(parent) = anchor.parent()
-        && matches!(parent.kind(), "export_statement" | "lexical_declaration" | "variable_declaration")
+        && matches!(
+            parent.kind(),
+            "export_statement" | "lexical_declaration" | "variable_declaration"
+        )
     {
         anchor = parent;
     }
@@ -75,7 +84,7 @@ fn declarator(ctx: &mut Ctx, node: Node) -> Walk {
         "arrow_function" | "function_expression" | "function" | "generator_function" if name.kind() == "identifier" => {
             let doc = doc(ctx, node);
             let body = value.child_by_field_name("body");
-            ctx.define(Def { node, name: ctx.text(name), kind: SymbolKind::Function, body, doc, qualified: None });
+            ctx.define_at(node, name, SymbolKind::Function, body, doc);
         }
         "call_expression" => {
             if let Some(module) = require_of(ctx, value) {
@@ -93,7 +102,9 @@ fn declarator(ctx: &mut Ctx, node: Node) -> Walk {
 }
 
 fn field(ctx: &mut Ctx, node: Node) -> Walk {
-    let name = node.child_by_field_name("name").or_else(|| node.child_by_field_name("property"));
+    let name = node
+        .child_by_field_name("name")
+        .or_else(|| node.child_by_field_name("property"));
     let value = node.child_by_field_name("value");
     if let (Some(name), Some(value)) = (name, value)
         && matches!(value.kind(), "arrow_function" | "function_expression" | "function")
@@ -101,7 +112,7 @@ fn field(ctx: &mut Ctx, node: Node) -> Walk {
     {
         let doc = doc(ctx, node);
         let body = value.child_by_field_name("body");
-        ctx.define(Def { node, name: ctx.text(name), kind: SymbolKind::Method, body, doc, qualified: None });
+        ctx.define_at(node, name, SymbolKind::Method, body, doc);
     }
     Walk::Descend
 }
@@ -157,13 +168,19 @@ fn heritage(ctx: &mut Ctx, node: Node) -> Walk {
 fn each_type(ctx: &mut Ctx, node: Node, kind: RefKind) {
     let mut cursor = node.walk();
     for child in node.named_children(&mut cursor) {
-        let target = if child.kind() == "generic_type" { child.child_by_field_name("name").unwrap_or(child) } else { child };
+        let target = if child.kind() == "generic_type" {
+            child.child_by_field_name("name").unwrap_or(child)
+        } else {
+            child
+        };
         ctx.reference(kind, ref_path(&ctx.text(target)), Ctx::line(child));
     }
 }
 
 fn import(ctx: &mut Ctx, node: Node) -> Walk {
-    let Some(source) = node.child_by_field_name("source") else { return Walk::Skip };
+    let Some(source) = node.child_by_field_name("source") else {
+        return Walk::Skip;
+    };
     let module = unquote(&ctx.text(source));
     let mut names = Vec::new();
     let mut cursor = node.walk();
@@ -179,10 +196,17 @@ fn import(ctx: &mut Ctx, node: Node) -> Walk {
                 }
                 "named_imports" => {
                     let mut specs = part.walk();
-                    for spec in part.named_children(&mut specs).filter(|s| s.kind() == "import_specifier") {
-                        let Some(name) = spec.child_by_field_name("name") else { continue };
+                    for spec in part
+                        .named_children(&mut specs)
+                        .filter(|s| s.kind() == "import_specifier")
+                    {
+                        let Some(name) = spec.child_by_field_name("name") else {
+                            continue;
+                        };
                         let imported = unquote(&ctx.text(name));
-                        let local = spec.child_by_field_name("alias").map_or_else(|| imported.clone(), |a| ctx.text(a));
+                        let local = spec
+                            .child_by_field_name("alias")
+                            .map_or_else(|| imported.clone(), |a| ctx.text(a));
                         names.push((imported, local));
                     }
                 }
@@ -196,7 +220,9 @@ fn import(ctx: &mut Ctx, node: Node) -> Walk {
 
 /// `export * from 'm'`, `export {a as b} from 'm'` re-export (barrel files): recorded as imports.
 fn reexport(ctx: &mut Ctx, node: Node) -> Walk {
-    let Some(source) = node.child_by_field_name("source") else { return Walk::Descend };
+    let Some(source) = node.child_by_field_name("source") else {
+        return Walk::Descend;
+    };
     let module = unquote(&ctx.text(source));
     let mut names = Vec::new();
     let mut cursor = node.walk();
@@ -204,10 +230,17 @@ fn reexport(ctx: &mut Ctx, node: Node) -> Walk {
         match child.kind() {
             "export_clause" => {
                 let mut specs = child.walk();
-                for spec in child.named_children(&mut specs).filter(|s| s.kind() == "export_specifier") {
-                    let Some(name) = spec.child_by_field_name("name") else { continue };
+                for spec in child
+                    .named_children(&mut specs)
+                    .filter(|s| s.kind() == "export_specifier")
+                {
+                    let Some(name) = spec.child_by_field_name("name") else {
+                        continue;
+                    };
                     let imported = unquote(&ctx.text(name));
-                    let local = spec.child_by_field_name("alias").map_or_else(|| imported.clone(), |a| unquote(&ctx.text(a)));
+                    let local = spec
+                        .child_by_field_name("alias")
+                        .map_or_else(|| imported.clone(), |a| unquote(&ctx.text(a)));
                     names.push((imported, local));
                 }
             }

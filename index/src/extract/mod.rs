@@ -14,9 +14,9 @@ use std::time::Instant;
 
 use tree_sitter::{Node, Tree};
 
+use crate::Limits;
 use crate::lang::Lang;
 use crate::model::{FileIndex, Import, RawRef, RefKind, Symbol, SymbolKind};
-use crate::Limits;
 
 pub(crate) use go::default_name as go_default;
 pub(crate) use text::{count_lines, module_of};
@@ -82,7 +82,9 @@ impl<'a> Ctx<'a> {
     /// siblings costs tree-sitter a descent from the root, so below depth 256 (never in real
     /// code, always in adversarial input) there is no doc.
     pub fn doc_above(&self, anchor: Node) -> Option<String> {
-        (self.depth <= 256).then(|| text::preceding_comment(self.src, anchor, self.limits.max_doc_chars)).flatten()
+        (self.depth <= 256)
+            .then(|| text::preceding_comment(self.src, anchor, self.limits.max_doc_chars))
+            .flatten()
     }
 
     /// Whether the visited node is its parent's `name` (a declaration, not a reference).
@@ -91,7 +93,9 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn line(node: Node) -> u32 {
-        u32::try_from(node.start_position().row).unwrap_or(u32::MAX - 1).saturating_add(1)
+        u32::try_from(node.start_position().row)
+            .unwrap_or(u32::MAX - 1)
+            .saturating_add(1)
     }
 
     /// The innermost enclosing symbol.
@@ -101,7 +105,9 @@ impl<'a> Ctx<'a> {
 
     /// The kind of the innermost enclosing symbol.
     pub fn current_kind(&self) -> Option<SymbolKind> {
-        self.current().and_then(|i| self.symbols.get(i as usize)).map(|s| s.kind)
+        self.current()
+            .and_then(|i| self.symbols.get(i as usize))
+            .map(|s| s.kind)
     }
 
     /// Whether the innermost scope is a class-like body (so a function there is a method).
@@ -127,7 +133,11 @@ impl<'a> Ctx<'a> {
             None => (self.qualify(&def.name), None),
         };
         let owner = self.scopes.last().and_then(|s| s.owner.clone());
-        let parent = if pending.is_some() || owner.is_some() { None } else { self.current() };
+        let parent = if pending.is_some() || owner.is_some() {
+            None
+        } else {
+            self.current()
+        };
         if let Some(owner) = pending.or(owner) {
             self.pending_parents.push((index, owner));
         }
@@ -140,17 +150,52 @@ impl<'a> Ctx<'a> {
             start_line: Self::line(def.node),
             end_line: u32::try_from(end).unwrap_or(u32::MAX - 1).saturating_add(1),
             signature,
-            doc: def.doc.map(|d| text::bound(&d, self.limits.max_doc_chars)).filter(|d| !d.is_empty()),
+            doc: def
+                .doc
+                .map(|d| text::bound(&d, self.limits.max_doc_chars))
+                .filter(|d| !d.is_empty()),
             parent,
         });
-        self.scopes.push(Scope { depth: self.depth, sym: Some(index), qual: qualified, owner: None, class_like: def.kind.is_type() });
+        self.scopes.push(Scope {
+            depth: self.depth,
+            sym: Some(index),
+            qual: qualified,
+            owner: None,
+            class_like: def.kind.is_type(),
+        });
         index
+    }
+
+    /// Records `node` named by the text of `name` (see [`Ctx::define`]).
+    pub fn define_at(
+        &mut self,
+        node: Node,
+        name: Node,
+        kind: SymbolKind,
+        body: Option<Node>,
+        doc: Option<String>,
+    ) -> u32 {
+        let name = self.text(name);
+        self.define(Def {
+            node,
+            name,
+            kind,
+            body,
+            doc,
+            qualified: None,
+        })
     }
 
     /// Opens a scope that only qualifies names (a C# namespace block, a Rust `impl`).
     pub fn open_scope(&mut self, qual: String, owner: Option<String>) {
         let sym = if owner.is_some() { None } else { self.current() };
-        self.scopes.push(Scope { depth: self.depth, sym, qual, owner, class_like: true });
+        self.scopes.push(Scope {
+            depth: self.depth,
+            sym,
+            qual,
+            owner,
+            class_like: true,
+        });
     }
 
     /// The qualified name a child of the current scope would get.
@@ -164,7 +209,12 @@ impl<'a> Ctx<'a> {
             return;
         }
         if self.seen.insert((kind, name.clone(), from)) {
-            self.refs.push(RawRef { kind, name, line, from: Some(from) });
+            self.refs.push(RawRef {
+                kind,
+                name,
+                line,
+                from: Some(from),
+            });
         }
     }
 
@@ -182,7 +232,10 @@ impl<'a> Ctx<'a> {
     /// Resolves pending parents and references against the file's top-level types.
     fn finish(&mut self) {
         let find = |symbols: &[Symbol], name: &str| {
-            symbols.iter().position(|s| s.kind.is_type() && s.name == name).and_then(|i| u32::try_from(i).ok())
+            symbols
+                .iter()
+                .position(|s| s.kind.is_type() && s.name == name)
+                .and_then(|i| u32::try_from(i).ok())
         };
         for (index, owner) in std::mem::take(&mut self.pending_parents) {
             let parent = find(&self.symbols, &owner);
@@ -194,7 +247,12 @@ impl<'a> Ctx<'a> {
             if let Some(from) = find(&self.symbols, &ty)
                 && self.seen.insert((kind, name.clone(), from))
             {
-                self.refs.push(RawRef { kind, name, line, from: Some(from) });
+                self.refs.push(RawRef {
+                    kind,
+                    name,
+                    line,
+                    from: Some(from),
+                });
             }
         }
     }
@@ -245,7 +303,7 @@ pub(crate) fn extract<'a>(
     let mut visited = 0u32;
     'walk: loop {
         visited = visited.wrapping_add(1);
-        if visited % 4096 == 0 && Instant::now() > deadline {
+        if visited.is_multiple_of(4096) && Instant::now() > deadline {
             break;
         }
         let node = cursor.node();

@@ -4,23 +4,31 @@
 use tree_sitter::Node;
 
 use super::text::{bound, ref_path};
-use super::{Ctx, Def, Walk};
+use super::{Ctx, Walk};
 use crate::model::{RefKind, SymbolKind};
 
 pub(crate) fn visit(ctx: &mut Ctx, node: Node) -> Walk {
     match node.kind() {
         "function_definition" => {
-            let Some(name) = node.child_by_field_name("name") else { return Walk::Descend };
+            let Some(name) = node.child_by_field_name("name") else {
+                return Walk::Descend;
+            };
             let body = node.child_by_field_name("body");
-            let kind = if ctx.in_class() { SymbolKind::Method } else { SymbolKind::Function };
+            let kind = if ctx.in_class() {
+                SymbolKind::Method
+            } else {
+                SymbolKind::Function
+            };
             let doc = body.and_then(|b| docstring(ctx, b));
-            ctx.define(Def { node, name: ctx.text(name), kind, body, doc, qualified: None });
+            ctx.define_at(node, name, kind, body, doc);
         }
         "class_definition" => {
-            let Some(name) = node.child_by_field_name("name") else { return Walk::Descend };
+            let Some(name) = node.child_by_field_name("name") else {
+                return Walk::Descend;
+            };
             let body = node.child_by_field_name("body");
             let doc = body.and_then(|b| docstring(ctx, b));
-            ctx.define(Def { node, name: ctx.text(name), kind: SymbolKind::Class, body, doc, qualified: None });
+            ctx.define_at(node, name, SymbolKind::Class, body, doc);
             if let Some(bases) = node.child_by_field_name("superclasses") {
                 let mut cursor = bases.walk();
                 for base in bases.named_children(&mut cursor) {
@@ -40,8 +48,14 @@ pub(crate) fn visit(ctx: &mut Ctx, node: Node) -> Walk {
             for child in node.children_by_field_name("name", &mut cursor) {
                 let (module, local) = match child.kind() {
                     "aliased_import" => {
-                        let module = child.child_by_field_name("name").map(|n| ctx.text(n)).unwrap_or_default();
-                        let alias = child.child_by_field_name("alias").map(|n| ctx.text(n)).unwrap_or_default();
+                        let module = child
+                            .child_by_field_name("name")
+                            .map(|n| ctx.text(n))
+                            .unwrap_or_default();
+                        let alias = child
+                            .child_by_field_name("alias")
+                            .map(|n| ctx.text(n))
+                            .unwrap_or_default();
                         (module, alias)
                     }
                     _ => (ctx.text(child), ctx.text(child)),
@@ -51,14 +65,23 @@ pub(crate) fn visit(ctx: &mut Ctx, node: Node) -> Walk {
             return Walk::Skip;
         }
         "import_from_statement" => {
-            let module = node.child_by_field_name("module_name").map(|n| ctx.text(n)).unwrap_or_default();
+            let module = node
+                .child_by_field_name("module_name")
+                .map(|n| ctx.text(n))
+                .unwrap_or_default();
             let mut names = Vec::new();
             let mut cursor = node.walk();
             for child in node.children_by_field_name("name", &mut cursor) {
                 names.push(match child.kind() {
                     "aliased_import" => (
-                        child.child_by_field_name("name").map(|n| ctx.text(n)).unwrap_or_default(),
-                        child.child_by_field_name("alias").map(|n| ctx.text(n)).unwrap_or_default(),
+                        child
+                            .child_by_field_name("name")
+                            .map(|n| ctx.text(n))
+                            .unwrap_or_default(),
+                        child
+                            .child_by_field_name("alias")
+                            .map(|n| ctx.text(n))
+                            .unwrap_or_default(),
                     ),
                     _ => (ctx.text(child), ctx.text(child)),
                 });
@@ -82,7 +105,9 @@ fn docstring(ctx: &Ctx, body: Node) -> Option<String> {
         return None;
     }
     let string = first.named_child(0).filter(|s| s.kind() == "string")?;
-    let end = string.end_byte().min(string.start_byte() + ctx.limits.max_doc_chars * 4 + 16);
+    let end = string
+        .end_byte()
+        .min(string.start_byte() + ctx.limits.max_doc_chars * 4 + 16);
     let raw = super::text::slice(ctx.src, string.start_byte(), end);
     let raw = raw.trim_start_matches(|c: char| c.is_ascii_alphabetic());
     let inner = raw.trim_start_matches(['"', '\'']).trim_end_matches(['"', '\'']);

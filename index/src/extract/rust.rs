@@ -7,13 +7,17 @@ use std::collections::BTreeMap;
 use tree_sitter::Node;
 
 use super::text::ref_path;
-use super::{Ctx, Def, Walk};
+use super::{Ctx, Walk};
 use crate::model::{RefKind, SymbolKind};
 
 pub(crate) fn visit(ctx: &mut Ctx, node: Node) -> Walk {
     let kind = match node.kind() {
         "function_item" | "function_signature_item" => {
-            if ctx.in_class() { SymbolKind::Method } else { SymbolKind::Function }
+            if ctx.in_class() {
+                SymbolKind::Method
+            } else {
+                SymbolKind::Function
+            }
         }
         "struct_item" | "union_item" => SymbolKind::Struct,
         "enum_item" => SymbolKind::Enum,
@@ -23,13 +27,19 @@ pub(crate) fn visit(ctx: &mut Ctx, node: Node) -> Walk {
         "trait_bounds" if ctx.current_kind() == Some(SymbolKind::Trait) && ctx.field == Some("bounds") => {
             let mut cursor = node.walk();
             for bound in node.named_children(&mut cursor) {
-                let target = if bound.kind() == "generic_type" { bound.named_child(0).unwrap_or(bound) } else { bound };
+                let target = if bound.kind() == "generic_type" {
+                    bound.named_child(0).unwrap_or(bound)
+                } else {
+                    bound
+                };
                 ctx.reference(RefKind::Inherits, ref_path(&ctx.text(target)), Ctx::line(bound));
             }
             return Walk::Skip;
         }
         "impl_item" => {
-            let Some(ty) = node.child_by_field_name("type") else { return Walk::Descend };
+            let Some(ty) = node.child_by_field_name("type") else {
+                return Walk::Descend;
+            };
             let ty = type_base(ctx, ty);
             if let Some(tr) = node.child_by_field_name("trait") {
                 let tr = type_base(ctx, tr);
@@ -59,10 +69,12 @@ pub(crate) fn visit(ctx: &mut Ctx, node: Node) -> Walk {
         }
         _ => return Walk::Descend,
     };
-    let Some(name) = node.child_by_field_name("name") else { return Walk::Descend };
+    let Some(name) = node.child_by_field_name("name") else {
+        return Walk::Descend;
+    };
     let body = node.child_by_field_name("body");
     let doc = ctx.doc_above(node);
-    ctx.define(Def { node, name: ctx.text(name), kind, body, doc, qualified: None });
+    ctx.define_at(node, name, kind, body, doc);
     Walk::Descend
 }
 
@@ -87,7 +99,11 @@ fn type_base(ctx: &Ctx, ty: Node) -> String {
 }
 
 fn join(prefix: &str, path: &str) -> String {
-    if prefix.is_empty() { path.to_owned() } else { format!("{prefix}::{path}") }
+    if prefix.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{prefix}::{path}")
+    }
 }
 
 /// Expands a `use` tree (explicit stack) into one import per module: `use a::{b, c as d,
@@ -101,20 +117,30 @@ fn use_tree(ctx: &mut Ctx, argument: Node, line: u32) {
         }
         match node.kind() {
             "use_as_clause" => {
-                let (Some(path), Some(alias)) = (node.child_by_field_name("path"), node.child_by_field_name("alias")) else {
+                let (Some(path), Some(alias)) = (node.child_by_field_name("path"), node.child_by_field_name("alias"))
+                else {
                     continue;
                 };
                 let full = join(&prefix, &ref_path(&ctx.text(path)));
                 let full = full.strip_suffix("::self").map(str::to_owned).unwrap_or(full);
                 let (module, name) = full.rsplit_once("::").unwrap_or(("", &full));
-                groups.entry(module.to_owned()).or_default().push((name.to_owned(), ctx.text(alias)));
+                groups
+                    .entry(module.to_owned())
+                    .or_default()
+                    .push((name.to_owned(), ctx.text(alias)));
             }
             "use_wildcard" => {
                 let path = node.named_child(0).map(|p| ref_path(&ctx.text(p))).unwrap_or_default();
-                groups.entry(join(&prefix, &path)).or_default().push(("*".to_owned(), "*".to_owned()));
+                groups
+                    .entry(join(&prefix, &path))
+                    .or_default()
+                    .push(("*".to_owned(), "*".to_owned()));
             }
             "scoped_use_list" => {
-                let path = node.child_by_field_name("path").map(|p| ref_path(&ctx.text(p))).unwrap_or_default();
+                let path = node
+                    .child_by_field_name("path")
+                    .map(|p| ref_path(&ctx.text(p)))
+                    .unwrap_or_default();
                 let prefix = join(&prefix, &path);
                 if let Some(list) = node.child_by_field_name("list") {
                     let mut cursor = list.walk();
@@ -129,8 +155,14 @@ fn use_tree(ctx: &mut Ctx, argument: Node, line: u32) {
                 let full = join(&prefix, &ref_path(&ctx.text(node)));
                 let full = full.strip_suffix("::self").map(str::to_owned).unwrap_or(full);
                 match full.rsplit_once("::") {
-                    Some((module, name)) => groups.entry(module.to_owned()).or_default().push((name.to_owned(), name.to_owned())),
-                    None => groups.entry(full.clone()).or_default().push((String::new(), full.clone())),
+                    Some((module, name)) => groups
+                        .entry(module.to_owned())
+                        .or_default()
+                        .push((name.to_owned(), name.to_owned())),
+                    None => groups
+                        .entry(full.clone())
+                        .or_default()
+                        .push((String::new(), full.clone())),
                 }
             }
             _ => {}

@@ -32,7 +32,9 @@ pub(crate) fn signature(src: &[u8], node: Node, body: Option<Node>, max: usize) 
     let start = node.start_byte();
     let mut end = body.map_or(node.end_byte(), |b| b.start_byte()).max(start);
     if body.is_none()
-        && let Some(nl) = src.get(start..end.min(src.len())).and_then(|s| s.iter().position(|&b| b == b'\n'))
+        && let Some(nl) = src
+            .get(start..end.min(src.len()))
+            .and_then(|s| s.iter().position(|&b| b == b'\n'))
     {
         end = start + nl;
     }
@@ -84,7 +86,11 @@ pub(crate) fn preceding_comment(src: &[u8], node: Node, max: usize) -> Option<St
         if !prev.kind().contains("comment") || prev.end_position().row + 1 < next_row || parts.len() >= 64 {
             break;
         }
-        let text = slice(src, prev.start_byte(), prev.end_byte().min(prev.start_byte() + max * 4 + 16));
+        let text = slice(
+            src,
+            prev.start_byte(),
+            prev.end_byte().min(prev.start_byte() + max * 4 + 16),
+        );
         budget += text.len();
         parts.push(strip_comment(&text));
         next_row = prev.start_position().row;
@@ -118,18 +124,29 @@ pub(crate) fn ref_path(raw: &str) -> String {
             break;
         }
     }
-    let mut out = out.replace("::::", "::").replace("?.", ".").replace("!.", ".").replace("super().", "super.");
+    let mut out = out
+        .replace("::::", "::")
+        .replace("?.", ".")
+        .replace("!.", ".")
+        .replace("super().", "super.");
     if let Some(rest) = out.strip_prefix("::") {
         out = rest.to_owned();
     }
     let plain = |s: &str| {
-        !s.is_empty() && s.len() <= 200 && s.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '$' | '.' | ':' | '#'))
+        !s.is_empty()
+            && s.len() <= 200
+            && s.chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '$' | '.' | ':' | '#'))
     };
     if plain(&out) && !out.ends_with('.') && !out.ends_with(':') {
         return out;
     }
     let last = out.rsplit(['.', ':', ')', ']', '(']).next().unwrap_or("");
-    if plain(last) { format!("?.{last}") } else { "?".to_owned() }
+    if plain(last) {
+        format!("?.{last}")
+    } else {
+        "?".to_owned()
+    }
 }
 
 /// The module a file's path implies (languages that declare theirs — Go, Java, C# — start
@@ -154,7 +171,11 @@ pub(crate) fn module_of(path: &str, lang: Lang) -> String {
             };
             let mut parts = vec!["crate".to_owned()];
             for (i, seg) in below.iter().enumerate() {
-                let seg = if i + 1 == below.len() { stem(seg) } else { (*seg).to_owned() };
+                let seg = if i + 1 == below.len() {
+                    stem(seg)
+                } else {
+                    (*seg).to_owned()
+                };
                 let root = i + 1 == below.len() && (seg == "mod" || (i == 0 && (seg == "lib" || seg == "main")));
                 if !root && !seg.is_empty() {
                     parts.push(seg);

@@ -11,7 +11,12 @@ use crate::model::FileIndex;
 pub(crate) enum Target {
     /// The files of a module; `member` is the imported name (`None`: the module itself).
     /// `module` and `importer` let Python try `module.member` as a submodule.
-    Files { files: Vec<u32>, member: Option<String>, module: String, importer: u32 },
+    Files {
+        files: Vec<u32>,
+        member: Option<String>,
+        module: String,
+        importer: u32,
+    },
     /// A qualified path, `.`-separated, in a scope ([`super::scope_of`]).
     Path { scope: String, path: String },
 }
@@ -61,7 +66,11 @@ pub(crate) fn rust_paths(file: &FileIndex, crates: &HashMap<String, String>, pat
             let mut out = Vec::new();
             if let Some(other) = crates.get(first) {
                 let rest: Vec<&str> = segments[1..].to_vec();
-                let qualified = if rest.is_empty() { "crate".to_owned() } else { format!("crate.{}", rest.join(".")) };
+                let qualified = if rest.is_empty() {
+                    "crate".to_owned()
+                } else {
+                    format!("crate.{}", rest.join("."))
+                };
                 out.push((other.clone(), qualified));
             }
             out.push((scope, format!("{}.{path}", base.join("."))));
@@ -80,7 +89,12 @@ fn join(a: &str, b: &str) -> String {
 /// The member a JS default import stands for: a top-level symbol named like the local
 /// binding, else the file's only top-level symbol.
 fn default_member(file: &FileIndex, local: &str) -> Option<String> {
-    let top: Vec<&str> = file.symbols.iter().filter(|s| s.parent.is_none()).map(|s| s.name.as_str()).collect();
+    let top: Vec<&str> = file
+        .symbols
+        .iter()
+        .filter(|s| s.parent.is_none())
+        .map(|s| s.name.as_str())
+        .collect();
     if top.contains(&local) {
         return Some(local.to_owned());
     }
@@ -104,7 +118,12 @@ pub(crate) fn build(tables: &Tables, crates: &HashMap<String, String>, f: u32) -
                     && let Some(&first) = files.first()
                 {
                     let declared = &tables.files[first as usize].module;
-                    if !declared.is_empty() && import.names.iter().all(|(_, local)| local == &crate::extract::go_default(&import.module)) {
+                    if !declared.is_empty()
+                        && import
+                            .names
+                            .iter()
+                            .all(|(_, local)| local == &crate::extract::go_default(&import.module))
+                    {
                         bindings.named.entry(declared.clone()).or_default().push(target(None));
                     }
                 }
@@ -113,20 +132,35 @@ pub(crate) fn build(tables: &Tables, crates: &HashMap<String, String>, f: u32) -
                         "" => bindings.named.entry(local.clone()).or_default().push(target(None)),
                         "*" => bindings.wildcards.push(target(None)),
                         "default" if file.lang != Lang::Python => {
-                            let member = files.first().and_then(|&t| default_member(&tables.files[t as usize], local));
+                            let member = files
+                                .first()
+                                .and_then(|&t| default_member(&tables.files[t as usize], local));
                             if let Some(member) = member {
-                                bindings.named.entry(local.clone()).or_default().push(target(Some(member)));
+                                bindings
+                                    .named
+                                    .entry(local.clone())
+                                    .or_default()
+                                    .push(target(Some(member)));
                             }
                         }
                         name => {
-                            bindings.named.entry(local.clone()).or_default().push(target(Some(name.to_owned())));
+                            bindings
+                                .named
+                                .entry(local.clone())
+                                .or_default()
+                                .push(target(Some(name.to_owned())));
                             // Python `from pkg import mod`: the name may be a submodule.
                             if file.lang == Lang::Python {
                                 let sep = if import.module.ends_with('.') { "" } else { "." };
                                 let module = format!("{}{sep}{name}", import.module);
                                 let files = tables.modules.python(file, &module);
                                 if !files.is_empty() {
-                                    let sub = Target::Files { files, member: None, module, importer: f };
+                                    let sub = Target::Files {
+                                        files,
+                                        member: None,
+                                        module,
+                                        importer: f,
+                                    };
                                     bindings.named.entry(local.clone()).or_default().push(sub);
                                 }
                             }
@@ -145,12 +179,18 @@ pub(crate) fn build(tables: &Tables, crates: &HashMap<String, String>, f: u32) -
                         let path = match imported.as_str() {
                             "" => base.clone(),
                             "*" => {
-                                bindings.wildcards.push(Target::Path { scope: scope.clone(), path: base.clone() });
+                                bindings.wildcards.push(Target::Path {
+                                    scope: scope.clone(),
+                                    path: base.clone(),
+                                });
                                 continue;
                             }
                             name => join(&base, name),
                         };
-                        bindings.named.entry(local.clone()).or_default().push(Target::Path { scope: scope.clone(), path });
+                        bindings.named.entry(local.clone()).or_default().push(Target::Path {
+                            scope: scope.clone(),
+                            path,
+                        });
                     }
                 }
             }

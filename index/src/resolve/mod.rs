@@ -29,7 +29,11 @@ pub(crate) fn key(family: u8, scope: &str, qualified: &str) -> String {
 
 /// `a::b:c` → `a.b.c`.
 pub(crate) fn normalize(qualified: &str) -> String {
-    if qualified.contains(':') { qualified.replace("::", ".").replace(':', ".") } else { qualified.to_owned() }
+    if qualified.contains(':') {
+        qualified.replace("::", ".").replace(':', ".")
+    } else {
+        qualified.to_owned()
+    }
 }
 
 /// The scope of a file's qualified names: the crate directory (above `src/`) for Rust, the
@@ -89,10 +93,21 @@ impl<'g> Tables<'g> {
             let scope = scope_of(file);
             let mut namespaces = vec![normalize(&file.module)];
             for (s, symbol) in file.symbols.iter().enumerate() {
-                let id = SymbolId { file: f, symbol: s as u32 };
+                let id = SymbolId {
+                    file: f,
+                    symbol: s as u32,
+                };
                 let qualified = normalize(&symbol.qualified);
-                tables.by_qual.entry(key(family, scope, &qualified)).or_default().push(id);
-                tables.by_name.entry((family, symbol.name.as_str())).or_default().push(id);
+                tables
+                    .by_qual
+                    .entry(key(family, scope, &qualified))
+                    .or_default()
+                    .push(id);
+                tables
+                    .by_name
+                    .entry((family, symbol.name.as_str()))
+                    .or_default()
+                    .push(id);
                 if let Some((ns, _)) = qualified.rsplit_once('.') {
                     namespaces.push(ns.to_owned());
                 }
@@ -110,7 +125,9 @@ impl<'g> Tables<'g> {
     }
 
     pub fn qual(&self, family: u8, scope: &str, qualified: &str) -> &[SymbolId] {
-        self.by_qual.get(&key(family, scope, qualified)).map_or(&[], Vec::as_slice)
+        self.by_qual
+            .get(&key(family, scope, qualified))
+            .map_or(&[], Vec::as_slice)
     }
 
     pub fn sym(&self, id: SymbolId) -> &'g crate::model::Symbol {
@@ -153,10 +170,20 @@ fn bare_name_only(tables: &Tables, edges: &mut Vec<Edge>) {
     for (f, file) in tables.files.iter().enumerate() {
         for r in &file.refs {
             let Some(from) = r.from else { continue };
-            let from = SymbolId { file: f as u32, symbol: from };
-            let Some(targets) = tables.by_name.get(&(file.lang.family(), short(&r.name))) else { continue };
+            let from = SymbolId {
+                file: f as u32,
+                symbol: from,
+            };
+            let Some(targets) = tables.by_name.get(&(file.lang.family(), short(&r.name))) else {
+                continue;
+            };
             for &to in targets.iter().filter(|&&t| accepts(r.kind, tables.sym(t).kind)) {
-                edges.push(Edge { from, to, kind: edge_kind(r.kind), resolution: Resolution::BareName });
+                edges.push(Edge {
+                    from,
+                    to,
+                    kind: edge_kind(r.kind),
+                    resolution: Resolution::BareName,
+                });
             }
         }
     }

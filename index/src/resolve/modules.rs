@@ -27,8 +27,12 @@ pub(crate) fn dir_of(path: &str) -> &str {
 
 impl<'g> Modules<'g> {
     pub fn new(files: &'g [FileIndex]) -> Self {
-        let mut modules =
-            Modules { py_suffix: HashMap::new(), py_exact: HashMap::new(), paths: HashMap::new(), go_dirs: HashMap::new() };
+        let mut modules = Modules {
+            py_suffix: HashMap::new(),
+            py_exact: HashMap::new(),
+            paths: HashMap::new(),
+            go_dirs: HashMap::new(),
+        };
         for (i, file) in files.iter().enumerate() {
             let i = i as u32;
             modules.paths.insert(file.path.as_str(), i);
@@ -93,7 +97,10 @@ impl<'g> Modules<'g> {
         if !rest.is_empty() {
             package.extend(rest.split('.'));
         }
-        self.py_exact.get(package.join(".").as_str()).cloned().unwrap_or_default()
+        self.py_exact
+            .get(package.join(".").as_str())
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// `./x` / `../x` against the importing file's directory; `@/x` and `~/x` as `src/x`;
@@ -110,14 +117,21 @@ impl<'g> Modules<'g> {
         if let Some(&i) = self.paths.get(joined.as_str()) {
             return Some(i);
         }
-        let stem = joined.strip_suffix(".js").or_else(|| joined.strip_suffix(".jsx")).unwrap_or(&joined);
+        let stem = joined
+            .strip_suffix(".js")
+            .or_else(|| joined.strip_suffix(".jsx"))
+            .unwrap_or(&joined);
         for ext in JS_EXTENSIONS {
             if let Some(&i) = self.paths.get(format!("{stem}{ext}").as_str()) {
                 return Some(i);
             }
         }
         for ext in JS_EXTENSIONS {
-            let index = if joined.is_empty() { format!("index{ext}") } else { format!("{joined}/index{ext}") };
+            let index = if joined.is_empty() {
+                format!("index{ext}")
+            } else {
+                format!("{joined}/index{ext}")
+            };
             if let Some(&i) = self.paths.get(index.as_str()) {
                 return Some(i);
             }
@@ -164,12 +178,20 @@ mod tests {
     use crate::{Limits, parse_file};
 
     fn files(paths: &[&str]) -> Vec<FileIndex> {
-        paths.iter().map(|p| parse_file(p, b"", &Limits::default()).expect("supported")).collect()
+        paths
+            .iter()
+            .map(|p| parse_file(p, b"", &Limits::default()).expect("supported"))
+            .collect()
     }
 
     #[test]
     fn python_modules_absolute_suffix_and_relative() {
-        let fs = files(&["src/pkg/__init__.py", "src/pkg/util.py", "src/pkg/sub/deep.py", "other/util.py"]);
+        let fs = files(&[
+            "src/pkg/__init__.py",
+            "src/pkg/util.py",
+            "src/pkg/sub/deep.py",
+            "other/util.py",
+        ]);
         let m = Modules::new(&fs);
         assert_eq!(m.python(&fs[2], "pkg.util"), vec![1]);
         assert_eq!(m.python(&fs[2], "pkg"), vec![0]);
@@ -194,7 +216,12 @@ mod tests {
 
     #[test]
     fn go_import_paths_map_to_directories() {
-        let fs = files(&["internal/auth/auth.go", "internal/auth/token.go", "cmd/main.go", "errors/e.go"]);
+        let fs = files(&[
+            "internal/auth/auth.go",
+            "internal/auth/token.go",
+            "cmd/main.go",
+            "errors/e.go",
+        ]);
         let m = Modules::new(&fs);
         assert_eq!(m.go("github.com/acme/proj/internal/auth"), vec![0, 1]);
         assert_eq!(m.go("errors"), vec![3]);

@@ -33,22 +33,39 @@ struct Query<'r> {
 impl<'t, 'g> Resolver<'t, 'g> {
     pub fn new(t: &'t Tables<'g>) -> Self {
         let crates = bindings::rust_crates(t.files);
-        let bindings = (0..t.files.len() as u32).map(|f| bindings::build(t, &crates, f)).collect();
-        Resolver { t, bindings, bases: HashMap::new(), crates }
+        let bindings = (0..t.files.len() as u32)
+            .map(|f| bindings::build(t, &crates, f))
+            .collect();
+        Resolver {
+            t,
+            bindings,
+            bases: HashMap::new(),
+            crates,
+        }
     }
 
     /// The files `f`'s imports resolve to.
     pub fn file_targets(&self, f: u32) -> Vec<u32> {
         let mut out = Vec::new();
         let family = self.t.files[f as usize].lang.family();
-        let targets = self.bindings[f as usize].named.values().flatten().chain(&self.bindings[f as usize].wildcards);
+        let targets = self.bindings[f as usize]
+            .named
+            .values()
+            .flatten()
+            .chain(&self.bindings[f as usize].wildcards);
         for target in targets {
             match target {
                 Target::Files { files, .. } => out.extend(files),
                 Target::Path { scope, path } => {
                     let symbols = self.t.qual(family, scope, path);
                     if symbols.is_empty() {
-                        out.extend(self.t.ns_files.get(&super::key(family, scope, path)).into_iter().flatten());
+                        out.extend(
+                            self.t
+                                .ns_files
+                                .get(&super::key(family, scope, path))
+                                .into_iter()
+                                .flatten(),
+                        );
                     } else {
                         out.extend(symbols.iter().map(|s| s.file));
                     }
@@ -70,8 +87,13 @@ impl<'t, 'g> Resolver<'t, 'g> {
                         continue;
                     }
                     let Some(from) = r.from else { continue };
-                    let from = SymbolId { file: f as u32, symbol: from };
-                    let Some((targets, resolution)) = self.resolve(from, r) else { continue };
+                    let from = SymbolId {
+                        file: f as u32,
+                        symbol: from,
+                    };
+                    let Some((targets, resolution)) = self.resolve(from, r) else {
+                        continue;
+                    };
                     for to in targets {
                         if heritage && to == from {
                             continue;
@@ -79,7 +101,12 @@ impl<'t, 'g> Resolver<'t, 'g> {
                         if heritage {
                             self.bases.entry(from).or_default().push(to);
                         }
-                        edges.push(Edge { from, to, kind: edge_kind(r.kind), resolution });
+                        edges.push(Edge {
+                            from,
+                            to,
+                            kind: edge_kind(r.kind),
+                            resolution,
+                        });
                     }
                 }
             }
@@ -88,13 +115,19 @@ impl<'t, 'g> Resolver<'t, 'g> {
 
     fn resolve(&self, from: SymbolId, r: &RawRef) -> Option<(Vec<SymbolId>, Resolution)> {
         let file = &self.t.files[from.file as usize];
-        let q = Query { file: from.file, family: file.lang.family(), scope: scope_of(file), kind: r.kind };
+        let q = Query {
+            file: from.file,
+            family: file.lang.family(),
+            scope: scope_of(file),
+            kind: r.kind,
+        };
         let name = normalize(&r.name);
         let segments: Vec<&str> = name.split('.').collect();
-        if segments.iter().all(|s| !s.is_empty()) && segments[0] != "?" {
-            if let Some(found) = self.scoped(&q, from, &segments) {
-                return Some(found);
-            }
+        if segments.iter().all(|s| !s.is_empty())
+            && segments[0] != "?"
+            && let Some(found) = self.scoped(&q, from, &segments)
+        {
+            return Some(found);
         }
         let candidates: Vec<SymbolId> = self
             .t
@@ -109,7 +142,10 @@ impl<'t, 'g> Resolver<'t, 'g> {
     }
 
     fn accept(&self, q: &Query, ids: &[SymbolId]) -> Vec<SymbolId> {
-        ids.iter().copied().filter(|&id| accepts(q.kind, self.t.sym(id).kind)).collect()
+        ids.iter()
+            .copied()
+            .filter(|&id| accepts(q.kind, self.t.sym(id).kind))
+            .collect()
     }
 
     fn locality(&self, q: &Query, ids: Vec<SymbolId>) -> Option<(Vec<SymbolId>, Resolution)> {
@@ -117,7 +153,14 @@ impl<'t, 'g> Resolver<'t, 'g> {
             return None;
         }
         let local = ids.iter().all(|id| id.file == q.file);
-        Some((ids, if local { Resolution::Local } else { Resolution::Qualified }))
+        Some((
+            ids,
+            if local {
+                Resolution::Local
+            } else {
+                Resolution::Qualified
+            },
+        ))
     }
 
     fn scoped(&self, q: &Query, from: SymbolId, segs: &[&str]) -> Option<(Vec<SymbolId>, Resolution)> {
@@ -146,7 +189,9 @@ impl<'t, 'g> Resolver<'t, 'g> {
         }
         let bindings = &self.bindings[from.file as usize];
         for k in (1..=segs.len()).rev() {
-            let Some(targets) = bindings.named.get(&segs[..k].join(".")) else { continue };
+            let Some(targets) = bindings.named.get(&segs[..k].join(".")) else {
+                continue;
+            };
             let found: Vec<SymbolId> = targets.iter().flat_map(|t| self.expand(q, t, &segs[k..], 0)).collect();
             if !found.is_empty() {
                 return Some((found, Resolution::Import));
@@ -172,13 +217,19 @@ impl<'t, 'g> Resolver<'t, 'g> {
             } else {
                 vec![(q.scope.to_owned(), segs.join("."))]
             };
-            let found: Vec<SymbolId> =
-                paths.iter().flat_map(|(scope, path)| self.accept(q, self.t.qual(q.family, scope, path))).collect();
+            let found: Vec<SymbolId> = paths
+                .iter()
+                .flat_map(|(scope, path)| self.accept(q, self.t.qual(q.family, scope, path)))
+                .collect();
             if !found.is_empty() {
                 return Some((found, Resolution::Qualified));
             }
         }
-        let found: Vec<SymbolId> = bindings.wildcards.iter().flat_map(|t| self.expand(q, t, segs, 0)).collect();
+        let found: Vec<SymbolId> = bindings
+            .wildcards
+            .iter()
+            .flat_map(|t| self.expand(q, t, segs, 0))
+            .collect();
         (!found.is_empty()).then_some((found, Resolution::Import))
     }
 
@@ -191,7 +242,9 @@ impl<'t, 'g> Resolver<'t, 'g> {
         while let Some(i) = at {
             let symbol = symbols.get(i as usize)?;
             if symbol.kind == SymbolKind::Method {
-                return normalize(&symbol.qualified).rsplit_once('.').map(|(owner, _)| owner.to_owned());
+                return normalize(&symbol.qualified)
+                    .rsplit_once('.')
+                    .map(|(owner, _)| owner.to_owned());
             }
             if symbol.kind.is_type() {
                 return Some(normalize(&symbol.qualified));
@@ -241,7 +294,11 @@ impl<'t, 'g> Resolver<'t, 'g> {
             let here = self.t.qual(q.family, q.scope, &prefix);
             let class = here.iter().find(|&&id| self.t.sym(id).kind.is_type());
             if class.is_none() || implicit_this {
-                let candidate = if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") };
+                let candidate = if prefix.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{prefix}.{name}")
+                };
                 let found = self.accept(q, self.t.qual(q.family, q.scope, &candidate));
                 if !found.is_empty() {
                     return Some((found, class.is_some()));
@@ -255,7 +312,10 @@ impl<'t, 'g> Resolver<'t, 'g> {
             }
             match prefix.rsplit_once('.') {
                 Some((up, _)) if up.len() >= module.len() || file.lang == Lang::CSharp => prefix = up.to_owned(),
-                _ if !prefix.is_empty() && (module.is_empty() || file.lang == Lang::CSharp) && prefix.len() > module.len() => {
+                _ if !prefix.is_empty()
+                    && (module.is_empty() || file.lang == Lang::CSharp)
+                    && prefix.len() > module.len() =>
+                {
                     prefix = String::new()
                 }
                 _ => return None,
@@ -265,7 +325,12 @@ impl<'t, 'g> Resolver<'t, 'g> {
 
     /// Like [`Self::lexical`] for the head of a path, of any kind (a type, a module).
     fn lexical_any(&self, q: &Query, from: SymbolId, name: &str) -> Option<Vec<SymbolId>> {
-        let any = Query { file: q.file, family: q.family, scope: q.scope, kind: RefKind::Call };
+        let any = Query {
+            file: q.file,
+            family: q.family,
+            scope: q.scope,
+            kind: RefKind::Call,
+        };
         self.lexical(&any, from, name).map(|(ids, _)| ids)
     }
 
@@ -273,7 +338,11 @@ impl<'t, 'g> Resolver<'t, 'g> {
     fn expand(&self, q: &Query, target: &Target, rest: &[&str], depth: u32) -> Vec<SymbolId> {
         match target {
             Target::Path { scope, path } => {
-                let full = if rest.is_empty() { path.clone() } else { format!("{path}.{}", rest.join(".")) };
+                let full = if rest.is_empty() {
+                    path.clone()
+                } else {
+                    format!("{path}.{}", rest.join("."))
+                };
                 let found = self.accept(q, self.t.qual(q.family, scope, &full));
                 if !found.is_empty() || rest.is_empty() {
                     return found;
@@ -281,7 +350,12 @@ impl<'t, 'g> Resolver<'t, 'g> {
                 let (class, member) = full.rsplit_once('.').unwrap_or(("", &full));
                 self.member(q, scope, class, member, false)
             }
-            Target::Files { files, member, module, importer } => {
+            Target::Files {
+                files,
+                member,
+                module,
+                importer,
+            } => {
                 let mut path: Vec<&str> = member.as_deref().into_iter().collect();
                 path.extend(rest);
                 if path.is_empty() {
@@ -315,7 +389,12 @@ impl<'t, 'g> Resolver<'t, 'g> {
                     let sep = if module.ends_with('.') { "" } else { "." };
                     let sub = format!("{module}{sep}{}", path[0]);
                     let files = self.t.modules.python(importer, &sub);
-                    let inner = Target::Files { files, member: None, module: sub, importer: q.file };
+                    let inner = Target::Files {
+                        files,
+                        member: None,
+                        module: sub,
+                        importer: q.file,
+                    };
                     found.extend(self.expand(q, &inner, &path[1..], depth + 1));
                 }
                 found

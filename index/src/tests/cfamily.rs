@@ -6,8 +6,14 @@ const JAVA: &[(&str, &str)] = &[
         "src/main/java/com/acme/util/Strings.java",
         "package com.acme.util;\n\npublic class Strings {\n    /** Trims. */\n    public static String trim(String s) { return s.trim(); }\n}\n",
     ),
-    ("src/main/java/com/acme/app/Repo.java", "package com.acme.app;\n\npublic interface Repo { void save(); }\n"),
-    ("src/main/java/com/acme/app/BaseService.java", "package com.acme.app;\n\npublic abstract class BaseService { protected void log() {} }\n"),
+    (
+        "src/main/java/com/acme/app/Repo.java",
+        "package com.acme.app;\n\npublic interface Repo { void save(); }\n",
+    ),
+    (
+        "src/main/java/com/acme/app/BaseService.java",
+        "package com.acme.app;\n\npublic abstract class BaseService { protected void log() {} }\n",
+    ),
     (
         "src/main/java/com/acme/app/UserService.java",
         r#"package com.acme.app;
@@ -32,16 +38,29 @@ public class UserService extends BaseService implements Repo {
 fn java_symbols_and_edges() {
     let g = build(JAVA, ResolveMode::Scoped);
     let class = sym(&g, "com.acme.app.UserService");
-    assert_eq!((class.kind, class.start_line, class.end_line), (SymbolKind::Class, 6, 14));
+    assert_eq!(
+        (class.kind, class.start_line, class.end_line),
+        (SymbolKind::Class, 6, 14)
+    );
     assert_eq!(class.doc.as_deref(), Some("Users."));
     assert_eq!(sym(&g, "com.acme.util.Strings.trim").doc.as_deref(), Some("Trims."));
     assert_eq!(sym(&g, "com.acme.app.Repo").kind, SymbolKind::Interface);
     let save = "com.acme.app.UserService.save";
     assert_eq!(sym(&g, save).kind, SymbolKind::Method);
-    assert_eq!(edge(&g, "com.acme.app.UserService", "com.acme.app.BaseService", Inherits), Some(Qualified));
-    assert_eq!(edge(&g, "com.acme.app.UserService", "com.acme.app.Repo", Implements), Some(Qualified));
+    assert_eq!(
+        edge(&g, "com.acme.app.UserService", "com.acme.app.BaseService", Inherits),
+        Some(Qualified)
+    );
+    assert_eq!(
+        edge(&g, "com.acme.app.UserService", "com.acme.app.Repo", Implements),
+        Some(Qualified)
+    );
     assert_eq!(edge(&g, save, "com.acme.app.UserService.validate", Calls), Some(Local));
-    assert_eq!(edge(&g, save, "com.acme.app.BaseService.log", Calls), Some(Local), "inherited, no `this`");
+    assert_eq!(
+        edge(&g, save, "com.acme.app.BaseService.log", Calls),
+        Some(Local),
+        "inherited, no `this`"
+    );
     assert_eq!(edge(&g, save, "com.acme.util.Strings.trim", Calls), Some(Import));
 }
 
@@ -80,7 +99,10 @@ public class UserService
 }
 "#,
     ),
-    ("Services/Audit.cs", "namespace Acme.Services\n{\n    public static class Audit { public static void Log() {} }\n}\n"),
+    (
+        "Services/Audit.cs",
+        "namespace Acme.Services\n{\n    public static class Audit { public static void Log() {} }\n}\n",
+    ),
 ];
 
 #[test]
@@ -90,11 +112,28 @@ fn csharp_symbols_and_edges() {
     assert_eq!((user.kind, user.start_line, user.end_line), (SymbolKind::Class, 7, 10));
     assert_eq!(user.doc.as_deref(), Some("<summary>A user.</summary>"));
     assert_eq!(sym(&g, "Acme.Services.UserService.Run").kind, SymbolKind::Method);
-    assert_eq!(edge(&g, "Acme.Models.User", "Acme.Models.EntityBase", Inherits), Some(Local));
-    assert_eq!(edge(&g, "Acme.Models.User", "Acme.Models.IEntity", Implements), Some(Local));
-    assert_eq!(edge(&g, "Acme.Models.User.Id", "Acme.Models.EntityBase.Touch", Calls), Some(Local));
+    assert_eq!(
+        edge(&g, "Acme.Models.User", "Acme.Models.EntityBase", Inherits),
+        Some(Local)
+    );
+    assert_eq!(
+        edge(&g, "Acme.Models.User", "Acme.Models.IEntity", Implements),
+        Some(Local)
+    );
+    assert_eq!(
+        edge(&g, "Acme.Models.User.Id", "Acme.Models.EntityBase.Touch", Calls),
+        Some(Local)
+    );
     let run = "Acme.Services.UserService.Run";
-    assert_eq!(edge(&g, run, "Acme.Models.User", Calls), Some(Import), "new User() through `using`");
+    assert_eq!(
+        edge(&g, run, "Acme.Models.User", Calls),
+        Some(Import),
+        "new User() through `using`"
+    );
     assert_eq!(edge(&g, run, "Acme.Services.UserService.Helper", Calls), Some(Local));
-    assert_eq!(edge(&g, run, "Acme.Services.Audit.Log", Calls), Some(Qualified), "same namespace, other file");
+    assert_eq!(
+        edge(&g, run, "Acme.Services.Audit.Log", Calls),
+        Some(Qualified),
+        "same namespace, other file"
+    );
 }

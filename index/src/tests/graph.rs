@@ -8,7 +8,13 @@ fn named(g: &Graph) -> BTreeSet<(String, String, String, String, EdgeKind)> {
     g.edges
         .iter()
         .map(|e| {
-            (g.path(e.from).to_owned(), g.symbol(e.from).qualified.clone(), g.path(e.to).to_owned(), g.symbol(e.to).qualified.clone(), e.kind)
+            (
+                g.path(e.from).to_owned(),
+                g.symbol(e.from).qualified.clone(),
+                g.path(e.to).to_owned(),
+                g.symbol(e.to).qualified.clone(),
+                e.kind,
+            )
         })
         .collect()
 }
@@ -17,18 +23,32 @@ fn named(g: &Graph) -> BTreeSet<(String, String, String, String, EdgeKind)> {
 fn update_changes_only_the_changed_files_symbols_and_edges() {
     let mut g = build(super::python::FILES, ResolveMode::Scoped);
     let before = named(&g);
-    let utils_symbols: Vec<String> =
-        g.files.iter().filter(|f| f.path != "pkg/utils.py").flat_map(|f| f.symbols.iter().map(|s| s.qualified.clone())).collect();
+    let utils_symbols: Vec<String> = g
+        .files
+        .iter()
+        .filter(|f| f.path != "pkg/utils.py")
+        .flat_map(|f| f.symbols.iter().map(|s| s.qualified.clone()))
+        .collect();
     // `helper` is renamed: the edge to it goes, nothing else moves.
-    g.update(vec![parse("pkg/utils.py", "def get_auth(token):\n    return token\n\n\ndef helper2():\n    return 1\n")], &[]);
+    g.update(
+        vec![parse(
+            "pkg/utils.py",
+            "def get_auth(token):\n    return token\n\n\ndef helper2():\n    return 1\n",
+        )],
+        &[],
+    );
     let after = named(&g);
     let gone: Vec<_> = before.difference(&after).collect();
     let new: Vec<_> = after.difference(&before).collect();
     assert_eq!(gone.len(), 1, "{gone:?}");
     assert_eq!(gone[0].3, "pkg.utils.helper");
     assert!(new.is_empty(), "{new:?}");
-    let others: Vec<String> =
-        g.files.iter().filter(|f| f.path != "pkg/utils.py").flat_map(|f| f.symbols.iter().map(|s| s.qualified.clone())).collect();
+    let others: Vec<String> = g
+        .files
+        .iter()
+        .filter(|f| f.path != "pkg/utils.py")
+        .flat_map(|f| f.symbols.iter().map(|s| s.qualified.clone()))
+        .collect();
     assert_eq!(others, utils_symbols);
     // The same as building from scratch.
     let mut files: Vec<_> = super::python::FILES.to_vec();
@@ -47,7 +67,13 @@ fn removing_a_file_drops_its_edges_and_file_edges() {
     assert!(g.file_edges.iter().all(|e| e.from < files && e.to < files));
     assert_eq!(g.stats().files, 3);
     // Adding a new file links it.
-    g.update(vec![parse("pkg/new.py", "from pkg.other import dup\n\ndef f():\n    dup()\n")], &[]);
+    g.update(
+        vec![parse(
+            "pkg/new.py",
+            "from pkg.other import dup\n\ndef f():\n    dup()\n",
+        )],
+        &[],
+    );
     assert!(named(&g).iter().any(|e| e.1 == "pkg.new.f" && e.3 == "pkg.other.dup"));
 }
 
@@ -57,7 +83,10 @@ fn find_callers_callees_and_stats() {
     let run = id(&g, "pkg.service.Service.run");
     let class = id(&g, "pkg.service.Service");
     assert_eq!(g.find("pkg/service.py", 15), vec![run, class]);
-    assert_eq!(g.find("pkg/service.py", 24), vec![id(&g, "pkg.service.Service.run.inner"), run, class]);
+    assert_eq!(
+        g.find("pkg/service.py", 24),
+        vec![id(&g, "pkg.service.Service.run.inner"), run, class]
+    );
     assert!(g.find("pkg/service.py", 1).is_empty());
     assert!(g.find("nope.py", 1).is_empty());
     let helper = id(&g, "pkg.service.local_helper");
@@ -68,7 +97,10 @@ fn find_callers_callees_and_stats() {
     assert_eq!(g.path(run), "pkg/service.py");
     let stats = g.stats();
     assert_eq!(stats.files, 4);
-    assert_eq!(stats.symbols, g.files.iter().map(|f| f.symbols.len() as u32).sum::<u32>());
+    assert_eq!(
+        stats.symbols,
+        g.files.iter().map(|f| f.symbols.len() as u32).sum::<u32>()
+    );
     assert_eq!(stats.edges as usize, g.edges.len() + g.file_edges.len());
     assert_eq!(stats.languages.get("python"), Some(&4));
     let json = serde_json::to_value(&stats).expect("json");

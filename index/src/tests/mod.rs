@@ -23,10 +23,17 @@ pub(crate) fn build(files: &[(&str, &str)], mode: ResolveMode) -> Graph {
 pub(crate) fn id(graph: &Graph, qualified: &str) -> SymbolId {
     for (f, file) in graph.files.iter().enumerate() {
         if let Some(s) = file.symbols.iter().position(|s| s.qualified == qualified) {
-            return SymbolId { file: f as u32, symbol: s as u32 };
+            return SymbolId {
+                file: f as u32,
+                symbol: s as u32,
+            };
         }
     }
-    let all: Vec<&str> = graph.files.iter().flat_map(|f| f.symbols.iter().map(|s| s.qualified.as_str())).collect();
+    let all: Vec<&str> = graph
+        .files
+        .iter()
+        .flat_map(|f| f.symbols.iter().map(|s| s.qualified.as_str()))
+        .collect();
     panic!("no symbol {qualified}; have {all:?}")
 }
 
@@ -37,7 +44,11 @@ pub(crate) fn sym<'g>(graph: &'g Graph, qualified: &str) -> &'g Symbol {
 /// How the edge `from → to` of `kind` was resolved, if there is one.
 pub(crate) fn edge(graph: &Graph, from: &str, to: &str, kind: EdgeKind) -> Option<Resolution> {
     let (from, to) = (id(graph, from), id(graph, to));
-    graph.edges.iter().find(|e| e.from == from && e.to == to && e.kind == kind).map(|e| e.resolution)
+    graph
+        .edges
+        .iter()
+        .find(|e| e.from == from && e.to == to && e.kind == kind)
+        .map(|e| e.resolution)
 }
 
 /// All edges of `kind` from `from`, as target qualified names.

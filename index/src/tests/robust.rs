@@ -6,11 +6,26 @@ const EXTENSIONS: &[&str] = &["ts", "tsx", "js", "py", "go", "java", "cs", "rs"]
 
 fn fixtures() -> Vec<(&'static str, &'static str)> {
     let mut all = super::python::FILES.to_vec();
-    all.push(("a.ts", "export class A extends B implements C { m() { this.x(); new D(); } }\nimport {x as y} from './q';"));
-    all.push(("a.go", "package a\nimport \"x/y\"\ntype S struct{ T }\nfunc (s *S) M() { s.N(); y.F() }\n"));
-    all.push(("A.java", "package p; import q.R; class A extends B implements C { void m() { this.n(); new D(); } }"));
-    all.push(("A.cs", "using Q; namespace N { class A : B, IC { void M() { base.N(); new D(); } } }"));
-    all.push(("src/a.rs", "use crate::{a::{b, c as d}, e::*};\nimpl T for S { fn m(&self) { self.n(); Self::o(); } }"));
+    all.push((
+        "a.ts",
+        "export class A extends B implements C { m() { this.x(); new D(); } }\nimport {x as y} from './q';",
+    ));
+    all.push((
+        "a.go",
+        "package a\nimport \"x/y\"\ntype S struct{ T }\nfunc (s *S) M() { s.N(); y.F() }\n",
+    ));
+    all.push((
+        "A.java",
+        "package p; import q.R; class A extends B implements C { void m() { this.n(); new D(); } }",
+    ));
+    all.push((
+        "A.cs",
+        "using Q; namespace N { class A : B, IC { void M() { base.N(); new D(); } } }",
+    ));
+    all.push((
+        "src/a.rs",
+        "use crate::{a::{b, c as d}, e::*};\nimpl T for S { fn m(&self) { self.n(); Self::o(); } }",
+    ));
     all
 }
 
@@ -69,14 +84,27 @@ fn deep_nesting_neither_panics_nor_overflows_the_stack() {
     let parens = format!("x = {}1{}\n", "(".repeat(100_000), ")".repeat(100_000));
     let blocks = format!("fn f() {{ {} }}\n", "{".repeat(50_000) + &"}".repeat(50_000));
     let js_blocks = format!("function f() {{ {} }}\n", "{".repeat(50_000) + &"}".repeat(50_000));
-    let nested_defs: String = (0..2_000).map(|i| format!("{}def f{i}():\n", " ".repeat(i))).collect::<String>() + &" ".repeat(2_000) + "pass\n";
+    let nested_defs: String = (0..2_000)
+        .map(|i| format!("{}def f{i}():\n", " ".repeat(i)))
+        .collect::<String>()
+        + &" ".repeat(2_000)
+        + "pass\n";
     for (path, source) in [
         ("deep.py", parens.as_str()),
         ("deep.rs", blocks.as_str()),
         ("deep.js", js_blocks.as_str()),
-        ("deep.java", &format!("class A {{ void f() {} }}", "{".repeat(50_000) + &"}".repeat(50_000))),
-        ("deep.cs", &format!("class A {{ void F() {} }}", "{".repeat(50_000) + &"}".repeat(50_000))),
-        ("deep.go", &format!("package a\nfunc f() {}\n", "{".repeat(50_000) + &"}".repeat(50_000))),
+        (
+            "deep.java",
+            &format!("class A {{ void f() {} }}", "{".repeat(50_000) + &"}".repeat(50_000)),
+        ),
+        (
+            "deep.cs",
+            &format!("class A {{ void F() {} }}", "{".repeat(50_000) + &"}".repeat(50_000)),
+        ),
+        (
+            "deep.go",
+            &format!("package a\nfunc f() {}\n", "{".repeat(50_000) + &"}".repeat(50_000)),
+        ),
         ("defs.py", nested_defs.as_str()),
     ] {
         let file = parse_file(path, source.as_bytes(), &limits).expect("supported");
@@ -87,23 +115,45 @@ fn deep_nesting_neither_panics_nor_overflows_the_stack() {
 
 #[test]
 fn limits_bound_size_signature_doc_and_time() {
-    let long_doc = format!("def f(a{}):\n    \"\"\"{}\"\"\"\n", ", b".repeat(500), "word ".repeat(500));
-    let limits = Limits { max_signature_chars: 20, max_doc_chars: 30, ..Limits::default() };
+    let long_doc = format!(
+        "def f(a{}):\n    \"\"\"{}\"\"\"\n",
+        ", b".repeat(500),
+        "word ".repeat(500)
+    );
+    let limits = Limits {
+        max_signature_chars: 20,
+        max_doc_chars: 30,
+        ..Limits::default()
+    };
     let file = parse_file("a.py", long_doc.as_bytes(), &limits).expect("python");
     assert_eq!(file.symbols[0].signature.chars().count(), 20);
     assert_eq!(file.symbols[0].doc.as_ref().map(|d| d.chars().count()), Some(30));
-    let small = Limits { max_file_bytes: 10, ..Limits::default() };
+    let small = Limits {
+        max_file_bytes: 10,
+        ..Limits::default()
+    };
     let file = parse_file("a.py", b"def f():\n    pass\n", &small).expect("python");
     assert!(file.symbols.is_empty());
     assert_eq!((file.lines, file.bytes), (2, 18));
     // No time at all: the parse is cancelled, the file has no symbols, nothing panics.
-    let rushed = Limits { max_parse_micros: 0, ..Limits::default() };
+    let rushed = Limits {
+        max_parse_micros: 0,
+        ..Limits::default()
+    };
     let big = "def f():\n    return 1\n".repeat(20_000);
     let file = parse_file("a.py", big.as_bytes(), &rushed).expect("python");
     assert!(file.symbols.len() < 20_000);
+    // The reused parser starts afresh after a cancelled parse.
+    let file = parse_file("b.py", b"def g():\n    pass\n", &Limits::default()).expect("python");
+    assert_eq!(file.symbols.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["g"]);
     assert_eq!(parse_file("a.txt", b"x", &Limits::default()), None);
     assert_eq!(Lang::from_path("a.txt"), None);
     // Invalid UTF-8 is read lossily.
-    let file = parse_file("a.py", b"def f\xff():\n    pass\ndef g():\n    pass\n", &Limits::default()).expect("python");
+    let file = parse_file(
+        "a.py",
+        b"def f\xff():\n    pass\ndef g():\n    pass\n",
+        &Limits::default(),
+    )
+    .expect("python");
     assert!(file.symbols.iter().any(|s| s.name == "g"));
 }

@@ -3,7 +3,10 @@ use crate::{EdgeKind::*, Resolution::*, ResolveMode, SymbolKind};
 
 const FILES: &[(&str, &str)] = &[
     ("src/lib.rs", "pub mod shapes;\npub mod util;\n"),
-    ("src/util.rs", "/// Doubles.\npub fn double(x: u32) -> u32 {\n    x * 2\n}\n"),
+    (
+        "src/util.rs",
+        "/// Doubles.\npub fn double(x: u32) -> u32 {\n    x * 2\n}\n",
+    ),
     (
         "src/shapes.rs",
         r#"use crate::util::double;
@@ -45,7 +48,10 @@ impl Area for Square {
 fn rust_symbols_impls_docs() {
     let g = build(FILES, ResolveMode::Scoped);
     let square = sym(&g, "crate::shapes::Square");
-    assert_eq!((square.kind, square.start_line, square.end_line), (SymbolKind::Struct, 12, 14));
+    assert_eq!(
+        (square.kind, square.start_line, square.end_line),
+        (SymbolKind::Struct, 12, 14)
+    );
     assert_eq!(square.doc.as_deref(), Some("A square."), "doc above the attribute");
     let new = sym(&g, "crate::shapes::Square::new");
     assert_eq!((new.kind, new.start_line, new.end_line), (SymbolKind::Method, 17, 20));
@@ -59,9 +65,22 @@ fn rust_symbols_impls_docs() {
 fn rust_edges_self_use_crate_paths_trait_impls() {
     let g = build(FILES, ResolveMode::Scoped);
     let area = "crate::shapes::Square::area";
-    assert_eq!(edge(&g, "crate::shapes::Square", "crate::shapes::Area", Implements), Some(Local));
-    assert_eq!(edge(&g, "crate::shapes::Square::new", "crate::shapes::Square::check", Calls), Some(Local));
+    assert_eq!(
+        edge(&g, "crate::shapes::Square", "crate::shapes::Area", Implements),
+        Some(Local)
+    );
+    assert_eq!(
+        edge(&g, "crate::shapes::Square::new", "crate::shapes::Square::check", Calls),
+        Some(Local)
+    );
     assert_eq!(edge(&g, area, "crate::util::double", Calls), Some(Import));
-    assert_eq!(edge(&g, area, "crate::shapes::Area::twice", Calls), Some(Local), "trait default method");
-    assert_eq!(edge(&g, "crate::shapes::Area::twice", "crate::shapes::Area::area", Calls), Some(Local));
+    assert_eq!(
+        edge(&g, area, "crate::shapes::Area::twice", Calls),
+        Some(Local),
+        "trait default method"
+    );
+    assert_eq!(
+        edge(&g, "crate::shapes::Area::twice", "crate::shapes::Area::area", Calls),
+        Some(Local)
+    );
 }
