@@ -6,7 +6,7 @@ import {
   timeEl, copyable, table, section,
 } from "./dom.js";
 import { get, post, patch, del, enc, ApiError } from "./api.js";
-import { session } from "./layout.js";
+import { session } from "./session.js";
 import { orgFields } from "./pages-auth.js";
 import { csvCell } from "./safe.js";
 
@@ -66,7 +66,7 @@ async function orNull(promise) {
   }
 }
 
-// ---- create / missing org ----
+// ---- create org ----
 
 export function newOrg(ctx) {
   const line = statusLine();
@@ -78,26 +78,6 @@ export function newOrg(ctx) {
       session.me = null;
       ctx.navigate(`/orgs/${enc(res.org.slug)}/onboarding`);
     }),
-  ];
-}
-
-export function orgMissing(ctx) {
-  const line = statusLine();
-  return [
-    notice("error", h("p", {}, `There is no organization "${ctx.slug}" that you can open. It may not exist, you may not be a member, or it was deleted.`)),
-    h("p", {}, h("a", { href: "/" }, "Go to your organizations")),
-    section("Deleted it by mistake?",
-      h("p", {}, "The owner can restore a deleted organization during its grace period."),
-      button("Restore organization", async () => {
-        try {
-          await post(`/api/orgs/${enc(ctx.slug)}/restore`, {});
-          session.me = null;
-          ctx.navigate(`/orgs/${enc(ctx.slug)}/settings`, { replace: true });
-        } catch (err) {
-          showError(line, err instanceof ApiError && err.status === 404 ? new Error("Nothing to restore: this organization is not yours, was never deleted, or its grace period is over.") : err);
-        }
-      }),
-      line),
   ];
 }
 

@@ -47,6 +47,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("pages-admin.js", JS),
     asset!("pages-review.js", JS),
     asset!("safe.js", JS),
+    asset!("session.js", JS),
     asset!("icon.svg", "image/svg+xml"),
 ];
 
