@@ -9,6 +9,7 @@ import { get, post, patch, del, enc, ApiError } from "./api.js";
 import { session } from "./session.js";
 import { orgFields } from "./pages-auth.js";
 import { csvCell } from "./safe.js";
+import { indexSection, indexStep } from "./pages-index.js";
 
 export const TITLES = {
   onboarding: "Get started",
@@ -142,6 +143,7 @@ export async function onboarding(ctx) {
     rights.isAdmin ? orNull(get(`${base(org)}/webhooks`)) : null,
   ]);
   const repoList = repos ? repos.repos || [] : [];
+  const indexing = indexStep(ctx, repoList);
   let firstReview = null;
   for (const r of repoList.slice(0, 10)) {
     const page = await orNull(get(`/api/repos/${enc(r.id)}/reviews?limit=1`, { org: org.slug }));
@@ -163,6 +165,7 @@ export async function onboarding(ctx) {
       repoList.length
         ? h("p", {}, "Connected: ", repoList.map((r, i) => [i ? ", " : "", h("a", { href: orgLink(org, `repos/${enc(r.id)}`) }, r.fullName)]))
         : h("p", {}, h("a", { href: orgLink(org, "repos") }, "Connect your first repository"), " (GitHub, GitLab, Azure DevOps or Bitbucket).")),
+    await indexing,
     step(configured, "Configure its webhook",
       hook
         ? [h("p", {}, `In ${PROVIDERS[provider].where}, add this URL:`),
@@ -387,7 +390,7 @@ export async function repos(ctx) {
     else body.fullName = raw;
     if (data.get("token")) body.token = data.get("token");
     const r = await post("/api/repos", body, { org: org.slug });
-    showOk(line, `Connected ${r.repo.fullName}. Next: configure its webhook.`);
+    showOk(line, `Connected ${r.repo.fullName}. Its code is being indexed; next: configure its webhook.`);
     ctx.navigate(orgLink(org, "onboarding"));
   });
   const rows = list.map((r) => h("tr", {},
@@ -413,9 +416,10 @@ export async function repos(ctx) {
 export async function repo(ctx) {
   const { org } = ctx;
   const id = ctx.route.id;
-  const [r, reviews] = await Promise.all([
+  const [r, reviews, index] = await Promise.all([
     get(`/api/repos/${enc(id)}`, { org: org.slug }),
     get(`/api/repos/${enc(id)}/reviews?limit=50`, { org: org.slug }),
+    indexSection(ctx, { id }),
   ]);
   const line = statusLine();
   const again = (prNumber, headSha) => async () => {
@@ -437,6 +441,7 @@ export async function repo(ctx) {
       h("dt", {}, "Repository"), h("dd", {}, r.repo.fullName),
       h("dt", {}, "Provider"), h("dd", {}, providerName(r.repo.provider)),
       h("dt", {}, "Token"), h("dd", {}, r.repo.tokenPreview ? h("code", {}, r.repo.tokenPreview) : "none")),
+    index,
     section("Review history",
       list.length
         ? table("Reviews", ["Pull request", "Status", "Reason / event", "When", "Actions"], list.map((v) => h("tr", {},

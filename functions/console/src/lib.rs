@@ -46,6 +46,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("pages-org.js", JS),
     asset!("pages-admin.js", JS),
     asset!("pages-review.js", JS),
+    asset!("pages-index.js", JS),
 
     asset!("index-text.js", JS),
     asset!("safe.js", JS),
