@@ -47,7 +47,6 @@ pub const ASSETS: &[Asset] = &[
     asset!("pages-admin.js", JS),
     asset!("pages-review.js", JS),
     asset!("pages-index.js", JS),
-
     asset!("index-text.js", JS),
     asset!("safe.js", JS),
     asset!("session.js", JS),
