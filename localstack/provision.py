@@ -37,6 +37,9 @@ ENV_FROM_OUTPUT = {
     "DeadLetterQueueUrl": "AGNUS_REVIEW_DLQ_URL",
     "ReviewJobsQueueUrl": "AGNUS_REVIEW_JOBS_QUEUE_URL",
     "ReviewJobsDeadLetterQueueUrl": "AGNUS_REVIEW_JOBS_DLQ_URL",
+    "IndexJobsQueueUrl": "AGNUS_INDEX_JOBS_QUEUE_URL",
+    "IndexJobsDeadLetterQueueUrl": "AGNUS_INDEX_JOBS_DLQ_URL",
+    "IndexBucketName": "AGNUS_INDEX_BUCKET",
     "KeyArn": "AGNUS_KMS_KEY_ID",
     "BucketName": "AGNUS_PAYLOAD_BUCKET",
 }

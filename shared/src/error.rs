@@ -225,6 +225,10 @@ impl From<StoreError> for ApiError {
                     code: "token_gone",
                     message: "this link was used already or has expired; ask for a new one".into(),
                 },
+                Conflict::IndexInProgress => conflict(
+                    "index_in_progress",
+                    "an index job of this repository is queued or running; wait for it to finish",
+                ),
                 Conflict::Unknown => conflict("conflict", "the request conflicts with the current state"),
             },
             StoreError::BadCursor => Self::bad_request("invalid_cursor", "the pagination cursor is invalid"),

@@ -18,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod feedback;
 pub mod http;
+pub mod index_jobs;
 pub mod metrics;
 pub mod openapi;
 pub mod permissions;

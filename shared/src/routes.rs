@@ -136,6 +136,9 @@ table! {
         Delete = "DELETE" "/api/repos/{id}",
         Review = "POST" "/api/repos/{id}/review",
         Reviews = "GET" "/api/repos/{id}/reviews",
+        /// The repository's codebase index: where it stands, and a full re-index (admins).
+        IndexStatus = "GET" "/api/repos/{id}/index/status",
+        Reindex = "POST" "/api/repos/{id}/index",
     }
     /// Webhook deliveries.
     "intake" => IntakeRoute {

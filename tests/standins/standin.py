@@ -82,6 +82,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote, unquote, urlsplit
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sources  # noqa: E402  (the indexer's source APIs)
+
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
 
 
@@ -194,6 +197,8 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path = url.path
         body = self.body()
+        if path.startswith("/_download/"):
+            return sources.handle(self, method, path, url.query)
         if path.startswith("/_"):
             return self.control(method, path, body)
         with LOCK:
@@ -214,6 +219,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.chat(body)
         if method == "POST" and re.match(r"^/model/[^/]+/converse$", path):
             return self.converse(body)
+        source = sources.handle(self, method, path, url.query)
+        if source is not None:
+            return source
         access = self.access(method, path, url.query)
         if access is not None:
             return access
@@ -243,6 +251,8 @@ class Handler(BaseHTTPRequestHandler):
                 if body.get("login") or body.get("userId"):
                     STATE["identities"][body["token"]] = {"login": body.get("login"), "id": body.get("userId")}
                 return self.reply(200, {"ok": True})
+            if path == "/_control/source":
+                return self.reply(200, {"sha": sources.register(body)})
             if path == "/_control/fail":
                 STATE["fail"].append(dict(body))
                 return self.reply(200, {"ok": True})
@@ -413,6 +423,10 @@ class Handler(BaseHTTPRequestHandler):
         else:
             out = copy.deepcopy(AZ_REPOSITORY)
             out["name"] = repo.rsplit("/", 1)[-1]
+        branch = sources.default_branch(provider, repo)
+        if branch:
+            out["default_branch" if provider != "azure" else "defaultBranch"] = (
+                branch if provider != "azure" else f"refs/heads/{branch}")
         return self.reply(200, out)
 
     def identity(self, method, path):

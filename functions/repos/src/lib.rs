@@ -9,10 +9,12 @@ use agnus_shared::crypto::{SecretBox, SessionTokens};
 use agnus_shared::domain::{Provider, RepoRef};
 use agnus_shared::error::ApiError;
 use agnus_shared::http::{self, json_body, json_response, page_json, page_request};
+use agnus_shared::index_jobs::IndexJobs;
 use agnus_shared::pipeline::{self, Call};
 use agnus_shared::queue::InlineEnqueuer;
 use agnus_shared::repo_access::RepoAccess;
 use agnus_shared::routes::ReposRoute;
+use agnus_shared::services::index::{index_status, request_index};
 use agnus_shared::services::repos::{
     ConnectRequest, ReviewRequest, connect_repo, disconnect_repo, find_repo, request_review,
 };
@@ -30,6 +32,8 @@ pub struct ReposState {
     pub sealer: SecretBox,
     /// Manual-review requests (small: no claim check, so no S3 client in this function).
     pub enqueuer: InlineEnqueuer,
+    /// Codebase-index jobs (a repository's first index on connect, an admin's re-index).
+    pub index_jobs: IndexJobs,
     /// The providers' APIs (a token's access is checked before a repository is claimed).
     pub access: RepoAccess,
     pub config: ReposConfig,
@@ -41,6 +45,7 @@ impl ReposState {
             store: Store::new(dynamodb, config.table_name.clone()),
             tokens: SessionTokens::new(config.jwt_key()),
             sealer: SecretBox::new(kms, config.kms_key_id.clone()),
+            index_jobs: IndexJobs::new(sqs.clone(), config.index_jobs_queue_url.clone()),
             enqueuer: InlineEnqueuer::new(sqs, config.queue_url.clone(), config.inline_max_bytes),
             access: RepoAccess::new(&config.providers),
             config,
@@ -76,7 +81,7 @@ async fn route(state: &ReposState, call: Call<'_, ReposRoute>) -> Result<Respons
                 url: body.url.clone(),
                 token: body.token.as_ref(),
             };
-            let repo = connect_repo(store, &state.sealer, &state.access, &scope, request).await?;
+            let repo = connect_repo(store, &state.sealer, &state.access, &state.index_jobs, &scope, request).await?;
             Ok(json_response(StatusCode::CREATED, &json!({ "repo": repo })))
         }
         ReposRoute::Get => {
@@ -95,6 +100,14 @@ async fn route(state: &ReposState, call: Call<'_, ReposRoute>) -> Result<Respons
                 StatusCode::ACCEPTED,
                 &json!({ "status": "queued", "deliveryId": delivery_id }),
             ))
+        }
+        ReposRoute::IndexStatus => {
+            let index = index_status(store, &scope, id).await?;
+            Ok(json_response(StatusCode::OK, &json!({ "index": index })))
+        }
+        ReposRoute::Reindex => {
+            let index = request_index(store, &state.index_jobs, &scope, id).await?;
+            Ok(json_response(StatusCode::ACCEPTED, &json!({ "index": index })))
         }
         ReposRoute::Reviews => {
             let repo = find_repo(store, &scope, id).await?;

@@ -19,8 +19,10 @@ pub enum ConfigError {
 }
 
 pub use crate::env::{ProcessEnv, Source};
+pub use indexer::{IndexCaps, IndexerConfig};
 pub use reviewer::{AwsRegion, BedrockEndpoint, LlmApi, PlanTokens, ProviderApis, ReviewLimits, ReviewerConfig};
 
+mod indexer;
 mod reviewer;
 #[cfg(test)]
 mod tests;
@@ -171,6 +173,38 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     (
         "AGNUS_REVIEW_JOBS_QUEUE_URL",
         "required (worker, reviewer): the review-jobs queue the reviewer consumes",
+    ),
+    (
+        "AGNUS_INDEX_JOBS_QUEUE_URL",
+        "required (repos, indexer): the index-jobs queue the indexer consumes",
+    ),
+    (
+        "AGNUS_INDEX_BUCKET",
+        "required (indexer): the bucket of codebase-index graphs",
+    ),
+    (
+        "AGNUS_INDEX_MAX_ARCHIVE_BYTES",
+        "536870912 (512 MiB): a repository archive past it fails the job (too_large)",
+    ),
+    (
+        "AGNUS_INDEX_MAX_FILES",
+        "50000: indexable files in one repository, at most (too_large past it)",
+    ),
+    (
+        "AGNUS_INDEX_MAX_FILE_BYTES",
+        "1048576 (1 MiB): a larger source file is skipped and counted",
+    ),
+    (
+        "AGNUS_INDEX_MAX_SOURCE_BYTES",
+        "268435456 (256 MiB): source bytes parsed in one job, at most (too_large past it)",
+    ),
+    (
+        "AGNUS_BITBUCKET_WEB_URL",
+        "https://bitbucket.org: where Bitbucket Cloud serves repository archives (indexer)",
+    ),
+    (
+        "AGNUS_INDEX_INCREMENTAL_MAX_FILES",
+        "200: more files changed since the indexed commit, and the job indexes in full",
     ),
     (
         "AGNUS_LLM_PROVIDER",
@@ -552,6 +586,8 @@ pub struct ReposConfig {
     pub jwt_secret: SecretString,
     pub kms_key_id: String,
     pub queue_url: String,
+    /// Codebase-index jobs: a repository's first index on connect, an admin's re-index.
+    pub index_jobs_queue_url: String,
     /// Manual-review messages are small: always inline, never claim-checked.
     pub inline_max_bytes: usize,
     /// Connecting a repository checks the token against its provider here.
@@ -569,6 +605,7 @@ impl ReposConfig {
             jwt_secret: jwt_secret(src)?,
             kms_key_id: kms_key_id(src)?,
             queue_url: required(src, "AGNUS_REVIEW_QUEUE_URL", "the review queue URL")?,
+            index_jobs_queue_url: required(src, "AGNUS_INDEX_JOBS_QUEUE_URL", "the index-jobs queue URL")?,
             inline_max_bytes: number(src, "AGNUS_SQS_INLINE_MAX_BYTES", 240 * 1024)?,
             providers: ProviderApis::from_source(src)?,
         })

@@ -12,6 +12,7 @@ pub mod access;
 pub mod account;
 pub mod apikeys;
 pub mod feedback;
+pub mod index;
 pub mod invites;
 pub mod members;
 pub mod orgs;

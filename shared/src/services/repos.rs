@@ -9,11 +9,12 @@ use serde_json::json;
 use crate::crypto::SecretBox;
 use crate::domain::{Provider, RepoRef};
 use crate::error::ApiError;
+use crate::index_jobs::IndexJobs;
 use crate::provider_api::CallError;
 use crate::queue::{DeliveryAttributes, InlineEnqueuer};
 use crate::repo_access::RepoAccess;
 use crate::services::access::require_admin;
-use crate::store::{OrgScope, RepoRecord, Store};
+use crate::store::{IndexKind, IndexRequest, OrgScope, RepoRecord, Store};
 use crate::trigger::TokenIdentity;
 
 /// A repository to connect, as the admin asked for it.
@@ -33,6 +34,7 @@ pub async fn connect_repo(
     store: &Store,
     sealer: &SecretBox,
     access: &RepoAccess,
+    jobs: &IndexJobs,
     scope: &OrgScope,
     request: ConnectRequest<'_>,
 ) -> Result<RepoRecord, ApiError> {
@@ -84,7 +86,19 @@ pub async fn connect_repo(
         .audit("repo.connected")
         .target(&record.id)
         .details(json!({ "provider": provider, "fullName": record.full_name }));
-    store.create_repo(scope, &record, &event).await?;
+    // Its first full index is queued with the connection (docs/index.md).
+    let job_id = crate::services::index::new_job_id();
+    let index = IndexRequest {
+        repo_id: &record.id,
+        kind: IndexKind::Full,
+        job_id: &job_id,
+        target: None,
+    };
+    store.create_repo(scope, &record, &index, &event).await?;
+    if let Err(e) = crate::services::index::send_job(store, jobs, scope, &index).await {
+        // The repository is connected; its index record says `failed: not_queued`.
+        tracing::warn!(error = %e, "the first index job of a connected repository was not queued");
+    }
     Ok(record)
 }
 

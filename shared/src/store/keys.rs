@@ -125,6 +125,12 @@ pub(crate) fn rate_sk(window_start: i64) -> String {
     format!("W#{window_start}")
 }
 
+/// A repository's codebase-index record, and the org's one-job-at-a-time index lease.
+pub(crate) fn repo_index_sk(repo_id: &str) -> String {
+    format!("REPOINDEX#{repo_id}")
+}
+pub(crate) const INDEX_LEASE_SK: &str = "INDEXLEASE";
+
 pub(crate) fn key(pk: String, sk: impl Into<String>) -> Item {
     HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
 }

@@ -10,6 +10,7 @@
 
 mod apikeys;
 mod feedback;
+mod index;
 mod invites;
 mod keys;
 pub mod legacy;
@@ -46,6 +47,9 @@ pub use apikeys::{ApiKeyAuth, ApiKeyRecord};
 pub use feedback::{
     EXCERPT_CHARS, FeedbackExample, FeedbackScope, FeedbackStats, FeedbackTarget, PostedComment, RuleViolation,
     SignalRecorded,
+};
+pub use index::{
+    IndexFailure, IndexKind, IndexPhase, IndexProgress, IndexRecord, IndexRequest, IndexStats, IndexStatus, JobWrite,
 };
 pub use invites::{Acceptor, INVITE_TTL_SECS, InviteRecord, InviteStatus, TokenLookup};
 pub use mailtokens::{MailTokenPurpose, RESET_TTL_SECS, TokenUse, VERIFY_TTL_SECS};
@@ -94,6 +98,8 @@ pub enum Conflict {
     /// or its session epoch did (a password reset or "log out everywhere" voids every
     /// pending link).
     TokenVoided,
+    /// A codebase-index job of the repository is queued or running.
+    IndexInProgress,
     /// A condition failed but the backend did not say which.
     Unknown,
 }

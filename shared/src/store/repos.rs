@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete};
 use serde::Serialize;
 
+use super::index::IndexRequest;
 use super::keys::*;
 use super::records::AuditEvent;
 use super::records::put_new;
@@ -201,11 +202,13 @@ pub struct NewReviewJob<'a> {
 }
 
 impl Store {
-    /// Connects a repository to the org (admins). The identity claim makes it exclusive.
+    /// Connects a repository to the org (admins). The identity claim makes it exclusive;
+    /// its first index job is queued in the same transaction (the record says `queued`).
     pub async fn create_repo(
         &self,
         scope: &OrgScope,
         record: &RepoRecord,
+        index: &IndexRequest<'_>,
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
         let ident = repo_ident_pk(record.provider, &record.full_name);
@@ -239,6 +242,7 @@ impl Store {
         let mut tx = Tx::new();
         tx.put(put_new(&self.table, item)?)?;
         tx.put_if(put_new(&self.table, claim)?, Conflict::RepoTaken)?;
+        tx.put(self.index_first_put(scope.org_id(), index)?)?;
         self.actor_admin_check(&mut tx, scope)?;
         self.org_live_check(&mut tx, scope)?;
         self.audit(&mut tx, scope, event)?;
@@ -287,9 +291,17 @@ impl Store {
             .expression_attribute_values(":org", s(scope.org_id().to_string()))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
+        // Its index record goes with it (a running job's writes are then superseded; the
+        // graph objects expire with the bucket's lifecycle rule).
+        let index = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(scope.org_id()), repo_index_sk(&record.id))))
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
         let mut tx = Tx::new();
         tx.delete_if(repo, Conflict::Unknown)?;
         tx.delete_if(claim, Conflict::Unknown)?;
+        tx.delete(index)?;
         self.actor_admin_check(&mut tx, scope)?;
         self.audit(&mut tx, scope, event)?;
         self.transact(tx).await
