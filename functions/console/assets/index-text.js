@@ -125,3 +125,10 @@ export function failureReason(error) {
 }
 
 export const DIFF_ONLY = "Reviews still run, on the diff alone, until an index is ready.";
+
+// What reviews use while this index is not (yet) ready: the last ready index (the record
+// keeps its commit and stats through a re-index), else the diff alone.
+export function fallbackLine(index) {
+  if (index && index.commit && index.stats) return `Reviews keep using the last ready index (commit ${shortCommit(index.commit)}) until a new one is ready.`;
+  return DIFF_ONLY;
+}

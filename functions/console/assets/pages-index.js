@@ -72,7 +72,7 @@ function progress(index) {
 }
 
 function failure(index) {
-  return notice("error", h("p", {}, "Indexing failed: ", t.failureReason(index.error)), h("p", {}, t.DIFF_ONLY));
+  return notice("error", h("p", {}, "Indexing failed: ", t.failureReason(index.error)), h("p", {}, t.fallbackLine(index)));
 }
 
 function reading(err, again) {
@@ -98,16 +98,19 @@ function announcer() {
 function facts(index) {
   if (!index) return [h("p", {}, "This repository has not been indexed yet."), h("p", {}, t.DIFF_ONLY)];
   const stats = index.stats;
+  // Through a re-index the record keeps the commit and stats of the last ready index.
+  const last = index.status === "ready" ? "" : "Last ready index: ";
   return [
     h("dl", { class: "facts" },
       h("dt", {}, "Status"), h("dd", {}, statusBadge(index), index.kind === "incremental" ? " (incremental update)" : " (full index)"),
       t.inProgress(index) ? [h("dt", {}, "Progress"), h("dd", {}, progress(index))] : null,
-      h("dt", {}, "Commit"), h("dd", {}, index.commit ? h("code", { title: index.commit }, t.shortCommit(index.commit)) : "—"),
+      h("dt", {}, index.status === "ready" ? "Commit" : "Last indexed commit"),
+      h("dd", {}, index.commit ? h("code", { title: index.commit }, t.shortCommit(index.commit)) : "—"),
       h("dt", {}, "Queued"), h("dd", {}, timeEl(index.queuedAt)),
       index.startedAt ? [h("dt", {}, "Started"), h("dd", {}, timeEl(index.startedAt))] : null,
       index.finishedAt ? [h("dt", {}, "Finished"), h("dd", {}, timeEl(index.finishedAt))] : null,
       stats ? [
-        h("dt", {}, "Indexed"), h("dd", {}, t.statsSentence(stats)),
+        h("dt", {}, "Indexed"), h("dd", {}, last, t.statsSentence(stats)),
         h("dt", {}, "Languages"), h("dd", {}, t.languagesLine(stats.languages) || "—"),
         h("dt", {}, "Size"), h("dd", {}, t.sizeLine(stats)),
       ] : null),

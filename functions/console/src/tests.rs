@@ -253,6 +253,8 @@ check(t.failureReason({{ code: "too_large", message: "The repository has 2.1 GB 
 check(t.failureReason({{ code: "token_invalid", message: "" }}), "The provider refused the repository's access token: connect the repository again with a valid token.", "code sentence");
 check(t.failureReason({{ code: "something_new" }}), "The index could not be built.", "unknown code");
 check(t.failureReason(null), "The index could not be built.", "no error");
+check(t.fallbackLine({{ status: "failed", commit: null, stats: null }}), "Reviews still run, on the diff alone, until an index is ready.", "no index to fall back on");
+check(t.fallbackLine({{ status: "failed", commit: "89abcdef0123", stats }}), "Reviews keep using the last ready index (commit 89abcde) until a new one is ready.", "the last ready index");
 "#
     );
     node_checks(&script);
