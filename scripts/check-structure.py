@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Structure check (`make test`): keeps the layering of shared/src one-way and files small.
+"""Structure check (`make test`): keeps the layering of shared/src and of the console's
+modules one-way, and files small.
 
 1. No import circles in shared/src. The graph is built from the `crate::…` and `super::…`
    paths in each file (use statements, paths in code, intra-doc links), outside
@@ -8,6 +9,11 @@
    parent re-exports with `pub use child::…` counts as the child's). A parent's `mod`
    declarations and `pub use` facade are not edges. Any cycle fails the check.
 2. No `.rs` file in the workspace over MAX_LINES lines (split it into coherent modules).
+3. No import circles among the web console's ES modules (functions/console/assets/*.js):
+   the graph is built from their static imports and re-exports (`import … from "./x.js"`,
+   `import "./x.js"`, `export … from "./x.js"`) and dynamic imports (`import("./x.js")`);
+   a dynamic import of a computed path fails the check (it could hide a circle).
+4. No console module over MAX_JS_LINES lines.
 
 Python 3.11 standard library only. Exit status 1 lists what failed.
 """
@@ -20,11 +26,15 @@ import sys
 from pathlib import Path
 
 MAX_LINES = 700
+# The console's modules: the largest had 642 lines when this cap was set (pages-org.js), so
+# the Rust cap holds for them too.
+MAX_JS_LINES = 700
 # Top-level modules of shared/src whose files are graph nodes of their own.
 SPLIT = ("store", "services")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT / "shared" / "src"
+CONSOLE = ROOT / "functions" / "console" / "assets"
 
 
 def blank(src: str) -> tuple[str, list[tuple[int, str]]]:
@@ -313,6 +323,83 @@ def long_files() -> list[tuple[int, Path]]:
     return sorted(long, reverse=True)
 
 
+# ---- the console's ES modules ----
+
+JS_STATIC = re.compile(
+    r"""^[ \t]*(?:import|export)\b[^;'"`]*?\bfrom\s*(["'])(?P<a>[^"'\n]+)\1"""
+    r"""|^[ \t]*import\s*(["'])(?P<b>[^"'\n]+)\3""",
+    re.M,
+)
+JS_DYNAMIC = re.compile(r"""\bimport\s*\(\s*(?:(["'])(?P<spec>[^"'\n]+)\1\s*\))?""")
+
+
+def js_code(src: str) -> str:
+    """The source without its comments: whole `//` lines and `/* … */` blocks that start a
+    line (the console's comment style), so a commented-out import is no edge."""
+    src = re.sub(r"^[ \t]*/\*.*?\*/", lambda m: re.sub(r"[^\n]", " ", m.group(0)), src, flags=re.M | re.S)
+    return re.sub(r"^[ \t]*//[^\n]*", "", src, flags=re.M)
+
+
+def js_target(spec: str, directory: Path) -> str | None:
+    """The module file a specifier names inside `directory` (`./x.js` or `/assets/x.js`)."""
+    for prefix in ("./", "/assets/"):
+        if spec.startswith(prefix) and "/" not in spec[len(prefix):]:
+            return spec[len(prefix):]
+    return None
+
+
+def js_graph(directory: Path) -> tuple[dict[str, set[str]], list[str]]:
+    """{module: modules it imports} over the `*.js` files of `directory`, and the problems
+    that keep an import from being followed."""
+    edges: dict[str, set[str]] = {}
+    problems: list[str] = []
+    for path in sorted(directory.glob("*.js")):
+        code = js_code(path.read_text())
+        found = edges.setdefault(path.name, set())
+        specs = [m.group("a") or m.group("b") for m in JS_STATIC.finditer(code)]
+        for m in JS_DYNAMIC.finditer(code):
+            if m.group("spec") is None:
+                line = code.count("\n", 0, m.start()) + 1
+                problems.append(f"{path.name}:{line}: import() of a computed path (name the module: import(\"./x.js\"))")
+            else:
+                specs.append(m.group("spec"))
+        for spec in specs:
+            target = js_target(spec, directory)
+            if target is not None:
+                found.add(target)
+    return edges, problems
+
+
+def js_cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """`cycles` plus modules that import themselves."""
+    own = [[v, v] for v in sorted(edges) if v in edges[v]]
+    rest = {v: {w for w in ws if w != v} for v, ws in edges.items()}
+    for ws in list(rest.values()):
+        for w in ws:
+            rest.setdefault(w, set())
+    return own + cycles(rest)
+
+
+def long_js(directory: Path) -> list[tuple[int, str]]:
+    long = []
+    for path in sorted(directory.glob("*.js")):
+        with path.open("rb") as f:
+            lines = sum(1 for _ in f)
+        if lines > MAX_JS_LINES:
+            long.append((lines, path.name))
+    return sorted(long, reverse=True)
+
+
+def console_problems(directory: Path) -> list[str]:
+    """What fails the check among the console's modules in `directory`."""
+    edges, problems = js_graph(directory)
+    for cycle in js_cycles(edges):
+        problems.append("import cycle among the console's modules: " + " -> ".join(cycle))
+    for lines, name in long_js(directory):
+        problems.append(f"{name}: {lines} lines (at most {MAX_JS_LINES}; split it into modules)")
+    return problems
+
+
 def main() -> int:
     problems = []
     top, subs = graphs()
@@ -321,14 +408,18 @@ def main() -> int:
             problems.append("import cycle in shared/src: " + " -> ".join(cycle))
     for lines, path in long_files():
         problems.append(f"{path}: {lines} lines (at most {MAX_LINES}; split it into modules)")
+    problems += [f"functions/console/assets/{p}" for p in console_problems(CONSOLE)]
     if "--graph" in sys.argv[1:]:
-        for graph in (top, *subs.values()):
+        for graph in (top, *subs.values(), js_graph(CONSOLE)[0]):
             for v in sorted(graph):
                 print(f"{v} -> {', '.join(sorted(graph[v])) or '-'}")
     for p in problems:
         print(p, file=sys.stderr)
     if not problems:
-        print("structure: no import cycles in shared/src, no .rs file over " f"{MAX_LINES} lines")
+        print(
+            "structure: no import cycles in shared/src nor among the console's modules, "
+            f"no .rs file over {MAX_LINES} lines, no console module over {MAX_JS_LINES}"
+        )
     return 1 if problems else 0
 
 

@@ -15,8 +15,9 @@ localstack/venv.sh
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "structure: no import circle in shared/src, no .rs file over 700 lines"
+step "structure: no import circle in shared/src nor among the console's modules, no .rs file or console module over 700 lines"
 python3 scripts/check-structure.py
+python3 scripts/test_check_structure.py
 
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings

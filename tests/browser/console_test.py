@@ -286,8 +286,25 @@ def run(browser):
     token = "ghp_" + "x" * 30 + "7a9Q"
     grant_write_access(f"ada/engine-{RUN}", token)
     page.get_by_label("Access token").fill(token)
+    index_reads = []  # the index status responses the onboarding page got, in order
+
+    def index_read(resp):
+        if urlparse(resp.url).path.endswith("/index/status") and resp.ok:
+            index_reads.append(resp)
+
+    page.on("response", index_read)
     page.get_by_role("button", name="Connect repository").click()
     page.wait_for_url(f"**/orgs/{acme}/onboarding")
+    page.locator(".step h2", has_text="Index the code").wait_for()
+    # Every text the "Index the code" step shows while the page follows the index (from its
+    # first paint on: the next read is POLL_MS later).
+    page.evaluate("""() => {
+      window.agnusIndexTexts = [];
+      const step = [...document.querySelectorAll(".step")].find((s) => s.querySelector("h2").textContent.includes("Index the code"));
+      const note = () => window.agnusIndexTexts.push(step.textContent);
+      note();
+      new MutationObserver(note).observe(step, { subtree: true, childList: true, characterData: true });
+    }""")
     settle(page)
     expect(page.locator(".step.done").filter(has_text="Connect a repository")).to_be_visible()
     expect(page.locator(".step").filter(has_text="Configure its webhook").locator("code").first).to_have_text(
@@ -295,6 +312,24 @@ def run(browser):
     )
     expect(page.get_by_text("Waiting for the first delivery…")).to_be_visible()
     check(page, watch, "onboarding-repo-connected")
+    # --- connecting queued a full index: the step follows it (polling) until it is ready ---
+    index_step = page.locator(".step").filter(has=page.get_by_role("heading", name=re.compile("Index the code")))
+    stats_sentence = re.compile(r"^[\d,]+ symbols? indexed, [\d,]+ files?, [\d,]+ dependenc(y|ies) \(edges\)")
+    expect(index_step.locator(".index-ready")).to_have_text(stats_sentence, timeout=180_000)
+    expect(index_step.get_by_role("heading", name="✓ Done Index the code")).to_be_visible()
+    page.remove_listener("response", index_read)
+    index_seen = [r.json()["index"] for r in index_reads]
+    statuses = [i["status"] for i in index_seen if i]
+    assert statuses and statuses[-1] == "ready", f"index statuses read: {statuses}"
+    order = {"queued": 0, "indexing": 1, "ready": 2}
+    assert all(order[a] <= order[b] for a, b in zip(statuses, statuses[1:])), f"index went backwards: {statuses}"
+    # Each state the page was in was shown: queued, then the phase and files parsed, then the stats.
+    texts = page.evaluate("window.agnusIndexTexts")
+    if "queued" in statuses:
+        assert any("Queued: waiting for an indexer" in t for t in texts), texts
+    if any(i and i["status"] == "indexing" and i["phase"] for i in index_seen):
+        assert any(re.search(r"Indexing: [a-z ]+, [\d,]+ (of [\d,]+ )?files? parsed", t) for t in texts), texts
+    check(page, watch, "onboarding-index-ready")
     goto(page, f"/orgs/{acme}/repos")
     settle(page)
     assert token not in page.content(), "the repository token is shown after connecting"
@@ -302,7 +337,29 @@ def run(browser):
     page.get_by_role("link", name=f"ada/engine-{RUN}").click()
     page.wait_for_url(f"**/orgs/{acme}/repos/*")
     expect(page.get_by_role("heading", name="Review history")).to_be_visible()
+    repo_path = urlparse(page.url).path
+    index = page.get_by_role("region", name="Index", exact=True)
+    expect(index.locator(".badge")).to_have_text("Ready")
+    expect(index.get_by_text(stats_sentence)).to_be_visible()
+    expect(index.locator("code[title]")).to_have_text(re.compile(r"^[0-9a-f]{7}$"))
+    expect(index.get_by_role("button", name="Re-index")).to_be_enabled()
     check(page, watch, "repo-detail")
+    # An admin re-indexes: queued, the button disabled while it runs, then ready again.
+    index.get_by_role("button", name="Re-index").click()
+    expect(index.get_by_text("Indexing queued.")).to_be_visible()
+    expect(index.get_by_text("Indexing in progress")).to_be_visible()
+    check(page, watch, "repo-reindexing")
+    expect(index.locator(".badge")).to_have_text("Ready", timeout=180_000)
+    expect(index.get_by_role("button", name="Re-index")).to_be_enabled()
+    settle(page)
+    watch.take()
+    # A member sees the index, not the button.
+    goto(guest, repo_path)
+    gindex = guest.get_by_role("region", name="Index", exact=True)
+    expect(gindex.locator(".badge")).to_have_text("Ready")
+    expect(gindex.get_by_text("Owners and admins can re-index the repository.")).to_be_visible()
+    expect(gindex.get_by_role("button")).to_have_count(0)
+    check(guest, gwatch, "repo-detail-as-member")
 
     # --- review rules and settings (admins write, the page shows ratings and violations) ---
     goto(page, f"/orgs/{acme}/rules")

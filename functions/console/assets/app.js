@@ -7,7 +7,8 @@ import * as auth from "./pages-auth.js";
 import * as org from "./pages-org.js";
 import * as admin from "./pages-admin.js";
 import * as review from "./pages-review.js";
-import { orgFrame, publicFrame, loadMe, session } from "./layout.js";
+import { orgFrame, publicFrame } from "./layout.js";
+import { loadMe, session } from "./session.js";
 
 const ORG_PAGES = {
   onboarding: org.onboarding,

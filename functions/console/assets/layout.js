@@ -2,23 +2,9 @@
 // verification, migration) and the page title. What a user may do comes from the role
 // the API returns; the API enforces it again on every request.
 
-import { h, clear, notice, button, timeEl, statusLine, showError, showOk } from "./dom.js";
+import { h, clear, notice, button, timeEl, statusLine, showError, showOk, section } from "./dom.js";
 import { get, post, ApiError, enc } from "./api.js";
-
-export const session = { me: null, flash: null };
-
-export async function loadMe() {
-  try {
-    session.me = await get("/api/auth/me");
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) {
-      session.me = null;
-      return null;
-    }
-    throw err;
-  }
-  return session.me;
-}
+import { session, loadMe } from "./session.js";
 
 export const ORG_NAV = [
   ["onboarding", "Get started"],
@@ -189,6 +175,28 @@ function migrationBanner(me, org) {
   return banner;
 }
 
+// The page of an organization the API does not show this user (404/403): where to go, and
+// "Restore" for an owner whose organization is deleted but still in its grace period.
+function orgMissing(ctx) {
+  const line = statusLine();
+  return [
+    notice("error", h("p", {}, `There is no organization "${ctx.slug}" that you can open. It may not exist, you may not be a member, or it was deleted.`)),
+    h("p", {}, h("a", { href: "/" }, "Go to your organizations")),
+    section("Deleted it by mistake?",
+      h("p", {}, "The owner can restore a deleted organization during its grace period."),
+      button("Restore organization", async () => {
+        try {
+          await post(`/api/orgs/${enc(ctx.slug)}/restore`, {});
+          session.me = null;
+          ctx.navigate(`/orgs/${enc(ctx.slug)}/settings`, { replace: true });
+        } catch (err) {
+          showError(line, err instanceof ApiError && err.status === 404 ? new Error("Nothing to restore: this organization is not yours, was never deleted, or its grace period is over.") : err);
+        }
+      }),
+      line),
+  ];
+}
+
 export async function orgFrame(top, main, ctx, slug, title, page) {
   const me = await loadMe();
   if (!me) {
@@ -232,8 +240,7 @@ export async function orgFrame(top, main, ctx, slug, title, page) {
   let body;
   if (missing) {
     title = "Organization not found";
-    const { orgMissing } = await import("./pages-org.js");
-    body = await settle(orgMissing({ ...ctx, me, slug, err: missing }));
+    body = orgMissing({ ...ctx, slug });
   } else {
     body = await settle(page({ ...ctx, me, org, slug, rights: r }));
   }

@@ -3,7 +3,7 @@
 
 import { h, clear, field, input, statusLine, showError, showOk, notice, button, timeEl, table } from "./dom.js";
 import { get, post, del, ApiError, enc } from "./api.js";
-import { session, loadMe } from "./layout.js";
+import { session, loadMe } from "./session.js";
 import { safeNext } from "./safe.js";
 
 

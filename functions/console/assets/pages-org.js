@@ -6,9 +6,10 @@ import {
   timeEl, copyable, table, section,
 } from "./dom.js";
 import { get, post, patch, del, enc, ApiError } from "./api.js";
-import { session } from "./layout.js";
+import { session } from "./session.js";
 import { orgFields } from "./pages-auth.js";
 import { csvCell } from "./safe.js";
+import { indexSection, indexStep } from "./pages-index.js";
 
 export const TITLES = {
   onboarding: "Get started",
@@ -66,7 +67,7 @@ async function orNull(promise) {
   }
 }
 
-// ---- create / missing org ----
+// ---- create org ----
 
 export function newOrg(ctx) {
   const line = statusLine();
@@ -78,26 +79,6 @@ export function newOrg(ctx) {
       session.me = null;
       ctx.navigate(`/orgs/${enc(res.org.slug)}/onboarding`);
     }),
-  ];
-}
-
-export function orgMissing(ctx) {
-  const line = statusLine();
-  return [
-    notice("error", h("p", {}, `There is no organization "${ctx.slug}" that you can open. It may not exist, you may not be a member, or it was deleted.`)),
-    h("p", {}, h("a", { href: "/" }, "Go to your organizations")),
-    section("Deleted it by mistake?",
-      h("p", {}, "The owner can restore a deleted organization during its grace period."),
-      button("Restore organization", async () => {
-        try {
-          await post(`/api/orgs/${enc(ctx.slug)}/restore`, {});
-          session.me = null;
-          ctx.navigate(`/orgs/${enc(ctx.slug)}/settings`, { replace: true });
-        } catch (err) {
-          showError(line, err instanceof ApiError && err.status === 404 ? new Error("Nothing to restore: this organization is not yours, was never deleted, or its grace period is over.") : err);
-        }
-      }),
-      line),
   ];
 }
 
@@ -162,6 +143,7 @@ export async function onboarding(ctx) {
     rights.isAdmin ? orNull(get(`${base(org)}/webhooks`)) : null,
   ]);
   const repoList = repos ? repos.repos || [] : [];
+  const indexing = indexStep(ctx, repoList);
   let firstReview = null;
   for (const r of repoList.slice(0, 10)) {
     const page = await orNull(get(`/api/repos/${enc(r.id)}/reviews?limit=1`, { org: org.slug }));
@@ -183,6 +165,7 @@ export async function onboarding(ctx) {
       repoList.length
         ? h("p", {}, "Connected: ", repoList.map((r, i) => [i ? ", " : "", h("a", { href: orgLink(org, `repos/${enc(r.id)}`) }, r.fullName)]))
         : h("p", {}, h("a", { href: orgLink(org, "repos") }, "Connect your first repository"), " (GitHub, GitLab, Azure DevOps or Bitbucket).")),
+    await indexing,
     step(configured, "Configure its webhook",
       hook
         ? [h("p", {}, `In ${PROVIDERS[provider].where}, add this URL:`),
@@ -407,7 +390,7 @@ export async function repos(ctx) {
     else body.fullName = raw;
     if (data.get("token")) body.token = data.get("token");
     const r = await post("/api/repos", body, { org: org.slug });
-    showOk(line, `Connected ${r.repo.fullName}. Next: configure its webhook.`);
+    showOk(line, `Connected ${r.repo.fullName}. Its code is being indexed; next: configure its webhook.`);
     ctx.navigate(orgLink(org, "onboarding"));
   });
   const rows = list.map((r) => h("tr", {},
@@ -433,9 +416,10 @@ export async function repos(ctx) {
 export async function repo(ctx) {
   const { org } = ctx;
   const id = ctx.route.id;
-  const [r, reviews] = await Promise.all([
+  const [r, reviews, index] = await Promise.all([
     get(`/api/repos/${enc(id)}`, { org: org.slug }),
     get(`/api/repos/${enc(id)}/reviews?limit=50`, { org: org.slug }),
+    indexSection(ctx, { id }),
   ]);
   const line = statusLine();
   const again = (prNumber, headSha) => async () => {
@@ -457,6 +441,7 @@ export async function repo(ctx) {
       h("dt", {}, "Repository"), h("dd", {}, r.repo.fullName),
       h("dt", {}, "Provider"), h("dd", {}, providerName(r.repo.provider)),
       h("dt", {}, "Token"), h("dd", {}, r.repo.tokenPreview ? h("code", {}, r.repo.tokenPreview) : "none")),
+    index,
     section("Review history",
       list.length
         ? table("Reviews", ["Pull request", "Status", "Reason / event", "When", "Actions"], list.map((v) => h("tr", {},

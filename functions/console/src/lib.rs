@@ -46,7 +46,10 @@ pub const ASSETS: &[Asset] = &[
     asset!("pages-org.js", JS),
     asset!("pages-admin.js", JS),
     asset!("pages-review.js", JS),
+    asset!("pages-index.js", JS),
+    asset!("index-text.js", JS),
     asset!("safe.js", JS),
+    asset!("session.js", JS),
     asset!("icon.svg", "image/svg+xml"),
 ];
 

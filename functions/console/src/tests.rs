@@ -159,29 +159,18 @@ fn logs_name_the_kind_of_path_never_a_token() {
     assert_eq!(kind("/orgs/acme"), "page");
 }
 
-/// `assets/safe.js` under node (Debian's `nodejs`; scripts/test.sh installs it): `?next=`
-/// stays on this origin whatever browsers make of `\`, tabs or schemes, and no CSV cell
-/// of the audit export can start a spreadsheet formula (OWASP's CSV injection list:
-/// `=`, `+`, `-`, `@`, tab, carriage return, also after leading blanks).
-#[test]
-fn safe_next_and_csv_cells_refuse_what_browsers_and_spreadsheets_misread() {
-    let module = format!("file://{}/assets/safe.js", env!("CARGO_MANIFEST_DIR"));
+fn asset_url(name: &str) -> String {
+    format!("file://{}/assets/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `checks` (an ES module calling `check(got, want, what)`) under node (Debian's
+/// `nodejs`; scripts/test.sh installs it) and fails with every mismatch it reports.
+fn node_checks(checks: &str) {
     let script = format!(
         r#"
-import {{ safeNext, csvCell }} from "{module}";
 const failures = [];
 const check = (got, want, what) => {{ if (got !== want) failures.push(`${{what}}: got ${{JSON.stringify(got)}}, want ${{JSON.stringify(want)}}`); }};
-for (const ok of ["/", "/orgs/acme", "/orgs/acme/audit?x=1#y", "/a/b//c", "/%5Cevil.example"]) check(safeNext(ok), ok, `next ${{JSON.stringify(ok)}}`);
-for (const bad of ["/\\evil.example", "/\\/evil.example", "\\\\evil.example", "//evil.example", "/\t/evil.example",
-                   "/\n/evil.example", "https://evil.example", "javascript:alert(1)", "/.\\evil", "", null, undefined, 7])
-  check(safeNext(bad), "/", `next ${{JSON.stringify(bad)}}`);
-const cells = [
-  ["plain", "plain"], ["", ""], [null, ""], [42, "42"], [{{ a: 1 }}, '"{{""a"":1}}"'],
-  ['a,"b"', '"a,""b"""'], ["=1+1", `"'=1+1"`], ["+1", `"'+1"`], ["-2+3", `"'-2+3"`], ["@SUM(A1)", `"'@SUM(A1)"`],
-  ["\t=cmd|' /C calc'!A0", `"'\t=cmd|' /C calc'!A0"`], ["\r=1+1", `"'\r=1+1"`], ["\tplain", `"'\tplain"`],
-  ["\r", `"'\r"`], ["  =1+1", `"'  =1+1"`], ["\n@x", `"'\n@x"`],
-];
-for (const [v, want] of cells) check(csvCell(v), want, `cell ${{JSON.stringify(v)}}`);
+{checks}
 if (failures.length) {{ console.error(failures.join("\n")); process.exit(1); }}
 "#
     );
@@ -195,4 +184,78 @@ if (failures.length) {{ console.error(failures.join("\n")); process.exit(1); }}
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `assets/safe.js` under node (Debian's `nodejs`; scripts/test.sh installs it): `?next=`
+/// stays on this origin whatever browsers make of `\`, tabs or schemes, and no CSV cell
+/// of the audit export can start a spreadsheet formula (OWASP's CSV injection list:
+/// `=`, `+`, `-`, `@`, tab, carriage return, also after leading blanks).
+#[test]
+fn safe_next_and_csv_cells_refuse_what_browsers_and_spreadsheets_misread() {
+    let module = asset_url("safe.js");
+    let script = format!(
+        r#"
+import {{ safeNext, csvCell }} from "{module}";
+for (const ok of ["/", "/orgs/acme", "/orgs/acme/audit?x=1#y", "/a/b//c", "/%5Cevil.example"]) check(safeNext(ok), ok, `next ${{JSON.stringify(ok)}}`);
+for (const bad of ["/\\evil.example", "/\\/evil.example", "\\\\evil.example", "//evil.example", "/\t/evil.example",
+                   "/\n/evil.example", "https://evil.example", "javascript:alert(1)", "/.\\evil", "", null, undefined, 7])
+  check(safeNext(bad), "/", `next ${{JSON.stringify(bad)}}`);
+const cells = [
+  ["plain", "plain"], ["", ""], [null, ""], [42, "42"], [{{ a: 1 }}, '"{{""a"":1}}"'],
+  ['a,"b"', '"a,""b"""'], ["=1+1", `"'=1+1"`], ["+1", `"'+1"`], ["-2+3", `"'-2+3"`], ["@SUM(A1)", `"'@SUM(A1)"`],
+  ["\t=cmd|' /C calc'!A0", `"'\t=cmd|' /C calc'!A0"`], ["\r=1+1", `"'\r=1+1"`], ["\tplain", `"'\tplain"`],
+  ["\r", `"'\r"`], ["  =1+1", `"'  =1+1"`], ["\n@x", `"'\n@x"`],
+];
+for (const [v, want] of cells) check(csvCell(v), want, `cell ${{JSON.stringify(v)}}`);
+"#
+    );
+    node_checks(&script);
+}
+
+/// `assets/index-text.js` under node: the lines the console shows about a repository's
+/// code index (progress while building, with or without a known file total; the stats
+/// sentence; languages, most files first; sizes; the failure reason, the server's sentence
+/// first).
+#[test]
+fn index_sentences_say_progress_stats_and_failures_in_words() {
+    let module = asset_url("index-text.js");
+    let script = format!(
+        r#"
+import * as t from "{module}";
+const idx = (status, phase, filesDone, filesTotal) => ({{ status, phase, progress: {{ filesDone, filesTotal }} }});
+check(t.progressLine(null), "Not indexed yet.", "never indexed");
+check(t.progressLine(idx("queued", null, 0, null)), "Queued: waiting for an indexer to pick it up…", "queued");
+check(t.progressLine(idx("indexing", "parsing", 12, null)), "Indexing: parsing files, 12 files parsed…", "total unknown");
+check(t.progressLine(idx("indexing", "parsing", 1, null)), "Indexing: parsing files, 1 file parsed…", "one file");
+check(t.progressLine(idx("indexing", "parsing", 1234, 4000)), "Indexing: parsing files, 1,234 of 4,000 files parsed (30%)…", "total known");
+check(t.progressLine(idx("indexing", "graph", 40, 40)), "Indexing: building the dependency graph, 40 of 40 files parsed (100%)…", "graph");
+check(t.progressLine(idx("indexing", "embeddings", 50, 40)), "Indexing: computing embeddings, 50 of 40 files parsed (100%)…", "never over 100%");
+check(t.progressLine(idx("indexing", null, null, 0)), "Indexing: starting, 0 files parsed…", "no phase yet");
+check(t.progressLine({{ status: "indexing", phase: "parsing", progress: null }}), "Indexing: parsing files, 0 files parsed…", "no progress yet");
+check(t.progressLine({{ status: "ready" }}), "Ready.", "ready");
+check(t.inProgress(idx("queued")) && t.inProgress(idx("indexing")), true, "queued and indexing poll");
+check(t.inProgress(idx("ready")) || t.inProgress(idx("failed")) || t.inProgress(null), false, "ready, failed, none stop");
+check(t.statusLabel(null), "Not indexed", "label none");
+check(t.statusLabel({{ status: "failed" }}), "Failed", "label failed");
+const stats = {{ files: 56, symbols: 1234, edges: 789, bytes: 1258291, lines: 12345, languages: {{ go: 3, python: 50, rust: 3, shell: 0 }}, skipped: 2 }};
+check(t.statsSentence(stats), "1,234 symbols indexed, 56 files, 789 dependencies (edges)", "stats");
+check(t.statsSentence({{ files: 1, symbols: 1, edges: 1 }}), "1 symbol indexed, 1 file, 1 dependency (edges)", "singular stats");
+check(t.statsSentence(null), "", "no stats");
+check(t.languagesLine(stats.languages), "Python (50 files), Go (3 files), Rust (3 files)", "languages");
+check(t.languagesLine({{ cobol: 1 }}), "cobol (1 file)", "unknown language by its key");
+check(t.languagesLine(null), "", "no languages");
+check(t.sizeLine(stats), "12,345 lines, 1.2 MB; 2 files skipped", "size and skipped");
+check(t.sizeLine({{ lines: 1, bytes: 900, skipped: 0 }}), "1 line, 900 bytes", "small, none skipped");
+check(t.size(15 * 1024 * 1024), "15 MB", "MB");
+check(t.shortCommit("0123456789abcdef"), "0123456", "short commit");
+check(t.shortCommit(null), "—", "no commit");
+check(t.failureReason({{ code: "too_large", message: "The repository has 2.1 GB of source; the limit is 1 GB." }}), "The repository has 2.1 GB of source; the limit is 1 GB.", "server sentence");
+check(t.failureReason({{ code: "token_invalid", message: "" }}), "The provider refused the repository's access token: connect the repository again with a valid token.", "code sentence");
+check(t.failureReason({{ code: "something_new" }}), "The index could not be built.", "unknown code");
+check(t.failureReason(null), "The index could not be built.", "no error");
+check(t.fallbackLine({{ status: "failed", commit: null, stats: null }}), "Reviews still run, on the diff alone, until an index is ready.", "no index to fall back on");
+check(t.fallbackLine({{ status: "failed", commit: "89abcdef0123", stats }}), "Reviews keep using the last ready index (commit 89abcde) until a new one is ready.", "the last ready index");
+"#
+    );
+    node_checks(&script);
 }
