@@ -47,6 +47,8 @@ pub struct Comment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Normalized {
     Review(PrEvent),
+    /// A push to the default branch: the repository's index follows it.
+    Push(crate::push::PushEvent),
     /// Not a review trigger; the reason is recorded.
     Skip(&'static str),
 }
@@ -132,6 +134,16 @@ pub fn normalize(provider: Provider, event: &str, payload: &[u8]) -> Result<Norm
     let v: Value = serde_json::from_slice(payload).map_err(|e| MalformedPayload(e.to_string()))?;
     if !v.is_object() {
         return Err(MalformedPayload("not a JSON object".into()));
+    }
+    match crate::push::parse(provider, event, &v) {
+        Some(Ok(push)) => return Ok(Normalized::Push(push)),
+        Some(Err(crate::push::NotFollowed::NotDefaultBranch)) => {
+            return Ok(Normalized::Skip("push_not_default_branch"));
+        }
+        Some(Err(crate::push::NotFollowed::Malformed)) => {
+            return Err(MalformedPayload("a push without its repository or ref".into()));
+        }
+        None => {}
     }
     let normalized = match provider {
         Provider::Github => github(event, &v),
@@ -490,7 +502,7 @@ mod tests {
             "repo:push",
             &fixture("bitbucket/pullrequest.created.json"),
         );
-        assert_eq!(other.unwrap(), Normalized::Skip("unsupported_event"));
+        assert_eq!(other.unwrap(), Normalized::Skip("push_not_default_branch"));
     }
 
     /// The providers' examples, each with the fields `normalize` reads.

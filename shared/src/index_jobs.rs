@@ -6,8 +6,9 @@ use agnus_sqs::{Message, SqsSender};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::OrgId;
+use crate::error::ApiError;
 use crate::queue::{ATTR_ORG_ID, QueueError};
-use crate::store::IndexKind;
+use crate::store::{IndexFailure, IndexKind, IndexRequest, OrgScope, Store};
 
 /// One job, as queued.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +55,41 @@ impl IndexJobs {
             .map(|_| ())
             .map_err(|e| QueueError::Unavailable(e.to_string()))
     }
+}
+
+/// A fresh job id.
+pub fn new_job_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Sends a recorded job to the indexer. If the queue refuses it, the record says
+/// `failed: not_queued` (an admin may ask again) and the caller gets 503.
+pub async fn send_job(
+    store: &Store,
+    jobs: &IndexJobs,
+    scope: &OrgScope,
+    request: &IndexRequest<'_>,
+) -> Result<(), ApiError> {
+    let message = IndexJobMessage {
+        repo_id: request.repo_id.to_owned(),
+        job_id: request.job_id.to_owned(),
+        kind: request.kind,
+        target: request.target.map(str::to_owned),
+    };
+    if let Err(e) = jobs.send(scope.org_id(), &message).await {
+        let failure = IndexFailure {
+            code: "not_queued".into(),
+            message: "the index job could not be queued; ask for a re-index".into(),
+        };
+        if let Err(store_error) = store
+            .index_not_queued(scope, request.repo_id, request.job_id, &failure)
+            .await
+        {
+            tracing::error!(error = %store_error, "could not record that an index job was not queued");
+        }
+        return Err(ApiError::Unavailable(format!("index queue: {e}")));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

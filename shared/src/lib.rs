@@ -27,6 +27,7 @@ pub mod policy;
 pub mod principal;
 pub mod prompt_fence;
 pub mod provider_api;
+pub mod push;
 pub mod queue;
 pub mod repo_access;
 pub mod response;

@@ -406,6 +406,10 @@ impl Api {
                         aws_sdk_sqs::Client::new(&sdk),
                         env["AGNUS_REVIEW_JOBS_QUEUE_URL"].clone(),
                     )),
+                    agnus_shared::index_jobs::IndexJobs::new(
+                        agnus_shared::aws::sqs_sender(&sdk).expect("SQS sender"),
+                        env["AGNUS_INDEX_JOBS_QUEUE_URL"].clone(),
+                    ),
                 ))
             },
             invites: Arc::new({

@@ -75,6 +75,22 @@ impl Standin {
         assert!(r.status().is_success(), "stand-in control {path}: {}", r.status());
     }
 
+    /// A new commit of a repository's default branch, served by the stand-in's source APIs
+    /// (archive, compare, contents: tests/standins/sources.py); `body` as documented there.
+    /// Returns the commit id.
+    pub async fn source(&self, body: Value) -> String {
+        let r = self
+            .http()
+            .post(format!("{}/_control/source", self.url))
+            .json(&body)
+            .send()
+            .await
+            .expect("stand-in control");
+        assert!(r.status().is_success(), "stand-in source: {}", r.status());
+        let v: Value = r.json().await.expect("json");
+        v["sha"].as_str().expect("sha").to_owned()
+    }
+
     /// Serves a pull request: `pr` overrides fields of the documented example
     /// (`head_sha`, `base_sha`, `draft`, `state`, `title`, `body`, `user_login`, `user_type`);
     /// `files` override fields of the documented file example.
@@ -181,6 +197,16 @@ impl Drop for Standin {
 /// Runs the review engine in process, as the event-source mapping's invoker.
 #[derive(Debug, Clone)]
 pub struct InProcessReviewer(pub Arc<agnus_reviewer::ReviewerState>);
+
+/// The indexer run in process, fed by `agnus esm` as in `make dev`.
+#[derive(Debug)]
+pub struct InProcessIndexer(pub Arc<agnus_indexer::IndexerState>);
+
+impl agnus_cli::esm::Invoker for InProcessIndexer {
+    fn invoke(&self, event: aws_lambda_events::sqs::SqsEvent) -> agnus_cli::esm::InvokeFuture<'_> {
+        Box::pin(async move { Ok(agnus_indexer::handle(&self.0, event).await) })
+    }
+}
 
 impl agnus_cli::esm::Invoker for InProcessReviewer {
     fn invoke(&self, event: aws_lambda_events::sqs::SqsEvent) -> agnus_cli::esm::InvokeFuture<'_> {

@@ -144,8 +144,8 @@ def handle(h, method, path, query):
         src = SOURCES.get(key(m.group(1), m.group(2)))
         c = src and commit(src, m.group(3))
         if not c:
-            return h.reply(404, {"message": "Not Found"})
-        return h.reply(200, tarball(top_dir(m.group(2), c["sha"]), c), {"content-type": "application/x-gzip"})
+            return done(h, 404, {"message": "Not Found"})
+        return done(h, 200, tarball(top_dir(m.group(2), c["sha"]), c), {"content-type": "application/x-gzip"})
     for provider, pattern in ROUTES:
         m = re.match(pattern, path)
         if not m:
@@ -156,11 +156,17 @@ def handle(h, method, path, query):
             return None
         known, permission = h.permission(provider, repo)
         if not known:
-            return h.reply(401, {"message": "Bad credentials"})
+            return done(h, 401, {"message": "Bad credentials"})
         if permission is None:
-            return h.reply(404, {"message": "Not Found"})
+            return done(h, 404, {"message": "Not Found"})
         return ANSWERS[provider](h, src, repo, m.group("rest"), q)
     return None
+
+
+def done(h, *args):
+    """Answers the request: it is one of ours (None from a handler means it is not)."""
+    h.reply(*args)
+    return True
 
 
 def top_dir(repo, sha):
@@ -186,18 +192,18 @@ def github(h, src, repo, rest, q):
     if rest.startswith("commits/"):
         ref = unquote(rest[len("commits/"):])
         c = src["commits"][-1] if ref == src["branch"] else commit(src, ref)
-        return h.reply(200, {"sha": c["sha"]}) if c else h.reply(404, {"message": "Not Found"})
+        return done(h, 200, {"sha": c["sha"]}) if c else done(h, 404, {"message": "Not Found"})
     if rest.startswith("tarball/"):
         c = commit(src, rest[len("tarball/"):])
         if not c:
-            return h.reply(404, {"message": "Not Found"})
-        return h.reply(302, b"", {"location": f"/_download/github/{repo}/{c['sha']}.tar.gz"})
+            return done(h, 404, {"message": "Not Found"})
+        return done(h, 302, b"", {"location": f"/_download/github/{repo}/{c['sha']}.tar.gz"})
     if rest.startswith("contents/"):
         c = commit(src, q.get("ref", ""))
         data = c and c["files"].get(unquote(rest[len("contents/"):]))
         if data is None:
-            return h.reply(404, {"message": "Not Found"})
-        return h.reply(200, data, {"content-type": "application/vnd.github.raw"})
+            return done(h, 404, {"message": "Not Found"})
+        return done(h, 200, data, {"content-type": "application/vnd.github.raw"})
     m = re.match(r"^compare/([0-9a-f]+)\.\.\.([0-9a-f]+)$", rest)
     found = m and changes(src, m.group(1), m.group(2))
     if not found:
@@ -206,18 +212,18 @@ def github(h, src, repo, rest, q):
     ahead = src["commits"].index(b) >= src["commits"].index(a)
     files = [{"filename": p, "status": "added" if p not in a["files"] else "modified"} for p in upserts]
     files += [{"filename": p, "status": "removed"} for p in removed]
-    return h.reply(200, {"status": "ahead" if ahead else "behind", "files": files})
+    return done(h, 200, {"status": "ahead" if ahead else "behind", "files": files})
 
 
 def gitlab(h, src, repo, rest, q):
     if rest.startswith("repository/branches/"):
         c = src["commits"][-1]
-        return h.reply(200, {"name": src["branch"], "commit": {"id": c["sha"]}})
+        return done(h, 200, {"name": src["branch"], "commit": {"id": c["sha"]}})
     if rest == "repository/archive.tar.gz":
         c = commit(src, q.get("sha", ""))
         if not c:
-            return h.reply(404, {"message": "404 Not Found"})
-        return h.reply(200, tarball(top_dir(repo, c["sha"]), c), {"content-type": "application/x-gzip"})
+            return done(h, 404, {"message": "404 Not Found"})
+        return done(h, 200, tarball(top_dir(repo, c["sha"]), c), {"content-type": "application/x-gzip"})
     if rest == "repository/compare":
         found = changes(src, q.get("from", ""), q.get("to", ""))
         if not found:
@@ -227,23 +233,23 @@ def gitlab(h, src, repo, rest, q):
                   "deleted_file": False} for p in upserts]
         diffs += [{"old_path": p, "new_path": p, "new_file": False, "renamed_file": False, "deleted_file": True}
                   for p in removed]
-        return h.reply(200, {"diffs": diffs, "overflow": False})
+        return done(h, 200, {"diffs": diffs, "overflow": False})
     m = re.match(r"^repository/files/(.+)/raw$", rest)
     c = commit(src, q.get("ref", ""))
     data = c and c["files"].get(unquote(m.group(1)))
-    return h.reply(404, {"message": "404 File Not Found"}) if data is None else h.reply(200, data, {"content-type": "text/plain"})
+    return done(h, 404, {"message": "404 File Not Found"}) if data is None else done(h, 200, data, {"content-type": "text/plain"})
 
 
 def bitbucket(h, src, repo, rest, q):
     if rest == "":
-        return h.reply(200, {"full_name": repo, "mainbranch": {"name": src["branch"], "type": "branch"}})
+        return done(h, 200, {"full_name": repo, "mainbranch": {"name": src["branch"], "type": "branch"}})
     if rest.startswith("/refs/branches/"):
-        return h.reply(200, {"name": src["branch"], "target": {"hash": src["commits"][-1]["sha"]}})
+        return done(h, 200, {"name": src["branch"], "target": {"hash": src["commits"][-1]["sha"]}})
     if rest.startswith("get/"):
         c = commit(src, rest[len("get/"):-len(".tar.gz")])
         if not c:
-            return h.reply(404, {"type": "error"})
-        return h.reply(200, tarball(top_dir(repo, c["sha"]), c), {"content-type": "application/x-gzip"})
+            return done(h, 404, {"type": "error"})
+        return done(h, 200, tarball(top_dir(repo, c["sha"]), c), {"content-type": "application/x-gzip"})
     m = re.match(r"^/diffstat/([0-9a-f]+)\.\.([0-9a-f]+)$", rest)
     if m:
         found = changes(src, m.group(2), m.group(1))
@@ -253,16 +259,16 @@ def bitbucket(h, src, repo, rest, q):
         values = [{"status": "added" if p not in a["files"] else "modified", "old": None if p not in a["files"] else {"path": p},
                    "new": {"path": p}} for p in upserts]
         values += [{"status": "removed", "old": {"path": p}, "new": None} for p in removed]
-        return h.reply(200, {"values": values, "pagelen": 500, "page": 1})
+        return done(h, 200, {"values": values, "pagelen": 500, "page": 1})
     m = re.match(r"^/src/([0-9a-f]+)/(.+)$", rest)
     c = m and commit(src, m.group(1))
     data = c and c["files"].get(unquote(m.group(2)))
-    return h.reply(404, {"type": "error"}) if data is None else h.reply(200, data, {"content-type": "text/plain"})
+    return done(h, 404, {"type": "error"}) if data is None else done(h, 200, data, {"content-type": "text/plain"})
 
 
 def azure(h, src, repo, rest, q):
     if rest == "refs":
-        return h.reply(200, {"count": 1, "value": [{"name": f"refs/heads/{src['branch']}",
+        return done(h, 200, {"count": 1, "value": [{"name": f"refs/heads/{src['branch']}",
                                                     "objectId": src["commits"][-1]["sha"]}]})
     if rest == "diffs/commits":
         found = changes(src, q.get("baseVersion", ""), q.get("targetVersion", ""))
@@ -272,14 +278,14 @@ def azure(h, src, repo, rest, q):
         out = [{"item": {"path": "/" + p, "isFolder": False}, "changeType": "add" if p not in a["files"] else "edit"}
                for p in upserts]
         out += [{"item": {"path": "/" + p, "isFolder": False}, "changeType": "delete"} for p in removed]
-        return h.reply(200, {"changes": out, "allChangesIncluded": True})
+        return done(h, 200, {"changes": out, "allChangesIncluded": True})
     c = commit(src, q.get("versionDescriptor.version", ""))
     if not c:
         return None
     if q.get("$format") == "zip":
-        return h.reply(200, zipball(c), {"content-type": "application/zip"})
+        return done(h, 200, zipball(c), {"content-type": "application/zip"})
     data = c["files"].get(q.get("path", "").lstrip("/"))
-    return h.reply(404, {"message": "TF401174"}) if data is None else h.reply(200, data, {"content-type": "text/plain"})
+    return done(h, 404, {"message": "TF401174"}) if data is None else done(h, 200, data, {"content-type": "text/plain"})
 
 
 ANSWERS = {"github": github, "gitlab": gitlab, "bitbucket": bitbucket, "azure": azure}

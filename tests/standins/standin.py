@@ -184,6 +184,10 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(k, str(v))
         self.end_headers()
         self.wfile.write(data)
+        # Answered: the routing in handle_any stops here (a handler that returned None
+        # would fall through to the next one and write a second answer on the same
+        # keep-alive connection — read by the client as the answer to its next request).
+        return True
 
     def body(self):
         length = int(self.headers.get("content-length") or 0)
@@ -197,9 +201,7 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path = url.path
         body = self.body()
-        if path.startswith("/_download/"):
-            return sources.handle(self, method, path, url.query)
-        if path.startswith("/_"):
+        if path.startswith("/_") and not path.startswith("/_download/"):
             return self.control(method, path, body)
         with LOCK:
             STATE["requests"].append(

@@ -209,7 +209,10 @@ pub fn walk<R: Read>(
             // tell a truncated download from a whole one.
             let result = walk_tar(&mut unpacked, &mut tally, &mut take)
                 .and_then(|()| io::copy(&mut unpacked, &mut io::sink()).map(|_| ()).map_err(Walk::Io));
-            let counters = ((unpacked.inner.get_ref().read, caps.archive_bytes), (unpacked.read, caps.unpacked_bytes));
+            let counters = (
+                (unpacked.inner.get_ref().read, caps.archive_bytes),
+                (unpacked.read, caps.unpacked_bytes),
+            );
             result.map_err(|e| match e {
                 Walk::Io(e) => io_error(e, counters.0, counters.1),
                 Walk::Archive(e) => e,

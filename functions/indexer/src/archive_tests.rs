@@ -125,15 +125,66 @@ fn a_header_claiming_ten_gigabytes_fails_without_reading_them() {
 fn the_caps_name_themselves() {
     let a = targz(&[("t/a.py", b"a"), ("t/b.py", b"b"), ("t/c.py", b"c")], None);
     let err = collect(Format::TarGz, &a, &Caps { files: 2, ..caps() }).unwrap_err();
-    assert!(matches!(err, ArchiveError::TooLarge { cap: "AGNUS_INDEX_MAX_FILES", limit: 2 }), "{err:?}");
-    let err = collect(Format::TarGz, &a, &Caps { archive_bytes: 20, ..caps() }).unwrap_err();
-    assert!(matches!(err, ArchiveError::TooLarge { cap: "AGNUS_INDEX_MAX_ARCHIVE_BYTES", .. }), "{err:?}");
-    let err = collect(Format::TarGz, &a, &Caps { source_bytes: 2, ..caps() }).unwrap_err();
-    assert!(matches!(err, ArchiveError::TooLarge { cap: "AGNUS_INDEX_MAX_SOURCE_BYTES", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ArchiveError::TooLarge {
+                cap: "AGNUS_INDEX_MAX_FILES",
+                limit: 2
+            }
+        ),
+        "{err:?}"
+    );
+    let err = collect(
+        Format::TarGz,
+        &a,
+        &Caps {
+            archive_bytes: 20,
+            ..caps()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ArchiveError::TooLarge {
+                cap: "AGNUS_INDEX_MAX_ARCHIVE_BYTES",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = collect(
+        Format::TarGz,
+        &a,
+        &Caps {
+            source_bytes: 2,
+            ..caps()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ArchiveError::TooLarge {
+                cap: "AGNUS_INDEX_MAX_SOURCE_BYTES",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     // A gzip bomb: little compressed, much unpacked.
     let bomb = targz(&[("t/zeros.py", &vec![0u8; 3 << 20])], None);
     assert!(bomb.len() < 64 << 10);
-    let err = collect(Format::TarGz, &bomb, &Caps { unpacked_bytes: 1 << 20, ..caps() }).unwrap_err();
+    let err = collect(
+        Format::TarGz,
+        &bomb,
+        &Caps {
+            unpacked_bytes: 1 << 20,
+            ..caps()
+        },
+    )
+    .unwrap_err();
     assert!(matches!(err, ArchiveError::TooLarge { .. }), "{err:?}");
 }
 
@@ -149,13 +200,20 @@ fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
 
 #[test]
 fn a_zip_is_read_as_it_streams() {
-    let z = zip_of(&[("src/a.cs", b"class A {}\n"), ("img/logo.png", b"\x89PNG"), ("b.go", b"package b\n")]);
+    let z = zip_of(&[
+        ("src/a.cs", b"class A {}\n"),
+        ("img/logo.png", b"\x89PNG"),
+        ("b.go", b"package b\n"),
+    ]);
     let (tally, seen) = collect(Format::Zip, &z, &caps()).unwrap();
     let paths: Vec<_> = seen.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(paths, ["src/a.cs", "b.go"]);
     assert_eq!(tally.skipped, 1);
     let bad = zip_of(&[("../evil.cs", b"x")]);
-    assert!(matches!(collect(Format::Zip, &bad, &caps()).unwrap_err(), ArchiveError::Unsafe(_)));
+    assert!(matches!(
+        collect(Format::Zip, &bad, &caps()).unwrap_err(),
+        ArchiveError::Unsafe(_)
+    ));
     let cut = &z[..z.len() / 2];
     assert!(collect(Format::Zip, cut, &caps()).is_err());
 }

@@ -88,16 +88,16 @@ fn archive_error(e: ArchiveError) -> JobError {
     match e {
         ArchiveError::TooLarge { cap, limit } => JobError::Failed(Failure::new(
             "too_large",
-            format!(
-                "the repository is over the index cap {cap} ({limit}); reviews still run on the diff alone"
-            ),
+            format!("the repository is over the index cap {cap} ({limit}); reviews still run on the diff alone"),
         )),
-        ArchiveError::Invalid(why) => {
-            JobError::Failed(Failure::new("archive_invalid", format!("the archive is not readable: {why}")))
-        }
-        ArchiveError::Unsafe(why) => {
-            JobError::Failed(Failure::new("archive_invalid", format!("the archive was refused: {why}")))
-        }
+        ArchiveError::Invalid(why) => JobError::Failed(Failure::new(
+            "archive_invalid",
+            format!("the archive is not readable: {why}"),
+        )),
+        ArchiveError::Unsafe(why) => JobError::Failed(Failure::new(
+            "archive_invalid",
+            format!("the archive was refused: {why}"),
+        )),
         ArchiveError::Download(why) => JobError::Transient(format!("download: {why}")),
         ArchiveError::Stopped(why) => JobError::Transient(why),
     }
@@ -136,10 +136,17 @@ pub async fn run(
 
 async fn open_token(state: &IndexerState, scope: &QueueScope, repo: &RepoRecord) -> Result<SecretString, JobError> {
     let Some(sealed) = repo.token_ciphertext.as_deref() else {
-        return Err(JobError::Failed(Failure::new("token_missing", "the repository has no access token")));
+        return Err(JobError::Failed(Failure::new(
+            "token_missing",
+            "the repository has no access token",
+        )));
     };
     let org = scope.org_id().to_string();
-    let context = [("orgId", org.as_str()), ("purpose", "repo-token"), ("repoId", repo.id.as_str())];
+    let context = [
+        ("orgId", org.as_str()),
+        ("purpose", "repo-token"),
+        ("repoId", repo.id.as_str()),
+    ];
     match state.sealer.open(&context, sealed).await {
         Ok(bytes) => String::from_utf8(bytes)
             .map(SecretString::from)
@@ -230,7 +237,10 @@ async fn full(
         files_done: total,
         files_total: Some(total),
     };
-    if state.store.index_progress(scope, &repo.id, &job.job_id, IndexPhase::Graph, progress).await?
+    if state
+        .store
+        .index_progress(scope, &repo.id, &job.job_id, IndexPhase::Graph, progress)
+        .await?
         == JobWrite::Superseded
     {
         return Ok(JobWrite::Superseded);
@@ -255,7 +265,9 @@ async fn incremental(
     let (Some(prev), Some(key)) = (previous, previous.and_then(|p| p.graph_key.as_deref())) else {
         return Ok(None);
     };
-    let Some(base) = prev.commit.as_deref() else { return Ok(None) };
+    let Some(base) = prev.commit.as_deref() else {
+        return Ok(None);
+    };
     let compare = state
         .sources
         .compare(repo.provider, &repo.full_name, base, target, token)
@@ -269,7 +281,9 @@ async fn incremental(
         );
         return Ok(None);
     }
-    let Some(mut graph) = load_graph(state, key).await? else { return Ok(None) };
+    let Some(mut graph) = load_graph(state, key).await? else {
+        return Ok(None);
+    };
     let limits = limits(state);
     let (mut changed, mut removed, mut skipped, mut bytes) = (Vec::<FileIndex>::new(), Vec::new(), 0u32, 0u64);
     for change in &compare.changes {
@@ -282,7 +296,11 @@ async fn incremental(
                     continue;
                 }
                 let cap = state.config.caps.file_bytes as usize;
-                let content = match state.sources.file(repo.provider, &repo.full_name, path, target, token, cap).await {
+                let content = match state
+                    .sources
+                    .file(repo.provider, &repo.full_name, path, target, token, cap)
+                    .await
+                {
                     Ok(Some(c)) => c,
                     Ok(None) => continue,
                     Err(CallError::TooLarge { .. }) => {

@@ -136,13 +136,22 @@ async fn process(state: &IndexerState, message: &SqsMessage) -> Result<Handled, 
         Ok(JobWrite::Superseded) => Ok(Handled::Done("superseded")),
         Err(JobError::Failed(failure)) => {
             tracing::info!(code = failure.code, "index job failed");
-            state.store.fail_index(&scope, &repo.id, &job.job_id, &failure.record()).await?;
+            state
+                .store
+                .fail_index(&scope, &repo.id, &job.job_id, &failure.record())
+                .await?;
             Ok(Handled::Done("failed"))
         }
         Err(JobError::Transient(why)) if attempts >= state.config.max_attempts => {
             tracing::warn!(%why, attempts, "index job failed for good after retries");
-            let failure = Failure::new("provider_unavailable", format!("the job failed {attempts} times: {why}"));
-            state.store.fail_index(&scope, &repo.id, &job.job_id, &failure.record()).await?;
+            let failure = Failure::new(
+                "provider_unavailable",
+                format!("the job failed {attempts} times: {why}"),
+            );
+            state
+                .store
+                .fail_index(&scope, &repo.id, &job.job_id, &failure.record())
+                .await?;
             Ok(Handled::Done("failed"))
         }
         Err(JobError::Transient(why)) => Err(StoreError::Unavailable(why)),

@@ -111,7 +111,9 @@ impl Sources {
     pub async fn head(&self, provider: Provider, repo: &str, token: &SecretString) -> Result<Head, CallError> {
         match provider {
             Provider::Github => {
-                let r: GithubRepo = self.json(provider, &format!("{}/repos/{repo}", self.github), token).await?;
+                let r: GithubRepo = self
+                    .json(provider, &format!("{}/repos/{repo}", self.github), token)
+                    .await?;
                 let url = format!("{}/repos/{repo}/commits/{}", self.github, encode(&r.default_branch));
                 let c: Sha = self.json(provider, &url, token).await?;
                 Ok(Head {
@@ -165,12 +167,23 @@ impl Sources {
         token: &SecretString,
     ) -> Result<(Format, reqwest::Response), CallError> {
         let (format, url) = match provider {
-            Provider::Github => (Format::TarGz, format!("{}/repos/{repo}/tarball/{}", self.github, encode(sha))),
+            Provider::Github => (
+                Format::TarGz,
+                format!("{}/repos/{repo}/tarball/{}", self.github, encode(sha)),
+            ),
             Provider::Gitlab => (
                 Format::TarGz,
-                format!("{}/projects/{}/repository/archive.tar.gz?sha={}", self.gitlab, encode(repo), encode(sha)),
+                format!(
+                    "{}/projects/{}/repository/archive.tar.gz?sha={}",
+                    self.gitlab,
+                    encode(repo),
+                    encode(sha)
+                ),
             ),
-            Provider::Bitbucket => (Format::TarGz, format!("{}/{repo}/get/{}.tar.gz", self.bitbucket_web, encode(sha))),
+            Provider::Bitbucket => (
+                Format::TarGz,
+                format!("{}/{repo}/get/{}.tar.gz", self.bitbucket_web, encode(sha)),
+            ),
             Provider::Azure => (
                 Format::Zip,
                 format!(
@@ -243,7 +256,10 @@ impl Sources {
                 })
             }
             Provider::Bitbucket => {
-                let mut url = format!("{}/repositories/{repo}/diffstat/{head_e}..{base_e}?pagelen=500", self.bitbucket);
+                let mut url = format!(
+                    "{}/repositories/{repo}/diffstat/{head_e}..{base_e}?pagelen=500",
+                    self.bitbucket
+                );
                 let mut changes = Vec::new();
                 for _ in 0..20 {
                     let page: BitbucketDiffstat = self.json(provider, &url, token).await?;

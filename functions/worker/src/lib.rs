@@ -12,6 +12,7 @@ use agnus_shared::aws::S3Client;
 use agnus_shared::config::WorkerConfig;
 use agnus_shared::domain::Provider;
 use agnus_shared::events::{self, Normalized, PrAction};
+use agnus_shared::index_jobs::IndexJobs;
 use agnus_shared::queue::{self, ClaimCheck, QueuedOrg};
 use agnus_shared::reviewer::{HandOffError, Reviewer};
 use agnus_shared::store::{
@@ -22,20 +23,31 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMe
 use serde::Deserialize;
 use tracing::Instrument;
 
+mod push;
+
 #[derive(Debug)]
 pub struct WorkerState {
     pub store: Store,
     pub s3: S3Client,
     pub reviewer: Arc<dyn Reviewer>,
+    /// Incremental index jobs for pushes to a repository's default branch.
+    pub index_jobs: IndexJobs,
     pub config: WorkerConfig,
 }
 
 impl WorkerState {
-    pub fn new(config: WorkerConfig, store: Store, s3: S3Client, reviewer: Arc<dyn Reviewer>) -> Self {
+    pub fn new(
+        config: WorkerConfig,
+        store: Store,
+        s3: S3Client,
+        reviewer: Arc<dyn Reviewer>,
+        index_jobs: IndexJobs,
+    ) -> Self {
         Self {
             store,
             s3,
             reviewer,
+            index_jobs,
             config,
         }
     }
@@ -205,6 +217,10 @@ async fn process(state: &WorkerState, message: &SqsMessage) -> Result<Outcome, W
             Err(e) => return Err(WorkerError::Poison(e.to_string())),
             Ok(Normalized::Skip(reason)) => return skip(state, &scope, provider, delivery_id, reason).await,
             Ok(Normalized::Review(pr)) => pr,
+            Ok(Normalized::Push(push)) => {
+                let reason = push::follow(state, &scope, &push).await?;
+                return skip(state, &scope, provider, delivery_id, reason).await;
+            }
         };
         match state.store.repo_for_event(&scope, &pr.repo).await? {
             RepoLookup::Ours(repo) => {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use agnus_shared::index_jobs::IndexJobs;
 use agnus_shared::reviewer::QueueReviewer;
 use agnus_shared::store::Store;
 use agnus_shared::{aws, config::WorkerConfig, metrics, telemetry};
@@ -24,11 +25,16 @@ async fn main() -> Result<(), Error> {
         aws::sqs(&sdk),
         config.review_jobs_queue_url.clone(),
     ));
+    let index_jobs = IndexJobs::new(
+        aws::sqs_sender(&sdk).inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?,
+        config.index_jobs_queue_url.clone(),
+    );
     let state = Arc::new(WorkerState::new(
         config.clone(),
         store,
         aws::s3(&sdk, config.s3_path_style),
         reviewer,
+        index_jobs,
     ));
     // Metrics of each batch, written as EMF on stdout when it ends.
     let metrics = metrics::Emitter::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;

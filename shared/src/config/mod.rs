@@ -176,7 +176,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ),
     (
         "AGNUS_INDEX_JOBS_QUEUE_URL",
-        "required (repos, indexer): the index-jobs queue the indexer consumes",
+        "required (repos, worker, indexer): the index-jobs queue the indexer consumes",
     ),
     (
         "AGNUS_INDEX_BUCKET",
@@ -626,6 +626,8 @@ pub struct WorkerConfig {
     pub mention: String,
     /// Where recorded jobs go for the reviewer.
     pub review_jobs_queue_url: String,
+    /// Incremental index jobs (a push to a repository's default branch).
+    pub index_jobs_queue_url: String,
 }
 
 impl WorkerConfig {
@@ -640,6 +642,7 @@ impl WorkerConfig {
             s3_path_style: flag(src, "AGNUS_S3_FORCE_PATH_STYLE")?,
             mention: src.get("AGNUS_REVIEW_MENTION").unwrap_or_else(|| "@agnus".to_owned()),
             review_jobs_queue_url: required(src, "AGNUS_REVIEW_JOBS_QUEUE_URL", "the review-jobs queue URL")?,
+            index_jobs_queue_url: required(src, "AGNUS_INDEX_JOBS_QUEUE_URL", "the index-jobs queue URL")?,
         })
     }
 }

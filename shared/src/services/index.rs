@@ -2,10 +2,10 @@
 //! status, and a full re-index asked for by an admin. The indexer function does the work.
 
 use crate::error::ApiError;
-use crate::index_jobs::{IndexJobMessage, IndexJobs};
+use crate::index_jobs::{IndexJobs, new_job_id, send_job};
 use crate::services::access::require_admin;
 use crate::services::repos::find_repo;
-use crate::store::{IndexFailure, IndexKind, IndexRecord, IndexRequest, OrgScope, Store};
+use crate::store::{IndexKind, IndexRecord, IndexRequest, OrgScope, Store};
 
 /// A job that has not moved for this long no longer blocks a re-index (its instance was
 /// lost; the indexer's own limit is 15 minutes).
@@ -34,45 +34,14 @@ pub async fn request_index(
         job_id: &job_id,
         target: None,
     };
-    store.queue_index(scope, &request, STALE_JOB_SECS).await?;
+    let event = scope
+        .audit("repo.index_requested")
+        .target(&repo.id)
+        .details(serde_json::json!({ "kind": "full" }));
+    store.queue_index(scope, &request, STALE_JOB_SECS, &event).await?;
     send_job(store, jobs, scope, &request).await?;
     store
         .index_record(scope, &repo.id)
         .await?
         .ok_or_else(|| ApiError::Unavailable("the index record vanished after it was written".into()))
-}
-
-/// A fresh job id.
-pub fn new_job_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
-}
-
-/// Sends a recorded job to the indexer. If the queue refuses it, the record says
-/// `failed: not_queued` (an admin may ask again) and the caller gets 503.
-pub async fn send_job(
-    store: &Store,
-    jobs: &IndexJobs,
-    scope: &OrgScope,
-    request: &IndexRequest<'_>,
-) -> Result<(), ApiError> {
-    let message = IndexJobMessage {
-        repo_id: request.repo_id.to_owned(),
-        job_id: request.job_id.to_owned(),
-        kind: request.kind,
-        target: request.target.map(str::to_owned),
-    };
-    if let Err(e) = jobs.send(scope.org_id(), &message).await {
-        let failure = IndexFailure {
-            code: "not_queued".into(),
-            message: "the index job could not be queued; ask for a re-index".into(),
-        };
-        if let Err(store_error) = store
-            .index_not_queued(scope, request.repo_id, request.job_id, &failure)
-            .await
-        {
-            tracing::error!(error = %store_error, "could not record that an index job was not queued");
-        }
-        return Err(ApiError::Unavailable(format!("index queue: {e}")));
-    }
-    Ok(())
 }

@@ -87,15 +87,15 @@ pub async fn connect_repo(
         .target(&record.id)
         .details(json!({ "provider": provider, "fullName": record.full_name }));
     // Its first full index is queued with the connection (docs/index.md).
-    let job_id = crate::services::index::new_job_id();
+    let job_id = crate::index_jobs::new_job_id();
     let index = IndexRequest {
         repo_id: &record.id,
         kind: IndexKind::Full,
         job_id: &job_id,
         target: None,
     };
-    store.create_repo(scope, &record, &index, &event).await?;
-    if let Err(e) = crate::services::index::send_job(store, jobs, scope, &index).await {
+    store.create_repo(scope, &record, &job_id, &event).await?;
+    if let Err(e) = crate::index_jobs::send_job(store, jobs, scope, &index).await {
         // The repository is connected; its index record says `failed: not_queued`.
         tracing::warn!(error = %e, "the first index job of a connected repository was not queued");
     }

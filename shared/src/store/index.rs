@@ -17,10 +17,10 @@ use aws_sdk_dynamodb::types::{Put, Update};
 use serde::{Deserialize, Serialize};
 
 use super::keys::*;
-use super::repos::QueueScope;
+use super::records::AuditEvent;
 use super::tenancy::OrgScope;
 use super::tx::Tx;
-use super::{Conflict, Item, Store, StoreError, build, classify, get_opt_n, get_opt_s, get_s, n, s};
+use super::{Conflict, Item, QueueScope, Store, StoreError, build, classify, get_opt_n, get_opt_s, get_s, n, s};
 use crate::domain::OrgId;
 
 /// Where a repository's index stands.
@@ -193,20 +193,18 @@ pub struct IndexRequest<'a> {
 }
 
 impl Store {
-    /// The `queued` record of a repository being connected, for the connection's own
-    /// transaction (the first full index is asked for with the connection, or not at all).
-    pub(crate) fn index_first_put(&self, org: &OrgId, request: &IndexRequest<'_>) -> Result<Put, StoreError> {
-        let mut item = key(org_pk(org), repo_index_sk(request.repo_id));
+    /// The `queued` record of a repository being connected (its first full index), for the
+    /// connection's own transaction: the index is asked for with the connection, or not at
+    /// all.
+    pub(crate) fn index_first_put(&self, org: &OrgId, repo_id: &str, job_id: &str) -> Result<Put, StoreError> {
+        let mut item = key(org_pk(org), repo_index_sk(repo_id));
         item.insert("type".into(), s("repo_index"));
-        item.insert("repo_id".into(), s(request.repo_id));
+        item.insert("repo_id".into(), s(repo_id));
         item.insert("status".into(), s(IndexStatus::Queued.as_str()));
-        item.insert("kind".into(), s(request.kind.as_str()));
-        item.insert("job_id".into(), s(request.job_id));
+        item.insert("kind".into(), s(IndexKind::Full.as_str()));
+        item.insert("job_id".into(), s(job_id));
         item.insert("queued_at".into(), n(self.now_secs()));
         item.insert("updated_at".into(), n(self.now_secs()));
-        if let Some(target) = request.target {
-            item.insert("target".into(), s(target));
-        }
         build(Put::builder().table_name(&self.table).set_item(Some(item)).build())
     }
 
@@ -241,6 +239,7 @@ impl Store {
         scope: &OrgScope,
         request: &IndexRequest<'_>,
         stale_secs: i64,
+        event: &AuditEvent,
     ) -> Result<(), StoreError> {
         let mut tx = Tx::new();
         tx.update_if(
@@ -248,6 +247,8 @@ impl Store {
             Conflict::IndexInProgress,
         )?;
         self.repo_exists_check(&mut tx, scope, request.repo_id)?;
+        self.actor_admin_check(&mut tx, scope)?;
+        self.audit(&mut tx, scope, event)?;
         self.transact(tx).await
     }
 
@@ -459,8 +460,12 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(key(org_pk(org), repo_index_sk(repo_id))))
             .update_expression(expression)
-            .expression_attribute_names("#status", "status")
             .expression_attribute_values(":job", s(job_id));
+        let update = if expression.contains("#status") {
+            update.expression_attribute_names("#status", "status")
+        } else {
+            update
+        };
         let result = more(update).send().await;
         Ok(if conditional(result)? {
             JobWrite::Done

@@ -7,7 +7,6 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete};
 use serde::Serialize;
 
-use super::index::IndexRequest;
 use super::keys::*;
 use super::records::AuditEvent;
 use super::records::put_new;
@@ -208,7 +207,7 @@ impl Store {
         &self,
         scope: &OrgScope,
         record: &RepoRecord,
-        index: &IndexRequest<'_>,
+        index_job_id: &str,
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
         let ident = repo_ident_pk(record.provider, &record.full_name);
@@ -242,7 +241,7 @@ impl Store {
         let mut tx = Tx::new();
         tx.put(put_new(&self.table, item)?)?;
         tx.put_if(put_new(&self.table, claim)?, Conflict::RepoTaken)?;
-        tx.put(self.index_first_put(scope.org_id(), index)?)?;
+        tx.put(self.index_first_put(scope.org_id(), &record.id, index_job_id)?)?;
         self.actor_admin_check(&mut tx, scope)?;
         self.org_live_check(&mut tx, scope)?;
         self.audit(&mut tx, scope, event)?;
