@@ -72,6 +72,9 @@ cleanup() {
   if [[ -n "${review_esm_pid:-}" ]] && kill -0 "$review_esm_pid" 2>/dev/null; then
     kill -TERM -- "-$review_esm_pid" 2>/dev/null || kill -TERM "$review_esm_pid" 2>/dev/null || true
   fi
+  if [[ -n "${index_esm_pid:-}" ]] && kill -0 "$index_esm_pid" 2>/dev/null; then
+    kill -TERM -- "-$index_esm_pid" 2>/dev/null || kill -TERM "$index_esm_pid" 2>/dev/null || true
+  fi
   if [[ -n "${watch_pid:-}" ]] && kill -0 "$watch_pid" 2>/dev/null; then
     kill -TERM -- "-$watch_pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$watch_pid" 2>/dev/null || break; sleep 0.1; done
@@ -90,6 +93,7 @@ dev: API       $api   (agnus gateway: the routes of shared/src/routes.rs, nothin
 dev: console   http://localhost:$AGNUS_DEV_PORT/   (links in mail and invitations point here)
 dev: worker    fed from the review queue by "agnus esm" (batches of 10, partial failures, DLQ)
 dev: reviewer  fed from the review-jobs queue by a second "agnus esm" (one job at a time)
+dev: indexer   fed from the index-jobs queue by a third "agnus esm" (one job at a time)
 dev: logs      functions print here; emulator log in $AGNUS_STATE_DIR/emulator.log
 dev: mail      sent through the emulator's SES; list it with: cargo run -q -p agnus-cli -- mail
 dev: Ctrl-C or 'make stop' stops everything this command started
@@ -123,6 +127,15 @@ esm_pid=$!
     --batch-size 1
 ) &
 review_esm_pid=$!
+# The codebase indexer, fed one job at a time from the index-jobs queue (as in infra/).
+(
+  set -a; source "$envfile"; set +a
+  exec setsid "${CARGO_TARGET_DIR:-$AGNUS_ROOT/target}/debug/agnus" esm \
+    --queue-url "$AGNUS_INDEX_JOBS_QUEUE_URL" \
+    --invoke-url "$invoke/2015-03-31/functions/indexer/invocations" \
+    --batch-size 1
+) &
+index_esm_pid=$!
 
 # The public entry: only the API and console routes (cli/src/gateway.rs).
 (
@@ -159,6 +172,7 @@ warm intake   post "$api/api/webhooks/github/warm-up" '{}'
 warm console  get /
 warm worker   post "$invoke/2015-03-31/functions/worker/invocations" '{"Records":[]}'
 warm reviewer post "$invoke/2015-03-31/functions/reviewer/invocations" '{"Records":[]}'
+warm indexer  post "$invoke/2015-03-31/functions/indexer/invocations" '{"Records":[]}'
 touch "$AGNUS_STATE_DIR/dev.ready"
 echo "dev: ready at $api" >&2
 wait "$watch_pid"

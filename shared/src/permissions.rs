@@ -121,6 +121,25 @@ pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
             "bedrock:InvokeModel", // Converse, only when LlmProvider is bedrock (a template condition)
         ],
     ),
+    (
+        "indexer",
+        &[
+            "dynamodb:GetItem",    // the repository (its sealed token), the index record
+            "dynamodb:UpdateItem", // the index record: start, progress, outcome
+            "dynamodb:PutItem",    // the org's one-job lease
+            "dynamodb:DeleteItem", // giving the lease back
+            "kms:Decrypt",         // repository tokens (purpose repo-token); the queue and graph objects
+            "kms:GenerateDataKey", // SSE-KMS graph objects
+            "s3:GetObject",        // the last graph (an incremental update)
+            "s3:PutObject",        // the new graph
+            "s3:PutObjectTagging", // the replaced graph expires
+            "sqs:ReceiveMessage",  // the event source mapping, on the function's role
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ChangeMessageVisibility",
+            "sqs:SendMessage", // a job whose org is busy comes back later
+        ],
+    ),
     // The console serves embedded files only: no AWS call at all.
     ("console", &[]),
     (

@@ -126,6 +126,7 @@ fn every_function_environment_satisfies_its_config() {
             "repos" => ReposConfig::from_source(&env).map(drop),
             "worker" => WorkerConfig::from_source(&env).map(drop),
             "reviewer" => ReviewerConfig::from_source(&env).map(drop),
+            "indexer" => IndexerConfig::from_source(&env).map(drop),
             "purge" => PurgeConfig::from_source(&env).map(drop),
             // The console reads no configuration (static files; RUST_LOG/AGNUS_LOG_FORMAT only).
             "console" => Ok(()),

@@ -226,6 +226,17 @@ async fn a_curled_webhook_becomes_a_review_posted_to_the_github_standin() {
         .await
         .unwrap();
     assert!(granted.status().is_success());
+    // Its default branch, served by the stand-in's source APIs (the indexer reads it).
+    let sourced = http
+        .post(format!("{standin}/_control/source"))
+        .json(&json!({"repo": repo_name, "files": {
+            "src/lib.rs": "pub fn a() -> u32 {\n    b()\n}\n\nfn b() -> u32 {\n    1\n}\n",
+            "tools/gen.py": "def main():\n    return helper()\n\n\ndef helper():\n    return 1\n",
+        }}))
+        .send()
+        .await
+        .unwrap();
+    assert!(sourced.status().is_success());
     let repo: Value = http
         .post(format!("{base}/api/repos"))
         .header("cookie", &cookie)
@@ -237,6 +248,29 @@ async fn a_curled_webhook_becomes_a_review_posted_to_the_github_standin() {
         .await
         .unwrap();
     let repo_id = repo["repo"]["id"].as_str().expect("repo connected").to_owned();
+
+    // Connecting queued a full index: the indexer (fed by its own event-source mapping)
+    // makes it ready.
+    let mut index = Value::Null;
+    for _ in 0..240 {
+        index = http
+            .get(format!("{base}/api/repos/{repo_id}/index/status"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()["index"]
+            .clone();
+        if ["ready", "failed"].contains(&index["status"].as_str().unwrap_or_default()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert_eq!(index["status"], "ready", "{index}");
+    assert_eq!(index["stats"]["languages"], json!({"python": 1, "rust": 1}), "{index}");
+    assert!(index["stats"]["symbols"].as_u64().unwrap() >= 4, "{index}");
 
     let fixture =
         std::fs::read_to_string(agnus_tests::repo_root().join("tests/fixtures/github/pull_request.opened.json"))

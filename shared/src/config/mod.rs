@@ -203,6 +203,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "https://bitbucket.org: where Bitbucket Cloud serves repository archives (indexer)",
     ),
     (
+        "AGNUS_INDEX_MAX_ATTEMPTS",
+        "5: receives of an index job before a provider outage is recorded as its failure",
+    ),
+    (
         "AGNUS_INDEX_INCREMENTAL_MAX_FILES",
         "200: more files changed since the indexed commit, and the job indexes in full",
     ),

@@ -473,6 +473,20 @@ pub const OPS: &[Op] = &[
         200,
     )),
     op(
+        "GET",
+        "/api/repos/{id}/index/status",
+        "The repository's codebase index: status, phase, progress, commit, stats, error (null: never indexed)",
+        Member,
+        200,
+    ),
+    op(
+        "POST",
+        "/api/repos/{id}/index",
+        "A full re-index of the repository (admins; 409 index_in_progress while a job is queued or running)",
+        Member,
+        202,
+    ),
+    op(
         "POST",
         "/api/webhooks/{provider}/{orgSlug}",
         "A provider's webhook delivery (202 once durably queued)",
