@@ -41,7 +41,10 @@ fn targz(entries: &[(&str, &[u8])], extra: Option<tar::Header>) -> Vec<u8> {
     b.into_inner().unwrap().finish().unwrap()
 }
 
-fn collect(format: Format, bytes: &[u8], caps: &Caps) -> Result<(Tally, Vec<(String, Vec<u8>)>), ArchiveError> {
+/// The files a walk handed on, with their bytes.
+type Seen = Vec<(String, Vec<u8>)>;
+
+fn collect(format: Format, bytes: &[u8], caps: &Caps) -> Result<(Tally, Seen), ArchiveError> {
     let mut seen = Vec::new();
     let tally = walk(
         format,
