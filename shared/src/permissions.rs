@@ -119,6 +119,7 @@ pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
             "kms:Decrypt",                 // repository tokens; the encrypted queue and table
             "kms:GenerateDataKey",
             "bedrock:InvokeModel", // Converse, only when LlmProvider is bedrock (a template condition)
+            "sqs:SendMessage",     // an index catch-up when a pull request's base is not the indexed commit
         ],
     ),
     (

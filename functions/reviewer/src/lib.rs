@@ -27,6 +27,7 @@ pub mod gitlab;
 pub mod guard;
 pub mod hosts;
 pub mod http;
+pub mod index_catch_up;
 pub mod inert;
 pub mod llm;
 pub mod prompt;
@@ -41,6 +42,7 @@ use agnus_shared::config::ReviewerConfig;
 use agnus_shared::crypto::{FeedbackKey, KmsError, SecretBox};
 use agnus_shared::domain::Provider;
 use agnus_shared::feedback::{CommentId, FeedbackLink, Signal};
+use agnus_shared::index_jobs::IndexJobs;
 use agnus_shared::metrics;
 use agnus_shared::queue::QueuedOrg;
 use agnus_shared::review_settings::{Depth, ReviewSettings, Severity};
@@ -71,6 +73,9 @@ pub struct ReviewerState {
     pub sqs: SqsClient,
     pub hosts: Hosts,
     pub llm: Llm,
+    /// Index catch-up jobs (`AGNUS_INDEX_JOBS_QUEUE_URL` set): a pull request whose base is
+    /// not the indexed commit brings the index up to date.
+    pub index_jobs: Option<IndexJobs>,
 }
 
 impl ReviewerState {
@@ -91,7 +96,14 @@ impl ReviewerState {
             store,
             sealer,
             sqs,
+            index_jobs: None,
         }
+    }
+
+    /// With index catch-up jobs (see [`index_catch_up`]).
+    pub fn with_index_jobs(mut self, jobs: IndexJobs) -> Self {
+        self.index_jobs = Some(jobs);
+        self
     }
 }
 
@@ -344,6 +356,9 @@ async fn review(
     }
 
     let pr = host!(p, host.pull_request(&target), "pull_request");
+    if let Some(jobs) = &state.index_jobs {
+        index_catch_up::catch_up(&state.store, jobs, scope, &repo.id, &pr.base_sha).await;
+    }
     if !pr.open {
         return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("closed"))));
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use agnus_reviewer::{ReviewerState, handle};
 use agnus_shared::config::ReviewerConfig;
 use agnus_shared::crypto::SecretBox;
+use agnus_shared::index_jobs::IndexJobs;
 use agnus_shared::store::Store;
 use agnus_shared::{aws, metrics, telemetry};
 use aws_lambda_events::sqs::SqsEvent;
@@ -28,7 +29,13 @@ async fn main() -> Result<(), Error> {
     let credentials = sdk
         .credentials_provider()
         .ok_or("no AWS credentials provider in the SDK configuration")?;
-    let state = Arc::new(ReviewerState::new(config, store, sealer, aws::sqs(&sdk), credentials));
+    let index_queue = config.index_jobs_queue_url.clone();
+    let mut state = ReviewerState::new(config, store, sealer, aws::sqs(&sdk), credentials);
+    if let Some(url) = index_queue {
+        let sender = aws::sqs_sender(&sdk).inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+        state = state.with_index_jobs(IndexJobs::new(sender, url));
+    }
+    let state = Arc::new(state);
     // Metrics of each job (reviews, LLM calls and tokens, provider API errors), written as
     // EMF on stdout when the invocation ends.
     let metrics = metrics::Emitter::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;

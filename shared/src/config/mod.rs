@@ -176,7 +176,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ),
     (
         "AGNUS_INDEX_JOBS_QUEUE_URL",
-        "required (repos, worker, indexer): the index-jobs queue the indexer consumes",
+        "required (repos, worker, indexer; reviewer: optional, index catch-up): the index-jobs queue the indexer consumes",
     ),
     (
         "AGNUS_INDEX_BUCKET",

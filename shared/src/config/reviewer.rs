@@ -92,6 +92,8 @@ impl LlmApi {
 pub struct ReviewerConfig {
     pub table_name: String,
     pub queue_url: String,
+    /// Index catch-up jobs (`AGNUS_INDEX_JOBS_QUEUE_URL`; unset: none).
+    pub index_jobs_queue_url: Option<String>,
     /// The LLM API (OpenAI-compatible or Bedrock) and its endpoint.
     pub llm: LlmApi,
     /// The model name (OpenAI) or model id (Bedrock, e.g. `anthropic.claude-3-5-haiku-20241022-v1:0`).
@@ -177,6 +179,7 @@ impl ReviewerConfig {
         Ok(Self {
             table_name: required(src, "AGNUS_TABLE_NAME", "the DynamoDB table name")?,
             queue_url: required(src, "AGNUS_REVIEW_JOBS_QUEUE_URL", "the review-jobs queue URL")?,
+            index_jobs_queue_url: src.get("AGNUS_INDEX_JOBS_QUEUE_URL"),
             llm,
             llm_model: src.get("AGNUS_LLM_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_owned()),
             llm_timeout: Duration::from_secs(positive("AGNUS_LLM_TIMEOUT_SECS", 120)? as u64),

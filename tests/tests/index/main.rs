@@ -17,6 +17,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+mod catch_up;
 mod failures;
 
 const TOKEN: &str = "ghp_indexertoken0123456789";
@@ -59,11 +60,13 @@ fn sources() -> Value {
 async fn setup(provider: &'static str, files: Value, extra: &[(&str, &str)]) -> (Env, String) {
     let jobs_queue = fresh_queue().await;
     let hooks_queue = fresh_queue().await;
+    let review_jobs_queue = fresh_queue().await;
     let standin = Standin::start();
     let bitbucket_url = format!("{}/2.0", standin.url);
     let mut overrides = vec![
         ("AGNUS_INDEX_JOBS_QUEUE_URL", jobs_queue.as_str()),
         ("AGNUS_REVIEW_QUEUE_URL", hooks_queue.as_str()),
+        ("AGNUS_REVIEW_JOBS_QUEUE_URL", review_jobs_queue.as_str()),
         ("AGNUS_WEBHOOK_CACHE_TTL_SECS", "0"),
         ("AGNUS_GITHUB_API_URL", standin.url.as_str()),
         ("AGNUS_GITLAB_URL", standin.url.as_str()),
@@ -162,12 +165,17 @@ impl Env {
     }
 
     /// A signed GitHub `push` of the default branch to `after`, through intake and worker.
-    async fn push_github(&self, after: &str) -> Vec<Value> {
+    async fn push_github(&self, after: &str) {
         let payload = json!({
             "ref": "refs/heads/main", "before": "0".repeat(40), "after": after,
             "repository": {"full_name": self.repo, "default_branch": "main"},
         });
-        let body = serde_json::to_vec(&payload).unwrap();
+        self.deliver_github("push", &payload).await;
+    }
+
+    /// A signed GitHub delivery through intake and worker.
+    async fn deliver_github(&self, event: &str, payload: &Value) {
+        let body = serde_json::to_vec(payload).unwrap();
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.user.secrets["github"].as_bytes()).unwrap();
         mac.update(&body);
         let a = self
@@ -175,7 +183,7 @@ impl Env {
             .call(
                 Call::post(&format!("/api/webhooks/github/{}", self.user.slug))
                     .header("content-type", "application/json")
-                    .header("x-github-event", "push")
+                    .header("x-github-event", event)
                     .header("x-github-delivery", &uuid::Uuid::new_v4().to_string())
                     .header(
                         "x-hub-signature-256",
@@ -189,7 +197,6 @@ impl Env {
             .poll_once(&InProcessWorker(self.api.worker.clone()))
             .await
             .expect("worker poll");
-        self.standin.requests().await
     }
 }
 
