@@ -97,12 +97,24 @@ class Watch:
 
 def grant_write_access(repo: str, token: str) -> None:
     """Connecting proves write access at the provider: grant it on the GitHub stand-in
-    (tests/standins/standin.py, started by scripts/browser-test.sh)."""
+    (tests/standins/standin.py, started by scripts/browser-test.sh), and serve the
+    repository's code."""
     body = json.dumps({"repo": repo, "token": token, "permission": "write"}).encode()
     req = urllib.request.Request(f"{os.environ['AGNUS_STANDIN_URL']}/_control/access", data=body,
                                  method="POST", headers={"content-type": "application/json"})
     with urllib.request.urlopen(req, timeout=10) as r:
         assert r.status == 200, f"stand-in grant: {r.status}"
+    # Its default branch, for the indexer (the stand-in's source APIs: tests/standins/sources.py).
+    files = {
+        "engine/core.py": "def run(job):\n    return step(job)\n\n\ndef step(job):\n    return job\n",
+        "engine/cli.py": "from engine.core import run\n\n\ndef main():\n    return run(1)\n",
+        "web/app.ts": "export function start(): number {\n  return 1;\n}\n",
+    }
+    body = json.dumps({"repo": repo, "branch": "main", "files": files}).encode()
+    req = urllib.request.Request(f"{os.environ['AGNUS_STANDIN_URL']}/_control/source", data=body,
+                                 method="POST", headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 200, f"stand-in source: {r.status}"
 
 def settle(page):
     page.wait_for_load_state("networkidle")
