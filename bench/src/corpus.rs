@@ -26,7 +26,8 @@ pub struct SourceFile {
 
 impl Corpus {
     /// Parses `ROOT[=PREFIX]... [--exclude NAME]... [--ext EXT]...`; returns the other
-    /// arguments (`--flag value` pairs and bare flags) untouched.
+    /// arguments (`--flag value` pairs and bare flags) untouched. A bare flag takes the next
+    /// argument as its value unless that starts with `--`: put the roots first.
     pub fn from_args(args: impl Iterator<Item = String>) -> (Corpus, Vec<String>) {
         let mut corpus = Corpus::default();
         let mut rest = Vec::new();

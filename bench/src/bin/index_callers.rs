@@ -1,9 +1,9 @@
 //! The index's answers for the accuracy check (bench/accuracy/accuracy.py): indexes the
 //! given roots (as `index_bench` does) in both resolution modes, then
 //!
-//! - `index_callers --list ROOT[=PREFIX]... [--exclude NAME]... [--ext EXT]...` prints every
+//! - `index_callers ROOT[=PREFIX]... [--exclude NAME]... [--ext EXT]... --list` prints every
 //!   function and method (`path`, `name`, `qualified`, `kind`, `line`, `end_line`) as JSON;
-//! - `index_callers --query FILE ROOT…` reads `[[path, line], …]` (a function's `def` line)
+//! - `index_callers ROOT… --query FILE` reads `[[path, line], …]` (a function's `def` line)
 //!   from FILE and prints, for each, its direct callers — `Graph::callers(id, 1)` — in
 //!   `ResolveMode::Scoped` (`scoped`) and `ResolveMode::BareNameOnly` (`bare`).
 #![allow(clippy::print_stdout, reason = "a command-line report")]
@@ -48,7 +48,7 @@ fn main() {
                 .collect(),
         )
     } else {
-        eprintln!("usage: index_callers (--list | --query FILE) ROOT[=PREFIX]... [--exclude NAME]... [--ext EXT]...");
+        eprintln!("usage: index_callers ROOT[=PREFIX]... [--exclude NAME]... [--ext EXT]... (--list | --query FILE)");
         std::process::exit(2)
     };
     let mut out = std::io::stdout().lock();
