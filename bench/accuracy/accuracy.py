@@ -16,7 +16,8 @@ not its own caller, as in `Graph::callers`.
 Sample: every function and method of the index except dunder names (`__init__`, `__eq__`…:
 the runtime calls them, not a name at a call site), sorted by (path, line), shuffled with
 random.Random(seed), then taken in that order while jedi finds ≥ 1 caller, until `sample`
-functions; a jedi search over `timeout` seconds skips the function (counted).
+functions; a jedi search over `timeout` seconds, or one that raises, skips the function
+(both counted).
 
 Index answer: `Graph::callers(id, 1)` restricted to functions and methods (callers that are
 class bodies are counted apart: jedi's truth has none). Precision and recall are pooled over
@@ -37,6 +38,7 @@ import time
 from pathlib import Path
 
 import jedi
+import parso.cache
 import jedi.inference.references as jedi_refs
 
 jedi_refs._PARSED_FILE_LIMIT = 10**9
@@ -126,7 +128,7 @@ def main() -> int:
     signal.signal(signal.SIGALRM, _alarm)
     sources: dict[str, list[str]] = {}
     sample, truths = [], []
-    tried = timeouts = 0
+    tried = timeouts = errors = 0
     started = time.monotonic()
     for func in candidates:
         if len(sample) >= args.sample:
@@ -141,6 +143,12 @@ def main() -> int:
         except Timeout:
             timeouts += 1
             truth = None
+            parso.cache.parser_cache.clear()  # an interrupted search can leave it half-filled
+        except Exception as e:  # noqa: BLE001 - a jedi failure skips the function, counted
+            errors += 1
+            truth = None
+            parso.cache.parser_cache.clear()
+            print(f"accuracy: jedi failed on {func['qualified']}: {type(e).__name__}", file=sys.stderr)
         finally:
             signal.alarm(0)
         if truth:
@@ -157,7 +165,7 @@ def main() -> int:
         return {(c["path"], c["line"]) for c in callers or [] if c["kind"] in ("Function", "Method")}
 
     result = {"kind": "index_accuracy", "label": args.label, "sample": len(sample), "tried": tried,
-              "jedi_timeouts": timeouts, "seed": args.seed, "jedi_callers": sum(map(len, truths)),
+              "jedi_timeouts": timeouts, "jedi_errors": errors, "seed": args.seed, "jedi_callers": sum(map(len, truths)),
               "jedi_seconds": round(time.monotonic() - started, 1)}
     for mode in ("scoped", "bare"):
         answer_sets = [keep(a[mode]) for a in answers]
