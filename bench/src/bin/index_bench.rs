@@ -7,7 +7,8 @@
 //! the graph (`ResolveMode::Scoped`, what ships), encodes it, then reads the peak resident set;
 //! then resolves the same files in `ResolveMode::BareNameOnly` and times `Graph::update` for
 //! `N` (default 20) changed files — the changed files' parse plus the re-resolve — five times.
-//! Single-threaded: run it under `taskset -c 0` for a one-core figure. Prints one JSON line
+//! Last, a parse-only pass over the Python files (tree-sitter alone, no extraction), for
+//! reference. Single-threaded: run it under `taskset -c 0` for a one-core figure. Prints one JSON line
 //! (`"kind":"index"`); `--list-out` writes the indexed files (`disk path<TAB>path`), so the
 //! Node peer (bench/node) parses exactly the same ones.
 #![allow(clippy::print_stdout, reason = "a command-line report")]
@@ -16,7 +17,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use agnus_bench::corpus::{Corpus, SourceFile, status_kib, thread_cpu_seconds};
-use agnus_index::{Graph, Limits, ResolveMode, parse_file};
+use agnus_index::{Graph, Lang, Limits, ResolveMode, parse_file};
 
 /// On-CPU seconds and wall seconds of `f`.
 fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
@@ -102,6 +103,8 @@ fn main() {
     let (update_cpu, update_wall) = runs[runs.len() / 2];
     let update_max = runs.last().map_or(0.0, |r| r.1);
 
+    let (parse_only_lines, parse_only_cpu) = parse_only(&sources);
+
     let cpu = parse_cpu + resolve_cpu + encode_cpu;
     let wall = parse_wall + resolve_wall + encode_wall;
     let lines = stats.lines as f64;
@@ -125,6 +128,7 @@ fn main() {
         "files_per_cpu_s": f64::from(stats.files) / cpu.max(1e-9),
         "parse_lines_per_cpu_s": lines / parse_cpu.max(1e-9),
         "bare_resolve_cpu_s": bare_cpu,
+        "parse_only_lines_per_cpu_s": parse_only_lines as f64 / parse_only_cpu.max(1e-9),
         "encoded_bytes": encoded.len(),
         "rss_before_build_kib": before_build_kib,
         "peak_rss_kib": peak_rss_kib,
@@ -135,4 +139,23 @@ fn main() {
     });
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{report}");
+}
+
+/// Lines of the Python files and the CPU seconds tree-sitter alone takes to parse them.
+fn parse_only(sources: &[SourceFile]) -> (u64, f64) {
+    let mut parser = tree_sitter::Parser::new();
+    if parser.set_language(&tree_sitter_python::LANGUAGE.into()).is_err() {
+        return (0, 0.0);
+    }
+    let (mut lines, mut cpu) = (0u64, 0.0);
+    for source in sources.iter().filter(|s| Lang::from_path(&s.path) == Some(Lang::Python)) {
+        let Ok(text) = std::fs::read(&source.disk) else { continue };
+        // The tree is dropped inside the timed part, as `parse_file` drops its own.
+        let (parsed, seconds, _) = timed(|| parser.parse(&text, None).is_some());
+        if parsed && !text.is_empty() {
+            cpu += seconds;
+            lines += text.split(|&b| b == b'\n').count() as u64 - u64::from(text.ends_with(b"\n"));
+        }
+    }
+    (lines, cpu)
 }
