@@ -44,7 +44,9 @@ impl Corpus {
                 }
                 _ => {
                     let (dir, prefix) = arg.split_once('=').unwrap_or((arg.as_str(), ""));
-                    corpus.roots.push((PathBuf::from(dir), prefix.trim_matches('/').to_owned()));
+                    corpus
+                        .roots
+                        .push((PathBuf::from(dir), prefix.trim_matches('/').to_owned()));
                 }
             }
         }
@@ -73,7 +75,11 @@ impl Corpus {
                         continue;
                     }
                     let rel = relative(root, &disk);
-                    let path = if prefix.is_empty() { rel } else { format!("{prefix}/{rel}") };
+                    let path = if prefix.is_empty() {
+                        rel
+                    } else {
+                        format!("{prefix}/{rel}")
+                    };
                     if skip_path(&path).is_some() {
                         skipped += 1;
                         continue;

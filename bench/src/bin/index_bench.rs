@@ -57,7 +57,9 @@ fn main() {
     let mut files = Vec::with_capacity(sources.len());
     let mut bytes = 0u64;
     for source in &sources {
-        let Ok(text) = std::fs::read(&source.disk) else { continue };
+        let Ok(text) = std::fs::read(&source.disk) else {
+            continue;
+        };
         bytes += text.len() as u64;
         let (file, cpu, wall) = timed(|| parse_file(&source.path, &text, &limits));
         parse_cpu += cpu;
@@ -148,8 +150,13 @@ fn parse_only(sources: &[SourceFile]) -> (u64, f64) {
         return (0, 0.0);
     }
     let (mut lines, mut cpu) = (0u64, 0.0);
-    for source in sources.iter().filter(|s| Lang::from_path(&s.path) == Some(Lang::Python)) {
-        let Ok(text) = std::fs::read(&source.disk) else { continue };
+    for source in sources
+        .iter()
+        .filter(|s| Lang::from_path(&s.path) == Some(Lang::Python))
+    {
+        let Ok(text) = std::fs::read(&source.disk) else {
+            continue;
+        };
         // The tree is dropped inside the timed part, as `parse_file` drops its own.
         let (parsed, seconds, _) = timed(|| parser.parse(&text, None).is_some());
         if parsed && !text.is_empty() {

@@ -40,7 +40,13 @@ fn main() {
                 .map(|(path, line)| {
                     let callers = |graph: &Graph| -> Value {
                         function_at(graph, path, *line)
-                            .map(|id| graph.callers(id, 1).into_iter().map(|(c, _)| describe(graph, c)).collect())
+                            .map(|id| {
+                                graph
+                                    .callers(id, 1)
+                                    .into_iter()
+                                    .map(|(c, _)| describe(graph, c))
+                                    .collect()
+                            })
                             .unwrap_or(Value::Null)
                     };
                     json!({"path": path, "line": line, "scoped": callers(&scoped), "bare": callers(&bare)})
@@ -64,7 +70,10 @@ fn list(graph: &Graph) -> Value {
     for (f, file) in graph.files.iter().enumerate() {
         for (s, symbol) in file.symbols.iter().enumerate() {
             if is_function(symbol.kind) {
-                let id = SymbolId { file: f as u32, symbol: s as u32 };
+                let id = SymbolId {
+                    file: f as u32,
+                    symbol: s as u32,
+                };
                 out.push(describe(graph, id));
             }
         }
