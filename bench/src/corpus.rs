@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use agnus_index::{skip_content, skip_path};
 
+pub use crate::rss::status_kib;
+
 /// What to index: `roots` are `(directory, prefix)` pairs — a file `d/x/y.py` under root
 /// `(d, "p")` is indexed as `p/x/y.py` (as `x/y.py` with an empty prefix).
 #[derive(Debug, Default)]
@@ -120,14 +122,4 @@ pub fn thread_cpu_seconds() -> f64 {
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
         .map_or(0.0, |ns| ns as f64 / 1e9)
-}
-
-/// A field of /proc/self/status in KiB (`VmHWM:` is the peak resident set; 0 where unreadable).
-pub fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
