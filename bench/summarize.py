@@ -2,6 +2,7 @@
 prints and writes to <target>/bench/summary.md.
 
 Usage: summarize.py EXTRA_JSONL CRITERION_DIR [COMPARISON_CRITERION_DIR]
+       summarize.py --index INDEX_JSONL   (the codebase index's tables only, scripts/bench-index.sh)
 CRITERION_DIR holds the run of the shipped settings (`[profile.release]`, which the bench
 profile inherits unchanged); the optional second one a run of the same benches built with
 the `bench-o3` profile (opt-level 3, thin LTO), for the ratio shipped / opt-level 3."""
@@ -37,7 +38,51 @@ def ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}×" if a and b else "–"
 
 
+def index_section(extra: list[dict]) -> list[str]:
+    """The codebase index's tables (scripts/bench-index.sh): ours vs the Node peer per corpus,
+    then the caller accuracy against jedi."""
+    ours = [e for e in extra if e.get("kind") == "index"]
+    if not ours:
+        return []
+    peers = [e for e in extra if e.get("kind") == "index_peer"]
+    out = ["## Codebase index: parse + extract + resolve + encode, one core (CPU time)", "",
+           "| corpus | files | lines | ours lines/s | ours files/s | peak RSS | graph (encoded) | update 20 files (median wall / CPU) "
+           "| Node peer lines/s (walk, pass) | peer peak RSS (pass 1) | ours / peer | peer parse-only lines/s |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for e in ours:
+        mine = [p for p in peers if p["label"] == e["label"]]
+        best = max((p for p in mine if p["walk"] != "none"), key=lambda p: p["lines_per_cpu_s"], default=None)
+        parse = max((p["lines_per_cpu_s"] for p in mine if p["walk"] == "none"), default=None)
+        peer = f"{best['lines_per_cpu_s'] / 1000:.1f}k ({best['walk']}, {best['pass']})" if best else "–"
+        # Each walk is its own process; its first pass's peak is one indexing's (the second
+        # pass adds the first's garbage).
+        first = [p["peak_rss_kib"] for p in mine if p["walk"] != "none" and p["pass"] == 1]
+        peer_rss = f"{min(first) / 1024:.0f} MiB" if first else "–"
+        ratio_ = f"{e['lines_per_cpu_s'] / best['lines_per_cpu_s']:.2f}×" if best else "–"
+        out.append(f"| {e['label']} | {e['files']} | {e['lines']:,} | {e['lines_per_cpu_s'] / 1000:.1f}k "
+                   f"| {e['files_per_cpu_s']:.0f} | {e['peak_rss_kib'] / 1024:.1f} MiB | {e['encoded_bytes'] / 1e6:.2f} MB "
+                   f"| {e['update_median_wall_s'] * 1000:.0f} / {e['update_median_cpu_s'] * 1000:.0f} ms | {peer} | {peer_rss} "
+                   f"| {ratio_} | {e.get('parse_only_lines_per_cpu_s', 0) / 1000:.1f}k / {f'{parse / 1000:.1f}k' if parse else '–'} |")
+    for a in (e for e in extra if e.get("kind") == "index_accuracy"):
+        out += ["", f"## Codebase index: callers vs jedi ({a['label']}, {a['sample']} functions, "
+                f"{a['jedi_callers']} jedi callers, seed {a['seed']})", "",
+                "| mode | precision | recall | answers | matches | functions without an answer |", "|---|---|---|---|---|---|"]
+        for mode in ("scoped", "bare"):
+            m = a[mode]
+            pct = lambda x: f"{x * 100:.1f} %" if x is not None else "–"  # noqa: E731
+            out.append(f"| {mode} | {pct(m['precision'])} | {pct(m['recall'])} | {m['answers']} | {m['matches']} "
+                       f"| {m['functions_without_answer']} |")
+    return out
+
+
 def main() -> int:
+    if sys.argv[1] == "--index":
+        path = pathlib.Path(sys.argv[2])
+        extra = [json.loads(l) for l in path.read_text().splitlines() if l.startswith("{")]
+        text = "\n".join(index_section(extra)) + "\n"
+        print(text)
+        (path.parent / "index-summary.md").write_text(text)
+        return 0
     extra_path, crit = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
     o3 = pathlib.Path(sys.argv[3]) if len(sys.argv) > 3 else None
     extra = [json.loads(l) for l in extra_path.read_text().splitlines() if l.startswith("{")] if extra_path.exists() else []
@@ -106,6 +151,9 @@ def main() -> int:
         if render:
             r = render[-1]
             out.append(f"| server render ≤ 2 ms CPU per page | {r['cpu_ms_per_page']} ms ({r['requests']} requests) |")
+    index = index_section(extra)
+    if index:
+        out += ["", *index]
     text = "\n".join(out) + "\n"
     print(text)
     (extra_path.parent / "summary.md").write_text(text)

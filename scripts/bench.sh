@@ -6,6 +6,9 @@
 # unchanged), so the figures describe the deployed code (native architecture).
 # AGNUS_BENCH_COMPARE=1 also builds the intake benches with opt-level 3 (`bench-o3` profile)
 # and reports shipped / opt-level-3 ratios from the same run (a second optimized build).
+# Then the codebase index (scripts/bench-index.sh: Django and CPython's stdlib, one core, vs a
+# Node web-tree-sitter peer, caller accuracy vs jedi); AGNUS_BENCH_INDEX=0 skips it,
+# AGNUS_BENCH_INDEX_ACCURACY=0 only its ~15-minute accuracy check.
 # Prints tables; writes <target>/bench/summary.md, the raw results under
 # <target>/bench/criterion*/ and <target>/bench/extra.jsonl (<target>: CARGO_TARGET_DIR or target).
 set -euo pipefail
@@ -89,5 +92,10 @@ python3 bench/coldstart.py --runs 20 --env-file "$AGNUS_STATE_DIR/bench.env" \
 
 echo "==> console: JS+CSS per page (gzip), CPU per page render (bench/console.py)" >&2
 python3 bench/console.py --bin "$target/release/console" | tee -a "$extra" >&2
+
+if [[ "${AGNUS_BENCH_INDEX:-1}" == 1 ]]; then
+  echo "==> codebase index (scripts/bench-index.sh)" >&2
+  scripts/bench-index.sh "$extra"
+fi
 
 python3 bench/summarize.py "$extra" "$out/criterion" "$out/criterion-o3"
