@@ -47,7 +47,7 @@ def index_section(extra: list[dict]) -> list[str]:
     peers = [e for e in extra if e.get("kind") == "index_peer"]
     out = ["## Codebase index: parse + extract + resolve + encode, one core (CPU time)", "",
            "| corpus | files | lines | ours lines/s | ours files/s | peak RSS | graph (encoded) | update 20 files (median wall / CPU) "
-           "| Node peer lines/s (walk, pass) | peer peak RSS (pass 1) | ours / peer | peer parse-only lines/s |",
+           "| Node peer lines/s (walk, pass) | peer peak RSS (pass 1) | ours / peer | parse-only lines/s: ours / peer |",
            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for e in ours:
         mine = [p for p in peers if p["label"] == e["label"]]
