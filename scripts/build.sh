@@ -13,13 +13,18 @@ fi
 # aws-lc without the jitter entropy source: no ~40 ms stall on the first random number.
 export AWS_LC_SYS_NO_JITTER_ENTROPY=1
 PATH="$AGNUS_VENV/bin:$PATH" cargo lambda build --release "--$arch" \
-  --bin auth --bin orgs --bin invites --bin intake --bin repos --bin worker --bin reviewer --bin purge --bin console
-echo "bootstraps (budget: 6 MB each, the reviewer 7 MB):" >&2
+  --bin auth --bin orgs --bin invites --bin intake --bin repos --bin worker --bin reviewer --bin indexer --bin purge --bin console
+echo "bootstraps (budget: 6 MB each, the reviewer 7 MB, the indexer 18 MB):" >&2
 over=()
-for f in auth orgs invites intake repos worker reviewer purge console; do
+for f in auth orgs invites intake repos worker reviewer indexer purge console; do
   size="$(stat -c %s "${CARGO_TARGET_DIR:-target}/lambda/$f/bootstrap")"
   budget=6000000
   [[ "$f" == reviewer ]] && budget=7000000
+  # The indexer links seven tree-sitter grammars, whose parse tables are data (C# alone
+  # ~5.5 MB of static library, TypeScript + TSX ~3.3 MB): 17.7 MB, 4.2 MB gzipped. It is
+  # not on a request path: one cold start per index job that runs for seconds to minutes
+  # (BENCHMARKS.md, "Bootstrap sizes").
+  [[ "$f" == indexer ]] && budget=18000000
   printf '  %-8s %s bytes (%s under)\n' "$f" "$size" "$((budget - size))" >&2
   ((size <= budget)) || over+=("$f")
 done
