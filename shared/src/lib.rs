@@ -42,3 +42,4 @@ pub mod telemetry;
 pub mod text;
 pub mod trigger;
 pub mod webhooks;
+pub mod whole;

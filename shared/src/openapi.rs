@@ -171,7 +171,9 @@ fn operation(o: &Op) -> Value {
         params.push(json!({ "name": "limit", "in": "query", "schema": {
             "type": "integer", "minimum": 1, "maximum": crate::store::PageRequest::MAX_LIMIT,
         } }));
-        params.push(json!({ "name": "cursor", "in": "query", "schema": { "type": "string" } }));
+        params.push(json!({ "name": "cursor", "in": "query",
+            "description": "opaque: the previous page's nextCursor; any other string is 400 invalid_cursor",
+            "schema": { "type": "string", "pattern": "^[A-Za-z0-9_-]{0,1368}$" } }));
     }
     if o.path == "/api/admin/orgs" {
         params.push(json!({ "name": "q", "in": "query", "description": "searches slug and name (the first 100 characters)", "schema": { "type": "string" } }));

@@ -233,7 +233,7 @@ pub fn patch(mut layer: SettingsLayer, body: &Map<String, Value>) -> Result<Sett
     match body.get("maxComments") {
         None => {}
         Some(Value::Null) => layer.max_comments = None,
-        Some(v) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
+        Some(v) => match crate::whole::of::<u32>(v) {
             Some(n @ 1..=MAX_COMMENTS_CEILING) => layer.max_comments = Some(n),
             _ => return Err(invalid("maxComments", "a number from 1 to 100, or null")),
         },
@@ -253,7 +253,7 @@ pub fn patch(mut layer: SettingsLayer, body: &Map<String, Value>) -> Result<Sett
     match body.get("reviewsPerHour") {
         None => {}
         Some(Value::Null) => layer.reviews_per_hour = None,
-        Some(v) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
+        Some(v) => match crate::whole::of::<u32>(v) {
             Some(n @ 1..=MAX_REVIEWS_PER_HOUR) => layer.reviews_per_hour = Some(n),
             _ => return Err(invalid("reviewsPerHour", "a number from 1 to 10000, or null")),
         },

@@ -80,7 +80,7 @@ pub(crate) async fn list_api_keys(ctx: &Ctx<'_>) -> Result<Response<Body>, ApiEr
 struct CreateApiKeyBody {
     name: String,
     role: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "agnus_shared::whole::optional")]
     expires_in_days: Option<u32>,
 }
 

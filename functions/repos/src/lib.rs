@@ -132,6 +132,7 @@ struct ConnectBody {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ReviewBody {
+    #[serde(deserialize_with = "agnus_shared::whole::number")]
     pr_number: u64,
     #[serde(default)]
     head_sha: Option<String>,
