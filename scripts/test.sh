@@ -2,8 +2,9 @@
 # `make test`: everything CI checks, on a fresh clone.
 #   format, lints (structure check, clippy -D warnings, cfn-lint), unit tests, black-box
 #   tests against the emulator (started when needed), smoke tests through the `make dev`
-#   gateway, the web console in Chromium (tests/browser, Playwright + axe-core). The contract
-#   fuzz of the OpenAPI document (scripts/contract-test.sh) is run by hand until it is green.
+#   gateway, the web console in Chromium (tests/browser, Playwright + axe-core), the contract
+#   fuzz of the OpenAPI document (scripts/contract-test.sh, schemathesis, time-boxed by
+#   AGNUS_CONTRACT_SECONDS).
 set -euo pipefail
 source "$(dirname "$0")/../localstack/config.sh"
 cd "$AGNUS_ROOT"
@@ -57,3 +58,6 @@ scripts/smoke.sh
 
 step "console in a real browser (Chromium + axe-core)"
 scripts/browser-test.sh
+
+step "contract fuzz of /api/openapi.json (schemathesis, session and API key)"
+scripts/contract-test.sh
