@@ -173,6 +173,15 @@ fn key_of_link(mail: &agnus_cli::mail::SentMail) -> String {
     format!("MAILTOKEN#{}", agnus_shared::crypto::sha256_hex(token.as_bytes()))
 }
 
+/// [`key_of_link`] for a mailbox other instances share (the SES mailbox simulator's
+/// address): `None` for a message whose link is another instance's (a `make dev` run on
+/// the same emulator links to its own console).
+fn key_of_our_link(mail: &agnus_cli::mail::SentMail) -> Option<String> {
+    let prefix = format!("{APP}/reset-password/");
+    let token = mail.links.iter().find_map(|l| l.strip_prefix(&prefix))?;
+    Some(format!("MAILTOKEN#{}", agnus_shared::crypto::sha256_hex(token.as_bytes())))
+}
+
 #[tokio::test]
 async fn a_reset_request_does_the_same_work_whether_or_not_the_account_exists() {
     let api = mail_api(&[]).await;
@@ -205,7 +214,7 @@ async fn a_reset_request_does_the_same_work_whether_or_not_the_account_exists() 
         .await
         .into_iter()
         .filter(|m| m.subject.contains("Reset"))
-        .find(|m| key_of_link(m) == nobodys[0])
+        .find(|m| key_of_our_link(m).as_ref() == Some(&nobodys[0]))
         .expect("the stand-in reset mail");
     assert_eq!(stand_in.subject, to_owner[0].subject);
     // Its link resets nothing.
