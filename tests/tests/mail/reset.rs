@@ -179,7 +179,10 @@ fn key_of_link(mail: &agnus_cli::mail::SentMail) -> String {
 fn key_of_our_link(mail: &agnus_cli::mail::SentMail) -> Option<String> {
     let prefix = format!("{APP}/reset-password/");
     let token = mail.links.iter().find_map(|l| l.strip_prefix(&prefix))?;
-    Some(format!("MAILTOKEN#{}", agnus_shared::crypto::sha256_hex(token.as_bytes())))
+    Some(format!(
+        "MAILTOKEN#{}",
+        agnus_shared::crypto::sha256_hex(token.as_bytes())
+    ))
 }
 
 #[tokio::test]
