@@ -216,8 +216,31 @@ async fn index_record_key(repo_id: &str) -> (String, String) {
 async fn index_item(
     repo_id: &str,
 ) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
-    let sk = format!("REPOINDEX#{repo_id}");
-    scan_all().await.into_iter().find(|i| i["sk"].as_s().ok() == Some(&sk))
+    // A filtered scan: only the one record comes back (not the whole table, which a
+    // long-lived emulator holds in memory for every run).
+    let ddb = dynamodb().await;
+    let mut start = None;
+    loop {
+        let out = ddb
+            .scan()
+            .table_name(table_name())
+            .filter_expression("sk = :sk")
+            .expression_attribute_values(
+                ":sk",
+                aws_sdk_dynamodb::types::AttributeValue::S(format!("REPOINDEX#{repo_id}")),
+            )
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .expect("scan");
+        if let Some(item) = out.items.unwrap_or_default().into_iter().next() {
+            return Some(item);
+        }
+        match out.last_evaluated_key {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => return None,
+        }
+    }
 }
 
 fn symbol_names(graph: &agnus_index::Graph) -> Vec<String> {
