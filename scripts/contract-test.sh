@@ -11,10 +11,18 @@ cd "$AGNUS_ROOT"
 venv="$AGNUS_ROOT/.venv-contract"
 req="$AGNUS_ROOT/tests/contract/requirements.txt"
 stamp="$venv/.requirements.sha256"
-want="$(sha256sum "$req" | cut -d' ' -f1)"
+# Python 3.13 when the machine has it (pyenv holds it here): 3.11's ast module is not
+# thread-safe (CPython gh-106905, "AST constructor recursion depth mismatch"), which
+# Hypothesis's source inspection ran into in a run; 3.13 carries the fix.
+py=python3
+for candidate in python3.13 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13*/bin/python3; do
+  if "$candidate" --version >/dev/null 2>&1; then py="$candidate"; break; fi
+done
+want="$( (sha256sum "$req" | cut -d' ' -f1; "$py" --version) | sha256sum | cut -d' ' -f1)"
 if ! [[ -x "$venv/bin/schemathesis" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-  echo "contract: installing pinned schemathesis into $venv" >&2
-  python3 -m venv "$venv"
+  echo "contract: installing pinned schemathesis into $venv ($("$py" --version))" >&2
+  rm -rf "$venv"
+  "$py" -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
   echo "$want" > "$stamp"

@@ -15,6 +15,9 @@ AGNUS_DEV_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0
 export AGNUS_DEV_PORT
 export AGNUS_API_URL="http://$AGNUS_DEV_HOST:$AGNUS_DEV_PORT"
 mkdir -p "$AGNUS_STATE_DIR"
+# A test instance never reloads: a change in the tree while tests run (a commit in .git, a
+# tool's cache directory) would restart every function and lose the requests in flight.
+export AGNUS_DEV_WATCH_ARGS="${AGNUS_DEV_WATCH_ARGS:-} --ignore-changes"
 log="$AGNUS_STATE_DIR/dev.log"
 rm -f "$AGNUS_STATE_DIR/dev.ready"
 "$AGNUS_ROOT/scripts/dev.sh" > "$log" 2>&1 &

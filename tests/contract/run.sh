@@ -33,7 +33,7 @@ export AGNUS_FUZZ_SESSION AGNUS_FUZZ_KEY
 # cases leave them out and expect a refusal.
 common=(
   --checks all
-  --workers 2
+  --workers 1
   --request-timeout 120
   --wait-for-schema 120
   # The local stack (the emulator, debug builds, argon2 on a shared machine) is no
@@ -48,6 +48,11 @@ common=(
   --exclude-by 'method == "DELETE" and path == "/api/orgs/{slug}"'
 )
 st="$venv/bin/schemathesis"
+# Schemathesis and Hypothesis keep caches in the working directory (.schemathesis/,
+# .hypothesis/). Inside the source tree, a new directory there makes `cargo lambda watch`
+# restart every function, and the requests in flight are lost (a fresh clone's first run
+# timed out that way): they go to this instance's state directory, which it ignores.
+cd "${AGNUS_STATE_DIR:?}"
 status=0
 echo "contract: session run (${budget}s)" >&2
 "$st" --config-file "$here/session.toml" run "$api/api/openapi.json" "${common[@]}" \
