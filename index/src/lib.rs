@@ -4,6 +4,8 @@
 //! ([`Graph::encode`]). Pure logic: no I/O, no async. The rules are documented in
 //! docs/index.md, "Parsing and resolution".
 
+pub mod blast;
+mod calls;
 mod codec;
 mod extract;
 mod graph;
@@ -18,6 +20,7 @@ mod tests;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
+pub use calls::CallIndex;
 pub use codec::DecodeError;
 pub use graph::{Edge, EdgeKind, FileEdge, Graph, Resolution, ResolveMode, Stats, SymbolId};
 pub use lang::Lang;

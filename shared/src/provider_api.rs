@@ -160,6 +160,70 @@ pub fn classify(status: StatusCode, headers: &HeaderMap) -> CallError {
     }
 }
 
+/// The four providers' API bases (from [`crate::config::ProviderApis`], normalized) and the
+/// URL of one file at one commit: GitHub `GET /repos/{o}/{r}/contents/{path}?ref=` (ask for
+/// the raw media type, [`GITHUB_RAW`]), GitLab `GET /projects/:id/repository/files/:path/raw?ref=`,
+/// Bitbucket Cloud `GET /repositories/{w}/{r}/src/{sha}/{path}`, Azure DevOps
+/// `GET …/items?path=&versionDescriptor.version=&versionDescriptor.versionType=commit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiBases {
+    pub github: String,
+    pub gitlab: String,
+    pub azure: String,
+    pub bitbucket: String,
+}
+
+/// GitHub's media type for a file's raw bytes.
+pub const GITHUB_RAW: &str = "application/vnd.github.raw";
+
+impl ApiBases {
+    pub fn new(apis: &crate::config::ProviderApis) -> Self {
+        Self {
+            github: apis.github_api_url.trim_end_matches('/').to_owned(),
+            gitlab: gitlab_api(&apis.gitlab_url),
+            azure: apis.azure_devops_url.trim_end_matches('/').to_owned(),
+            bitbucket: apis.bitbucket_api_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// The URL of `path` at `sha` in `repo` (the connected repository's full name).
+    pub fn file_url(&self, provider: crate::domain::Provider, repo: &str, path: &str, sha: &str) -> String {
+        use crate::domain::Provider;
+        let path_e = path.split('/').map(encode).collect::<Vec<_>>().join("/");
+        match provider {
+            Provider::Github => format!("{}/repos/{repo}/contents/{path_e}?ref={}", self.github, encode(sha)),
+            Provider::Gitlab => format!(
+                "{}/projects/{}/repository/files/{}/raw?ref={}",
+                self.gitlab,
+                encode(repo),
+                encode(path),
+                encode(sha)
+            ),
+            Provider::Bitbucket => format!("{}/repositories/{repo}/src/{}/{path_e}", self.bitbucket, encode(sha)),
+            Provider::Azure => format!(
+                "{}/items?path={}&versionDescriptor.version={}&versionDescriptor.versionType=commit&download=true&api-version=7.1",
+                azure_repository(&self.azure, repo),
+                encode(&format!("/{path}")),
+                encode(sha)
+            ),
+        }
+    }
+}
+
+/// The `Authorization` header value a provider's REST API takes for a repository token:
+/// Azure DevOps a personal access token as Basic with an empty user, the others Bearer.
+pub fn authorization(provider: crate::domain::Provider, token: &secrecy::SecretString) -> String {
+    use base64::Engine;
+    use secrecy::ExposeSecret;
+    match provider {
+        crate::domain::Provider::Azure => format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!(":{}", token.expose_secret()))
+        ),
+        _ => format!("Bearer {}", token.expose_secret()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

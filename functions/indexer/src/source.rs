@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use agnus_shared::config::ProviderApis;
 use agnus_shared::domain::Provider;
-use agnus_shared::provider_api::{CallError, azure_repository, classify, decode, encode, gitlab_api};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use secrecy::{ExposeSecret, SecretString};
+use agnus_shared::provider_api::{
+    ApiBases, CallError, GITHUB_RAW, authorization, azure_repository, classify, decode, encode,
+};
+use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::archive::Format;
@@ -55,10 +55,7 @@ pub struct Compare {
 #[derive(Debug, Clone)]
 pub struct Sources {
     http: reqwest::Client,
-    github: String,
-    gitlab: String,
-    azure: String,
-    bitbucket: String,
+    bases: ApiBases,
     bitbucket_web: String,
 }
 
@@ -74,26 +71,21 @@ impl Sources {
                 .user_agent(concat!("agnus-indexer/", env!("CARGO_PKG_VERSION")))
                 .build()
                 .unwrap_or_else(|_| reqwest::Client::new()),
-            github: apis.github_api_url.trim_end_matches('/').to_owned(),
-            gitlab: gitlab_api(&apis.gitlab_url),
-            azure: apis.azure_devops_url.trim_end_matches('/').to_owned(),
-            bitbucket: apis.bitbucket_api_url.trim_end_matches('/').to_owned(),
+            bases: ApiBases::new(apis),
             bitbucket_web: bitbucket_web.trim_end_matches('/').to_owned(),
         }
     }
 
     fn get(&self, provider: Provider, url: &str, token: &SecretString) -> reqwest::RequestBuilder {
-        let request = self.http.get(url);
+        let request = self
+            .http
+            .get(url)
+            .header("authorization", authorization(provider, token));
         match provider {
-            Provider::Azure => {
-                let basic = STANDARD.encode(format!(":{}", token.expose_secret()));
-                request.header("authorization", format!("Basic {basic}"))
-            }
             Provider::Github => request
-                .header("authorization", format!("Bearer {}", token.expose_secret()))
                 .header("accept", "application/vnd.github+json")
                 .header("x-github-api-version", "2022-11-28"),
-            _ => request.header("authorization", format!("Bearer {}", token.expose_secret())),
+            _ => request,
         }
     }
 
@@ -112,9 +104,13 @@ impl Sources {
         match provider {
             Provider::Github => {
                 let r: GithubRepo = self
-                    .json(provider, &format!("{}/repos/{repo}", self.github), token)
+                    .json(provider, &format!("{}/repos/{repo}", self.bases.github), token)
                     .await?;
-                let url = format!("{}/repos/{repo}/commits/{}", self.github, encode(&r.default_branch));
+                let url = format!(
+                    "{}/repos/{repo}/commits/{}",
+                    self.bases.github,
+                    encode(&r.default_branch)
+                );
                 let c: Sha = self.json(provider, &url, token).await?;
                 Ok(Head {
                     branch: r.default_branch,
@@ -122,7 +118,7 @@ impl Sources {
                 })
             }
             Provider::Gitlab => {
-                let project = format!("{}/projects/{}", self.gitlab, encode(repo));
+                let project = format!("{}/projects/{}", self.bases.gitlab, encode(repo));
                 let p: GitlabProject = self.json(provider, &project, token).await?;
                 let url = format!("{project}/repository/branches/{}", encode(&p.default_branch));
                 let b: GitlabBranch = self.json(provider, &url, token).await?;
@@ -132,7 +128,7 @@ impl Sources {
                 })
             }
             Provider::Bitbucket => {
-                let base = format!("{}/repositories/{repo}", self.bitbucket);
+                let base = format!("{}/repositories/{repo}", self.bases.bitbucket);
                 let r: BitbucketRepo = self.json(provider, &base, token).await?;
                 let url = format!("{base}/refs/branches/{}", encode(&r.mainbranch.name));
                 let b: BitbucketBranch = self.json(provider, &url, token).await?;
@@ -142,7 +138,7 @@ impl Sources {
                 })
             }
             Provider::Azure => {
-                let base = azure_repository(&self.azure, repo);
+                let base = azure_repository(&self.bases.azure, repo);
                 let r: AzureRepo = self.json(provider, &format!("{base}?{AZURE_API}"), token).await?;
                 let branch = r.default_branch.trim_start_matches("refs/heads/").to_owned();
                 let url = format!("{base}/refs?filter={}&{AZURE_API}", encode(&format!("heads/{branch}")));
@@ -169,13 +165,13 @@ impl Sources {
         let (format, url) = match provider {
             Provider::Github => (
                 Format::TarGz,
-                format!("{}/repos/{repo}/tarball/{}", self.github, encode(sha)),
+                format!("{}/repos/{repo}/tarball/{}", self.bases.github, encode(sha)),
             ),
             Provider::Gitlab => (
                 Format::TarGz,
                 format!(
                     "{}/projects/{}/repository/archive.tar.gz?sha={}",
-                    self.gitlab,
+                    self.bases.gitlab,
                     encode(repo),
                     encode(sha)
                 ),
@@ -188,7 +184,7 @@ impl Sources {
                 Format::Zip,
                 format!(
                     "{}/items?path=%2F&versionDescriptor.version={}&versionDescriptor.versionType=commit&$format=zip&download=true&{AZURE_API}",
-                    azure_repository(&self.azure, repo),
+                    azure_repository(&self.bases.azure, repo),
                     encode(sha)
                 ),
             ),
@@ -212,7 +208,10 @@ impl Sources {
         let (base_e, head_e) = (encode(base), encode(head));
         match provider {
             Provider::Github => {
-                let url = format!("{}/repos/{repo}/compare/{base_e}...{head_e}?per_page=300", self.github);
+                let url = format!(
+                    "{}/repos/{repo}/compare/{base_e}...{head_e}?per_page=300",
+                    self.bases.github
+                );
                 let c: GithubCompare = self.json(provider, &url, token).await?;
                 let mut changes = Vec::new();
                 for f in &c.files {
@@ -236,7 +235,7 @@ impl Sources {
             Provider::Gitlab => {
                 let url = format!(
                     "{}/projects/{}/repository/compare?from={base_e}&to={head_e}&straight=true",
-                    self.gitlab,
+                    self.bases.gitlab,
                     encode(repo)
                 );
                 let c: GitlabCompare = self.json(provider, &url, token).await?;
@@ -258,7 +257,7 @@ impl Sources {
             Provider::Bitbucket => {
                 let mut url = format!(
                     "{}/repositories/{repo}/diffstat/{head_e}..{base_e}?pagelen=500",
-                    self.bitbucket
+                    self.bases.bitbucket
                 );
                 let mut changes = Vec::new();
                 for _ in 0..20 {
@@ -272,7 +271,7 @@ impl Sources {
                         }
                     }
                     match page.next {
-                        Some(next) if next.starts_with(&self.bitbucket) => url = next,
+                        Some(next) if next.starts_with(&self.bases.bitbucket) => url = next,
                         Some(_) => return Err(CallError::unreadable("a Bitbucket page on another host")),
                         None => {
                             return Ok(Compare {
@@ -292,7 +291,7 @@ impl Sources {
             Provider::Azure => {
                 let url = format!(
                     "{}/diffs/commits?baseVersion={base_e}&baseVersionType=commit&targetVersion={head_e}&targetVersionType=commit&$top=2000&{AZURE_API}",
-                    azure_repository(&self.azure, repo)
+                    azure_repository(&self.bases.azure, repo)
                 );
                 let c: AzureDiff = self.json(provider, &url, token).await?;
                 let mut changes = Vec::new();
@@ -326,38 +325,10 @@ impl Sources {
         token: &SecretString,
         cap: usize,
     ) -> Result<Option<Vec<u8>>, CallError> {
-        let path_e = path.split('/').map(encode).collect::<Vec<_>>().join("/");
-        let request = match provider {
-            Provider::Github => self
-                .get(provider, &format!("{}/repos/{repo}/contents/{path_e}?ref={}", self.github, encode(sha)), token)
-                .header("accept", "application/vnd.github.raw"),
-            Provider::Gitlab => self.get(
-                provider,
-                &format!(
-                    "{}/projects/{}/repository/files/{}/raw?ref={}",
-                    self.gitlab,
-                    encode(repo),
-                    encode(path),
-                    encode(sha)
-                ),
-                token,
-            ),
-            Provider::Bitbucket => self.get(
-                provider,
-                &format!("{}/repositories/{repo}/src/{}/{path_e}", self.bitbucket, encode(sha)),
-                token,
-            ),
-            Provider::Azure => self.get(
-                provider,
-                &format!(
-                    "{}/items?path={}&versionDescriptor.version={}&versionDescriptor.versionType=commit&download=true&{AZURE_API}",
-                    azure_repository(&self.azure, repo),
-                    encode(&format!("/{path}")),
-                    encode(sha)
-                ),
-                token,
-            ),
-        };
+        let mut request = self.get(provider, &self.bases.file_url(provider, repo, path, sha), token);
+        if provider == Provider::Github {
+            request = request.header("accept", GITHUB_RAW);
+        }
         match read_capped(request, cap).await {
             Ok(body) => Ok(Some(body)),
             Err(CallError::NotFound) => Ok(None),

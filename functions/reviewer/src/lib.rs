@@ -24,6 +24,8 @@ pub mod diff;
 pub mod diff_stream;
 pub mod github;
 pub mod gitlab;
+pub mod graph_context;
+pub mod graph_prompt;
 pub mod guard;
 pub mod hosts;
 pub mod http;
@@ -76,6 +78,8 @@ pub struct ReviewerState {
     /// Index catch-up jobs (`AGNUS_INDEX_JOBS_QUEUE_URL` set): a pull request whose base is
     /// not the indexed commit brings the index up to date.
     pub index_jobs: Option<IndexJobs>,
+    /// The codebase index's graphs (`AGNUS_INDEX_BUCKET` set): reviews get graph context.
+    pub graphs: Option<graph_context::IndexGraphs>,
 }
 
 impl ReviewerState {
@@ -97,7 +101,19 @@ impl ReviewerState {
             sealer,
             sqs,
             index_jobs: None,
+            graphs: None,
         }
+    }
+
+    /// With graph context read from the index's bucket (see [`graph_context`]).
+    pub fn with_index_graphs(mut self, s3: aws_sdk_s3::Client, bucket: String) -> Self {
+        self.graphs = Some(graph_context::IndexGraphs {
+            s3,
+            bucket,
+            files: agnus_shared::provider_api::ApiBases::new(&self.config.providers),
+            http: http::client(self.config.providers.timeout),
+        });
+        self
     }
 
     /// With index catch-up jobs (see [`index_catch_up`]).
@@ -457,6 +473,24 @@ async fn review(
     let candidates: Vec<_> = stored_rules.iter().map(|r| r.as_applicable()).collect();
     let paths: Vec<&str> = reviewable.iter().map(|f| f.path.as_str()).collect();
     let applicable = rules::applicable(&candidates, &repo.id, &paths);
+    // The code around the change, from the codebase index (or why there is none).
+    let context = match &state.graphs {
+        Some(graphs) => {
+            let ask = graph_context::Ask {
+                provider: p,
+                repo_id: &repo.id,
+                full_name: &repo.full_name,
+                token: &token,
+                head_sha: &pr.head_sha,
+                files: &reviewable,
+                depth: settings.depth,
+                budget_tokens: state.config.context_tokens,
+            };
+            graphs.gather(&state.store, scope, &ask).await
+        }
+        None => graph_context::GraphContext::diff_only("no_index"),
+    };
+    user.push_str(&context.prompt);
     user.push_str(&rules::prompt_block(&applicable));
     // What this org's developers said about earlier comments on this repository.
     let examples = state
@@ -497,12 +531,17 @@ async fn review(
     attach_feedback(state, scope, job, &repo.id, &mut valid.comments).await?;
     let answer = stored::StoredAnswer {
         head_sha: pr.head_sha.clone(),
-        body: review_body(&valid, state.llm.model(), &pr.head_sha, &job.id),
+        body: format!(
+            "{}\n\n{}",
+            context.summary,
+            review_body(&valid, state.llm.model(), &pr.head_sha, &job.id)
+        ),
         review: valid,
         model: state.llm.model().to_owned(),
         prompt_tokens: completion.prompt_tokens,
         completion_tokens: completion.completion_tokens,
         since,
+        context: serde_json::to_string(&context.record).ok(),
     };
     state
         .store
@@ -540,6 +579,7 @@ async fn post_answer(
             let mut outcome = usage(posted(posted_review, job, Some(answer.review.comments.len() as u32)));
             outcome.reviewed_sha = Some(pr.head_sha.clone());
             outcome.base_of_diff = answer.since.clone();
+            outcome.context = answer.context.clone();
             Ok(Step::Finish(Box::new(outcome)))
         }
         Err(e) => Ok(match host_step(e, "post", host.provider()) {

@@ -30,10 +30,15 @@ async fn main() -> Result<(), Error> {
         .credentials_provider()
         .ok_or("no AWS credentials provider in the SDK configuration")?;
     let index_queue = config.index_jobs_queue_url.clone();
+    let index_bucket = config.index_bucket.clone();
+    let s3 = aws::s3(&sdk, config.s3_path_style);
     let mut state = ReviewerState::new(config, store, sealer, aws::sqs(&sdk), credentials);
     if let Some(url) = index_queue {
         let sender = aws::sqs_sender(&sdk).inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
         state = state.with_index_jobs(IndexJobs::new(sender, url));
+    }
+    if let Some(bucket) = index_bucket {
+        state = state.with_index_graphs(s3, bucket);
     }
     let state = Arc::new(state);
     // Metrics of each job (reviews, LLM calls and tokens, provider API errors), written as

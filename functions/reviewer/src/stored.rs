@@ -20,6 +20,9 @@ pub struct StoredAnswer {
     pub completion_tokens: u64,
     /// Incremental review: the head the diff started from.
     pub since: Option<String>,
+    /// What the codebase index gave the review (JSON of [`crate::graph_context::ContextRecord`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
 }
 
 impl StoredAnswer {
@@ -59,8 +62,12 @@ mod tests {
             prompt_tokens: 10,
             completion_tokens: 5,
             since: None,
+            context: Some(r#"{"mode":"graph"}"#.into()),
         };
         assert_eq!(StoredAnswer::parse(&answer.to_json()), Some(answer));
+        // An answer stored before graph context reads back without it.
+        let old = r#"{"headSha":"a","review":{"summary":"s","comments":[]},"body":"b","model":"m","promptTokens":1,"completionTokens":1,"since":null}"#;
+        assert_eq!(StoredAnswer::parse(old).map(|a| a.context), Some(None));
         assert_eq!(StoredAnswer::parse("{not json"), None);
     }
 }

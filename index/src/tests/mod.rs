@@ -1,6 +1,7 @@
 //! Fixture tests per language (symbols, docs, and resolved edges through each resolution
 //! step), graph updates and queries, and robustness on arbitrary input.
 
+mod blast;
 mod cfamily;
 mod go;
 mod graph;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use super::{ConfigError, ProcessEnv, Source, app_base_url, kms_key_id, number, required};
+use super::{ConfigError, ProcessEnv, Source, app_base_url, flag, kms_key_id, number, required};
 
 /// Which LLM API the reviewer asks, and where.
 #[derive(Debug, Clone)]
@@ -94,6 +94,12 @@ pub struct ReviewerConfig {
     pub queue_url: String,
     /// Index catch-up jobs (`AGNUS_INDEX_JOBS_QUEUE_URL`; unset: none).
     pub index_jobs_queue_url: Option<String>,
+    /// The codebase index's bucket (`AGNUS_INDEX_BUCKET`): reviews read its graphs.
+    pub index_bucket: Option<String>,
+    pub s3_path_style: bool,
+    /// Prompt tokens the graph context may add (`AGNUS_REVIEW_CONTEXT_TOKENS`, default 1500;
+    /// 0: none).
+    pub context_tokens: usize,
     /// The LLM API (OpenAI-compatible or Bedrock) and its endpoint.
     pub llm: LlmApi,
     /// The model name (OpenAI) or model id (Bedrock, e.g. `anthropic.claude-3-5-haiku-20241022-v1:0`).
@@ -180,6 +186,9 @@ impl ReviewerConfig {
             table_name: required(src, "AGNUS_TABLE_NAME", "the DynamoDB table name")?,
             queue_url: required(src, "AGNUS_REVIEW_JOBS_QUEUE_URL", "the review-jobs queue URL")?,
             index_jobs_queue_url: src.get("AGNUS_INDEX_JOBS_QUEUE_URL"),
+            index_bucket: src.get("AGNUS_INDEX_BUCKET").filter(|b| !b.trim().is_empty()),
+            s3_path_style: flag(src, "AGNUS_S3_FORCE_PATH_STYLE")?,
+            context_tokens: number::<usize>(src, "AGNUS_REVIEW_CONTEXT_TOKENS", 1_500)?,
             llm,
             llm_model: src.get("AGNUS_LLM_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_owned()),
             llm_timeout: Duration::from_secs(positive("AGNUS_LLM_TIMEOUT_SECS", 120)? as u64),

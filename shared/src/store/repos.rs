@@ -106,6 +106,10 @@ pub struct ReviewJob {
     /// Set for an incremental review: the previously reviewed head the diff starts at.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff_base_sha: Option<String>,
+    /// What the codebase index gave the review: `mode` (`graph` or `diff_only`), `reason`,
+    /// `indexCommit`, the changed symbols with their callers, neighbours and tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<i64>,
     #[serde(skip)]
@@ -140,6 +144,7 @@ impl ReviewJob {
             review_url: get_opt_s(item, "review_url").map(str::to_owned),
             reviewed_sha: get_opt_s(item, "reviewed_sha").map(str::to_owned),
             diff_base_sha: get_opt_s(item, "diff_base_sha").map(str::to_owned),
+            context: get_opt_s(item, "graph_context").and_then(|c| serde_json::from_str(c).ok()),
             finished_at: get_opt_n(item, "finished_at"),
             sort_key: get_s(item, "sk")?.to_owned(),
             answer: get_opt_s(item, "answer").map(str::to_owned),

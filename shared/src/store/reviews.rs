@@ -50,6 +50,8 @@ pub struct ReviewOutcome {
     pub reviewed_sha: Option<String>,
     /// Incremental review: the head the diff started from.
     pub base_of_diff: Option<String>,
+    /// What the codebase index gave the review (JSON: docs/review-engine.md, "Graph context").
+    pub context: Option<String>,
 }
 
 impl ReviewOutcome {
@@ -235,6 +237,7 @@ impl Store {
             ("review_url", ":url", &outcome.review_url),
             ("reviewed_sha", ":reviewed", &outcome.reviewed_sha),
             ("diff_base_sha", ":diffbase", &outcome.base_of_diff),
+            ("graph_context", ":context", &outcome.context),
         ];
         let mut clauses: Vec<String> = ["#status = :status", "finished_at = :now", "updated_at = :now"]
             .map(str::to_owned)

@@ -19,6 +19,7 @@ use sha2::Sha256;
 
 mod catch_up;
 mod failures;
+mod graph_review;
 
 const TOKEN: &str = "ghp_indexertoken0123456789";
 
@@ -141,6 +142,81 @@ impl Env {
             .await
             .expect("poll");
         report.received
+    }
+
+    /// The review engine as functions/reviewer/src/main.rs builds it: index catch-ups and
+    /// graph context from the indexer's bucket; LLM and provider the stand-in.
+    async fn reviewer(&self) -> Arc<agnus_reviewer::ReviewerState> {
+        let llm_url = format!("{}/v1", self.standin.url);
+        let review_jobs = self.api.worker.config.review_jobs_queue_url.clone();
+        let overrides = [
+            ("AGNUS_REVIEW_JOBS_QUEUE_URL", review_jobs.as_str()),
+            ("AGNUS_GITHUB_API_URL", self.standin.url.as_str()),
+            ("AGNUS_LLM_BASE_URL", llm_url.as_str()),
+            ("AGNUS_LLM_MODEL", "standin-model"),
+        ];
+        let sdk = sdk().await;
+        let config = agnus_shared::config::ReviewerConfig::from_source(&env_map(&overrides)).expect("reviewer config");
+        Arc::new(
+            agnus_reviewer::ReviewerState::new(
+                config.clone(),
+                Store::new(aws_sdk_dynamodb::Client::new(&sdk), table_name()),
+                SecretBox::new(aws_sdk_kms::Client::new(&sdk), config.kms_key_id.clone()),
+                aws_sdk_sqs::Client::new(&sdk),
+                sdk.credentials_provider().expect("the emulator's credentials"),
+            )
+            .with_index_jobs(agnus_shared::index_jobs::IndexJobs::new(
+                agnus_shared::aws::sqs_sender(&sdk).unwrap(),
+                self.indexer.config.queue_url.clone(),
+            ))
+            .with_index_graphs(agnus_shared::aws::s3(&sdk, true), self.indexer.config.bucket.clone()),
+        )
+    }
+
+    /// Opens pull request `number` (`base` → `head`, these files) through a signed GitHub
+    /// webhook, runs the review engine once, and answers the posted review's body.
+    async fn review_pr(&self, number: u64, base: &str, head: &str, files: Value) -> String {
+        self.standin
+            .pr(&self.repo, number, json!({"head_sha": head, "base_sha": base}), files)
+            .await;
+        let fixture = repo_root().join("tests/fixtures/github/pull_request.opened.json");
+        let mut opened: Value = serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+        opened["repository"]["full_name"] = Value::from(self.repo.as_str());
+        opened["pull_request"]["number"] = Value::from(number);
+        opened["number"] = Value::from(number);
+        opened["pull_request"]["head"]["sha"] = Value::from(head);
+        self.deliver_github("pull_request", &opened).await;
+        let review_jobs = self.api.worker.config.review_jobs_queue_url.clone();
+        let jobs = EventSourceMapping::new(aws_sdk_sqs::Client::new(&sdk().await), &review_jobs, 1, 0)
+            .await
+            .unwrap();
+        let report = jobs
+            .poll_once(&agnus_tests::review::InProcessReviewer(self.reviewer().await))
+            .await
+            .unwrap();
+        assert_eq!(report.received, 1);
+        let posts = self
+            .standin
+            .requests_to("POST", &format!("/repos/{}/pulls/{number}/reviews", self.repo))
+            .await;
+        posts.last().expect("a posted review")["body"]["body"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The repository's review history, newest first.
+    async fn reviews(&self) -> Vec<Value> {
+        let a = self
+            .api
+            .call(
+                Call::get(&format!("/api/repos/{}/reviews", self.repo_id))
+                    .cookie(&self.user.cookie)
+                    .header("x-org-slug", &self.user.slug),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{:?}", a.json());
+        a.json()["reviews"].as_array().unwrap().clone()
     }
 
     /// The graph object the record points at, decoded.
