@@ -488,7 +488,11 @@ async fn review(
             };
             graphs.gather(&state.store, scope, &ask).await
         }
-        None => graph_context::GraphContext::diff_only("no_index"),
+        // No index in this deployment: reviewed as before, nothing to say about it.
+        None => graph_context::GraphContext {
+            summary: String::new(),
+            ..graph_context::GraphContext::diff_only("index_not_configured")
+        },
     };
     user.push_str(&context.prompt);
     user.push_str(&rules::prompt_block(&applicable));
@@ -531,11 +535,15 @@ async fn review(
     attach_feedback(state, scope, job, &repo.id, &mut valid.comments).await?;
     let answer = stored::StoredAnswer {
         head_sha: pr.head_sha.clone(),
-        body: format!(
-            "{}\n\n{}",
-            context.summary,
+        body: if context.summary.is_empty() {
             review_body(&valid, state.llm.model(), &pr.head_sha, &job.id)
-        ),
+        } else {
+            format!(
+                "{}\n\n{}",
+                context.summary,
+                review_body(&valid, state.llm.model(), &pr.head_sha, &job.id)
+            )
+        },
         review: valid,
         model: state.llm.model().to_owned(),
         prompt_tokens: completion.prompt_tokens,
