@@ -153,7 +153,12 @@ impl Bitbucket {
         let pr: PullJson = http::decode(&body, "Bitbucket")?;
         let author = pr.author.unwrap_or_default();
         let hash = |e: End| e.commit.map(|c| c.hash).unwrap_or_default();
-        let source_branch = pr.source.branch.as_ref().map(|b| b.name.clone()).filter(|b| !b.is_empty());
+        let source_branch = pr
+            .source
+            .branch
+            .as_ref()
+            .map(|b| b.name.clone())
+            .filter(|b| !b.is_empty());
         let base = hash(pr.destination);
         Ok(PullRequest {
             author_is_bot: author.kind == "app_user" || author.display_name.ends_with("[bot]"),

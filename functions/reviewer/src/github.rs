@@ -266,7 +266,12 @@ impl Github {
         }
         let request = self
             .http
-            .post(format!("{}/repos/{}/statuses/{}", self.base, t.full_name, http::encode(&s.sha)))
+            .post(format!(
+                "{}/repos/{}/statuses/{}",
+                self.base,
+                t.full_name,
+                http::encode(&s.sha)
+            ))
             .bearer_auth(t.token.expose_secret())
             .header("accept", "application/vnd.github+json")
             .header("x-github-api-version", "2022-11-28")

@@ -325,7 +325,12 @@ impl Gitlab {
         if let Some(url) = &s.target_url {
             payload["target_url"] = json!(url);
         }
-        let url = format!("{}/projects/{}/statuses/{}", self.api, encode(t.full_name), encode(&s.sha));
+        let url = format!(
+            "{}/projects/{}/statuses/{}",
+            self.api,
+            encode(t.full_name),
+            encode(&s.sha)
+        );
         let request = self.http.post(url).bearer_auth(t.token.expose_secret()).json(&payload);
         send(t.downloads, request).await.map(drop)
     }

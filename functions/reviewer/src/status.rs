@@ -266,7 +266,10 @@ mod tests {
             names(Provider::Bitbucket),
             ["INPROGRESS", "SUCCESSFUL", "STOPPED", "FAILED"]
         );
-        assert_eq!(names(Provider::Azure), ["pending", "succeeded", "notApplicable", "error"]);
+        assert_eq!(
+            names(Provider::Azure),
+            ["pending", "succeeded", "notApplicable", "error"]
+        );
     }
 
     #[test]

@@ -95,7 +95,11 @@ async fn a_posted_review_shows_pending_then_success_on_the_head_with_a_console_l
             .map(|s| (s["sha"].as_str().unwrap(), s["state"].as_str().unwrap()))
             .collect();
         let sha = env.status_sha(head);
-        assert_eq!(summary, [(sha.as_str(), pending), (sha.as_str(), success)], "{provider}");
+        assert_eq!(
+            summary,
+            [(sha.as_str(), pending), (sha.as_str(), success)],
+            "{provider}"
+        );
         for s in &got {
             assert_eq!(s["name"], "AgnusAI", "{provider}: {s}");
             assert_eq!(s["url"], env.console_link().as_str(), "{provider}: {s}");
@@ -167,7 +171,14 @@ async fn a_skipped_job_ends_neutral_a_failed_one_error_and_a_moved_on_commit_get
         // The LLM refuses: pending, then error.
         env.serve_any(newer, json!({})).await;
         env.standin
-            .fail_with("POST", "/chat/completions", 400, json!({}), json!({"error": {"message": "refused"}}), 1)
+            .fail_with(
+                "POST",
+                "/chat/completions",
+                400,
+                json!({}),
+                json!({"error": {"message": "refused"}}),
+                1,
+            )
             .await;
         env.deliver_any(newer).await;
         assert_eq!(env.review().await, (1, 1, 0));
