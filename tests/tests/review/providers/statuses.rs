@@ -75,15 +75,25 @@ fn draft(provider: &str) -> Value {
     }
 }
 
+/// A repository of `provider` (with the console's base URL) whose PR 2 was opened and
+/// reviewed; `refuse_statuses`: every status call answers 403. Returns the head.
+async fn opened_with_link(provider: &'static str, refuse_statuses: bool) -> (Env, &'static str) {
+    let env = setup_for(provider, &[("AGNUS_APP_BASE_URL", APP)]).await;
+    let head = head_for(provider);
+    env.serve_any(head, json!({})).await;
+    env.standin.llm_answers(&[provider_answer()]).await;
+    if refuse_statuses {
+        env.standin.fail("POST", "/statuses", 403, json!({}), 10).await;
+    }
+    env.deliver_any(head).await;
+    assert_eq!(env.review().await, (1, 1, 0), "{provider}");
+    (env, head)
+}
+
 #[tokio::test]
 async fn a_posted_review_shows_pending_then_success_on_the_head_with_a_console_link() {
     for provider in ALL {
-        let env = setup_for(provider, &[("AGNUS_APP_BASE_URL", APP)]).await;
-        let head = head_for(provider);
-        env.serve_any(head, json!({})).await;
-        env.standin.llm_answers(&[provider_answer()]).await;
-        env.deliver_any(head).await;
-        assert_eq!(env.review().await, (1, 1, 0), "{provider}");
+        let (env, head) = opened_with_link(provider, false).await;
         let job = &env.history().await[0];
         assert_eq!(job["status"], "posted", "{provider}: {job}");
         let comments = job["commentCount"].as_u64().unwrap();
@@ -199,14 +209,8 @@ async fn a_skipped_job_ends_neutral_a_failed_one_error_and_a_moved_on_commit_get
 #[tokio::test]
 async fn a_refused_status_never_stops_the_review() {
     for provider in ALL {
-        let env = setup_for(provider, &[("AGNUS_APP_BASE_URL", APP)]).await;
-        let head = head_for(provider);
-        env.serve_any(head, json!({})).await;
-        env.standin.llm_answers(&[provider_answer()]).await;
         // A token without the status scope: every status call is refused.
-        env.standin.fail("POST", "/statuses", 403, json!({}), 10).await;
-        env.deliver_any(head).await;
-        assert_eq!(env.review().await, (1, 1, 0), "{provider}");
+        let (env, _) = opened_with_link(provider, true).await;
         assert_eq!(env.history().await[0]["status"], "posted", "{provider}");
         let refused = env.standin.requests_to("POST", "/statuses").await;
         assert_eq!(refused.len(), 2, "{provider}: pending and success were tried");
