@@ -177,6 +177,19 @@ impl Standin {
             .expect("json")
     }
 
+    /// The commit statuses posted so far, oldest first (tests/standins/statuses.py):
+    /// `{"provider", "repo", "sha", "state", "name", "description", "url", "body"}`.
+    pub async fn statuses(&self) -> Vec<Value> {
+        self.http()
+            .get(format!("{}/_control/statuses", self.url))
+            .send()
+            .await
+            .expect("stand-in statuses")
+            .json()
+            .await
+            .expect("json")
+    }
+
     /// Requests whose method is `method` and whose path contains `contains`.
     pub async fn requests_to(&self, method: &str, contains: &str) -> Vec<Value> {
         self.requests()

@@ -48,6 +48,8 @@ One HTTP server plays:
       GET  /{org}/_apis/connectionData         (Azure DevOps connection data: authenticatedUser.id)
     A granted token is `owner-<first 6 characters of the token>` with a stable id, unless
     its grant named `login`/`userId`.
+  * the providers' commit-status APIs (tests/standins/statuses.py: the documented paths,
+    bodies validated as each provider does),
 and records every request it receives.
 
 Control (used by the tests and scripts/smoke.sh):
@@ -65,6 +67,7 @@ Control (used by the tests and scripts/smoke.sh):
   POST /_control/fail    {"method", "contains", "status", "headers": {}, "body": {}, "times"}  next matching requests fail
   POST /_control/llm     {"answers": [<message content string>, …]}  queued answers (then the default)
   GET  /_requests        every request so far: [{"method", "path", "headers", "body"}]
+  GET  /_control/statuses the commit statuses posted, per provider/repo/sha (tests/standins/statuses.py)
 
 Usage: standin.py [--port 0] [--exit-with-stdin]   prints "listening <port>" on stdout once
 ready; with --exit-with-stdin it stops when its standard input closes (its parent is gone).
@@ -84,6 +87,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sources  # noqa: E402  (the indexer's source APIs)
+import statuses  # noqa: E402  (the providers' commit-status APIs)
 
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -217,6 +221,9 @@ class Handler(BaseHTTPRequestHandler):
                     rule["times"] -= 1
                     return self.reply(rule["status"], rule.get("body") or {"message": "stand-in failure"},
                                       rule.get("headers"))
+        status = statuses.handle(self, method, path, body, LOCK)
+        if status is not None:
+            return status
         if path.endswith("/chat/completions") and method == "POST":
             return self.chat(body)
         if method == "POST" and re.match(r"^/model/[^/]+/converse$", path):
@@ -242,6 +249,8 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             if path == "/_requests":
                 return self.reply(200, STATE["requests"])
+            if path == "/_control/statuses":
+                return self.reply(200, statuses.recorded())
             if path == "/_control/pr":
                 key = pr_key(body.get("provider", "github"), body["repo"], body["number"])
                 STATE["prs"][key] = body

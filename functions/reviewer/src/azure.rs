@@ -8,7 +8,8 @@
 //! markers), and `POST …/pullRequests/{id}/threads`: one thread per inline comment with
 //! `threadContext` {filePath, rightFileStart, rightFileEnd} on the new side, and the summary
 //! as a thread without context. Credentials: a personal access token (HTTP Basic, empty
-//! user name).
+//! user name). The review's status: `POST …/pullRequests/{id}/statuses` (`state`,
+//! `description`, `context` {name, genre}, `targetUrl`, `iterationId`).
 //!
 //! Incremental reviews: every push makes a new iteration. The last reviewed head is the
 //! `sourceRefCommit` of an earlier iteration; the changes of the iterations after it are
@@ -25,7 +26,10 @@ use serde_json::json;
 
 use crate::diff::{ChangedFile, unified_diff};
 use crate::http::{self, CallError, encode, send, send_diff};
-use crate::provider::{CommentHost, HostFuture, Note, Posted, Posting, PullRequest, Since, Target, same_commit};
+use crate::provider::{
+    CommentHost, CommitStatus, HostFuture, Note, Posted, Posting, PullRequest, STATUS_CONTEXT, Since, Target,
+    same_commit,
+};
 use crate::validate::InlineComment;
 
 const API_VERSION: &str = "api-version=7.1";
@@ -233,6 +237,7 @@ impl Azure {
                 t.pr
             )),
             iteration: last.map(|i| i.id),
+            source_branch: None,
         })
     }
 
@@ -408,6 +413,33 @@ impl Azure {
     }
 }
 
+/// The genre of the review's pull request status (shown as `genre/name`).
+const STATUS_GENRE: &str = "code-review";
+
+impl Azure {
+    /// A pull request status on the reviewed iteration: `pending | succeeded |
+    /// notApplicable | error`. Without the iteration (a commit the pull request moved on
+    /// from) there is nowhere to put it.
+    async fn pr_status(&self, t: &Target<'_>, s: &CommitStatus) -> Result<(), CallError> {
+        let Some(iteration) = s.iteration else {
+            return Ok(());
+        };
+        let mut payload = json!({
+            "state": s.state.name(Provider::Azure),
+            "description": s.description,
+            "context": {"name": STATUS_CONTEXT, "genre": STATUS_GENRE},
+            "iterationId": iteration,
+        });
+        if let Some(url) = &s.target_url {
+            payload["targetUrl"] = json!(url);
+        }
+        let url = format!("{}/statuses?{API_VERSION}", self.pr_path(t));
+        send(t.downloads, self.auth(t.token, self.http.post(url)).json(&payload))
+            .await
+            .map(drop)
+    }
+}
+
 impl CommentHost for Azure {
     fn provider(&self) -> Provider {
         Provider::Azure
@@ -463,5 +495,9 @@ impl CommentHost for Azure {
                 id,
             })
         })
+    }
+
+    fn put_status<'a>(&'a self, t: &'a Target<'a>, status: &'a CommitStatus) -> HostFuture<'a, ()> {
+        Box::pin(self.pr_status(t, status))
     }
 }

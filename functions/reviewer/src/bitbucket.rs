@@ -3,7 +3,9 @@
 //! `GET …/pullrequests/{id}/diff` (a `git diff`, reached through a redirect),
 //! `GET …/pullrequests/{id}/comments` (the markers), and `POST …/pullrequests/{id}/comments`
 //! with `content.raw` and, inline, `inline: {path, to}` (`to`: the new-side line).
-//! Credentials: a repository/workspace access token (`Authorization: Bearer`).
+//! Credentials: a repository/workspace access token (`Authorization: Bearer`). The review's
+//! status: `POST /repositories/{workspace}/{repo}/commit/{commit}/statuses/build` (`key`,
+//! `state`, `name`, `url` (required), `description`, `refname`: the source branch).
 //!
 //! Incremental reviews: `GET /repositories/{ws}/{repo}/merge-base/{head}..{since}` must
 //! answer `since` itself (the head descends from the last reviewed one; a force push gives
@@ -20,7 +22,10 @@ use serde_json::json;
 use crate::diff::ChangedFile;
 use crate::diff_stream::GitDiffReader;
 use crate::http::{self, CallError, encode, send, send_found};
-use crate::provider::{CommentHost, HostFuture, Note, Posted, Posting, PullRequest, Since, Target, same_commit};
+use crate::provider::{
+    CommentHost, CommitStatus, HostFuture, Note, Posted, Posting, PullRequest, STATUS_CONTEXT, Since, Target,
+    same_commit,
+};
 use crate::validate::InlineComment;
 
 #[derive(Debug, Clone)]
@@ -49,6 +54,14 @@ struct Commit {
 struct End {
     #[serde(default)]
     commit: Option<Commit>,
+    #[serde(default)]
+    branch: Option<Branch>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Branch {
+    #[serde(default)]
+    name: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -140,6 +153,12 @@ impl Bitbucket {
         let pr: PullJson = http::decode(&body, "Bitbucket")?;
         let author = pr.author.unwrap_or_default();
         let hash = |e: End| e.commit.map(|c| c.hash).unwrap_or_default();
+        let source_branch = pr
+            .source
+            .branch
+            .as_ref()
+            .map(|b| b.name.clone())
+            .filter(|b| !b.is_empty());
         let base = hash(pr.destination);
         Ok(PullRequest {
             author_is_bot: author.kind == "app_user" || author.display_name.ends_with("[bot]"),
@@ -153,6 +172,7 @@ impl Bitbucket {
             open: pr.state.is_empty() || pr.state == "OPEN",
             web_url: pr.links.html.and_then(|h| h.href),
             iteration: None,
+            source_branch,
         })
     }
 
@@ -232,6 +252,29 @@ impl Bitbucket {
     }
 }
 
+impl Bitbucket {
+    /// A build status: `INPROGRESS | SUCCESSFUL | STOPPED | FAILED`. Its `url` is required:
+    /// the review in the console, else the pull request's page, else no status.
+    async fn build_status(&self, t: &Target<'_>, s: &CommitStatus) -> Result<(), CallError> {
+        let Some(url) = s.target_url.as_ref().or(s.pr_url.as_ref()) else {
+            return Ok(());
+        };
+        let mut payload = json!({
+            "key": STATUS_CONTEXT,
+            "state": s.state.name(Provider::Bitbucket),
+            "name": STATUS_CONTEXT,
+            "url": url,
+            "description": s.description,
+        });
+        if let Some(branch) = &s.branch {
+            payload["refname"] = json!(branch);
+        }
+        let url = format!("{}/commit/{}/statuses/build", self.repo_path(t), encode(&s.sha));
+        let request = self.http.post(url).bearer_auth(t.token.expose_secret()).json(&payload);
+        send(t.downloads, request).await.map(drop)
+    }
+}
+
 impl CommentHost for Bitbucket {
     fn provider(&self) -> Provider {
         Provider::Bitbucket
@@ -281,5 +324,9 @@ impl CommentHost for Bitbucket {
                 url: c.links.html.and_then(|h| h.href),
             })
         })
+    }
+
+    fn put_status<'a>(&'a self, t: &'a Target<'a>, status: &'a CommitStatus) -> HostFuture<'a, ()> {
+        Box::pin(self.build_status(t, status))
     }
 }

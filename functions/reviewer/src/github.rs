@@ -2,7 +2,8 @@
 //! `GET /repos/{owner}/{repo}/pulls/{n}`, `GET …/pulls/{n}/files`,
 //! `GET …/compare/{base}...{head}`, `GET …/pulls/{n}/reviews`,
 //! `POST …/pulls/{n}/reviews` with `commit_id`, `body`, `event: COMMENT` and inline
-//! `comments: [{path, line, side: RIGHT, body}]`.
+//! `comments: [{path, line, side: RIGHT, body}]`; the review's status:
+//! `POST /repos/{owner}/{repo}/statuses/{sha}` (`state`, `context`, `description`, `target_url`).
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -12,7 +13,9 @@ use agnus_shared::domain::Provider;
 
 use crate::diff::ChangedFile;
 use crate::http::{self, CallError, Downloads, send, send_diff};
-use crate::provider::{CodeHost, HostFuture, Posted, Posting, PullRequest, Since, Target, marker};
+use crate::provider::{
+    CodeHost, CommitStatus, HostFuture, Posted, Posting, PullRequest, STATUS_CONTEXT, Since, Target, marker,
+};
 use crate::validate::ValidReview;
 
 #[derive(Debug, Clone)]
@@ -125,6 +128,7 @@ impl Github {
             open: pull.state.is_empty() || pull.state == "open",
             web_url: pull.html_url,
             iteration: None,
+            source_branch: None,
         })
     }
 
@@ -248,6 +252,32 @@ impl Github {
             url: r.html_url,
         })
     }
+
+    /// A commit status: `pending | success | error` (`failure` is never used: the engine
+    /// judges no pull request as failing).
+    pub async fn set_status(&self, t: &Target<'_>, s: &CommitStatus) -> Result<(), CallError> {
+        let mut payload = json!({
+            "state": s.state.name(Provider::Github),
+            "context": STATUS_CONTEXT,
+            "description": s.description,
+        });
+        if let Some(url) = &s.target_url {
+            payload["target_url"] = json!(url);
+        }
+        let request = self
+            .http
+            .post(format!(
+                "{}/repos/{}/statuses/{}",
+                self.base,
+                t.full_name,
+                http::encode(&s.sha)
+            ))
+            .bearer_auth(t.token.expose_secret())
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28")
+            .json(&payload);
+        send(t.downloads, request).await.map(drop)
+    }
 }
 
 fn into_changed(f: File) -> ChangedFile {
@@ -285,5 +315,9 @@ impl CodeHost for Github {
 
     fn post<'a>(&'a self, t: &'a Target<'a>, p: &'a Posting<'a>) -> HostFuture<'a, Posted> {
         Box::pin(self.post_review(t, &p.pr.head_sha, p.review, p.body))
+    }
+
+    fn set_status<'a>(&'a self, t: &'a Target<'a>, status: &'a CommitStatus) -> HostFuture<'a, ()> {
+        Box::pin(self.set_status(t, status))
     }
 }

@@ -4,7 +4,8 @@
 //! markers), `POST …/merge_requests/:iid/discussions` with a text `position` on the new
 //! side (base/start/head sha, paths, `new_line`, and `old_line` for an unchanged line),
 //! and the summary as `POST …/merge_requests/:iid/notes`. `:id` is the project's
-//! URL-encoded path (`group%2Fsub%2Fproject`).
+//! URL-encoded path (`group%2Fsub%2Fproject`). The review's status:
+//! `POST /projects/:id/statuses/:sha` (`state`, `name`, `description`, `target_url`).
 //!
 //! Incremental reviews: `GET /projects/:id/repository/merge_base?refs[]={since}&refs[]={head}`
 //! must answer `since` itself (the new head descends from the last reviewed one; a force
@@ -19,7 +20,10 @@ use serde_json::json;
 
 use crate::diff::{ChangedFile, old_line_of};
 use crate::http::{self, CallError, encode, send, send_diff, send_found};
-use crate::provider::{CommentHost, HostFuture, Note, Posted, Posting, PullRequest, Since, Target, same_commit};
+use crate::provider::{
+    CommentHost, CommitStatus, HostFuture, Note, Posted, Posting, PullRequest, STATUS_CONTEXT, Since, Target,
+    same_commit,
+};
 use crate::validate::InlineComment;
 
 #[derive(Debug, Clone)]
@@ -196,6 +200,7 @@ impl Gitlab {
             open: mr.state.is_empty() || mr.state == "opened",
             web_url: mr.web_url,
             iteration: None,
+            source_branch: None,
         })
     }
 
@@ -309,6 +314,28 @@ fn into_changed(d: Diff) -> ChangedFile {
     }
 }
 
+impl Gitlab {
+    /// A commit status: `running | success | skipped | failed`.
+    async fn commit_status(&self, t: &Target<'_>, s: &CommitStatus) -> Result<(), CallError> {
+        let mut payload = json!({
+            "state": s.state.name(Provider::Gitlab),
+            "name": STATUS_CONTEXT,
+            "description": s.description,
+        });
+        if let Some(url) = &s.target_url {
+            payload["target_url"] = json!(url);
+        }
+        let url = format!(
+            "{}/projects/{}/statuses/{}",
+            self.api,
+            encode(t.full_name),
+            encode(&s.sha)
+        );
+        let request = self.http.post(url).bearer_auth(t.token.expose_secret()).json(&payload);
+        send(t.downloads, request).await.map(drop)
+    }
+}
+
 impl CommentHost for Gitlab {
     fn provider(&self) -> Provider {
         Provider::Gitlab
@@ -363,5 +390,9 @@ impl CommentHost for Gitlab {
                 id,
             })
         })
+    }
+
+    fn put_status<'a>(&'a self, t: &'a Target<'a>, status: &'a CommitStatus) -> HostFuture<'a, ()> {
+        Box::pin(self.commit_status(t, status))
     }
 }

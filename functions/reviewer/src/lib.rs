@@ -34,6 +34,7 @@ pub mod inert;
 pub mod llm;
 pub mod prompt;
 pub mod provider;
+pub mod status;
 pub mod stored;
 pub mod validate;
 
@@ -219,7 +220,8 @@ pub async fn process(state: &ReviewerState, message: &SqsMessage) -> Result<Hand
     let started = Instant::now();
     let mut provider = None;
     let mut head = None;
-    let step = match review(state, &scope, &job, resumed, &mut provider, &mut head).await {
+    let mut reporter = status::Reporter::default();
+    let step = match review(state, &scope, &job, resumed, &mut provider, &mut head, &mut reporter).await {
         Ok(step) => step,
         Err(e) => {
             // The job stays ours until the lease ends; the message comes back after the
@@ -253,6 +255,7 @@ pub async fn process(state: &ReviewerState, message: &SqsMessage) -> Result<Hand
                 "review finished"
             );
             state.store.finish_review(&scope, &job, &outcome).await?;
+            reporter.finish(&state.hosts, &outcome).await;
             finished(&status);
             Ok(Handled::Done(status))
         }
@@ -265,6 +268,7 @@ pub async fn process(state: &ReviewerState, message: &SqsMessage) -> Result<Hand
                 let mut outcome = ReviewOutcome::failed(reason);
                 outcome.duration_ms = Some(started.elapsed().as_millis() as u64);
                 state.store.finish_review(&scope, &job, &outcome).await?;
+                reporter.finish(&state.hosts, &outcome).await;
                 finished("failed");
                 return Ok(Handled::Done("failed".into()));
             }
@@ -346,6 +350,7 @@ async fn review(
     resumed: bool,
     provider: &mut Option<Provider>,
     head: &mut Option<guard::HeadClaim>,
+    reporter: &mut status::Reporter,
 ) -> Result<Step, ReviewerError> {
     let Some(repo) = state.store.repo_in_queue_scope(scope, &job.repo_id).await? else {
         return Ok(Step::Finish(Box::new(ReviewOutcome::skipped("repo_disconnected"))));
@@ -366,12 +371,15 @@ async fn review(
         token: &token,
         downloads: &downloads,
     };
+    reporter.open(state, scope, &repo, &token, resumed);
     if resumed && let Some(found) = host!(p, host.find_marker(&target, &job.id), "find_marker") {
         // An earlier attempt posted, then stopped before recording it.
+        reporter.on(job, None);
         return Ok(Step::Finish(Box::new(posted(found, job, None))));
     }
 
     let pr = host!(p, host.pull_request(&target), "pull_request");
+    reporter.on(job, Some(&pr));
     if let Some(jobs) = &state.index_jobs {
         index_catch_up::catch_up(&state.store, jobs, scope, &repo.id, &pr.base_sha).await;
     }
@@ -459,6 +467,7 @@ async fn review(
     if let Some(stop) = guard::admit(state, scope, job, &pr.head_sha, &org_layer, head).await? {
         return Ok(stop);
     }
+    reporter.pending(&state.hosts).await;
     let facts = prompt::PrFacts {
         title: pr.title.clone(),
         description: pr.description.clone(),

@@ -35,6 +35,8 @@ pub struct PullRequest {
     pub web_url: Option<String>,
     /// Azure DevOps: the latest iteration (whose changes are reviewed).
     pub iteration: Option<u64>,
+    /// Bitbucket: the source branch (a build status names it to show on the pull request).
+    pub source_branch: Option<String>,
 }
 
 /// A posted review (or the one found by its marker).
@@ -136,6 +138,11 @@ pub trait CodeHost: Send + Sync + std::fmt::Debug {
 
     /// Posts the review on the head commit.
     fn post<'a>(&'a self, t: &'a Target<'a>, posting: &'a Posting<'a>) -> HostFuture<'a, Posted>;
+
+    /// Sets the review's status (context [`STATUS_CONTEXT`]) on a commit of the pull
+    /// request; a status the host cannot place (no iteration on Azure DevOps, no link on
+    /// Bitbucket) is not sent.
+    fn set_status<'a>(&'a self, t: &'a Target<'a>, status: &'a CommitStatus) -> HostFuture<'a, ()>;
 }
 
 /// Hosts that post a review as separate comments (GitLab, Azure DevOps, Bitbucket):
@@ -165,6 +172,9 @@ pub trait CommentHost: Send + Sync + std::fmt::Debug {
         inline: bool,
         payload: serde_json::Value,
     ) -> HostFuture<'a, Posted>;
+
+    /// [`CodeHost::set_status`].
+    fn put_status<'a>(&'a self, t: &'a Target<'a>, status: &'a CommitStatus) -> HostFuture<'a, ()>;
 }
 
 impl<H: CommentHost> CodeHost for H {
@@ -217,6 +227,72 @@ impl<H: CommentHost> CodeHost for H {
             self.post_comment(t, posting.pr, false, payload).await
         })
     }
+
+    fn set_status<'a>(&'a self, t: &'a Target<'a>, status: &'a CommitStatus) -> HostFuture<'a, ()> {
+        self.put_status(t, status)
+    }
+}
+
+/// The name every provider shows the review's status under (GitHub `context`, GitLab
+/// `name`, Bitbucket `key` and `name`, Azure DevOps `context.name`).
+pub const STATUS_CONTEXT: &str = "AgnusAI";
+
+/// Where the review stands, in the engine's words; each host names it in its own
+/// ([`StatusState::name`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusState {
+    /// The review is being made.
+    Pending,
+    /// The review is posted.
+    Success,
+    /// No review: the job was skipped.
+    Neutral,
+    /// No review: the job failed.
+    Error,
+}
+
+impl StatusState {
+    /// The provider's documented state for it. Where a provider has no neutral state the
+    /// closest non-failing one stands for a skipped job: GitHub `success`, Bitbucket
+    /// `STOPPED`.
+    pub fn name(self, provider: Provider) -> &'static str {
+        use StatusState::*;
+        match (provider, self) {
+            (Provider::Github, Pending) => "pending",
+            (Provider::Github, Success | Neutral) => "success",
+            (Provider::Github, Error) => "error",
+            (Provider::Gitlab, Pending) => "running",
+            (Provider::Gitlab, Success) => "success",
+            (Provider::Gitlab, Neutral) => "skipped",
+            (Provider::Gitlab, Error) => "failed",
+            (Provider::Bitbucket, Pending) => "INPROGRESS",
+            (Provider::Bitbucket, Success) => "SUCCESSFUL",
+            (Provider::Bitbucket, Neutral) => "STOPPED",
+            (Provider::Bitbucket, Error) => "FAILED",
+            (Provider::Azure, Pending) => "pending",
+            (Provider::Azure, Success) => "succeeded",
+            (Provider::Azure, Neutral) => "notApplicable",
+            (Provider::Azure, Error) => "error",
+        }
+    }
+}
+
+/// A status to set on a commit of the pull request. Every text in it is the engine's
+/// (never the model's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitStatus {
+    pub sha: String,
+    /// Azure DevOps: the pull request iteration of `sha` (its statuses are per iteration).
+    pub iteration: Option<u64>,
+    /// Bitbucket: the pull request's source branch (`refname`).
+    pub branch: Option<String>,
+    pub state: StatusState,
+    /// At most 140 characters (GitHub's limit).
+    pub description: String,
+    /// The review in the console; else, where the host requires a link (Bitbucket), the
+    /// pull request's page.
+    pub target_url: Option<String>,
+    pub pr_url: Option<String>,
 }
 
 #[cfg(test)]

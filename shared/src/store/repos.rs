@@ -15,7 +15,7 @@ use super::tx::Tx;
 use super::{
     Conflict, Item, Page, PageRequest, Store, StoreError, classify, get_n, get_opt_n, get_opt_s, get_s, n, parse, s,
 };
-use crate::domain::{OrgId, Plan, Provider, RepoRef};
+use crate::domain::{OrgId, Plan, Provider, RepoRef, Slug};
 use crate::events::PrAction;
 use crate::trigger::TokenIdentity;
 
@@ -159,11 +159,16 @@ impl ReviewJob {
 pub struct QueueScope {
     org_id: OrgId,
     plan: Plan,
+    slug: Slug,
 }
 
 impl QueueScope {
     pub fn org_id(&self) -> &OrgId {
         &self.org_id
+    }
+    /// The org's slug when the message was taken (links to its console pages).
+    pub fn slug(&self) -> &Slug {
+        &self.slug
     }
     /// The org's plan when the message was taken (its monthly LLM token budget).
     pub fn plan(&self) -> Plan {
@@ -346,6 +351,7 @@ impl Store {
             .map(|o| QueueScope {
                 org_id: o.id,
                 plan: o.plan,
+                slug: o.slug,
             }))
     }
 

@@ -4,6 +4,7 @@
 use super::*;
 
 mod hardening;
+mod statuses;
 
 const PROVIDERS: [&str; 3] = ["gitlab", "azure", "bitbucket"];
 
@@ -160,13 +161,17 @@ impl Env {
         assert_eq!((report.received, report.failed), (1, 0), "{}", self.provider);
     }
 
-    /// Every write the reviewer made to the provider stand-in (POSTs, LLM excluded).
+    /// Every write the reviewer made to the provider stand-in (POSTs; the LLM and the
+    /// review's status, tested in `statuses`, excluded).
     async fn provider_posts(&self) -> Vec<Value> {
         self.standin
             .requests()
             .await
             .into_iter()
-            .filter(|r| r["method"] == "POST" && !r["path"].as_str().unwrap().contains("/chat/completions"))
+            .filter(|r| {
+                let path = r["path"].as_str().unwrap();
+                r["method"] == "POST" && !path.contains("/chat/completions") && !path.contains("/statuses")
+            })
             .collect()
     }
 }
