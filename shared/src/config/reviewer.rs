@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::review_settings::{Confidence, DEFAULT_CONTEXT_TOKENS, DEFAULT_MIN_CONFIDENCE, MAX_CONTEXT_TOKENS};
+
 use super::{ConfigError, ProcessEnv, Source, app_base_url, kms_key_id, number, required};
 
 /// Which LLM API the reviewer asks, and where.
@@ -119,6 +121,39 @@ pub struct ReviewerConfig {
     /// The key that seals each org's feedback-link key (made on its first review).
     pub kms_key_id: String,
     pub limits: ReviewLimits,
+    /// The system's `minConfidence` (`AGNUS_REVIEW_MIN_CONFIDENCE`, 0–1, default 0.5).
+    pub min_confidence: Confidence,
+    /// The system's `contextTokens` (`AGNUS_REVIEW_CONTEXT_TOKENS`, 0–8000, default 1500).
+    pub context_tokens: u32,
+}
+
+/// `AGNUS_REVIEW_MIN_CONFIDENCE`: a number from 0 to 1.
+fn min_confidence(src: &dyn Source) -> Result<Confidence, ConfigError> {
+    const NAME: &str = "AGNUS_REVIEW_MIN_CONFIDENCE";
+    match src.get(NAME) {
+        None => Ok(DEFAULT_MIN_CONFIDENCE),
+        Some(v) => v
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(Confidence::new)
+            .ok_or_else(|| ConfigError::Invalid {
+                name: NAME,
+                reason: format!("expected a number from 0 to 1, got {v:?}"),
+            }),
+    }
+}
+
+/// `AGNUS_REVIEW_CONTEXT_TOKENS`: a whole number from 0 to 8000.
+fn context_tokens(src: &dyn Source) -> Result<u32, ConfigError> {
+    const NAME: &str = "AGNUS_REVIEW_CONTEXT_TOKENS";
+    match number(src, NAME, DEFAULT_CONTEXT_TOKENS)? {
+        n if n <= MAX_CONTEXT_TOKENS => Ok(n),
+        n => Err(ConfigError::Invalid {
+            name: NAME,
+            reason: format!("at most {MAX_CONTEXT_TOKENS}, got {n}"),
+        }),
+    }
 }
 
 fn base_url(src: &dyn Source, name: &'static str, default: &str) -> Result<String, ConfigError> {
@@ -204,6 +239,8 @@ impl ReviewerConfig {
             app_base_url: app_base_url(src),
             kms_key_id: kms_key_id(src)?,
             limits: ReviewLimits::from_source(src)?,
+            min_confidence: min_confidence(src)?,
+            context_tokens: context_tokens(src)?,
         })
     }
 }
