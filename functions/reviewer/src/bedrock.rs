@@ -21,7 +21,7 @@ use serde_json::json;
 
 use crate::http::{CallError, LLM_ANSWER_CAP, encode, send_capped};
 use crate::llm::{REVIEW, Task};
-use crate::validate::{RawAnswer, parse_as, parse_value_as};
+use crate::validate::{parse_as, parse_value_as};
 
 /// The tool the model is made to call; its input is the review.
 pub const TOOL_NAME: &str = REVIEW.name;
@@ -219,7 +219,7 @@ fn model_timeout_is_transient(e: CallError) -> CallError {
 /// The review in a Converse answer: the `code_review` tool call's input (a model that
 /// answered with text is given the benefit of the doubt: the text is parsed as JSON).
 #[cfg(test)]
-fn answer_of(response: Response) -> Result<RawAnswer, String> {
+fn answer_of(response: Response) -> Result<crate::validate::RawAnswer, String> {
     answer_named(response, TOOL_NAME)
 }
 

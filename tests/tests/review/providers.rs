@@ -8,7 +8,7 @@ mod hardening;
 const PROVIDERS: [&str; 3] = ["gitlab", "azure", "bitbucket"];
 
 /// Bitbucket reports 12-character hashes, in webhooks and in its API.
-fn head_for(provider: &str) -> &'static str {
+pub(super) fn head_for(provider: &str) -> &'static str {
     if provider == "bitbucket" { &HEAD[..12] } else { HEAD }
 }
 
@@ -39,7 +39,7 @@ fn provider_answer() -> Value {
 
 impl Env {
     /// Serves PR 2 (head `head`) in the provider's shapes: `src/parse.rs` changed, a lock file.
-    async fn serve_provider_pr(&self, head: &str, overrides: Value) {
+    pub(super) async fn serve_provider_pr(&self, head: &str, overrides: Value) {
         self.serve_provider_history(head, overrides, json!({})).await;
     }
 
@@ -69,7 +69,7 @@ impl Env {
 
     /// A signed "pull request opened" delivery of the provider's published example, made
     /// to point at our repository, PR 2 and `head`; the worker turns it into a job.
-    async fn deliver_opened(&self, head: &str) {
+    pub(super) async fn deliver_opened(&self, head: &str) {
         self.deliver_pr_event(head, false).await;
     }
 
@@ -161,7 +161,7 @@ impl Env {
     }
 
     /// Every write the reviewer made to the provider stand-in (POSTs, LLM excluded).
-    async fn provider_posts(&self) -> Vec<Value> {
+    pub(super) async fn provider_posts(&self) -> Vec<Value> {
         self.standin
             .requests()
             .await
