@@ -147,7 +147,8 @@ pub fn parse_value_as<T: DeserializeOwned>(value: serde_json::Value) -> Result<T
     serde_json::from_value(value).map_err(|e| InvalidAnswer(e.to_string()))
 }
 
-fn clip(s: &str, max: usize) -> String {
+/// `s` cut to `max` bytes (at a character boundary) with `…` when cut.
+pub(crate) fn clip(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_owned();
     }

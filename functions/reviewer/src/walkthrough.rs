@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::diff::DiffView;
 use crate::inert;
+use crate::validate::clip;
 
 /// Longest walkthrough text kept, in bytes (before it is made inert).
 pub const MAX_TEXT: usize = 200;
@@ -28,17 +29,6 @@ pub struct RawLine {
 
 const OPEN: &str = "<details><summary>Walkthrough</summary>\n\n";
 const CLOSE: &str = "\n\n</details>";
-
-fn clip(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
-}
 
 /// The lines worth posting: files the diff showed, the first line for each, inert text.
 pub fn lines(raw: &[RawLine], view: &DiffView) -> Vec<WalkthroughLine> {
