@@ -31,6 +31,7 @@ pub mod push;
 pub mod queue;
 pub mod repo_access;
 pub mod response;
+pub mod review_report;
 pub mod review_settings;
 pub mod reviewer;
 pub mod routes;

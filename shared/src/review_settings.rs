@@ -14,6 +14,58 @@ use crate::rules::PathGlob;
 pub const MAX_COMMENTS_CEILING: u32 = 100;
 /// The most ignored-path globs one layer may hold.
 pub const MAX_IGNORED_PATHS: usize = 50;
+/// The largest `contextTokens` (the prompt's budget for graph context).
+pub const MAX_CONTEXT_TOKENS: u32 = 8_000;
+/// The system's `contextTokens` when `AGNUS_REVIEW_CONTEXT_TOKENS` is unset.
+pub const DEFAULT_CONTEXT_TOKENS: u32 = 1_500;
+/// The system's `minConfidence` when `AGNUS_REVIEW_MIN_CONFIDENCE` is unset.
+pub const DEFAULT_MIN_CONFIDENCE: Confidence = Confidence(0.5);
+
+/// A confidence from 0 to 1: a comment's (the model's own score, or the verifier's) and
+/// the `minConfidence` threshold under which comments are not posted. Finite by
+/// construction (so it is `Eq`).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct Confidence(f64);
+
+impl Eq for Confidence {}
+
+impl Confidence {
+    /// What a comment without a usable score counts as: the middle of the scale (with the
+    /// default `minConfidence` of 0.5 it is posted).
+    pub const UNSCORED: Self = Self(0.5);
+
+    /// A value from 0 to 1 exactly (settings: anything else is refused).
+    pub fn new(v: f64) -> Option<Self> {
+        (0.0..=1.0).contains(&v).then_some(Self(v))
+    }
+
+    /// A model's score: clamped to [0, 1]; NaN counts as [`Confidence::UNSCORED`].
+    pub fn clamped(v: f64) -> Self {
+        if v.is_nan() {
+            Self::UNSCORED
+        } else {
+            Self(v.clamp(0.0, 1.0))
+        }
+    }
+
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl TryFrom<f64> for Confidence {
+    type Error = String;
+    fn try_from(v: f64) -> Result<Self, Self::Error> {
+        Self::new(v).ok_or_else(|| format!("a confidence is from 0 to 1, got {v}"))
+    }
+}
+
+impl From<Confidence> for f64 {
+    fn from(c: Confidence) -> f64 {
+        c.0
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -104,6 +156,10 @@ pub struct ReviewSettings {
     pub min_severity: Severity,
     pub depth: Depth,
     pub mention: String,
+    /// Comments the model (or, at `deep`, the verifier) scores below this are not posted.
+    pub min_confidence: Confidence,
+    /// Prompt tokens for graph context (callers, callees); 0: none.
+    pub context_tokens: u32,
 }
 
 /// One layer (org default or repository override): only the fields it sets.
@@ -130,6 +186,10 @@ pub struct SettingsLayer {
     /// the system's `AGNUS_REVIEWS_PER_ORG_PER_HOUR`, never raise it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reviews_per_hour: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_confidence: Option<Confidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_tokens: Option<u32>,
 }
 
 /// The most `reviewsPerHour` a setting may name.
@@ -165,6 +225,12 @@ impl ReviewSettings {
         if let Some(v) = &layer.mention {
             self.mention = v.clone();
         }
+        if let Some(v) = layer.min_confidence {
+            self.min_confidence = v;
+        }
+        if let Some(v) = layer.context_tokens {
+            self.context_tokens = v;
+        }
         self
     }
 
@@ -175,7 +241,7 @@ impl ReviewSettings {
 }
 
 /// The fields a PATCH may name, in the API's spelling.
-pub const FIELDS: [&str; 9] = [
+pub const FIELDS: [&str; 11] = [
     "autoReview",
     "reviewOnPush",
     "skipDrafts",
@@ -185,6 +251,8 @@ pub const FIELDS: [&str; 9] = [
     "depth",
     "mention",
     "reviewsPerHour",
+    "minConfidence",
+    "contextTokens",
 ];
 
 /// Applies a PATCH body to `layer`. A field set to `null` is cleared (a repository then
@@ -258,6 +326,22 @@ pub fn patch(mut layer: SettingsLayer, body: &Map<String, Value>) -> Result<Sett
             _ => return Err(invalid("reviewsPerHour", "a number from 1 to 10000, or null")),
         },
     }
+    match body.get("minConfidence") {
+        None => {}
+        Some(Value::Null) => layer.min_confidence = None,
+        Some(v) => match v.as_f64().and_then(Confidence::new) {
+            Some(c) => layer.min_confidence = Some(c),
+            None => return Err(invalid("minConfidence", "a number from 0 to 1, or null")),
+        },
+    }
+    match body.get("contextTokens") {
+        None => {}
+        Some(Value::Null) => layer.context_tokens = None,
+        Some(v) => match crate::whole::of::<u32>(v) {
+            Some(n @ 0..=MAX_CONTEXT_TOKENS) => layer.context_tokens = Some(n),
+            _ => return Err(invalid("contextTokens", "a whole number from 0 to 8000, or null")),
+        },
+    }
     match body.get("mention") {
         None => {}
         Some(Value::Null) => layer.mention = None,
@@ -298,6 +382,8 @@ mod tests {
             min_severity: Severity::Nit,
             depth: Depth::Standard,
             mention: "@agnus".into(),
+            min_confidence: DEFAULT_MIN_CONFIDENCE,
+            context_tokens: DEFAULT_CONTEXT_TOKENS,
         }
     }
 
@@ -344,6 +430,14 @@ mod tests {
             json!({"reviewsPerHour": 0}),
             json!({"reviewsPerHour": 10_001}),
             json!({"reviewsPerHour": -1}),
+            json!({"minConfidence": 1.01}),
+            json!({"minConfidence": -0.1}),
+            json!({"minConfidence": "0.7"}),
+            json!({"minConfidence": true}),
+            json!({"contextTokens": 8_001}),
+            json!({"contextTokens": -1}),
+            json!({"contextTokens": 10.5}),
+            json!({"contextTokens": "1500"}),
             json!({"colour": "blue"}),
         ] {
             assert!(
@@ -351,6 +445,43 @@ mod tests {
                 "{bad} accepted"
             );
         }
+    }
+
+    #[test]
+    fn confidence_and_context_tokens_layer_like_the_other_settings() {
+        let org = patch(
+            SettingsLayer::default(),
+            &body(json!({"minConfidence": 0.7, "contextTokens": 0})),
+        )
+        .unwrap();
+        let repo = patch(SettingsLayer::default(), &body(json!({"minConfidence": 0}))).unwrap();
+        let system = base();
+        assert_eq!(system.min_confidence.get(), 0.5, "the system default");
+        assert_eq!(system.context_tokens, 1_500);
+        let effective = base().with(&org).with(&repo);
+        assert_eq!(effective.min_confidence.get(), 0.0, "the repository's override");
+        assert_eq!(effective.context_tokens, 0, "0: no graph context");
+        assert_eq!(base().with(&org).min_confidence.get(), 0.7);
+        let cleared = patch(org, &body(json!({"minConfidence": null, "contextTokens": 8000.0}))).unwrap();
+        assert_eq!(cleared.min_confidence, None);
+        assert_eq!(cleared.context_tokens, Some(8_000));
+        assert_eq!(
+            patch(SettingsLayer::default(), &body(json!({"minConfidence": 2})))
+                .unwrap_err()
+                .code,
+            "invalid_setting"
+        );
+    }
+
+    #[test]
+    fn model_confidences_are_clamped_and_nan_is_unscored() {
+        assert_eq!(Confidence::clamped(1.7).get(), 1.0);
+        assert_eq!(Confidence::clamped(-3.0).get(), 0.0);
+        assert_eq!(Confidence::clamped(f64::NAN), Confidence::UNSCORED);
+        assert_eq!(Confidence::clamped(f64::INFINITY).get(), 1.0);
+        assert_eq!(Confidence::new(1.5), None);
+        assert!(serde_json::from_value::<Confidence>(json!(1.5)).is_err());
+        assert_eq!(serde_json::to_value(Confidence::clamped(0.25)).unwrap(), json!(0.25));
     }
 
     #[test]

@@ -165,6 +165,12 @@ impl Standin {
         self.control("/_control/llm", json!({ "answers": answers })).await;
     }
 
+    /// Queues the verifier's next answers (depth `deep`: the `comment_verification` calls).
+    pub async fn llm_verifications(&self, answers: &[Value]) {
+        let answers: Vec<String> = answers.iter().map(Value::to_string).collect();
+        self.control("/_control/llm", json!({ "verifications": answers })).await;
+    }
+
     /// Every request received so far.
     pub async fn requests(&self) -> Vec<Value> {
         self.http()

@@ -65,7 +65,9 @@ Control (used by the tests and scripts/smoke.sh):
   POST /_control/access  {"provider" (default github), "repo", "token", "permission": "read"|"write"|"admin",
                           "login", "userId" (optional: who the token is)}
   POST /_control/fail    {"method", "contains", "status", "headers": {}, "body": {}, "times"}  next matching requests fail
-  POST /_control/llm     {"answers": [<message content string>, …]}  queued answers (then the default)
+  POST /_control/llm     {"answers": [<message content string>, …], "verifications": [...]}  queued answers
+                         (then the default); `verifications` answer the reviewer's verification
+                         requests (json_schema / tool `comment_verification`; default: no verdict)
   GET  /_requests        every request so far: [{"method", "path", "headers", "body"}]
   GET  /_control/statuses the commit statuses posted, per provider/repo/sha (tests/standins/statuses.py)
 
@@ -122,10 +124,12 @@ SIGV4_BEDROCK = re.compile(
     r"SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$"
 )
 
-DEFAULT_ANSWER = json.dumps({"summary": "No issues found.", "comments": []})
+DEFAULT_ANSWER = json.dumps({"summary": "No issues found.", "walkthrough": [], "comments": []})
+VERIFICATION = "comment_verification"
+DEFAULT_VERIFICATION = json.dumps({"verdicts": []})
 
 LOCK = threading.Lock()
-STATE = {"prs": {}, "reviews": {}, "fail": [], "llm": [], "requests": [], "next_id": 1000, "access": {},
+STATE = {"prs": {}, "reviews": {}, "fail": [], "llm": [], "verify": [], "requests": [], "next_id": 1000, "access": {},
          "identities": {}}
 GH_REPO = load("repos.get.rest.json")
 GL_PROJECT = load("projects.get.rest.json", "gitlab")
@@ -268,13 +272,21 @@ class Handler(BaseHTTPRequestHandler):
                 STATE["fail"].append(dict(body))
                 return self.reply(200, {"ok": True})
             if path == "/_control/llm":
-                STATE["llm"].extend(body["answers"])
+                STATE["llm"].extend(body.get("answers", []))
+                STATE["verify"].extend(body.get("verifications", []))
                 return self.reply(200, {"ok": True})
         return self.reply(404, {"message": "no such control"})
 
-    def chat(self, body):
+    def next_answer(self, task):
+        """The next scripted answer for a review or (task `comment_verification`) a verification."""
         with LOCK:
-            content = STATE["llm"].pop(0) if STATE["llm"] else DEFAULT_ANSWER
+            if task == VERIFICATION:
+                return STATE["verify"].pop(0) if STATE["verify"] else DEFAULT_VERIFICATION
+            return STATE["llm"].pop(0) if STATE["llm"] else DEFAULT_ANSWER
+
+    def chat(self, body):
+        schema = (((body or {}).get("response_format") or {}).get("json_schema") or {})
+        content = self.next_answer(schema.get("name"))
         return self.reply(
             200,
             {
@@ -300,10 +312,9 @@ class Handler(BaseHTTPRequestHandler):
         if not SIGV4_BEDROCK.match(auth) or not self.headers.get("x-amz-date"):
             return self.reply(403, {"message": "Missing or invalid SigV4 signature for bedrock"},
                               {"x-amzn-ErrorType": "AccessDeniedException"})
-        with LOCK:
-            content = STATE["llm"].pop(0) if STATE["llm"] else DEFAULT_ANSWER
         tools = ((body or {}).get("toolConfig") or {}).get("tools") or [{}]
         name = (tools[0].get("toolSpec") or {}).get("name", "standin")
+        content = self.next_answer(name)
         out = copy.deepcopy(CONVERSE)
         try:
             answer = json.loads(content)

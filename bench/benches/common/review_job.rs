@@ -89,6 +89,8 @@ impl Fixture {
                 min_severity: Severity::Nit,
                 depth: Depth::Standard,
                 mention: "@agnus".into(),
+                min_confidence: agnus_shared::review_settings::DEFAULT_MIN_CONFIDENCE,
+                context_tokens: agnus_shared::review_settings::DEFAULT_CONTEXT_TOKENS,
             },
         }
     }
@@ -140,6 +142,7 @@ pub fn job(fx: &Fixture) -> usize {
             max_comments: 25,
             max_per_file: 5,
             min_severity: Severity::Nit,
+            min_confidence: agnus_shared::review_settings::DEFAULT_MIN_CONFIDENCE,
             rules: &[],
         },
     );

@@ -10,6 +10,7 @@ import { session } from "./session.js";
 import { orgFields } from "./pages-auth.js";
 import { csvCell } from "./safe.js";
 import { indexSection, indexStep } from "./pages-index.js";
+import { reviewReport } from "./review-report.js";
 
 export const TITLES = {
   onboarding: "Get started",
@@ -447,7 +448,7 @@ export async function repo(ctx) {
         ? table("Reviews", ["Pull request", "Status", "Reason / event", "When", "Actions"], list.map((v) => h("tr", {},
           h("td", {}, `#${v.prNumber}`, v.title ? ` ${v.title}` : ""),
           h("td", {}, h("span", { class: `badge status-${v.status}` }, v.status)),
-          h("td", {}, REASONS[v.reason] || v.reason || v.action || "—", v.source ? ` (${v.source})` : ""),
+          h("td", {}, REASONS[v.reason] || v.reason || v.action || "—", v.source ? ` (${v.source})` : "", reviewReport(v)),
           h("td", {}, timeEl(v.createdAt)),
           h("td", { class: "actions" }, button("Review again", again(v.prNumber, v.headSha), { kind: "small" })))))
         : h("p", {}, "No reviews yet."),

@@ -223,6 +223,10 @@ export async function reviewSettings(ctx) {
     field("Most comments per pull request", input({ type: "number", name: "maxComments", min: 1, max: 100, value: s.maxComments ?? "", disabled: !admin }), `1–100. Empty: ${inherit}.`),
     field("Lowest severity posted", select("minSeverity", [["", inherit], ...SEVERITIES.map((x) => [x, x])], s.minSeverity || "", { disabled: !admin })),
     field("Review depth", select("depth", [["", inherit], ...DEPTHS], s.depth || "", { disabled: !admin })),
+    field("Lowest confidence posted", input({ type: "number", name: "minConfidence", min: 0, max: 1, step: 0.05, value: s.minConfidence ?? "", disabled: !admin }),
+      `0–1: comments the model (at deep, the verifier) scores lower are not posted. Empty: ${inherit} (the system's is 0.5).`),
+    field("Graph context tokens", input({ type: "number", name: "contextTokens", min: 0, max: 8000, value: s.contextTokens ?? "", disabled: !admin }),
+      `0–8000 prompt tokens of callers and callees; 0: none. Empty: ${inherit} (the system's is 1500).`),
     field("Mention handle", input({ name: "mention", value: s.mention || "", maxlength: 40, autocomplete: "off", placeholder: "@agnus", disabled: !admin }),
       "A person's pull request comment mentioning it asks for a fresh review (bots, apps and the engine's own comments never do; a head already reviewed within the hour is not reviewed again)."),
     repoId ? null : field("Reviews per hour", input({ type: "number", name: "reviewsPerHour", min: 1, max: 10000, value: s.reviewsPerHour ?? "", disabled: !admin }),
@@ -233,6 +237,7 @@ export async function reviewSettings(ctx) {
     const flag = (k) => (data.get(k) === "on" ? true : data.get(k) === "off" ? false : null);
     const paths = String(data.get("ignoredPaths") || "").split("\n").map((p) => p.trim()).filter(Boolean);
     const max = String(data.get("maxComments") || "").trim();
+    const number = (k) => (String(data.get(k) || "").trim() ? Number(data.get(k)) : null);
     await patch(path, {
       autoReview: flag("autoReview"),
       reviewOnPush: flag("reviewOnPush"),
@@ -242,6 +247,8 @@ export async function reviewSettings(ctx) {
       minSeverity: data.get("minSeverity") || null,
       depth: data.get("depth") || null,
       mention: String(data.get("mention") || "").trim() || null,
+      minConfidence: number("minConfidence"),
+      contextTokens: number("contextTokens"),
       ...(repoId ? {} : { reviewsPerHour: String(data.get("reviewsPerHour") || "").trim() ? Number(data.get("reviewsPerHour")) : null }),
     });
     showOk(line, "Settings saved. The next review uses them.");

@@ -48,6 +48,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("pages-review.js", JS),
     asset!("pages-index.js", JS),
     asset!("index-text.js", JS),
+    asset!("review-report.js", JS),
     asset!("safe.js", JS),
     asset!("session.js", JS),
     asset!("icon.svg", "image/svg+xml"),

@@ -259,3 +259,21 @@ check(t.fallbackLine({{ status: "failed", commit: "89abcdef0123", stats }}), "Re
     );
     node_checks(&script);
 }
+
+/// `assets/review-report.js` under node: a review's dropped comments in words, by reason,
+/// nothing when none was dropped (the walkthrough is built from text nodes in the browser).
+#[test]
+fn dropped_comments_are_said_by_reason() {
+    let module = asset_url("review-report.js");
+    let script = format!(
+        r#"
+import * as r from "{module}";
+check(r.droppedText({{ lowConfidence: 2, unverified: 0, invalidAnchor: 1, belowSeverity: 0, duplicate: 0, overCap: 0 }}),
+      "3 not posted: 2 low confidence, 1 outside the diff", "counts by reason");
+check(r.droppedText({{ unverified: 1 }}), "1 not posted: 1 lowered by the verifier", "verifier");
+check(r.droppedText({{ lowConfidence: 0 }}), null, "none dropped");
+check(r.droppedText(undefined), null, "an older job");
+"#
+    );
+    node_checks(&script);
+}

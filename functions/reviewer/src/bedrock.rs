@@ -20,11 +20,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::http::{CallError, LLM_ANSWER_CAP, encode, send_capped};
-use crate::prompt::{SYSTEM_PROMPT, answer_schema};
-use crate::validate::{RawAnswer, parse, parse_value};
+use crate::llm::{REVIEW, Task};
+use crate::validate::{parse_as, parse_value_as};
 
 /// The tool the model is made to call; its input is the review.
-pub const TOOL_NAME: &str = "code_review";
+pub const TOOL_NAME: &str = REVIEW.name;
 /// SigV4 signing name of Bedrock Runtime (its endpoint prefix is `bedrock-runtime`).
 const SIGNING_NAME: &str = "bedrock";
 
@@ -131,19 +131,19 @@ impl Converse {
         format!("{}/model/{}/converse", self.endpoint.as_str(), encode(model.as_str()))
     }
 
-    /// The request body (public for the tests that assert the exact shape).
-    pub fn request_body(user: &str, max_tokens: u32) -> serde_json::Value {
+    /// The request body of `task` (its schema is the one tool the model must call).
+    pub fn request_body_for(task: &Task, user: &str) -> serde_json::Value {
         json!({
             "messages": [{"role": "user", "content": [{"text": user}]}],
-            "system": [{"text": SYSTEM_PROMPT}],
-            "inferenceConfig": {"maxTokens": max_tokens, "temperature": 0},
+            "system": [{"text": task.system}],
+            "inferenceConfig": {"maxTokens": task.max_tokens, "temperature": 0},
             "toolConfig": {
                 "tools": [{"toolSpec": {
-                    "name": TOOL_NAME,
-                    "description": "Record the review of the pull request: a summary and comments on new-side lines of the diff.",
-                    "inputSchema": {"json": answer_schema()},
+                    "name": task.name,
+                    "description": task.description,
+                    "inputSchema": {"json": (task.schema)()},
                 }}],
-                "toolChoice": {"tool": {"name": TOOL_NAME}},
+                "toolChoice": {"tool": {"name": task.name}},
             },
         })
     }
@@ -178,13 +178,15 @@ impl Converse {
             .collect())
     }
 
-    /// One signed call: the answer (or why it is unusable) and the tokens billed.
-    pub async fn call(
+    /// One signed call: the answer (the `tool` call's input, or why it is unusable) and
+    /// the tokens billed.
+    pub async fn call<T: serde::de::DeserializeOwned>(
         &self,
         http: &reqwest::Client,
         model: &ModelId,
+        tool: &str,
         body: &serde_json::Value,
-    ) -> Result<(Result<RawAnswer, String>, u64, u64), CallError> {
+    ) -> Result<(Result<T, String>, u64, u64), CallError> {
         let url = self.url(model);
         let bytes = serde_json::to_vec(body).map_err(|e| CallError::unreadable(e.to_string()))?;
         let signed = self.signed_headers(&url, &bytes).await?;
@@ -198,7 +200,7 @@ impl Converse {
         let mut response: Response = serde_json::from_slice(&answer)
             .map_err(|e| CallError::unreadable(format!("not a Converse response: {e}")))?;
         let usage = response.usage.take().unwrap_or_default();
-        Ok((answer_of(response), usage.input_tokens, usage.output_tokens))
+        Ok((answer_named(response, tool), usage.input_tokens, usage.output_tokens))
     }
 }
 
@@ -216,7 +218,13 @@ fn model_timeout_is_transient(e: CallError) -> CallError {
 
 /// The review in a Converse answer: the `code_review` tool call's input (a model that
 /// answered with text is given the benefit of the doubt: the text is parsed as JSON).
-fn answer_of(response: Response) -> Result<RawAnswer, String> {
+#[cfg(test)]
+fn answer_of(response: Response) -> Result<crate::validate::RawAnswer, String> {
+    answer_named(response, TOOL_NAME)
+}
+
+/// The input of the call of `tool` in a Converse answer (or its text, parsed as JSON).
+fn answer_named<T: serde::de::DeserializeOwned>(response: Response, tool: &str) -> Result<T, String> {
     let stop = response.stop_reason.unwrap_or_default();
     let blocks = response
         .output
@@ -225,16 +233,16 @@ fn answer_of(response: Response) -> Result<RawAnswer, String> {
         .unwrap_or_default();
     let mut text = None;
     for block in blocks {
-        if let Some(tool) = block.tool_use.filter(|t| t.name == TOOL_NAME) {
-            return parse_value(tool.input).map_err(|e| e.to_string());
+        if let Some(call) = block.tool_use.filter(|t| t.name == tool) {
+            return parse_value_as(call.input).map_err(|e| e.to_string());
         }
         if text.is_none() {
             text = block.text;
         }
     }
     match text {
-        Some(t) => parse(&t).map_err(|e| format!("no {TOOL_NAME} call (stopReason {stop}): {e}")),
-        None => Err(format!("no {TOOL_NAME} call (stopReason {stop})")),
+        Some(t) => parse_as(&t).map_err(|e| format!("no {tool} call (stopReason {stop}): {e}")),
+        None => Err(format!("no {tool} call (stopReason {stop})")),
     }
 }
 

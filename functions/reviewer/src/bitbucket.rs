@@ -300,7 +300,8 @@ impl CommentHost for Bitbucket {
     fn comment_payload(&self, _p: &Posting<'_>, inline: Option<&InlineComment>, body: &str) -> serde_json::Value {
         match inline {
             Some(c) => json!({"content": {"raw": body}, "inline": {"path": c.path, "to": c.line}}),
-            None => json!({"content": {"raw": body}}),
+            // Bitbucket renders no HTML: the walkthrough is not collapsed there.
+            None => json!({"content": {"raw": crate::walkthrough::uncollapsed(body)}}),
         }
     }
 

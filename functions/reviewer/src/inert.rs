@@ -312,6 +312,19 @@ pub fn markdown(text: &str) -> String {
     out.trim_end().to_owned()
 }
 
+/// Model text as inert markdown on one line (a list item's text): control characters
+/// and line breaks become spaces, whitespace runs one space, and a leading fence or
+/// list/heading/quote character is escaped so the line stays a line of text.
+pub fn line(text: &str) -> String {
+    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    let escaped = match flat.chars().next() {
+        Some('`' | '~' | '#' | '>' | '-' | '+' | '*' | '=' | '|') => format!("\\{flat}"),
+        _ => flat,
+    };
+    markdown(&escaped).replace('\n', " ")
+}
+
 /// A path (or any one-line name) as inert inline code: a code span whose fence is longer
 /// than any backtick run inside; a name with `|` (which a table would split) as escaped
 /// text instead.

@@ -37,6 +37,8 @@ pub mod provider;
 pub mod status;
 pub mod stored;
 pub mod validate;
+pub mod verify;
+pub mod walkthrough;
 
 use std::time::{Duration, Instant};
 
@@ -493,7 +495,7 @@ async fn review(
                 head_sha: &pr.head_sha,
                 files: &reviewable,
                 depth: settings.depth,
-                budget_tokens: state.config.context_tokens,
+                budget_tokens: settings.context_tokens as usize,
             };
             graphs.gather(&state.store, scope, &ask).await
         }
@@ -538,9 +540,10 @@ async fn review(
         max_comments: usize::try_from(settings.max_comments).unwrap_or(usize::MAX),
         max_per_file: state.config.max_comments_per_file,
         min_severity: settings.min_severity,
+        min_confidence: settings.min_confidence,
         rules: &rule_names,
     };
-    let mut valid = validate::validate(completion.answer, &view, limits);
+    let (mut valid, verified) = verify::select(&state.llm, completion.answer, &view, limits, settings.depth).await;
     attach_feedback(state, scope, job, &repo.id, &mut valid.comments).await?;
     let answer = stored::StoredAnswer {
         head_sha: pr.head_sha.clone(),
@@ -555,8 +558,8 @@ async fn review(
         },
         review: valid,
         model: state.llm.model().to_owned(),
-        prompt_tokens: completion.prompt_tokens,
-        completion_tokens: completion.completion_tokens,
+        prompt_tokens: completion.prompt_tokens + verified.0,
+        completion_tokens: completion.completion_tokens + verified.1,
         since,
         context: serde_json::to_string(&context.record).ok(),
     };
@@ -581,6 +584,8 @@ async fn post_answer(
         o.model = Some(answer.model.clone());
         o.prompt_tokens = Some(answer.prompt_tokens);
         o.completion_tokens = Some(answer.completion_tokens);
+        o.dropped = Some(answer.review.dropped);
+        o.walkthrough = Some(answer.review.walkthrough.clone());
         o
     };
     let posting = Posting {
@@ -684,6 +689,8 @@ fn system_settings(config: &agnus_shared::config::ReviewerConfig) -> ReviewSetti
         min_severity: Severity::Nit,
         depth: Depth::Standard,
         mention: config.mention.clone(),
+        min_confidence: config.min_confidence,
+        context_tokens: config.context_tokens,
     }
 }
 

@@ -17,7 +17,28 @@ use serde_json::json;
 use crate::bedrock::{Converse, ModelId};
 use crate::http::{CallError, LLM_ANSWER_CAP, send_capped};
 use crate::prompt::{SYSTEM_PROMPT, answer_schema};
-use crate::validate::{RawAnswer, parse};
+use crate::validate::{RawAnswer, parse_as};
+
+/// One kind of request to the model: its instructions, the JSON schema of its answer and
+/// the name it goes by (OpenAI's `json_schema` name, Bedrock's forced tool).
+#[derive(Debug, Clone, Copy)]
+pub struct Task {
+    pub name: &'static str,
+    /// Bedrock's tool description.
+    pub description: &'static str,
+    pub system: &'static str,
+    pub schema: fn() -> serde_json::Value,
+    pub max_tokens: u32,
+}
+
+/// The review.
+pub const REVIEW: Task = Task {
+    name: "code_review",
+    description: "Record the review of the pull request: a summary and comments on new-side lines of the diff.",
+    system: SYSTEM_PROMPT,
+    schema: answer_schema,
+    max_tokens: MAX_TOKENS,
+};
 
 #[derive(Debug, Clone)]
 pub struct Llm {
@@ -37,7 +58,7 @@ enum Api {
 }
 
 /// What one call gives: the answer (or why it is unusable) and the tokens billed.
-type Answered = (Result<RawAnswer, String>, u64, u64);
+type Answered<T> = (Result<T, String>, u64, u64);
 
 /// A usable answer.
 #[derive(Debug, Clone)]
@@ -145,29 +166,42 @@ impl Llm {
 
     /// The request body (public for the tests that assert the exact shape).
     pub fn request_body(&self, user: &str) -> serde_json::Value {
+        self.request_body_for(&REVIEW, user)
+    }
+
+    /// The request body of `task`.
+    pub fn request_body_for(&self, task: &Task, user: &str) -> serde_json::Value {
         match &self.api {
-            Api::Bedrock(_) => Converse::request_body(user, MAX_TOKENS),
+            Api::Bedrock(_) => Converse::request_body_for(task, user),
             Api::OpenAi { .. } => json!({
                 "model": self.model,
                 "messages": [
-                    {"role": "system", "content": SYSTEM_PROMPT},
+                    {"role": "system", "content": task.system},
                     {"role": "user", "content": user},
                 ],
                 "temperature": 0,
-                "max_tokens": MAX_TOKENS,
+                "max_tokens": task.max_tokens,
                 "response_format": {
                     "type": "json_schema",
-                    "json_schema": {"name": "code_review", "strict": true, "schema": answer_schema()},
+                    "json_schema": {"name": task.name, "strict": true, "schema": (task.schema)()},
                 },
             }),
         }
     }
 
     /// One call, counted in the LLM metrics (requests, tokens, errors by kind).
-    async fn once(&self, body: &serde_json::Value) -> Result<Answered, CallError> {
+    async fn once<T: serde::de::DeserializeOwned>(
+        &self,
+        task: &Task,
+        body: &serde_json::Value,
+    ) -> Result<Answered<T>, CallError> {
         let result = match &self.api {
             Api::OpenAi { base_url, api_key } => self.chat(base_url, api_key.as_ref(), body).await,
-            Api::Bedrock(converse) => converse.call(&self.http, &ModelId::new(&self.model), body).await,
+            Api::Bedrock(converse) => {
+                converse
+                    .call(&self.http, &ModelId::new(&self.model), task.name, body)
+                    .await
+            }
         };
         let call = match &result {
             Ok((Ok(_), input_tokens, output_tokens)) => LlmCall::Ok {
@@ -183,12 +217,12 @@ impl Llm {
         result
     }
 
-    async fn chat(
+    async fn chat<T: serde::de::DeserializeOwned>(
         &self,
         base_url: &str,
         api_key: Option<&SecretString>,
         body: &serde_json::Value,
-    ) -> Result<Answered, CallError> {
+    ) -> Result<Answered<T>, CallError> {
         let mut request = self.http.post(format!("{base_url}/chat/completions")).json(body);
         if let Some(key) = api_key {
             request = request.bearer_auth(key.expose_secret());
@@ -200,7 +234,7 @@ impl Llm {
         let parsed = match response.choices.into_iter().next().map(|c| c.message) {
             Some(Message {
                 content: Some(content), ..
-            }) => parse(&content).map_err(|e| e.to_string()),
+            }) => parse_as(&content).map_err(|e| e.to_string()),
             Some(Message { refusal: Some(r), .. }) => Err(format!(
                 "the model refused: {}",
                 r.chars().take(200).collect::<String>()
@@ -213,13 +247,14 @@ impl Llm {
     /// Asks for a review of `user` (the user message); at most two calls.
     pub async fn review(&self, user: &str) -> Result<Completion, LlmError> {
         let body = self.request_body(user);
+        let task = &REVIEW;
         let (mut prompt_tokens, mut completion_tokens) = (0, 0);
         let mut last = None;
         for attempt in 0..2 {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
-            match self.once(&body).await {
+            match self.once::<RawAnswer>(task, &body).await {
                 Ok((Ok(answer), p, c)) => {
                     return Ok(Completion {
                         answer,
@@ -237,5 +272,20 @@ impl Llm {
             }
         }
         Err(last.unwrap_or_else(|| LlmError::InvalidAnswer("no answer".into())))
+    }
+
+    /// One call of `task` (no retry): the answer and the tokens billed, or why there is
+    /// none (with the tokens an unusable answer cost).
+    pub async fn ask_once<T: serde::de::DeserializeOwned>(
+        &self,
+        task: &Task,
+        user: &str,
+    ) -> Result<(T, u64, u64), (String, u64, u64)> {
+        let body = self.request_body_for(task, user);
+        match self.once::<T>(task, &body).await {
+            Ok((Ok(answer), p, c)) => Ok((answer, p, c)),
+            Ok((Err(why), p, c)) => Err((why, p, c)),
+            Err(e) => Err((e.to_string(), 0, 0)),
+        }
     }
 }

@@ -65,15 +65,24 @@ pub fn comment_marker(job_id: &str, n: usize) -> String {
     format!("<!-- agnus-review:{job_id}:{n} -->")
 }
 
-/// The review body: the summary, a footer, the marker.
+/// The review body: the summary, the walkthrough, a footer, the marker.
 pub fn review_body(review: &ValidReview, model: &str, head_sha: &str, job_id: &str) -> String {
     // The host's commit id, as hex (it is written outside the sanitized text).
     let short: String = head_sha.chars().filter(char::is_ascii_hexdigit).take(7).collect();
     format!(
-        "{}\n\n<sub>AgnusAI review of {short} · {model}</sub>\n{}",
+        "{}{}\n\n<sub>AgnusAI review of {short} · {model}</sub>\n{}",
         review.summary,
+        walkthrough_part(review),
         marker(job_id)
     )
+}
+
+/// The collapsed walkthrough under the summary (nothing without one).
+fn walkthrough_part(review: &ValidReview) -> String {
+    match crate::walkthrough::section(&review.walkthrough) {
+        s if s.is_empty() => s,
+        s => format!("\n\n{s}"),
+    }
 }
 
 /// Does the head the job was made for still match the host's (Bitbucket reports

@@ -40,7 +40,8 @@ impl StoredAnswer {
 mod tests {
     use super::*;
     use crate::validate::InlineComment;
-    use agnus_shared::review_settings::Severity;
+    use agnus_shared::review_report::{Dropped, WalkthroughLine};
+    use agnus_shared::review_settings::{Confidence, Severity};
 
     #[test]
     fn a_stored_answer_reads_back_the_same() {
@@ -55,7 +56,16 @@ mod tests {
                     severity: Severity::Major,
                     rule_id: Some("r1".into()),
                     text: "x".into(),
+                    confidence: Confidence::clamped(0.75),
                 }],
+                walkthrough: vec![WalkthroughLine {
+                    path: "a.rs".into(),
+                    text: "Adds x.".into(),
+                }],
+                dropped: Dropped {
+                    low_confidence: 2,
+                    ..Dropped::default()
+                },
             },
             body: "s\n<!-- agnus-review:j -->".into(),
             model: "m".into(),
@@ -69,5 +79,18 @@ mod tests {
         let old = r#"{"headSha":"a","review":{"summary":"s","comments":[]},"body":"b","model":"m","promptTokens":1,"completionTokens":1,"since":null}"#;
         assert_eq!(StoredAnswer::parse(old).map(|a| a.context), Some(None));
         assert_eq!(StoredAnswer::parse("{not json"), None);
+    }
+
+    /// An answer stored before issue 31 (no walkthrough, dropped counts nor confidences)
+    /// still reads: a retry posts it as it was.
+    #[test]
+    fn an_answer_stored_before_the_walkthrough_still_reads() {
+        let old = r#"{"headSha":"abc1234","review":{"summary":"s","comments":[{"path":"a.rs","line":3,
+            "body":"**major**: x","severity":"major","rule_id":null,"text":"x"}]},
+            "body":"s","model":"m","promptTokens":1,"completionTokens":2,"since":null}"#;
+        let answer = StoredAnswer::parse(old).expect("reads");
+        assert_eq!(answer.review.comments[0].confidence, Confidence::UNSCORED);
+        assert!(answer.review.walkthrough.is_empty());
+        assert_eq!(answer.review.dropped, Dropped::default());
     }
 }

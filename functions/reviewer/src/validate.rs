@@ -2,22 +2,34 @@
 //! against the diff (a path and line the diff shows on the new side, else folded into
 //! the summary), sizes capped, every text and path made inert markdown (`inert.rs`: no
 //! mention, reference, HTML, image or link), duplicates dropped by a fingerprint of path,
-//! line and text, at most N comments per review and M per file.
+//! line and text, comments scored under `minConfidence` dropped, at most N comments per
+//! review and M per file. Each comment not posted is counted by reason ([`Dropped`]).
+//!
+//! Two steps, so that a verifier (`verify.rs`, depth `deep`) can re-score the candidates
+//! in between: [`check`] (the diff, severity, duplicates, the walkthrough) and [`select`]
+//! (confidence threshold, caps). A comment's `confidence` is clamped to [0, 1]; a missing,
+//! non-numeric or NaN one counts as 0.5 ([`Confidence::UNSCORED`]).
 
 use std::collections::{HashMap, HashSet};
 
-use agnus_shared::review_settings::Severity;
+use agnus_shared::review_report::{Dropped, WalkthroughLine};
+use agnus_shared::review_settings::{Confidence, Severity};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::diff::DiffView;
 use crate::inert;
+use crate::walkthrough::{self, RawLine};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct RawAnswer {
     pub summary: String,
     #[serde(default)]
     pub comments: Vec<RawComment>,
+    /// One line per changed file.
+    #[serde(default)]
+    pub walkthrough: Vec<RawLine>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -31,6 +43,23 @@ pub struct RawComment {
     /// given; anything else is dropped).
     #[serde(default, rename = "ruleId")]
     pub rule_id: Option<String>,
+    /// The model's confidence that the comment is right and worth posting, 0–1 (read
+    /// leniently: anything but a number is unscored).
+    #[serde(default)]
+    pub confidence: Option<serde_json::Value>,
+}
+
+impl RawComment {
+    pub fn score(&self) -> Confidence {
+        self.confidence
+            .as_ref()
+            .and_then(serde_json::Value::as_f64)
+            .map_or(Confidence::UNSCORED, Confidence::clamped)
+    }
+}
+
+fn unscored() -> Confidence {
+    Confidence::UNSCORED
 }
 
 /// An inline comment ready to post.
@@ -45,6 +74,9 @@ pub struct InlineComment {
     pub rule_id: Option<String>,
     /// The sanitized text alone (the feedback loop's excerpt).
     pub text: String,
+    /// The model's score (at `deep`, the verifier's).
+    #[serde(default = "unscored")]
+    pub confidence: Confidence,
 }
 
 /// What will be posted.
@@ -52,6 +84,21 @@ pub struct InlineComment {
 pub struct ValidReview {
     pub summary: String,
     pub comments: Vec<InlineComment>,
+    #[serde(default)]
+    pub walkthrough: Vec<WalkthroughLine>,
+    /// The model's comments not posted, by reason.
+    #[serde(default)]
+    pub dropped: Dropped,
+}
+
+/// An answer checked against the diff, before the confidence threshold and the caps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub summary: String,
+    pub walkthrough: Vec<WalkthroughLine>,
+    /// Anchored, deduplicated comments, in the model's order.
+    pub candidates: Vec<InlineComment>,
+    pub dropped: Dropped,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -60,6 +107,8 @@ pub struct Limits<'a> {
     pub max_per_file: usize,
     /// Comments below this severity are not posted (the review settings' `minSeverity`).
     pub min_severity: Severity,
+    /// Comments scored below this are not posted (the settings' `minConfidence`).
+    pub min_confidence: Confidence,
     /// The org rules in the prompt, by id → name: a comment's `ruleId` must be one of them.
     pub rules: &'a [(&'a str, &'a str)],
 }
@@ -74,6 +123,11 @@ pub struct InvalidAnswer(pub String);
 
 /// Parses the model's message content (tolerating a ```json fence some servers add).
 pub fn parse(content: &str) -> Result<RawAnswer, InvalidAnswer> {
+    parse_as(content)
+}
+
+/// [`parse`], into any answer type (the verifier's too).
+pub fn parse_as<T: DeserializeOwned>(content: &str) -> Result<T, InvalidAnswer> {
     let trimmed = content.trim();
     let unfenced = trimmed
         .strip_prefix("```json")
@@ -85,10 +139,16 @@ pub fn parse(content: &str) -> Result<RawAnswer, InvalidAnswer> {
 
 /// Reads an answer the API already parsed as JSON (Bedrock's tool input).
 pub fn parse_value(value: serde_json::Value) -> Result<RawAnswer, InvalidAnswer> {
+    parse_value_as(value)
+}
+
+/// [`parse_value`], into any answer type.
+pub fn parse_value_as<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, InvalidAnswer> {
     serde_json::from_value(value).map_err(|e| InvalidAnswer(e.to_string()))
 }
 
-fn clip(s: &str, max: usize) -> String {
+/// `s` cut to `max` bytes (at a character boundary) with `…` when cut.
+pub(crate) fn clip(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_owned();
     }
@@ -119,12 +179,19 @@ fn fingerprint(path: &str, line: u32, body: &str) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// Checks an answer against the diff the model was shown.
+/// Checks an answer against the diff the model was shown, all in one ([`check`], then
+/// [`select`] with the model's own scores).
 pub fn validate(answer: RawAnswer, view: &DiffView, limits: Limits<'_>) -> ValidReview {
-    let mut comments = Vec::new();
+    select(check(answer, view, limits), None, limits)
+}
+
+/// The diff, severity, rules and duplicates: what could be posted, and the summary with
+/// the notes on lines outside the diff (those scored under `minConfidence` left out).
+pub fn check(answer: RawAnswer, view: &DiffView, limits: Limits<'_>) -> Checked {
+    let mut candidates = Vec::new();
+    let mut dropped = Dropped::default();
     let mut folded = Vec::new();
     let mut seen = HashSet::new();
-    let mut per_file: HashMap<&str, usize> = HashMap::new();
     for c in &answer.comments {
         let body = c.body.trim();
         if body.is_empty() {
@@ -132,8 +199,10 @@ pub fn validate(answer: RawAnswer, view: &DiffView, limits: Limits<'_>) -> Valid
         }
         let severity: Severity = severity_label(&c.severity).parse().unwrap_or(Severity::Nit);
         if severity < limits.min_severity {
+            dropped.below_severity += 1;
             continue;
         }
+        let confidence = c.score();
         let rule = c
             .rule_id
             .as_deref()
@@ -147,31 +216,35 @@ pub fn validate(answer: RawAnswer, view: &DiffView, limits: Limits<'_>) -> Valid
             ),
             None => format!("**{}**: {text}", severity_label(&c.severity)),
         };
+        let noted = confidence >= limits.min_confidence;
         let Some((path, lines)) = view.commentable.get_key_value(c.path.trim()) else {
             // Not a file the diff shows: not posted inline.
-            folded.push(format!("{}: {}", inert::code(&clip(c.path.trim(), 200)), body));
+            dropped.invalid_anchor += 1;
+            if noted {
+                folded.push(format!("{}: {}", inert::code(&clip(c.path.trim(), 200)), body));
+            }
             continue;
         };
         let line = u32::try_from(c.line).ok().filter(|l| lines.contains(l));
         let Some(line) = line else {
-            folded.push(format!("{} line {}: {}", inert::code(path), c.line, body));
+            dropped.invalid_anchor += 1;
+            if noted {
+                folded.push(format!("{} line {}: {}", inert::code(path), c.line, body));
+            }
             continue;
         };
         if !seen.insert(fingerprint(path, line, &body)) {
+            dropped.duplicate += 1;
             continue;
         }
-        let count = per_file.entry(path.as_str()).or_default();
-        if *count >= limits.max_per_file || comments.len() >= limits.max_comments {
-            continue;
-        }
-        *count += 1;
-        comments.push(InlineComment {
+        candidates.push(InlineComment {
             path: path.clone(),
             line,
             body,
             severity,
             rule_id: rule.map(|(id, _)| (*id).to_owned()),
             text,
+            confidence,
         });
     }
     let mut summary = inert::markdown(&clip(answer.summary.trim(), MAX_SUMMARY));
@@ -204,7 +277,52 @@ pub fn validate(answer: RawAnswer, view: &DiffView, limits: Limits<'_>) -> Valid
             summary.push_str("more changed files were not read.");
         }
     }
-    ValidReview { summary, comments }
+    Checked {
+        summary,
+        walkthrough: walkthrough::lines(&answer.walkthrough, view),
+        candidates,
+        dropped,
+    }
+}
+
+/// The confidence threshold and the caps. `rescored`: the verifier's score of each
+/// candidate, in order (a candidate it did not score keeps the model's).
+pub fn select(checked: Checked, rescored: Option<&[Confidence]>, limits: Limits<'_>) -> ValidReview {
+    let Checked {
+        summary,
+        walkthrough,
+        candidates,
+        mut dropped,
+    } = checked;
+    let mut comments = Vec::new();
+    let mut per_file: HashMap<String, usize> = HashMap::new();
+    for (n, mut c) in candidates.into_iter().enumerate() {
+        let model = c.confidence;
+        if let Some(score) = rescored.and_then(|r| r.get(n)) {
+            c.confidence = *score;
+        }
+        if c.confidence < limits.min_confidence {
+            if model >= limits.min_confidence {
+                dropped.unverified += 1;
+            } else {
+                dropped.low_confidence += 1;
+            }
+            continue;
+        }
+        let count = per_file.entry(c.path.clone()).or_default();
+        if *count >= limits.max_per_file || comments.len() >= limits.max_comments {
+            dropped.over_cap += 1;
+            continue;
+        }
+        *count += 1;
+        comments.push(c);
+    }
+    ValidReview {
+        summary,
+        comments,
+        walkthrough,
+        dropped,
+    }
 }
 
 #[cfg(test)]
@@ -227,6 +345,7 @@ mod tests {
             body: body.into(),
             severity: "major".into(),
             rule_id: None,
+            confidence: None,
         }
     }
 
@@ -234,6 +353,7 @@ mod tests {
     fn low_severities_are_dropped_and_known_rules_are_named() {
         let answer = RawAnswer {
             summary: "s".into(),
+            walkthrough: vec![],
             comments: vec![
                 RawComment {
                     severity: "nit".into(),
@@ -257,6 +377,7 @@ mod tests {
                 max_comments: 25,
                 max_per_file: 5,
                 min_severity: Severity::Minor,
+                min_confidence: Confidence::UNSCORED,
                 rules: &rules,
             },
         );
@@ -276,6 +397,7 @@ mod tests {
     fn only_diff_lines_are_inline_and_the_rest_is_folded() {
         let answer = RawAnswer {
             summary: "Looks risky.".into(),
+            walkthrough: vec![],
             comments: vec![
                 c("src/a.rs", 2, "bug"),
                 c("src/a.rs", 99, "outside"),
@@ -289,6 +411,7 @@ mod tests {
                 max_comments: 25,
                 max_per_file: 5,
                 min_severity: agnus_shared::review_settings::Severity::Nit,
+                min_confidence: Confidence::UNSCORED,
                 rules: &[],
             },
         );
@@ -301,6 +424,7 @@ mod tests {
                 severity: Severity::Major,
                 rule_id: None,
                 text: "bug".into(),
+                confidence: Confidence::UNSCORED,
             }]
         );
         assert!(
@@ -322,12 +446,14 @@ mod tests {
             RawAnswer {
                 summary: "s".into(),
                 comments,
+                walkthrough: vec![],
             },
             &view(),
             Limits {
                 max_comments: 4,
                 max_per_file: 3,
                 min_severity: agnus_shared::review_settings::Severity::Nit,
+                min_confidence: Confidence::UNSCORED,
                 rules: &[],
             },
         );
@@ -345,6 +471,7 @@ mod tests {
         let mut v = view();
         v.commentable.insert(evil.into(), BTreeSet::from([1]));
         let answer = RawAnswer {
+            walkthrough: vec![],
             summary: "Ping -@security-team and .@octocat ![x](https://evil.example/b.png)".into(),
             comments: vec![
                 c(evil, 99, "see <img src=x> @octocat"),
@@ -358,6 +485,7 @@ mod tests {
                 max_comments: 25,
                 max_per_file: 5,
                 min_severity: Severity::Nit,
+                min_confidence: Confidence::UNSCORED,
                 rules: &[],
             },
         );
@@ -373,6 +501,94 @@ mod tests {
             "{}",
             r.summary
         );
+    }
+
+    fn scored(path: &str, line: i64, body: &str, confidence: serde_json::Value) -> RawComment {
+        RawComment {
+            confidence: Some(confidence),
+            ..c(path, line, body)
+        }
+    }
+
+    fn limits(min_confidence: f64, max_comments: usize) -> Limits<'static> {
+        Limits {
+            max_comments,
+            max_per_file: 5,
+            min_severity: Severity::Minor,
+            min_confidence: Confidence::new(min_confidence).unwrap(),
+            rules: &[],
+        }
+    }
+
+    /// Issue 31: comments under `minConfidence` are not posted (nor noted in the summary),
+    /// scores are clamped, a missing or unreadable one counts as 0.5, and every comment
+    /// not posted is counted by reason.
+    #[test]
+    fn confidence_threshold_clamping_and_dropped_counts() {
+        let answer = RawAnswer {
+            summary: "s".into(),
+            walkthrough: vec![],
+            comments: vec![
+                scored("src/a.rs", 1, "sure", serde_json::json!(0.9)),
+                scored("src/a.rs", 2, "unsure", serde_json::json!(0.2)),
+                scored("src/a.rs", 3, "over one", serde_json::json!(7)),
+                scored("src/b.rs", 10, "below zero", serde_json::json!(-1)),
+                scored("src/a.rs", 1, "not a number", serde_json::json!("high")),
+                c("src/a.rs", 2, "unscored"),
+                scored("src/a.rs", 99, "outside, unsure", serde_json::json!(0.1)),
+                scored("src/a.rs", 98, "outside, sure", serde_json::json!(0.95)),
+                scored("src/a.rs", 1, "sure", serde_json::json!(0.9)),
+                RawComment {
+                    severity: "nit".into(),
+                    ..scored("src/a.rs", 1, "a nit", serde_json::json!(1))
+                },
+            ],
+        };
+        let r = validate(answer, &view(), limits(0.5, 3));
+        let texts: Vec<(&str, f64)> = r
+            .comments
+            .iter()
+            .map(|c| (c.text.as_str(), c.confidence.get()))
+            .collect();
+        assert_eq!(texts, [("sure", 0.9), ("over one", 1.0), ("not a number", 0.5)]);
+        assert_eq!(
+            r.dropped,
+            Dropped {
+                low_confidence: 2,
+                unverified: 0,
+                invalid_anchor: 2,
+                below_severity: 1,
+                duplicate: 1,
+                over_cap: 1,
+            },
+            "below zero and unsure are low; unscored (0.5) is over the cap of 3"
+        );
+        assert!(r.summary.contains("outside, sure"), "{}", r.summary);
+        assert!(!r.summary.contains("outside, unsure"), "{}", r.summary);
+    }
+
+    /// Issue 31: the verifier's scores replace the model's before the threshold; a
+    /// comment it lowers under the threshold is counted `unverified`.
+    #[test]
+    fn rescored_candidates_are_selected_on_the_new_scores() {
+        let answer = RawAnswer {
+            summary: "s".into(),
+            walkthrough: vec![],
+            comments: vec![
+                scored("src/a.rs", 1, "kept", serde_json::json!(0.9)),
+                scored("src/a.rs", 2, "refuted", serde_json::json!(0.9)),
+                scored("src/a.rs", 3, "rescued", serde_json::json!(0.3)),
+                scored("src/b.rs", 10, "still low", serde_json::json!(0.3)),
+            ],
+        };
+        let checked = check(answer, &view(), limits(0.6, 25));
+        assert_eq!(checked.candidates.len(), 4, "the threshold applies after the verifier");
+        let scores = [0.8, 0.1, 0.7, 0.2].map(|v| Confidence::new(v).unwrap());
+        let r = select(checked, Some(&scores), limits(0.6, 25));
+        let kept: Vec<&str> = r.comments.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(kept, ["kept", "rescued"]);
+        assert_eq!((r.dropped.unverified, r.dropped.low_confidence), (1, 1));
+        assert_eq!(r.comments[0].confidence.get(), 0.8);
     }
 
     #[test]

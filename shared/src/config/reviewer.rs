@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::review_settings::{Confidence, DEFAULT_CONTEXT_TOKENS, DEFAULT_MIN_CONFIDENCE, MAX_CONTEXT_TOKENS};
+
 use super::{ConfigError, ProcessEnv, Source, app_base_url, flag, kms_key_id, number, required};
 
 /// Which LLM API the reviewer asks, and where.
@@ -97,9 +99,6 @@ pub struct ReviewerConfig {
     /// The codebase index's bucket (`AGNUS_INDEX_BUCKET`): reviews read its graphs.
     pub index_bucket: Option<String>,
     pub s3_path_style: bool,
-    /// Prompt tokens the graph context may add (`AGNUS_REVIEW_CONTEXT_TOKENS`, default 1500;
-    /// 0: none).
-    pub context_tokens: usize,
     /// The LLM API (OpenAI-compatible or Bedrock) and its endpoint.
     pub llm: LlmApi,
     /// The model name (OpenAI) or model id (Bedrock, e.g. `anthropic.claude-3-5-haiku-20241022-v1:0`).
@@ -125,6 +124,39 @@ pub struct ReviewerConfig {
     /// The key that seals each org's feedback-link key (made on its first review).
     pub kms_key_id: String,
     pub limits: ReviewLimits,
+    /// The system's `minConfidence` (`AGNUS_REVIEW_MIN_CONFIDENCE`, 0–1, default 0.5).
+    pub min_confidence: Confidence,
+    /// The system's `contextTokens` (`AGNUS_REVIEW_CONTEXT_TOKENS`, 0–8000, default 1500).
+    pub context_tokens: u32,
+}
+
+/// `AGNUS_REVIEW_MIN_CONFIDENCE`: a number from 0 to 1.
+fn min_confidence(src: &dyn Source) -> Result<Confidence, ConfigError> {
+    const NAME: &str = "AGNUS_REVIEW_MIN_CONFIDENCE";
+    match src.get(NAME) {
+        None => Ok(DEFAULT_MIN_CONFIDENCE),
+        Some(v) => v
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(Confidence::new)
+            .ok_or_else(|| ConfigError::Invalid {
+                name: NAME,
+                reason: format!("expected a number from 0 to 1, got {v:?}"),
+            }),
+    }
+}
+
+/// `AGNUS_REVIEW_CONTEXT_TOKENS`: a whole number from 0 to 8000.
+fn context_tokens(src: &dyn Source) -> Result<u32, ConfigError> {
+    const NAME: &str = "AGNUS_REVIEW_CONTEXT_TOKENS";
+    match number(src, NAME, DEFAULT_CONTEXT_TOKENS)? {
+        n if n <= MAX_CONTEXT_TOKENS => Ok(n),
+        n => Err(ConfigError::Invalid {
+            name: NAME,
+            reason: format!("at most {MAX_CONTEXT_TOKENS}, got {n}"),
+        }),
+    }
 }
 
 fn base_url(src: &dyn Source, name: &'static str, default: &str) -> Result<String, ConfigError> {
@@ -188,7 +220,6 @@ impl ReviewerConfig {
             index_jobs_queue_url: src.get("AGNUS_INDEX_JOBS_QUEUE_URL"),
             index_bucket: src.get("AGNUS_INDEX_BUCKET").filter(|b| !b.trim().is_empty()),
             s3_path_style: flag(src, "AGNUS_S3_FORCE_PATH_STYLE")?,
-            context_tokens: number::<usize>(src, "AGNUS_REVIEW_CONTEXT_TOKENS", 1_500)?,
             llm,
             llm_model: src.get("AGNUS_LLM_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_owned()),
             llm_timeout: Duration::from_secs(positive("AGNUS_LLM_TIMEOUT_SECS", 120)? as u64),
@@ -213,6 +244,8 @@ impl ReviewerConfig {
             app_base_url: app_base_url(src),
             kms_key_id: kms_key_id(src)?,
             limits: ReviewLimits::from_source(src)?,
+            min_confidence: min_confidence(src)?,
+            context_tokens: context_tokens(src)?,
         })
     }
 }

@@ -84,6 +84,12 @@ fn reviewer_defaults_and_refusals() {
         (c.max_comments, c.max_comments_per_file, c.max_diff_bytes),
         (25, 5, 60_000)
     );
+    assert_eq!((c.min_confidence.get(), c.context_tokens), (0.5, 1_500));
+    let mut tuned = base.to_vec();
+    tuned.push(("AGNUS_REVIEW_MIN_CONFIDENCE", "0.8"));
+    tuned.push(("AGNUS_REVIEW_CONTEXT_TOKENS", "0"));
+    let c = ReviewerConfig::from_source(&src(&tuned)).unwrap();
+    assert_eq!((c.min_confidence.get(), c.context_tokens), (0.8, 0));
     let mut with = base.to_vec();
     with.push(("AGNUS_GITHUB_API_URL", "https://ghe.example.com/api/v3/"));
     with.push(("AGNUS_LLM_API_KEY", "sk-secret-value"));
@@ -95,6 +101,10 @@ fn reviewer_defaults_and_refusals() {
         ("AGNUS_LLM_PROVIDER", "bedrock"),
         ("AGNUS_LLM_PROVIDER", "anthropic"),
         ("AGNUS_REVIEW_MAX_COMMENTS", "0"),
+        ("AGNUS_REVIEW_MIN_CONFIDENCE", "1.5"),
+        ("AGNUS_REVIEW_MIN_CONFIDENCE", "high"),
+        ("AGNUS_REVIEW_CONTEXT_TOKENS", "8001"),
+        ("AGNUS_REVIEW_CONTEXT_TOKENS", "-1"),
     ] {
         let mut v = base.to_vec();
         v.push(bad);

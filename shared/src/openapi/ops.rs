@@ -28,6 +28,8 @@ const SETTINGS_FIELDS: &[Field] = &[
     ("minSeverity", s::min_severity, false),
     ("depth", s::depth, false),
     ("mention", s::mention, false),
+    ("minConfidence", s::min_confidence, false),
+    ("contextTokens", s::context_tokens, false),
 ];
 
 /// Every JSON route, described.
@@ -468,7 +470,7 @@ pub const OPS: &[Op] = &[
     paged(op(
         "GET",
         "/api/repos/{id}/reviews",
-        "Review history: status, reason, comments, tokens, link",
+        "Review history: status, reason, comments, dropped comments by reason, walkthrough, tokens, link",
         Member,
         200,
     )),

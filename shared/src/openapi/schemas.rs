@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 
 use crate::domain::{Email, OrgName, Password, Slug};
-use crate::review_settings::{MAX_COMMENTS_CEILING, MAX_IGNORED_PATHS};
+use crate::review_settings::{MAX_COMMENTS_CEILING, MAX_CONTEXT_TOKENS, MAX_IGNORED_PATHS};
 use crate::rules::{MAX_DESCRIPTION_CHARS, MAX_DOUBLE_STARS, MAX_GLOB_CHARS};
 
 /// A character class of the characters `pred` holds for: `\uXXXX` for the Basic
@@ -311,6 +311,15 @@ pub fn depth() -> Value {
     nullable(enumeration(&[
         "fast", "quick", "standard", "normal", "default", "deep", "thorough",
     ]))
+}
+
+/// `review_settings::Confidence`: from 0 to 1.
+pub fn min_confidence() -> Value {
+    nullable(json!({ "type": "number", "minimum": 0, "maximum": 1 }))
+}
+
+pub fn context_tokens() -> Value {
+    nullable(json!({ "type": "integer", "minimum": 0, "maximum": MAX_CONTEXT_TOKENS }))
 }
 
 pub fn mention() -> Value {

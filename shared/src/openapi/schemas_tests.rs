@@ -47,6 +47,7 @@ fn valid(schema: &Value, value: &Value) -> bool {
     let type_ok = match schema.get("type").and_then(Value::as_str) {
         Some("string") => value.is_string(),
         Some("integer") => value.is_i64() || value.is_u64(),
+        Some("number") => value.is_number(),
         Some("boolean") => value.is_boolean(),
         Some("null") => value.is_null(),
         Some("array") => value.is_array(),
@@ -228,6 +229,8 @@ fn settings_agree_with_the_patch_rules() {
         ("depth", depth()),
         ("mention", mention()),
         ("autoReview", nullable_bool()),
+        ("minConfidence", min_confidence()),
+        ("contextTokens", context_tokens()),
     ];
     let values = [
         json!(null),
@@ -236,6 +239,11 @@ fn settings_agree_with_the_patch_rules() {
         json!(100),
         json!(101),
         json!(-1),
+        json!(0.5),
+        json!(0.25),
+        json!(1.5),
+        json!(8000),
+        json!(8001),
         json!(true),
         json!("nit"),
         json!("critical"),

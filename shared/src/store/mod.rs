@@ -25,6 +25,7 @@ mod ratelimit;
 mod records;
 mod repos;
 mod review_limits;
+mod review_report;
 mod reviews;
 mod rules;
 mod settings;

@@ -112,6 +112,12 @@ pub struct ReviewJob {
     pub context: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<i64>,
+    /// The model's comments not posted, by reason (jobs that asked the LLM).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<crate::review_report::Dropped>,
+    /// One line per changed file, as posted in the summary's walkthrough.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub walkthrough: Option<Vec<crate::review_report::WalkthroughLine>>,
     #[serde(skip)]
     pub sort_key: String,
     /// The validated answer an attempt stored before posting (a retry posts it and never
@@ -146,6 +152,8 @@ impl ReviewJob {
             diff_base_sha: get_opt_s(item, "diff_base_sha").map(str::to_owned),
             context: get_opt_s(item, "graph_context").and_then(|c| serde_json::from_str(c).ok()),
             finished_at: get_opt_n(item, "finished_at"),
+            dropped: super::review_report::dropped_of(item),
+            walkthrough: super::review_report::walkthrough_of(item),
             sort_key: get_s(item, "sk")?.to_owned(),
             answer: get_opt_s(item, "answer").map(str::to_owned),
         })

@@ -52,6 +52,10 @@ pub struct ReviewOutcome {
     pub base_of_diff: Option<String>,
     /// What the codebase index gave the review (JSON: docs/review-engine.md, "Graph context").
     pub context: Option<String>,
+    /// The model's comments not posted, by reason.
+    pub dropped: Option<crate::review_report::Dropped>,
+    /// The per-file walkthrough, as posted.
+    pub walkthrough: Option<Vec<crate::review_report::WalkthroughLine>>,
 }
 
 impl ReviewOutcome {
@@ -259,6 +263,12 @@ impl Store {
                 clauses.push(format!("{attr} = {placeholder}"));
                 values.push((placeholder, n(v)));
             }
+        }
+        for (attr, placeholder, value) in
+            super::review_report::report_values(outcome.dropped.as_ref(), outcome.walkthrough.as_deref())
+        {
+            clauses.push(format!("{attr} = {placeholder}"));
+            values.push((placeholder, value));
         }
         let mut job_update = update(&self.table, key(org_pk(scope.org_id()), &job.sort_key))
             .update_expression(format!("SET {} REMOVE lease_until, answer", clauses.join(", ")))

@@ -11,7 +11,7 @@ use super::tenancy::OrgScope;
 use super::tx::Tx;
 use super::{Item, Store, StoreError, get_opt_n, get_opt_s, n, s};
 use crate::domain::OrgId;
-use crate::review_settings::SettingsLayer;
+use crate::review_settings::{Confidence, SettingsLayer};
 use crate::rules::PathGlob;
 
 fn layer_from_item(item: &Item) -> SettingsLayer {
@@ -39,6 +39,8 @@ fn layer_from_item(item: &Item) -> SettingsLayer {
         depth: get_opt_s(item, "review_depth").and_then(|v| v.parse().ok()),
         mention: get_opt_s(item, "mention").map(str::to_owned),
         reviews_per_hour: get_opt_n(item, "reviews_per_hour"),
+        min_confidence: get_opt_n::<f64>(item, "min_confidence").and_then(Confidence::new),
+        context_tokens: get_opt_n(item, "context_tokens"),
     }
 }
 
@@ -73,6 +75,12 @@ fn layer_to_item(org: &OrgId, sort_key: String, layer: &SettingsLayer, actor: &s
     }
     if let Some(v) = layer.reviews_per_hour {
         item.insert("reviews_per_hour".into(), n(v));
+    }
+    if let Some(v) = layer.min_confidence {
+        item.insert("min_confidence".into(), n(v.get()));
+    }
+    if let Some(v) = layer.context_tokens {
+        item.insert("context_tokens".into(), n(v));
     }
     item.insert("updated_at".into(), n(now));
     item.insert("updated_by".into(), s(actor));

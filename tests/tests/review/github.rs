@@ -46,7 +46,7 @@ async fn a_pull_request_gets_one_review_posted_on_its_head_with_inline_comments_
     assert_eq!(request["response_format"]["type"], "json_schema");
     assert_eq!(
         request["response_format"]["json_schema"]["schema"]["required"],
-        json!(["summary", "comments"])
+        json!(["summary", "walkthrough", "comments"])
     );
     let prompt = request["messages"][1]["content"].as_str().unwrap();
     assert!(prompt.contains("    11 +let b = a.checked().unwrap();"), "{prompt}");

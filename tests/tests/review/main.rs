@@ -20,6 +20,7 @@ mod bedrock;
 mod feedback;
 mod github;
 mod limits;
+mod precision;
 mod providers;
 mod settings;
 

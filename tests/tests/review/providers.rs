@@ -9,7 +9,7 @@ mod statuses;
 const PROVIDERS: [&str; 3] = ["gitlab", "azure", "bitbucket"];
 
 /// Bitbucket reports 12-character hashes, in webhooks and in its API.
-fn head_for(provider: &str) -> &'static str {
+pub(super) fn head_for(provider: &str) -> &'static str {
     if provider == "bitbucket" { &HEAD[..12] } else { HEAD }
 }
 
@@ -40,7 +40,7 @@ fn provider_answer() -> Value {
 
 impl Env {
     /// Serves PR 2 (head `head`) in the provider's shapes: `src/parse.rs` changed, a lock file.
-    async fn serve_provider_pr(&self, head: &str, overrides: Value) {
+    pub(super) async fn serve_provider_pr(&self, head: &str, overrides: Value) {
         self.serve_provider_history(head, overrides, json!({})).await;
     }
 
@@ -70,7 +70,7 @@ impl Env {
 
     /// A signed "pull request opened" delivery of the provider's published example, made
     /// to point at our repository, PR 2 and `head`; the worker turns it into a job.
-    async fn deliver_opened(&self, head: &str) {
+    pub(super) async fn deliver_opened(&self, head: &str) {
         self.deliver_pr_event(head, false).await;
     }
 
@@ -163,7 +163,7 @@ impl Env {
 
     /// Every write the reviewer made to the provider stand-in (POSTs; the LLM and the
     /// review's status, tested in `statuses`, excluded).
-    async fn provider_posts(&self) -> Vec<Value> {
+    pub(super) async fn provider_posts(&self) -> Vec<Value> {
         self.standin
             .requests()
             .await
