@@ -22,6 +22,7 @@ pub mod bedrock;
 pub mod bitbucket;
 pub mod diff;
 pub mod diff_stream;
+pub mod examples;
 pub mod github;
 pub mod gitlab;
 pub mod guard;
@@ -76,6 +77,8 @@ pub struct ReviewerState {
     /// Index catch-up jobs (`AGNUS_INDEX_JOBS_QUEUE_URL` set): a pull request whose base is
     /// not the indexed commit brings the index up to date.
     pub index_jobs: Option<IndexJobs>,
+    /// Embeddings (`AGNUS_EMBEDDINGS_*`): feedback examples by similarity ([`examples`]).
+    pub embedder: Option<agnus_shared::embeddings::Embedder>,
 }
 
 impl ReviewerState {
@@ -91,6 +94,10 @@ impl ReviewerState {
         let llm_http = http::client(config.llm_timeout);
         Self {
             hosts: Hosts::new(&config.providers, config.max_diff_bytes),
+            embedder: config
+                .embeddings
+                .as_ref()
+                .map(|c| agnus_shared::embeddings::Embedder::new(c, Some(aws_credentials.clone()))),
             llm: Llm::from_config(llm_http, &config.llm, &config.llm_model, aws_credentials),
             config,
             store,
@@ -459,10 +466,7 @@ async fn review(
     let applicable = rules::applicable(&candidates, &repo.id, &paths);
     user.push_str(&rules::prompt_block(&applicable));
     // What this org's developers said about earlier comments on this repository.
-    let examples = state
-        .store
-        .feedback_examples(scope, &repo.id, FEEDBACK_EXAMPLES_PER_SIGNAL)
-        .await?;
+    let examples = examples::feedback_examples(state, scope, &repo.id, &view.text).await?;
     user.push_str(&prompt::feedback_block(&examples));
     let rule_names: Vec<(&str, &str)> = applicable.iter().map(|r| (r.id, r.name)).collect();
 
