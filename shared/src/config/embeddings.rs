@@ -49,7 +49,9 @@ pub struct EmbeddingsConfig {
 impl EmbeddingsConfig {
     /// `None` when `AGNUS_EMBEDDINGS_PROVIDER` is unset or `none`.
     pub fn from_source(src: &dyn Source) -> Result<Option<Self>, ConfigError> {
-        let provider = src.get("AGNUS_EMBEDDINGS_PROVIDER").map(|p| p.trim().to_ascii_lowercase());
+        let provider = src
+            .get("AGNUS_EMBEDDINGS_PROVIDER")
+            .map(|p| p.trim().to_ascii_lowercase());
         let dimensions = match src.get("AGNUS_EMBEDDINGS_DIMENSIONS") {
             None => None,
             Some(_) => Some(positive(src, "AGNUS_EMBEDDINGS_DIMENSIONS", 1)? as u64),
@@ -91,7 +93,11 @@ impl EmbeddingsConfig {
                     });
                 }
                 let (endpoint, region) = bedrock_runtime(src)?;
-                (EmbeddingsApi::Bedrock { endpoint, region }, model(TITAN_V2), Some(d as u32))
+                (
+                    EmbeddingsApi::Bedrock { endpoint, region },
+                    model(TITAN_V2),
+                    Some(d as u32),
+                )
             }
             Some(other) => {
                 return Err(ConfigError::Invalid {
@@ -138,7 +144,10 @@ mod tests {
         let EmbeddingsApi::OpenAi { base_url, api_key } = &c.api else {
             panic!("openai")
         };
-        assert_eq!((base_url.as_str(), api_key.is_none()), ("https://api.openai.com/v1", true));
+        assert_eq!(
+            (base_url.as_str(), api_key.is_none()),
+            ("https://api.openai.com/v1", true)
+        );
         let c = parse(&[
             ("AGNUS_EMBEDDINGS_PROVIDER", "openai"),
             ("AGNUS_EMBEDDINGS_URL", "http://localhost:11434/v1/"),
@@ -191,26 +200,45 @@ mod tests {
             Err(ConfigError::Invalid { name, .. } | ConfigError::Missing { name, .. }) => name,
             other => panic!("{other:?}"),
         };
-        assert_eq!(name(&[("AGNUS_EMBEDDINGS_PROVIDER", "cohere")]), "AGNUS_EMBEDDINGS_PROVIDER");
         assert_eq!(
-            name(&[("AGNUS_EMBEDDINGS_PROVIDER", "bedrock"), ("AWS_REGION", "us-east-1"), ("AGNUS_EMBEDDINGS_DIMENSIONS", "300")]),
+            name(&[("AGNUS_EMBEDDINGS_PROVIDER", "cohere")]),
+            "AGNUS_EMBEDDINGS_PROVIDER"
+        );
+        assert_eq!(
+            name(&[
+                ("AGNUS_EMBEDDINGS_PROVIDER", "bedrock"),
+                ("AWS_REGION", "us-east-1"),
+                ("AGNUS_EMBEDDINGS_DIMENSIONS", "300")
+            ]),
             "AGNUS_EMBEDDINGS_DIMENSIONS"
         );
         assert_eq!(name(&[("AGNUS_EMBEDDINGS_PROVIDER", "bedrock")]), "AWS_REGION");
         assert_eq!(
-            name(&[("AGNUS_EMBEDDINGS_PROVIDER", "openai"), ("AGNUS_EMBEDDINGS_DIMENSIONS", "5000")]),
+            name(&[
+                ("AGNUS_EMBEDDINGS_PROVIDER", "openai"),
+                ("AGNUS_EMBEDDINGS_DIMENSIONS", "5000")
+            ]),
             "AGNUS_EMBEDDINGS_DIMENSIONS"
         );
         assert_eq!(
-            name(&[("AGNUS_EMBEDDINGS_PROVIDER", "openai"), ("AGNUS_EMBEDDINGS_DIMENSIONS", "0")]),
+            name(&[
+                ("AGNUS_EMBEDDINGS_PROVIDER", "openai"),
+                ("AGNUS_EMBEDDINGS_DIMENSIONS", "0")
+            ]),
             "AGNUS_EMBEDDINGS_DIMENSIONS"
         );
         assert_eq!(
-            name(&[("AGNUS_EMBEDDINGS_PROVIDER", "openai"), ("AGNUS_EMBEDDINGS_URL", "ftp://x")]),
+            name(&[
+                ("AGNUS_EMBEDDINGS_PROVIDER", "openai"),
+                ("AGNUS_EMBEDDINGS_URL", "ftp://x")
+            ]),
             "AGNUS_EMBEDDINGS_URL"
         );
         assert_eq!(
-            name(&[("AGNUS_EMBEDDINGS_PROVIDER", "openai"), ("AGNUS_EMBEDDINGS_TIMEOUT_SECS", "61")]),
+            name(&[
+                ("AGNUS_EMBEDDINGS_PROVIDER", "openai"),
+                ("AGNUS_EMBEDDINGS_TIMEOUT_SECS", "61")
+            ]),
             "AGNUS_EMBEDDINGS_TIMEOUT_SECS"
         );
     }

@@ -28,7 +28,10 @@ fn request_bodies_have_the_documented_shapes() {
         json!({"inputText": "x", "dimensions": 1024, "normalize": true})
     );
     let big = "c".repeat(MAX_INPUT_BYTES * 2);
-    assert_eq!(titan_body(&big, None)["inputText"].as_str().unwrap().len(), MAX_INPUT_BYTES);
+    assert_eq!(
+        titan_body(&big, None)["inputText"].as_str().unwrap().len(),
+        MAX_INPUT_BYTES
+    );
 }
 
 #[test]
@@ -43,12 +46,18 @@ fn openai_answers_come_back_in_input_order_and_checked() {
     assert_eq!(parse_openai(no_index, 2, None).unwrap()[1].values(), &[0.25]);
     let bad = |body: &[u8], n, d| parse_openai(body, n, d).unwrap_err();
     assert!(matches!(bad(body, 3, None), EmbeddingsError::Answer(_)), "count");
-    assert!(matches!(bad(body, 2, Some(3)), EmbeddingsError::Answer(_)), "dimensions");
+    assert!(
+        matches!(bad(body, 2, Some(3)), EmbeddingsError::Answer(_)),
+        "dimensions"
+    );
     let repeated = br#"{"data":[{"index":0,"embedding":[1]},{"index":0,"embedding":[1]}]}"#;
     assert!(matches!(bad(repeated, 2, None), EmbeddingsError::Answer(_)));
     let out_of_range = br#"{"data":[{"index":5,"embedding":[1]}]}"#;
     assert!(matches!(bad(out_of_range, 1, None), EmbeddingsError::Answer(_)));
-    assert!(matches!(bad(br#"{"data":[{"index":0,"embedding":[]}]}"#, 1, None), EmbeddingsError::Answer(_)));
+    assert!(matches!(
+        bad(br#"{"data":[{"index":0,"embedding":[]}]}"#, 1, None),
+        EmbeddingsError::Answer(_)
+    ));
     assert!(matches!(bad(b"<html>", 1, None), EmbeddingsError::Answer(_)));
 }
 
@@ -79,7 +88,11 @@ fn serve_once(response: String) -> (String, mpsc::Receiver<(Vec<String>, String)
         }
         let length: usize = lines
             .iter()
-            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned))
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length: ")
+                    .map(str::to_owned)
+            })
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
         let mut body = vec![0; length];
@@ -118,7 +131,11 @@ async fn openai_compatible_servers_get_a_bearer_post_to_embeddings() {
     assert_eq!(v.values(), &[3.0, 4.0]);
     let (head, body) = seen.recv().unwrap();
     assert_eq!(head[0], "POST /v1/embeddings HTTP/1.1");
-    assert!(head.iter().any(|l| l.eq_ignore_ascii_case("authorization: Bearer sk-e")), "{head:?}");
+    assert!(
+        head.iter()
+            .any(|l| l.eq_ignore_ascii_case("authorization: Bearer sk-e")),
+        "{head:?}"
+    );
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&body).unwrap(),
         json!({"model": "nomic", "input": ["fn parse()"], "encoding_format": "float"})
@@ -154,22 +171,30 @@ async fn titan_is_invoked_signed_for_bedrock() {
 
 #[tokio::test]
 async fn refusals_and_unreachable_endpoints_are_typed_errors() {
-    let (url, _seen) = serve_once(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".into(),
-    );
+    let (url, _seen) =
+        serve_once("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".into());
     let api = |base: &str| EmbeddingsApi::OpenAi {
         base_url: base.to_owned(),
         api_key: None,
     };
     let embedder = Embedder::new(&config(api(&url), "m", None), None);
     let err = embedder.embed_one("x").await.unwrap_err();
-    assert!(matches!(err, EmbeddingsError::Call(CallError::RetryLater { status: 503, .. })), "{err:?}");
+    assert!(
+        matches!(err, EmbeddingsError::Call(CallError::RetryLater { status: 503, .. })),
+        "{err:?}"
+    );
     // The listener is gone: connection refused.
     let embedder = Embedder::new(&config(api(&url), "m", None), None);
     let err = embedder.embed_one("x").await.unwrap_err();
-    assert!(matches!(err, EmbeddingsError::Call(CallError::RetryLater { status: 0, .. })), "{err:?}");
+    assert!(
+        matches!(err, EmbeddingsError::Call(CallError::RetryLater { status: 0, .. })),
+        "{err:?}"
+    );
     let too_many = vec!["x"; MAX_BATCH + 1];
-    assert_eq!(embedder.embed(&too_many).await.unwrap_err(), EmbeddingsError::TooManyInputs);
+    assert_eq!(
+        embedder.embed(&too_many).await.unwrap_err(),
+        EmbeddingsError::TooManyInputs
+    );
     // Bedrock without credentials: refused before any request.
     let bedrock = bedrock_config(&url);
     let err = Embedder::new(&bedrock, None).embed_one("x").await.unwrap_err();

@@ -65,7 +65,11 @@ impl Vector {
 /// fewer than `k` compare — the newest of the others (no vector, another model's
 /// dimensions, a zero vector), so a repository whose older ratings predate embeddings
 /// still gets examples.
-pub fn most_similar<'a>(query: &Vector, candidates: impl IntoIterator<Item = Option<&'a Vector>>, k: usize) -> Vec<usize> {
+pub fn most_similar<'a>(
+    query: &Vector,
+    candidates: impl IntoIterator<Item = Option<&'a Vector>>,
+    k: usize,
+) -> Vec<usize> {
     let mut scored = Vec::new();
     let mut rest = Vec::new();
     for (i, vector) in candidates.into_iter().enumerate() {
@@ -128,7 +132,15 @@ mod tests {
         let other_model = v(&[1.0, 0.0, 0.0]);
         let zero = v(&[0.0, 0.0]);
         // Newest first: 0 far, 1 none, 2 near, 3 other model, 4 same, 5 zero, 6 same again.
-        let candidates = [Some(&far), None, Some(&near), Some(&other_model), Some(&same), Some(&zero), Some(&same)];
+        let candidates = [
+            Some(&far),
+            None,
+            Some(&near),
+            Some(&other_model),
+            Some(&same),
+            Some(&zero),
+            Some(&same),
+        ];
         assert_eq!(most_similar(&q, candidates, 3), vec![4, 6, 2], "ties: the newer first");
         assert_eq!(most_similar(&q, candidates, 5), vec![4, 6, 2, 0, 1]);
         assert_eq!(most_similar(&q, candidates, 99), vec![4, 6, 2, 0, 1, 3, 5]);

@@ -18,6 +18,10 @@ use crate::feedback::{FeedbackLink, Signal};
 use crate::services::rules::find_rule;
 use crate::store::{FeedbackScope, FeedbackStats, OrgScope, RateDecision, RuleViolation, SignalRecorded, Store};
 
+/// The longest a vote waits on its comment's embedding (inside the function's 10 s
+/// timeout, whatever `AGNUS_EMBEDDINGS_TIMEOUT_SECS` says).
+const RATING_EMBED_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Most violations one rule's view lists.
 const VIOLATIONS_SHOWN: i32 = 200;
 
@@ -71,23 +75,30 @@ pub async fn record_signal(
 /// Embeds a rated comment that has no vector of the configured model yet, and stores the
 /// vector with it. Never fails the rating: every failure is logged (without the text).
 async fn embed_rated(store: &Store, embedder: &Embedder, scope: &FeedbackScope, comment: &crate::feedback::CommentId) {
-    let result = async {
+    let work = async {
         let Some(source) = store.embed_source(scope, comment, embedder.model()).await? else {
             return Ok(false);
         };
         if source.has_vector {
             return Ok(false);
         }
-        let vector = embedder.embed_one(&source.text).await.map_err(EmbedFailure::Embeddings)?;
+        let vector = embedder
+            .embed_one(&source.text)
+            .await
+            .map_err(EmbedFailure::Embeddings)?;
         store
             .store_comment_vector(scope, comment, embedder.model(), &vector)
             .await?;
         Ok::<_, EmbedFailure>(true)
-    }
-    .await;
+    };
+    let result = tokio::time::timeout(RATING_EMBED_WAIT, work)
+        .await
+        .unwrap_or(Err(EmbedFailure::TimedOut));
     match result {
         Ok(embedded) => tracing::info!(comment_id = %comment, embedded, "rated comment embeddings"),
-        Err(e) => tracing::warn!(comment_id = %comment, error = %e, "rated comment not embedded; it is not similarity-searchable until rated again"),
+        Err(e) => {
+            tracing::warn!(comment_id = %comment, error = %e, "rated comment not embedded; it is not similarity-searchable until rated again")
+        }
     }
 }
 
@@ -97,6 +108,8 @@ enum EmbedFailure {
     Embeddings(crate::embeddings::EmbeddingsError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error("timed out")]
+    TimedOut,
 }
 
 /// Helpful / not-helpful counts, per repository and per rule (any member may read them).

@@ -101,8 +101,9 @@ impl Store {
                 .expression_attribute_values(":model", s(model))
         };
         let gone = |e: &SdkError<_, _>| {
-            e.as_service_error()
-                .is_some_and(aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception)
+            e.as_service_error().is_some_and(
+                aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception,
+            )
         };
         let updated = match set(key(pk.clone(), posted_comment_sk(comment.as_str())))
             .return_values(ReturnValue::AllNew)

@@ -168,7 +168,11 @@ async fn the_prompt_carries_the_most_similar_rated_comments_of_the_org_only() {
     let diff = query.last().unwrap()["body"]["input"][0].as_str().unwrap().to_owned();
     assert!(diff.contains("a.checked().unwrap()"), "{diff}");
     let prompt = env.last_prompt().await;
-    assert_eq!((examples_in(&prompt, "helpful"), examples_in(&prompt, "not_helpful")), (5, 3), "{prompt}");
+    assert_eq!(
+        (examples_in(&prompt, "helpful"), examples_in(&prompt, "not_helpful")),
+        (5, 3),
+        "{prompt}"
+    );
     for near in NEAR_HELPFUL.iter().chain([&NEAR_NOT_HELPFUL]) {
         assert!(prompt.contains(near), "{near} is among the most similar: {prompt}");
     }
@@ -209,10 +213,16 @@ async fn with_the_embeddings_endpoint_down_ratings_and_reviews_work_by_recency()
     assert_eq!(env.history().await[0]["status"], "posted");
     let prompt = env.last_prompt().await;
     assert!(
-        prompt.contains(&format!("<example rating=\"helpful\" path=\"src/parse.rs\">{}</example>", texts[0])),
+        prompt.contains(&format!(
+            "<example rating=\"helpful\" path=\"src/parse.rs\">{}</example>",
+            texts[0]
+        )),
         "{prompt}"
     );
-    assert!(prompt.contains(&format!("<example rating=\"not_helpful\" path=\"src/parse.rs\">{}</example>", texts[1])));
+    assert!(prompt.contains(&format!(
+        "<example rating=\"not_helpful\" path=\"src/parse.rs\">{}</example>",
+        texts[1]
+    )));
     assert_eq!(env.standin.requests_to("POST", "/v1/embeddings").await.len(), 3);
 
     // The endpoint is back: clicking the same link again embeds the comment.
@@ -231,7 +241,9 @@ async fn titan_embeddings_are_signed_invoke_model_calls() {
         ("AGNUS_EMBEDDINGS_DIMENSIONS", "256"),
     ])
     .await;
-    let links = env.review_commenting(&[NEAR_HELPFUL[0]], "pull_request.opened.json").await;
+    let links = env
+        .review_commenting(&[NEAR_HELPFUL[0]], "pull_request.opened.json")
+        .await;
     env.rate(&links, NEAR_HELPFUL[0], true).await;
     let calls = env
         .standin
@@ -239,7 +251,10 @@ async fn titan_embeddings_are_signed_invoke_model_calls() {
         .await;
     assert_eq!(calls.len(), 1);
     let auth = calls[0]["headers"]["authorization"].as_str().unwrap();
-    assert!(auth.starts_with("AWS4-HMAC-SHA256 ") && auth.contains("/bedrock/aws4_request"), "{auth}");
+    assert!(
+        auth.starts_with("AWS4-HMAC-SHA256 ") && auth.contains("/bedrock/aws4_request"),
+        "{auth}"
+    );
     assert_eq!(
         calls[0]["body"],
         json!({"inputText": format!("src/parse.rs:11\n{}", NEAR_HELPFUL[0]), "dimensions": 256, "normalize": true})
