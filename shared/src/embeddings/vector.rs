@@ -30,7 +30,7 @@ impl Vector {
     /// Reads [`Vector::to_bytes`]' form back (`None`: not a whole number of `f32`s, or
     /// not a valid vector).
     pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        if bytes.len() % 4 != 0 {
+        if !bytes.len().is_multiple_of(4) {
             return None;
         }
         let values = bytes
