@@ -20,9 +20,7 @@ use std::time::Duration;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_s3::primitives::{ByteStream, SdkBody};
 use aws_smithy_http_client::Connector;
-use aws_smithy_http_client::tls::Provider as Tls;
-use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
-use aws_smithy_runtime_api::client::http::{HttpConnector, HttpConnectorSettings};
+use aws_smithy_runtime_api::client::http::HttpConnector;
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -262,16 +260,8 @@ impl Embedder {
     }
 
     fn connector(&self) -> &Connector {
-        self.connector.get_or_init(|| {
-            Connector::builder()
-                .connector_settings(
-                    HttpConnectorSettings::builder()
-                        .connect_timeout(CONNECT_TIMEOUT)
-                        .build(),
-                )
-                .tls_provider(Tls::Rustls(CryptoMode::AwsLc))
-                .build()
-        })
+        self.connector
+            .get_or_init(|| crate::repo_access::direct_connector(CONNECT_TIMEOUT))
     }
 
     /// A JSON POST within the timeout: the body of a success (at most
