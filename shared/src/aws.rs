@@ -5,9 +5,11 @@
 
 use std::time::Duration;
 
+use aws_config::BehaviorVersion;
+/// The SDK configuration, named here so functions need not depend on aws-config.
+pub use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
 
 /// One attempt may take this long (connect included) before it is retried.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(2_000);

@@ -43,6 +43,7 @@ pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
             "kms:GenerateDataKey",
             "ses:SendEmail", // membership mail (removed, ownership transferred), from AGNUS_MAIL_FROM only
             "dynamodb:Scan", // the system admin's list of every org (no index of all orgs)
+            "bedrock:InvokeModel", // Titan embeddings of rated comments, only when EmbeddingsProvider is bedrock
         ],
     ),
     (
@@ -118,7 +119,7 @@ pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
             "sqs:ChangeMessageVisibility", // retry later, honouring Retry-After
             "kms:Decrypt",                 // repository tokens; the encrypted queue and table
             "kms:GenerateDataKey",
-            "bedrock:InvokeModel", // Converse, only when LlmProvider is bedrock (a template condition)
+            "bedrock:InvokeModel", // Converse, only when LlmProvider is bedrock (a template condition); Titan embeddings, only when EmbeddingsProvider is bedrock
             "sqs:SendMessage",     // an index catch-up when a pull request's base is not the indexed commit
         ],
     ),

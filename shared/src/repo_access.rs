@@ -184,16 +184,7 @@ impl RepoAccess {
     }
 
     fn connector(&self) -> &Connector {
-        self.connector.get_or_init(|| {
-            Connector::builder()
-                .connector_settings(
-                    HttpConnectorSettings::builder()
-                        .connect_timeout(CONNECT_TIMEOUT)
-                        .build(),
-                )
-                .tls_provider(Tls::Rustls(CryptoMode::AwsLc))
-                .build()
-        })
+        self.connector.get_or_init(|| direct_connector(CONNECT_TIMEOUT))
     }
 
     /// The body of a success, within the overall timeout.
@@ -241,6 +232,19 @@ impl RepoAccess {
         }
         Err(CallError::network("too many redirects"))
     }
+}
+
+/// An HTTPS connector of the AWS SDK's HTTP client (hyper, rustls over aws-lc) for calls
+/// outside the SDK: the access check here, the embeddings client (`embeddings`).
+pub(crate) fn direct_connector(connect_timeout: Duration) -> Connector {
+    Connector::builder()
+        .connector_settings(
+            HttpConnectorSettings::builder()
+                .connect_timeout(connect_timeout)
+                .build(),
+        )
+        .tls_provider(Tls::Rustls(CryptoMode::AwsLc))
+        .build()
 }
 
 /// Scheme, host and port of an absolute URL.

@@ -381,7 +381,8 @@ impl Api {
                     agnus_shared::config::OrgsConfig::from_source(&env).expect("orgs config"),
                     ddb.clone(),
                     kms.clone(),
-                );
+                )
+                .with_embeddings(&sdk);
                 timed(&mut s.store);
                 s
             }),

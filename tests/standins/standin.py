@@ -14,6 +14,13 @@ One HTTP server plays:
   * Amazon Bedrock Runtime's Converse (tests/fixtures/bedrock/converse.rest.json):
       POST /model/{modelId}/converse   SigV4-signed for the `bedrock` service (else 403);
     the same scripted answers, a JSON answer as the forced tool call's `input`.
+  * embeddings, deterministic (each word hashed to a dimension, counted, normalized: texts
+    sharing words are close, texts sharing none are orthogonal):
+      POST /v1/embeddings   OpenAI-compatible: {model, input: [..], dimensions?} → data[].embedding
+                            (64 dimensions unless `dimensions` is given), index order
+      POST /model/amazon.titan-embed-text-v2%3A0/invoke   Titan Text Embeddings V2:
+                            {inputText, dimensions (256|512|1024), normalize} → {embedding,
+                            inputTextTokenCount}; SigV4-signed for `bedrock` (else 403)
   * the GitLab REST API v4 (tests/fixtures/gitlab/*.rest.json):
       GET  /api/v4/projects/{url-encoded path}/merge_requests/{iid}
       GET  /api/v4/projects/{url-encoded path}/repository/merge_base?refs[]&refs[]
@@ -78,6 +85,7 @@ ready; with --exit-with-stdin it stops when its standard input closes (its paren
 import argparse
 import base64
 import copy
+import hashlib
 import os
 import json
 import pathlib
@@ -232,6 +240,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.chat(body)
         if method == "POST" and re.match(r"^/model/[^/]+/converse$", path):
             return self.converse(body)
+        if method == "POST" and path.endswith("/embeddings"):
+            return self.embeddings(body)
+        if method == "POST" and re.match(r"^/model/[^/]+/invoke$", path):
+            return self.titan(unquote(path.split("/")[2]), body)
         source = sources.handle(self, method, path, url.query)
         if source is not None:
             return source
@@ -304,6 +316,36 @@ class Handler(BaseHTTPRequestHandler):
                 "usage": {"prompt_tokens": 1200, "completion_tokens": 80, "total_tokens": 1280},
             },
         )
+
+    def embeddings(self, body):
+        """OpenAI-compatible embeddings of every input, in order."""
+        body = body if isinstance(body, dict) else {}
+        inputs = body.get("input")
+        inputs = [inputs] if isinstance(inputs, str) else inputs
+        dims = body.get("dimensions") or 64
+        if not isinstance(inputs, list) or not all(isinstance(t, str) for t in inputs) or not body.get("model"):
+            return self.reply(400, {"error": {"message": "model and input are required", "type": "invalid_request_error"}})
+        data = [{"object": "embedding", "index": i, "embedding": embed(t, dims)} for i, t in enumerate(inputs)]
+        tokens = sum(len(words(t)) for t in inputs)
+        return self.reply(200, {"object": "list", "data": data, "model": body["model"],
+                                "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+    def titan(self, model, body):
+        """Bedrock InvokeModel for Titan Text Embeddings V2 (SigV4 for `bedrock`)."""
+        auth = self.headers.get("authorization") or ""
+        if not SIGV4_BEDROCK.match(auth) or not self.headers.get("x-amz-date"):
+            return self.reply(403, {"message": "Missing or invalid SigV4 signature for bedrock"},
+                              {"x-amzn-ErrorType": "AccessDeniedException"})
+        body = body if isinstance(body, dict) else {}
+        if model != "amazon.titan-embed-text-v2:0":
+            return self.reply(404, {"message": f"no model {model}"}, {"x-amzn-ErrorType": "ResourceNotFoundException"})
+        dims = body.get("dimensions", 1024)
+        if dims not in (256, 512, 1024) or not isinstance(body.get("inputText"), str):
+            return self.reply(400, {"message": "inputText and dimensions 256|512|1024"},
+                              {"x-amzn-ErrorType": "ValidationException"})
+        text = body["inputText"]
+        return self.reply(200, {"embedding": embed(text, dims), "inputTextTokenCount": len(words(text)),
+                                "embeddingsByType": {"float": embed(text, dims)}})
 
     def converse(self, body):
         """Bedrock Converse: refuses requests without a SigV4 signature for `bedrock`;
@@ -755,6 +797,19 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         self.handle_any("POST")
+
+
+def words(text):
+    return re.findall(r"[a-z0-9_]+", text.lower())
+
+
+def embed(text, dims):
+    """A hashed bag of words, normalized (all zeros for a text without words)."""
+    vector = [0.0] * dims
+    for word in words(text):
+        vector[int(hashlib.sha256(word.encode()).hexdigest(), 16) % dims] += 1.0
+    norm = sum(v * v for v in vector) ** 0.5
+    return [v / norm for v in vector] if norm else vector
 
 
 def texts(over, keys=("title", "description")):

@@ -266,8 +266,9 @@ fn the_reviewer_may_invoke_exactly_the_configured_bedrock_model_and_only_with_be
     let conditional: Vec<_> = statements
         .iter()
         .filter_map(|s| tag_of(s).filter(|(t, _)| t == "!If"))
+        .filter(|(_, args)| args[0] == "UsesBedrock")
         .collect();
-    assert_eq!(conditional.len(), 1, "one conditional statement");
+    assert_eq!(conditional.len(), 1, "one conditional statement for the LLM");
     let args = conditional[0].1.as_sequence().unwrap();
     assert_eq!(args[0], "UsesBedrock");
     assert_eq!(as_strings(&args[1]["Action"]), ["bedrock:InvokeModel"]);
@@ -294,6 +295,49 @@ fn the_reviewer_may_invoke_exactly_the_configured_bedrock_model_and_only_with_be
     // No other statement names Bedrock.
     for s in statements.iter().filter(|s| tag_of(s).is_none()) {
         assert!(!as_strings(&s["Action"]).iter().any(|a| a.starts_with("bedrock:")));
+    }
+}
+
+/// Feedback by similarity: the orgs function (rated comments) and the reviewer (diffs) may
+/// invoke the Titan embeddings model, and only when `EmbeddingsProvider` is bedrock.
+#[test]
+fn embedding_functions_may_invoke_exactly_the_embeddings_model_and_only_with_bedrock() {
+    let t = load("template.yaml");
+    let (tag, condition) = tag_of(&t["Conditions"]["EmbedsWithBedrock"]).unwrap();
+    assert_eq!(tag, "!Equals");
+    let (_, param) = tag_of(&condition[0]).unwrap();
+    assert_eq!(
+        (param.as_str(), condition[1].as_str()),
+        (Some("EmbeddingsProvider"), Some("bedrock"))
+    );
+    assert_eq!(t["Parameters"]["EmbeddingsProvider"]["Default"], "none");
+    for (name, resource) in functions(&t) {
+        let statements: &[Value] = resource["Properties"]["Policies"][0]["Statement"]
+            .as_sequence()
+            .map_or(&[], |s| s.as_slice());
+        let embeds: Vec<_> = statements
+            .iter()
+            .filter_map(|s| tag_of(s).filter(|(t, a)| t == "!If" && a[0] == "EmbedsWithBedrock"))
+            .collect();
+        let vars = &resource["Properties"]["Environment"]["Variables"];
+        if !["orgs", "reviewer"].contains(&name.as_str()) {
+            assert!(embeds.is_empty(), "{name}");
+            assert!(vars.get("AGNUS_EMBEDDINGS_PROVIDER").is_none(), "{name}");
+            continue;
+        }
+        assert_eq!(embeds.len(), 1, "{name}");
+        let args = embeds[0].1.as_sequence().unwrap();
+        assert_eq!(as_strings(&args[1]["Action"]), ["bedrock:InvokeModel"]);
+        let (tag, sub) = tag_of(&args[1]["Resource"]).unwrap();
+        assert_eq!(tag, "!Sub");
+        assert_eq!(
+            sub[0].as_str(),
+            Some("arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/${Model}")
+        );
+        let (_, model) = tag_of(&sub[1]["Model"]).unwrap();
+        assert_eq!(model[2].as_str(), Some("amazon.titan-embed-text-v2:0"), "{name}");
+        let (_, provider) = tag_of(&vars["AGNUS_EMBEDDINGS_PROVIDER"]).unwrap();
+        assert_eq!(provider.as_str(), Some("EmbeddingsProvider"), "{name}");
     }
 }
 

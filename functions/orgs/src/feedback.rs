@@ -148,6 +148,7 @@ async fn record(state: &OrgsState, req: &Request) -> Result<(Signal, SignalRecor
         state.config.feedback_per_ip,
         &client_ip(req),
         &link,
+        state.embedder.as_ref(),
     )
     .await
 }

@@ -44,6 +44,8 @@ pub struct OrgsState {
     pub config: OrgsConfig,
     /// Membership mail ("you were removed", "ownership transferred").
     pub mailer: Arc<dyn EmailSender>,
+    /// Embeddings of rated comments (`AGNUS_EMBEDDINGS_*`; see [`OrgsState::with_embeddings`]).
+    pub embedder: Option<agnus_shared::embeddings::Embedder>,
 }
 
 impl OrgsState {
@@ -54,7 +56,16 @@ impl OrgsState {
             sealer: SecretBox::new(kms, config.kms_key_id.clone()),
             config,
             mailer: Arc::new(NoEmailSender),
+            embedder: None,
         }
+    }
+
+    /// Embeds rated comments when embeddings are configured, signing Bedrock requests with
+    /// the SDK configuration's credentials.
+    #[must_use]
+    pub fn with_embeddings(mut self, sdk: &agnus_shared::aws::SdkConfig) -> Self {
+        self.embedder = agnus_shared::embeddings::Embedder::from_sdk(self.config.embeddings.as_ref(), sdk);
+        self
     }
 
     /// Sends membership mail with `mailer` (the default sends none).

@@ -15,7 +15,13 @@ async fn main() -> Result<(), Error> {
         .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     // Membership mail goes out through SES from AGNUS_MAIL_FROM (unset: not sent).
     let mailer = agnus_shared::email::sender(&sdk, config.mail_from.as_deref());
-    let state = Arc::new(OrgsState::new(config, aws::dynamodb(&sdk), aws::kms(&sdk)).with_mailer(mailer));
+    // Rated comments are embedded when AGNUS_EMBEDDINGS_PROVIDER is set (Bedrock: signed
+    // with the function's credentials).
+    let state = Arc::new(
+        OrgsState::new(config, aws::dynamodb(&sdk), aws::kms(&sdk))
+            .with_mailer(mailer)
+            .with_embeddings(&sdk),
+    );
     // Connection opened during init: the first request pays no connect (see Store::warm_up).
     state.store.warm_up().await;
     lambda_http::run(service_fn(move |req: Request| {

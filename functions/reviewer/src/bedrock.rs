@@ -8,14 +8,8 @@
 //! (`Converse`, `ConverseResponse`, `ToolConfiguration`, `TokenUsage`), see
 //! tests/fixtures/README.md.
 
-use std::time::SystemTime;
-
 use agnus_shared::config::{AwsRegion, BedrockEndpoint};
-use aws_credential_types::provider::error::CredentialsError;
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -101,21 +95,6 @@ struct Usage {
     output_tokens: u64,
 }
 
-/// A failure to obtain credentials, as what the job does next: none configured is a
-/// refusal (`llm_unauthorized`), anything else (a provider timing out) is transient.
-fn credentials_error(e: &CredentialsError) -> CallError {
-    match e {
-        CredentialsError::CredentialsNotLoaded(_) | CredentialsError::InvalidConfiguration(_) => {
-            CallError::Unauthorized(0)
-        }
-        _ => CallError::RetryLater {
-            after: None,
-            why: "AWS credentials unavailable".into(),
-            status: 0,
-        },
-    }
-}
-
 impl Converse {
     pub fn new(endpoint: BedrockEndpoint, region: AwsRegion, credentials: SharedCredentialsProvider) -> Self {
         Self {
@@ -148,34 +127,9 @@ impl Converse {
         })
     }
 
-    /// The SigV4 headers (`authorization`, `x-amz-date`, and `x-amz-security-token` with
-    /// temporary credentials) for a JSON POST of `body` to `url`.
+    /// The SigV4 headers for a JSON POST of `body` to `url` (`agnus_shared::sigv4`).
     async fn signed_headers(&self, url: &str, body: &[u8]) -> Result<Vec<(String, String)>, CallError> {
-        let credentials = self
-            .credentials
-            .provide_credentials()
-            .await
-            .map_err(|e| credentials_error(&e))?;
-        let identity: Identity = credentials.into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(self.region.as_str())
-            .name(SIGNING_NAME)
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| CallError::unreadable(format!("sigv4 parameters: {e}")))?
-            .into();
-        let headers = [("content-type", "application/json")];
-        let request = SignableRequest::new("POST", url, headers.into_iter(), SignableBody::Bytes(body))
-            .map_err(|e| CallError::unreadable(format!("sigv4 request: {e}")))?;
-        let (instructions, _) = sign(request, &params)
-            .map_err(|e| CallError::unreadable(format!("sigv4 signing: {e}")))?
-            .into_parts();
-        Ok(instructions
-            .headers()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect())
+        agnus_shared::sigv4::json_post_headers(&self.credentials, self.region.as_str(), SIGNING_NAME, url, body).await
     }
 
     /// One signed call: the answer (the `tool` call's input, or why it is unusable) and

@@ -22,6 +22,8 @@ pub mod bedrock;
 pub mod bitbucket;
 pub mod diff;
 pub mod diff_stream;
+pub mod examples;
+pub mod feedback_links;
 pub mod github;
 pub mod gitlab;
 pub mod graph_context;
@@ -44,16 +46,15 @@ use std::time::{Duration, Instant};
 
 use agnus_shared::aws::SqsClient;
 use agnus_shared::config::ReviewerConfig;
-use agnus_shared::crypto::{FeedbackKey, KmsError, SecretBox};
+use agnus_shared::crypto::{KmsError, SecretBox};
 use agnus_shared::domain::Provider;
-use agnus_shared::feedback::{CommentId, FeedbackLink, Signal};
 use agnus_shared::index_jobs::IndexJobs;
 use agnus_shared::metrics;
 use agnus_shared::queue::QueuedOrg;
 use agnus_shared::review_settings::{Depth, ReviewSettings, Severity};
 use agnus_shared::reviewer::JobMessage;
 use agnus_shared::rules;
-use agnus_shared::store::{JobClaim, PostedComment, QueueScope, ReviewJob, ReviewOutcome, Store, StoreError};
+use agnus_shared::store::{JobClaim, QueueScope, ReviewJob, ReviewOutcome, Store, StoreError};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use secrecy::SecretString;
@@ -83,6 +84,8 @@ pub struct ReviewerState {
     pub index_jobs: Option<IndexJobs>,
     /// The codebase index's graphs (`AGNUS_INDEX_BUCKET` set): reviews get graph context.
     pub graphs: Option<graph_context::IndexGraphs>,
+    /// Embeddings (`AGNUS_EMBEDDINGS_*`): feedback examples by similarity ([`examples`]).
+    pub embedder: Option<agnus_shared::embeddings::Embedder>,
 }
 
 impl ReviewerState {
@@ -98,6 +101,10 @@ impl ReviewerState {
         let llm_http = http::client(config.llm_timeout);
         Self {
             hosts: Hosts::new(&config.providers, config.max_diff_bytes),
+            embedder: config
+                .embeddings
+                .as_ref()
+                .map(|c| agnus_shared::embeddings::Embedder::new(c, Some(aws_credentials.clone()))),
             llm: Llm::from_config(llm_http, &config.llm, &config.llm_model, aws_credentials),
             config,
             store,
@@ -508,10 +515,7 @@ async fn review(
     user.push_str(&context.prompt);
     user.push_str(&rules::prompt_block(&applicable));
     // What this org's developers said about earlier comments on this repository.
-    let examples = state
-        .store
-        .feedback_examples(scope, &repo.id, FEEDBACK_EXAMPLES_PER_SIGNAL)
-        .await?;
+    let examples = examples::feedback_examples(state, scope, &repo.id, &view.text).await?;
     user.push_str(&prompt::feedback_block(&examples));
     let rule_names: Vec<(&str, &str)> = applicable.iter().map(|r| (r.id, r.name)).collect();
 
@@ -544,7 +548,7 @@ async fn review(
         rules: &rule_names,
     };
     let (mut valid, verified) = verify::select(&state.llm, completion.answer, &view, limits, settings.depth).await;
-    attach_feedback(state, scope, job, &repo.id, &mut valid.comments).await?;
+    feedback_links::attach(state, scope, job, &repo.id, &mut valid.comments).await?;
     let answer = stored::StoredAnswer {
         head_sha: pr.head_sha.clone(),
         body: if context.summary.is_empty() {
@@ -613,70 +617,6 @@ async fn post_answer(
 
 /// Helpful and not-helpful examples each, at most, in a prompt.
 pub const FEEDBACK_EXAMPLES_PER_SIGNAL: i32 = 3;
-
-/// The feedback loop: every inline comment gets an id and two links signed with the
-/// org's feedback key, and is recorded before it is posted (so every link resolves).
-/// Without `AGNUS_APP_BASE_URL` there is nowhere to link to, and nothing is added.
-async fn attach_feedback(
-    state: &ReviewerState,
-    scope: &QueueScope,
-    job: &ReviewJob,
-    repo_id: &str,
-    comments: &mut [validate::InlineComment],
-) -> Result<(), ReviewerError> {
-    let Some(base) = state.config.app_base_url.as_deref() else {
-        return Ok(());
-    };
-    if comments.is_empty() {
-        return Ok(());
-    }
-    let key = feedback_key(state, scope).await?;
-    let org = scope.org_id();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default();
-    let mut records = Vec::with_capacity(comments.len());
-    for c in comments.iter_mut() {
-        let id = CommentId::new(now);
-        let link = |signal| FeedbackLink::url(base, org, &id, signal, &key.sign(org, &id, signal));
-        c.body.push_str(&format!(
-            "\n\n<sub>Was this comment useful? [Helpful]({}) · [Not helpful]({})</sub>",
-            link(Signal::Helpful),
-            link(Signal::NotHelpful)
-        ));
-        records.push(PostedComment {
-            id,
-            repo_id: repo_id.to_owned(),
-            job_id: job.id.clone(),
-            pr: job.pr_number,
-            path: c.path.clone(),
-            line: c.line,
-            severity: c.severity,
-            rule_id: c.rule_id.clone(),
-            text: c.text.clone(),
-        });
-    }
-    state.store.record_comments(scope, &records).await?;
-    Ok(())
-}
-
-/// The org's feedback key, made (and sealed under the org's KMS context) on its first
-/// review; a concurrent first review's key wins.
-async fn feedback_key(state: &ReviewerState, scope: &QueueScope) -> Result<FeedbackKey, ReviewerError> {
-    let org = scope.org_id();
-    let kms = |e: KmsError| ReviewerError::Kms(e.to_string());
-    if let Some(sealed) = state.store.feedback_key(scope).await? {
-        return FeedbackKey::open(&state.sealer, org, &sealed).await.map_err(kms);
-    }
-    let (key, sealed) = FeedbackKey::generate(&state.sealer, org).await.map_err(kms)?;
-    let stored = state.store.put_feedback_key(scope, sealed.clone()).await?;
-    if stored == sealed {
-        Ok(key)
-    } else {
-        FeedbackKey::open(&state.sealer, org, &stored).await.map_err(kms)
-    }
-}
 
 /// The system's review settings (`AGNUS_REVIEW_*`), under every org's.
 fn system_settings(config: &agnus_shared::config::ReviewerConfig) -> ReviewSettings {

@@ -19,9 +19,11 @@ pub enum ConfigError {
 }
 
 pub use crate::env::{ProcessEnv, Source};
+pub use embeddings::{EmbeddingsApi, EmbeddingsConfig, MAX_DIMENSIONS, TITAN_V2};
 pub use indexer::{IndexCaps, IndexerConfig};
 pub use reviewer::{AwsRegion, BedrockEndpoint, LlmApi, PlanTokens, ProviderApis, ReviewLimits, ReviewerConfig};
 
+mod embeddings;
 mod indexer;
 mod reviewer;
 #[cfg(test)]
@@ -231,6 +233,30 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "unset: no Authorization header (Secrets Manager in AWS)",
     ),
     ("AGNUS_LLM_TIMEOUT_SECS", "120: per LLM request (one retry)"),
+    (
+        "AGNUS_EMBEDDINGS_PROVIDER",
+        "none: no embeddings (feedback examples by recency); openai: any OpenAI-compatible /embeddings; bedrock: Titan Text Embeddings V2 (orgs, reviewer)",
+    ),
+    (
+        "AGNUS_EMBEDDINGS_URL",
+        "https://api.openai.com/v1 (e.g. a local Ollama .../v1); openai only",
+    ),
+    (
+        "AGNUS_EMBEDDINGS_MODEL",
+        "text-embedding-3-small (openai); amazon.titan-embed-text-v2:0 (bedrock)",
+    ),
+    (
+        "AGNUS_EMBEDDINGS_API_KEY",
+        "unset: no Authorization header; openai only (Secrets Manager in AWS)",
+    ),
+    (
+        "AGNUS_EMBEDDINGS_DIMENSIONS",
+        "bedrock: 256, 512 (default) or 1024; openai: unset (the model's) or at most 4096, sent as `dimensions`",
+    ),
+    (
+        "AGNUS_EMBEDDINGS_TIMEOUT_SECS",
+        "10: per embeddings request, whole (at most 60)",
+    ),
     (
         "AGNUS_GITHUB_API_URL",
         "https://api.github.com (GitHub Enterprise Server: https://HOST/api/v3)",
@@ -464,6 +490,8 @@ pub struct OrgsConfig {
     pub mail_from: Option<String>,
     /// The review limits the org's usage page shows (the review engine enforces them).
     pub review_limits: ReviewLimits,
+    /// Embeddings of rated comments (`AGNUS_EMBEDDINGS_*`; `None`: off).
+    pub embeddings: Option<EmbeddingsConfig>,
 }
 
 impl OrgsConfig {
@@ -490,6 +518,7 @@ impl OrgsConfig {
             app_base_url: app_base_url(src),
             mail_from: mail_from(src)?,
             review_limits: ReviewLimits::from_source(src)?,
+            embeddings: EmbeddingsConfig::from_source(src)?,
         })
     }
 

@@ -54,32 +54,8 @@ impl LlmApi {
                 api_key: src.get("AGNUS_LLM_API_KEY").map(SecretString::from),
             }),
             Some("bedrock") => {
-                let (name, region) = match (src.get("AWS_REGION"), src.get("AWS_DEFAULT_REGION")) {
-                    (Some(r), _) => ("AWS_REGION", r),
-                    (None, Some(r)) => ("AWS_DEFAULT_REGION", r),
-                    (None, None) => {
-                        return Err(ConfigError::Missing {
-                            name: "AWS_REGION",
-                            hint: "the region of the Bedrock model (Lambda sets it)",
-                        });
-                    }
-                };
-                let region = region.trim().to_owned();
-                if region.is_empty() || !region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-                    return Err(ConfigError::Invalid {
-                        name,
-                        reason: format!("expected a region name such as us-east-1, got {region:?}"),
-                    });
-                }
-                let default = format!("https://bedrock-runtime.{region}.amazonaws.com");
-                let endpoint = match src.get("AWS_ENDPOINT_URL_BEDROCK_RUNTIME") {
-                    Some(_) => base_url(src, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", &default)?,
-                    None => base_url(src, "AWS_ENDPOINT_URL", &default)?,
-                };
-                Ok(LlmApi::Bedrock {
-                    endpoint: BedrockEndpoint(endpoint),
-                    region: AwsRegion(region),
-                })
+                let (endpoint, region) = bedrock_runtime(src)?;
+                Ok(LlmApi::Bedrock { endpoint, region })
             }
             Some(other) => Err(ConfigError::Invalid {
                 name: "AGNUS_LLM_PROVIDER",
@@ -87,6 +63,35 @@ impl LlmApi {
             }),
         }
     }
+}
+
+/// Bedrock Runtime's endpoint and region (`AWS_REGION`, then `AWS_DEFAULT_REGION`; the
+/// endpoint: `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`, then `AWS_ENDPOINT_URL`, then the region's
+/// public one). Shared by the Converse LLM and the Titan embeddings.
+pub(super) fn bedrock_runtime(src: &dyn Source) -> Result<(BedrockEndpoint, AwsRegion), ConfigError> {
+    let (name, region) = match (src.get("AWS_REGION"), src.get("AWS_DEFAULT_REGION")) {
+        (Some(r), _) => ("AWS_REGION", r),
+        (None, Some(r)) => ("AWS_DEFAULT_REGION", r),
+        (None, None) => {
+            return Err(ConfigError::Missing {
+                name: "AWS_REGION",
+                hint: "the region of the Bedrock model (Lambda sets it)",
+            });
+        }
+    };
+    let region = region.trim().to_owned();
+    if region.is_empty() || !region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(ConfigError::Invalid {
+            name,
+            reason: format!("expected a region name such as us-east-1, got {region:?}"),
+        });
+    }
+    let default = format!("https://bedrock-runtime.{region}.amazonaws.com");
+    let endpoint = match src.get("AWS_ENDPOINT_URL_BEDROCK_RUNTIME") {
+        Some(_) => base_url(src, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", &default)?,
+        None => base_url(src, "AWS_ENDPOINT_URL", &default)?,
+    };
+    Ok((BedrockEndpoint(endpoint), AwsRegion(region)))
 }
 
 /// Configuration of the review engine (`functions/reviewer`).
@@ -128,6 +133,9 @@ pub struct ReviewerConfig {
     pub min_confidence: Confidence,
     /// The system's `contextTokens` (`AGNUS_REVIEW_CONTEXT_TOKENS`, 0–8000, default 1500).
     pub context_tokens: u32,
+    /// Embeddings for feedback examples by similarity (`AGNUS_EMBEDDINGS_*`; `None`: the
+    /// most recent examples, as before).
+    pub embeddings: Option<super::EmbeddingsConfig>,
 }
 
 /// `AGNUS_REVIEW_MIN_CONFIDENCE`: a number from 0 to 1.
@@ -159,7 +167,7 @@ fn context_tokens(src: &dyn Source) -> Result<u32, ConfigError> {
     }
 }
 
-fn base_url(src: &dyn Source, name: &'static str, default: &str) -> Result<String, ConfigError> {
+pub(super) fn base_url(src: &dyn Source, name: &'static str, default: &str) -> Result<String, ConfigError> {
     let url = src.get(name).unwrap_or_else(|| default.to_owned());
     let url = url.trim().trim_end_matches('/').to_owned();
     if !(url.starts_with("https://") || url.starts_with("http://")) {
@@ -172,7 +180,7 @@ fn base_url(src: &dyn Source, name: &'static str, default: &str) -> Result<Strin
 }
 
 /// A number setting of at least 1.
-fn positive(src: &dyn Source, name: &'static str, default: usize) -> Result<usize, ConfigError> {
+pub(super) fn positive(src: &dyn Source, name: &'static str, default: usize) -> Result<usize, ConfigError> {
     match number(src, name, default)? {
         0 => Err(ConfigError::Invalid {
             name,
@@ -246,6 +254,7 @@ impl ReviewerConfig {
             limits: ReviewLimits::from_source(src)?,
             min_confidence: min_confidence(src)?,
             context_tokens: context_tokens(src)?,
+            embeddings: super::EmbeddingsConfig::from_source(src)?,
         })
     }
 }

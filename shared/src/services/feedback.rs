@@ -3,25 +3,38 @@
 //! signals and of a rule's violations. The link's rules — the per-address limit, the same
 //! answer for an unknown org, a deleted one and a forged signature, 410 after 90 days, the
 //! last signal wins — are here once.
+//!
+//! With embeddings configured, a rated comment is embedded once its signal is durably
+//! recorded (`embed_rated`): the answer to the developer does not depend on it (a failure
+//! is logged, and the comment simply has no vector — the next click on either of its links
+//! tries again; reviews treat it as unrated-by-similarity and may still pick it by
+//! recency).
 
 use crate::config::RateLimit;
 use crate::crypto::{FeedbackKey, KmsError, SecretBox};
+use crate::embeddings::Embedder;
 use crate::error::ApiError;
 use crate::feedback::{FeedbackLink, Signal};
 use crate::services::rules::find_rule;
-use crate::store::{FeedbackStats, OrgScope, RateDecision, RuleViolation, SignalRecorded, Store};
+use crate::store::{FeedbackScope, FeedbackStats, OrgScope, RateDecision, RuleViolation, SignalRecorded, Store};
+
+/// The longest a vote waits on its comment's embedding (inside the function's 10 s
+/// timeout, whatever `AGNUS_EMBEDDINGS_TIMEOUT_SECS` says).
+const RATING_EMBED_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Most violations one rule's view lists.
 const VIOLATIONS_SHOWN: i32 = 200;
 
 /// Verifies a parsed link and records its signal (idempotent: a replay changes nothing).
-/// `client_ip` is the source address the per-address limit counts.
+/// `client_ip` is the source address the per-address limit counts; `embedder`: embeddings
+/// configured (see the module docs).
 pub async fn record_signal(
     store: &Store,
     sealer: &SecretBox,
     per_ip: RateLimit,
     client_ip: &str,
     link: &FeedbackLink,
+    embedder: Option<&Embedder>,
 ) -> Result<(Signal, SignalRecorded), ApiError> {
     if let RateDecision::Limited { retry_after_secs } = store.rate_limit_hit("feedback-ip", client_ip, per_ip).await? {
         return Err(ApiError::RateLimited { retry_after_secs });
@@ -53,7 +66,50 @@ pub async fn record_signal(
         });
     }
     tracing::info!(comment_id = %link.comment, signal = %link.signal, ?outcome, "feedback recorded");
+    if let Some(embedder) = embedder {
+        embed_rated(store, embedder, &scope, &link.comment).await;
+    }
     Ok((link.signal, outcome))
+}
+
+/// Embeds a rated comment that has no vector of the configured model yet, and stores the
+/// vector with it. Never fails the rating: every failure is logged (without the text).
+async fn embed_rated(store: &Store, embedder: &Embedder, scope: &FeedbackScope, comment: &crate::feedback::CommentId) {
+    let work = async {
+        let Some(source) = store.embed_source(scope, comment, embedder.model()).await? else {
+            return Ok(false);
+        };
+        if source.has_vector {
+            return Ok(false);
+        }
+        let vector = embedder
+            .embed_one(&source.text)
+            .await
+            .map_err(EmbedFailure::Embeddings)?;
+        store
+            .store_comment_vector(scope, comment, embedder.model(), &vector)
+            .await?;
+        Ok::<_, EmbedFailure>(true)
+    };
+    let result = tokio::time::timeout(RATING_EMBED_WAIT, work)
+        .await
+        .unwrap_or(Err(EmbedFailure::TimedOut));
+    match result {
+        Ok(embedded) => tracing::info!(comment_id = %comment, embedded, "rated comment embeddings"),
+        Err(e) => {
+            tracing::warn!(comment_id = %comment, error = %e, "rated comment not embedded; it is not similarity-searchable until rated again")
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum EmbedFailure {
+    #[error(transparent)]
+    Embeddings(crate::embeddings::EmbeddingsError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("timed out")]
+    TimedOut,
 }
 
 /// Helpful / not-helpful counts, per repository and per rule (any member may read them).

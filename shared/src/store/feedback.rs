@@ -103,6 +103,12 @@ pub struct FeedbackScope {
     org_id: OrgId,
 }
 
+impl FeedbackScope {
+    pub(super) fn org_id(&self) -> &OrgId {
+        &self.org_id
+    }
+}
+
 /// What a signal did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignalRecorded {
@@ -331,6 +337,12 @@ impl Store {
         example.insert("type".into(), s("feedback_example"));
         for attr in ["comment_id", "path", "excerpt"] {
             example.insert(attr.into(), s(get_s(comment_item, attr)?));
+        }
+        // The comment's embedding, if it has one (`store::feedback_vectors`), goes with it.
+        for attr in ["vec", "vec_model"] {
+            if let Some(v) = comment_item.get(attr) {
+                example.insert(attr.into(), v.clone());
+            }
         }
         example.insert("expires_at".into(), n(now / 1000 + 180 * 86_400));
         tx.put(put(&self.table, example)?)?;

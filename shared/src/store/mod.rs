@@ -10,6 +10,7 @@
 
 mod apikeys;
 mod feedback;
+mod feedback_vectors;
 mod index;
 mod invites;
 mod keys;
@@ -49,6 +50,7 @@ pub use feedback::{
     EXCERPT_CHARS, FeedbackExample, FeedbackScope, FeedbackStats, FeedbackTarget, PostedComment, RuleViolation,
     SignalRecorded,
 };
+pub use feedback_vectors::{EmbedSource, FeedbackCandidate, embed_text};
 pub use index::{
     IndexFailure, IndexKind, IndexPhase, IndexProgress, IndexRecord, IndexRequest, IndexStats, IndexStatus, JobWrite,
 };

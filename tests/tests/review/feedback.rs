@@ -2,11 +2,11 @@
 
 use super::*;
 
-const APP: &str = "http://localhost:3000";
+pub(crate) const APP: &str = "http://localhost:3000";
 
 /// The feedback links of every posted inline comment: (helpful, not helpful) as
 /// path-and-query under `APP`.
-fn feedback_links(posted: &Value) -> Vec<(String, String)> {
+pub(crate) fn feedback_links(posted: &Value) -> Vec<(String, String)> {
     posted["body"]["comments"]
         .as_array()
         .unwrap()
@@ -25,7 +25,7 @@ fn feedback_links(posted: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn query_param(link: &str, name: &str) -> String {
+pub(crate) fn query_param(link: &str, name: &str) -> String {
     link.split_once('?')
         .unwrap()
         .1
@@ -42,7 +42,7 @@ impl Env {
     }
 
     /// The vote: a POST with the link's signed parameters (here in the query string).
-    async fn vote(&self, link: &str) -> Answer {
+    pub(crate) async fn vote(&self, link: &str) -> Answer {
         self.api.call(Call::post(link)).await
     }
 
@@ -53,7 +53,7 @@ impl Env {
     }
 
     /// The org's id, from the review history's key owner (the org API).
-    async fn org_id(&self) -> String {
+    pub(crate) async fn org_id(&self) -> String {
         self.get_json(format!("/api/orgs/{}", self.user.slug)).await["org"]["id"]
             .as_str()
             .unwrap()

@@ -23,6 +23,7 @@ mod limits;
 mod precision;
 mod providers;
 mod settings;
+mod similar;
 
 const HEAD: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
 const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
@@ -78,6 +79,8 @@ async fn setup_for(provider: &'static str, extra: &[(&str, &str)]) -> Env {
         ("AGNUS_AZURE_DEVOPS_URL", standin.url.as_str()),
         ("AGNUS_BITBUCKET_API_URL", bitbucket_url.as_str()),
         ("AGNUS_LLM_BASE_URL", llm_url.as_str()),
+        // Used when a test turns embeddings on (AGNUS_EMBEDDINGS_PROVIDER=openai): the stand-in.
+        ("AGNUS_EMBEDDINGS_URL", llm_url.as_str()),
         ("AGNUS_LLM_MODEL", MODEL),
         ("AGNUS_LLM_API_KEY", LLM_KEY),
         // Used when a test chooses Bedrock (AGNUS_LLM_PROVIDER=bedrock): its stand-in.
