@@ -261,7 +261,8 @@ check(t.fallbackLine({{ status: "failed", commit: "89abcdef0123", stats }}), "Re
 }
 
 /// `assets/review-report.js` under node: a review's dropped comments in words, by reason,
-/// nothing when none was dropped (the walkthrough is built from text nodes in the browser).
+/// nothing when none was dropped; its graph context (or why it was diff-only) and each changed
+/// symbol's callers in words (the walkthrough and symbols are text nodes in the browser).
 #[test]
 fn dropped_comments_are_said_by_reason() {
     let module = asset_url("review-report.js");
@@ -273,6 +274,15 @@ check(r.droppedText({{ lowConfidence: 2, unverified: 0, invalidAnchor: 1, belowS
 check(r.droppedText({{ unverified: 1 }}), "1 not posted: 1 lowered by the verifier", "verifier");
 check(r.droppedText({{ lowConfidence: 0 }}), null, "none dropped");
 check(r.droppedText(undefined), null, "an older job");
+check(r.contextText({{ mode: "graph", indexCommit: "89abcdef0123", changed: [{{}}, {{}}], related: 3, tokens: 420 }}),
+      "Graph context: 2 changed symbols, 3 related, ~420 tokens (index 89abcde)", "graph context");
+check(r.contextText({{ mode: "diff_only", reason: "no_index", changed: [] }}), "Diff only: no codebase index was ready", "diff only");
+check(r.contextText({{ mode: "diff_only", reason: "index_not_configured", changed: [] }}), null, "no index in this deployment");
+check(r.contextText(undefined), null, "an older job's context");
+check(r.impactText({{ name: "pkg.util.helper", path: "pkg/util.py", change: "modified", callers: 3, callerFiles: 2,
+        topFiles: [{{ path: "pkg/app.py", callers: ["App.run", "App.size"] }}, {{ path: "tests/t.py", callers: ["test_x"] }}] }}),
+      "pkg.util.helper (pkg/util.py) — 3 callers in 2 files: pkg/app.py (App.run, App.size), tests/t.py (test_x)", "impact");
+check(r.impactText({{ name: "f", path: "a.py", change: "added", callers: 0 }}), "f (a.py) (new) — no callers in the index", "no callers");
 "#
     );
     node_checks(&script);
