@@ -227,16 +227,29 @@ async fn a_curled_webhook_becomes_a_review_posted_to_the_github_standin() {
         .unwrap();
     assert!(granted.status().is_success());
     // Its default branch, served by the stand-in's source APIs (the indexer reads it).
-    let sourced = http
-        .post(format!("{standin}/_control/source"))
-        .json(&json!({"repo": repo_name, "files": {
-            "src/lib.rs": "pub fn a() -> u32 {\n    b()\n}\n\nfn b() -> u32 {\n    1\n}\n",
-            "tools/gen.py": "def main():\n    return helper()\n\n\ndef helper():\n    return 1\n",
-        }}))
-        .send()
-        .await
-        .unwrap();
-    assert!(sourced.status().is_success());
+    let source = |files: Value| {
+        let http = http.clone();
+        let (standin, repo_name) = (standin.clone(), repo_name.clone());
+        async move {
+            let sourced = http
+                .post(format!("{standin}/_control/source"))
+                .json(&json!({"repo": repo_name, "files": files}))
+                .send()
+                .await
+                .unwrap();
+            assert!(sourced.status().is_success());
+            sourced.json::<Value>().await.unwrap()["sha"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let base_sha = source(json!({
+        "src/lib.rs": "pub fn a() -> u32 {\n    b()\n}\n\nfn b() -> u32 {\n    1\n}\n",
+        "tools/helpers.py": "def helper():\n    return 1\n",
+        "tools/gen.py": "from tools.helpers import helper\n\n\ndef main():\n    return helper()\n",
+    }))
+    .await;
     let repo: Value = http
         .post(format!("{base}/api/repos"))
         .header("cookie", &cookie)
@@ -269,7 +282,7 @@ async fn a_curled_webhook_becomes_a_review_posted_to_the_github_standin() {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
     assert_eq!(index["status"], "ready", "{index}");
-    assert_eq!(index["stats"]["languages"], json!({"python": 1, "rust": 1}), "{index}");
+    assert_eq!(index["stats"]["languages"], json!({"python": 2, "rust": 1}), "{index}");
     assert!(index["stats"]["symbols"].as_u64().unwrap() >= 4, "{index}");
 
     let fixture =
@@ -277,15 +290,19 @@ async fn a_curled_webhook_becomes_a_review_posted_to_the_github_standin() {
             .unwrap();
     let mut payload: Value = serde_json::from_str(&fixture).unwrap();
     payload["repository"]["full_name"] = Value::from(repo_name.as_str());
+    // The pull request changes `helper`, which tools/gen.py calls (its head commit's files
+    // are served too: the review parses them).
+    let head_sha = source(json!({"tools/helpers.py": "def helper():\n    return 2\n"})).await;
+    payload["pull_request"]["head"]["sha"] = Value::from(head_sha.as_str());
     let payload = serde_json::to_vec(&payload).unwrap();
     // scripts/smoke.sh runs the GitHub/LLM stand-in and points `make dev` at it.
     let served = http
         .post(format!("{standin}/_control/pr"))
         .json(&json!({
             "repo": repo_name, "number": 2,
-            "pr": {"head_sha": "ec26c3e57ca3a959ca5aad62de7213c562f8c821"},
-            "files": [{"filename": "src/lib.rs", "status": "modified",
-                       "patch": "@@ -1,1 +1,2 @@\n fn a() {}\n+fn b() { panic!() }"}]
+            "pr": {"head_sha": head_sha, "base_sha": base_sha},
+            "files": [{"filename": "tools/helpers.py", "status": "modified",
+                       "patch": "@@ -1,2 +1,2 @@\n def helper():\n-    return 1\n+    return 2"}]
         }))
         .send()
         .await
@@ -326,7 +343,7 @@ async fn a_curled_webhook_becomes_a_review_posted_to_the_github_standin() {
         {
             assert_eq!(job["status"], "posted", "{job}");
             assert_eq!(job["prNumber"], 2);
-            assert_eq!(job["headSha"], "ec26c3e57ca3a959ca5aad62de7213c562f8c821");
+            assert_eq!(job["headSha"], head_sha.as_str());
             assert_eq!(reviews["reviews"].as_array().unwrap().len(), 1);
             let requests: Vec<Value> = http
                 .get(format!("{standin}/_requests"))
@@ -343,17 +360,34 @@ async fn a_curled_webhook_becomes_a_review_posted_to_the_github_standin() {
                 })
                 .collect();
             assert_eq!(posted.len(), 1, "one review posted");
-            assert_eq!(
-                posted[0]["body"]["commit_id"],
-                "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
-            );
+            assert_eq!(posted[0]["body"]["commit_id"], head_sha.as_str());
             assert_eq!(posted[0]["body"]["event"], "COMMENT");
+            let body = posted[0]["body"]["body"].as_str().unwrap();
+            assert!(body.contains(&format!("<!-- agnus-review:{} -->", job["id"].as_str().unwrap())));
+            // Graph context: the caller in the other file reached the model, and the engine's
+            // impact line names it.
             assert!(
-                posted[0]["body"]["body"]
-                    .as_str()
-                    .unwrap()
-                    .contains(&format!("<!-- agnus-review:{} -->", job["id"].as_str().unwrap()))
+                body.starts_with("**Impact**")
+                    && body.contains("- `helper` (`tools/helpers.py`) — 1 caller in `tools/gen.py` (`main`)"),
+                "{body}"
             );
+            let prompt = requests
+                .iter()
+                .rfind(|r| {
+                    r["method"] == "POST" && r["path"].as_str().is_some_and(|p| p.ends_with("/chat/completions"))
+                })
+                .map(|r| {
+                    r["body"]["messages"][1]["content"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+                .unwrap_or_default();
+            assert!(
+                prompt.contains("- tools/gen.py:4 tools.gen.main — calls tools.helpers.helper"),
+                "{prompt}"
+            );
+            assert_eq!(job["context"]["mode"], "graph", "{job}");
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
