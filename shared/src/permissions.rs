@@ -121,6 +121,7 @@ pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
             "kms:GenerateDataKey",
             "bedrock:InvokeModel", // Converse, only when LlmProvider is bedrock (a template condition); Titan embeddings, only when EmbeddingsProvider is bedrock
             "sqs:SendMessage",     // an index catch-up when a pull request's base is not the indexed commit
+            "s3:GetObject",        // the codebase index's graphs (graph context), read only
         ],
     ),
     (

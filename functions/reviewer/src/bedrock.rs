@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::http::{CallError, LLM_ANSWER_CAP, encode, send_capped};
-use crate::llm::{REVIEW, Task};
+use crate::task::{REVIEW, Task};
 use crate::validate::{parse_as, parse_value_as};
 
 /// The tool the model is made to call; its input is the review.

@@ -38,6 +38,7 @@ pub mod prompt;
 pub mod provider;
 pub mod status;
 pub mod stored;
+pub mod task;
 pub mod validate;
 pub mod verify;
 pub mod walkthrough;

@@ -16,29 +16,8 @@ use serde_json::json;
 
 use crate::bedrock::{Converse, ModelId};
 use crate::http::{CallError, LLM_ANSWER_CAP, send_capped};
-use crate::prompt::{SYSTEM_PROMPT, answer_schema};
+pub use crate::task::{REVIEW, Task};
 use crate::validate::{RawAnswer, parse_as};
-
-/// One kind of request to the model: its instructions, the JSON schema of its answer and
-/// the name it goes by (OpenAI's `json_schema` name, Bedrock's forced tool).
-#[derive(Debug, Clone, Copy)]
-pub struct Task {
-    pub name: &'static str,
-    /// Bedrock's tool description.
-    pub description: &'static str,
-    pub system: &'static str,
-    pub schema: fn() -> serde_json::Value,
-    pub max_tokens: u32,
-}
-
-/// The review.
-pub const REVIEW: Task = Task {
-    name: "code_review",
-    description: "Record the review of the pull request: a summary and comments on new-side lines of the diff.",
-    system: SYSTEM_PROMPT,
-    schema: answer_schema,
-    max_tokens: MAX_TOKENS,
-};
 
 #[derive(Debug, Clone)]
 pub struct Llm {
@@ -116,9 +95,6 @@ fn error_kind(e: &CallError) -> &'static str {
         CallError::NotFound | CallError::Rejected { .. } | CallError::TooLarge { .. } => "rejected",
     }
 }
-
-/// Longest answer asked for.
-const MAX_TOKENS: u32 = 4_096;
 
 impl Llm {
     /// An OpenAI-compatible Chat Completions endpoint.

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::diff::DiffView;
 use crate::inert;
-use crate::walkthrough::{self, RawLine};
+use crate::walkthrough::{self, RawLine, clip};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct RawAnswer {
@@ -145,18 +145,6 @@ pub fn parse_value(value: serde_json::Value) -> Result<RawAnswer, InvalidAnswer>
 /// [`parse_value`], into any answer type.
 pub fn parse_value_as<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, InvalidAnswer> {
     serde_json::from_value(value).map_err(|e| InvalidAnswer(e.to_string()))
-}
-
-/// `s` cut to `max` bytes (at a character boundary) with `…` when cut.
-pub(crate) fn clip(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
 }
 
 fn severity_label(s: &str) -> &'static str {

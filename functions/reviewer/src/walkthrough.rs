@@ -14,7 +14,6 @@ use serde::Deserialize;
 
 use crate::diff::DiffView;
 use crate::inert;
-use crate::validate::clip;
 
 /// Longest walkthrough text kept, in bytes (before it is made inert).
 pub const MAX_TEXT: usize = 200;
@@ -79,6 +78,18 @@ pub fn uncollapsed(body: &str) -> String {
         &rest[..end],
         &rest[end + CLOSE.len()..]
     )
+}
+
+/// `s` cut to `max` bytes (at a character boundary) with `…` when cut.
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
 }
 
 #[cfg(test)]
