@@ -29,6 +29,9 @@ pub struct VectorEntry {
     pub qualified: String,
     /// Its first line at the indexed commit.
     pub line: u32,
+    /// [`text_hash`] of the text embedded: a later job reuses the vector of an unchanged
+    /// text instead of embedding it again.
+    pub text_hash: u64,
     pub vector: Vec<f32>,
 }
 
@@ -65,6 +68,13 @@ pub fn text(qualified: &str, signature: &str, doc: Option<&str>) -> String {
         Some((at, _)) => out[..at].to_owned(),
         None => out,
     }
+}
+
+/// A stable 64-bit hash of an embedded text (FNV-1a), stored with its vector.
+pub fn text_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// [`text`] of a graph's symbol.
@@ -145,7 +155,7 @@ impl<'a> Reader<'a> {
 
 impl SymbolVectors {
     /// The stored form: `AGVX`, the version, the model, the dimensions, the distinct paths,
-    /// then each entry (path index, qualified name, line, little-endian `f32`s). Paths and
+    /// then each entry (path index, qualified name, line, text hash, little-endian `f32`s). Paths and
     /// names longer than 65,535 bytes are cut; a vector of another length than
     /// `dimensions` is left out.
     pub fn encode(&self) -> Vec<u8> {
@@ -169,6 +179,7 @@ impl SymbolVectors {
             out.extend_from_slice(&at.to_le_bytes());
             put_str(&mut out, &e.qualified, usize::from(u16::MAX));
             out.extend_from_slice(&e.line.to_le_bytes());
+            out.extend_from_slice(&e.text_hash.to_le_bytes());
             for v in &e.vector {
                 out.extend_from_slice(&v.to_le_bytes());
             }
@@ -199,7 +210,7 @@ impl SymbolVectors {
             paths.push(r.string()?);
         }
         let dims = dimensions as usize;
-        let entry_count = r.count(10 + dims * 4)?;
+        let entry_count = r.count(18 + dims * 4)?;
         let mut entries = Vec::with_capacity(entry_count);
         for _ in 0..entry_count {
             let path = paths
@@ -208,6 +219,10 @@ impl SymbolVectors {
                 .clone();
             let qualified = r.string()?;
             let line = r.u32()?;
+            let hash = r.take(8)?;
+            let text_hash = u64::from_le_bytes([
+                hash[0], hash[1], hash[2], hash[3], hash[4], hash[5], hash[6], hash[7],
+            ]);
             let vector: Vec<f32> = r
                 .take(dims * 4)?
                 .chunks_exact(4)
@@ -220,6 +235,7 @@ impl SymbolVectors {
                 path,
                 qualified,
                 line,
+                text_hash,
                 vector,
             });
         }

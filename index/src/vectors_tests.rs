@@ -9,6 +9,7 @@ fn entry(path: &str, qualified: &str, line: u32, vector: &[f32]) -> VectorEntry 
         path: path.into(),
         qualified: qualified.into(),
         line,
+        text_hash: text_hash(qualified),
         vector: vector.to_vec(),
     }
 }
@@ -92,6 +93,9 @@ fn decoding_refuses_what_is_not_the_stored_form() {
 fn the_text_is_name_signature_and_doc_bounded() {
     assert_eq!(text("a.f", "def f(x):", Some(" Doubles x. ")), "a.f\ndef f(x):\nDoubles x.");
     assert_eq!(text("a.f", "def f(x):", Some("  ")), "a.f\ndef f(x):");
+    assert_eq!(text_hash("a.f"), text_hash("a.f"));
+    assert_ne!(text_hash("a.f"), text_hash("a.g"));
+    assert_eq!(text_hash(""), 0xcbf2_9ce4_8422_2325, "FNV-1a's offset basis");
     let long = "é".repeat(5000);
     assert_eq!(text(&long, "", None).chars().count(), MAX_TEXT_CHARS);
 }
