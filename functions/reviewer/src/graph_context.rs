@@ -69,6 +69,8 @@ pub struct ContextRecord {
     pub changed: Vec<ChangedRecord>,
     /// Neighbours in the prompt.
     pub related: u32,
+    /// Similar symbols in the prompt (`deep`, by embeddings).
+    pub similar: u32,
     /// Prompt tokens the context added (estimated: bytes / 4).
     pub tokens: u32,
 }
@@ -109,6 +111,8 @@ pub struct Ask<'a> {
     pub files: &'a [ChangedFile],
     pub depth: Depth,
     pub budget_tokens: usize,
+    /// Embeddings (`deep` reviews add similar code with them).
+    pub embedder: Option<&'a agnus_shared::embeddings::Embedder>,
 }
 
 /// Caller hops at each depth.
@@ -214,8 +218,19 @@ impl IndexGraphs {
         }
         let impact = blast::impact(&graph, &calls, &found, 3, 3);
         let excerpts = self.excerpts(ask, &graph, &found, &commit).await;
-        let rendered =
-            graph_prompt::render_prompt(&graph, &found, &excerpts, ask.budget_tokens, &commit, reach.caller_hops);
+        let similar = match ask.embedder {
+            Some(embedder) if ask.depth == Depth::Deep => self.similar(embedder, &key, &graph, &found).await,
+            _ => Vec::new(),
+        };
+        let rendered = graph_prompt::render_prompt_with(
+            &graph,
+            &found,
+            &excerpts,
+            &similar,
+            ask.budget_tokens,
+            &commit,
+            reach.caller_hops,
+        );
         let summary = graph_prompt::render_impact(&found, &impact, &commit);
         let changed = found
             .changed
@@ -252,6 +267,7 @@ impl IndexGraphs {
                 index_commit: Some(commit),
                 changed,
                 related: rendered.related as u32,
+                similar: rendered.similar as u32,
                 tokens: rendered.tokens as u32,
             },
             prompt: rendered.text,
