@@ -220,9 +220,8 @@ impl SymbolVectors {
             let qualified = r.string()?;
             let line = r.u32()?;
             let hash = r.take(8)?;
-            let text_hash = u64::from_le_bytes([
-                hash[0], hash[1], hash[2], hash[3], hash[4], hash[5], hash[6], hash[7],
-            ]);
+            let text_hash =
+                u64::from_le_bytes([hash[0], hash[1], hash[2], hash[3], hash[4], hash[5], hash[6], hash[7]]);
             let vector: Vec<f32> = r
                 .take(dims * 4)?
                 .chunks_exact(4)

@@ -86,12 +86,18 @@ fn decoding_refuses_what_is_not_the_stored_form() {
     let mut index = one.encode();
     // magic 4 + version 1 + model 2+1 + dims 4 + paths 4 + "a" 2+1 + count 4 → the path index.
     index[23..27].copy_from_slice(&7u32.to_le_bytes());
-    assert_eq!(SymbolVectors::decode(&index), Err(VectorsError::Invalid("a path index")));
+    assert_eq!(
+        SymbolVectors::decode(&index),
+        Err(VectorsError::Invalid("a path index"))
+    );
 }
 
 #[test]
 fn the_text_is_name_signature_and_doc_bounded() {
-    assert_eq!(text("a.f", "def f(x):", Some(" Doubles x. ")), "a.f\ndef f(x):\nDoubles x.");
+    assert_eq!(
+        text("a.f", "def f(x):", Some(" Doubles x. ")),
+        "a.f\ndef f(x):\nDoubles x."
+    );
     assert_eq!(text("a.f", "def f(x):", Some("  ")), "a.f\ndef f(x):");
     assert_eq!(text_hash("a.f"), text_hash("a.f"));
     assert_ne!(text_hash("a.f"), text_hash("a.g"));
@@ -129,9 +135,18 @@ fn the_most_similar_entries_skip_the_refused_and_the_incomparable() {
     let v = sample();
     let q = vec![vec![1.0, 0.0, 0.0]];
     assert_eq!(most_similar(&v.entries, &q, |_| false, 2), [0, 2]);
-    assert_eq!(most_similar(&v.entries, &q, |e| e.qualified.ends_with("helper"), 5), [2, 1]);
-    assert!(most_similar(&v.entries, &[vec![1.0]], |_| false, 5).is_empty(), "other dimensions");
-    assert!(most_similar(&v.entries, &[vec![0.0; 3]], |_| false, 5).is_empty(), "no direction");
+    assert_eq!(
+        most_similar(&v.entries, &q, |e| e.qualified.ends_with("helper"), 5),
+        [2, 1]
+    );
+    assert!(
+        most_similar(&v.entries, &[vec![1.0]], |_| false, 5).is_empty(),
+        "other dimensions"
+    );
+    assert!(
+        most_similar(&v.entries, &[vec![0.0; 3]], |_| false, 5).is_empty(),
+        "no direction"
+    );
     // The best query counts.
     let two = vec![vec![0.0, 0.0, 1.0], vec![0.0, 1.0, 0.0]];
     assert_eq!(most_similar(&v.entries, &two, |_| false, 1), [1]);

@@ -139,7 +139,7 @@ pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
             "sqs:DeleteMessage",
             "sqs:GetQueueAttributes",
             "sqs:ChangeMessageVisibility",
-            "sqs:SendMessage", // a job whose org is busy comes back later
+            "sqs:SendMessage",     // a job whose org is busy comes back later
             "bedrock:InvokeModel", // Titan embeddings of the graph's symbols, only when EmbeddingsProvider is bedrock
         ],
     ),

@@ -207,7 +207,10 @@ pub fn render_prompt_with(
             clip(&one_line(&s.signature), 200)
         );
         if similar_listed == 0 {
-            entry.insert_str(0, "Similar code elsewhere (by embeddings; not connected to the change by calls):\n");
+            entry.insert_str(
+                0,
+                "Similar code elsewhere (by embeddings; not connected to the change by calls):\n",
+            );
         }
         if used + tokens(&entry) > budget {
             break;

@@ -179,5 +179,9 @@ fn similar_code_is_listed_after_the_neighbours_within_the_budget() {
     // No room for it: not listed.
     let tight = render_prompt_with(&g, &b, &[], &similar, without.tokens - 10, "abc", 2);
     assert_eq!(tight.similar, 0);
-    assert!(!tight.text.contains("Similar code") && tight.related > 0, "{}", tight.text);
+    assert!(
+        !tight.text.contains("Similar code") && tight.related > 0,
+        "{}",
+        tight.text
+    );
 }

@@ -155,7 +155,10 @@ mod tests {
             parse("lib/other.py", OTHER),
         ];
         let graph = Graph::build(files, ResolveMode::Scoped);
-        let head = parse("pkg/util.py", "def helper(x):\n    \"\"\"Doubles x.\"\"\"\n    return x * 3\n");
+        let head = parse(
+            "pkg/util.py",
+            "def helper(x):\n    \"\"\"Doubles x.\"\"\"\n    return x * 3\n",
+        );
         let change = FileChange {
             path: "pkg/util.py",
             added: vec![3],
@@ -190,6 +193,9 @@ mod tests {
             ["lib.other.double", "lib.other.far"],
             "not the changed symbol, not its caller run"
         );
-        assert!(pick(&graph, &found, &vectors, &[vec![1.0, 0.0, 0.0]]).is_empty(), "other dimensions");
+        assert!(
+            pick(&graph, &found, &vectors, &[vec![1.0, 0.0, 0.0]]).is_empty(),
+            "other dimensions"
+        );
     }
 }

@@ -91,14 +91,16 @@ async fn setup(provider: &'static str, files: Value, extra: &[(&str, &str)]) -> 
     let sdk = sdk().await;
     let config = IndexerConfig::from_source(&env_map(&overrides)).expect("indexer config");
     // As functions/indexer/src/main.rs builds it.
-    let indexer = Arc::new(IndexerState::new(
-        config.clone(),
-        Store::new(aws_sdk_dynamodb::Client::new(&sdk), table_name()),
-        SecretBox::new(aws_sdk_kms::Client::new(&sdk), config.kms_key_id.clone()),
-        agnus_shared::aws::s3(&sdk, true),
-        aws_sdk_sqs::Client::new(&sdk),
-    )
-    .with_embeddings(&sdk));
+    let indexer = Arc::new(
+        IndexerState::new(
+            config.clone(),
+            Store::new(aws_sdk_dynamodb::Client::new(&sdk), table_name()),
+            SecretBox::new(aws_sdk_kms::Client::new(&sdk), config.kms_key_id.clone()),
+            agnus_shared::aws::s3(&sdk, true),
+            aws_sdk_sqs::Client::new(&sdk),
+        )
+        .with_embeddings(&sdk),
+    );
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let jobs = EventSourceMapping::new(sqs.clone(), &jobs_queue, 1, 0).await.unwrap();
     let hooks = EventSourceMapping::new(sqs, &hooks_queue, 10, 0).await.unwrap();

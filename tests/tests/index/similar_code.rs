@@ -69,15 +69,20 @@ async fn a_deep_review_lists_similar_code_from_another_file_and_a_standard_one_d
     let set = env
         .api
         .call(
-            Call::new("PATCH", &format!("/api/orgs/{}/review-settings/{}", env.user.slug, env.repo_id))
-                .cookie(&env.user.cookie)
-                .json(&json!({"depth": "deep"})),
+            Call::new(
+                "PATCH",
+                &format!("/api/orgs/{}/review-settings/{}", env.user.slug, env.repo_id),
+            )
+            .cookie(&env.user.cookie)
+            .json(&json!({"depth": "deep"})),
         )
         .await;
     assert_eq!(set.status, 200, "{:?}", set.json());
     review_helper_change(&env, &base, 6, "Fine.").await;
     let prompt = prompt_of_last_review(&env.standin.requests_to("POST", "/v1/chat/completions").await);
-    let at = prompt.find("Similar code").unwrap_or_else(|| panic!("a similar code part: {prompt}"));
+    let at = prompt
+        .find("Similar code")
+        .unwrap_or_else(|| panic!("a similar code part: {prompt}"));
     let part = &prompt[at..prompt[at..].find("</untrusted>").map_or(prompt.len(), |end| at + end)];
     assert!(
         part.contains("- lib/numbers.py:1 lib.numbers.double — def double(x)"),
