@@ -212,10 +212,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "AGNUS_INDEX_INCREMENTAL_MAX_FILES",
         "200: more files changed since the indexed commit, and the job indexes in full",
     ),
-    (
-        "AGNUS_INDEX_EMBED_SYMBOLS",
-        "2000: symbols of a graph embedded for deep reviews' similar code (most called first), with embeddings on",
-    ),
+    ("AGNUS_INDEX_EMBED_SYMBOLS", "2000: symbols embedded per graph"),
     (
         "AGNUS_LLM_PROVIDER",
         "openai: any OpenAI-compatible Chat Completions endpoint; bedrock: Amazon Bedrock Converse",
