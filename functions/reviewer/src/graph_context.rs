@@ -10,6 +10,7 @@ use agnus_shared::domain::Provider;
 use agnus_shared::provider_api::{ApiBases, GITHUB_RAW, authorization};
 use agnus_shared::review_settings::Depth;
 use agnus_shared::store::{QueueScope, Store};
+use aws_sdk_s3::primitives::AggregatedBytes;
 use secrecy::SecretString;
 use serde::Serialize;
 
@@ -148,23 +149,25 @@ impl IndexGraphs {
         }
     }
 
-    async fn graph(&self, key: &str) -> Result<Graph, String> {
-        let object = self
-            .s3
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| format!("S3 get: {e:?}"))?;
-        if object.content_length().is_some_and(|n| n > MAX_GRAPH_BYTES as i64) {
-            return Err("the graph object is over the read cap".into());
+    /// An object of the index's bucket, refused over `cap` bytes; `Ok(None)`: there is none.
+    pub(crate) async fn object(&self, key: &str, cap: usize) -> Result<Option<AggregatedBytes>, String> {
+        let object = match self.s3.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(o) => o,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(format!("S3 get: {e:?}")),
+        };
+        if object.content_length().is_some_and(|n| n > cap as i64) {
+            return Err(format!("the object is over the read cap ({cap} bytes)"));
         }
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| format!("S3 read: {e}"))?
+        let bytes = object.body.collect().await.map_err(|e| format!("S3 read: {e}"))?;
+        Ok(Some(bytes))
+    }
+
+    async fn graph(&self, key: &str) -> Result<Graph, String> {
+        let bytes = self
+            .object(key, MAX_GRAPH_BYTES)
+            .await?
+            .ok_or("no graph object")?
             .into_bytes();
         tokio::task::spawn_blocking(move || Graph::decode(&bytes, MAX_DECODED).map_err(|e| e.to_string()))
             .await

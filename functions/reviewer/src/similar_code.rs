@@ -18,7 +18,7 @@ use crate::graph_context::IndexGraphs;
 /// Similar symbols added, at most.
 pub const SIMILAR: usize = 5;
 /// A vectors object larger than this is not read.
-const MAX_VECTORS_BYTES: i64 = 256 << 20;
+const MAX_VECTORS_BYTES: usize = 256 << 20;
 
 /// The embedded texts of the changed symbols (as the indexer embeds symbols), at most one
 /// embeddings call's worth. A changed symbol's doc is its base version's.
@@ -68,25 +68,10 @@ pub fn pick(graph: &Graph, found: &Blast, vectors: &SymbolVectors, queries: &[Ve
 
 impl IndexGraphs {
     async fn vectors(&self, graph_key: &str) -> Result<SymbolVectors, String> {
-        let object = self
-            .s3
-            .get_object()
-            .bucket(&self.bucket)
-            .key(format!("{graph_key}.vectors"))
-            .send()
-            .await
-            .map_err(|e| match e.as_service_error() {
-                Some(s) if s.is_no_such_key() => "no vectors object".to_owned(),
-                _ => format!("S3 get: {e:?}"),
-            })?;
-        if object.content_length().is_some_and(|n| n > MAX_VECTORS_BYTES) {
-            return Err("the vectors object is over the read cap".into());
-        }
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| format!("S3 read: {e}"))?
+        let bytes = self
+            .object(&format!("{graph_key}.vectors"), MAX_VECTORS_BYTES)
+            .await?
+            .ok_or("no vectors object")?
             .into_bytes();
         tokio::task::spawn_blocking(move || SymbolVectors::decode(&bytes).map_err(|e| e.to_string()))
             .await
