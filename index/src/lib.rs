@@ -13,6 +13,7 @@ mod lang;
 mod model;
 mod resolve;
 mod skip;
+pub mod vectors;
 
 #[cfg(test)]
 mod tests;

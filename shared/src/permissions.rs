@@ -133,14 +133,15 @@ pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
             "dynamodb:DeleteItem", // giving the lease back
             "kms:Decrypt",         // repository tokens (purpose repo-token); the queue and graph objects
             "kms:GenerateDataKey", // SSE-KMS graph objects
-            "s3:GetObject",        // the last graph (an incremental update)
-            "s3:PutObject",        // the new graph
-            "s3:PutObjectTagging", // the replaced graph expires
+            "s3:GetObject",        // the last graph (an incremental update) and its vectors (reused)
+            "s3:PutObject",        // the new graph and its vectors object
+            "s3:PutObjectTagging", // the replaced graph and vectors expire
             "sqs:ReceiveMessage",  // the event source mapping, on the function's role
             "sqs:DeleteMessage",
             "sqs:GetQueueAttributes",
             "sqs:ChangeMessageVisibility",
-            "sqs:SendMessage", // a job whose org is busy comes back later
+            "sqs:SendMessage",     // a job whose org is busy comes back later
+            "bedrock:InvokeModel", // Titan embeddings of the graph's symbols, only when EmbeddingsProvider is bedrock
         ],
     ),
     // The console serves embedded files only: no AWS call at all.

@@ -378,15 +378,17 @@ async fn store_graph(
     skipped: u32,
     bytes: u64,
 ) -> Result<JobWrite, JobError> {
+    let cap = state.embedder.as_ref().map_or(0, |_| state.config.embed_symbols);
     let encoded = tokio::task::spawn_blocking(move || {
         let stats = graph.stats();
-        (graph.encode(), stats)
+        let wanted = crate::vectors::wanted(&graph, cap);
+        (graph.encode(), stats, wanted)
     })
     .await
     .map_err(|e| JobError::Transient(format!("the encode task ended: {e}")))?;
-    let (object, stats) = encoded;
+    let (object, stats, wanted) = encoded;
     let key = graph_key(scope, &repo.id, commit, &job.job_id);
-    let stats = IndexStats {
+    let mut stats = IndexStats {
         files: stats.files,
         symbols: stats.symbols,
         edges: stats.edges,
@@ -395,6 +397,7 @@ async fn store_graph(
         languages: stats.languages,
         skipped,
         graph_bytes: object.len() as u64,
+        vectors: 0,
     };
     state
         .s3
@@ -408,6 +411,31 @@ async fn store_graph(
         .send()
         .await
         .map_err(|e| JobError::Transient(format!("S3 put: {e:?}")))?;
+    if let Some(embedder) = &state.embedder {
+        let progress = IndexProgress {
+            files_done: stats.files,
+            files_total: Some(stats.files),
+        };
+        if state
+            .store
+            .index_progress(scope, &repo.id, &job.job_id, IndexPhase::Embeddings, progress)
+            .await?
+            == JobWrite::Superseded
+        {
+            tag_replaced(state, &key).await;
+            return Ok(JobWrite::Superseded);
+        }
+        let last = match previous.and_then(|p| p.graph_key.as_deref()) {
+            Some(k) => crate::vectors::load(state, k).await,
+            None => None,
+        };
+        if let Some(vectors) = crate::vectors::embed(embedder, wanted, last).await {
+            match crate::vectors::store(state, &key, &vectors).await {
+                Ok(()) => stats.vectors = u32::try_from(vectors.entries.len()).unwrap_or(u32::MAX),
+                Err(e) => tracing::warn!(error = %e, "the vectors object was not written"),
+            }
+        }
+    }
     let written = state
         .store
         .finish_index(scope, &repo.id, &job.job_id, commit, &stats, &key)
@@ -423,7 +451,13 @@ async fn store_graph(
     Ok(written)
 }
 
+/// Tags a replaced graph object, and its vectors object when there is one, to expire.
 async fn tag_replaced(state: &IndexerState, key: &str) {
+    tag_object(state, key, false).await;
+    tag_object(state, &crate::vectors::vectors_key(key), true).await;
+}
+
+async fn tag_object(state: &IndexerState, key: &str, may_be_absent: bool) {
     let tagging = Tag::builder()
         .key("agnus-index")
         .value("replaced")
@@ -439,7 +473,10 @@ async fn tag_replaced(state: &IndexerState, key: &str) {
         .send()
         .await
     {
-        tracing::warn!(error = ?e, "could not tag a replaced graph object; the retention rule removes it");
+        if may_be_absent && e.raw_response().is_some_and(|r| r.status().as_u16() == 404) {
+            return;
+        }
+        tracing::warn!(error = ?e, "could not tag a replaced index object; the retention rule removes it");
     }
 }
 

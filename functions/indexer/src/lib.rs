@@ -2,7 +2,9 @@
 //! queue. A job reads its repository at one commit from the provider (the archive for a
 //! full index, the changed files for an incremental one), parses it with tree-sitter
 //! (`agnus-index`), resolves symbols and edges into a graph, stores the compressed graph
-//! in S3 under the org's prefix and says so in the repository's index record.
+//! in S3 under the org's prefix and says so in the repository's index record. With
+//! embeddings configured, it also embeds the graph's most called symbols into a vectors
+//! object next to the graph (`vectors`), which `deep` reviews read for similar code.
 //!
 //! Fair share: one job per org at a time (a lease in the org's partition; a job that finds
 //! it taken is queued again with a delay), and the function's reserved concurrency
@@ -12,6 +14,7 @@ mod archive;
 mod job;
 mod source;
 mod stream;
+mod vectors;
 
 use agnus_shared::config::IndexerConfig;
 use agnus_shared::crypto::SecretBox;
@@ -39,6 +42,9 @@ pub struct IndexerState {
     pub s3: aws_sdk_s3::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub sources: Sources,
+    /// Embeddings of the graphs' symbols (`AGNUS_EMBEDDINGS_*`; see
+    /// [`IndexerState::with_embeddings`]).
+    pub embedder: Option<agnus_shared::embeddings::Embedder>,
 }
 
 impl IndexerState {
@@ -56,7 +62,15 @@ impl IndexerState {
             sealer,
             s3,
             sqs,
+            embedder: None,
         }
+    }
+
+    /// With symbol embeddings when `AGNUS_EMBEDDINGS_*` configures them (Bedrock signs
+    /// with the SDK configuration's credentials).
+    pub fn with_embeddings(mut self, sdk: &agnus_shared::aws::SdkConfig) -> Self {
+        self.embedder = agnus_shared::embeddings::Embedder::from_sdk(self.config.embeddings.as_ref(), sdk);
+        self
     }
 }
 

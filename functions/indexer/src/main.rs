@@ -22,7 +22,7 @@ async fn main() -> Result<(), Error> {
     store.warm_up().await;
     let sealer = SecretBox::new(aws::kms(&sdk), config.kms_key_id.clone());
     let s3 = aws::s3(&sdk, config.s3_path_style);
-    let state = Arc::new(IndexerState::new(config, store, sealer, s3, aws::sqs(&sdk)));
+    let state = Arc::new(IndexerState::new(config, store, sealer, s3, aws::sqs(&sdk)).with_embeddings(&sdk));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let state = Arc::clone(&state);
         async move { Ok::<_, Error>(handle(&state, event.payload).await) }

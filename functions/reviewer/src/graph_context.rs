@@ -10,6 +10,7 @@ use agnus_shared::domain::Provider;
 use agnus_shared::provider_api::{ApiBases, GITHUB_RAW, authorization};
 use agnus_shared::review_settings::Depth;
 use agnus_shared::store::{QueueScope, Store};
+use aws_sdk_s3::primitives::AggregatedBytes;
 use secrecy::SecretString;
 use serde::Serialize;
 
@@ -69,6 +70,8 @@ pub struct ContextRecord {
     pub changed: Vec<ChangedRecord>,
     /// Neighbours in the prompt.
     pub related: u32,
+    /// Similar symbols in the prompt (`deep`, by embeddings).
+    pub similar: u32,
     /// Prompt tokens the context added (estimated: bytes / 4).
     pub tokens: u32,
 }
@@ -109,6 +112,8 @@ pub struct Ask<'a> {
     pub files: &'a [ChangedFile],
     pub depth: Depth,
     pub budget_tokens: usize,
+    /// Embeddings (`deep` reviews add similar code with them).
+    pub embedder: Option<&'a agnus_shared::embeddings::Embedder>,
 }
 
 /// Caller hops at each depth.
@@ -144,23 +149,25 @@ impl IndexGraphs {
         }
     }
 
-    async fn graph(&self, key: &str) -> Result<Graph, String> {
-        let object = self
-            .s3
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| format!("S3 get: {e:?}"))?;
-        if object.content_length().is_some_and(|n| n > MAX_GRAPH_BYTES as i64) {
-            return Err("the graph object is over the read cap".into());
+    /// An object of the index's bucket, refused over `cap` bytes; `Ok(None)`: there is none.
+    pub(crate) async fn object(&self, key: &str, cap: usize) -> Result<Option<AggregatedBytes>, String> {
+        let object = match self.s3.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(o) => o,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(format!("S3 get: {e:?}")),
+        };
+        if object.content_length().is_some_and(|n| n > cap as i64) {
+            return Err(format!("the object is over the read cap ({cap} bytes)"));
         }
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| format!("S3 read: {e}"))?
+        let bytes = object.body.collect().await.map_err(|e| format!("S3 read: {e}"))?;
+        Ok(Some(bytes))
+    }
+
+    async fn graph(&self, key: &str) -> Result<Graph, String> {
+        let bytes = self
+            .object(key, MAX_GRAPH_BYTES)
+            .await?
+            .ok_or("no graph object")?
             .into_bytes();
         tokio::task::spawn_blocking(move || Graph::decode(&bytes, MAX_DECODED).map_err(|e| e.to_string()))
             .await
@@ -214,8 +221,19 @@ impl IndexGraphs {
         }
         let impact = blast::impact(&graph, &calls, &found, 3, 3);
         let excerpts = self.excerpts(ask, &graph, &found, &commit).await;
-        let rendered =
-            graph_prompt::render_prompt(&graph, &found, &excerpts, ask.budget_tokens, &commit, reach.caller_hops);
+        let similar = match ask.embedder {
+            Some(embedder) if ask.depth == Depth::Deep => self.similar(embedder, &key, &graph, &found).await,
+            _ => Vec::new(),
+        };
+        let rendered = graph_prompt::render_prompt_with(
+            &graph,
+            &found,
+            &excerpts,
+            &similar,
+            ask.budget_tokens,
+            &commit,
+            reach.caller_hops,
+        );
         let summary = graph_prompt::render_impact(&found, &impact, &commit);
         let changed = found
             .changed
@@ -252,6 +270,7 @@ impl IndexGraphs {
                 index_commit: Some(commit),
                 changed,
                 related: rendered.related as u32,
+                similar: rendered.similar as u32,
                 tokens: rendered.tokens as u32,
             },
             prompt: rendered.text,

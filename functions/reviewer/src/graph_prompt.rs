@@ -4,8 +4,8 @@
 //! (names, paths, signatures, code) goes inside the prompt's untrusted fence, and into the
 //! posted text only as inert code spans.
 
-use agnus_index::Graph;
 use agnus_index::blast::{Blast, Change, Impact, Relation};
+use agnus_index::{Graph, SymbolId};
 
 use crate::inert;
 
@@ -109,6 +109,8 @@ pub struct Rendered {
     pub tokens: usize,
     /// Neighbours listed.
     pub related: usize,
+    /// Similar symbols listed (`deep`, by embeddings).
+    pub similar: usize,
 }
 
 /// The context block for the prompt, at most `budget` tokens (by [`tokens`]): the changed
@@ -119,6 +121,21 @@ pub fn render_prompt(
     graph: &Graph,
     blast: &Blast,
     excerpts: &[Option<Excerpt>],
+    budget: usize,
+    commit: &str,
+    caller_hops: u32,
+) -> Rendered {
+    render_prompt_with(graph, blast, excerpts, &[], budget, commit, caller_hops)
+}
+
+/// [`render_prompt`] with a "Similar code" part (`deep` reviews: symbols found by
+/// embeddings, most similar first), listed after the neighbours and before the excerpts
+/// while the budget allows.
+pub fn render_prompt_with(
+    graph: &Graph,
+    blast: &Blast,
+    excerpts: &[Option<Excerpt>],
+    similar: &[SymbolId],
     budget: usize,
     commit: &str,
     caller_hops: u32,
@@ -178,6 +195,30 @@ pub fn render_prompt(
         entries.push((i, entry));
     }
     let related = entries.len();
+    let mut similar_part = String::new();
+    let mut similar_listed = 0;
+    for &id in similar {
+        let s = graph.symbol(id);
+        let mut entry = format!(
+            "- {}:{} {} — {}\n",
+            one_line(graph.path(id)),
+            s.start_line,
+            one_line(&s.qualified),
+            clip(&one_line(&s.signature), 200)
+        );
+        if similar_listed == 0 {
+            entry.insert_str(
+                0,
+                "Similar code elsewhere (by embeddings; not connected to the change by calls):\n",
+            );
+        }
+        if used + tokens(&entry) > budget {
+            break;
+        }
+        used += tokens(&entry);
+        similar_part.push_str(&entry);
+        similar_listed += 1;
+    }
     for (i, entry) in entries {
         body.push_str(&entry);
         if let Some(Some(excerpt)) = excerpts.get(i) {
@@ -195,11 +236,13 @@ pub fn render_prompt(
             }
         }
     }
+    body.push_str(&similar_part);
     let text = format!("{head}{}{tail}", agnus_shared::prompt_fence::defang(&body));
     Rendered {
         tokens: tokens(&text),
         text,
         related,
+        similar: similar_listed,
     }
 }
 

@@ -156,3 +156,32 @@ fn impact_names_caller_files_inertly() {
         "{text}"
     );
 }
+
+#[test]
+fn similar_code_is_listed_after_the_neighbours_within_the_budget() {
+    let g = graph(&[("lib/netrc.py", "def read_netrc(url):\n    return url\n")]);
+    let head = parse("pkg/utils.py", "def get_netrc_auth(url):\n    return url.strip()\n");
+    let b = changed(&g, &head);
+    let similar = g.find("lib/netrc.py", 1);
+    let with = render_prompt_with(&g, &b, &[], &similar, 10_000, "abc", 2);
+    assert_eq!(with.similar, 1);
+    let at = with.text.find("Similar code").expect("the similar part");
+    assert!(at > with.text.find("Related code").unwrap(), "{}", with.text);
+    assert!(
+        with.text[at..].contains("- lib/netrc.py:1 lib.netrc.read_netrc — def read_netrc(url)\n"),
+        "{}",
+        with.text
+    );
+    assert!(with.text[at..].contains("</untrusted>"), "inside the fence");
+    let without = render_prompt(&g, &b, &[], 10_000, "abc", 2);
+    assert_eq!(without.similar, 0);
+    assert!(!without.text.contains("Similar code"));
+    // No room for it: not listed.
+    let tight = render_prompt_with(&g, &b, &[], &similar, without.tokens - 10, "abc", 2);
+    assert_eq!(tight.similar, 0);
+    assert!(
+        !tight.text.contains("Similar code") && tight.related > 0,
+        "{}",
+        tight.text
+    );
+}

@@ -36,6 +36,7 @@ pub mod inert;
 pub mod llm;
 pub mod prompt;
 pub mod provider;
+pub mod similar_code;
 pub mod status;
 pub mod stored;
 pub mod task;
@@ -504,6 +505,7 @@ async fn review(
                 files: &reviewable,
                 depth: settings.depth,
                 budget_tokens: settings.context_tokens as usize,
+                embedder: state.embedder.as_ref(),
             };
             graphs.gather(&state.store, scope, &ask).await
         }

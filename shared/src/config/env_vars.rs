@@ -151,6 +151,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "AGNUS_INDEX_INCREMENTAL_MAX_FILES",
         "200: more files changed since the indexed commit, and the job indexes in full",
     ),
+    ("AGNUS_INDEX_EMBED_SYMBOLS", "2000: symbols embedded per graph"),
     (
         "AGNUS_LLM_PROVIDER",
         "openai: any OpenAI-compatible Chat Completions endpoint; bedrock: Amazon Bedrock Converse",
@@ -174,7 +175,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("AGNUS_LLM_TIMEOUT_SECS", "120: per LLM request (one retry)"),
     (
         "AGNUS_EMBEDDINGS_PROVIDER",
-        "none: no embeddings (feedback examples by recency); openai: any OpenAI-compatible /embeddings; bedrock: Titan Text Embeddings V2 (orgs, reviewer)",
+        "none: no embeddings (feedback examples by recency); openai: any OpenAI-compatible /embeddings; bedrock: Titan Text Embeddings V2 (orgs, reviewer, indexer)",
     ),
     (
         "AGNUS_EMBEDDINGS_URL",

@@ -38,6 +38,11 @@ pub struct IndexerConfig {
     /// Files changed since the indexed commit above which an incremental job indexes in
     /// full instead (`AGNUS_INDEX_INCREMENTAL_MAX_FILES`).
     pub incremental_max_files: usize,
+    /// Embeddings of the graph's symbols for `deep` reviews (`AGNUS_EMBEDDINGS_*`; `None`:
+    /// no vectors object is written).
+    pub embeddings: Option<super::EmbeddingsConfig>,
+    /// Symbols embedded per graph, at most (`AGNUS_INDEX_EMBED_SYMBOLS`).
+    pub embed_symbols: usize,
 }
 
 impl IndexerConfig {
@@ -81,6 +86,8 @@ impl IndexerConfig {
             caps,
             max_attempts: number(src, "AGNUS_INDEX_MAX_ATTEMPTS", 5)?,
             incremental_max_files: number(src, "AGNUS_INDEX_INCREMENTAL_MAX_FILES", 200)?,
+            embeddings: super::EmbeddingsConfig::from_source(src)?,
+            embed_symbols: number(src, "AGNUS_INDEX_EMBED_SYMBOLS", 2000)?,
         })
     }
 }
@@ -112,6 +119,16 @@ mod tests {
         let c = IndexerConfig::from_source(&env(&[])).unwrap();
         assert_eq!(c.caps.files, 50_000);
         assert_eq!(c.bitbucket_web_url, "https://bitbucket.org");
+        assert!(c.embeddings.is_none(), "embeddings are off unless configured");
+        assert_eq!(c.embed_symbols, 2000);
+        let on = IndexerConfig::from_source(&env(&[
+            ("AGNUS_EMBEDDINGS_PROVIDER", "openai"),
+            ("AGNUS_INDEX_EMBED_SYMBOLS", "50"),
+        ]))
+        .unwrap();
+        assert!(on.embeddings.is_some());
+        assert_eq!(on.embed_symbols, 50);
+        assert!(IndexerConfig::from_source(&env(&[("AGNUS_INDEX_EMBED_SYMBOLS", "many")])).is_err());
         assert!(IndexerConfig::from_source(&env(&[("AGNUS_INDEX_MAX_FILES", "0")])).is_err());
         assert!(IndexerConfig::from_source(&env(&[("AGNUS_INDEX_MAX_FILE_BYTES", "lots")])).is_err());
         assert!(IndexerConfig::from_source(&env(&[("AGNUS_BITBUCKET_WEB_URL", "ftp://x")])).is_err());

@@ -96,6 +96,9 @@ pub struct IndexStats {
     pub skipped: u32,
     /// The compressed graph object's size.
     pub graph_bytes: u64,
+    /// Symbols in the vectors object (0: embeddings off, or they failed and there is none).
+    #[serde(default)]
+    pub vectors: u32,
 }
 
 /// Why the last job failed: a stable code and a sentence for people.

@@ -15,7 +15,7 @@ const PATCH: &str =
 
 /// Pull request `number`: `helper`'s body changes (the stand-in serves the head commit's
 /// files); the LLM answers `summary`. The posted review's body.
-async fn review_helper_change(env: &Env, base: &str, number: u64, summary: &str) -> String {
+pub(super) async fn review_helper_change(env: &Env, base: &str, number: u64, summary: &str) -> String {
     let head = env
         .standin
         .source(json!({"provider": "github", "repo": env.repo, "files": {"pkg/util.py": HEAD_UTIL}}))

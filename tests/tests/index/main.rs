@@ -20,8 +20,17 @@ use sha2::Sha256;
 mod catch_up;
 mod failures;
 mod graph_review;
+mod similar_code;
 
 const TOKEN: &str = "ghp_indexertoken0123456789";
+
+/// Embeddings through the stand-in's OpenAI-compatible `/v1/embeddings` (its URL is set
+/// by `setup` and `reviewer`).
+const EMBEDDINGS: [(&str, &str); 3] = [
+    ("AGNUS_EMBEDDINGS_PROVIDER", "openai"),
+    ("AGNUS_EMBEDDINGS_MODEL", "standin-embed"),
+    ("AGNUS_EMBEDDINGS_DIMENSIONS", "256"),
+];
 
 struct Env {
     api: Api,
@@ -64,7 +73,9 @@ async fn setup(provider: &'static str, files: Value, extra: &[(&str, &str)]) -> 
     let review_jobs_queue = fresh_queue().await;
     let standin = Standin::start();
     let bitbucket_url = format!("{}/2.0", standin.url);
+    let embeddings_url = format!("{}/v1", standin.url);
     let mut overrides = vec![
+        ("AGNUS_EMBEDDINGS_URL", embeddings_url.as_str()),
         ("AGNUS_INDEX_JOBS_QUEUE_URL", jobs_queue.as_str()),
         ("AGNUS_REVIEW_QUEUE_URL", hooks_queue.as_str()),
         ("AGNUS_REVIEW_JOBS_QUEUE_URL", review_jobs_queue.as_str()),
@@ -80,13 +91,16 @@ async fn setup(provider: &'static str, files: Value, extra: &[(&str, &str)]) -> 
     let sdk = sdk().await;
     let config = IndexerConfig::from_source(&env_map(&overrides)).expect("indexer config");
     // As functions/indexer/src/main.rs builds it.
-    let indexer = Arc::new(IndexerState::new(
-        config.clone(),
-        Store::new(aws_sdk_dynamodb::Client::new(&sdk), table_name()),
-        SecretBox::new(aws_sdk_kms::Client::new(&sdk), config.kms_key_id.clone()),
-        agnus_shared::aws::s3(&sdk, true),
-        aws_sdk_sqs::Client::new(&sdk),
-    ));
+    let indexer = Arc::new(
+        IndexerState::new(
+            config.clone(),
+            Store::new(aws_sdk_dynamodb::Client::new(&sdk), table_name()),
+            SecretBox::new(aws_sdk_kms::Client::new(&sdk), config.kms_key_id.clone()),
+            agnus_shared::aws::s3(&sdk, true),
+            aws_sdk_sqs::Client::new(&sdk),
+        )
+        .with_embeddings(&sdk),
+    );
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let jobs = EventSourceMapping::new(sqs.clone(), &jobs_queue, 1, 0).await.unwrap();
     let hooks = EventSourceMapping::new(sqs, &hooks_queue, 10, 0).await.unwrap();
@@ -149,12 +163,17 @@ impl Env {
     async fn reviewer(&self) -> Arc<agnus_reviewer::ReviewerState> {
         let llm_url = format!("{}/v1", self.standin.url);
         let review_jobs = self.api.worker.config.review_jobs_queue_url.clone();
-        let overrides = [
+        let mut overrides = vec![
             ("AGNUS_REVIEW_JOBS_QUEUE_URL", review_jobs.as_str()),
             ("AGNUS_GITHUB_API_URL", self.standin.url.as_str()),
             ("AGNUS_LLM_BASE_URL", llm_url.as_str()),
             ("AGNUS_LLM_MODEL", "standin-model"),
+            ("AGNUS_EMBEDDINGS_URL", llm_url.as_str()),
         ];
+        // Embeddings for the reviewer when the indexer has them.
+        if self.indexer.embedder.is_some() {
+            overrides.extend_from_slice(&EMBEDDINGS);
+        }
         let sdk = sdk().await;
         let config = agnus_shared::config::ReviewerConfig::from_source(&env_map(&overrides)).expect("reviewer config");
         Arc::new(
