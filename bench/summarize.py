@@ -80,10 +80,12 @@ def graph_section(crit: pathlib.Path, extra: list[dict]) -> list[str]:
     (examples/graph_tokens.rs)."""
     rows = [("reviewer CPU per job with graph context, Django, 5 files (excluding I/O)", "job_cpu_django_5_files", "5 ms"),
             ("… of which: parsing the 5 head files", "parse_heads_django", ""),
+            ("… tree-sitter's parse alone, same bytes", "parse_only_heads_django", ""),
             ("… of which: `CallIndex::new`", "call_index_django", ""),
             ("… of which: patch lines + `blast` + `impact` + excerpts + render", "blast_render_django", ""),
             ("1M-line graph: `Graph::decode` + `CallIndex::new` + `blast` + `impact`", "load_query_1m", "100 ms"),
             ("… of which: `Graph::decode`", "decode_1m", ""),
+            ("… of which: the inflate alone", "inflate_1m", ""),
             ("… of which: `CallIndex::new`", "call_index_1m", "")]
     measured = [(label, estimate(crit, "graph", name), budget) for label, name, budget in rows]
     tokens = [e for e in extra if e.get("kind") == "graph_tokens"]

@@ -4,15 +4,18 @@
 //! - `graph/job_cpu_django_5_files`: the reviewer's whole graph work for the pull request once
 //!   the bytes are in memory (head parse, patch lines, `CallIndex::new`, `blast`, `impact`,
 //!   excerpts, `render_prompt` at the default budget, `render_impact`), `standard` depth;
-//!   then its parts: `parse_heads_django`, `call_index_django`, `blast_render_django`.
+//!   then its parts: `parse_heads_django` (tree-sitter alone: `parse_only_heads_django`),
+//!   `call_index_django`, `blast_render_django`.
 //! - `graph/load_query_1m`: the ~1M-line repository's encoded graph (the S3 object's bytes)
 //!   → `Graph::decode` + `CallIndex::new` + `blast` + `impact` for the same changes (heads
-//!   parsed beforehand); then `decode_1m` and `call_index_1m` alone.
+//!   parsed beforehand); then `decode_1m`, its inflate alone (`inflate_1m`) and
+//!   `call_index_1m`.
 //!
 //! Sources: `AGNUS_BENCH_DJANGO` and `AGNUS_BENCH_STDLIB` (scripts/bench-sources.sh sets
 //! both); without them the benchmarks are skipped with a message.
 
 use std::hint::black_box;
+use std::io::Read;
 use std::time::Duration;
 
 use agnus_index::blast;
@@ -29,16 +32,30 @@ fn django(c: &mut Criterion) {
         return;
     };
     let fx = Fixture::new("django-5.2.8", roots);
-    c.bench_function("graph/job_cpu_django_5_files", |b| {
+    // One group: criterion files its results under graph/<name> (bench/summarize.py).
+    let mut group = c.benchmark_group("graph");
+    group.bench_function("job_cpu_django_5_files", |b| {
         b.iter(|| black_box(job(black_box(&fx), DEFAULT_BUDGET, 2)))
     });
-    c.bench_function("graph/parse_heads_django", |b| b.iter(|| black_box(fx.parse_heads())));
-    c.bench_function("graph/call_index_django", |b| {
+    group.bench_function("parse_heads_django", |b| b.iter(|| black_box(fx.parse_heads())));
+    // The floor of the head parse: tree-sitter alone (no extraction) on the same bytes.
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_python::LANGUAGE.into())
+        .expect("python grammar");
+    group.bench_function("parse_only_heads_django", |b| {
+        b.iter(|| {
+            for change in &fx.changes {
+                black_box(parser.parse(&change.head, None));
+            }
+        })
+    });
+    group.bench_function("call_index_django", |b| {
         b.iter(|| black_box(CallIndex::new(black_box(&fx.graph))))
     });
     let heads = fx.parse_heads();
     let calls = CallIndex::new(&fx.graph);
-    c.bench_function("graph/blast_render_django", |b| {
+    group.bench_function("blast_render_django", |b| {
         b.iter(|| {
             let hunks = fx.hunks();
             let changes = fx.file_changes(&heads, &hunks);
@@ -46,6 +63,7 @@ fn django(c: &mut Criterion) {
             black_box(fx.render(&fx.graph, &found, &calls, DEFAULT_BUDGET, 2))
         })
     });
+    group.finish();
 }
 
 fn million(c: &mut Criterion) {
@@ -55,7 +73,8 @@ fn million(c: &mut Criterion) {
     };
     let fx = Fixture::new("stdlib+tests+django", roots);
     eprintln!(
-        "graph: 1M-line input: {} lines, {} files, encoded graph {} B",
+        "graph: {}: {} lines, {} files, encoded graph {} B",
+        fx.label,
         fx.lines,
         fx.graph.files.len(),
         fx.encoded.len()
@@ -71,6 +90,15 @@ fn million(c: &mut Criterion) {
             let changes = fx.file_changes(&heads, &hunks);
             let found = blast::blast(&graph, &calls, &changes, reach(2));
             black_box(blast::impact(&graph, &calls, &found, 3, 3))
+        })
+    });
+    group.bench_function("inflate_1m", |b| {
+        b.iter(|| {
+            let mut body = Vec::new();
+            flate2::read::DeflateDecoder::new(&fx.encoded[5..])
+                .read_to_end(&mut body)
+                .expect("inflates");
+            black_box(body)
         })
     });
     group.bench_function("decode_1m", |b| {

@@ -11,6 +11,7 @@ use agnus_index::blast;
 use agnus_reviewer::graph_prompt::tokens;
 
 #[path = "../benches/common/graph_job.rs"]
+#[allow(dead_code, reason = "the timed job is the benchmark's; this example only renders")]
 mod graph_job;
 use graph_job::{DEFAULT_BUDGET, Fixture, reach, roots};
 

@@ -61,7 +61,10 @@ pub fn roots(with_stdlib: bool) -> Option<Vec<(PathBuf, String)>> {
     let django = PathBuf::from(std::env::var_os("AGNUS_BENCH_DJANGO")?);
     let mut roots = vec![(django.join("django"), "django".to_owned())];
     if with_stdlib {
-        roots.insert(0, (PathBuf::from(std::env::var_os("AGNUS_BENCH_STDLIB")?), String::new()));
+        roots.insert(
+            0,
+            (PathBuf::from(std::env::var_os("AGNUS_BENCH_STDLIB")?), String::new()),
+        );
     }
     Some(roots)
 }
@@ -78,7 +81,9 @@ impl Fixture {
         let mut parsed = Vec::new();
         let mut base_lines = HashMap::new();
         for source in corpus.files().0 {
-            let Ok(bytes) = std::fs::read(&source.disk) else { continue };
+            let Ok(bytes) = std::fs::read(&source.disk) else {
+                continue;
+            };
             parsed.extend(parse_file(&source.path, &bytes, &limits));
             let text = String::from_utf8_lossy(&bytes);
             base_lines.insert(source.path, text.lines().map(str::to_owned).collect());
@@ -110,7 +115,10 @@ impl Fixture {
 
     /// The patches' lines (the second step of [`job`]).
     pub fn hunks(&self) -> Vec<HunkLines> {
-        self.changes.iter().map(|c| graph_prompt::hunk_lines(&c.patch)).collect()
+        self.changes
+            .iter()
+            .map(|c| graph_prompt::hunk_lines(&c.patch))
+            .collect()
     }
 
     /// `blast::FileChange`s over parsed heads and hunk lines, as graph_context.rs builds them.
@@ -130,7 +138,14 @@ impl Fixture {
     }
 
     /// The prompt block and impact lines of a blast, with the top neighbours' excerpts.
-    pub fn render(&self, graph: &Graph, found: &Blast, calls: &CallIndex, budget: usize, hops: u32) -> (Rendered, String) {
+    pub fn render(
+        &self,
+        graph: &Graph,
+        found: &Blast,
+        calls: &CallIndex,
+        budget: usize,
+        hops: u32,
+    ) -> (Rendered, String) {
         let impact = blast::impact(graph, calls, found, 3, 3);
         let mut excerpts = vec![None; found.related.len()];
         for i in graph_prompt::excerpt_targets(found, EXCERPTS) {

@@ -4,8 +4,8 @@
 //! (names, paths, signatures, code) goes inside the prompt's untrusted fence, and into the
 //! posted text only as inert code spans.
 
-use agnus_index::{Graph, Symbol};
 use agnus_index::blast::{Blast, Change, Impact, Relation};
+use agnus_index::{Graph, Symbol};
 
 use crate::inert;
 

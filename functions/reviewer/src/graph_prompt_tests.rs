@@ -166,7 +166,10 @@ fn excerpts_come_from_the_first_non_test_neighbours_and_stop_at_the_body_or_twel
     let targets = excerpt_targets(&b, 3);
     assert!(!targets.is_empty());
     assert!(targets.iter().all(|&i| !b.related[i].test));
-    assert!(b.related.iter().any(|r| r.test), "the test caller is a neighbour, not a target");
+    assert!(
+        b.related.iter().any(|r| r.test),
+        "the test caller is a neighbour, not a target"
+    );
     assert_eq!(excerpt_targets(&b, 1).len(), 1);
 
     let lines: Vec<String> = (1..=40).map(|n| format!("line {n}")).collect();
