@@ -75,6 +75,35 @@ def index_section(extra: list[dict]) -> list[str]:
     return out
 
 
+def graph_section(crit: pathlib.Path, extra: list[dict]) -> list[str]:
+    """The graph context's cost per review (benches/graph.rs) and its prompt tokens
+    (examples/graph_tokens.rs)."""
+    rows = [("reviewer CPU per job with graph context, Django, 5 files (excluding I/O)", "job_cpu_django_5_files", "5 ms"),
+            ("… of which: parsing the 5 head files", "parse_heads_django", ""),
+            ("… tree-sitter's parse alone, same bytes", "parse_only_heads_django", ""),
+            ("… of which: `CallIndex::new`", "call_index_django", ""),
+            ("… of which: patch lines + `blast` + `impact` + excerpts + render", "blast_render_django", ""),
+            ("1M-line graph: `Graph::decode` + `CallIndex::new` + `blast` + `impact`", "load_query_1m", "100 ms"),
+            ("… of which: `Graph::decode`", "decode_1m", ""),
+            ("… of which: the inflate alone", "inflate_1m", ""),
+            ("… of which: `CallIndex::new`", "call_index_1m", "")]
+    measured = [(label, estimate(crit, "graph", name), budget) for label, name, budget in rows]
+    tokens = [e for e in extra if e.get("kind") == "graph_tokens"]
+    if all(m is None for _, m, _ in measured) and not tokens:
+        return []
+    out = ["## Graph context (issue 31): CPU per review (mean) and prompt tokens", "",
+           "| measure | value | budget |", "|---|---|---|"]
+    out += [f"| {label} | {fmt(m)} | {budget} |" for label, m, budget in measured if m is not None]
+    if tokens:
+        out += ["", "| depth (caller hops) | budget | changed symbols | neighbours listed / found | context tokens | the patches' tokens |",
+                "|---|---|---|---|---|---|"]
+        for t in tokens:
+            budget = "unbounded" if t["budget"] is None else str(t["budget"])
+            out.append(f"| {t['depth']} ({t['caller_hops']}) | {budget} | {t['changed_symbols']} | "
+                       f"{t['neighbours_listed']} / {t['neighbours_found']} | {t['tokens']} | {t['patch_tokens']} |")
+    return out
+
+
 def main() -> int:
     if sys.argv[1] == "--index":
         path = pathlib.Path(sys.argv[2])
@@ -151,6 +180,9 @@ def main() -> int:
         if render:
             r = render[-1]
             out.append(f"| server render ≤ 2 ms CPU per page | {r['cpu_ms_per_page']} ms ({r['requests']} requests) |")
+    graph = graph_section(crit, extra)
+    if graph:
+        out += ["", *graph]
     index = index_section(extra)
     if index:
         out += ["", *index]

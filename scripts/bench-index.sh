@@ -21,28 +21,10 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 extra="${1:-$target/bench/index.jsonl}"
 mkdir -p "$(dirname "$extra")"
 [[ $# -ge 1 ]] || : > "$extra"
-cache="${AGNUS_BENCH_CACHE:-$HOME/.cache/agnus-bench}"
-mkdir -p "$cache/dl" "$cache/src" "$cache/lists"
-
-django_version=5.2.8
-django_sha256=23254866a5bb9a2cfa6004e8b809ec6246eba4b58a7589bc2772f1bcc8456c7f
-python311="${AGNUS_BENCH_PYTHON311:-python3.11}"
 # One core: the figures are per core (and the Node peer's helper threads share it).
 if command -v taskset >/dev/null; then pin() { taskset -c 0 "$@"; }; else pin() { "$@"; }; fi
 
-echo "==> index: sources (Django $django_version from PyPI, CPython 3.11 stdlib)" >&2
-tarball="$cache/dl/django-$django_version.tar.gz"
-if [[ ! -f "$tarball" ]]; then
-  python3 -m pip download -q --no-deps --no-binary :all: "django==$django_version" -d "$cache/dl"
-fi
-echo "$django_sha256  $tarball" | sha256sum -c --quiet -
-django_pkg="$cache/src/django-$django_version-pkg"
-if [[ ! -f "$django_pkg/django/__init__.py" ]]; then
-  rm -rf "$django_pkg" && mkdir -p "$django_pkg"
-  tar xzf "$tarball" -C "$django_pkg" --strip-components=1 "django-$django_version/django"
-fi
-stdlib=$("$python311" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
-stdlib_version=$("$python311" -c 'import platform; print(platform.python_version())')
+source "$root/scripts/bench-sources.sh"
 
 echo "==> index: build index_bench, index_callers (release profile)" >&2
 cargo build -q --release -p agnus-bench --bin index_bench --bin index_callers

@@ -6,6 +6,8 @@
 # unchanged), so the figures describe the deployed code (native architecture).
 # AGNUS_BENCH_COMPARE=1 also builds the intake benches with opt-level 3 (`bench-o3` profile)
 # and reports shipped / opt-level-3 ratios from the same run (a second optimized build).
+# The graph context's cost per review (benches/graph.rs, examples/graph_tokens.rs) reads
+# Django and CPython's stdlib (scripts/bench-sources.sh: downloaded once, cached).
 # Then the codebase index (scripts/bench-index.sh: Django and CPython's stdlib, one core, vs a
 # Node web-tree-sitter peer, caller accuracy vs jedi); AGNUS_BENCH_INDEX=0 skips it,
 # AGNUS_BENCH_INDEX_ACCURACY=0 only its ~15-minute accuracy check.
@@ -32,8 +34,10 @@ for l in sys.stdin:
         print(m["executable"])' "$2" | tail -1
 }
 
+source scripts/bench-sources.sh
+
 echo "==> build: criterion benches (shipped settings: opt-level z, fat LTO; several minutes)" >&2
-for b in intake auth review; do
+for b in intake auth review graph; do
   exe=$(bench_exe bench "$b" || true)
   [[ -x "$exe" ]] || { tail -30 "$out/build-bench.log" >&2; exit 1; }
   printf -v "${b}_exe" '%s' "$exe"
@@ -57,11 +61,15 @@ run_criterion "$out/criterion" "$intake_exe"
 if [[ -n "$o3_exe" ]]; then run_criterion "$out/criterion-o3" "$o3_exe"; fi
 run_criterion "$out/criterion" "$auth_exe"
 run_criterion "$out/criterion" "$review_exe"
+run_criterion "$out/criterion" "$graph_exe"
 
 echo "==> reviewer peak memory (bench/examples/review_peak_rss.rs: 200 jobs of a 50-file PR, VmHWM)" >&2
 cargo run -q --profile bench -p agnus-bench --example review_peak_rss | tee -a "$extra" >&2
 echo "==> reviewer peak memory reading a 150 MB Bitbucket diff under the download caps (bench/examples/review_download_peak.rs)" >&2
 cargo run -q --profile bench -p agnus-bench --example review_download_peak | tee -a "$extra" >&2
+
+echo "==> graph context: prompt tokens per depth and budget (bench/examples/graph_tokens.rs, Django $django_version)" >&2
+cargo run -q --profile bench -p agnus-bench --example graph_tokens | tee -a "$extra" >&2
 
 echo "==> Node peer baseline (bench/peer, from the npm registry)" >&2
 if command -v node >/dev/null && command -v npm >/dev/null; then

@@ -299,16 +299,8 @@ impl IndexGraphs {
     /// Body excerpts of the first non-test neighbours, read at the index's commit.
     async fn excerpts(&self, ask: &Ask<'_>, graph: &Graph, found: &blast::Blast, commit: &str) -> Vec<Option<Excerpt>> {
         let mut out = vec![None; found.related.len()];
-        let chosen: Vec<usize> = found
-            .related
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| !r.test)
-            .map(|(i, _)| i)
-            .take(EXCERPTS)
-            .collect();
         let mut cache: Vec<(String, Option<Vec<String>>)> = Vec::new();
-        for i in chosen {
+        for i in graph_prompt::excerpt_targets(found, EXCERPTS) {
             let id = found.related[i].id;
             let path = graph.path(id).to_owned();
             if !cache.iter().any(|(p, _)| *p == path) {
@@ -321,21 +313,7 @@ impl IndexGraphs {
             let Some((_, Some(lines))) = cache.iter().find(|(p, _)| *p == path) else {
                 continue;
             };
-            let symbol = graph.symbol(id);
-            let first = symbol.start_line.max(1);
-            let last = symbol.end_line.min(first + graph_prompt::EXCERPT_LINES as u32 - 1);
-            let taken: Vec<String> = lines
-                .iter()
-                .skip(first as usize - 1)
-                .take((last + 1).saturating_sub(first) as usize)
-                .cloned()
-                .collect();
-            if !taken.is_empty() {
-                out[i] = Some(Excerpt {
-                    first_line: first,
-                    lines: taken,
-                });
-            }
+            out[i] = graph_prompt::excerpt(lines, graph.symbol(id));
         }
         out
     }

@@ -5,7 +5,7 @@
 //! posted text only as inert code spans.
 
 use agnus_index::blast::{Blast, Change, Impact, Relation};
-use agnus_index::{Graph, SymbolId};
+use agnus_index::{Graph, Symbol, SymbolId};
 
 use crate::inert;
 
@@ -81,6 +81,36 @@ pub struct Excerpt {
 /// Excerpt lines per entry, at most.
 pub const EXCERPT_LINES: usize = 12;
 const EXCERPT_LINE_CHARS: usize = 160;
+
+/// The neighbours that carry a body excerpt: the first `n` that are not tests (indices into
+/// [`Blast::related`]).
+pub fn excerpt_targets(blast: &Blast, n: usize) -> Vec<usize> {
+    blast
+        .related
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.test)
+        .map(|(i, _)| i)
+        .take(n)
+        .collect()
+}
+
+/// The first [`EXCERPT_LINES`] lines of `symbol`'s body out of its file's `lines` (`None`
+/// when the file is shorter than where the symbol starts).
+pub fn excerpt(lines: &[String], symbol: &Symbol) -> Option<Excerpt> {
+    let first = symbol.start_line.max(1);
+    let last = symbol.end_line.min(first + EXCERPT_LINES as u32 - 1);
+    let taken: Vec<String> = lines
+        .iter()
+        .skip(first as usize - 1)
+        .take((last + 1).saturating_sub(first) as usize)
+        .cloned()
+        .collect();
+    (!taken.is_empty()).then_some(Excerpt {
+        first_line: first,
+        lines: taken,
+    })
+}
 
 fn clip(s: &str, max: usize) -> String {
     let s = s.trim_end();

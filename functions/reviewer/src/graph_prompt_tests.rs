@@ -185,3 +185,29 @@ fn similar_code_is_listed_after_the_neighbours_within_the_budget() {
         tight.text
     );
 }
+
+#[test]
+fn excerpts_come_from_the_first_non_test_neighbours_and_stop_at_the_body_or_twelve_lines() {
+    let test_file = "from pkg.utils import get_netrc_auth\n\n\ndef test_auth():\n    get_netrc_auth(1)\n";
+    let g = graph(&[("tests/test_utils.py", test_file)]);
+    let head = parse("pkg/utils.py", "def get_netrc_auth(url):\n    return None\n");
+    let b = changed(&g, &head);
+    let targets = excerpt_targets(&b, 3);
+    assert!(!targets.is_empty());
+    assert!(targets.iter().all(|&i| !b.related[i].test));
+    assert!(
+        b.related.iter().any(|r| r.test),
+        "the test caller is a neighbour, not a target"
+    );
+    assert_eq!(excerpt_targets(&b, 1).len(), 1);
+
+    let lines: Vec<String> = (1..=40).map(|n| format!("line {n}")).collect();
+    let mut symbol = g.files[0].symbols[0].clone();
+    (symbol.start_line, symbol.end_line) = (3, 5);
+    let short = excerpt(&lines, &symbol).expect("in the file");
+    assert_eq!((short.first_line, short.lines.as_slice()), (3, &lines[2..5]));
+    (symbol.start_line, symbol.end_line) = (10, 39);
+    assert_eq!(excerpt(&lines, &symbol).expect("in the file").lines, &lines[9..21]);
+    (symbol.start_line, symbol.end_line) = (41, 50);
+    assert_eq!(excerpt(&lines, &symbol), None);
+}
