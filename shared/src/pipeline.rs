@@ -14,7 +14,7 @@ use tracing::Instrument;
 
 use crate::crypto::SessionTokens;
 use crate::error::ApiError;
-use crate::routes::{FunctionRoutes, Matched, find_typed};
+use crate::routes::{FunctionRoutes, Matched, allowed_methods, find_typed};
 use crate::services::access::{self, Reading};
 use crate::store::{OrgScope, Principal, Store};
 
@@ -104,7 +104,14 @@ where
             Matched::WrongMethod => Err(ApiError::MethodNotAllowed),
             Matched::NotFound => Err(ApiError::NotFound),
         };
-        let response = result.unwrap_or_else(ApiError::into_response);
+        let mut response = result.unwrap_or_else(ApiError::into_response);
+        if response.status() == lambda_http::http::StatusCode::METHOD_NOT_ALLOWED {
+            // A 405 says which methods the path takes (RFC 9110 §15.5.6).
+            let allow = allowed_methods(req.uri().path()).join(", ");
+            if let Ok(allow) = lambda_http::http::HeaderValue::from_str(&allow) {
+                response.headers_mut().insert(lambda_http::http::header::ALLOW, allow);
+            }
+        }
         tracing::info!(status = response.status().as_u16(), "handled");
         response
     }

@@ -205,9 +205,13 @@ fn match_path(pattern: &str, path: &str) -> Option<HashMap<String, String>> {
 }
 
 /// Finds the route of `function` serving `method path`; literal segments win over
-/// parameters (so `/api/orgs/me` is not `/api/orgs/{slug}`).
+/// parameters for every method (so `/api/orgs/me` is never `/api/orgs/{slug}`: `DELETE
+/// /api/orgs/me` is a 405, as API Gateway may hand it to the `{slug}` route's function).
 pub fn find(function: &str, method: &str, path: &str) -> Matched {
-    find_in(ROUTES.iter().filter(|r| r.function == function), method, path)
+    match resolve(method, path) {
+        Matched::Route(route, _) if route.function != function => Matched::NotFound,
+        found => found,
+    }
 }
 
 /// [`find`] for the function whose routes are `R`, answering the route's name.
@@ -230,24 +234,33 @@ pub fn resolve(method: &str, path: &str) -> Matched {
 
 /// The methods `path` accepts (for a 405's `Allow`).
 pub fn allowed_methods(path: &str) -> Vec<&'static str> {
-    let mut methods: Vec<&'static str> = ROUTES
-        .iter()
-        .filter(|r| match_path(r.path, path).is_some())
-        .map(|r| r.method)
+    let mut methods: Vec<&'static str> = most_specific(ROUTES.iter(), path)
+        .into_iter()
+        .map(|(r, _)| r.method)
         .collect();
     methods.sort_unstable();
     methods.dedup();
     methods
 }
 
-fn find_in<'a>(routes: impl Iterator<Item = &'a Route>, method: &str, path: &str) -> Matched {
-    let mut candidates: Vec<(Route, HashMap<String, String>)> = routes
+/// The routes whose pattern matches `path` with the fewest parameters: a path a literal
+/// route matches belongs to that route's pattern alone.
+fn most_specific<'a>(routes: impl Iterator<Item = &'a Route>, path: &str) -> Vec<(Route, HashMap<String, String>)> {
+    let candidates: Vec<(Route, HashMap<String, String>)> = routes
         .filter_map(|r| match_path(r.path, path).map(|p| (*r, p)))
         .collect();
+    let fewest = candidates.iter().map(|(r, _)| r.path.matches('{').count()).min();
+    candidates
+        .into_iter()
+        .filter(|(r, _)| Some(r.path.matches('{').count()) == fewest)
+        .collect()
+}
+
+fn find_in<'a>(routes: impl Iterator<Item = &'a Route>, method: &str, path: &str) -> Matched {
+    let candidates = most_specific(routes, path);
     if candidates.is_empty() {
         return Matched::NotFound;
     }
-    candidates.sort_by_key(|(r, _)| r.path.matches('{').count());
     match candidates
         .into_iter()
         .find(|(r, _)| r.method.eq_ignore_ascii_case(method))
@@ -276,8 +289,17 @@ mod tests {
         assert!(
             matches!(find("orgs", "GET", "/api/orgs/acme"), Matched::Route(r, p) if r.path == "/api/orgs/{slug}" && p["slug"] == "acme")
         );
-        // `me` has GET only; PATCH /api/orgs/me is the {slug} route (and finds no org).
-        assert!(matches!(find("orgs", "PATCH", "/api/orgs/me"), Matched::Route(r, _) if r.path == "/api/orgs/{slug}"));
+        // `me` has GET only, and no org can be called `me`: its other methods are 405s,
+        // whichever function the gateway handed them to, and `Allow` says GET.
+        assert_eq!(find("orgs", "PATCH", "/api/orgs/me"), Matched::WrongMethod);
+        assert_eq!(find("orgs", "DELETE", "/api/orgs/me/"), Matched::WrongMethod);
+        assert_eq!(resolve("DELETE", "/api/orgs/me"), Matched::WrongMethod);
+        assert_eq!(allowed_methods("/api/orgs/me"), ["GET"]);
+        assert_eq!(allowed_methods("/api/orgs/acme"), ["DELETE", "GET", "PATCH"]);
+        // Deeper paths under `me` are still the {slug} routes (which find no org `me`).
+        assert!(
+            matches!(find("orgs", "GET", "/api/orgs/me/members"), Matched::Route(r, _) if r.path == "/api/orgs/{slug}/members")
+        );
     }
 
     #[test]

@@ -128,6 +128,10 @@ async fn wrong_methods_and_binary_bodies_get_json_answers() {
     assert_eq!(r.headers()["allow"], "GET, POST");
     let err: Value = r.json().await.unwrap();
     assert_eq!(err["error"]["code"], "method_not_allowed");
+    // `/api/orgs/me` is its own path (no org is called `me`): GET only, never the {slug} routes.
+    let r = http.delete(format!("{base}/api/orgs/me")).send().await.unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "GET");
     let r = http
         .post(format!("{base}/api/webhooks/github/no-such-org"))
         .header("content-type", "application/json")

@@ -126,6 +126,9 @@ async fn bad_input_gets_clear_4xx_json_errors() {
             a.json()["error"]["message"].as_str().is_some_and(|m| !m.is_empty()),
             "{desc}"
         );
+        if status == 405 {
+            assert_eq!(a.headers["allow"], "POST", "{desc}: a 405 says what the path takes");
+        }
     }
 }
 

@@ -40,6 +40,17 @@ async fn a_user_in_three_orgs_sees_them_all_and_switches_with_the_header() {
         api.call(get("/api/orgs/me?cursor=!!bad", &alice)).await.error_code(),
         "invalid_cursor"
     );
+    // `me` is a path of its own (no org may be called `me`): a signed-in owner's DELETE or
+    // PATCH there is a 405 that says GET, never the {slug} route looking for an org `me`.
+    for call in [
+        delete("/api/orgs/me", &alice),
+        patch("/api/orgs/me", &alice, json!({"name": "x"})),
+    ] {
+        let r = api.call(call).await;
+        assert_eq!(r.status, 405, "{:?}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.error_code(), "method_not_allowed");
+        assert_eq!(r.headers["allow"], "GET");
+    }
 
     // Switching the active org with X-Org-Slug.
     let me = api
