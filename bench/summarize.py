@@ -79,14 +79,16 @@ def graph_section(crit: pathlib.Path, extra: list[dict]) -> list[str]:
     """The graph context's cost per review (benches/graph.rs) and its prompt tokens
     (examples/graph_tokens.rs)."""
     rows = [("reviewer CPU per job with graph context, Django, 5 files (excluding I/O)", "job_cpu_django_5_files", "5 ms"),
-            ("… of which: parsing the 5 head files", "parse_heads_django", ""),
-            ("… tree-sitter's parse alone, same bytes", "parse_only_heads_django", ""),
+            ("… of which: parsing the touched code of the 5 head files (`parse_changed`)", "parse_heads_django", ""),
+            ("… for scale: the 5 head files parsed whole (`parse_file`)", "parse_whole_heads_django", ""),
+            ("… for scale: tree-sitter's parse alone, whole files", "parse_only_heads_django", ""),
             ("… of which: `CallIndex::new`", "call_index_django", ""),
             ("… of which: patch lines + `blast` + `impact` + excerpts + render", "blast_render_django", ""),
-            ("1M-line graph: `Graph::decode` + `CallIndex::new` + `blast` + `impact`", "load_query_1m", "100 ms"),
-            ("… of which: `Graph::decode`", "decode_1m", ""),
-            ("… of which: the inflate alone", "inflate_1m", ""),
-            ("… of which: `CallIndex::new`", "call_index_1m", "")]
+            ("1M-line graph: `Graph::decode_core` + `CallIndex::new` + `blast` + `impact`", "load_query_1m", "100 ms"),
+            ("… of which: `Graph::decode_core`", "decode_core_1m", ""),
+            ("… of which: the core's inflate alone", "inflate_core_1m", ""),
+            ("… of which: `CallIndex::new`", "call_index_1m", ""),
+            ("… for scale: the whole graph's `Graph::decode` (the indexer's read)", "decode_1m", "")]
     measured = [(label, estimate(crit, "graph", name), budget) for label, name, budget in rows]
     tokens = [e for e in extra if e.get("kind") == "graph_tokens"]
     if all(m is None for _, m, _ in measured) and not tokens:
@@ -149,7 +151,7 @@ def main() -> int:
         out.append(f"| {b} | {fmt(estimate(crit, 'auth', b))} |")
     out += ["", "## Review engine: one job's own work, 50-file PR (mean CPU; peak RSS of the process)", "",
             "| measure | value | budget |", "|---|---|---|",
-            f"| CPU per job (excluding provider and LLM latency) | {fmt(estimate(crit, 'review', 'job_cpu_50_files'))} | 5 ms |"]
+            f"| CPU per job (excluding provider and LLM latency) | {fmt(estimate(crit, 'review_job_cpu_50_files'))} | 5 ms |"]
     for e in (e for e in extra if e.get("kind") == "review_memory"):
         out.append(f"| peak RSS after {e['jobs']} jobs in one process | {e['peak_rss_kib'] / 1024:.1f} MiB | 64 MiB |")
     for e in (e for e in extra if e.get("kind") == "review_download_memory"):

@@ -21,8 +21,8 @@ fn main() {
         std::process::exit(2);
     };
     let fx = Fixture::new("django-5.2.8", roots);
-    let heads = fx.parse_heads();
     let hunks = fx.hunks();
+    let heads = fx.parse_heads(&hunks);
     let changes = fx.file_changes(&heads, &hunks);
     let calls = CallIndex::new(&fx.graph);
     let patch_tokens: usize = fx.changes.iter().map(|c| tokens(&c.patch)).sum();

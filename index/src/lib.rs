@@ -11,9 +11,11 @@ mod extract;
 mod graph;
 mod lang;
 mod model;
+pub mod patch;
 mod resolve;
 mod skip;
 pub mod vectors;
+mod window;
 
 #[cfg(test)]
 mod tests;
@@ -22,11 +24,12 @@ use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 pub use calls::CallIndex;
-pub use codec::DecodeError;
+pub use codec::{DecodeError, HEADER_V2};
 pub use graph::{Edge, EdgeKind, FileEdge, Graph, Resolution, ResolveMode, Stats, SymbolId};
 pub use lang::Lang;
 pub use model::{FileIndex, Import, RawRef, RefKind, Symbol, SymbolKind};
 pub use skip::{DEFAULT_MAX_FILE_BYTES, SkipReason, skip_content, skip_path};
+pub use window::parse_changed;
 
 /// Bounds on the work and output of [`parse_file`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +62,12 @@ impl Default for Limits {
 /// Never panics, whatever the bytes (invalid UTF-8 is read lossily; tree-sitter parses and
 /// the extractor walks iteratively, so nesting depth costs heap, not stack).
 pub fn parse_file(path: &str, source: &[u8], limits: &Limits) -> Option<FileIndex> {
+    parse_checked(path, source, limits).map(|(index, _)| index)
+}
+
+/// [`parse_file`], and whether the parse fell short: syntax errors in the tree, a cancelled
+/// parse, or a file over the size limit.
+pub(crate) fn parse_checked(path: &str, source: &[u8], limits: &Limits) -> Option<(FileIndex, bool)> {
     let lang = Lang::from_path(path)?;
     let empty = || FileIndex {
         path: path.to_owned(),
@@ -71,7 +80,7 @@ pub fn parse_file(path: &str, source: &[u8], limits: &Limits) -> Option<FileInde
         refs: Vec::new(),
     };
     if source.len() > limits.max_file_bytes || u32::try_from(source.len()).is_err() {
-        return Some(empty());
+        return Some((empty(), true));
     }
     PARSERS
         .with(|parsers| {
@@ -87,7 +96,7 @@ pub fn parse_file(path: &str, source: &[u8], limits: &Limits) -> Option<FileInde
             parser.reset();
             parse_with(parser, path, lang, source, limits)
         })
-        .or_else(|| Some(empty()))
+        .or_else(|| Some((empty(), true)))
 }
 
 thread_local! {
@@ -102,7 +111,7 @@ fn parse_with(
     lang: Lang,
     source: &[u8],
     limits: &Limits,
-) -> Option<FileIndex> {
+) -> Option<(FileIndex, bool)> {
     let start = Instant::now();
     let deadline = start + Duration::from_micros(limits.max_parse_micros);
     let mut progress = |_: &tree_sitter::ParseState| {
@@ -120,5 +129,6 @@ fn parse_with(
         Some(options),
     );
     let tree = tree?;
-    Some(extract::extract(path, lang, source, &tree, limits, deadline))
+    let short = tree.root_node().has_error();
+    Some((extract::extract(path, lang, source, &tree, limits, deadline), short))
 }

@@ -7,8 +7,8 @@
 //! (unified, 3 lines of context), as the provider would serve them.
 //!
 //! [`job`] is the reviewer's own work for that pull request once the bytes are in memory
-//! (functions/reviewer/src/graph_context.rs without its I/O): parse the head files, the
-//! patches' lines, `CallIndex::new`, `blast`, `impact`, the excerpts of the top neighbours out
+//! (functions/reviewer/src/graph_context.rs without its I/O): the patches' lines, the head
+//! files parsed where they touch them, `CallIndex::new`, `blast`, `impact`, the excerpts of the top neighbours out
 //! of their (already read) files, `render_prompt` and `render_impact`.
 
 use std::collections::HashMap;
@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use agnus_bench::corpus::Corpus;
 use agnus_index::blast::{self, Blast, FileChange, Reach};
-use agnus_index::{CallIndex, FileIndex, Graph, Limits, ResolveMode, parse_file};
+use agnus_index::{CallIndex, FileIndex, Graph, Limits, ResolveMode, parse_changed, parse_file};
 use agnus_reviewer::graph_prompt::{self, HunkLines, Rendered};
 
 /// The functions the benchmark's pull request changes (Django 5.2.8 paths and qualified
@@ -105,15 +105,28 @@ impl Fixture {
         }
     }
 
-    /// The head versions, parsed (the first step of [`job`]).
-    pub fn parse_heads(&self) -> Vec<FileIndex> {
+    /// The head versions, parsed where the patches touch them (`parse_changed`, as
+    /// graph_context.rs does), given the patches' lines.
+    pub fn parse_heads(&self, hunks: &[HunkLines]) -> Vec<FileIndex> {
+        self.changes
+            .iter()
+            .zip(hunks)
+            .filter_map(|(c, lines)| {
+                let base = self.graph.file_index(&c.path).map(|i| &self.graph.files[i as usize]);
+                parse_changed(&c.path, &c.head, base, lines, &Limits::default())
+            })
+            .collect()
+    }
+
+    /// The head versions, each parsed whole (what the reviewer did before `parse_changed`).
+    pub fn parse_whole_heads(&self) -> Vec<FileIndex> {
         self.changes
             .iter()
             .filter_map(|c| parse_file(&c.path, &c.head, &Limits::default()))
             .collect()
     }
 
-    /// The patches' lines (the second step of [`job`]).
+    /// The patches' lines (the first step of [`job`]).
     pub fn hunks(&self) -> Vec<HunkLines> {
         self.changes
             .iter()
@@ -169,8 +182,8 @@ pub fn reach(hops: u32) -> Reach {
 
 /// One review's graph work once the bytes are in memory; returns the output's size.
 pub fn job(fx: &Fixture, budget: usize, hops: u32) -> usize {
-    let heads = fx.parse_heads();
     let hunks = fx.hunks();
+    let heads = fx.parse_heads(&hunks);
     let changes = fx.file_changes(&heads, &hunks);
     let calls = CallIndex::new(&fx.graph);
     let found = blast::blast(&fx.graph, &calls, &changes, reach(hops));

@@ -52,11 +52,13 @@ export function progressLine(index) {
   return `Indexing: ${phase}, ${files}…`;
 }
 
-// "1,234 symbols indexed, 56 files, 789 dependencies (edges)".
+// "1,234 symbols indexed, 56 files, 789 dependencies (edges)", then ", 1,000 symbols
+// embedded" when the index holds embeddings (docs/index.md, "Embeddings").
 export function statsSentence(stats) {
   if (!stats) return "";
+  const vectors = Number(stats.vectors) > 0 ? `, ${plural(stats.vectors, "symbol", "symbols")} embedded` : "";
   return `${plural(stats.symbols, "symbol", "symbols")} indexed, ${plural(stats.files, "file", "files")}, `
-    + `${plural(stats.edges, "dependency", "dependencies")} (edges)`;
+    + `${plural(stats.edges, "dependency", "dependencies")} (edges)${vectors}`;
 }
 
 const LANGUAGES = {

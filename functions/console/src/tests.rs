@@ -241,6 +241,8 @@ const stats = {{ files: 56, symbols: 1234, edges: 789, bytes: 1258291, lines: 12
 check(t.statsSentence(stats), "1,234 symbols indexed, 56 files, 789 dependencies (edges)", "stats");
 check(t.statsSentence({{ files: 1, symbols: 1, edges: 1 }}), "1 symbol indexed, 1 file, 1 dependency (edges)", "singular stats");
 check(t.statsSentence(null), "", "no stats");
+check(t.statsSentence({{ ...stats, vectors: 1000 }}), "1,234 symbols indexed, 56 files, 789 dependencies (edges), 1,000 symbols embedded", "embedded symbols");
+check(t.statsSentence({{ ...stats, vectors: 0 }}), "1,234 symbols indexed, 56 files, 789 dependencies (edges)", "no embeddings");
 check(t.languagesLine(stats.languages), "Python (50 files), Go (3 files), Rust (3 files)", "languages");
 check(t.languagesLine({{ cobol: 1 }}), "cobol (1 file)", "unknown language by its key");
 check(t.languagesLine(null), "", "no languages");

@@ -5,7 +5,7 @@
 //! effort: whatever fails, the review goes on from the diff alone and says so.
 
 use agnus_index::blast::{self, FileChange, Reach};
-use agnus_index::{CallIndex, FileIndex, Graph, Lang, Limits, parse_file};
+use agnus_index::{CallIndex, FileIndex, Graph, Lang, Limits, parse_changed};
 use agnus_shared::domain::Provider;
 use agnus_shared::provider_api::{ApiBases, GITHUB_RAW, authorization};
 use agnus_shared::review_settings::Depth;
@@ -163,15 +163,24 @@ impl IndexGraphs {
         Ok(Some(bytes))
     }
 
-    async fn graph(&self, key: &str) -> Result<Graph, String> {
+    /// The index's graph: its core (files, symbols, edges) for a review; at `deep`, the
+    /// symbols' docs too (the similar-code queries embed them, as the indexer did).
+    async fn graph(&self, key: &str, depth: Depth) -> Result<Graph, String> {
         let bytes = self
             .object(key, MAX_GRAPH_BYTES)
             .await?
             .ok_or("no graph object")?
             .into_bytes();
-        tokio::task::spawn_blocking(move || Graph::decode(&bytes, MAX_DECODED).map_err(|e| e.to_string()))
-            .await
-            .map_err(|e| format!("decode task: {e}"))?
+        tokio::task::spawn_blocking(move || {
+            let decoded = if depth == Depth::Deep {
+                Graph::decode(&bytes, MAX_DECODED)
+            } else {
+                Graph::decode_core(&bytes, MAX_DECODED)
+            };
+            decoded.map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| format!("decode task: {e}"))?
     }
 
     /// The graph context of one review; diff-only (with the reason) when there is none.
@@ -189,19 +198,19 @@ impl IndexGraphs {
         let Some((key, commit)) = record.and_then(|r| r.graph_key.zip(r.commit)) else {
             return GraphContext::diff_only("no_index");
         };
-        let graph = match self.graph(&key).await {
+        let graph = match self.graph(&key, ask.depth).await {
             Ok(g) => g,
             Err(why) => {
                 tracing::warn!(%why, "graph unreadable; reviewing from the diff");
                 return GraphContext::diff_only("index_unreadable");
             }
         };
-        let heads = self.head_files(ask).await;
         let changes: Vec<(&ChangedFile, graph_prompt::HunkLines)> = ask
             .files
             .iter()
             .filter_map(|f| f.patch.as_deref().map(|p| (f, graph_prompt::hunk_lines(p))))
             .collect();
+        let heads = self.head_files(ask, &graph, &changes).await;
         let file_changes: Vec<FileChange<'_>> = changes
             .iter()
             .map(|(f, lines)| FileChange {
@@ -278,17 +287,25 @@ impl IndexGraphs {
         }
     }
 
-    /// The head versions of the changed files in a language the index knows, parsed.
-    async fn head_files(&self, ask: &Ask<'_>) -> Vec<FileIndex> {
+    /// The head versions of the changed files in a language the index knows, parsed where
+    /// their patches touch them (the base graph's version of each file says where that is:
+    /// `agnus_index::parse_changed`).
+    async fn head_files(
+        &self,
+        ask: &Ask<'_>,
+        graph: &Graph,
+        changes: &[(&ChangedFile, graph_prompt::HunkLines)],
+    ) -> Vec<FileIndex> {
         let mut out = Vec::new();
-        let wanted = ask
-            .files
+        let wanted = changes
             .iter()
-            .filter(|f| f.status != "removed" && f.patch.is_some() && Lang::from_path(&f.path).is_some())
+            .filter(|(f, _)| f.status != "removed" && Lang::from_path(&f.path).is_some())
             .take(MAX_HEAD_FILES);
-        for f in wanted {
+        for (f, lines) in wanted {
+            let before = f.old_path.as_deref().unwrap_or(&f.path);
+            let base = graph.file_index(before).map(|i| &graph.files[i as usize]);
             if let Some(bytes) = self.file(ask, &f.path, ask.head_sha).await
-                && let Some(parsed) = parse_file(&f.path, &bytes, &Limits::default())
+                && let Some(parsed) = parse_changed(&f.path, &bytes, base, lines, &Limits::default())
             {
                 out.push(parsed);
             }

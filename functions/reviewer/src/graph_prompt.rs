@@ -9,62 +9,8 @@ use agnus_index::{Graph, Symbol, SymbolId};
 
 use crate::inert;
 
-/// The lines a patch touches: new-side added lines, old-side removed lines, and the old-side
-/// lines its hunks cover (context included).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HunkLines {
-    pub added: Vec<u32>,
-    pub removed: Vec<u32>,
-    pub old_span: Vec<u32>,
-}
-
-/// Caps the lines taken from one patch (a huge rewrite says nothing more at 5,000 lines).
-const MAX_LINES: usize = 5_000;
-
-fn start_of(part: Option<&str>, sign: char) -> u32 {
-    part.and_then(|p| p.strip_prefix(sign))
-        .and_then(|p| p.split(',').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0)
-}
-
-pub fn hunk_lines(patch: &str) -> HunkLines {
-    let mut out = HunkLines::default();
-    let (mut old, mut new) = (0u32, 0u32);
-    for raw in patch.lines() {
-        if out.added.len() + out.removed.len() + out.old_span.len() > 3 * MAX_LINES {
-            break;
-        }
-        if let Some(header) = raw.strip_prefix("@@") {
-            let mut parts = header.split_whitespace();
-            old = start_of(parts.next(), '-');
-            new = start_of(parts.next(), '+');
-            // A pure insertion's hunk covers the line it follows.
-            out.old_span.push(old.max(1));
-            continue;
-        }
-        match raw.as_bytes().first() {
-            Some(b' ') => {
-                out.old_span.push(old);
-                old = old.saturating_add(1);
-                new = new.saturating_add(1);
-            }
-            Some(b'+') => {
-                out.added.push(new);
-                new = new.saturating_add(1);
-            }
-            Some(b'-') => {
-                out.removed.push(old);
-                out.old_span.push(old);
-                old = old.saturating_add(1);
-            }
-            _ => {}
-        }
-    }
-    out.old_span.sort_unstable();
-    out.old_span.dedup();
-    out
-}
+/// The lines a patch touches (one place for reading hunks: the index's `patch` module).
+pub use agnus_index::patch::{HunkLines, hunk_lines};
 
 /// A rough token count (about four bytes per token for code and English).
 pub fn tokens(text: &str) -> usize {

@@ -29,15 +29,6 @@ fn changed(g: &Graph, head: &agnus_index::FileIndex) -> Blast {
 }
 
 #[test]
-fn hunk_lines_split_sides() {
-    let patch = "@@ -1,3 +1,4 @@\n a\n-b\n+B\n+C\n c\n@@ -10,0 +12,1 @@\n+d\n";
-    let h = hunk_lines(patch);
-    assert_eq!(h.added, [2, 3, 12]);
-    assert_eq!(h.removed, [2]);
-    assert_eq!(h.old_span, [1, 2, 3, 10]);
-}
-
-#[test]
 fn the_block_lists_callers_within_the_budget() {
     let g = graph(&[]);
     let head = parse("pkg/utils.py", "def get_netrc_auth(url):\n    return url.strip()\n");

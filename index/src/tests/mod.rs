@@ -9,6 +9,7 @@ mod js;
 mod python;
 mod robust;
 mod rust;
+mod window;
 
 use crate::{EdgeKind, FileIndex, Graph, Limits, Resolution, ResolveMode, Symbol, SymbolId, parse_file};
 
