@@ -62,6 +62,28 @@ impl Dropped {
     }
 }
 
+/// How the model's answer came (docs/review-engine.md, "Small models"): whether an answer
+/// was cut short at `max_tokens` (`finish_reason: "length"`), how many comments were
+/// salvaged from an answer that did not parse whole, and whether a second, smaller request
+/// was made. Recorded only when something of the kind happened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AnswerReport {
+    pub truncated: bool,
+    /// Comments kept from a cut-short or unreadable answer (`None`: it parsed whole).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub salvaged: Option<u32>,
+    /// The first answer was unusable and a smaller one was asked for.
+    pub retried_smaller: bool,
+}
+
+impl AnswerReport {
+    /// Whether there is anything to record.
+    pub fn is_notable(&self) -> bool {
+        self.truncated || self.salvaged.is_some() || self.retried_smaller
+    }
+}
+
 /// One line of the walkthrough: a file the diff showed, and what changed in it (model
 /// text, made inert markdown on one line, as posted).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -165,6 +165,16 @@ impl Standin {
         self.control("/_control/llm", json!({ "answers": answers })).await;
     }
 
+    /// Queues the LLM's next answers with how each ended (`finish_reason`: `"length"` for
+    /// one cut at `max_tokens`).
+    pub async fn llm_answers_ending(&self, answers: &[(&str, &str)]) {
+        let answers: Vec<Value> = answers
+            .iter()
+            .map(|(content, finish)| json!({"content": content, "finish_reason": finish}))
+            .collect();
+        self.control("/_control/llm", json!({ "answers": answers })).await;
+    }
+
     /// Queues the verifier's next answers (depth `deep`: the `comment_verification` calls).
     pub async fn llm_verifications(&self, answers: &[Value]) {
         let answers: Vec<String> = answers.iter().map(Value::to_string).collect();

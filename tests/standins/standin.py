@@ -74,7 +74,9 @@ Control (used by the tests and scripts/smoke.sh):
   POST /_control/fail    {"method", "contains", "status", "headers": {}, "body": {}, "times"}  next matching requests fail
   POST /_control/llm     {"answers": [<message content string>, …], "verifications": [...]}  queued answers
                          (then the default); `verifications` answer the reviewer's verification
-                         requests (json_schema / tool `comment_verification`; default: no verdict)
+                         requests (json_schema / tool `comment_verification`; default: no verdict).
+                         An answer may be {"content": …, "finish_reason": "length"}: a reply cut
+                         at max_tokens, as llama.cpp / OpenAI report it (default "stop")
   GET  /_requests        every request so far: [{"method", "path", "headers", "body"}]
   GET  /_control/statuses the commit statuses posted, per provider/repo/sha (tests/standins/statuses.py)
 
@@ -299,6 +301,10 @@ class Handler(BaseHTTPRequestHandler):
     def chat(self, body):
         schema = (((body or {}).get("response_format") or {}).get("json_schema") or {})
         content = self.next_answer(schema.get("name"))
+        finish = "stop"
+        if isinstance(content, dict):
+            finish = content.get("finish_reason", "stop")
+            content = content.get("content", "")
         return self.reply(
             200,
             {
@@ -310,7 +316,7 @@ class Handler(BaseHTTPRequestHandler):
                     {
                         "index": 0,
                         "message": {"role": "assistant", "content": content, "refusal": None},
-                        "finish_reason": "stop",
+                        "finish_reason": finish,
                     }
                 ],
                 "usage": {"prompt_tokens": 1200, "completion_tokens": 80, "total_tokens": 1280},

@@ -133,7 +133,8 @@ pub fn job(fx: &Fixture) -> usize {
         since_sha: None,
     };
     let prompt = user_prompt(&facts, &view, budget);
-    let request = serde_json::to_vec(&fx.llm.request_body(&prompt)).unwrap();
+    let ask = agnus_reviewer::task::Ask::full(25, view.files_shown);
+    let request = serde_json::to_vec(&fx.llm.request_body(&prompt, &ask)).unwrap();
     // Answer validation.
     let review = validate(
         parse(&fx.answer).unwrap(),

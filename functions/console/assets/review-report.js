@@ -29,6 +29,22 @@ const DIFF_ONLY = {
   context_off: "graph context is off in the review settings",
 };
 
+// How the model's answer came (docs/review-engine.md, "Small models"): "Answer cut short at
+// the token limit; 1 comment salvaged", "…; asked again with a smaller request", or null.
+export function answerText(a) {
+  if (!a || typeof a !== "object") return null;
+  const parts = [];
+  if (a.truncated) parts.push("Answer cut short at the token limit");
+  if (Number.isFinite(Number(a.salvaged)) && a.salvaged !== null && a.salvaged !== undefined) {
+    const n = Number(a.salvaged);
+    parts.push(`${n} ${n === 1 ? "comment" : "comments"} salvaged`);
+  }
+  if (a.retriedSmaller) parts.push("asked again with a smaller request");
+  if (!parts.length) return null;
+  const text = parts.join("; ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 // "Graph context: 2 changed symbols, 3 related, ~420 tokens (index 89abcde)", "Diff only: no
 // codebase index was ready", or null (an older job, or no index in this deployment).
 export function contextText(c) {
@@ -59,13 +75,15 @@ export function reviewReport(v) {
   const lines = Array.isArray(v.walkthrough) ? v.walkthrough : [];
   const context = contextText(v.context);
   const changed = v.context && Array.isArray(v.context.changed) ? v.context.changed : [];
-  if (!dropped && !lines.length && !context) return null;
+  const answer = answerText(v.llmAnswer);
+  if (!dropped && !lines.length && !context && !answer) return null;
   return h("div", { class: "review-report" },
     context
       ? (changed.length
         ? h("details", {}, h("summary", {}, context), h("ul", {}, changed.map((s) => h("li", {}, impactText(s)))))
         : h("p", { class: "muted" }, context))
       : null,
+    answer ? h("p", { class: "muted" }, answer) : null,
     dropped ? h("p", { class: "muted" }, dropped) : null,
     lines.length
       ? h("details", {},

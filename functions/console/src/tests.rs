@@ -276,6 +276,10 @@ check(r.droppedText({{ lowConfidence: 2, unverified: 0, invalidAnchor: 1, belowS
 check(r.droppedText({{ unverified: 1 }}), "1 not posted: 1 lowered by the verifier", "verifier");
 check(r.droppedText({{ lowConfidence: 0 }}), null, "none dropped");
 check(r.droppedText(undefined), null, "an older job");
+check(r.answerText({{ truncated: true, salvaged: 1, retriedSmaller: false }}), "Answer cut short at the token limit; 1 comment salvaged", "salvaged");
+check(r.answerText({{ truncated: true, retriedSmaller: true }}), "Answer cut short at the token limit; asked again with a smaller request", "asked again");
+check(r.answerText({{ truncated: false, salvaged: 0, retriedSmaller: false }}), "0 comments salvaged", "trailing text cut");
+check(r.answerText(undefined), null, "an older job's answer");
 check(r.contextText({{ mode: "graph", indexCommit: "89abcdef0123", changed: [{{}}, {{}}], related: 3, tokens: 420 }}),
       "Graph context: 2 changed symbols, 3 related, ~420 tokens (index 89abcde)", "graph context");
 check(r.contextText({{ mode: "diff_only", reason: "no_index", changed: [] }}), "Diff only: no codebase index was ready", "diff only");

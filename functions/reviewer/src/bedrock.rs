@@ -112,15 +112,21 @@ impl Converse {
 
     /// The request body of `task` (its schema is the one tool the model must call).
     pub fn request_body_for(task: &Task, user: &str) -> serde_json::Value {
+        Self::request_body_with(task, user, (task.schema)(), task.max_tokens)
+    }
+
+    /// [`Self::request_body_for`] with another schema and answer length (the review's
+    /// bounded ask).
+    pub fn request_body_with(task: &Task, user: &str, schema: serde_json::Value, max_tokens: u32) -> serde_json::Value {
         json!({
             "messages": [{"role": "user", "content": [{"text": user}]}],
             "system": [{"text": task.system}],
-            "inferenceConfig": {"maxTokens": task.max_tokens, "temperature": 0},
+            "inferenceConfig": {"maxTokens": max_tokens, "temperature": 0},
             "toolConfig": {
                 "tools": [{"toolSpec": {
                     "name": task.name,
                     "description": task.description,
-                    "inputSchema": {"json": (task.schema)()},
+                    "inputSchema": {"json": schema},
                 }}],
                 "toolChoice": {"tool": {"name": task.name}},
             },

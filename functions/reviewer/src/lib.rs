@@ -36,6 +36,7 @@ pub mod inert;
 pub mod llm;
 pub mod prompt;
 pub mod provider;
+pub mod salvage;
 pub mod similar_code;
 pub mod status;
 pub mod stored;
@@ -522,7 +523,11 @@ async fn review(
     user.push_str(&prompt::feedback_block(&examples));
     let rule_names: Vec<(&str, &str)> = applicable.iter().map(|r| (r.id, r.name)).collect();
 
-    let completion = match state.llm.review(&user).await {
+    let ask = task::Ask::full(
+        usize::try_from(settings.max_comments).unwrap_or(usize::MAX),
+        view.files_shown,
+    );
+    let completion = match state.llm.review(&user, ask).await {
         Ok(c) => c,
         Err(LlmError::Call(CallError::RetryLater { after, why, .. })) => {
             return Ok(Step::Retry {
@@ -538,9 +543,11 @@ async fn review(
             tracing::warn!(error = %e, "the LLM refused the request");
             return Ok(Step::Finish(Box::new(ReviewOutcome::failed("llm_rejected"))));
         }
-        Err(LlmError::InvalidAnswer(why)) => {
+        Err(LlmError::InvalidAnswer(why, report)) => {
             tracing::warn!(%why, "the LLM answered twice without the requested JSON");
-            return Ok(Step::Finish(Box::new(ReviewOutcome::failed("llm_invalid_answer"))));
+            let mut outcome = ReviewOutcome::failed("llm_invalid_answer");
+            outcome.llm_answer = Some(report);
+            return Ok(Step::Finish(Box::new(outcome)));
         }
     };
     let limits = Limits {
@@ -569,6 +576,7 @@ async fn review(
         completion_tokens: completion.completion_tokens + verified.1,
         since,
         context: serde_json::to_string(&context.record).ok(),
+        answer_report: completion.report,
     };
     state
         .store
@@ -593,6 +601,7 @@ async fn post_answer(
         o.completion_tokens = Some(answer.completion_tokens);
         o.dropped = Some(answer.review.dropped);
         o.walkthrough = Some(answer.review.walkthrough.clone());
+        o.llm_answer = answer.answer_report.is_notable().then_some(answer.answer_report);
         o
     };
     let posting = Posting {

@@ -16,8 +16,11 @@ use serde_json::json;
 
 use crate::bedrock::{Converse, ModelId};
 use crate::http::{CallError, LLM_ANSWER_CAP, send_capped};
+use crate::salvage::salvage_as;
+use crate::task::Ask;
 pub use crate::task::{REVIEW, Task};
 use crate::validate::{RawAnswer, parse_as};
+use agnus_shared::review_report::AnswerReport;
 
 #[derive(Debug, Clone)]
 pub struct Llm {
@@ -36,8 +39,17 @@ enum Api {
     Bedrock(Converse),
 }
 
-/// What one call gives: the answer (or why it is unusable) and the tokens billed.
-type Answered<T> = (Result<T, String>, u64, u64);
+/// What one call gives: the answer (or why it is unusable), the tokens billed, and whether
+/// it was cut short or salvaged.
+type Answered<T> = (Result<T, String>, u64, u64, Cut);
+
+/// An answer's ending: stopped at `max_tokens`, and whether only a salvaged prefix of it
+/// parsed (`salvage.rs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cut {
+    pub truncated: bool,
+    pub salvaged: bool,
+}
 
 /// A usable answer.
 #[derive(Debug, Clone)]
@@ -45,6 +57,8 @@ pub struct Completion {
     pub answer: RawAnswer,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    /// Cut short, salvaged, asked again smaller (the job history records it).
+    pub report: AnswerReport,
 }
 
 /// Why there is no usable answer.
@@ -52,9 +66,10 @@ pub struct Completion {
 pub enum LlmError {
     #[error("llm call: {0}")]
     Call(CallError),
-    /// Twice an answer that is not the requested JSON.
+    /// Twice an answer that is not the requested JSON (the second one smaller), and how
+    /// they came.
     #[error("llm answer invalid: {0}")]
-    InvalidAnswer(String),
+    InvalidAnswer(String, AnswerReport),
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,6 +82,8 @@ struct ChatResponse {
 #[derive(Debug, Deserialize)]
 struct Choice {
     message: Message,
+    #[serde(default)]
+    finish_reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -140,15 +157,48 @@ impl Llm {
         &self.model
     }
 
-    /// The request body (public for the tests that assert the exact shape).
-    pub fn request_body(&self, user: &str) -> serde_json::Value {
-        self.request_body_for(&REVIEW, user)
+    /// The review's request body for `ask` (public for the tests that assert the exact
+    /// shape): the schema bounded by it, `max_tokens` sized to it.
+    pub fn request_body(&self, user: &str, ask: &Ask) -> serde_json::Value {
+        let schema = crate::task::bounded_answer_schema(ask, self.honours_lengths());
+        self.request_body_with(&REVIEW, user, schema, ask.max_tokens())
     }
 
-    /// The request body of `task`.
-    pub fn request_body_for(&self, task: &Task, user: &str) -> serde_json::Value {
+    /// Whether the API's constrained decoding takes string `maxLength` in a strict schema:
+    /// OpenAI's own (`api.openai.com`, Azure OpenAI) documents no string lengths in strict
+    /// mode; llama.cpp, vLLM and Ollama turn them into their grammars; Bedrock's tool
+    /// schema is not strict.
+    pub fn honours_lengths(&self) -> bool {
         match &self.api {
-            Api::Bedrock(_) => Converse::request_body_for(task, user),
+            Api::Bedrock(_) => true,
+            Api::OpenAi { base_url, .. } => {
+                let host = base_url
+                    .split("://")
+                    .nth(1)
+                    .unwrap_or(base_url)
+                    .split(['/', ':'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                !(host == "api.openai.com" || host.ends_with(".openai.azure.com"))
+            }
+        }
+    }
+
+    /// The request body of `task`, as the task defines it.
+    pub fn request_body_for(&self, task: &Task, user: &str) -> serde_json::Value {
+        self.request_body_with(task, user, (task.schema)(), task.max_tokens)
+    }
+
+    fn request_body_with(
+        &self,
+        task: &Task,
+        user: &str,
+        schema: serde_json::Value,
+        max_tokens: u32,
+    ) -> serde_json::Value {
+        match &self.api {
+            Api::Bedrock(_) => Converse::request_body_with(task, user, schema, max_tokens),
             Api::OpenAi { .. } => json!({
                 "model": self.model,
                 "messages": [
@@ -156,10 +206,10 @@ impl Llm {
                     {"role": "user", "content": user},
                 ],
                 "temperature": 0,
-                "max_tokens": task.max_tokens,
+                "max_tokens": max_tokens,
                 "response_format": {
                     "type": "json_schema",
-                    "json_schema": {"name": task.name, "strict": true, "schema": (task.schema)()},
+                    "json_schema": {"name": task.name, "strict": true, "schema": schema},
                 },
             }),
         }
@@ -173,18 +223,17 @@ impl Llm {
     ) -> Result<Answered<T>, CallError> {
         let result = match &self.api {
             Api::OpenAi { base_url, api_key } => self.chat(base_url, api_key.as_ref(), body).await,
-            Api::Bedrock(converse) => {
-                converse
-                    .call(&self.http, &ModelId::new(&self.model), task.name, body)
-                    .await
-            }
+            Api::Bedrock(converse) => converse
+                .call(&self.http, &ModelId::new(&self.model), task.name, body)
+                .await
+                .map(|(answer, p, c)| (answer, p, c, Cut::default())),
         };
         let call = match &result {
-            Ok((Ok(_), input_tokens, output_tokens)) => LlmCall::Ok {
+            Ok((Ok(_), input_tokens, output_tokens, _)) => LlmCall::Ok {
                 input_tokens: *input_tokens,
                 output_tokens: *output_tokens,
             },
-            Ok((Err(_), _, _)) => LlmCall::Failed {
+            Ok((Err(_), _, _, _)) => LlmCall::Failed {
                 kind: "invalid_response",
             },
             Err(e) => LlmCall::Failed { kind: error_kind(e) },
@@ -207,47 +256,79 @@ impl Llm {
         let response: ChatResponse =
             serde_json::from_slice(&bytes).map_err(|e| CallError::unreadable(format!("not a chat completion: {e}")))?;
         let usage = response.usage.unwrap_or_default();
-        let parsed = match response.choices.into_iter().next().map(|c| c.message) {
+        let choice = response.choices.into_iter().next();
+        let mut cut = Cut {
+            truncated: choice
+                .as_ref()
+                .is_some_and(|c| c.finish_reason.as_deref() == Some("length")),
+            salvaged: false,
+        };
+        let parsed = match choice.map(|c| c.message) {
             Some(Message {
                 content: Some(content), ..
-            }) => parse_as(&content).map_err(|e| e.to_string()),
+            }) => match parse_as(&content) {
+                Ok(answer) => Ok(answer),
+                // Cut short or followed by more text: the complete part may still serve.
+                Err(e) => match salvage_as(&content) {
+                    Some(answer) => {
+                        cut.salvaged = true;
+                        Ok(answer)
+                    }
+                    None if cut.truncated => Err(format!("cut short at max_tokens: {e}")),
+                    None => Err(e.to_string()),
+                },
+            },
             Some(Message { refusal: Some(r), .. }) => Err(format!(
                 "the model refused: {}",
                 r.chars().take(200).collect::<String>()
             )),
             _ => Err("no message content".to_owned()),
         };
-        Ok((parsed, usage.prompt_tokens, usage.completion_tokens))
+        Ok((parsed, usage.prompt_tokens, usage.completion_tokens, cut))
     }
 
-    /// Asks for a review of `user` (the user message); at most two calls.
-    pub async fn review(&self, user: &str) -> Result<Completion, LlmError> {
-        let body = self.request_body(user);
+    /// Asks for a review of `user` (the user message) within `ask`; at most two calls. A
+    /// transient failure is retried as it was; an unusable answer never is: the second
+    /// request asks for less ([`Ask::smaller`]).
+    pub async fn review(&self, user: &str, ask: Ask) -> Result<Completion, LlmError> {
+        let mut ask = ask;
         let task = &REVIEW;
         let (mut prompt_tokens, mut completion_tokens) = (0, 0);
+        let mut report = AnswerReport::default();
         let mut last = None;
         for attempt in 0..2 {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
+            let body = self.request_body(user, &ask);
             match self.once::<RawAnswer>(task, &body).await {
-                Ok((Ok(answer), p, c)) => {
+                Ok((Ok(answer), p, c, cut)) => {
+                    report.truncated |= cut.truncated;
+                    if cut.salvaged {
+                        report.salvaged = Some(u32::try_from(answer.comments.len()).unwrap_or(u32::MAX));
+                    }
                     return Ok(Completion {
                         answer,
                         prompt_tokens: prompt_tokens + p,
                         completion_tokens: completion_tokens + c,
+                        report,
                     });
                 }
-                Ok((Err(why), p, c)) => {
+                Ok((Err(why), p, c, cut)) => {
                     prompt_tokens += p;
                     completion_tokens += c;
-                    last = Some(LlmError::InvalidAnswer(why));
+                    report.truncated |= cut.truncated;
+                    if attempt == 0 {
+                        report.retried_smaller = true;
+                        ask = ask.smaller();
+                    }
+                    last = Some(LlmError::InvalidAnswer(why, report));
                 }
                 Err(e @ CallError::RetryLater { .. }) => last = Some(LlmError::Call(e)),
                 Err(e) => return Err(LlmError::Call(e)),
             }
         }
-        Err(last.unwrap_or_else(|| LlmError::InvalidAnswer("no answer".into())))
+        Err(last.unwrap_or_else(|| LlmError::InvalidAnswer("no answer".into(), report)))
     }
 
     /// One call of `task` (no retry): the answer and the tokens billed, or why there is
@@ -259,8 +340,8 @@ impl Llm {
     ) -> Result<(T, u64, u64), (String, u64, u64)> {
         let body = self.request_body_for(task, user);
         match self.once::<T>(task, &body).await {
-            Ok((Ok(answer), p, c)) => Ok((answer, p, c)),
-            Ok((Err(why), p, c)) => Err((why, p, c)),
+            Ok((Ok(answer), p, c, _)) => Ok((answer, p, c)),
+            Ok((Err(why), p, c, _)) => Err((why, p, c)),
             Err(e) => Err((e.to_string(), 0, 0)),
         }
     }

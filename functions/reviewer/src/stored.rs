@@ -23,6 +23,9 @@ pub struct StoredAnswer {
     /// What the codebase index gave the review (JSON of [`crate::graph_context::ContextRecord`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
+    /// How the model's answer came (cut short, salvaged, asked again smaller).
+    #[serde(default)]
+    pub answer_report: agnus_shared::review_report::AnswerReport,
 }
 
 impl StoredAnswer {
@@ -73,6 +76,11 @@ mod tests {
             completion_tokens: 5,
             since: None,
             context: Some(r#"{"mode":"graph"}"#.into()),
+            answer_report: agnus_shared::review_report::AnswerReport {
+                truncated: true,
+                salvaged: Some(1),
+                retried_smaller: false,
+            },
         };
         assert_eq!(StoredAnswer::parse(&answer.to_json()), Some(answer));
         // An answer stored before graph context reads back without it.

@@ -470,7 +470,7 @@ pub const OPS: &[Op] = &[
     paged(op(
         "GET",
         "/api/repos/{id}/reviews",
-        "Review history: status, reason, comments, dropped comments by reason, walkthrough, tokens, link",
+        "Review history: status, reason, comments, dropped comments by reason, walkthrough, how the answer came (cut short, salvaged, asked again smaller), tokens, link",
         Member,
         200,
     )),

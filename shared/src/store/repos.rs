@@ -118,6 +118,10 @@ pub struct ReviewJob {
     /// One line per changed file, as posted in the summary's walkthrough.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub walkthrough: Option<Vec<crate::review_report::WalkthroughLine>>,
+    /// How the model's answer came: cut short at `max_tokens`, comments salvaged from it,
+    /// a second smaller request (only when one of these happened).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm_answer: Option<crate::review_report::AnswerReport>,
     #[serde(skip)]
     pub sort_key: String,
     /// The validated answer an attempt stored before posting (a retry posts it and never
@@ -154,6 +158,7 @@ impl ReviewJob {
             finished_at: get_opt_n(item, "finished_at"),
             dropped: super::review_report::dropped_of(item),
             walkthrough: super::review_report::walkthrough_of(item),
+            llm_answer: super::review_report::llm_answer_of(item),
             sort_key: get_s(item, "sk")?.to_owned(),
             answer: get_opt_s(item, "answer").map(str::to_owned),
         })

@@ -56,6 +56,8 @@ pub struct ReviewOutcome {
     pub dropped: Option<crate::review_report::Dropped>,
     /// The per-file walkthrough, as posted.
     pub walkthrough: Option<Vec<crate::review_report::WalkthroughLine>>,
+    /// How the model's answer came, when it was cut short, salvaged or asked again.
+    pub llm_answer: Option<crate::review_report::AnswerReport>,
 }
 
 impl ReviewOutcome {
@@ -264,9 +266,11 @@ impl Store {
                 values.push((placeholder, n(v)));
             }
         }
-        for (attr, placeholder, value) in
-            super::review_report::report_values(outcome.dropped.as_ref(), outcome.walkthrough.as_deref())
-        {
+        for (attr, placeholder, value) in super::review_report::report_values(
+            outcome.dropped.as_ref(),
+            outcome.walkthrough.as_deref(),
+            outcome.llm_answer.as_ref(),
+        ) {
             clauses.push(format!("{attr} = {placeholder}"));
             values.push((placeholder, value));
         }

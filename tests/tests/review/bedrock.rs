@@ -51,7 +51,13 @@ async fn bedrock_converse_gets_the_exact_request_and_its_tool_call_becomes_the_p
                 "tools": [{"toolSpec": {
                     "name": "code_review",
                     "description": "Record the review of the pull request: a summary and comments on new-side lines of the diff.",
-                    "inputSchema": {"json": agnus_reviewer::prompt::answer_schema()}
+                    // Bounded as the review asks: 25 comments (the system's cap), one
+                    // walkthrough line per file shown, string lengths (Bedrock's tool
+                    // schema takes them).
+                    "inputSchema": {"json": agnus_reviewer::task::bounded_answer_schema(
+                        &agnus_reviewer::task::Ask::full(25, 1),
+                        true,
+                    )}
                 }}],
                 "toolChoice": {"tool": {"name": "code_review"}}
             }

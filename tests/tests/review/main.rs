@@ -24,6 +24,7 @@ mod precision;
 mod providers;
 mod settings;
 mod similar;
+mod small_models;
 
 const HEAD: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
 const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";

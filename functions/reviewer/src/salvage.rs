@@ -1,0 +1,140 @@
+//! What can be kept of an answer cut short (docs/review-engine.md, "Small models"): a model
+//! that stops at `max_tokens` (`finish_reason: "length"`) leaves JSON that does not parse.
+//! Everything up to the last complete array element or closed object is still good: the
+//! answer is cut there and its open brackets closed, so the summary and every complete
+//! comment survive and only the comment in progress is lost. Text after a complete answer
+//! (a model that went on talking) is cut the same way. Pure; never panics.
+
+use serde::de::DeserializeOwned;
+
+use crate::validate::parse_as;
+
+/// The answer as `T` from the longest prefix of the JSON object in `text` that ends at a
+/// complete value and reads as `T` once its open brackets are closed (at most
+/// [`MAX_TRIES`] prefixes tried, the longest first); `None` when none does.
+pub fn salvage_as<T: DeserializeOwned>(text: &str) -> Option<T> {
+    cuts(text)
+        .into_iter()
+        .rev()
+        .take(MAX_TRIES)
+        .find_map(|closed| parse_as::<T>(&closed).ok())
+}
+
+/// Prefixes tried by [`salvage_as`].
+const MAX_TRIES: usize = 64;
+
+/// The longest such prefix, closed (whether or not it reads as an answer).
+pub fn close_truncated(text: &str) -> Option<String> {
+    cuts(text).pop()
+}
+
+/// Every prefix of the object in `text` that ends at a complete value (after a closed
+/// object or array, or an opened array: an empty array is complete), each with its open
+/// brackets closed, shortest first.
+fn cuts(text: &str) -> Vec<String> {
+    let Some(start) = text.find('{') else {
+        return Vec::new();
+    };
+    let body = &text[start..];
+    let mut stack: Vec<u8> = Vec::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut safe: Vec<(usize, Vec<u8>)> = Vec::new();
+    for (i, b) in body.bytes().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' => stack.push(b'{'),
+            b'[' => {
+                stack.push(b'[');
+                safe.push((i + 1, stack.clone()));
+            }
+            b'}' | b']' => {
+                let open = if b == b'}' { b'{' } else { b'[' };
+                if stack.pop() != Some(open) {
+                    break;
+                }
+                safe.push((i + 1, stack.clone()));
+                if stack.is_empty() {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    safe.into_iter()
+        .map(|(end, open)| {
+            let mut out = String::with_capacity(end + open.len());
+            out.push_str(&body[..end]);
+            for b in open.iter().rev() {
+                out.push(if *b == b'{' { '}' } else { ']' });
+            }
+            out
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::RawAnswer;
+
+    const FULL: &str = r#"{"summary":"Adds a cache.","walkthrough":[{"path":"a.py","text":"adds get"}],"comments":[{"path":"a.py","line":3,"body":"Check for None [here].","severity":"minor","ruleId":null,"confidence":0.8},{"path":"a.py","line":9,"body":"Unused \"x\" {var}","severity":"nit","ruleId":null,"confidence":0.6}]}"#;
+
+    fn answer(text: &str) -> Option<RawAnswer> {
+        salvage_as(text)
+    }
+
+    #[test]
+    fn a_complete_answer_is_kept_whole_and_trailing_talk_is_cut() {
+        assert_eq!(close_truncated(FULL).as_deref(), Some(FULL));
+        let talk = format!("```json\n{FULL}\n``` and then the model kept going {{ [");
+        assert_eq!(answer(&talk).expect("parses").comments.len(), 2);
+    }
+
+    #[test]
+    fn every_cut_keeps_the_complete_comments_and_never_panics() {
+        let comments_at = FULL.find("\"comments\"").expect("has comments");
+        let first_end = FULL.find("0.8}").expect("first comment") + 4;
+        for cut in 0..FULL.len() {
+            let Some(prefix) = FULL.get(..cut) else { continue };
+            let salvaged = answer(prefix);
+            if cut > first_end {
+                assert!(
+                    salvaged.as_ref().is_some_and(|a| !a.comments.is_empty()),
+                    "cut at {cut}"
+                );
+            }
+            if cut > comments_at + 12 {
+                let a = salvaged.expect("the summary and walkthrough survive");
+                assert_eq!(a.summary, "Adds a cache.");
+                assert_eq!(a.walkthrough.len(), 1);
+                assert!(a.comments.len() <= 2);
+            }
+        }
+    }
+
+    #[test]
+    fn nothing_complete_is_nothing() {
+        assert_eq!(close_truncated("no json here"), None);
+        assert_eq!(close_truncated(r#"{"summary":"cut in the mi"#), None);
+        assert!(
+            answer(r#"{"comments":[{"path":"a.py""#).is_none(),
+            "no summary: unusable"
+        );
+        // Mismatched brackets stop the scan; what was complete before stays.
+        assert_eq!(close_truncated(r#"{"a":[1]]"#).as_deref(), Some(r#"{"a":[1]}"#));
+        // A cut inside an element that would not read as a comment falls back to the last
+        // cut that does.
+        let nested = r#"{"summary":"s","comments":[{"path":"a.py","line":1,"body":"b"},{"path":"b.py","x":["#;
+        assert_eq!(answer(nested).expect("salvaged").comments.len(), 1);
+    }
+}
