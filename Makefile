@@ -1,9 +1,10 @@
 # AgnusAI control plane. `make dev` runs everything locally; `make test` runs every check.
-.PHONY: dev stop test build bench lint-infra emulator clean help deploy destroy deploy-check migrate
+.PHONY: dev stop test test-llm build bench lint-infra emulator clean help deploy destroy deploy-check migrate
 
 help:
 	@echo "make dev        emulator + resources + every HTTP route on http://127.0.0.1:3000 (Ctrl-C stops)"
 	@echo "make test       fmt, structure check, clippy, cfn-lint, unit, black-box and smoke tests"
+	@echo "make test-llm   a pull request reviewed end to end by a real local model (llama-server + SmolLM2-135M; builds it once, ~10 min)"
 	@echo "make stop       stop a running 'make dev' and the emulator"
 	@echo "make build      release bootstraps for Lambda (arm64) in target/lambda/<fn>/bootstrap"
 	@echo "make lint-infra cfn-lint + checkov on infra/"
@@ -22,6 +23,9 @@ stop:
 
 test:
 	@scripts/test.sh
+
+test-llm:
+	@scripts/llm-test.sh
 
 build:
 	@scripts/build.sh

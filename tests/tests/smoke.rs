@@ -197,9 +197,20 @@ async fn a_signed_webhook_through_the_gateway_is_accepted() {
     assert_eq!(send(format!("sha256={}", "0".repeat(64))).await.unwrap().status(), 401);
 }
 
-#[tokio::test]
-#[ignore = "needs `make dev`; run by scripts/smoke.sh"]
-async fn a_curled_webhook_becomes_a_review_posted_to_the_github_standin() {
+/// What a pull request sent through the whole local pipeline came to.
+struct Reviewed {
+    /// The job in the review history, finished.
+    job: Value,
+    /// Every request the provider + LLM stand-in received.
+    requests: Vec<Value>,
+    repo_name: String,
+    head_sha: String,
+}
+
+/// Signs up, connects a repository served by the GitHub stand-in (its index made ready),
+/// curls a signed `pull_request` webhook for a change to `helper` (called from another
+/// file) and waits up to `wait` for the job to finish.
+async fn review_a_pull_request(wait: std::time::Duration) -> Reviewed {
     use hmac::{Hmac, KeyInit, Mac};
     let http = reqwest::Client::new();
     let base = api();
@@ -330,9 +341,9 @@ async fn a_curled_webhook_becomes_a_review_posted_to_the_github_standin() {
         .unwrap();
     assert_eq!(delivered.status(), 202);
 
-    // The event-source mappings feed the worker, then the reviewer: a review is posted
-    // to the stand-in within seconds.
-    for _ in 0..240 {
+    // The event-source mappings feed the worker, then the reviewer.
+    let started = std::time::Instant::now();
+    while started.elapsed() < wait {
         let reviews: Value = http
             .get(format!("{base}/api/repos/{repo_id}/reviews"))
             .header("cookie", &cookie)
@@ -345,9 +356,6 @@ async fn a_curled_webhook_becomes_a_review_posted_to_the_github_standin() {
         if let Some(job) = reviews["reviews"].as_array().and_then(|r| r.first())
             && ["posted", "skipped", "failed"].contains(&job["status"].as_str().unwrap_or_default())
         {
-            assert_eq!(job["status"], "posted", "{job}");
-            assert_eq!(job["prNumber"], 2);
-            assert_eq!(job["headSha"], head_sha.as_str());
             assert_eq!(reviews["reviews"].as_array().unwrap().len(), 1);
             let requests: Vec<Value> = http
                 .get(format!("{standin}/_requests"))
@@ -357,44 +365,93 @@ async fn a_curled_webhook_becomes_a_review_posted_to_the_github_standin() {
                 .json()
                 .await
                 .unwrap();
-            let posted: Vec<&Value> = requests
-                .iter()
-                .filter(|r| {
-                    r["method"] == "POST" && r["path"] == format!("/repos/{repo_name}/pulls/2/reviews").as_str()
-                })
-                .collect();
-            assert_eq!(posted.len(), 1, "one review posted");
-            assert_eq!(posted[0]["body"]["commit_id"], head_sha.as_str());
-            assert_eq!(posted[0]["body"]["event"], "COMMENT");
-            let body = posted[0]["body"]["body"].as_str().unwrap();
-            assert!(body.contains(&format!("<!-- agnus-review:{} -->", job["id"].as_str().unwrap())));
-            // Graph context: the caller in the other file reached the model, and the engine's
-            // impact line names it.
-            assert!(
-                body.starts_with("**Impact**")
-                    && body.contains("- `helper` (`tools/helpers.py`) — 1 caller in `tools/gen.py` (`main`)"),
-                "{body}"
-            );
-            let prompt = requests
-                .iter()
-                .rfind(|r| {
-                    r["method"] == "POST" && r["path"].as_str().is_some_and(|p| p.ends_with("/chat/completions"))
-                })
-                .map(|r| {
-                    r["body"]["messages"][1]["content"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned()
-                })
-                .unwrap_or_default();
-            assert!(
-                prompt.contains("- tools/gen.py:4 tools.gen.main — calls tools.helpers.helper"),
-                "{prompt}"
-            );
-            assert_eq!(job["context"]["mode"], "graph", "{job}");
-            return;
+            return Reviewed {
+                job: job.clone(),
+                requests,
+                repo_name,
+                head_sha,
+            };
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
-    panic!("no review was posted within 120 s");
+    panic!("no review finished within {wait:?}");
+}
+
+/// The review posted on that pull request (the stand-in's record of it).
+fn posted_review(r: &Reviewed) -> &Value {
+    let posted: Vec<&Value> = r
+        .requests
+        .iter()
+        .filter(|q| q["method"] == "POST" && q["path"] == format!("/repos/{}/pulls/2/reviews", r.repo_name).as_str())
+        .collect();
+    assert_eq!(posted.len(), 1, "one review posted");
+    assert_eq!(posted[0]["body"]["commit_id"], r.head_sha.as_str());
+    assert_eq!(posted[0]["body"]["event"], "COMMENT");
+    let body = posted[0]["body"]["body"].as_str().unwrap();
+    assert!(body.contains(&format!("<!-- agnus-review:{} -->", r.job["id"].as_str().unwrap())));
+    posted[0]
+}
+
+#[tokio::test]
+#[ignore = "needs `make dev`; run by scripts/smoke.sh"]
+async fn a_curled_webhook_becomes_a_review_posted_to_the_github_standin() {
+    let r = review_a_pull_request(std::time::Duration::from_secs(120)).await;
+    let job = &r.job;
+    assert_eq!(job["status"], "posted", "{job}");
+    assert_eq!(job["prNumber"], 2);
+    assert_eq!(job["headSha"], r.head_sha.as_str());
+    let body = posted_review(&r)["body"]["body"].as_str().unwrap();
+    // Graph context: the caller in the other file reached the model, and the engine's
+    // impact line names it.
+    assert!(
+        body.starts_with("**Impact**")
+            && body.contains("- `helper` (`tools/helpers.py`) — 1 caller in `tools/gen.py` (`main`)"),
+        "{body}"
+    );
+    let prompt = r
+        .requests
+        .iter()
+        .rfind(|q| q["method"] == "POST" && q["path"].as_str().is_some_and(|p| p.ends_with("/chat/completions")))
+        .map(|q| {
+            q["body"]["messages"][1]["content"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .unwrap_or_default();
+    assert!(
+        prompt.contains("- tools/gen.py:4 tools.gen.main — calls tools.helpers.helper"),
+        "{prompt}"
+    );
+    assert_eq!(job["context"]["mode"], "graph", "{job}");
+}
+
+/// Issue 33: the same pull request reviewed by a real model — llama.cpp's `llama-server`
+/// with SmolLM2-135M-Instruct (scripts/llm-local.sh) — instead of the LLM stand-in: the job
+/// ends `posted` (every request the engine sent was accepted: a refused one fails the job),
+/// and the tokens and time go to `AGNUS_LLM_REPORT` (a JSON line for BENCHMARKS.md).
+#[tokio::test]
+#[ignore = "needs `make dev` with a real model; run by scripts/llm-test.sh (make test-llm)"]
+async fn a_real_local_model_reviews_a_pull_request() {
+    let model = std::env::var("AGNUS_LLM_MODEL").expect("AGNUS_LLM_MODEL (set by scripts/llm-test.sh)");
+    let r = review_a_pull_request(std::time::Duration::from_secs(600)).await;
+    let job = &r.job;
+    assert_eq!(job["status"], "posted", "{job}");
+    assert_eq!(job["model"], model.as_str());
+    posted_review(&r);
+    assert!(
+        !r.requests
+            .iter()
+            .any(|q| q["path"].as_str().is_some_and(|p| p.ends_with("/chat/completions"))),
+        "the model answered, not the stand-in"
+    );
+    assert!(job["completionTokens"].as_u64().unwrap_or(0) > 0, "{job}");
+    let report = json!({
+        "kind": "real_llm", "model": model, "status": job["status"],
+        "promptTokens": job["promptTokens"], "completionTokens": job["completionTokens"],
+        "durationMs": job["durationMs"], "comments": job["commentCount"],
+        "llmAnswer": job["llmAnswer"],
+    });
+    let out = std::env::var("AGNUS_LLM_REPORT").expect("AGNUS_LLM_REPORT (set by scripts/llm-test.sh)");
+    std::fs::write(out, format!("{report}\n")).unwrap();
 }

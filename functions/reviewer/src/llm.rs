@@ -41,7 +41,7 @@ enum Api {
 
 /// What one call gives: the answer (or why it is unusable), the tokens billed, and whether
 /// it was cut short or salvaged.
-type Answered<T> = (Result<T, String>, u64, u64, Cut);
+pub type Answered<T> = (Result<T, String>, u64, u64, Cut);
 
 /// An answer's ending: stopped at `max_tokens`, and whether only a salvaged prefix of it
 /// parsed (`salvage.rs`).
@@ -100,6 +100,44 @@ struct Usage {
     prompt_tokens: u64,
     #[serde(default)]
     completion_tokens: u64,
+}
+
+/// A Chat Completions answer's body read: the answer as `T` (whole, else salvaged from a
+/// cut-short or over-long text), the tokens billed and how it ended. Pure, so recorded real
+/// answers replay through it (`tests/fixtures/llm/`).
+pub fn chat_answer<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<Answered<T>, CallError> {
+    let response: ChatResponse =
+        serde_json::from_slice(bytes).map_err(|e| CallError::unreadable(format!("not a chat completion: {e}")))?;
+    let usage = response.usage.unwrap_or_default();
+    let choice = response.choices.into_iter().next();
+    let mut cut = Cut {
+        truncated: choice
+            .as_ref()
+            .is_some_and(|c| c.finish_reason.as_deref() == Some("length")),
+        salvaged: false,
+    };
+    let parsed = match choice.map(|c| c.message) {
+        Some(Message {
+            content: Some(content), ..
+        }) => match parse_as(&content) {
+            Ok(answer) => Ok(answer),
+            // Cut short or followed by more text: the complete part may still serve.
+            Err(e) => match salvage_as(&content) {
+                Some(answer) => {
+                    cut.salvaged = true;
+                    Ok(answer)
+                }
+                None if cut.truncated => Err(format!("cut short at max_tokens: {e}")),
+                None => Err(e.to_string()),
+            },
+        },
+        Some(Message { refusal: Some(r), .. }) => Err(format!(
+            "the model refused: {}",
+            r.chars().take(200).collect::<String>()
+        )),
+        _ => Err("no message content".to_owned()),
+    };
+    Ok((parsed, usage.prompt_tokens, usage.completion_tokens, cut))
 }
 
 /// The metrics' error kind of a failed call.
@@ -253,38 +291,7 @@ impl Llm {
             request = request.bearer_auth(key.expose_secret());
         }
         let (_, bytes) = send_capped(LLM_ANSWER_CAP, request).await?;
-        let response: ChatResponse =
-            serde_json::from_slice(&bytes).map_err(|e| CallError::unreadable(format!("not a chat completion: {e}")))?;
-        let usage = response.usage.unwrap_or_default();
-        let choice = response.choices.into_iter().next();
-        let mut cut = Cut {
-            truncated: choice
-                .as_ref()
-                .is_some_and(|c| c.finish_reason.as_deref() == Some("length")),
-            salvaged: false,
-        };
-        let parsed = match choice.map(|c| c.message) {
-            Some(Message {
-                content: Some(content), ..
-            }) => match parse_as(&content) {
-                Ok(answer) => Ok(answer),
-                // Cut short or followed by more text: the complete part may still serve.
-                Err(e) => match salvage_as(&content) {
-                    Some(answer) => {
-                        cut.salvaged = true;
-                        Ok(answer)
-                    }
-                    None if cut.truncated => Err(format!("cut short at max_tokens: {e}")),
-                    None => Err(e.to_string()),
-                },
-            },
-            Some(Message { refusal: Some(r), .. }) => Err(format!(
-                "the model refused: {}",
-                r.chars().take(200).collect::<String>()
-            )),
-            _ => Err("no message content".to_owned()),
-        };
-        Ok((parsed, usage.prompt_tokens, usage.completion_tokens, cut))
+        chat_answer(&bytes)
     }
 
     /// Asks for a review of `user` (the user message) within `ask`; at most two calls. A
