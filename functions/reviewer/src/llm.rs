@@ -353,3 +353,7 @@ impl Llm {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "recorded_tests.rs"]
+mod recorded_tests;
