@@ -29,7 +29,12 @@ fn every_recorded_request_was_accepted_by_the_real_server() {
     for name in ["good", "truncated", "unbounded"] {
         let r = recorded(name);
         assert_eq!(r["status"], 200, "{name}");
-        assert!(r["provenance"]["model"].as_str().unwrap().contains("SmolLM2-135M-Instruct"));
+        assert!(
+            r["provenance"]["model"]
+                .as_str()
+                .unwrap()
+                .contains("SmolLM2-135M-Instruct")
+        );
         assert!(r["response"]["usage"]["prompt_tokens"].as_u64().unwrap() > 0, "{name}");
     }
 }
@@ -43,7 +48,9 @@ fn the_bounded_answer_reads_and_keeps_within_its_bounds() {
     // The server's grammar honoured the schema's bounds.
     let schema = &r["request"]["response_format"]["json_schema"]["schema"]["properties"];
     let max_comments = schema["comments"]["maxItems"].as_u64().unwrap() as usize;
-    let max_body = schema["comments"]["items"]["properties"]["body"]["maxLength"].as_u64().unwrap() as usize;
+    let max_body = schema["comments"]["items"]["properties"]["body"]["maxLength"]
+        .as_u64()
+        .unwrap() as usize;
     let max_summary = schema["summary"]["maxLength"].as_u64().unwrap() as usize;
     assert!(answer.comments.len() <= max_comments);
     assert!(answer.summary.chars().count() <= max_summary);
