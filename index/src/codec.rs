@@ -214,9 +214,15 @@ fn deflate(body: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap_or_default()
 }
 
-/// Inflates `compressed`, refusing more than `max` bytes; `expected` sizes the buffer.
+/// Deflate's ratio on a graph is about 4:1; a hint above this many times the compressed size
+/// is not believed (the buffer then grows as it fills).
+const MAX_HINT_RATIO: usize = 16;
+
+/// Inflates `compressed`, refusing more than `max` bytes; `expected` sizes the buffer (up to
+/// [`MAX_HINT_RATIO`] times the compressed size: a header cannot make it reserve the cap).
 fn inflate(compressed: &[u8], expected: usize, max: usize) -> Result<Vec<u8>, DecodeError> {
-    let mut body = Vec::with_capacity(expected.min(max).saturating_add(1));
+    let hint = expected.min(max).min(compressed.len().saturating_mul(MAX_HINT_RATIO));
+    let mut body = Vec::with_capacity(hint.saturating_add(1));
     let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
     DeflateDecoder::new(compressed)
         .take(limit)

@@ -10,36 +10,61 @@ use serde::de::DeserializeOwned;
 use crate::validate::parse_as;
 
 /// The answer as `T` from the longest prefix of the JSON object in `text` that ends at a
-/// complete value and reads as `T` once its open brackets are closed (at most
-/// [`MAX_TRIES`] prefixes tried, the longest first); `None` when none does.
+/// complete value and reads as `T` once its open brackets are closed (the last
+/// [`MAX_TRIES`] such prefixes tried, the longest first); `None` when none does.
 pub fn salvage_as<T: DeserializeOwned>(text: &str) -> Option<T> {
-    cuts(text)
-        .into_iter()
-        .rev()
-        .take(MAX_TRIES)
-        .find_map(|closed| parse_as::<T>(&closed).ok())
+    let (body, safe) = cuts(text)?;
+    safe.iter().rev().find_map(|cut| parse_as::<T>(&cut.closed(body)).ok())
 }
 
-/// Prefixes tried by [`salvage_as`].
-const MAX_TRIES: usize = 64;
+/// Prefixes tried by [`salvage_as`] (each is a parse of up to the whole answer).
+const MAX_TRIES: usize = 16;
+/// Brackets open at once, at most: an answer nested deeper is read up to there (the
+/// review's answer nests 3 deep; this bounds the work per cut, whatever the model wrote).
+const MAX_DEPTH: usize = 32;
 
 /// The longest such prefix, closed (whether or not it reads as an answer).
 pub fn close_truncated(text: &str) -> Option<String> {
-    cuts(text).pop()
+    let (body, safe) = cuts(text)?;
+    safe.back().map(|cut| cut.closed(body))
 }
 
-/// Every prefix of the object in `text` that ends at a complete value (after a closed
-/// object or array, or an opened array: an empty array is complete), each with its open
-/// brackets closed, shortest first.
-fn cuts(text: &str) -> Vec<String> {
-    let Some(start) = text.find('{') else {
-        return Vec::new();
-    };
+/// A place to cut: the byte offset after a complete value and the brackets open there.
+struct Cut {
+    end: usize,
+    open: Vec<u8>,
+}
+
+impl Cut {
+    fn closed(&self, body: &str) -> String {
+        let mut out = String::with_capacity(self.end + self.open.len());
+        out.push_str(&body[..self.end]);
+        for b in self.open.iter().rev() {
+            out.push(if *b == b'{' { '}' } else { ']' });
+        }
+        out
+    }
+}
+
+/// The object in `text` and the last [`MAX_TRIES`] places it can be cut at a complete value
+/// (after a closed object or array, or an opened array: an empty array is complete),
+/// shortest first. One pass; the work per place is bounded by [`MAX_DEPTH`].
+fn cuts(text: &str) -> Option<(&str, std::collections::VecDeque<Cut>)> {
+    let start = text.find('{')?;
     let body = &text[start..];
     let mut stack: Vec<u8> = Vec::new();
     let mut in_string = false;
     let mut escaped = false;
-    let mut safe: Vec<(usize, Vec<u8>)> = Vec::new();
+    let mut safe = std::collections::VecDeque::with_capacity(MAX_TRIES + 1);
+    let mut keep = |end: usize, stack: &[u8]| {
+        if safe.len() == MAX_TRIES {
+            safe.pop_front();
+        }
+        safe.push_back(Cut {
+            end,
+            open: stack.to_vec(),
+        });
+    };
     for (i, b) in body.bytes().enumerate() {
         if in_string {
             match b {
@@ -52,17 +77,18 @@ fn cuts(text: &str) -> Vec<String> {
         }
         match b {
             b'"' => in_string = true,
+            b'{' | b'[' if stack.len() == MAX_DEPTH => break,
             b'{' => stack.push(b'{'),
             b'[' => {
                 stack.push(b'[');
-                safe.push((i + 1, stack.clone()));
+                keep(i + 1, &stack);
             }
             b'}' | b']' => {
                 let open = if b == b'}' { b'{' } else { b'[' };
                 if stack.pop() != Some(open) {
                     break;
                 }
-                safe.push((i + 1, stack.clone()));
+                keep(i + 1, &stack);
                 if stack.is_empty() {
                     break;
                 }
@@ -70,16 +96,7 @@ fn cuts(text: &str) -> Vec<String> {
             _ => {}
         }
     }
-    safe.into_iter()
-        .map(|(end, open)| {
-            let mut out = String::with_capacity(end + open.len());
-            out.push_str(&body[..end]);
-            for b in open.iter().rev() {
-                out.push(if *b == b'{' { '}' } else { ']' });
-            }
-            out
-        })
-        .collect()
+    Some((body, safe))
 }
 
 #[cfg(test)]
@@ -136,5 +153,20 @@ mod tests {
         // cut that does.
         let nested = r#"{"summary":"s","comments":[{"path":"a.py","line":1,"body":"b"},{"path":"b.py","x":["#;
         assert_eq!(answer(nested).expect("salvaged").comments.len(), 1);
+    }
+
+    #[test]
+    fn hostile_nesting_and_brackets_cost_one_bounded_pass() {
+        // The answer cap's worth of brackets: deeper than MAX_DEPTH stops the scan, a
+        // million closed arrays keep only the last few cuts.
+        let head = "{\"summary\":\"s\",\"walkthrough\":";
+        let deep = format!("{head}{}", "[".repeat(4 << 20));
+        let closed = close_truncated(&deep).expect("cut within the depth bound");
+        // The object and 31 arrays open: 31 `[` kept, 31 `]` and the `}` added.
+        assert_eq!(closed.len(), head.len() + 2 * (MAX_DEPTH - 1) + 1);
+        assert!(answer(&deep).is_none(), "nested arrays are no walkthrough lines");
+        let flat = format!("{{\"summary\":\"s\",\"x\":[{}", "[],".repeat(1 << 20));
+        assert!(close_truncated(&flat).is_some());
+        assert_eq!(answer(&flat).expect("read").summary, "s");
     }
 }
