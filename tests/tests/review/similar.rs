@@ -225,9 +225,17 @@ async fn with_the_embeddings_endpoint_down_ratings_and_reviews_work_by_recency()
     )));
     assert_eq!(env.standin.requests_to("POST", "/v1/embeddings").await.len(), 3);
 
-    // The endpoint is back: clicking the same link again embeds the comment.
-    env.rate(&links, texts[0], true).await;
-    let items = env.example_items().await;
+    // The endpoint is back: clicking the same link again embeds the comment. (A vote gives
+    // its embedding 3 s; on a loaded emulator one attempt can miss that, and the documented
+    // recovery is another click — up to three here.)
+    let mut items = Vec::new();
+    for _ in 0..3 {
+        env.rate(&links, texts[0], true).await;
+        items = env.example_items().await;
+        if items.iter().any(|i| i.contains_key("vec")) {
+            break;
+        }
+    }
     let embedded: Vec<_> = items.iter().filter(|i| i.contains_key("vec")).collect();
     assert_eq!(embedded.len(), 1, "{items:?}");
     assert_eq!(embedded[0]["excerpt"].as_s().unwrap(), texts[0]);
