@@ -35,9 +35,11 @@ impl Confidence {
     /// default `minConfidence` of 0.5 it is posted).
     pub const UNSCORED: Self = Self(0.5);
 
-    /// A value from 0 to 1 exactly (settings: anything else is refused).
+    /// A value from 0 to 1 exactly (settings: anything else is refused), kept to 6
+    /// decimals: a threshold means nothing finer, and DynamoDB stores no number under 1e-130
+    /// (a `minConfidence` of 2.2e-308 was refused by the table: the contract fuzz's 503).
     pub fn new(v: f64) -> Option<Self> {
-        (0.0..=1.0).contains(&v).then_some(Self(v))
+        (0.0..=1.0).contains(&v).then_some(Self((v * 1e6).round() / 1e6))
     }
 
     /// A model's score: clamped to [0, 1]; NaN counts as [`Confidence::UNSCORED`].
@@ -454,6 +456,14 @@ mod tests {
             &body(json!({"minConfidence": 0.7, "contextTokens": 0})),
         )
         .unwrap();
+        // The smallest normal double is a threshold of 0 (DynamoDB could not store it).
+        let tiny = patch(
+            SettingsLayer::default(),
+            &body(json!({"minConfidence": 2.2250738585072014e-308})),
+        )
+        .unwrap();
+        assert_eq!(tiny.min_confidence.map(Confidence::get), Some(0.0));
+        assert_eq!(Confidence::new(0.7).map(Confidence::get), Some(0.7));
         let repo = patch(SettingsLayer::default(), &body(json!({"minConfidence": 0}))).unwrap();
         let system = base();
         assert_eq!(system.min_confidence.get(), 0.5, "the system default");
