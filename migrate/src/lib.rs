@@ -449,6 +449,7 @@ async fn import_repo(run: &Runner<'_>, org: &OrgRecord, repo: &plan::PlannedRepo
         full_name: repo.repo_ref.full_name.clone(),
         url: Some(repo.source.url.clone()),
         token_preview,
+        installation_id: None,
         created_at: repo.source.created_at,
         created_by: "migration".into(),
         token_ciphertext,

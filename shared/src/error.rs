@@ -229,6 +229,10 @@ impl From<StoreError> for ApiError {
                     "index_in_progress",
                     "an index job of this repository is queued or running; wait for it to finish",
                 ),
+                Conflict::InstallationExists => conflict(
+                    "installation_exists",
+                    "this GitHub App installation is registered in this organization already",
+                ),
                 Conflict::Unknown => conflict("conflict", "the request conflicts with the current state"),
             },
             StoreError::BadCursor => Self::bad_request("invalid_cursor", "the pagination cursor is invalid"),

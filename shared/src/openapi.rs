@@ -101,6 +101,7 @@ fn path_param(path: &str, name: &str) -> Value {
     match name {
         "slug" | "orgSlug" => schemas::slug_in_path(),
         "userId" => schemas::uuid(),
+        "installationId" => schemas::installation_id_in_path(),
         "repoId" => schemas::repo_id(),
         "token" => schemas::link_token(),
         "provider" => schemas::provider(),
@@ -155,7 +156,15 @@ fn body_schema(o: &Op) -> Value {
         // The repository's full name, shaped as its provider's (`url`, the clone or web
         // URL, is kept as the repository's link; the API also reads the name from it when
         // `fullName` is absent, which the document leaves out).
-        schema["oneOf"] = schemas::repo_full_name_by_provider();
+        // A token, or (GitHub only) an installation of the org: one of the two.
+        schema["allOf"] = json!([
+            { "oneOf": schemas::repo_full_name_by_provider() },
+            { "oneOf": [
+                { "required": ["token"], "not": { "required": ["installationId"] } },
+                { "required": ["installationId"], "not": { "required": ["token"] },
+                  "properties": { "provider": { "enum": ["github"] } } },
+            ] },
+        ]);
     }
     schema
 }
@@ -174,6 +183,13 @@ fn operation(o: &Op) -> Value {
         params.push(json!({ "name": "cursor", "in": "query",
             "description": "opaque: the previous page's nextCursor; any other string is 400 invalid_cursor",
             "schema": { "type": "string", "pattern": "^[A-Za-z0-9_-]{0,1368}$" } }));
+    }
+    if o.path.ends_with("/installations/{installationId}/repositories") {
+        params.push(
+            json!({ "name": "page", "in": "query", "description": "1-based; the answer's nextPage", "schema": {
+            "type": "integer", "minimum": 1, "maximum": crate::services::installations::MAX_PICKER_PAGE,
+        } }),
+        );
     }
     if o.path == "/api/admin/orgs" {
         params.push(json!({ "name": "q", "in": "query", "description": "searches slug and name (the first 100 characters)", "schema": { "type": "string" } }));

@@ -82,7 +82,7 @@ pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
             "dynamodb:DeleteItem",
             "dynamodb:Query",
             "dynamodb:BatchGetItem",
-            "kms:Encrypt", // repo access tokens
+            "kms:Encrypt", // repo access tokens and GitHub App private keys
             "kms:Decrypt",
             "kms:GenerateDataKey",
             "sqs:SendMessage",
@@ -131,12 +131,12 @@ pub const FUNCTION_ACTIONS: &[(&str, &[&str])] = &[
             "dynamodb:UpdateItem", // the index record: start, progress, outcome
             "dynamodb:PutItem",    // the org's one-job lease
             "dynamodb:DeleteItem", // giving the lease back
-            "kms:Decrypt",         // repository tokens (purpose repo-token); the queue and graph objects
+            "kms:Decrypt", // repository tokens and GitHub App keys (purposes repo-token, app-key); the queue and graph objects
             "kms:GenerateDataKey", // SSE-KMS graph objects
-            "s3:GetObject",        // the last graph (an incremental update) and its vectors (reused)
-            "s3:PutObject",        // the new graph and its vectors object
+            "s3:GetObject", // the last graph (an incremental update) and its vectors (reused)
+            "s3:PutObject", // the new graph and its vectors object
             "s3:PutObjectTagging", // the replaced graph and vectors expire
-            "sqs:ReceiveMessage",  // the event source mapping, on the function's role
+            "sqs:ReceiveMessage", // the event source mapping, on the function's role
             "sqs:DeleteMessage",
             "sqs:GetQueueAttributes",
             "sqs:ChangeMessageVisibility",

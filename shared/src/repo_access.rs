@@ -18,6 +18,7 @@ use aws_smithy_http_client::tls::Provider as Tls;
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_runtime_api::client::http::{HttpConnector, HttpConnectorSettings};
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_types::body::SdkBody;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::Uri;
@@ -52,7 +53,7 @@ pub struct RepoAccess {
 }
 
 /// One request header (name, value).
-type Header = (&'static str, String);
+pub(crate) type Header = (&'static str, String);
 
 impl RepoAccess {
     pub fn new(apis: &ProviderApis) -> Self {
@@ -189,16 +190,51 @@ impl RepoAccess {
 
     /// The body of a success, within the overall timeout.
     async fn get(&self, url: String, headers: &[Header]) -> Result<Vec<u8>, CallError> {
-        tokio::time::timeout(self.timeout, self.follow(url, headers))
+        self.send("GET", url, headers, None).await
+    }
+
+    /// The GitHub REST API's root (GitHub App calls, `github_app::client`).
+    pub(crate) fn github_api(&self) -> &str {
+        &self.github
+    }
+
+    /// One call (`GET` follows redirects; other methods do not), within the overall
+    /// timeout: the body of a success.
+    pub(crate) async fn send(
+        &self,
+        method: &'static str,
+        url: String,
+        headers: &[Header],
+        body: Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, CallError> {
+        tokio::time::timeout(self.timeout, self.follow(method, url, headers, body))
             .await
             .map_err(|_| CallError::network("timed out"))?
     }
 
-    /// GETs `url`, following redirects; credentials go only to the first URL's origin.
-    async fn follow(&self, mut url: String, headers: &[Header]) -> Result<Vec<u8>, CallError> {
+    /// Sends `method url`, following redirects of GETs; credentials go only to the first
+    /// URL's origin.
+    async fn follow(
+        &self,
+        method: &'static str,
+        mut url: String,
+        headers: &[Header],
+        body: Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, CallError> {
         let first = origin(&url);
         for _ in 0..=MAX_REDIRECTS {
-            let mut request = HttpRequest::get(&url).map_err(CallError::network)?;
+            let mut request = match &body {
+                Some(bytes) => {
+                    let mut r = HttpRequest::new(SdkBody::from(bytes.clone()));
+                    r.set_uri(url.as_str()).map_err(CallError::network)?;
+                    r.headers_mut()
+                        .try_insert("content-type", "application/json")
+                        .map_err(CallError::network)?;
+                    r
+                }
+                None => HttpRequest::get(&url).map_err(CallError::network)?,
+            };
+            request.set_method(method).map_err(CallError::network)?;
             let same_origin = first.is_some() && origin(&url) == first;
             request
                 .headers_mut()
@@ -216,7 +252,7 @@ impl RepoAccess {
             let response = self.connector().call(request).await.map_err(CallError::network)?;
             let status = response.status().as_u16();
             let location = response.headers().get("location").map(str::to_owned);
-            if let (301 | 302 | 303 | 307 | 308, Some(location)) = (status, location) {
+            if let (301 | 302 | 303 | 307 | 308, Some(location), "GET") = (status, location, method) {
                 url = resolve(&url, &location);
                 continue;
             }

@@ -128,7 +128,7 @@ table! {
         Preview = "GET" "/api/invites/{token}",
         Accept = "POST" "/api/auth/accept-invite",
     }
-    /// Repositories, manual reviews, review history.
+    /// Repositories, manual reviews, review history, GitHub App installations.
     "repos" => ReposRoute {
         List = "GET" "/api/repos",
         Connect = "POST" "/api/repos",
@@ -139,6 +139,11 @@ table! {
         /// The repository's codebase index: where it stands, and a full re-index (admins).
         IndexStatus = "GET" "/api/repos/{id}/index/status",
         Reindex = "POST" "/api/repos/{id}/index",
+        /// The org's GitHub App installations (bot identity) and what each can see.
+        Installations = "GET" "/api/orgs/{slug}/installations",
+        AddInstallation = "POST" "/api/orgs/{slug}/installations",
+        RemoveInstallation = "DELETE" "/api/orgs/{slug}/installations/{installationId}",
+        InstallationRepos = "GET" "/api/orgs/{slug}/installations/{installationId}/repositories",
     }
     /// Webhook deliveries.
     "intake" => IntakeRoute {

@@ -55,6 +55,9 @@ One HTTP server plays:
       GET  /{org}/_apis/connectionData         (Azure DevOps connection data: authenticatedUser.id)
     A granted token is `owner-<first 6 characters of the token>` with a stable id, unless
     its grant named `login`/`userId`.
+  * GitHub Apps (tests/standins/apps.py): installations and installation access tokens,
+    the app's RS256 JWT checked with the public key a test registers; installation tokens
+    checked on every GitHub request (scoped to their repositories),
   * the providers' commit-status APIs (tests/standins/statuses.py: the documented paths,
     bodies validated as each provider does),
 and records every request it receives.
@@ -78,6 +81,7 @@ Control (used by the tests and scripts/smoke.sh):
                          An answer may be {"content": …, "finish_reason": "length"}: a reply cut
                          at max_tokens, as llama.cpp / OpenAI report it (default "stop")
   GET  /_requests        every request so far: [{"method", "path", "headers", "body"}]
+  POST /_control/app, /_control/app/remove, GET /_control/app/tokens   GitHub Apps (tests/standins/apps.py)
   GET  /_control/statuses the commit statuses posted, per provider/repo/sha (tests/standins/statuses.py)
 
 Usage: standin.py [--port 0] [--exit-with-stdin]   prints "listening <port>" on stdout once
@@ -100,6 +104,7 @@ from urllib.parse import quote, unquote, urlsplit
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sources  # noqa: E402  (the indexer's source APIs)
 import statuses  # noqa: E402  (the providers' commit-status APIs)
+import apps  # noqa: E402  (GitHub Apps: the app JWT, installations, installation tokens)
 
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -235,6 +240,12 @@ class Handler(BaseHTTPRequestHandler):
                     rule["times"] -= 1
                     return self.reply(rule["status"], rule.get("body") or {"message": "stand-in failure"},
                                       rule.get("headers"))
+        app = apps.handle(self, method, path, url.query, body, LOCK)
+        if app is not None:
+            return app
+        refused = apps.guard(self, path, LOCK)
+        if refused is not None:
+            return refused
         status = statuses.handle(self, method, path, body, LOCK)
         if status is not None:
             return status
@@ -269,6 +280,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(200, STATE["requests"])
             if path == "/_control/statuses":
                 return self.reply(200, statuses.recorded())
+            app = apps.control(self, path, body)
+            if app is not None:
+                return app
             if path == "/_control/pr":
                 key = pr_key(body.get("provider", "github"), body["repo"], body["number"])
                 STATE["prs"][key] = body

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use agnus_index::{FileIndex, Graph, Limits, ResolveMode, parse_file, skip_content, skip_path};
-use agnus_shared::crypto::KmsError;
 use agnus_shared::index_jobs::IndexJobMessage;
 use agnus_shared::provider_api::CallError;
+use agnus_shared::repo_token::TokenFailure;
 use agnus_shared::store::{
     IndexFailure, IndexKind, IndexPhase, IndexProgress, IndexRecord, IndexStats, JobWrite, QueueScope, RepoRecord,
     StoreError,
@@ -134,29 +134,24 @@ pub async fn run(
     full(state, scope, repo, job, record.as_ref(), &target, &token).await
 }
 
+/// The repository's credential (its token, or a GitHub App installation token).
 async fn open_token(state: &IndexerState, scope: &QueueScope, repo: &RepoRecord) -> Result<SecretString, JobError> {
-    let Some(sealed) = repo.token_ciphertext.as_deref() else {
-        return Err(JobError::Failed(Failure::new(
-            "token_missing",
-            "the repository has no access token",
-        )));
-    };
-    let org = scope.org_id().to_string();
-    let context = [
-        ("orgId", org.as_str()),
-        ("purpose", "repo-token"),
-        ("repoId", repo.id.as_str()),
-    ];
-    match state.sealer.open(&context, sealed).await {
-        Ok(bytes) => String::from_utf8(bytes)
-            .map(SecretString::from)
-            .map_err(|_| JobError::Failed(Failure::new("token_invalid", "the stored token is unreadable"))),
-        Err(KmsError::Invalid) => Err(JobError::Failed(Failure::new(
-            "token_invalid",
-            "the stored token could not be opened; connect the repository again",
-        ))),
-        Err(e @ KmsError::Unavailable(_)) => Err(JobError::Transient(e.to_string())),
-    }
+    let now = state.store.now_secs();
+    state
+        .repo_tokens
+        .for_repo(&state.store, &state.sealer, scope, repo, now)
+        .await
+        .map_err(|e| match e {
+            TokenFailure::Unavailable(why) => JobError::Transient(why),
+            TokenFailure::InstallationRemoved => JobError::Failed(Failure::new(
+                "installation_removed",
+                "the GitHub App installation this repository was connected through was removed; connect it again",
+            )),
+            other => JobError::Failed(Failure::new(
+                other.reason(),
+                "the repository's access token is not valid; connect it again",
+            )),
+        })
 }
 
 fn limits(state: &IndexerState) -> Limits {

@@ -42,6 +42,8 @@ pub struct IndexerState {
     pub s3: aws_sdk_s3::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub sources: Sources,
+    /// Repository tokens and GitHub App installation tokens.
+    pub repo_tokens: agnus_shared::repo_token::RepoTokens,
     /// Embeddings of the graphs' symbols (`AGNUS_EMBEDDINGS_*`; see
     /// [`IndexerState::with_embeddings`]).
     pub embedder: Option<agnus_shared::embeddings::Embedder>,
@@ -57,6 +59,9 @@ impl IndexerState {
     ) -> Self {
         Self {
             sources: Sources::new(&config.providers, &config.bitbucket_web_url),
+            repo_tokens: agnus_shared::repo_token::RepoTokens::new(agnus_shared::repo_access::RepoAccess::new(
+                &config.providers,
+            )),
             config,
             store,
             sealer,

@@ -13,14 +13,17 @@ use agnus_shared::index_jobs::IndexJobs;
 use agnus_shared::pipeline::{self, Call};
 use agnus_shared::queue::InlineEnqueuer;
 use agnus_shared::repo_access::RepoAccess;
+use agnus_shared::repo_token::RepoTokens;
 use agnus_shared::routes::ReposRoute;
 use agnus_shared::services::index::{index_status, request_index};
+use agnus_shared::services::installations::{self, NewInstallation};
 use agnus_shared::services::repos::{
     ConnectRequest, ReviewRequest, connect_repo, disconnect_repo, find_repo, request_review,
 };
+use agnus_shared::store::Principal;
 use agnus_shared::store::Store;
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
@@ -34,8 +37,9 @@ pub struct ReposState {
     pub enqueuer: InlineEnqueuer,
     /// Codebase-index jobs (a repository's first index on connect, an admin's re-index).
     pub index_jobs: IndexJobs,
-    /// The providers' APIs (a token's access is checked before a repository is claimed).
-    pub access: RepoAccess,
+    /// The providers' APIs (a token's access is checked before a repository is claimed)
+    /// and the GitHub App installation tokens.
+    pub repo_tokens: RepoTokens,
     pub config: ReposConfig,
 }
 
@@ -47,7 +51,7 @@ impl ReposState {
             sealer: SecretBox::new(kms, config.kms_key_id.clone()),
             index_jobs: IndexJobs::new(sqs.clone(), config.index_jobs_queue_url.clone()),
             enqueuer: InlineEnqueuer::new(sqs, config.queue_url.clone(), config.inline_max_bytes),
-            access: RepoAccess::new(&config.providers),
+            repo_tokens: RepoTokens::new(RepoAccess::new(&config.providers)),
             config,
         }
     }
@@ -60,9 +64,12 @@ pub async fn handle(state: &ReposState, req: Request) -> Response<Body> {
 async fn route(state: &ReposState, call: Call<'_, ReposRoute>) -> Result<Response<Body>, ApiError> {
     let req = call.req;
     let principal = call.principal(&state.store, &state.tokens).await?;
+    let store = &state.store;
+    if let Some(answer) = installations_route(state, &call, &principal).await? {
+        return Ok(answer);
+    }
     let scope = call.active_scope(&state.store, &principal).await?;
     let id = call.param("id");
-    let store = &state.store;
     match call.route {
         ReposRoute::List => {
             let page = store.repos(&scope, &page_request(req)?).await?;
@@ -80,8 +87,17 @@ async fn route(state: &ReposState, call: Call<'_, ReposRoute>) -> Result<Respons
                 repo: RepoRef::parse(provider, raw)?,
                 url: body.url.clone(),
                 token: body.token.as_ref(),
+                installation_id: body.installation_id,
             };
-            let repo = connect_repo(store, &state.sealer, &state.access, &state.index_jobs, &scope, request).await?;
+            let repo = connect_repo(
+                store,
+                &state.sealer,
+                &state.repo_tokens,
+                &state.index_jobs,
+                &scope,
+                request,
+            )
+            .await?;
             Ok(json_response(StatusCode::CREATED, &json!({ "repo": repo })))
         }
         ReposRoute::Get => {
@@ -114,7 +130,62 @@ async fn route(state: &ReposState, call: Call<'_, ReposRoute>) -> Result<Respons
             let page = store.reviews(&scope, &repo.id, &page_request(req)?).await?;
             Ok(json_response(StatusCode::OK, &page_json("reviews", &page)))
         }
+        ReposRoute::Installations
+        | ReposRoute::AddInstallation
+        | ReposRoute::RemoveInstallation
+        | ReposRoute::InstallationRepos => Err(ApiError::Internal(
+            "an installations route reached the repositories' dispatch".into(),
+        )),
     }
+}
+
+/// The org's GitHub App installations (`/api/orgs/{slug}/installations…`): the org is the
+/// path's, not the active one.
+async fn installations_route(
+    state: &ReposState,
+    call: &Call<'_, ReposRoute>,
+    principal: &Principal,
+) -> Result<Option<Response<Body>>, ApiError> {
+    let store = &state.store;
+    let route = call.route;
+    if !matches!(
+        route,
+        ReposRoute::Installations
+            | ReposRoute::AddInstallation
+            | ReposRoute::RemoveInstallation
+            | ReposRoute::InstallationRepos
+    ) {
+        return Ok(None);
+    }
+    let scope = call.org_scope(store, principal, false).await?;
+    let id = call.param("installationId");
+    let answer = match route {
+        ReposRoute::AddInstallation => {
+            let body: InstallationBody = json_body(call.req)?;
+            let request = NewInstallation {
+                app_id: body.app_id,
+                installation_id: body.installation_id,
+                private_key: &body.private_key,
+            };
+            let installation =
+                installations::register(store, &state.sealer, &state.repo_tokens, &scope, request).await?;
+            json_response(StatusCode::CREATED, &json!({ "installation": installation }))
+        }
+        ReposRoute::RemoveInstallation => {
+            installations::remove(store, &scope, id).await?;
+            http::empty_response(StatusCode::NO_CONTENT)
+        }
+        ReposRoute::InstallationRepos => {
+            let page = installations::parse_page(call.req.query_string_parameters().first("page"))?;
+            let found = installations::repositories(store, &state.sealer, &state.repo_tokens, &scope, id, page).await?;
+            json_response(StatusCode::OK, &found)
+        }
+        _ => {
+            let all = store.installations(&scope).await?;
+            json_response(StatusCode::OK, &json!({ "installations": all }))
+        }
+    };
+    Ok(Some(answer))
 }
 
 #[derive(Deserialize)]
@@ -127,6 +198,18 @@ struct ConnectBody {
     url: Option<String>,
     #[serde(default)]
     token: Option<SecretString>,
+    #[serde(default, deserialize_with = "agnus_shared::whole::optional")]
+    installation_id: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct InstallationBody {
+    #[serde(deserialize_with = "agnus_shared::whole::number")]
+    app_id: u64,
+    #[serde(deserialize_with = "agnus_shared::whole::number")]
+    installation_id: u64,
+    private_key: SecretString,
 }
 
 #[derive(Deserialize)]

@@ -49,18 +49,18 @@ use std::time::{Duration, Instant};
 
 use agnus_shared::aws::SqsClient;
 use agnus_shared::config::ReviewerConfig;
-use agnus_shared::crypto::{KmsError, SecretBox};
+use agnus_shared::crypto::SecretBox;
 use agnus_shared::domain::Provider;
 use agnus_shared::index_jobs::IndexJobs;
 use agnus_shared::metrics;
 use agnus_shared::queue::QueuedOrg;
+use agnus_shared::repo_token::{RepoTokens, TokenFailure};
 use agnus_shared::review_settings::{Depth, ReviewSettings, Severity};
 use agnus_shared::reviewer::JobMessage;
 use agnus_shared::rules;
 use agnus_shared::store::{JobClaim, QueueScope, ReviewJob, ReviewOutcome, Store, StoreError};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use secrecy::SecretString;
 use tracing::Instrument;
 
 use crate::hosts::Hosts;
@@ -81,6 +81,8 @@ pub struct ReviewerState {
     pub sealer: SecretBox,
     pub sqs: SqsClient,
     pub hosts: Hosts,
+    /// Repository tokens and GitHub App installation tokens (minted per use, cached).
+    pub repo_tokens: RepoTokens,
     pub llm: Llm,
     /// Index catch-up jobs (`AGNUS_INDEX_JOBS_QUEUE_URL` set): a pull request whose base is
     /// not the indexed commit brings the index up to date.
@@ -104,6 +106,7 @@ impl ReviewerState {
         let llm_http = http::client(config.llm_timeout);
         Self {
             hosts: Hosts::new(&config.providers, config.max_diff_bytes),
+            repo_tokens: RepoTokens::new(agnus_shared::repo_access::RepoAccess::new(&config.providers)),
             embedder: config
                 .embeddings
                 .as_ref()
@@ -340,21 +343,6 @@ macro_rules! host {
     };
 }
 
-async fn open_token(
-    state: &ReviewerState,
-    scope: &QueueScope,
-    repo_id: &str,
-    sealed: &[u8],
-) -> Result<Option<SecretString>, ReviewerError> {
-    let org = scope.org_id().to_string();
-    let context = [("orgId", org.as_str()), ("purpose", "repo-token"), ("repoId", repo_id)];
-    match state.sealer.open(&context, sealed).await {
-        Ok(bytes) => Ok(String::from_utf8(bytes).ok().map(SecretString::from)),
-        Err(KmsError::Invalid) => Ok(None),
-        Err(e @ KmsError::Unavailable(_)) => Err(ReviewerError::Kms(e.to_string())),
-    }
-}
-
 async fn review(
     state: &ReviewerState,
     scope: &QueueScope,
@@ -370,11 +358,24 @@ async fn review(
     let p = repo.provider;
     *provider = Some(p);
     let host = state.hosts.get(p);
-    let Some(sealed) = repo.token_ciphertext.as_deref() else {
-        return Ok(Step::Finish(Box::new(ReviewOutcome::failed("token_missing"))));
-    };
-    let Some(token) = open_token(state, scope, &repo.id, sealed).await? else {
-        return Ok(Step::Finish(Box::new(ReviewOutcome::failed("token_invalid"))));
+    let now = state.store.now_secs();
+    let token = match state
+        .repo_tokens
+        .for_repo(&state.store, &state.sealer, scope, &repo, now)
+        .await
+    {
+        Ok(token) => token,
+        Err(TokenFailure::Unavailable(why)) => {
+            return Ok(Step::Retry {
+                after: None,
+                reason: "provider_unavailable",
+                why: format!("credential: {why}"),
+            });
+        }
+        Err(e) => {
+            tracing::warn!(reason = e.reason(), error = %e, "no credential for the repository");
+            return Ok(Step::Finish(Box::new(ReviewOutcome::failed(e.reason()))));
+        }
     };
     let downloads = http::Downloads::new(state.config.max_answer_bytes, state.config.max_job_bytes);
     let target = Target {

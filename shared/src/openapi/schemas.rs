@@ -225,6 +225,25 @@ pub fn repo_full_name_by_provider() -> Value {
     ])
 }
 
+/// A GitHub App or installation id (`services::installations::MAX_ID`).
+pub fn installation_id() -> Value {
+    json!({ "type": "integer", "minimum": 1, "maximum": crate::services::installations::MAX_ID })
+}
+
+/// The path form of an installation id.
+pub fn installation_id_in_path() -> Value {
+    json!({ "type": "string", "pattern": "^[1-9][0-9]{0,15}$" })
+}
+
+/// A GitHub App's private key, as GitHub hands it out (a PEM block; at most 16 KiB).
+pub fn private_key() -> Value {
+    json!({
+        "type": "string",
+        "maxLength": crate::github_app::MAX_PEM_BYTES,
+        "pattern": "-----BEGIN (RSA )?PRIVATE KEY-----",
+    })
+}
+
 pub fn string() -> Value {
     json!({ "type": "string" })
 }

@@ -13,6 +13,7 @@ pub mod account;
 pub mod apikeys;
 pub mod feedback;
 pub mod index;
+pub mod installations;
 pub mod invites;
 pub mod members;
 pub mod orgs;

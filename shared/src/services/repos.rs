@@ -13,6 +13,7 @@ use crate::index_jobs::IndexJobs;
 use crate::provider_api::CallError;
 use crate::queue::{DeliveryAttributes, InlineEnqueuer};
 use crate::repo_access::RepoAccess;
+use crate::repo_token::{RepoTokens, TokenFailure};
 use crate::services::access::require_admin;
 use crate::store::{IndexKind, IndexRequest, OrgScope, RepoRecord, Store};
 use crate::trigger::TokenIdentity;
@@ -25,6 +26,8 @@ pub struct ConnectRequest<'a> {
     pub url: Option<String>,
     /// The access token as sent (checked here: present, at most 1,024 characters).
     pub token: Option<&'a SecretString>,
+    /// Or the GitHub App installation to connect it through (GitHub only; no token then).
+    pub installation_id: Option<u64>,
 }
 
 /// Connects a repository: admins only; the token must be able to write reviews there
@@ -33,13 +36,18 @@ pub struct ConnectRequest<'a> {
 pub async fn connect_repo(
     store: &Store,
     sealer: &SecretBox,
-    access: &RepoAccess,
+    tokens: &RepoTokens,
     jobs: &IndexJobs,
     scope: &OrgScope,
     request: ConnectRequest<'_>,
 ) -> Result<RepoRecord, ApiError> {
     require_admin(scope)?;
     let provider = request.repo.provider;
+    if let Some(installation) = request.installation_id {
+        let record = connect_through_installation(store, sealer, tokens, scope, &request, installation).await?;
+        return claim(store, jobs, scope, record).await;
+    }
+    let access = tokens.access();
     let token = request
         .token
         .map(|t| t.expose_secret().trim())
@@ -77,15 +85,79 @@ pub async fn connect_repo(
         full_name: request.repo.full_name,
         url: request.url,
         token_preview: Some(crate::crypto::preview_tail(token)),
+        installation_id: None,
         created_at: store.now_secs(),
         created_by: scope.actor().id.clone(),
         token_ciphertext: Some(sealed),
         token_identity,
     };
-    let event = scope
-        .audit("repo.connected")
-        .target(&record.id)
-        .details(json!({ "provider": provider, "fullName": record.full_name }));
+    claim(store, jobs, scope, record).await
+}
+
+/// A repository connected through one of the org's GitHub App installations: GitHub
+/// mints a token for it (proof that the installation can see it, with the permissions the
+/// installation was registered with); nothing is sealed for the repository itself.
+async fn connect_through_installation(
+    store: &Store,
+    sealer: &SecretBox,
+    tokens: &RepoTokens,
+    scope: &OrgScope,
+    request: &ConnectRequest<'_>,
+    installation: u64,
+) -> Result<RepoRecord, ApiError> {
+    if request.repo.provider != Provider::Github {
+        return Err(ApiError::bad_request(
+            "installation_github_only",
+            "installations are GitHub Apps: connect repositories of other providers with a token",
+        ));
+    }
+    if request.token.is_some() {
+        return Err(ApiError::bad_request(
+            "token_or_installation",
+            "send either a token or an installationId, not both",
+        ));
+    }
+    let not_found = || ApiError::NotFoundWhat {
+        code: "installation_not_found",
+        message: "no such GitHub App installation in this organization".into(),
+    };
+    let record = store.installation(scope, installation).await?.ok_or_else(not_found)?;
+    let org = scope.org_id().to_string();
+    let full_name = &request.repo.full_name;
+    tokens
+        .installation_token(sealer, &org, &record, Some(full_name), store.now_secs())
+        .await
+        .map_err(|e| match e {
+            TokenFailure::Unavailable(why) => ApiError::Unavailable(format!("GitHub access check: {why}")),
+            _ => ApiError::Forbidden {
+                code: "repo_access_denied",
+                message: "the app's installation cannot see this repository; add it to the installation on GitHub"
+                    .into(),
+            },
+        })?;
+    Ok(RepoRecord {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        provider: Provider::Github,
+        full_name: full_name.clone(),
+        url: request.url.clone(),
+        token_preview: None,
+        installation_id: Some(record.id),
+        created_at: store.now_secs(),
+        created_by: scope.actor().id.clone(),
+        token_ciphertext: None,
+        token_identity: Some(TokenIdentity {
+            id: None,
+            login: Some(record.bot_login),
+        }),
+    })
+}
+
+/// Claims the repository for the org with its audit entry, and queues its first index.
+async fn claim(store: &Store, jobs: &IndexJobs, scope: &OrgScope, record: RepoRecord) -> Result<RepoRecord, ApiError> {
+    let provider = record.provider;
+    let event = scope.audit("repo.connected").target(&record.id).details(
+        json!({ "provider": provider, "fullName": record.full_name, "installationId": record.installation_id }),
+    );
     // Its first full index is queued with the connection (docs/index.md).
     let job_id = crate::index_jobs::new_job_id();
     let index = IndexRequest {

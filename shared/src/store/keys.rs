@@ -131,6 +131,12 @@ pub(crate) fn repo_index_sk(repo_id: &str) -> String {
 }
 pub(crate) const INDEX_LEASE_SK: &str = "INDEXLEASE";
 
+/// An org's GitHub App installations, by GitHub's installation id.
+pub(crate) const INSTALLATION_PREFIX: &str = "INSTALL#";
+pub(crate) fn installation_sk(id: u64) -> String {
+    format!("{INSTALLATION_PREFIX}{id}")
+}
+
 pub(crate) fn key(pk: String, sk: impl Into<String>) -> Item {
     HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
 }

@@ -12,6 +12,7 @@ mod apikeys;
 mod feedback;
 mod feedback_vectors;
 mod index;
+mod installations;
 mod invites;
 mod keys;
 pub mod legacy;
@@ -54,6 +55,7 @@ pub use feedback_vectors::{EmbedSource, FeedbackCandidate, embed_text};
 pub use index::{
     IndexFailure, IndexKind, IndexPhase, IndexProgress, IndexRecord, IndexRequest, IndexStats, IndexStatus, JobWrite,
 };
+pub use installations::{InstallationRecord, InstallationScope, MAX_INSTALLATIONS};
 pub use invites::{Acceptor, INVITE_TTL_SECS, InviteRecord, InviteStatus, TokenLookup};
 pub use mailtokens::{MailTokenPurpose, RESET_TTL_SECS, TokenUse, VERIFY_TTL_SECS};
 pub use orgs::{AuditRecord, MemberRecord};
@@ -103,6 +105,8 @@ pub enum Conflict {
     TokenVoided,
     /// A codebase-index job of the repository is queued or running.
     IndexInProgress,
+    /// The org registered this GitHub App installation already.
+    InstallationExists,
     /// A condition failed but the backend did not say which.
     Unknown,
 }

@@ -28,6 +28,8 @@ pub struct RepoRecord {
     pub full_name: String,
     pub url: Option<String>,
     pub token_preview: Option<String>,
+    /// The GitHub App installation it is connected through (no token of its own then).
+    pub installation_id: Option<u64>,
     pub created_at: i64,
     pub created_by: String,
     #[serde(skip)]
@@ -45,6 +47,7 @@ impl RepoRecord {
             full_name: get_s(item, "full_name")?.to_owned(),
             url: get_opt_s(item, "url").map(str::to_owned),
             token_preview: get_opt_s(item, "token_preview").map(str::to_owned),
+            installation_id: get_opt_n(item, "installation_id"),
             created_at: get_n(item, "created_at")?,
             created_by: get_s(item, "created_by")?.to_owned(),
             token_ciphertext: item
@@ -59,6 +62,11 @@ impl RepoRecord {
                 }),
             },
         })
+    }
+
+    /// Is this GitHub's repository `full_name` (GitHub's names are case-insensitive)?
+    pub fn is_github_repo(&self, full_name: &str) -> bool {
+        self.provider == Provider::Github && self.full_name.eq_ignore_ascii_case(full_name)
     }
 
     pub fn repo_ref(&self) -> RepoRef {
@@ -246,6 +254,9 @@ impl Store {
             item.insert("token_ciphertext".into(), AttributeValue::B(Blob::new(c.clone())));
             item.insert("token_preview".into(), s(p));
         }
+        if let Some(installation) = record.installation_id {
+            item.insert("installation_id".into(), n(installation));
+        }
         if let Some(who) = &record.token_identity {
             if let Some(id) = &who.id {
                 item.insert("token_user_id".into(), s(id));
@@ -265,6 +276,9 @@ impl Store {
         tx.put(put_new(&self.table, item)?)?;
         tx.put_if(put_new(&self.table, claim)?, Conflict::RepoTaken)?;
         tx.put(self.index_first_put(scope.org_id(), &record.id, index_job_id)?)?;
+        if let Some(installation) = record.installation_id {
+            self.installation_check(&mut tx, scope.org_id(), installation)?;
+        }
         self.actor_admin_check(&mut tx, scope)?;
         self.org_live_check(&mut tx, scope)?;
         self.audit(&mut tx, scope, event)?;
@@ -277,6 +291,15 @@ impl Store {
             .await?;
         let items = items.iter().map(RepoRecord::from_item).collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items, next_cursor })
+    }
+
+    /// Every repository of the org (the installation picker marks the connected ones).
+    pub async fn all_repos(&self, scope: &OrgScope) -> Result<Vec<RepoRecord>, StoreError> {
+        self.query_all(&org_pk(scope.org_id()), Some(REPO_PREFIX))
+            .await?
+            .iter()
+            .map(RepoRecord::from_item)
+            .collect()
     }
 
     pub async fn repo(&self, scope: &OrgScope, id: &str) -> Result<Option<RepoRecord>, StoreError> {

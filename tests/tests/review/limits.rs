@@ -9,7 +9,7 @@ use super::*;
 
 impl Env {
     /// The worker's view of this env's org (as a queue message names it).
-    async fn queue_scope(&self) -> QueueScope {
+    pub(super) async fn queue_scope(&self) -> QueueScope {
         let me = self
             .api
             .call(Call::get("/api/auth/me").cookie(&self.user.cookie))
@@ -29,7 +29,7 @@ impl Env {
 
     /// Delivers a signed GitHub `issue_comment` on PR 2 and runs the worker: the job it
     /// made, or the reason it skipped the comment.
-    async fn comment(&self, body: &str, user: Value) -> Result<(), String> {
+    pub(super) async fn comment(&self, body: &str, user: Value) -> Result<(), String> {
         let mut v = fixture("github/issue_comment.created.json");
         v["repository"]["full_name"] = Value::from(self.repo.as_str());
         v["issue"]["number"] = Value::from(2);

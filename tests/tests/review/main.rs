@@ -16,6 +16,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+mod app;
 mod bedrock;
 mod feedback;
 mod github;
