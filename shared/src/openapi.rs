@@ -1,17 +1,22 @@
 //! The OpenAPI 3.1 description of every JSON route, served at `GET /api/openapi.json`
 //! (console function). Built from [`crate::routes::ROUTES`] plus one entry per route
-//! ([`OPS`], in `openapi/ops.rs`: summary, who may call it, body fields, success status);
-//! tests/tests/routes.rs proves the document lists exactly the `/api` routes of the route
-//! table, no more, no fewer.
+//! ([`OPS`], in `openapi/ops.rs`: summary, who may call it, body fields, success status)
+//! and its success answers ([`ANSWERS`], in `openapi/responses.rs`, over the records of
+//! `openapi/records.rs` in `components/schemas`); tests/tests/routes.rs proves the document
+//! lists exactly the `/api` routes of the route table, no more, no fewer, and a unit test
+//! that every JSON operation has its answer.
 
 use serde_json::{Map, Value, json};
 
 use crate::routes::ROUTES;
 
 mod ops;
+mod records;
+pub mod responses;
 pub mod schemas;
 
 pub use ops::OPS;
+pub use responses::ANSWERS;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,22 +218,38 @@ fn operation(o: &Op) -> Value {
         SignedLink => "Authenticated by the link's HMAC signature under the org's feedback key; 410 after 90 days.",
         _ => "",
     };
-    let ok_desc = match o.ok {
-        201 => "created",
-        202 => "accepted",
-        204 => "done (no body)",
-        _ => "ok",
-    };
-    let mut ok = json!({ "description": ok_desc });
-    if feedback_link && o.method == "GET" {
-        ok["content"] = json!({ "text/html": { "schema": { "type": "string" } } });
-    } else if o.ok != 204 {
-        ok["content"] = json!({ "application/json": { "schema": { "type": "object" } } });
-    }
     let mut responses = Map::new();
-    responses.insert(o.ok.to_string(), ok);
+    let html = json!({ "text/html": { "schema": { "type": "string" } } });
+    if feedback_link && o.method == "GET" {
+        responses.insert(
+            o.ok.to_string(),
+            json!({ "description": ok_description(o.ok), "content": html }),
+        );
+    } else if o.ok == 204 {
+        responses.insert(o.ok.to_string(), json!({ "description": ok_description(o.ok) }));
+    } else {
+        // An operation `ANSWERS` misses keeps a bare object (the unit test
+        // `every_json_operation_has_its_answer` fails on it).
+        responses.insert(
+            o.ok.to_string(),
+            json!({ "description": ok_description(o.ok), "content": { "application/json": { "schema": { "type": "object" } } } }),
+        );
+    }
+    for answer in responses::answers_of(o.method, o.path) {
+        let mut content = json!({ "application/json": { "schema": (answer.schema)() } });
+        if feedback_link {
+            // The vote answers a page to a browser (`Accept: text/html`).
+            content["text/html"] = html["text/html"].clone();
+        }
+        responses.insert(
+            answer.status.to_string(),
+            json!({ "description": ok_description(answer.status), "content": content }),
+        );
+    }
     for status in error_statuses(o) {
-        responses.insert(status.to_string(), json!({ "$ref": "#/components/responses/Error" }));
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| json!({ "$ref": "#/components/responses/Error" }));
     }
     let mut op = json!({
         "summary": o.summary,
@@ -256,6 +277,15 @@ fn operation(o: &Op) -> Value {
         });
     }
     op
+}
+
+fn ok_description(status: u16) -> &'static str {
+    match status {
+        201 => "created",
+        202 => "accepted",
+        204 => "done (no body)",
+        _ => "ok",
+    }
 }
 
 fn operation_id(o: &Op) -> String {
@@ -288,6 +318,7 @@ pub fn document() -> Value {
         "servers": [{ "url": "/" }],
         "paths": paths,
         "components": {
+            "schemas": records::components(),
             "securitySchemes": {
                 "session": { "type": "apiKey", "in": "cookie", "name": crate::http::SESSION_COOKIE },
                 "apiKey": { "type": "http", "scheme": "bearer", "description": "an org API key (`agn_…`)" },
