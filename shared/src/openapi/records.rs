@@ -337,12 +337,37 @@ fn repo() -> Value {
             "fullName",
             "url",
             "tokenPreview",
+            "installationId",
             "createdAt",
             "createdBy",
         ],
         json!({
             "id": string(), "provider": provider(), "fullName": string(), "url": nullable_string(),
-            "tokenPreview": nullable_string(), "createdAt": time(), "createdBy": string(),
+            "tokenPreview": nullable_string(), "installationId": { "type": ["integer", "null"] },
+            "createdAt": time(), "createdBy": string(),
+        }),
+    )
+}
+
+/// `store::InstallationRecord` (never the key).
+fn installation() -> Value {
+    let names = [
+        "id",
+        "appId",
+        "appSlug",
+        "account",
+        "repositorySelection",
+        "botLogin",
+        "keyFingerprint",
+        "createdAt",
+        "createdBy",
+    ];
+    object(
+        &names,
+        json!({
+            "id": integer(), "appId": integer(), "appSlug": string(), "account": string(),
+            "repositorySelection": string(), "botLogin": string(), "keyFingerprint": string(),
+            "createdAt": time(), "createdBy": string(),
         }),
     )
 }
@@ -474,7 +499,7 @@ type Record = (&'static str, fn() -> Value);
 
 /// Every record, by its name in `components/schemas`.
 pub fn components() -> Value {
-    let records: [Record; 20] = [
+    let records: [Record; 21] = [
         ("User", user),
         ("Membership", membership),
         ("Org", org),
@@ -491,6 +516,7 @@ pub fn components() -> Value {
         ("Invite", invite),
         ("InviteIssued", invite_issued),
         ("Repo", repo),
+        ("Installation", installation),
         ("Review", review),
         ("IndexStats", index_stats),
         ("Index", index),

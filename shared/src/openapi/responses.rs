@@ -280,6 +280,29 @@ fn repo() -> Value {
     one("repo", "Repo")
 }
 
+fn installations() -> Value {
+    object(&["installations"], json!({ "installations": array(r("Installation")) }))
+}
+
+fn installation() -> Value {
+    one("installation", "Installation")
+}
+
+/// `services::installations::PickerPage`.
+fn installation_repositories() -> Value {
+    let repository = object(
+        &["fullName", "private", "connectedRepoId"],
+        json!({ "fullName": string(), "private": boolean(), "connectedRepoId": nullable_string() }),
+    );
+    object(
+        &["repositories", "totalCount", "page", "nextPage"],
+        json!({
+            "repositories": array(repository), "totalCount": integer(), "page": integer(),
+            "nextPage": { "type": ["integer", "null"] },
+        }),
+    )
+}
+
 fn review_queued() -> Value {
     object(
         &["status", "deliveryId"],
@@ -380,6 +403,14 @@ pub const ANSWERS: &[Answer] = &[
     answer("GET", "/api/repos/{id}/reviews", 200, reviews_page),
     answer("GET", "/api/repos/{id}/index/status", 200, index_status),
     answer("POST", "/api/repos/{id}/index", 202, index_queued),
+    answer("GET", "/api/orgs/{slug}/installations", 200, installations),
+    answer("POST", "/api/orgs/{slug}/installations", 201, installation),
+    answer(
+        "GET",
+        "/api/orgs/{slug}/installations/{installationId}/repositories",
+        200,
+        installation_repositories,
+    ),
     answer("POST", "/api/webhooks/{provider}/{orgSlug}", 202, delivery_accepted),
     answer("POST", "/api/webhooks/{provider}/{orgSlug}", 200, ping),
     answer("POST", "/api/webhooks/{provider}", 202, delivery_accepted),

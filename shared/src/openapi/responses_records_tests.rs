@@ -471,6 +471,7 @@ fn repo(url: bool) -> RepoRecord {
         full_name: "org/project/repo".into(),
         url: url.then(|| "https://dev.azure.com/org/project/_git/repo".to_owned()),
         token_preview: url.then(|| "…abcd".to_owned()),
+        installation_id: (!url).then_some(42),
         created_at: NOW,
         created_by: "user".into(),
         token_ciphertext: Some(vec![1, 2]),

@@ -271,5 +271,65 @@ fn other_success_statuses_are_documented() {
     );
 }
 
+/// The installation routes answer their records and the picker's page as documented.
+#[test]
+fn installations_and_the_picker_are_as_documented() {
+    use crate::services::installations::{PickerPage, PickerRepository};
+    use crate::store::InstallationRecord;
+    let record = InstallationRecord {
+        id: 7,
+        app_id: 42,
+        app_slug: "agnus-acme".into(),
+        account: "acme".into(),
+        repository_selection: "selected".into(),
+        bot_login: "agnus-acme[bot]".into(),
+        key_fingerprint: "SHA256:abc".into(),
+        created_at: 1_700_000_000,
+        created_by: "user".into(),
+        key_ciphertext: vec![1, 2, 3],
+    };
+    let json = is_record("Installation", &record);
+    assert!(json.get("keyCiphertext").is_none(), "the sealed key is never answered");
+    conforms(
+        "POST",
+        "/api/orgs/{slug}/installations",
+        201,
+        &json!({ "installation": json }),
+    );
+    conforms(
+        "GET",
+        "/api/orgs/{slug}/installations",
+        200,
+        &json!({ "installations": [json] }),
+    );
+    refuses("Installation", json!({ "id": "7" }));
+    for next_page in [None, Some(2)] {
+        let page = PickerPage {
+            repositories: vec![
+                PickerRepository {
+                    full_name: "acme/api".into(),
+                    private: true,
+                    connected_repo_id: None,
+                },
+                PickerRepository {
+                    full_name: "acme/web".into(),
+                    private: false,
+                    connected_repo_id: Some("r1".into()),
+                },
+            ],
+            total_count: 2,
+            page: 1,
+            next_page,
+        };
+        let page = serde_json::to_value(&page).unwrap();
+        conforms(
+            "GET",
+            "/api/orgs/{slug}/installations/{installationId}/repositories",
+            200,
+            &page,
+        );
+    }
+}
+
 #[path = "responses_records_tests.rs"]
 mod records_tests;
