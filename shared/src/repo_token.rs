@@ -91,6 +91,11 @@ impl RepoTokens {
         }
     }
 
+    /// Drops the org's cached installation tokens (one was refused).
+    pub fn forget_org(&self, org: &str) {
+        self.cache.forget_org(org);
+    }
+
     /// The GitHub API client the app calls go through.
     pub fn access(&self) -> &RepoAccess {
         &self.access

@@ -6,7 +6,10 @@ violation, no script error and no failed request happened, and screenshots at 12
 390 px land in target/console-screens/. Run by scripts/browser-test.sh (from `make test`).
 """
 
+import base64
 import os
+import random
+import subprocess
 import pathlib
 import re
 import sys
@@ -115,6 +118,25 @@ def grant_write_access(repo: str, token: str) -> None:
                                  method="POST", headers={"content-type": "application/json"})
     with urllib.request.urlopen(req, timeout=10) as r:
         assert r.status == 200, f"stand-in source: {r.status}"
+
+def github_app(repos):
+    """A GitHub App on the stand-in (tests/standins/apps.py) whose installation sees `repos`:
+    a fresh RSA key made with openssl; (PEM, app id, installation id, app slug)."""
+    pem = subprocess.run(["openssl", "genrsa", "2048"], check=True, capture_output=True, text=True).stdout
+    public = subprocess.run(["openssl", "rsa", "-RSAPublicKey_out", "-outform", "DER"], input=pem.encode(),
+                            check=True, capture_output=True).stdout
+    app_id, installation = 700000 + random.randrange(100000), 800000 + random.randrange(100000)
+    slug = f"agnus-{app_id}"
+    body = json.dumps({"appId": app_id, "slug": slug, "publicKey": base64.b64encode(public).decode(),
+                       "installations": [{"id": installation, "account": "octocat", "repos": repos}]}).encode()
+    req = urllib.request.Request(f"{os.environ['AGNUS_STANDIN_URL']}/_control/app", data=body,
+                                 method="POST", headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 200, f"stand-in app: {r.status}"
+    for repo in repos:
+        grant_write_access(repo, "ghp_unused_" + repo.replace("/", "_"))
+    return pem, app_id, installation, slug
+
 
 def settle(page):
     page.wait_for_load_state("networkidle")
@@ -372,6 +394,28 @@ def run(browser):
     expect(gindex.get_by_text("Owners and admins can re-index the repository.")).to_be_visible()
     expect(gindex.get_by_role("button")).to_have_count(0)
     check(guest, gwatch, "repo-detail-as-member")
+
+    # --- a GitHub App installation: reviews posted as the org's bot; a repo from the picker ---
+    pem, app_id, installation, app_slug = github_app([f"ada/bot-{RUN}"])
+    goto(page, f"/orgs/{acme}/repos")
+    check(page, watch, "repos-no-installation")
+    page.get_by_label("App ID").fill(str(app_id))
+    page.get_by_label("Installation ID").fill(str(installation))
+    page.get_by_label("Private key (.pem)").fill(pem)
+    page.get_by_role("button", name="Add installation").click()
+    expect(page.get_by_text(f"reviews will be posted as {app_slug}[bot]")).to_be_visible()
+    picked = page.get_by_role("region", name=re.compile("^Repositories octocat gave"))
+    expect(picked.get_by_role("cell", name=f"ada/bot-{RUN}")).to_be_visible()
+    check(page, watch, "repos-installation-picker")
+    picked.get_by_role("button", name="Connect").click()
+    page.wait_for_url(f"**/orgs/{acme}/onboarding")
+    goto(page, f"/orgs/{acme}/repos")
+    settle(page)
+    key_body = pem.splitlines()[1]
+    assert key_body not in page.content() and "PRIVATE KEY" not in page.content(), "the app's key is shown"
+    expect(page.get_by_role("row").filter(has_text=f"ada/bot-{RUN}").get_by_text("GitHub App")).to_be_visible()
+    expect(page.get_by_text(f"{app_slug}[bot]")).to_be_visible()
+    check(page, watch, "repos-installation")
 
     # --- review rules and settings (admins write, the page shows ratings and violations) ---
     goto(page, f"/orgs/{acme}/rules")

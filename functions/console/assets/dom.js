@@ -151,3 +151,26 @@ export function section(title, ...children) {
   const id = nextId("s");
   return h("section", { "aria-labelledby": id, class: "card" }, h("h2", { id }, title), children);
 }
+
+// Reloads the current page (after a change), keeping the scroll position.
+export function reload(ctx) {
+  ctx.navigate(location.pathname + location.search, { replace: true });
+}
+
+// A form's submit handler: the submit button is disabled while `fn` runs; an error goes to
+// `line`.
+export function onSubmit(f, line, fn) {
+  f.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const submit = f.querySelector("button[type=submit]");
+    if (submit) submit.disabled = true;
+    try {
+      await fn(new FormData(f));
+    } catch (err) {
+      showError(line, err);
+    } finally {
+      if (submit && submit.isConnected) submit.disabled = false;
+    }
+  });
+  return f;
+}

@@ -116,6 +116,7 @@ const FAILURES = {
   too_large: "The repository is too large to index.",
   archive_invalid: "The provider's archive of the repository could not be read.",
   token_invalid: "The provider refused the repository's access token: connect the repository again with a valid token.",
+  installation_removed: "The GitHub App installation this repository was connected through was removed: connect the repository again.",
   provider_unavailable: "The provider could not be reached. Try again later.",
 };
 

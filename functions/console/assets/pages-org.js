@@ -3,13 +3,14 @@
 
 import {
   h, clear, field, input, select, button, statusLine, showError, showOk, notice,
-  timeEl, copyable, table, section,
+  timeEl, copyable, table, section, reload, onSubmit,
 } from "./dom.js";
 import { get, post, patch, del, enc, ApiError } from "./api.js";
 import { session } from "./session.js";
 import { orgFields } from "./pages-auth.js";
 import { csvCell } from "./safe.js";
 import { indexSection, indexStep } from "./pages-index.js";
+import { installationsSection } from "./pages-install.js";
 import { reviewReport } from "./review-report.js";
 
 export const TITLES = {
@@ -38,26 +39,6 @@ function orgLink(org, sub) {
   return `/orgs/${enc(org.slug)}/${sub}`;
 }
 
-// Reloads the current page (after a change), keeping the scroll position.
-function reload(ctx) {
-  ctx.navigate(location.pathname + location.search, { replace: true });
-}
-
-function onSubmit(f, line, fn) {
-  f.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const submit = f.querySelector("button[type=submit]");
-    if (submit) submit.disabled = true;
-    try {
-      await fn(new FormData(f));
-    } catch (err) {
-      showError(line, err);
-    } finally {
-      if (submit && submit.isConnected) submit.disabled = false;
-    }
-  });
-  return f;
-}
 
 async function orNull(promise) {
   try {
@@ -397,7 +378,7 @@ export async function repos(ctx) {
   const rows = list.map((r) => h("tr", {},
     h("td", {}, h("a", { href: orgLink(org, `repos/${enc(r.id)}`) }, r.fullName)),
     h("td", {}, providerName(r.provider)),
-    h("td", {}, r.tokenPreview ? h("code", {}, r.tokenPreview) : "—"),
+    h("td", {}, credential(r)),
     h("td", {}, timeEl(r.createdAt)),
     h("td", { class: "actions" }, button("Delete", async () => {
       if (!confirm(`Disconnect ${r.fullName}? Its review history stays in the audit log.`)) return;
@@ -409,9 +390,16 @@ export async function repos(ctx) {
       }
     }, { kind: "danger small", reason: rights.isAdmin ? null : NOT_ADMIN }))));
   return [
-    section("Connect a repository", f),
-    list.length ? table("Repositories", ["Repository", "Provider", "Token", "Connected", "Actions"], rows) : h("p", {}, "No repository connected yet."),
+    await installationsSection(ctx),
+    section("Connect with an access token (any provider)", f),
+    list.length ? table("Repositories", ["Repository", "Provider", "Credential", "Connected", "Actions"], rows) : h("p", {}, "No repository connected yet."),
   ];
+}
+
+// How a repository is reached: its own token (a preview) or a GitHub App installation.
+function credential(r) {
+  if (r.installationId) return h("span", {}, "GitHub App ", h("span", { class: "hint" }, `(installation ${r.installationId})`));
+  return r.tokenPreview ? h("code", {}, r.tokenPreview) : "—";
 }
 
 export async function repo(ctx) {
@@ -441,7 +429,7 @@ export async function repo(ctx) {
     h("dl", { class: "facts" },
       h("dt", {}, "Repository"), h("dd", {}, r.repo.fullName),
       h("dt", {}, "Provider"), h("dd", {}, providerName(r.repo.provider)),
-      h("dt", {}, "Token"), h("dd", {}, r.repo.tokenPreview ? h("code", {}, r.repo.tokenPreview) : "none")),
+      h("dt", {}, "Credential"), h("dd", {}, credential(r.repo))),
     index,
     section("Review history",
       list.length
@@ -461,6 +449,7 @@ const REASONS = {
   budget_exhausted: "budget exhausted: the plan's monthly LLM token budget is used up (see Review settings → Usage)",
   rate_limited: "rate limited: the organization's reviews-per-hour limit was reached",
   already_reviewed: "already reviewed: this head was reviewed recently",
+  installation_removed: "installation removed: the GitHub App installation this repository was connected through was removed; connect it again",
 };
 
 // ---- API keys ----

@@ -2,7 +2,7 @@
 // they led to, and their violations over 30 days) and its review settings (org default and
 // per-repository overrides). Reads and writes through the JSON API only.
 
-import { h, clear, field, input, select, button, statusLine, showError, showOk, notice, timeEl, table, section } from "./dom.js";
+import { h, clear, field, input, select, button, statusLine, showError, showOk, notice, timeEl, table, section, reload, onSubmit } from "./dom.js";
 import { get, post, patch, del, enc } from "./api.js";
 
 export const TITLES = {
@@ -17,21 +17,6 @@ function base(org) {
   return `/api/orgs/${enc(org.slug)}`;
 }
 
-function reload(ctx) {
-  ctx.navigate(location.pathname + location.search, { replace: true });
-}
-
-function onSubmit(f, line, fn) {
-  f.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    try {
-      await fn(new FormData(f));
-    } catch (err) {
-      showError(line, err);
-    }
-  });
-  return f;
-}
 
 // "3 of 4 helpful" with a meter (no inline style: the CSP forbids it).
 function helpfulShare(stat, label) {

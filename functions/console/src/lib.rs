@@ -47,6 +47,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("pages-admin.js", JS),
     asset!("pages-review.js", JS),
     asset!("pages-index.js", JS),
+    asset!("pages-install.js", JS),
     asset!("index-text.js", JS),
     asset!("review-report.js", JS),
     asset!("safe.js", JS),

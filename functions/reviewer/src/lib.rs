@@ -263,6 +263,11 @@ pub async fn process(state: &ReviewerState, message: &SqsMessage) -> Result<Hand
             if let (Some(head), "failed") = (&head, outcome.status) {
                 guard::release(state, &scope, &job.id, head).await?;
             }
+            if outcome.reason.as_deref() == Some("token_invalid") {
+                // GitHub refused a cached installation token (the app was uninstalled, the
+                // repository removed from it): the next job mints again.
+                state.repo_tokens.forget_org(&scope.org_id().to_string());
+            }
             tracing::info!(
                 status = %status,
                 reason = outcome.reason.as_deref().unwrap_or(""),

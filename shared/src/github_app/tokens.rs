@@ -54,6 +54,13 @@ impl TokenCache {
         );
     }
 
+    /// Forgets every token of an org.
+    pub fn forget_org(&self, org: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|(o, _, _), _| o != org);
+        }
+    }
+
     /// Forgets the tokens of an installation (GitHub refused one: revoked or removed).
     pub fn forget(&self, org: &str, installation: u64) {
         if let Ok(mut entries) = self.entries.lock() {
@@ -96,6 +103,14 @@ mod tests {
         assert!(cache.get("org-a", 7, "acme/web", 6_400).is_none());
         cache.forget("org-a", 7);
         assert!(cache.get("org-a", 7, "acme/api", 6_400).is_none());
+        cache.put("org-a", 7, "acme/api", &minted("ghs_two", 10_000), 6_400);
+        cache.put("org-b", 7, "acme/api", &minted("ghs_three", 10_000), 6_400);
+        cache.forget_org("org-a");
+        assert!(cache.get("org-a", 7, "acme/api", 6_400).is_none());
+        assert!(
+            cache.get("org-b", 7, "acme/api", 6_400).is_some(),
+            "only that org's tokens go"
+        );
     }
 
     #[test]

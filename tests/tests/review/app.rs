@@ -218,6 +218,22 @@ async fn reviews_are_posted_as_the_app_with_installation_tokens_scoped_to_the_re
     env.serve_pr(json!({"head_sha": NEWER, "base_sha": BASE})).await;
     env.deliver("pull_request.synchronize.json", NEWER).await;
     env.reviewed_as("failed", "token_invalid").await;
+    // Installed again: the refused token was dropped from the cache, a new one is minted.
+    let again = reqwest::Client::new()
+        .post(format!("{}/_control/app", env.standin.url))
+        .json(&json!({"appId": app_id, "slug": slug, "publicKey": public,
+                      "installations": [{"id": installation, "account": "octocat", "repos": [app_repo]}]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(again.status().is_success());
+    let third = "2222222222222222222222222222222222222222";
+    env.serve_pr(json!({"head_sha": third, "base_sha": BASE})).await;
+    env.standin.llm_answers(&[answer()]).await;
+    env.deliver("pull_request.synchronize.json", third).await;
+    assert_eq!(env.review().await, (1, 1, 0));
+    assert_eq!(env.history().await[0]["status"], "posted");
+    assert_eq!(env.minted().await.len(), minted.len() + 1, "one new token");
 }
 
 #[tokio::test]
