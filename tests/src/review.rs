@@ -216,6 +216,91 @@ impl Standin {
     }
 }
 
+/// A GitHub App on the stand-in (tests/standins/apps.py).
+#[derive(Debug, Clone)]
+pub struct GithubApp {
+    pub app_id: u64,
+    pub slug: String,
+    pub installation: u64,
+    /// The private key as an admin pastes it (PKCS#8 PEM).
+    pub pem: String,
+    /// Its public half for the stand-in: base64 of the PKCS#1 DER.
+    pub public: String,
+}
+
+/// A fresh 2048-bit app key: (PEM, base64 of the public key's PKCS#1 DER).
+pub fn app_key() -> (String, String) {
+    use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+    use aws_lc_rs::signature::KeyPair as _;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).expect("rsa key");
+    let der = AsDer::<Pkcs8V1Der>::as_der(&pair).expect("pkcs8");
+    let b64 = STANDARD.encode(der.as_ref());
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).expect("base64 is ascii"))
+        .collect();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        lines.join("\n")
+    );
+    (pem, STANDARD.encode(pair.public_key().as_ref()))
+}
+
+fn unique_id() -> u64 {
+    u64::from_str_radix(&uuid::Uuid::new_v4().simple().to_string()[..8], 16).expect("hex") + 1
+}
+
+impl Standin {
+    /// A new app with a fresh key, whose one installation (on account `octocat`) sees `repos`.
+    pub async fn github_app(&self, repos: &[&str]) -> GithubApp {
+        let (pem, public) = app_key();
+        let app = GithubApp {
+            app_id: unique_id(),
+            slug: String::new(),
+            installation: unique_id(),
+            pem,
+            public,
+        };
+        let app = GithubApp {
+            slug: format!("agnus-{}", app.app_id),
+            ..app
+        };
+        self.install(&app, repos).await;
+        app
+    }
+
+    /// (Re)installs `app` with its installation seeing `repos`.
+    pub async fn install(&self, app: &GithubApp, repos: &[&str]) {
+        self.control(
+            "/_control/app",
+            json!({"appId": app.app_id, "slug": app.slug, "publicKey": app.public,
+                   "installations": [{"id": app.installation, "account": "octocat", "repos": repos}]}),
+        )
+        .await;
+    }
+
+    /// Uninstalls `app` on "GitHub": its installation is gone, its tokens are refused.
+    pub async fn uninstall(&self, app: &GithubApp) {
+        self.control("/_control/app/remove", json!({"installationId": app.installation}))
+            .await;
+    }
+
+    /// The installation tokens minted so far: `{"token", "installation", "repos"}`.
+    pub async fn app_tokens(&self) -> Vec<Value> {
+        self.http()
+            .get(format!("{}/_control/app/tokens", self.url))
+            .send()
+            .await
+            .expect("stand-in tokens")
+            .json()
+            .await
+            .expect("json")
+    }
+}
+
 impl Drop for Standin {
     fn drop(&mut self) {
         let _ = self.child.kill();

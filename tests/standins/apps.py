@@ -223,6 +223,16 @@ def mint(h, iid, inst, body):
     return h.reply(201, answer)
 
 
+def permission(token, repo):
+    """(known token?, its permission on repo or None), as the access answers read it: an
+    unexpired installation token may write to its repositories (the installation's
+    `contents`/`pull_requests` permissions)."""
+    grant = TOKENS.get(token)
+    if grant is None or grant["expires"] <= time.time():
+        return False, None
+    return True, ("write" if repo.lower() in grant["repos"] else None)
+
+
 def guard(h, path, lock):
     """An installation token on any other GitHub request: refused when unknown or expired,
     404 outside its repositories. None: go on."""

@@ -456,6 +456,9 @@ class Handler(BaseHTTPRequestHandler):
         """(known token?, its permission on repo or None)."""
         token = self.token()
         with LOCK:
+            if provider == "github" and token and token.startswith("ghs_"):
+                # An installation token: what its installation and repositories allow.
+                return apps.permission(token, repo)
             known = any(token in grants for grants in STATE["access"].values())
             return known, STATE["access"].get(f"{provider}:{repo.lower()}", {}).get(token)
 

@@ -155,6 +155,10 @@ async fn process(state: &IndexerState, message: &SqsMessage) -> Result<Handled, 
         Ok(JobWrite::Superseded) => Ok(Handled::Done("superseded")),
         Err(JobError::Failed(failure)) => {
             tracing::info!(code = failure.code, "index job failed");
+            if failure.code == "token_invalid" {
+                // A refused installation token: the next job mints a new one.
+                state.repo_tokens.forget_org(&scope.org_id().to_string());
+            }
             state
                 .store
                 .fail_index(&scope, &repo.id, &job.job_id, &failure.record())

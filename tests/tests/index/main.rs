@@ -501,3 +501,62 @@ async fn another_org_gets_404_and_only_admins_reindex() {
         "{actions:?}"
     );
 }
+
+/// A repository connected through a GitHub App installation is indexed with an installation
+/// token minted for it (the archive's request carries no person's token).
+#[tokio::test]
+async fn a_repository_connected_through_an_installation_is_indexed_with_its_token() {
+    let (mut env, _) = setup("github", sources(), &[]).await;
+    assert_eq!(env.index().await, 1, "the token-connected repository's first index");
+    let app_repo = repo_name("github");
+    let sha = env
+        .standin
+        .source(json!({"provider": "github", "repo": app_repo, "branch": "main", "files": sources()}))
+        .await;
+    let app = env.standin.github_app(&[&app_repo]).await;
+    let a = env
+        .api
+        .call(
+            Call::post(&format!("/api/orgs/{}/installations", env.user.slug))
+                .cookie(&env.user.cookie)
+                .json(&json!({"appId": app.app_id, "installationId": app.installation, "privateKey": app.pem})),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{:?}", a.json());
+    let a = env
+        .api
+        .call(
+            Call::post("/api/repos")
+                .cookie(&env.user.cookie)
+                .header("x-org-slug", &env.user.slug)
+                .json(&json!({"provider": "github", "fullName": app_repo, "installationId": app.installation})),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{:?}", a.json());
+    env.repo_id = a.json()["repo"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(env.index().await, 1);
+    let ready = env.status().await;
+    assert_eq!(
+        (ready["status"].as_str(), ready["commit"].as_str()),
+        (Some("ready"), Some(sha.as_str())),
+        "{ready}"
+    );
+    let tarball = env
+        .standin
+        .requests()
+        .await
+        .into_iter()
+        .find(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.contains(&format!("/repos/{app_repo}/tarball/{sha}")))
+        })
+        .expect("the tarball request");
+    let auth = tarball["headers"]["authorization"].as_str().unwrap();
+    let minted = env.standin.app_tokens().await;
+    let token = minted
+        .iter()
+        .find(|m| format!("Bearer {}", m["token"].as_str().unwrap()) == auth)
+        .unwrap_or_else(|| panic!("the archive was read with {auth}, not an installation token"));
+    assert_eq!(token["repos"], json!([app_repo.to_lowercase()]));
+}

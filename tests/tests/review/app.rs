@@ -5,64 +5,13 @@
 //! the installation; the private key is in no answer and no log.
 
 use agnus_tests::logs::CapturedLogs;
-use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
-use aws_lc_rs::rsa::{KeyPair as RsaPair, KeySize};
-use aws_lc_rs::signature::KeyPair as _;
-use base64::engine::general_purpose::STANDARD;
+use agnus_tests::review::app_key;
 
 use super::*;
-
-/// A fresh app key: its PEM (PKCS#8, what `openssl pkcs8 -topk8` writes) and the base64 of
-/// its public key (PKCS#1 DER) for the stand-in.
-fn app_key() -> (String, String) {
-    let pair = RsaPair::generate(KeySize::Rsa2048).unwrap();
-    let der = AsDer::<Pkcs8V1Der>::as_der(&pair).unwrap();
-    let b64 = STANDARD.encode(der.as_ref());
-    let lines: Vec<&str> = b64
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    let pem = format!(
-        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-        lines.join("\n")
-    );
-    (pem, STANDARD.encode(pair.public_key().as_ref()))
-}
-
-fn unique_id() -> u64 {
-    u64::from_str_radix(&uuid::Uuid::new_v4().simple().to_string()[..8], 16).unwrap() + 1
-}
 
 impl Env {
     async fn as_admin(&self, call: Call) -> Answer {
         self.api.call(call.cookie(&self.user.cookie)).await
-    }
-
-    /// Registers an app with the stand-in: (app id, slug, installation id).
-    async fn github_app(&self, public_key: &str, repos: &[&str]) -> (u64, String, u64) {
-        let (app_id, installation) = (unique_id(), unique_id());
-        let slug = format!("agnus-{app_id}");
-        let r = reqwest::Client::new()
-            .post(format!("{}/_control/app", self.standin.url))
-            .json(&json!({"appId": app_id, "slug": slug, "publicKey": public_key,
-                          "installations": [{"id": installation, "account": "octocat", "repos": repos}]}))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
-        (app_id, slug, installation)
-    }
-
-    async fn minted(&self) -> Vec<Value> {
-        reqwest::Client::new()
-            .get(format!("{}/_control/app/tokens", self.standin.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
     }
 }
 
@@ -70,10 +19,10 @@ impl Env {
 async fn reviews_are_posted_as_the_app_with_installation_tokens_scoped_to_the_repository() {
     let (logs, _guard) = CapturedLogs::install();
     let mut env = setup(&[]).await;
-    let (pem, public) = app_key();
     let app_repo = repo_name("github");
     let unseen = repo_name("github");
-    let (app_id, slug, installation) = env.github_app(&public, &[&app_repo]).await;
+    let app = env.standin.github_app(&[&app_repo]).await;
+    let (pem, app_id, slug, installation) = (app.pem.clone(), app.app_id, app.slug.clone(), app.installation);
     let installs = format!("/api/orgs/{}/installations", env.user.slug);
     let register = |key: &str, app: u64, inst: u64| {
         Call::post(&installs).json(&json!({"appId": app, "installationId": inst, "privateKey": key}))
@@ -159,7 +108,7 @@ async fn reviews_are_posted_as_the_app_with_installation_tokens_scoped_to_the_re
     let posted = env.posted().await;
     assert_eq!(posted.len(), 1);
     let auth = posted[0]["headers"]["authorization"].as_str().unwrap().to_owned();
-    let minted = env.minted().await;
+    let minted = env.standin.app_tokens().await;
     let used = minted
         .iter()
         .find(|m| format!("Bearer {}", m["token"].as_str().unwrap()) == auth)
@@ -209,39 +158,27 @@ async fn reviews_are_posted_as_the_app_with_installation_tokens_scoped_to_the_re
     }));
 
     // Uninstalled on GitHub: the next review fails token_invalid (the cached token is refused).
-    reqwest::Client::new()
-        .post(format!("{}/_control/app/remove", env.standin.url))
-        .json(&json!({"installationId": installation}))
-        .send()
-        .await
-        .unwrap();
+    env.standin.uninstall(&app).await;
     env.serve_pr(json!({"head_sha": NEWER, "base_sha": BASE})).await;
     env.deliver("pull_request.synchronize.json", NEWER).await;
     env.reviewed_as("failed", "token_invalid").await;
     // Installed again: the refused token was dropped from the cache, a new one is minted.
-    let again = reqwest::Client::new()
-        .post(format!("{}/_control/app", env.standin.url))
-        .json(&json!({"appId": app_id, "slug": slug, "publicKey": public,
-                      "installations": [{"id": installation, "account": "octocat", "repos": [app_repo]}]}))
-        .send()
-        .await
-        .unwrap();
-    assert!(again.status().is_success());
+    env.standin.install(&app, &[&app_repo]).await;
     let third = "2222222222222222222222222222222222222222";
     env.serve_pr(json!({"head_sha": third, "base_sha": BASE})).await;
     env.standin.llm_answers(&[answer()]).await;
     env.deliver("pull_request.synchronize.json", third).await;
     assert_eq!(env.review().await, (1, 1, 0));
     assert_eq!(env.history().await[0]["status"], "posted");
-    assert_eq!(env.minted().await.len(), minted.len() + 1, "one new token");
+    assert_eq!(env.standin.app_tokens().await.len(), minted.len() + 1, "one new token");
 }
 
 #[tokio::test]
 async fn a_removed_installation_stops_its_repositories_and_another_org_never_reaches_it() {
     let mut env = setup(&[]).await;
-    let (pem, public) = app_key();
     let app_repo = repo_name("github");
-    let (app_id, _, installation) = env.github_app(&public, &[&app_repo]).await;
+    let app = env.standin.github_app(&[&app_repo]).await;
+    let (pem, app_id, installation) = (app.pem.clone(), app.app_id, app.installation);
     let installs = format!("/api/orgs/{}/installations", env.user.slug);
     let a = env
         .as_admin(
@@ -279,8 +216,8 @@ async fn a_removed_installation_stops_its_repositories_and_another_org_never_rea
         );
     }
     // Their own installation of another app cannot take this org's repository.
-    let (their_pem, their_public) = app_key();
-    let (their_app, _, their_installation) = env.github_app(&their_public, &[&repo_name("github")]).await;
+    let theirs_app = env.standin.github_app(&[&repo_name("github")]).await;
+    let (their_pem, their_app, their_installation) = (theirs_app.pem, theirs_app.app_id, theirs_app.installation);
     let a = env
         .api
         .call(
