@@ -391,7 +391,7 @@ export async function repos(ctx) {
     }, { kind: "danger small", reason: rights.isAdmin ? null : NOT_ADMIN }))));
   return [
     await installationsSection(ctx),
-    section("Connect with an access token", h("p", {}, "GitHub, GitLab, Azure DevOps or Bitbucket: a token of an account that can write to the repository."), f),
+    section("Connect with a token", h("p", {}, "GitHub, GitLab, Azure DevOps or Bitbucket: the token of an account that can write to the repository."), f),
     list.length ? table("Repositories", ["Repository", "Provider", "Credential", "Connected", "Actions"], rows) : h("p", {}, "No repository connected yet."),
   ];
 }
