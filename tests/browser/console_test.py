@@ -404,6 +404,8 @@ def run(browser):
     page.get_by_label("Private key (.pem)").fill(pem)
     page.get_by_role("button", name="Add installation").click()
     expect(page.get_by_text(f"reviews will be posted as {app_slug}[bot]")).to_be_visible()
+    installs = page.get_by_role("region", name="GitHub App installations")
+    expect(installs.get_by_role("cell", name=re.compile(f"^{app_slug}"))).to_be_visible()
     picked = page.get_by_role("region", name=re.compile("^Repositories octocat gave"))
     expect(picked.get_by_role("cell", name=f"ada/bot-{RUN}")).to_be_visible()
     check(page, watch, "repos-installation-picker")

@@ -50,6 +50,7 @@ export async function installationsSection(ctx) {
   const list = res.installations || [];
   const line = statusLine();
   const box = h("div", {});
+  const listBox = h("div", {});
   const f = h("form", { class: "inline-form" },
     field("App ID", input({ name: "appId", type: "number", min: 1, required: true, disabled: !rights.isAdmin }),
       "On the app's settings page (GitHub: Settings → Developer settings → GitHub Apps → the app)."),
@@ -66,35 +67,37 @@ export async function installationsSection(ctx) {
     };
     const r = await post(base(org), body);
     f.reset();
+    render((await get(base(org))).installations || []);
     showOk(line, `Added ${r.installation.appSlug} on ${r.installation.account}: reviews will be posted as ${r.installation.botLogin}.`);
     await picker(ctx, r.installation, box, line);
   });
-  const rows = list.map((i) => h("tr", {},
-    h("td", {}, i.appSlug, h("div", { class: "hint" }, "posts as ", h("code", {}, i.botLogin))),
-    h("td", {}, i.account),
-    h("td", {}, h("code", { title: "the private key's fingerprint, as GitHub lists it" }, i.keyFingerprint)),
-    h("td", {}, timeEl(i.createdAt)),
-    h("td", { class: "actions" },
-      button("Choose repositories", async () => {
-        try {
-          await picker(ctx, i, box, line);
-        } catch (err) {
-          showError(line, err);
-        }
-      }, { kind: "small", reason: rights.isAdmin ? null : NOT_ADMIN }),
-      button("Remove", async () => {
-        if (!confirm(`Remove ${i.appSlug}? Repositories connected through it stop being reviewed until you connect them again.`)) return;
-        try {
-          await del(`${base(org)}/${enc(i.id)}`);
-          reload(ctx);
-        } catch (err) {
-          showError(line, err);
-        }
-      }, { kind: "danger small", reason: rights.isAdmin ? null : NOT_ADMIN }))));
+  const render = (all) => clear(listBox, all.length
+    ? table("GitHub App installations", ["App", "Account", "Key", "Added", "Actions"], all.map((i) => h("tr", {},
+      h("td", {}, i.appSlug, h("div", { class: "hint" }, "posts as ", h("code", {}, i.botLogin))),
+      h("td", {}, i.account),
+      h("td", {}, h("code", { title: "the private key's fingerprint, as GitHub lists it" }, i.keyFingerprint)),
+      h("td", {}, timeEl(i.createdAt)),
+      h("td", { class: "actions" },
+        button("Choose repositories", async () => {
+          try {
+            await picker(ctx, i, box, line);
+          } catch (err) {
+            showError(line, err);
+          }
+        }, { kind: "small", reason: rights.isAdmin ? null : NOT_ADMIN }),
+        button("Remove", async () => {
+          if (!confirm(`Remove ${i.appSlug}? Repositories connected through it stop being reviewed until you connect them again.`)) return;
+          try {
+            await del(`${base(org)}/${enc(i.id)}`);
+            reload(ctx);
+          } catch (err) {
+            showError(line, err);
+          }
+        }, { kind: "danger small", reason: rights.isAdmin ? null : NOT_ADMIN })))))
+    : notice("info", h("p", {}, "No installation yet.")));
+  render(list);
   return section("Connect through a GitHub App (recommended for GitHub)",
     h("p", {}, "Reviews are posted by your own GitHub App, as a bot, with short-lived tokens GitHub issues for each repository. ",
       "Point the app's webhook at this organization's GitHub URL and secret (Webhooks page)."),
-    list.length ? table("GitHub App installations", ["App", "Account", "Key", "Added", "Actions"], rows)
-      : notice("info", h("p", {}, "No installation yet.")),
-    f, box, line);
+    listBox, f, box, line);
 }
