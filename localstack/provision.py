@@ -11,6 +11,11 @@ Prints the stack outputs as JSON; --env-out writes them as KEY=VALUE lines for t
 The mail sender identity (AGNUS_MAIL_FROM) is created and verified in the emulator's SES
 here: moto's CloudFormation has no AWS::SES::EmailIdentity (the cloud template declares it),
 and its SES refuses to send from an unverified identity, as SES does.
+
+Works against both local emulators (localstack/start.sh, AGNUS_EMULATOR=moto|localstack):
+the outputs (queue URLs with the emulator's account id, bucket names) always come from the
+emulator in use. Properties an emulator's CloudFormation accepts but does not apply are
+checked and applied afterwards (reconcile).
 """
 
 from __future__ import annotations
@@ -60,35 +65,132 @@ def wait(cfn, name: str) -> dict:
 
 
 class _CfnLoader(yaml.SafeLoader):
-    """YAML loader that tolerates CloudFormation short-form tags (!Ref, !Sub ...)."""
+    """YAML loader for CloudFormation short-form tags: `!Ref X` -> {"Ref": "X"}, `!Sub s`
+    -> {"Fn::Sub": s}, ... (the long form CloudFormation itself reads)."""
 
 
-_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: {f"Fn::{suffix}": None})
+def _cfn_tag(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
 
 
-def reconcile(session, endpoint: str, cfn, name: str, body: str) -> None:
-    """Apply template properties some emulators accept but ignore (moto: DynamoDB TTL).
+_CfnLoader.add_multi_constructor("!", _cfn_tag)
 
-    Reads them from the same template, so the definition stays single."""
+
+def _resolved(value, refs: dict):
+    """`value` with each {"Ref": name} that refs knows (parameters, physical ids) replaced."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"}:
+            return refs.get(value["Ref"], value)
+        return {k: _resolved(v, refs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolved(v, refs) for v in value]
+    return value
+
+
+def _lifecycle_rule(rule: dict) -> dict:
+    """An AWS::S3::Bucket LifecycleConfiguration rule as S3's PutBucketLifecycleConfiguration
+    takes it."""
+    out: dict = {"ID": rule["Id"], "Status": rule["Status"]}
+    tags = [{"Key": t["Key"], "Value": t["Value"]} for t in rule.get("TagFilters", [])]
+    prefix = rule.get("Prefix")
+    if tags and (prefix is not None or len(tags) > 1):
+        out["Filter"] = {"And": {"Prefix": prefix or "", "Tags": tags}}
+    elif tags:
+        out["Filter"] = {"Tag": tags[0]}
+    else:
+        out["Filter"] = {"Prefix": prefix or ""}
+    if "ExpirationInDays" in rule:
+        out["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    if "NoncurrentVersionExpiration" in rule:
+        out["NoncurrentVersionExpiration"] = {
+            "NoncurrentDays": int(rule["NoncurrentVersionExpiration"]["NoncurrentDays"])
+        }
+    return out
+
+
+def reconcile(session, endpoint: str, cfn, name: str, body: str, params: list) -> list[str]:
+    """Apply the template properties an emulator's CloudFormation accepts but does not apply,
+    after checking what is applied: DynamoDB TTL (moto), point-in-time recovery (LocalStack),
+    S3 bucket encryption with the KMS key and lifecycle rules (LocalStack). Read from the same
+    template, so the definition stays single. Returns what was applied here."""
     template = yaml.load(body, Loader=_CfnLoader)
     physical = {
         r["LogicalResourceId"]: r["PhysicalResourceId"]
         for r in cfn.describe_stack_resources(StackName=name)["StackResources"]
     }
+    refs = {k: v.get("Default") for k, v in template.get("Parameters", {}).items()}
+    refs.update({p["ParameterKey"]: p["ParameterValue"] for p in params})
+    refs.update(physical)
     ddb = session.client("dynamodb", endpoint_url=endpoint)
+    s3 = session.client("s3", endpoint_url=endpoint)
+    applied = []
     for logical, resource in template["Resources"].items():
-        if resource["Type"] != "AWS::DynamoDB::Table":
-            continue
-        ttl = resource["Properties"].get("TimeToLiveSpecification")
-        if not ttl or not ttl.get("Enabled"):
-            continue
-        table = physical[logical]
-        status = ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
-        if status.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
-            ddb.update_time_to_live(
-                TableName=table,
-                TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
-            )
+        props = _resolved(resource.get("Properties", {}), refs)
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            table = physical[logical]
+            ttl = props.get("TimeToLiveSpecification")
+            if ttl and ttl.get("Enabled"):
+                status = ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+                if status.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+                    ddb.update_time_to_live(
+                        TableName=table,
+                        TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
+                    )
+                    applied.append(f"{table}: time to live")
+            pitr = props.get("PointInTimeRecoverySpecification", {})
+            if pitr.get("PointInTimeRecoveryEnabled"):
+                backups = ddb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+                status = backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus")
+                if status != "ENABLED":
+                    ddb.update_continuous_backups(
+                        TableName=table,
+                        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+                    )
+                    applied.append(f"{table}: point-in-time recovery")
+        elif resource["Type"] == "AWS::S3::Bucket":
+            bucket = physical[logical]
+            encryption = props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration")
+            if encryption:
+                want = [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {
+                            k: v
+                            for k, v in (
+                                ("SSEAlgorithm", r["ServerSideEncryptionByDefault"]["SSEAlgorithm"]),
+                                ("KMSMasterKeyID", r["ServerSideEncryptionByDefault"].get("KMSMasterKeyID")),
+                            )
+                            if v
+                        },
+                        "BucketKeyEnabled": bool(r.get("BucketKeyEnabled", False)),
+                    }
+                    for r in encryption
+                ]
+                try:
+                    have = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+                except ClientError:
+                    have = []
+                if [r["ApplyServerSideEncryptionByDefault"].get("SSEAlgorithm") for r in have] != [
+                    r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in want
+                ]:
+                    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": want})
+                    applied.append(f"{bucket}: encryption")
+            rules = props.get("LifecycleConfiguration", {}).get("Rules")
+            if rules:
+                want = [_lifecycle_rule(r) for r in rules]
+                try:
+                    have = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+                except ClientError:
+                    have = []
+                if sorted(r.get("ID", "") for r in have) != sorted(r["ID"] for r in want):
+                    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": want})
+                    applied.append(f"{bucket}: lifecycle rules")
+    return applied
 
 
 def recreate(session, endpoint: str, cfn, name: str, prefix: str) -> None:
@@ -175,7 +277,8 @@ def main() -> int:
             cfn.create_stack(StackName=name, TemplateBody=body, Parameters=params, Tags=tags)
             stack = wait(cfn, name)
 
-    reconcile(session, args.endpoint, cfn, name, body)
+    for what in reconcile(session, args.endpoint, cfn, name, body, params):
+        print(f"provision: applied what the emulator's CloudFormation left out: {what}", file=sys.stderr)
     ensure_mail_identity(session, args.endpoint, args.mail_from)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     print(json.dumps(outputs, indent=2, sort_keys=True))
