@@ -26,7 +26,7 @@ fi
 
 "$AGNUS_ROOT/localstack/venv.sh"
 emulator_was_running=0
-if curl -fsS -o /dev/null --max-time 2 "$AWS_ENDPOINT_URL/moto-api/" 2>/dev/null; then emulator_was_running=1; fi
+if emulator_answers; then emulator_was_running=1; fi
 "$AGNUS_ROOT/localstack/start.sh"
 "$AGNUS_VENV/bin/python" "$AGNUS_ROOT/localstack/provision.py" --env-out "$AGNUS_STATE_DIR/outputs.env" >/dev/null
 

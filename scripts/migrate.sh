@@ -8,7 +8,7 @@ source "$(dirname "$0")/../localstack/config.sh"
 cd "$AGNUS_ROOT"
 : "${DATABASE_URL:?set DATABASE_URL=postgres://user:password@host:port/database (the single-tenant database)}"
 outputs="$AGNUS_STATE_DIR/outputs.env"
-if [[ ! -s "$outputs" ]] || ! curl -fsS -o /dev/null --max-time 2 "$AWS_ENDPOINT_URL/moto-api/" 2>/dev/null; then
+if [[ ! -s "$outputs" ]] || ! emulator_answers; then
   echo "migrate: no running local environment; start it with 'make dev' first" >&2
   exit 1
 fi

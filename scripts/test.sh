@@ -28,7 +28,7 @@ scripts/lint-infra.sh
 
 step "emulator"
 emulator_was_running=0
-if curl -fsS -o /dev/null --max-time 2 "$AWS_ENDPOINT_URL/moto-api/" 2>/dev/null; then emulator_was_running=1; fi
+if emulator_answers; then emulator_was_running=1; fi
 cleanup() { if [[ "$emulator_was_running" == 0 ]]; then localstack/stop.sh || true; fi; }
 trap cleanup EXIT
 localstack/start.sh

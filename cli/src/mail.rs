@@ -1,8 +1,10 @@
 //! `agnus mail`: the messages the local emulator's SES accepted, with their links, so a
 //! developer can click through invitation, verification and password-reset flows in
-//! `make dev`. Reads `GET /_agnus/ses/messages` of the project's emulator, else moto's
-//! state dump (`GET /moto-api/data.json`, section `ses`, `Message`, same shape); AWS itself
-//! has no such listing, so this is a local-only tool.
+//! `make dev`. Reads `GET /_agnus/ses/messages` of the project's moto emulator, else
+//! LocalStack's listing (`GET /_aws/ses`, where the project's SESv2 provider records SESv2
+//! mail too: localstack/providers), else moto's state dump (`GET /moto-api/data.json`,
+//! section `ses`, `Message`, the first route's shape); AWS itself has no such listing, so
+//! this is a local-only tool.
 
 use serde_json::Value;
 
@@ -21,7 +23,7 @@ pub struct SentMail {
     pub from: String,
     pub to: Vec<String>,
     pub subject: String,
-    /// The body moto kept (HTML when the message had one, else text).
+    /// The body the emulator kept (HTML when the message had one, else text).
     pub body: String,
     pub links: Vec<String>,
 }
@@ -36,6 +38,13 @@ pub async fn sent(endpoint: &str) -> Result<Vec<SentMail>, MailboxError> {
         && let Ok(dump) = r.json::<Value>().await
     {
         return parse(&dump);
+    }
+    if let Ok(r) = reqwest::get(format!("{base}/_aws/ses")).await
+        && r.status().is_success()
+        && let Ok(listing) = r.json::<Value>().await
+        && listing.get("messages").is_some()
+    {
+        return parse_localstack(&listing);
     }
     let url = format!("{base}/moto-api/data.json");
     let unreachable = |e: reqwest::Error| MailboxError::Unreachable {
@@ -74,6 +83,43 @@ pub fn parse(dump: &Value) -> Result<Vec<SentMail>, MailboxError> {
                     .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
                     .unwrap_or_default(),
                 subject: text(m, "subject"),
+                links: agnus_shared::email::links(&body),
+                body,
+            }
+        })
+        .collect())
+}
+
+/// LocalStack's SES listing (`GET /_aws/ses`): `{"messages": [{"Id", "Source",
+/// "Destination": {"ToAddresses"}, "Subject", "Body": {"text_part", "html_part"}}]}`, in the
+/// order sent (raw messages have `RawData` instead of a subject and body).
+pub fn parse_localstack(listing: &Value) -> Result<Vec<SentMail>, MailboxError> {
+    let messages = listing
+        .get("messages")
+        .and_then(Value::as_array)
+        .ok_or_else(|| MailboxError::Shape("messages is not a list".into()))?;
+    let text = |m: &Value, p: &str| m.pointer(p).and_then(Value::as_str).unwrap_or_default().to_owned();
+    Ok(messages
+        .iter()
+        .map(|m| {
+            let html = text(m, "/Body/html_part");
+            let body = if html.is_empty() {
+                match text(m, "/Body/text_part") {
+                    t if t.is_empty() => text(m, "/RawData"),
+                    t => t,
+                }
+            } else {
+                html
+            };
+            SentMail {
+                id: text(m, "/Id"),
+                from: text(m, "/Source"),
+                to: m
+                    .pointer("/Destination/ToAddresses")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                    .unwrap_or_default(),
+                subject: text(m, "/Subject"),
                 links: agnus_shared::email::links(&body),
                 body,
             }
@@ -127,6 +173,30 @@ mod tests {
         );
         assert!(parse(&serde_json::json!({"dynamodb": {}})).unwrap().is_empty());
         assert!(parse(&serde_json::json!({"ses": {"Message": 3}})).is_err());
+    }
+
+    #[test]
+    fn parses_localstack_messages_with_their_links() {
+        let listing = serde_json::json!({"messages": [
+            {"Id": "1", "Region": "us-east-1", "Source": "AgnusAI <noreply@agnus.local>",
+             "Destination": {"ToAddresses": ["a@example.com"]}, "Subject": "Verify",
+             "Body": {"text_part": "Verify: http://127.0.0.1:3000/verify-email/tok1",
+                      "html_part": "<a href=\"http://127.0.0.1:3000/verify-email/tok1\">Verify</a>"},
+             "Timestamp": "2026-12-07T13:10:41"},
+            {"Id": "2", "Source": "noreply@agnus.local", "Destination": {"ToAddresses": ["b@example.com"]},
+             "Subject": "Reset", "Body": {"text_part": "Reset: http://127.0.0.1:3000/reset-password/tok2", "html_part": null}}
+        ]});
+        let mails = parse_localstack(&listing).unwrap();
+        assert_eq!(mails.len(), 2);
+        assert_eq!(mails[0].from, "AgnusAI <noreply@agnus.local>");
+        assert_eq!(mails[0].to, vec!["a@example.com".to_owned()]);
+        assert!(mails[0].body.starts_with("<a href"));
+        assert_eq!(
+            mails[1].links,
+            vec!["http://127.0.0.1:3000/reset-password/tok2".to_owned()]
+        );
+        assert!(parse_localstack(&serde_json::json!({"messages": []})).unwrap().is_empty());
+        assert!(parse_localstack(&serde_json::json!({"messages": 3})).is_err());
     }
 
     #[test]

@@ -21,6 +21,7 @@ mail tests read that listing (cli/src/mail.rs).
 from __future__ import annotations
 
 import base64
+from urllib.parse import unquote
 
 from localstack.aws.api import RequestContext, ServiceRequest
 from localstack.aws.spec import load_service
@@ -28,7 +29,18 @@ from localstack.services.moto import call_moto, dispatch_to_moto
 from localstack.services.plugins import Service, aws_provider
 
 
+def _decoded_path(context: RequestContext) -> None:
+    """moto reads SESv2 path parameters (/v2/email/identities/{EmailIdentity}) from the raw
+    path, which LocalStack hands over still percent-encoded (`noreply%40agnus.local`); AWS
+    and moto's own server decode them. Decode the path (not the query) before moto sees it."""
+    environ = context.request.environ
+    raw = environ.get("RAW_URI") or environ.get("PATH_INFO", "")
+    path, sep, query = raw.partition("?")
+    environ["RAW_URI"] = unquote(path) + sep + query
+
+
 def _to_moto(context: RequestContext, _request: ServiceRequest):
+    _decoded_path(context)
     return dispatch_to_moto(context)
 
 
@@ -36,6 +48,7 @@ def _send_email(context: RequestContext, request: ServiceRequest):
     from localstack.services.ses.models import SentEmail, SentEmailBody
     from localstack.services.ses.provider import register_ses_api_resource, save_for_retrospection
 
+    _decoded_path(context)
     response = call_moto(context)
     content = request.get("Content") or {}
     sent = SentEmail(

@@ -1,6 +1,7 @@
 //! Outgoing mail and verified addresses, against the emulator: the functions send through
-//! SESv2 (moto), and the tests read what was sent from the emulator's state dump
-//! (`/moto-api/data.json`, the same reader as `agnus mail`), then follow the links.
+//! SESv2 (moto's, or LocalStack's with the project's provider), and the tests read what was
+//! sent from the emulator's listing (`/_agnus/ses/messages`, `/_aws/ses` or
+//! `/moto-api/data.json`: the same reader as `agnus mail`), then follow the links.
 //! Membership changes (joined, removed, ownership transferred) mail the people concerned.
 
 use std::sync::Arc;

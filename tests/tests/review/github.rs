@@ -97,12 +97,15 @@ async fn rate_limited_then_success_posts_once_after_the_requested_delay() {
         .await;
     env.deliver("pull_request.opened.json", HEAD).await;
     let sqs = aws_sdk_sqs::Client::new(&sdk().await);
-    // Received with no visibility timeout of its own: only the reviewer's delay hides it.
+    // Received in flight, as the event-source mapping receives (a message received with a
+    // visibility timeout of 0 is not in flight, and SQS does not delay it: AWS refuses the
+    // change, LocalStack ignores it), with a short timeout of its own: once that has passed,
+    // only the reviewer's delay hides the message.
     let received = sqs
         .receive_message()
         .queue_url(&env.jobs_queue)
         .max_number_of_messages(1)
-        .visibility_timeout(0)
+        .visibility_timeout(2)
         .send()
         .await
         .unwrap()
@@ -112,7 +115,8 @@ async fn rate_limited_then_success_posts_once_after_the_requested_delay() {
     let response = agnus_reviewer::handle(&env.reviewer, sqs_event(&received)).await;
     assert_eq!(response.batch_item_failures.len(), 1, "given back to the queue");
     assert_eq!(env.history().await[0]["status"], "reviewing");
-    // Retry-After 120 s: the message is invisible for that long.
+    // Retry-After 120 s: the message is invisible for that long, past the receive's 2 s.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     let visible = sqs
         .receive_message()
         .queue_url(&env.jobs_queue)
