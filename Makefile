@@ -1,15 +1,16 @@
 # AgnusAI control plane. `make dev` runs everything locally; `make test` runs every check.
-.PHONY: dev stop test test-llm build bench lint-infra emulator clean help deploy destroy deploy-check migrate
+.PHONY: dev stop test test-localstack test-llm build bench lint-infra emulator clean help deploy destroy deploy-check migrate
 
 help:
 	@echo "make dev        emulator + resources + every HTTP route on http://127.0.0.1:3000 (Ctrl-C stops)"
 	@echo "make test       fmt, structure check, clippy, cfn-lint, unit, black-box and smoke tests"
+	@echo "make test-localstack  intake, pipeline, review and mail black-box suites against LocalStack (host process, no Docker)"
 	@echo "make test-llm   a pull request reviewed end to end by a real local model (llama-server + SmolLM2-135M; builds it once, ~10 min)"
 	@echo "make stop       stop a running 'make dev' and the emulator"
 	@echo "make build      release bootstraps for Lambda (arm64) in target/lambda/<fn>/bootstrap"
 	@echo "make lint-infra cfn-lint + checkov on infra/"
 	@echo "make bench      criterion benchmarks, Node peer baseline, cold starts (BENCHMARKS.md)"
-	@echo "make emulator   start only the AWS emulator (moto) on 127.0.0.1:4566 and provision it"
+	@echo "make emulator   start only the AWS emulator (moto; AGNUS_EMULATOR=localstack: LocalStack) on 127.0.0.1:4566 and provision it"
 	@echo "make deploy     build + deploy to AWS with SAM (first run asks, then repeats from samconfig.toml; GUIDED=1 asks again)"
 	@echo "make destroy    delete the deployed stack, keeping table, KMS key and bucket (DELETE_DATA=1 removes them)"
 	@echo "make deploy-check URL=https://…  post-deploy smoke test: signup -> org -> signed delivery -> 202 -> job"
@@ -23,6 +24,9 @@ stop:
 
 test:
 	@scripts/test.sh
+
+test-localstack:
+	@scripts/test-localstack.sh
 
 test-llm:
 	@scripts/llm-test.sh
@@ -50,6 +54,7 @@ bench:
 	@scripts/bench.sh
 
 emulator:
+	@localstack/venv.sh
 	@localstack/start.sh
 	@. localstack/config.sh && "$$AGNUS_VENV/bin/python" localstack/provision.py
 
