@@ -3,6 +3,7 @@
 # http://$AGNUS_DEV_HOST:$AGNUS_DEV_PORT exactly as API Gateway routes them.
 #   1. pinned tools into .venv (moto, cargo-lambda)      localstack/venv.sh
 #   2. the AWS emulator on :4566 (reused if running)       localstack/start.sh
+#      (moto; AGNUS_EMULATOR=localstack: LocalStack in the host process, docs/operations.md)
 #   3. the resources of infra/stateful.yaml               localstack/provision.py
 #   4. `cargo lambda watch` on a private loopback port (its Invoke API answers any web page,
 #      so it never listens where browsers and providers connect)
@@ -59,7 +60,7 @@ envfile="$AGNUS_STATE_DIR/dev.env"
   echo "AWS_SECRET_ACCESS_KEY=test"
   echo "AGNUS_JWT_SECRET=$(cat "$keyfile")"
   echo "AGNUS_LOG_FORMAT=${AGNUS_LOG_FORMAT:-text}"
-  # The emulator (moto, one process, DynamoDB serialized) is far slower than AWS: give SDK
+  # The emulator (one process, DynamoDB serialized) is far slower than AWS: give SDK
   # calls room (the functions default to 2 s per attempt, 6 s per operation).
   echo "AGNUS_AWS_ATTEMPT_TIMEOUT_MS=${AGNUS_AWS_ATTEMPT_TIMEOUT_MS:-30000}"
   echo "AGNUS_AWS_OPERATION_TIMEOUT_MS=${AGNUS_AWS_OPERATION_TIMEOUT_MS:-60000}"
@@ -106,7 +107,7 @@ trap cleanup INT TERM EXIT
 rm -f "$AGNUS_STATE_DIR/dev.ready"
 
 cat >&2 <<MSG
-dev: emulator  $AWS_ENDPOINT_URL (table $(grep AGNUS_TABLE_NAME "$AGNUS_STATE_DIR/outputs.env" | cut -d= -f2))
+dev: emulator  $AGNUS_EMULATOR at $AWS_ENDPOINT_URL (table $(grep AGNUS_TABLE_NAME "$AGNUS_STATE_DIR/outputs.env" | cut -d= -f2))
 dev: API       $api   (agnus gateway: the routes of shared/src/routes.rs, nothing else)
 dev: console   http://localhost:$AGNUS_DEV_PORT/   (links in mail and invitations point here)
 dev: worker    fed from the review queue by "agnus esm" (batches of 10, partial failures, DLQ)

@@ -1,14 +1,11 @@
 #!/usr/bin/env bash
-# LocalStack init hook (runs inside the container when LocalStack is ready): deploys the
-# stateful resources from the one shared definition, infra/stateful.yaml.
+# LocalStack init hook (READY: in the container, once LocalStack answers): provisions the
+# stateful resources with localstack/provision.py, as the Docker-free path does -- the one
+# shared definition infra/stateful.yaml through LocalStack's CloudFormation, then what its
+# CloudFormation leaves out (point-in-time recovery, S3 KMS encryption and lifecycle rules)
+# and the verified mail sender identity (AGNUS_MAIL_FROM) in SES.
 set -euo pipefail
-prefix="${AGNUS_PREFIX:-agnus-local}"
-awslocal cloudformation deploy \
-  --stack-name "${prefix}-stateful" \
-  --template-file /opt/agnus/infra/stateful.yaml \
-  --parameter-overrides "Prefix=${prefix}" \
-  --no-fail-on-empty-changeset
-awslocal cloudformation describe-stacks --stack-name "${prefix}-stateful" \
-  --query 'Stacks[0].Outputs' --output table
-# The mail sender identity (AGNUS_MAIL_FROM); LocalStack's SES sends only from verified ones.
-awslocal sesv2 create-email-identity --email-identity "${AGNUS_MAIL_FROM:-noreply@agnus.local}" >/dev/null 2>&1 || true
+AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+  /opt/code/localstack/.venv/bin/python /opt/agnus/localstack/provision.py \
+  --endpoint http://localhost:4566 --prefix "${AGNUS_PREFIX:-agnus-local}" \
+  --mail-from "${AGNUS_MAIL_FROM:-noreply@agnus.local}"
