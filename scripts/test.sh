@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: everything CI checks, on a fresh clone.
 #   format, lints (structure check, clippy -D warnings, cfn-lint), unit tests, black-box
-#   tests against the emulator (started when needed), smoke tests through the `make dev`
+#   tests against the emulator (started when needed), the intake, pipeline, review and mail
+#   suites again against LocalStack (scripts/test-localstack.sh), smoke tests through the `make dev`
 #   gateway, the web console in Chromium (tests/browser, Playwright + axe-core), the contract
 #   fuzz of the OpenAPI document (scripts/contract-test.sh, schemathesis, time-boxed by
 #   AGNUS_CONTRACT_SECONDS).
@@ -52,6 +53,9 @@ fi
 
 step "cargo test (unit + black-box)"
 cargo test --workspace
+
+step "intake, pipeline, review and mail suites against LocalStack (scripts/test-localstack.sh, time-boxed by AGNUS_LOCALSTACK_SECONDS)"
+scripts/test-localstack.sh
 
 step "smoke tests through the local gateway (make dev)"
 scripts/smoke.sh

@@ -195,7 +195,11 @@ mod tests {
             mails[1].links,
             vec!["http://127.0.0.1:3000/reset-password/tok2".to_owned()]
         );
-        assert!(parse_localstack(&serde_json::json!({"messages": []})).unwrap().is_empty());
+        assert!(
+            parse_localstack(&serde_json::json!({"messages": []}))
+                .unwrap()
+                .is_empty()
+        );
         assert!(parse_localstack(&serde_json::json!({"messages": 3})).is_err());
     }
 
