@@ -186,9 +186,10 @@ async fn github_specifics_ping_form_encoding_and_base64_events() {
 
 #[tokio::test]
 async fn queue_failure_is_503_and_a_retry_succeeds_later() {
-    let broken_queue = "http://127.0.0.1:4566/123456789012/no-such-queue-anywhere";
+    // On the emulator in use (moto or LocalStack), whatever its port and account.
+    let broken_queue = format!("{}/000000000000/no-such-queue-anywhere", endpoint());
     let broken = Api::new(&[
-        ("AGNUS_REVIEW_QUEUE_URL", broken_queue),
+        ("AGNUS_REVIEW_QUEUE_URL", broken_queue.as_str()),
         ("AGNUS_WEBHOOK_CACHE_TTL_SECS", "0"),
     ])
     .await;
