@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test-localstack` (and a stage of `make test`): the intake, pipeline, review and mail
+# `make test-localstack` (and a stage of `make test`): the infra checks and the intake, pipeline, review and mail
 # black-box suites against LocalStack in the host process (localstack/start.sh with
 # AGNUS_EMULATOR=localstack): infra/stateful.yaml through LocalStack's CloudFormation, its
 # own SQS, KMS, S3, IAM/STS and SES, DynamoDB and SESv2 from the project's providers
@@ -34,5 +34,5 @@ start=$SECONDS
 echo "test-localstack: LocalStack at $url, stack $AGNUS_PREFIX-stateful provisioned in $((SECONDS - start)) s" >&2
 # The suites start no emulator of their own: the one above answers at AWS_ENDPOINT_URL.
 timeout --foreground -k 30 "$limit" \
-  cargo test -p agnus-tests --test intake --test pipeline --test review --test mail
-echo "test-localstack: intake, pipeline, review and mail passed against LocalStack in $((SECONDS - start)) s" >&2
+  cargo test -p agnus-tests --test infra --test intake --test pipeline --test review --test mail
+echo "test-localstack: infra, intake, pipeline, review and mail passed against LocalStack in $((SECONDS - start)) s" >&2

@@ -431,6 +431,62 @@ async fn the_emulator_runs_the_resources_stateful_yaml_defines() {
     );
 }
 
+/// What an emulator's CloudFormation may accept without applying (LocalStack's: point-in-time
+/// recovery, the buckets' KMS encryption and lifecycle rules) is in force all the same:
+/// provisioning checks and applies it (localstack/provision.py, `reconcile`).
+#[tokio::test]
+async fn the_emulator_applies_recovery_bucket_encryption_and_lifecycle_rules() {
+    let s = load("stateful.yaml");
+    let env = outputs();
+    let backups = dynamodb()
+        .await
+        .describe_continuous_backups()
+        .table_name(&env["AGNUS_TABLE_NAME"])
+        .send()
+        .await
+        .unwrap();
+    let pitr = backups
+        .continuous_backups_description()
+        .and_then(|d| d.point_in_time_recovery_description())
+        .and_then(|p| p.point_in_time_recovery_status());
+    assert_eq!(pitr.map(|p| p.as_str()), Some("ENABLED"));
+
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk().await)
+            .force_path_style(true)
+            .build(),
+    );
+    for (logical, bucket) in [
+        ("PayloadBucket", &env["AGNUS_PAYLOAD_BUCKET"]),
+        ("IndexBucket", &env["AGNUS_INDEX_BUCKET"]),
+    ] {
+        let encryption = s3.get_bucket_encryption().bucket(bucket).send().await.unwrap();
+        let rule = &encryption.server_side_encryption_configuration().unwrap().rules()[0];
+        let default = rule.apply_server_side_encryption_by_default().unwrap();
+        assert_eq!(default.sse_algorithm().as_str(), "aws:kms", "{logical}");
+        let key = default.kms_master_key_id().unwrap_or_default();
+        let key_id = env["AGNUS_KMS_KEY_ID"].rsplit('/').next().unwrap();
+        assert!(
+            key.ends_with(key_id),
+            "{logical} is encrypted with the data key, not {key}"
+        );
+        let lifecycle = s3
+            .get_bucket_lifecycle_configuration()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap();
+        let ids: BTreeSet<&str> = lifecycle.rules().iter().filter_map(|r| r.id()).collect();
+        let want: BTreeSet<&str> = s["Resources"][logical]["Properties"]["LifecycleConfiguration"]["Rules"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|r| r["Id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, want, "{logical}");
+    }
+}
+
 /// Hardening #15: the single-tenant upgrade's writers (`store::migration`, behind the
 /// `migration` feature of agnus-shared) are linked only by the CLI, never into a Lambda.
 #[test]
