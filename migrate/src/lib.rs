@@ -9,7 +9,7 @@
 
 pub mod plan;
 pub mod report;
-mod rfc3339;
+use agnus_shared::rfc3339;
 pub mod source;
 
 use std::collections::HashMap;

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use agnus_shared::domain::OrgId;
 
-use crate::rfc3339::format_rfc3339;
+use agnus_shared::rfc3339::format_rfc3339;
 
 /// The kinds the summary counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -37,6 +37,7 @@ pub mod response;
 pub mod review_report;
 pub mod review_settings;
 pub mod reviewer;
+pub mod rfc3339;
 pub mod routes;
 pub mod rules;
 pub mod services;

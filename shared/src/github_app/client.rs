@@ -8,9 +8,10 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use super::{AccessToken, AppKey, Installation, InstallationRepositories, InstallationRepository, parse_utc};
+use super::{AccessToken, AppKey, Installation, InstallationRepositories, InstallationRepository};
 use crate::provider_api::{CallError, decode, encode};
 use crate::repo_access::{Header, RepoAccess};
+use crate::rfc3339::parse_rfc3339;
 
 /// `per_page` of the repository picker (GitHub's maximum).
 pub const REPOSITORIES_PER_PAGE: u32 = 100;
@@ -79,7 +80,7 @@ pub async fn access_token(
         .send("POST", url, &headers(&jwt), Some(body.to_string().into_bytes()))
         .await?;
     let minted: AccessToken = decode(&answer, "GitHub")?;
-    let expires_at = parse_utc(&minted.expires_at)
+    let expires_at = parse_rfc3339(&minted.expires_at)
         .ok_or_else(|| CallError::unreadable("GitHub's token expiry is not an RFC 3339 time"))?;
     if minted.token.is_empty() || !minted.token.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(CallError::unreadable(

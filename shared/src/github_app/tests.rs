@@ -139,20 +139,3 @@ fn missing_permissions_are_named() {
     assert_eq!(installation.missing_permissions().len(), 2);
     assert_eq!(installation.bot_login(), "agnus-acme[bot]");
 }
-
-#[test]
-fn github_times_parse_to_unix_seconds() {
-    assert_eq!(parse_utc("1970-01-01T00:00:00Z"), Some(0));
-    assert_eq!(parse_utc("2016-07-11T22:14:10Z"), Some(1_468_275_250));
-    assert_eq!(parse_utc("2024-02-29T12:00:00Z"), Some(1_709_208_000));
-    for bad in [
-        "",
-        "2016-07-11 22:14:10Z",
-        "2016-13-11T22:14:10Z",
-        "2016-07-11T22:14:10",
-        "2016-07-11T22:14:1€Z",
-        "x",
-    ] {
-        assert_eq!(parse_utc(bad), None, "{bad}");
-    }
-}

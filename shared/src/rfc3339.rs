@@ -1,4 +1,5 @@
-//! RFC 3339 dates (the legacy webhook URLs' sunset), without a date library.
+//! RFC 3339 dates without a date library: the legacy webhook URLs' sunset (the upgrade),
+//! GitHub's installation token expiry (`github_app`).
 
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -77,6 +78,8 @@ mod tests {
         assert_eq!(parse_rfc3339("2026-03-01"), Some(1_772_323_200));
         assert_eq!(parse_rfc3339("2026-03-01T02:00:00.5+02:00"), Some(1_772_323_200));
         assert_eq!(parse_rfc3339("2026-02-28T19:00:00-05:00"), Some(1_772_323_200));
+        // GitHub's token expiry (`expires_at` of an installation access token).
+        assert_eq!(parse_rfc3339("2016-07-11T22:14:10Z"), Some(1_468_275_250));
         for bad in [
             "",
             "2026-13-01",
@@ -84,6 +87,7 @@ mod tests {
             "tomorrow",
             "2026-03-01T25:00:00Z",
             "2026-03-01T00:00:00",
+            "2016-07-11T22:14:1€Z",
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
