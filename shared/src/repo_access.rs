@@ -32,6 +32,8 @@ use crate::trigger::TokenIdentity;
 
 const USER_AGENT: &str = concat!("agnus-repos/", env!("CARGO_PKG_VERSION"));
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most a provider answer read here may hold.
+const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 /// What `reqwest` follows by default; one more is a network error.
 const MAX_REDIRECTS: usize = 10;
 /// Azure DevOps REST version of every call.
@@ -260,11 +262,21 @@ impl RepoAccess {
             if !response.status().is_success() {
                 return Err(classify(response.status(), response.headers()));
             }
-            let body = ByteStream::new(response.into_body())
-                .collect()
-                .await
-                .map_err(CallError::network)?;
-            return Ok(body.into_bytes().to_vec());
+            // Read as it streams, at most MAX_ANSWER_BYTES (the answers read here are small
+            // JSON documents: a repository, a permission list, an installation, one page
+            // of 100 repositories).
+            let mut stream = ByteStream::new(response.into_body());
+            let mut body = Vec::new();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(CallError::network)?;
+                if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                    return Err(CallError::TooLarge {
+                        limit: MAX_ANSWER_BYTES,
+                    });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            return Ok(body);
         }
         Err(CallError::network("too many redirects"))
     }
@@ -419,6 +431,23 @@ mod tests {
         let moved = moved_seen.recv().unwrap();
         assert_eq!(moved[0], "get /repositories/42 http/1.1");
         assert!(!moved.iter().any(|l| l.starts_with("authorization")));
+    }
+
+    #[tokio::test]
+    async fn an_answer_over_the_cap_is_too_large_not_read_whole() {
+        let big = "x".repeat(MAX_ANSWER_BYTES + 1);
+        let (url, _seen) = serve_once(format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{big}",
+            big.len()
+        ));
+        let access = RepoAccess::new(&apis(&url));
+        let token = SecretString::from("t".to_owned());
+        assert_eq!(
+            access.can_write(Provider::Github, "o/r", &token).await,
+            Err(CallError::TooLarge {
+                limit: MAX_ANSWER_BYTES
+            })
+        );
     }
 
     #[tokio::test]
